@@ -1,0 +1,62 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Backend for dense arrays: numpy and any Array API namespace via array-api-compat.
+
+X is only ever read, never copied or converted: products go straight to BLAS (or the
+namespace's matmul), and per-column statistics are accumulated over row blocks so the
+temporary memory stays a small fraction of X.
+"""
+
+import math
+
+from array_api_compat import array_namespace, device
+
+# Rows per block are chosen so that one block holds about this many elements (8 MB of
+# float64): large enough for BLAS efficiency, small next to any X worth worrying about.
+_BLOCK_ELEMENTS = 2**20
+
+
+class DenseBackend:
+    """Dense arrays of any Array API namespace (numpy included)."""
+
+    def __init__(self, X):
+        self.xp = array_namespace(X)
+        self.device = device(X)
+
+    def matvec(self, X, w):
+        """Return X @ w."""
+        return X @ w
+
+    def rmatvec(self, X, r):
+        """Return X.T @ r (a transposed view: BLAS reads X in place)."""
+        return r @ X
+
+    def weighted_mean(self, X, u):
+        """Return the column means of X under weights u summing to one."""
+        return u @ X
+
+    def weighted_centered_sq(self, X, u, mean):
+        """Return sum_i u_i (X_ij - mean_j)**2 per column, block by block."""
+        xp = self.xp
+        n_samples, n_features = X.shape
+        step = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
+        out = xp.zeros(n_features, dtype=X.dtype, device=self.device)
+        for start in range(0, n_samples, step):
+            stop = min(start + step, n_samples)
+            centered = X[start:stop, :] - mean
+            out = out + u[start:stop] @ (centered * centered)
+        return out
+
+    def take_rows(self, X, idx):
+        """Return X[idx]."""
+        return self.xp.take(X, idx, axis=0)
+
+    def to_float(self, x):
+        """Return a Python float."""
+        return float(x)
+
+
+def n_blocks(n_samples, n_features):
+    """Return how many row blocks weighted_centered_sq uses (for tests)."""
+    step = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
+    return math.ceil(n_samples / step)

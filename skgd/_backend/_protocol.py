@@ -1,0 +1,38 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The contract every data backend fulfils: the few linear-algebra passes over X.
+
+Solvers and the objective only ever touch X through these methods, so a new array kind
+(dask, a GPU library) is one new backend, not a change to any solver.
+"""
+
+from typing import Any, Protocol
+
+
+class Backend(Protocol):
+    """Operations over a design matrix X of shape (n_samples, n_features).
+
+    Vectors (coefficients, residuals, weights) are arrays of the namespace xp on
+    device; X itself keeps its own kind (dense, sparse, chunked).
+    """
+
+    xp: Any
+    device: Any
+
+    def matvec(self, X, w):
+        """Return X @ w as a 1-D array of length n_samples."""
+
+    def rmatvec(self, X, r):
+        """Return X.T @ r as a 1-D array of length n_features."""
+
+    def weighted_mean(self, X, u):
+        """Return u @ X: the column means under weights u that sum to one."""
+
+    def weighted_centered_sq(self, X, u, mean):
+        """Return sum_i u_i (X_ij - mean_j)**2 per column, without copying X."""
+
+    def take_rows(self, X, idx):
+        """Return the rows idx of X, in X's own kind (sparse stays sparse)."""
+
+    def to_float(self, x):
+        """Return the 0-d array x as a Python float (the one synchronisation)."""

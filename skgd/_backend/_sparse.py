@@ -1,0 +1,89 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Backend for scipy.sparse CSR and CSC matrices.
+
+Nothing here densifies X or converts it between formats: products use scipy's sparse
+kernels (X.T of a CSR matrix is a CSC view, not a copy), and column statistics walk
+the stored entries in blocks of the compressed axis.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from array_api_compat import numpy as np_compat
+
+# Stored entries handled per block when accumulating column statistics.
+_BLOCK_NNZ = 2**20
+
+
+def is_sparse(X):
+    """Return True for any scipy.sparse matrix or array."""
+    return sp.issparse(X)
+
+
+class SparseBackend:
+    """scipy.sparse CSR/CSC matrices; vectors are numpy arrays."""
+
+    xp = np_compat
+    device = "cpu"
+
+    def __init__(self, X):
+        if X.format not in ("csr", "csc"):
+            raise ValueError(
+                f"Sparse input must be CSR or CSC, got {X.format!r}; convert it "
+                "with X.tocsr() (skgd never converts sparse formats silently)."
+            )
+
+    def matvec(self, X, w):
+        """Return X @ w."""
+        return np.asarray(X @ w)
+
+    def rmatvec(self, X, r):
+        """Return X.T @ r."""
+        return np.asarray(X.T @ r)
+
+    def weighted_mean(self, X, u):
+        """Return the column means of X under weights u summing to one."""
+        return np.asarray(X.T @ u)
+
+    def weighted_centered_sq(self, X, u, mean):
+        """Return sum_i u_i (X_ij - mean_j)**2 per column.
+
+        Computed as the sum over stored entries of u_i (x_ij - m_j)**2 plus
+        m_j**2 times the weight of the rows where column j is zero, which avoids
+        the cancellation of E[x**2] - m**2 when the mean dominates the spread.
+        """
+        n_features = X.shape[1]
+        sq = np.zeros(n_features, dtype=X.dtype)
+        weight_nz = np.zeros(n_features, dtype=X.dtype)
+        indptr, indices, data = X.indptr, X.indices, X.data
+        n_major = indptr.shape[0] - 1
+        start = 0
+        while start < n_major:
+            # Take major-axis slices until the block holds about _BLOCK_NNZ entries.
+            stop = int(np.searchsorted(indptr, indptr[start] + _BLOCK_NNZ, "right"))
+            stop = min(max(stop - 1, start + 1), n_major)
+            lo, hi = indptr[start], indptr[stop]
+            major = np.repeat(np.arange(start, stop), np.diff(indptr[start : stop + 1]))
+            minor = indices[lo:hi]
+            if X.format == "csr":
+                rows, cols = major, minor
+            else:
+                rows, cols = minor, major
+            uw = u[rows]
+            dev = data[lo:hi] - mean[cols]
+            sq += np.bincount(
+                cols, weights=uw * dev * dev, minlength=n_features
+            ).astype(X.dtype, copy=False)
+            weight_nz += np.bincount(cols, weights=uw, minlength=n_features).astype(
+                X.dtype, copy=False
+            )
+            start = stop
+        return sq + mean * mean * np.clip(1 - weight_nz, 0, None)
+
+    def take_rows(self, X, idx):
+        """Return X[idx], still sparse and in X's format."""
+        return X[idx]
+
+    def to_float(self, x):
+        """Return a Python float."""
+        return float(x)

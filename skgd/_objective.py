@@ -1,0 +1,344 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""LinearObjective: a loss of ``X @ w + b`` plus a penalty of ``w``, on any backend.
+
+The chain rule through X, the implicit centering of X for the intercept, the diagonal
+metric that makes the full-batch solver scale-free, and the duality gap are written
+here and nowhere else. Solvers see vectors only; X is reached through the backend.
+"""
+
+import math
+
+from array_api_compat import array_namespace
+
+
+class LinearObjective:
+    r"""The objective ``sum_i u_i L(y_i, x_i.w + b) + h(w)`` with ``u = s / sum(s)``.
+
+    The intercept is handled by implicit centering: the model is parametrised as
+    ``raw = (X - x_mean) @ w + c`` with ``x_mean`` the weighted column means, so that
+    ``b = c - x_mean @ w``. Centering makes the Hessian block-diagonal between ``w``
+    and ``c``, so features with large offsets do not slow the solver, and it is done
+    without ever forming ``X - x_mean`` (that would densify a sparse X): the gradient
+    is ``X.T @ g - x_mean * sum(g)``. For a quadratic loss the optimal ``c`` is the
+    weighted mean of ``y`` whatever ``w``, so ``c`` is fixed there (``intercept_mode``
+    ``"closed"``); for other losses it is a free variable (``"free"``); without an
+    intercept it is 0 (``"none"``).
+
+    Parameters
+    ----------
+    backend : Backend
+        Operations over X.
+    X : {array, sparse matrix} of shape (n_samples, n_features)
+        Design matrix, only ever read.
+    y : array of shape (n_samples,)
+        Targets, in the namespace and dtype of the backend's vectors.
+    loss : Loss
+        Per-sample loss.
+    penalty : Penalty
+        Penalty on ``w``.
+    sample_weight : array of shape (n_samples,) or None
+        Non-negative weights with a positive sum.
+    fit_intercept : bool
+        Whether to fit ``b``.
+    stats : dict or None
+        Column statistics from another objective over the same X and weights
+        (:meth:`with_target` passes them), to avoid recomputing them.
+    """
+
+    def __init__(
+        self,
+        backend,
+        X,
+        y,
+        loss,
+        penalty,
+        *,
+        sample_weight=None,
+        fit_intercept=True,
+        stats=None,
+    ):
+        xp = backend.xp
+        self.backend, self.X, self.y = backend, X, y
+        self.loss, self.penalty = loss, penalty
+        self.xp = xp
+        self.fit_intercept = fit_intercept
+        self.n_samples, self.n_features = X.shape
+        self.dtype = y.dtype
+        if stats is None:
+            stats = self._column_stats(sample_weight)
+        self._stats = stats
+        self.u = stats["u"]
+        self.x_mean = stats["x_mean"]
+        self.active = stats["active"]
+        if not fit_intercept:
+            self.intercept_mode = "none"
+            self.y_offset = 0.0
+        else:
+            self.intercept_mode = "closed" if loss.is_quadratic else "free"
+            self.y_offset = backend.to_float(xp.sum(self.u * y))
+
+    def _column_stats(self, sample_weight):
+        """Return the normalised weights, column means and the diagonal metric."""
+        xp, backend, X = self.xp, self.backend, self.X
+        if sample_weight is None:
+            u = xp.full(
+                self.n_samples,
+                1.0 / self.n_samples,
+                dtype=self.dtype,
+                device=backend.device,
+            )
+        else:
+            u = sample_weight / xp.sum(sample_weight)
+        zeros = xp.zeros(self.n_features, dtype=self.dtype, device=backend.device)
+        x_mean = backend.weighted_mean(X, u) if self.fit_intercept else zeros
+        sq = backend.weighted_centered_sq(X, u, x_mean)
+        if self.fit_intercept:
+            # A column whose spread is at the level of rounding is constant: centering
+            # leaves only noise in it, which must neither move w nor set its metric
+            # (the test of sklearn.preprocessing's _is_constant_feature).
+            eps = xp.finfo(self.dtype).eps
+            n = self.n_samples
+            bound = n * eps * sq + (n * eps * x_mean) ** 2
+            active = sq > bound
+        else:
+            active = sq > 0
+        ones = xp.ones_like(sq)
+        metric = xp.where(active, sq, ones)
+        n_rows = int(xp.sum(xp.astype(u > 0, xp.int64)))
+        underdetermined = n_rows - int(self.fit_intercept) < int(
+            xp.sum(xp.astype(active, xp.int64))
+        )
+        if underdetermined and self.penalty.dual_scale(zeros) is None:
+            # Without a penalty the solution is not unique here. Gradient steps from
+            # zero stay in the row space of X only in the identity metric, so use it
+            # and converge to the minimum-norm solution, as LinearRegression does.
+            metric = ones
+        # The largest diagonal entry of the Hessian in the metric: a lower bound on its
+        # largest eigenvalue, hence a safe first curvature constant (1 for Jacobi).
+        ratio = xp.where(active, sq / metric, xp.zeros_like(sq))
+        diag_max = float(xp.max(ratio)) if self.n_features else 0.0
+        return {
+            "u": u,
+            "x_mean": x_mean,
+            "active": active,
+            "metric": metric,
+            "diag_max": diag_max,
+        }
+
+    def with_target(self, y):
+        """Return the same objective for another target column (stats are shared).
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            The new target.
+
+        Returns
+        -------
+        objective : LinearObjective
+            An objective over the same X, loss, penalty and weights.
+        """
+        return self._replace(y=y)
+
+    def with_loss(self, loss):
+        """Return the same objective with another loss (stats are shared).
+
+        Parameters
+        ----------
+        loss : Loss
+            The new loss (for instance a smoothing of the current one).
+
+        Returns
+        -------
+        objective : LinearObjective
+            An objective over the same X, y, penalty and weights.
+        """
+        return self._replace(loss=loss)
+
+    def _replace(self, y=None, loss=None):
+        """Return a copy with ``y`` or ``loss`` replaced, sharing column statistics."""
+        return LinearObjective(
+            self.backend,
+            self.X,
+            self.y if y is None else y,
+            self.loss if loss is None else loss,
+            self.penalty,
+            fit_intercept=self.fit_intercept,
+            stats=self._stats,
+        )
+
+    def metric(self):
+        """Return the diagonal metric ``d``: each column's weighted centered 2nd moment.
+
+        In this metric every active column of the preconditioned Hessian has unit
+        diagonal (times the loss curvature), which is what makes the step size free of
+        the features' scales. Inactive (constant or empty) columns get 1.
+
+        Returns
+        -------
+        d : array of shape (n_features,)
+            Positive weights.
+        """
+        return self._stats["metric"]
+
+    def curvature_floor(self):
+        """Return the largest diagonal entry of the data Hessian in the metric.
+
+        It bounds the largest eigenvalue from below, so the full-batch solver may start
+        its backtracking from it (times the loss curvature) without overshooting.
+
+        Returns
+        -------
+        value : float
+            1 for the Jacobi metric (unless every column is constant).
+        """
+        return self._stats["diag_max"]
+
+    def initial_offset(self):
+        """Return the starting ``c``: the weighted mean of ``y`` (0 without intercept).
+
+        Returns
+        -------
+        c : float
+            The offset.
+        """
+        return self.y_offset
+
+    def raw(self, w, c):
+        """Return ``(X - x_mean) @ w + c``.
+
+        Parameters
+        ----------
+        w : array of shape (n_features,)
+            Coefficients.
+        c : float
+            Offset of the centered model.
+
+        Returns
+        -------
+        raw : array of shape (n_samples,)
+            Linear predictions.
+        """
+        raw = self.backend.matvec(self.X, w)
+        shift = c
+        if self.fit_intercept:
+            shift = shift - self.backend.to_float(self.x_mean @ w)
+        return raw + shift
+
+    def offset(self, w, b):
+        """Return the centered offset ``c = b + x_mean @ w`` for an intercept ``b``."""
+        if not self.fit_intercept:
+            return 0.0
+        return b + self.backend.to_float(self.x_mean @ w)
+
+    def intercept(self, w, c):
+        """Return the intercept ``b = c - x_mean @ w`` of the uncentered model."""
+        if not self.fit_intercept:
+            return 0.0
+        return c - self.backend.to_float(self.x_mean @ w)
+
+    def loss_value(self, raw):
+        """Return the weighted mean loss ``sum_i u_i L(y_i, raw_i)`` as a float."""
+        xp = self.xp
+        return self.backend.to_float(xp.sum(self.u * self.loss.pointwise(self.y, raw)))
+
+    def raw_gradient(self, raw):
+        """Return ``u * dL/draw``: the gradient of the mean loss with respect to raw."""
+        return self.u * self.loss.gradient(self.y, raw)
+
+    def backprop(self, g):
+        """Return the gradients in ``w`` and ``c`` from ``g`` of :meth:`raw_gradient`.
+
+        This is the chain rule of the centered model: ``X.T @ g - x_mean * sum(g)``
+        for ``w`` (zero on inactive columns) and ``sum(g)`` for ``c``.
+
+        Parameters
+        ----------
+        g : array of shape (n_samples,)
+            Gradient with respect to raw.
+
+        Returns
+        -------
+        grad_w : array of shape (n_features,)
+            Gradient in ``w``.
+        grad_c : float
+            Gradient in ``c`` (0 unless the intercept mode is ``"free"``).
+        """
+        xp = self.xp
+        grad_w = self.backend.rmatvec(self.X, g)
+        grad_c = 0.0
+        if self.fit_intercept:
+            sum_g = self.backend.to_float(xp.sum(g))
+            grad_w = grad_w - self.x_mean * sum_g
+            if self.intercept_mode == "free":
+                grad_c = sum_g
+        return xp.where(self.active, grad_w, xp.zeros_like(grad_w)), grad_c
+
+    def penalty_value(self, w):
+        """Return the penalty ``h(w)`` as a float."""
+        return self.backend.to_float(self.penalty.value(w))
+
+    def value(self, w, raw):
+        """Return the full penalized objective at ``w`` with predictions ``raw``."""
+        return self.loss_value(raw) + self.penalty_value(w)
+
+    def zero_value(self):
+        """Return the objective at ``w = 0`` with the starting offset.
+
+        For a quadratic loss that offset is optimal, so this is the reference against
+        which the duality gap is made relative, as in sklearn's Lasso.
+
+        Returns
+        -------
+        value : float
+            The objective at zero coefficients.
+        """
+        xp = self.xp
+        raw = xp.full(
+            self.n_samples, self.y_offset, dtype=self.dtype, device=self.backend.device
+        )
+        return self.loss_value(raw)
+
+    @property
+    def has_duality_gap(self):
+        """Whether :meth:`duality_gap` is available (quadratic loss, a dual penalty)."""
+        zero = self.xp.zeros(self.n_features, dtype=self.dtype)
+        return self.loss.is_quadratic and self.penalty.dual_scale(zero) is not None
+
+    def duality_gap(self, w, raw, grad_w):
+        r"""Return the duality gap at ``w`` for the squared loss.
+
+        With residuals ``r = y - raw`` and ``v = X_c.T (u r) = -grad_w``, the dual
+        point is ``theta = k u r``, where the penalty's factor ``k`` makes it
+        feasible. Using ``y_c = r + X_c w``, the gap ``P(w) - D(theta)`` is
+
+        .. math::
+
+            \frac{(1 - k)^2}{2} \sum_i u_i r_i^2 + h(w) + h^*(k v) - k\, w^\top v,
+
+        a sum of non-negative terms (the last three are the Fenchel-Young gap of the
+        penalty), computed without the cancellation of subtracting two objective values.
+        The intercept needs ``sum(theta) = 0``, which the closed-form offset gives.
+
+        Parameters
+        ----------
+        w : array of shape (n_features,)
+            Coefficients.
+        raw : array of shape (n_samples,)
+            ``self.raw(w, c)``.
+        grad_w : array of shape (n_features,)
+            The gradient in ``w`` of the smooth part at ``w``.
+
+        Returns
+        -------
+        gap : float
+            An upper bound on ``P(w) - P*``.
+        """
+        xp = array_namespace(raw)
+        r = self.y - raw
+        sq = self.backend.to_float(xp.sum(self.u * r * r))
+        v = -grad_w
+        k = self.penalty.dual_scale(v)
+        gap = 0.5 * (1.0 - k) ** 2 * sq + self.penalty.fenchel_young(w, k * v)
+        return gap if math.isfinite(gap) else math.inf
