@@ -93,6 +93,13 @@ class LinearObjective:
         zeros = xp.zeros(self.n_features, dtype=self.dtype, device=backend.device)
         x_mean = backend.weighted_mean(X, u) if self.fit_intercept else zeros
         sq = backend.weighted_centered_sq(X, u, x_mean)
+        if not bool(xp.all(xp.isfinite(sq))):
+            also = " or pass X as float64" if self.dtype == xp.float32 else ""
+            raise ValueError(
+                f"The squares of some feature values overflow {self.dtype}: X holds "
+                "values too large to fit a model on. Scale the features (e.g. with "
+                f"sklearn.preprocessing.StandardScaler){also}."
+            )
         if self.fit_intercept:
             # A column whose spread is at the level of rounding is constant: centering
             # leaves only noise in it, which must neither move w nor set its metric

@@ -11,9 +11,9 @@ import math
 
 from array_api_compat import array_namespace, device
 
-# Rows per block are chosen so that one block holds about this many elements (8 MB of
-# float64): large enough for BLAS efficiency, small next to any X worth worrying about.
-_BLOCK_ELEMENTS = 2**20
+# Rows per block are chosen so that one block holds about this many elements (512 kB
+# of float64): large enough for vectorised speed, small next to any X worth a thought.
+_BLOCK_ELEMENTS = 2**16
 
 
 class DenseBackend:

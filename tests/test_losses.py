@@ -1,0 +1,60 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+import numpy as np
+import pytest
+
+from skgd.losses import (
+    EpsilonInsensitive,
+    Huber,
+    SquaredEpsilonInsensitive,
+    SquaredError,
+    get_loss,
+)
+from skgd.testing import check_loss
+
+LOSSES = [
+    SquaredError(),
+    Huber(epsilon=0.7),
+    EpsilonInsensitive(epsilon=0.3),
+    SquaredEpsilonInsensitive(epsilon=0.3),
+    EpsilonInsensitive(epsilon=0.3).smoothed(0.5),
+]
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+def test_losses_contract(loss, seed):
+    check_loss(loss, seed=seed)
+
+
+def test_losses_closed_forms_match_sgdregressor_definitions():
+    y = np.zeros(5)
+    raw = np.array([-3.0, -0.5, 0.0, 0.2, 2.0])
+    r = y - raw
+    np.testing.assert_allclose(SquaredError().pointwise(y, raw), r**2 / 2, rtol=1e-12)
+    eps = 1.0
+    huber = np.where(np.abs(r) <= eps, r**2 / 2, eps * np.abs(r) - eps**2 / 2)
+    np.testing.assert_allclose(Huber(eps).pointwise(y, raw), huber, rtol=1e-12)
+    ei = np.maximum(0, np.abs(r) - eps)
+    np.testing.assert_allclose(
+        EpsilonInsensitive(eps).pointwise(y, raw), ei, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        SquaredEpsilonInsensitive(eps).pointwise(y, raw), ei**2, rtol=1e-12
+    )
+
+
+def test_losses_smoothing_is_within_half_width():
+    rng = np.random.default_rng(0)
+    y, raw = rng.normal(size=200), rng.normal(scale=3, size=200)
+    loss = EpsilonInsensitive(0.2)
+    for mu in (1.0, 0.1, 1e-3):
+        diff = loss.pointwise(y, raw) - loss.smoothed(mu).pointwise(y, raw)
+        assert np.all(diff >= -1e-15)
+        assert np.all(diff <= mu / 2 + 1e-15)
+
+
+def test_losses_get_loss():
+    assert get_loss("squared_error") == SquaredError()
+    assert get_loss("huber", epsilon=2.0) == Huber(2.0)
+    loss = Huber(0.3)
+    assert get_loss(loss) is loss

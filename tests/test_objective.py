@@ -1,0 +1,103 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _data import make_problem
+
+from skgd._backend import get_backend
+from skgd._objective import LinearObjective
+from skgd.losses import Huber, SquaredError
+from skgd.penalties import L1, L1L2, L2
+
+
+def build(X, y, loss=None, penalty=None, sample_weight=None, fit_intercept=True):
+    return LinearObjective(
+        get_backend(X),
+        X,
+        y,
+        loss or SquaredError(),
+        penalty or L1L2(0.1, 0.5),
+        sample_weight=sample_weight,
+        fit_intercept=fit_intercept,
+    )
+
+
+@pytest.mark.parametrize("loss", [SquaredError(), Huber(0.5)])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_objective_gradient_matches_finite_differences(loss, fit_intercept, seed):
+    X, y = make_problem(seed, 30, 5)
+    s = np.random.default_rng(seed).uniform(0.2, 2, size=30)
+    obj = build(X, y, loss, sample_weight=s, fit_intercept=fit_intercept)
+    rng = np.random.default_rng(seed + 1)
+    w, c = rng.normal(size=5), 0.3
+
+    def f(w, c):
+        return obj.loss_value(obj.raw(w, c))
+
+    gw, gc = obj.backprop(obj.raw_gradient(obj.raw(w, c)))
+    h = 1e-6
+    num = [(f(w + h * e, c) - f(w - h * e, c)) / (2 * h) for e in np.eye(5)]
+    np.testing.assert_allclose(gw, num, rtol=1e-6, atol=1e-8)
+    if obj.intercept_mode == "free":
+        assert gc == pytest.approx((f(w, c + h) - f(w, c - h)) / (2 * h), rel=1e-6)
+
+
+def test_objective_raw_is_uncentered_model(seed):
+    X, y = make_problem(seed, 30, 5)
+    obj = build(X, y, sample_weight=np.arange(1.0, 31.0))
+    w = np.random.default_rng(seed).normal(size=5)
+    c = 1.7
+    b = obj.intercept(w, c)
+    np.testing.assert_allclose(obj.raw(w, c), X @ w + b, rtol=1e-12)
+    assert obj.offset(w, b) == pytest.approx(c)
+
+
+@pytest.mark.parametrize("penalty", [L1(0.3), L2(0.3), L1L2(0.3, 0.4)])
+def test_objective_duality_gap_bounds_suboptimality(penalty, seed):
+    X, y = make_problem(seed, 40, 6)
+    obj = build(X, y, penalty=penalty)
+    rng = np.random.default_rng(seed)
+    # The gap equals P(w) - D(theta) written the textbook way, and is >= 0.
+    for _ in range(5):
+        w = rng.normal(size=6)
+        raw = obj.raw(w, obj.initial_offset())
+        gw, _ = obj.backprop(obj.raw_gradient(raw))
+        gap = obj.duality_gap(w, raw, gw)
+        r = y - raw
+        u = obj.u
+        v = -gw
+        k = penalty.dual_scale(v)
+        yc = y - obj.y_offset
+        primal = 0.5 * np.sum(u * r * r) + float(penalty.value(w))
+        dual = (
+            k * np.sum(u * r * yc)
+            - 0.5 * k * k * np.sum(u * r * r)
+            - penalty.conjugate(k * v)
+        )
+        assert gap >= 0
+        assert gap == pytest.approx(primal - dual, rel=1e-9, abs=1e-12)
+
+
+def test_objective_sparse_statistics_equal_dense(seed):
+    rng = np.random.default_rng(seed)
+    X = sp.random(70, 9, density=0.3, format="csr", random_state=seed)
+    X.data += 100.0  # large mean, small spread: no cancellation allowed
+    s = rng.uniform(0, 2, size=70)
+    y = rng.normal(size=70)
+    for Xs in (X, X.tocsc()):
+        a, b = build(Xs, y, sample_weight=s), build(X.toarray(), y, sample_weight=s)
+        np.testing.assert_allclose(a.metric(), b.metric(), rtol=1e-10)
+        np.testing.assert_allclose(a.x_mean, b.x_mean, rtol=1e-12)
+    dense = X.toarray()
+    m = np.average(dense, axis=0, weights=s)
+    var = np.average((dense - m) ** 2, axis=0, weights=s)
+    np.testing.assert_allclose(build(X, y, sample_weight=s).metric(), var, rtol=1e-9)
+
+
+def test_objective_constant_column_is_inactive():
+    X = np.column_stack([np.arange(5.0), np.full(5, 0.1 + 0.2)])
+    obj = build(X, np.arange(5.0))
+    np.testing.assert_array_equal(obj.active, [True, False])
+    gw, _ = obj.backprop(obj.raw_gradient(obj.raw(np.ones(2), 0.0)))
+    assert gw[1] == 0.0
