@@ -72,12 +72,13 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     max_iter : int, default=1000
         Maximum number of iterations (passes over the data), in ``[1, inf)``.
     tol : float or None, default=1e-4
-        Stopping tolerance, in ``[0, inf)``. For ``"gd"`` with the squared loss and
-        an L1, L2 or elastic-net penalty it bounds the **duality gap** relative to the
-        objective at zero coefficients, a certified bound on the relative
-        suboptimality (as sklearn's Lasso does). Without a penalty, or with another
-        loss, it bounds the equivalent measure ``L/2 ||w - prox(w - grad/(L d))||_D^2``
-        (the decrease one more proximal-gradient step would guarantee) relative to the
+        Stopping tolerance, in ``[0, inf)``. For ``"gd"`` it bounds the **duality
+        gap** relative to the objective at zero coefficients: a certified bound on
+        the relative suboptimality (sklearn's Lasso uses the same measure). That
+        holds for every loss when the penalty has a positive ``alpha``. Without a
+        penalty no finite dual point exists away from the optimum, and ``tol``
+        bounds the equivalent measure ``L/2 ||w - prox(w - grad/(L d))||_D^2``, the
+        decrease one more proximal-gradient step would guarantee, relative to the
         same reference. None runs ``max_iter`` iterations.
     n_iter_no_change : int, default=5
         Number of epochs with no improvement before the stochastic solvers stop, in
@@ -125,11 +126,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     by backtracking on the exact curvature along each step. The intercept is fitted
     by implicit centering (``X.T @ r - x_mean * sum(r)``), so sparse X is never
     centered nor densified and sparse and dense fits agree. Each iteration costs one
-    ``X @ w`` and one ``X.T @ r``. The epsilon-insensitive loss, not differentiable, is
-    replaced by Moreau envelopes of decreasing width (within ``tol`` of the loss at
-    the end). Without a penalty on an underdetermined problem the metric is the
-    identity, so that, started from zero, the iterates reach the minimum-norm
-    solution. Dense X is never copied: float32 and float64, C and F order, are used
+    ``X @ w`` and one ``X.T @ r``. The epsilon-insensitive loss, not differentiable,
+    is replaced by Moreau envelopes of decreasing width until the duality gap of the
+    true problem meets ``tol``. Without a penalty on an underdetermined problem the
+    metric is the identity so that, started from zero, the iterates reach the
+    minimum-norm solution, as :class:`~sklearn.linear_model.LinearRegression` does.
+    Dense X is never copied: float32 and float64, C and F order, are used
     as they are; float32 input gives float32 coefficients and predictions.
 
     References
@@ -147,9 +149,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     >>> X, y = load_diabetes(return_X_y=True)
     >>> reg = GDRegressor(penalty="l1", alpha=0.1).fit(X, y)
     >>> int((reg.coef_ == 0).sum())
-    6
+    3
     >>> round(reg.score(X, y), 3)
-    0.456
+    0.509
     """
 
     _parameter_constraints = {

@@ -309,24 +309,30 @@ class LinearObjective:
 
     @property
     def has_duality_gap(self):
-        """Whether :meth:`duality_gap` is available (quadratic loss, a dual penalty)."""
+        """Whether :meth:`duality_gap` is available (a loss and penalty with duals)."""
         zero = self.xp.zeros(self.n_features, dtype=self.dtype)
-        return self.loss.is_quadratic and self.penalty.dual_scale(zero) is not None
+        return self.loss.has_conjugate and self.penalty.dual_scale(zero) is not None
 
-    def duality_gap(self, w, raw, grad_w):
-        r"""Return the duality gap at ``w`` for the squared loss.
+    def duality_gap(self, w, raw, grad_w, raw_grad=None):
+        r"""Return an upper bound on ``P(w, c) - P*``: a duality gap.
 
-        With residuals ``r = y - raw`` and ``v = X_c.T (u r) = -grad_w``, the dual
-        point is ``theta = k u r``, where the penalty's factor ``k`` makes it
-        feasible. Using ``y_c = r + X_c w``, the gap ``P(w) - D(theta)`` is
+        The dual point is built from the gradient: ``theta = -raw_grad`` (the
+        derivative of the mean loss in the predictions, possibly of a smoothing of
+        this objective's loss), made feasible by (1) subtracting ``u sum(theta)``
+        when there is an intercept, which needs ``sum(theta) = 0``; (2) scaling into
+        the loss's box; (3) the penalty's scaling. Steps (1)-(2) leave
+        ``X_c.T theta = -grad_w`` unchanged or scaled, since ``X_c.T u = 0``; so the
+        gap costs no pass over X.
+
+        For the squared loss with its closed-form offset, the gap reduces to
 
         .. math::
 
             \frac{(1 - k)^2}{2} \sum_i u_i r_i^2 + h(w) + h^*(k v) - k\, w^\top v,
+            \quad v = -\mathrm{grad\_w},
 
-        a sum of non-negative terms (the last three are the Fenchel-Young gap of the
-        penalty), computed without the cancellation of subtracting two objective values.
-        The intercept needs ``sum(theta) = 0``, which the closed-form offset gives.
+        a sum of non-negative terms computed without the cancellation of subtracting
+        two objective values, so it stays accurate far below their rounding level.
 
         Parameters
         ----------
@@ -335,17 +341,40 @@ class LinearObjective:
         raw : array of shape (n_samples,)
             ``self.raw(w, c)``.
         grad_w : array of shape (n_features,)
-            The gradient in ``w`` of the smooth part at ``w``.
+            ``backprop(raw_grad)[0]``.
+        raw_grad : array of shape (n_samples,) or None
+            The gradient in the predictions that built ``grad_w``; None means
+            ``self.raw_gradient(raw)``.
 
         Returns
         -------
         gap : float
-            An upper bound on ``P(w) - P*``.
+            The gap (``inf`` if no feasible dual point was found).
         """
         xp = array_namespace(raw)
-        r = self.y - raw
-        sq = self.backend.to_float(xp.sum(self.u * r * r))
+        to_float = self.backend.to_float
+        loss, penalty, u = self.loss, self.penalty, self.u
         v = -grad_w
-        k = self.penalty.dual_scale(v)
-        gap = 0.5 * (1.0 - k) ** 2 * sq + self.penalty.fenchel_young(w, k * v)
+        if loss.is_quadratic and raw_grad is None and self.intercept_mode != "free":
+            r = self.y - raw
+            sq = to_float(xp.sum(u * r * r))
+            k = penalty.dual_scale(v)
+            gap = 0.5 * (1.0 - k) ** 2 * sq + penalty.fenchel_young(w, k * v)
+            return gap if math.isfinite(gap) else math.inf
+        theta = -(self.raw_gradient(raw) if raw_grad is None else raw_grad)
+        if self.fit_intercept:
+            theta = theta - u * xp.sum(theta)
+        k = 1.0
+        box = loss.dual_box()
+        if box is not None:
+            ratio = xp.where(u > 0, xp.abs(theta), 0.0 * u) / xp.where(
+                u > 0, u, xp.ones_like(u)
+            )
+            largest = to_float(xp.max(ratio))
+            if largest > box:
+                k = box / largest
+        k2 = penalty.dual_scale(k * v)
+        k *= k2
+        dual = loss.dual_value(self.y, k * theta, u) - penalty.conjugate(k * v)
+        gap = self.loss_value(raw) + self.penalty_value(w) - dual
         return gap if math.isfinite(gap) else math.inf

@@ -119,7 +119,10 @@ def check_penalty(penalty, *, seed=0, n_features=7, rtol=1e-10):
     direct = float(penalty.value(w)) + conj - float(w @ z)
     assert fy >= 0, f"{penalty!r}: negative Fenchel-Young gap"
     np.testing.assert_allclose(
-        fy, direct, rtol=rtol, atol=1e-12,
+        fy,
+        direct,
+        rtol=rtol,
+        atol=1e-12,
         err_msg=f"{penalty!r}: fenchel_young disagrees with h(w) + h*(v) - w.v",
     )
     # At w = prox(v), v - w / step is a subgradient of h at w (for step = 1), so the

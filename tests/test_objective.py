@@ -101,3 +101,44 @@ def test_objective_constant_column_is_inactive():
     np.testing.assert_array_equal(obj.active, [True, False])
     gw, _ = obj.backprop(obj.raw_gradient(obj.raw(np.ones(2), 0.0)))
     assert gw[1] == 0.0
+
+
+@pytest.mark.parametrize(
+    "loss_name", ["huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
+)
+@pytest.mark.parametrize("penalty", [L1(0.05), L2(0.05)])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_objective_duality_gap_of_robust_losses_is_an_upper_bound(
+    loss_name, penalty, fit_intercept, seed
+):
+    from skgd import GDRegressor
+    from skgd.losses import get_loss
+
+    X, y = make_problem(seed, 40, 5)
+    y[:3] += 20.0
+    loss = get_loss(loss_name, epsilon=0.5)
+    obj = build(X, y, loss, penalty, fit_intercept=fit_intercept)
+    assert obj.has_duality_gap
+    kw = {"penalty": "l1" if penalty.l1 else "l2", "alpha": 0.05}
+    best = GDRegressor(
+        loss=loss_name,
+        epsilon=0.5,
+        tol=1e-9 if loss.is_smooth else 1e-6,
+        max_iter=20_000,
+        fit_intercept=fit_intercept,
+        **kw,
+    ).fit(X, y)
+    p_star = best.loss_curve_[-1]
+    rng = np.random.default_rng(seed)
+    for scale in (1.0, 0.1, 0.01):
+        w = best.coef_ + scale * rng.normal(size=5)
+        c = obj.offset(w, best.intercept_ + scale * rng.normal())
+        raw = obj.raw(w, c)
+        gw, _ = obj.backprop(obj.raw_gradient(raw))
+        gap = obj.duality_gap(w, raw, gw)
+        assert gap >= obj.value(w, raw) - p_star - 1e-12
+    # and it vanishes at the optimum, to the accuracy asked for
+    raw = obj.raw(best.coef_, obj.offset(best.coef_, best.intercept_))
+    gw, _ = obj.backprop(obj.raw_gradient(raw))
+    if loss.is_smooth:
+        assert obj.duality_gap(best.coef_, raw, gw) <= 1e-8 * obj.zero_value()

@@ -28,11 +28,15 @@ class Loss:
     is_quadratic : bool
         Whether the loss is a quadratic function of ``raw`` (its gradient is then
         affine in ``raw``, which the full-batch solver exploits).
+    has_conjugate : bool
+        Whether :meth:`dual_value` is implemented, so that the full-batch solver can
+        certify its solutions with a duality gap.
     """
 
     curvature_bound = None
     is_smooth = True
     is_quadratic = False
+    has_conjugate = False
 
     def pointwise(self, y, raw):
         """Return the loss of each sample.
@@ -92,6 +96,40 @@ class Loss:
         if sample_weight is None:
             return xp.mean(losses)
         return xp.sum(sample_weight * losses) / xp.sum(sample_weight)
+
+    def dual_box(self):
+        """Return ``m`` such that the conjugate needs ``|theta_i| <= m u_i``, or None.
+
+        Returns
+        -------
+        bound : float or None
+            The bound (None: no bound, the conjugate is finite everywhere).
+        """
+        return None
+
+    def dual_value(self, y, theta, u):
+        """Return ``-sum_i u_i L_i^*(-theta_i / u_i)``, the loss part of the dual.
+
+        ``L_i^*`` is the convex conjugate of ``f -> L(y_i, f)``. ``theta`` must
+        respect :meth:`dual_box`; samples with ``u_i = 0`` must have ``theta_i = 0``.
+        Losses without a cheap conjugate return None, and the full-batch solver then
+        stops on the proximal-gradient measure instead of a duality gap.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets.
+        theta : array of shape (n_samples,)
+            Dual variables.
+        u : array of shape (n_samples,)
+            Normalised sample weights (summing to one).
+
+        Returns
+        -------
+        value : float or None
+            The dual value of the loss term.
+        """
+        return None
 
     def inverse_link(self, raw):
         """Return the prediction for ``raw``: the identity for every regression loss.

@@ -13,6 +13,13 @@ from array_api_compat import array_namespace
 from skgd.losses._base import Loss
 
 
+def _quadratic_dual(theta, u, scale):
+    """Return ``sum_i scale * theta_i**2 / u_i`` (0 where ``u_i = 0``)."""
+    xp = array_namespace(theta, u)
+    safe = xp.where(u > 0, u, xp.ones_like(u))
+    return float(xp.sum(xp.where(u > 0, scale * theta * theta / safe, 0.0 * u)))
+
+
 @dataclass(frozen=True)
 class SquaredError(Loss):
     r"""Half the squared residual, :math:`L(y, f) = (y - f)^2 / 2`.
@@ -27,6 +34,7 @@ class SquaredError(Loss):
     array([0.5, 2. ])
     """
 
+    has_conjugate = True
     curvature_bound = 1.0
     is_quadratic = True
 
@@ -38,6 +46,11 @@ class SquaredError(Loss):
     def gradient(self, y, raw):
         """Return ``raw - y``."""
         return raw - y
+
+    def dual_value(self, y, theta, u):
+        """Return ``sum_i theta_i y_i - theta_i**2 / (2 u_i)``."""
+        xp = array_namespace(y, theta)
+        return float(xp.sum(theta * y)) - _quadratic_dual(theta, u, 0.5)
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,7 @@ class Huber(Loss):
     array([0.125, 2.5  ])
     """
 
+    has_conjugate = True
     epsilon: float = 0.1
     curvature_bound = 1.0
 
@@ -80,6 +94,15 @@ class Huber(Loss):
         """Return ``-clip(y - raw, -epsilon, epsilon)``."""
         xp = array_namespace(y, raw)
         return xp.clip(raw - y, -self.epsilon, self.epsilon)
+
+    def dual_box(self):
+        """Return ``epsilon``: the conjugate is finite for ``|theta_i| <= eps u_i``."""
+        return self.epsilon
+
+    def dual_value(self, y, theta, u):
+        """Return ``sum_i theta_i y_i - theta_i**2 / (2 u_i)`` (inside the box)."""
+        xp = array_namespace(y, theta)
+        return float(xp.sum(theta * y)) - _quadratic_dual(theta, u, 0.5)
 
 
 @dataclass(frozen=True)
@@ -102,6 +125,7 @@ class EpsilonInsensitive(Loss):
     array([0. , 1.5])
     """
 
+    has_conjugate = True
     epsilon: float = 0.1
     is_smooth = False
 
@@ -115,6 +139,15 @@ class EpsilonInsensitive(Loss):
         xp = array_namespace(y, raw)
         d = raw - y
         return xp.where(xp.abs(d) > self.epsilon, xp.sign(d), xp.zeros_like(d))
+
+    def dual_box(self):
+        """Return 1: the conjugate is finite for ``|theta_i| <= u_i``."""
+        return 1.0
+
+    def dual_value(self, y, theta, u):
+        """Return ``sum_i theta_i y_i - epsilon |theta_i|`` (inside the box)."""
+        xp = array_namespace(y, theta)
+        return float(xp.sum(theta * y - self.epsilon * xp.abs(theta)))
 
     def smoothed(self, mu):
         """Return the Moreau envelope of width ``mu``, within ``mu / 2`` of this loss.
@@ -156,6 +189,7 @@ class SmoothedEpsilonInsensitive(Loss):
     array([0.   , 0.125, 2.   ])
     """
 
+    has_conjugate = True
     epsilon: float = 0.1
     mu: float = 1.0
 
@@ -176,6 +210,17 @@ class SmoothedEpsilonInsensitive(Loss):
         xp = array_namespace(y, raw)
         d = raw - y
         return xp.sign(d) * xp.clip((xp.abs(d) - self.epsilon) / self.mu, 0.0, 1.0)
+
+    def dual_box(self):
+        """Return 1: the conjugate is finite for ``|theta_i| <= u_i``."""
+        return 1.0
+
+    def dual_value(self, y, theta, u):
+        """Return ``sum_i theta_i y_i - eps |theta_i| - mu theta_i**2 / (2 u_i)``."""
+        xp = array_namespace(y, theta)
+        return float(
+            xp.sum(theta * y - self.epsilon * xp.abs(theta))
+        ) - _quadratic_dual(theta, u, 0.5 * self.mu)
 
 
 @dataclass(frozen=True)
@@ -198,6 +243,7 @@ class SquaredEpsilonInsensitive(Loss):
     array([0.  , 2.25])
     """
 
+    has_conjugate = True
     epsilon: float = 0.1
     curvature_bound = 2.0
 
@@ -212,3 +258,10 @@ class SquaredEpsilonInsensitive(Loss):
         xp = array_namespace(y, raw)
         d = raw - y
         return 2.0 * xp.sign(d) * xp.clip(xp.abs(d) - self.epsilon, 0.0, None)
+
+    def dual_value(self, y, theta, u):
+        """Return ``sum_i theta_i y_i - eps |theta_i| - theta_i**2 / (4 u_i)``."""
+        xp = array_namespace(y, theta)
+        return float(
+            xp.sum(theta * y - self.epsilon * xp.abs(theta))
+        ) - _quadratic_dual(theta, u, 0.25)

@@ -42,18 +42,26 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     one pass ``X @ w`` and one pass ``X.T @ g`` per iteration, plus one ``X @ w`` per
     backtracking step (rare after the first iterations).
 
-    **Stopping.** ``tol`` bounds, relative to the objective at zero coefficients:
+    **Stopping.** ``tol`` bounds, relative to the objective at zero coefficients
+    (with the starting intercept), a certified optimality measure:
 
-    - for the squared loss with an L1, L2 or elastic-net penalty, the duality gap,
-      a certified upper bound on the suboptimality;
-    - otherwise (no penalty, or another loss), the squared norm of the proximal
-      gradient mapping over twice the curvature constant, ``L/2 ||x - prox(x -
-      grad / (L d))||_D^2``: the decrease one more step would guarantee.
+    - where the loss has a cheap conjugate (all four regression losses) and the
+      penalty has a strength (L1, L2, elastic net with ``alpha > 0``), the duality
+      gap, an upper bound on the suboptimality. The dual point is built from the
+      gradient, so the gap costs no pass over the data for the squared loss, and one
+      extra pass, only when the gap at the extrapolated point says it is time, for
+      the others;
+    - otherwise (no penalty: the dual is feasible only at the optimum), the squared
+      norm of the proximal gradient mapping over twice the curvature constant,
+      ``L/2 ||x - prox(x - grad / (L d))||_D^2``: the decrease one more step would
+      guarantee.
 
     **Non-smooth losses** (``epsilon_insensitive``) are replaced by their Moreau
-    envelope of width ``mu`` (a Huber-like smoothing that differs from the loss by at
-    most ``mu / 2``), solved for a decreasing sequence of ``mu`` down to ``2 tol``
-    times the objective at zero, each stage warm-started from the previous one.
+    envelope of width ``mu`` (a Huber-like smoothing within ``mu / 2`` of the loss),
+    for a decreasing sequence of ``mu``, each stage warm-started from the previous
+    one. The stopping test is the duality gap of the true, non-smooth problem,
+    evaluated at the smoothed iterates (without a penalty: ``mu`` goes down to
+    ``2 tol`` times the reference and the last stage stops on its own measure).
 
     Parameters
     ----------
@@ -91,42 +99,79 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     if not ref > 0:
         # A target the zero model already fits exactly: measure against rounding level.
         ref = float(objective.xp.finfo(objective.dtype).eps)
+    threshold = tol * ref
     if loss.is_smooth:
-        return _fista(objective, w0, c0, max_iter, tol, ref, verbose, callback)
+        return _fista(
+            objective,
+            objective,
+            w0,
+            c0,
+            max_iter,
+            threshold,
+            threshold,
+            ref,
+            verbose,
+            callback,
+        )
 
-    # Continuation over the smoothing width, from the scale of the residuals down to
-    # the accuracy asked for: early stages are cheap and give later ones a start.
-    mu_final = max(2.0 * tol * ref, 1e-12)
-    mu = max(ref, mu_final)
+    certified = objective.has_duality_gap
+    mu_floor = 2.0 * tol * ref if not certified else 1e-12 * ref
+    mu = ref
     total, curve, w, c = 0, [], w0, c0
     while True:
         stage = objective.with_loss(loss.smoothed(mu))
+        # A stage need not be solved below the error of its smoothing.
+        stage_threshold = max(threshold, 0.1 * mu)
         res = _fista(
-            stage, w, c, max_iter - total, tol, ref, verbose, callback, objective
+            stage,
+            objective,
+            w,
+            c,
+            max_iter - total,
+            threshold,
+            stage_threshold,
+            ref,
+            verbose,
+            callback,
+            first_iter=total,
         )
         total += res.n_iter
         curve += res.objective_curve
         w, c = res.coef, res.extra["offset"]
-        if mu <= mu_final or total >= max_iter:
+        done = res.converged if certified else mu <= mu_floor and res.extra["stage"]
+        if done or total >= max_iter:
             break
-        mu = max(mu / 10.0, mu_final)
+        mu = max(mu / 10.0, mu_floor)
     return SolverResult(
         coef=w,
         intercept=objective.intercept(w, c),
         n_iter=total,
-        converged=res.converged and mu <= mu_final,
+        converged=bool(done),
         objective_curve=curve,
         extra={"measure": res.extra["measure"], "offset": c},
     )
 
 
-def _fista(objective, w0, c0, max_iter, tol, ref, verbose, callback, report=None):
+def _fista(
+    objective,
+    report,
+    w0,
+    c0,
+    max_iter,
+    threshold,
+    stage_threshold,
+    ref,
+    verbose,
+    callback,
+    first_iter=0,
+):
     """Run FISTA with backtracking and restart on a smooth objective (see solve_gd).
 
-    ``report`` is the objective whose value is recorded (the true one when
-    ``objective`` is a smoothing of it).
+    ``report`` is the problem being solved: ``objective`` itself, or the non-smooth
+    objective of which ``objective`` is a smoothing. The run stops, converged, when
+    the measure of ``report`` is below ``threshold``, and ends its stage when the
+    measure of ``objective`` is below ``stage_threshold`` (``extra["stage"]``).
     """
-    report = objective if report is None else report
     xp = objective.xp
     loss, penalty = objective.loss, objective.penalty
     u = objective.u
@@ -134,46 +179,62 @@ def _fista(objective, w0, c0, max_iter, tol, ref, verbose, callback, report=None
     to_float = objective.backend.to_float
     free_c = objective.intercept_mode == "free"
     quadratic = loss.is_quadratic
+    smoothing = report is not objective
     use_gap = objective.has_duality_gap
+    report_gap = report.has_duality_gap
     curv = float(loss.curvature_bound)
-    threshold = tol * ref
     start_time = time.perf_counter()
 
     def norm2_d(dw, dc):
         """Squared length of a step in the metric (``c`` has unit metric)."""
         return to_float(xp.sum(d * dw * dw)) + dc * dc
 
-    def measure_at(w, raw, gw, gc, L):
-        """Return the stopping measure at a point whose gradient is known."""
+    def measures(w, c, raw, g_raw, gw, gc, L):
+        """Return the (stage, problem) stopping measures at a point with gradient."""
         if use_gap:
-            return objective.duality_gap(w, raw, gw)
-        step = 1.0 / (L * d)
-        dw = w - penalty.prox(w - step * gw, step)
-        return 0.5 * L * norm2_d(dw, gc / L)
+            stage = objective.duality_gap(w, raw, gw, None if quadratic else g_raw)
+        else:
+            step = 1.0 / (L * d)
+            dw = w - penalty.prox(w - step * gw, step)
+            stage = 0.5 * L * norm2_d(dw, gc / L)
+        if not smoothing:
+            return stage, stage
+        if report_gap:
+            return stage, report.duality_gap(w, raw, gw, g_raw)
+        return stage, math.inf
+
+    def gradient(raw):
+        """Return the raw gradient and its backpropagation (one pass ``X.T @ g``)."""
+        g_raw = objective.raw_gradient(raw)
+        gw, gc = objective.backprop(g_raw)
+        return g_raw, gw, gc
+
+    def finish(w, c, n_iter, curve, converged, measure, stage_done):
+        return SolverResult(
+            coef=w,
+            intercept=objective.intercept(w, c),
+            n_iter=n_iter,
+            converged=converged,
+            objective_curve=curve,
+            extra={"measure": measure / ref, "offset": c, "stage": stage_done},
+        )
 
     w = w0
     c = c0 if free_c else objective.initial_offset()
     raw = objective.raw(w, c)
-    gw, gc = objective.backprop(objective.raw_gradient(raw))
+    g_raw, gw, gc = gradient(raw)
     # Lower bound on the curvature constant (its diagonal): backtracking grows it.
     L = curv * max(objective.curvature_floor(), 1.0 if free_c else 0.0)
     if not L > 0:
         L = curv
-    measure = measure_at(w, raw, gw, gc, L)
-    if measure <= threshold:
-        return SolverResult(
-            w,
-            objective.intercept(w, c),
-            0,
-            True,
-            [],
-            {"measure": measure / ref, "offset": c},
-        )
+    m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
+    if m_true <= threshold or m_stage <= stage_threshold:
+        return finish(w, c, 0, [], m_true <= threshold, m_true, True)
 
     y_w, y_c, raw_y, gy_w, gy_c = w, c, raw, gw, gc
     t = 1.0
     curve = []
-    converged = False
+    converged = stage_done = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         while True:
@@ -194,7 +255,7 @@ def _fista(objective, w0, c0, max_iter, tol, ref, verbose, callback, report=None
                     lhs,
                     step_name="step size",
                     step=1.0 / L,
-                    iteration=n_iter,
+                    iteration=first_iter + n_iter,
                     hint=_DIVERGENCE_HINT,
                 )
             L = max(1.5 * L, 1.1 * lhs / sq_step)
@@ -204,13 +265,13 @@ def _fista(objective, w0, c0, max_iter, tol, ref, verbose, callback, report=None
             value,
             step_name="step size",
             step=1.0 / L,
-            iteration=n_iter,
+            iteration=first_iter + n_iter,
             hint=_DIVERGENCE_HINT,
         )
         curve.append(value)
 
         if quadratic:
-            gw_new, gc_new = objective.backprop(objective.raw_gradient(raw_new))
+            g_new, gw_new, gc_new = gradient(raw_new)
         # Restart when the momentum points against the step just taken.
         if (
             to_float(xp.sum(d * (y_w - w_new) * (w_new - w)))
@@ -222,39 +283,38 @@ def _fista(objective, w0, c0, max_iter, tol, ref, verbose, callback, report=None
         beta = (t - 1.0) / t_next
         t = t_next
 
+        y_w = w_new + beta * (w_new - w)
+        y_c = c_new + beta * (c_new - c)
+        raw_y = raw_new + beta * (raw_new - raw)
         if quadratic:
-            measure = measure_at(w_new, raw_new, gw_new, gc_new, L)
+            m_stage, m_true = measures(w_new, c_new, raw_new, g_new, gw_new, gc_new, L)
             # The gradient is affine in the iterate: extrapolate it too (no new pass).
             gy_w = gw_new + beta * (gw_new - gw)
             gy_c = gc_new + beta * (gc_new - gc)
             gw, gc = gw_new, gc_new
         else:
-            # Gradient mapping at y, whose gradient we have: L/2 ||y - x_new||_D^2.
-            measure = 0.5 * L * sq_step
-        y_w = w_new + beta * (w_new - w)
-        y_c = c_new + beta * (c_new - c)
-        raw_y = raw_new + beta * (raw_new - raw)
+            g_y, gy_w, gy_c = gradient(raw_y)
+            # The measure at the extrapolated point is free; only when it says
+            # "done" is the new iterate itself checked (one more pass).
+            m_stage, m_true = measures(y_w, y_c, raw_y, g_y, gy_w, gy_c, L)
+            if m_true <= threshold or m_stage <= stage_threshold:
+                g_new, gw_new, gc_new = gradient(raw_new)
+                m_stage, m_true = measures(
+                    w_new, c_new, raw_new, g_new, gw_new, gc_new, L
+                )
         w, c, raw = w_new, c_new, raw_new
-        if not quadratic:
-            gy_w, gy_c = objective.backprop(objective.raw_gradient(raw_y))
 
         if verbose:
             print(
-                f"[gd] iter {n_iter:4d}  objective {value:.8e}  step 1/L={1.0 / L:.3e}"
-                f"  measure {measure / ref:.3e} (tol {tol:.1e})"
-                f"  {time.perf_counter() - start_time:.2f}s"
+                f"[gd] iter {first_iter + n_iter:4d}  objective {value:.8e}  "
+                f"step 1/L={1.0 / L:.3e}  measure {m_true / ref:.3e} "
+                f"(tol {threshold / ref:.1e})  {time.perf_counter() - start_time:.2f}s"
             )
         if callback is not None:
-            callback(n_iter, w, value)
-        if measure <= threshold:
-            converged = True
+            callback(first_iter + n_iter, w, value)
+        converged = m_true <= threshold
+        stage_done = converged or m_stage <= stage_threshold
+        if stage_done:
             break
 
-    return SolverResult(
-        coef=w,
-        intercept=objective.intercept(w, c),
-        n_iter=n_iter,
-        converged=converged,
-        objective_curve=curve,
-        extra={"measure": measure / ref, "offset": c},
-    )
+    return finish(w, c, n_iter, curve, converged, m_true, stage_done)
