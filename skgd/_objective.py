@@ -110,28 +110,38 @@ class LinearObjective:
             active = sq > bound
         else:
             active = sq > 0
-        ones = xp.ones_like(sq)
-        metric = xp.where(active, sq, ones)
         n_rows = int(xp.sum(xp.astype(u > 0, xp.int64)))
-        underdetermined = n_rows - int(self.fit_intercept) < int(
-            xp.sum(xp.astype(active, xp.int64))
-        )
-        if underdetermined and self.penalty.dual_scale(zeros) is None:
-            # Without a penalty the solution is not unique here. Gradient steps from
-            # zero stay in the row space of X only in the identity metric, so use it
-            # and converge to the minimum-norm solution, as LinearRegression does.
-            metric = ones
-        # The largest diagonal entry of the Hessian in the metric: a lower bound on its
-        # largest eigenvalue, hence a safe first curvature constant (1 for Jacobi).
-        ratio = xp.where(active, sq / metric, xp.zeros_like(sq))
-        diag_max = float(xp.max(ratio)) if self.n_features else 0.0
+        n_active = int(xp.sum(xp.astype(active, xp.int64)))
+        any_active = n_active > 0
         return {
             "u": u,
             "x_mean": x_mean,
             "active": active,
-            "metric": metric,
-            "diag_max": diag_max,
+            "jacobi": xp.where(active, sq, xp.ones_like(sq)),
+            "identity": xp.ones_like(sq),
+            "underdetermined": n_rows - int(self.fit_intercept) < n_active,
+            # Largest diagonal entry of the Hessian in each metric: a lower bound on
+            # its largest eigenvalue, hence a safe first curvature constant.
+            "diag_max": {
+                "jacobi": 1.0 if any_active else 0.0,
+                "identity": float(xp.max(xp.where(active, sq, xp.zeros_like(sq))))
+                if any_active
+                else 0.0,
+            },
         }
+
+    def _metric_name(self):
+        """Return which diagonal metric the full-batch solver should use.
+
+        The Jacobi metric, except without a penalty on an underdetermined problem:
+        the solution is not unique there, and gradient steps from zero stay in the
+        row space of X (reaching the minimum-norm solution, as LinearRegression
+        does) only in the identity metric.
+        """
+        zero = self.xp.zeros(self.n_features, dtype=self.dtype)
+        if self._stats["underdetermined"] and self.penalty.dual_scale(zero) is None:
+            return "identity"
+        return "jacobi"
 
     def with_target(self, y):
         """Return the same objective for another target column (stats are shared).
@@ -163,14 +173,29 @@ class LinearObjective:
         """
         return self._replace(loss=loss)
 
-    def _replace(self, y=None, loss=None):
-        """Return a copy with ``y`` or ``loss`` replaced, sharing column statistics."""
+    def with_penalty(self, penalty):
+        """Return the same objective with another penalty (stats are shared).
+
+        Parameters
+        ----------
+        penalty : Penalty
+            The new penalty (for instance the next alpha of a path).
+
+        Returns
+        -------
+        objective : LinearObjective
+            An objective over the same X, y, loss and weights.
+        """
+        return self._replace(penalty=penalty)
+
+    def _replace(self, y=None, loss=None, penalty=None):
+        """Return a copy with ``y``, ``loss`` or ``penalty`` replaced, sharing stats."""
         return LinearObjective(
             self.backend,
             self.X,
             self.y if y is None else y,
             self.loss if loss is None else loss,
-            self.penalty,
+            self.penalty if penalty is None else penalty,
             fit_intercept=self.fit_intercept,
             stats=self._stats,
         )
@@ -187,7 +212,7 @@ class LinearObjective:
         d : array of shape (n_features,)
             Positive weights.
         """
-        return self._stats["metric"]
+        return self._stats[self._metric_name()]
 
     def curvature_floor(self):
         """Return the largest diagonal entry of the data Hessian in the metric.
@@ -200,7 +225,7 @@ class LinearObjective:
         value : float
             1 for the Jacobi metric (unless every column is constant).
         """
-        return self._stats["diag_max"]
+        return self._stats["diag_max"][self._metric_name()]
 
     def initial_offset(self):
         """Return the starting ``c``: the weighted mean of ``y`` (0 without intercept).

@@ -4,7 +4,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgd import GDRegressor
+from skgd import GDRegressor, GDRegressorCV
 
 CONFIGS = [
     GDRegressor(),
@@ -14,6 +14,7 @@ CONFIGS = [
     GDRegressor(loss="huber", epsilon=1.0),
     GDRegressor(loss="squared_epsilon_insensitive"),
     GDRegressor(loss="epsilon_insensitive", tol=1e-3),
+    GDRegressorCV(alphas=5, cv=3),
 ]
 
 

@@ -1,0 +1,297 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""GDRegressorCV: alpha (and l1_ratio) chosen by cross-validation along warm paths.
+
+Each fold solves a whole regularization path with :func:`skgd._path.solve_path`,
+warm-starting every alpha from the previous one, which is what makes it cheaper than
+refitting from scratch for every grid point as GridSearchCV does.
+"""
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import check_cv
+
+from skgd._estimator import GDRegressor
+from skgd._path import alpha_grid, path_objective, solve_path
+from skgd._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+    check_is_fitted,
+    validate_data,
+)
+
+Integral, Real = numbers.Integral, numbers.Real
+
+
+def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, scorer):
+    """Solve the path on ``train``; return test MSEs (and scores) per alpha."""
+    sw_train = None if sample_weight is None else sample_weight[train]
+    objective = path_objective(
+        X[train],
+        y[train],
+        sample_weight=sw_train,
+        fit_intercept=params["fit_intercept"],
+        l1_ratio=l1_ratio,
+    )
+    coefs, intercepts, _ = solve_path(
+        objective, alphas, l1_ratio, tol=params["tol"], max_iter=params["max_iter"]
+    )
+    X_test, y_test = X[test], y[test]
+    pred = np.asarray(X_test @ coefs) + intercepts
+    sw_test = None if sample_weight is None else sample_weight[test]
+    mse = np.average((y_test[:, None] - pred) ** 2, axis=0, weights=sw_test)
+    scores = None
+    if scorer is not None:
+        scores = np.empty(len(alphas))
+        for k in range(len(alphas)):
+            model = GDRegressor(fit_intercept=params["fit_intercept"])
+            model.coef_, model.intercept_ = coefs[:, k], intercepts[k]
+            model.n_features_in_ = X.shape[1]
+            scores[k] = scorer(model, X_test, y_test)
+    return mse, scores
+
+
+class GDRegressorCV(RegressorMixin, BaseEstimator):
+    r"""Elastic-net regression with alpha and l1_ratio chosen by cross-validation.
+
+    For each ``l1_ratio`` and each fold, the whole regularization path of the
+    squared loss (the objective of :class:`GDRegressor`) is solved with warm starts
+    by the full-batch solver; the alpha (and ``l1_ratio``) with the lowest mean
+    held-out error is then refitted on all the data. This is
+    :class:`~sklearn.linear_model.ElasticNetCV` (``LassoCV`` with ``l1_ratio=1``),
+    on the same alpha grid and with the same ``mse_path_``, for dense or sparse X.
+
+    Read more in the :ref:`User Guide <gd_regressor>`.
+
+    Parameters
+    ----------
+    l1_ratio : float or array-like of float, default=0.5
+        Share(s) of the L1 term, in ``[0, 1]``; a list is searched too.
+    eps : float, default=1e-3
+        Length of the automatic grid: ``alpha_min = eps * alpha_max``, in
+        ``(0, inf)``.
+    alphas : int or array-like, default=100
+        Number of alphas of the automatic grid (log-spaced from ``alpha_max``, the
+        smallest alpha that zeroes every coefficient, computed on all the data), or
+        the alphas themselves.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.
+    max_iter : int, default=1000
+        Iteration budget per alpha, in ``[1, inf)``.
+    tol : float, default=1e-4
+        Relative duality gap per alpha, in ``[0, inf)`` (see :class:`GDRegressor`).
+    cv : int, cross-validation generator or iterable, default=None
+        As in :func:`sklearn.model_selection.check_cv` (None: 5-fold).
+    scoring : str, callable or None, default=None
+        If given, the alpha maximising the mean of this score is chosen (and
+        ``scores_path_`` is stored) instead of the one minimising the MSE.
+    n_jobs : int or None, default=None
+        Number of (l1_ratio, fold) paths solved in parallel through joblib (a
+        ``joblib.parallel_backend("dask")`` context runs them on a Dask cluster).
+    verbose : int, default=0
+        Verbosity of joblib.
+
+    Attributes
+    ----------
+    alpha_ : float
+        Chosen alpha.
+    l1_ratio_ : float
+        Chosen l1_ratio.
+    coef_ : ndarray of shape (n_features,)
+        Coefficients refitted on all data.
+    intercept_ : float
+        Intercept refitted on all data.
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The grids, one per l1_ratio (squeezed for a single l1_ratio).
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+        Held-out mean squared error (sample-weighted when weights are given).
+    scores_path_ : ndarray, same shape as ``mse_path_``
+        Held-out scores, when ``scoring`` is given.
+    n_iter_ : int
+        Iterations of the final refit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has column names.
+
+    See Also
+    --------
+    sklearn.linear_model.ElasticNetCV : Coordinate-descent counterpart.
+    sklearn.linear_model.LassoCV : The ``l1_ratio=1`` case.
+    GDRegressor : The estimator refitted at the chosen alpha.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skgd import GDRegressorCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = GDRegressorCV(l1_ratio=[0.5, 1.0], alphas=30, cv=5).fit(X, y)
+    >>> float(reg.l1_ratio_), round(float(reg.alpha_), 4)
+    (1.0, 0.0035)
+    >>> reg.mse_path_.shape
+    (2, 30, 5)
+    """
+
+    _parameter_constraints = {
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        l1_ratio=0.5,
+        eps=1e-3,
+        alphas=100,
+        fit_intercept=True,
+        max_iter=1000,
+        tol=1e-4,
+        cv=None,
+        scoring=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **params):
+        """Choose alpha (and l1_ratio) by cross-validation, then refit on all data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (CSR/CSC sparse matrices are not densified).
+        y : array-like of shape (n_samples,)
+            Target.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, used in the fits and in the held-out errors.
+        **params : dict
+            Passed to the splitter's ``split`` (for instance ``groups``).
+
+        Returns
+        -------
+        self : GDRegressorCV
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=("csr", "csc"),
+            dtype=[np.float64, np.float32],
+            y_numeric=True,
+        )
+        y = np.asarray(y, dtype=X.dtype)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float))
+        if np.any((l1_ratios < 0) | (l1_ratios > 1)):
+            raise ValueError(f"l1_ratio must be in [0, 1]; got {self.l1_ratio!r}.")
+        if isinstance(self.alphas, Integral):
+            full = path_objective(
+                X, y, sample_weight=sample_weight, fit_intercept=self.fit_intercept
+            )
+            grids = [alpha_grid(full, r, self.alphas, self.eps) for r in l1_ratios]
+        else:
+            alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
+            grids = [alphas] * len(l1_ratios)
+        folds = list(check_cv(self.cv).split(X, y, **params))
+        scorer = None if self.scoring is None else check_scoring(self, self.scoring)
+        options = {
+            "fit_intercept": self.fit_intercept,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+        }
+        jobs = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
+            delayed(_fold_path)(
+                X, y, sample_weight, train, test, grid, ratio, options, scorer
+            )
+            for ratio, grid in zip(l1_ratios, grids, strict=True)
+            for train, test in folds
+        )
+        n_folds = len(folds)
+        mse = (
+            np.array([job[0] for job in jobs])
+            .reshape(len(l1_ratios), n_folds, -1)
+            .transpose(0, 2, 1)
+        )
+        if scorer is None:
+            i, k = np.unravel_index(np.argmin(mse.mean(axis=2)), mse.shape[:2])
+        else:
+            scores = (
+                np.array([job[1] for job in jobs])
+                .reshape(len(l1_ratios), n_folds, -1)
+                .transpose(0, 2, 1)
+            )
+            i, k = np.unravel_index(np.argmax(scores.mean(axis=2)), scores.shape[:2])
+            self.scores_path_ = np.squeeze(scores) if len(l1_ratios) == 1 else scores
+        self.alpha_ = float(grids[i][k])
+        self.l1_ratio_ = float(l1_ratios[i])
+        self.alphas_ = grids[0] if len(l1_ratios) == 1 else np.array(grids)
+        self.mse_path_ = mse[0] if len(l1_ratios) == 1 else mse
+
+        final = GDRegressor(
+            penalty="elasticnet",
+            alpha=self.alpha_,
+            l1_ratio=self.l1_ratio_,
+            fit_intercept=self.fit_intercept,
+            tol=self.tol,
+            max_iter=self.max_iter,
+        ).fit(X, y, sample_weight=sample_weight)
+        self.coef_, self.intercept_ = final.coef_, final.intercept_
+        self.n_iter_ = final.n_iter_
+        return self
+
+    def predict(self, X):
+        """Predict with the refitted linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predictions.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+        return np.asarray(X @ self.coef_) + self.intercept_
+
+    def __sklearn_tags__(self):
+        """Declare sparse input support."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

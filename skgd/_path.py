@@ -1,0 +1,266 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Regularization paths: solutions over a decreasing grid of alphas, warm-started.
+
+The path reuses one objective (its column statistics are computed once) and the
+full-batch solver; it holds no optimisation code of its own.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_array, check_consistent_length
+
+from skgd._backend import get_backend
+from skgd._objective import LinearObjective
+from skgd._sklearn_compat import _check_sample_weight
+from skgd.losses import get_loss
+from skgd.penalties import L1L2
+from skgd.solvers import solve_gd
+from skgd.solvers._result import warn_not_converged
+
+
+def alpha_max(objective, l1_ratio):
+    """Return the smallest alpha for which every coefficient is zero at the optimum.
+
+    For the squared loss, ``w = 0`` is optimal iff ``|X_c.T (u y_c)|_j <= alpha
+    l1_ratio`` for every ``j``; the gradient at zero gives those correlations.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem (squared loss), any penalty.
+    l1_ratio : float
+        Share of the L1 term, in ``(0, 1]``.
+
+    Returns
+    -------
+    alpha : float
+        ``max_j |X_c.T (u y_c)|_j / l1_ratio``.
+    """
+    xp = objective.xp
+    zero = xp.zeros(objective.n_features, dtype=objective.dtype)
+    raw = objective.raw(zero, objective.initial_offset())
+    grad_w, _ = objective.backprop(objective.raw_gradient(raw))
+    return float(xp.max(xp.abs(grad_w))) / l1_ratio if objective.n_features else 0.0
+
+
+def alpha_grid(objective, l1_ratio, n_alphas=100, eps=1e-3):
+    """Return ``n_alphas`` values log-spaced from ``alpha_max`` to ``eps * alpha_max``.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem.
+    l1_ratio : float
+        Share of the L1 term, in ``(0, 1]``.
+    n_alphas : int, default=100
+        Number of values.
+    eps : float, default=1e-3
+        Ratio of the smallest to the largest value.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        Decreasing grid.
+    """
+    if l1_ratio <= 0:
+        raise ValueError(
+            "An automatic alpha grid needs l1_ratio > 0 (with l1_ratio=0 no finite "
+            "alpha zeroes every coefficient); pass the alphas explicitly."
+        )
+    top = alpha_max(objective, l1_ratio)
+    tiny = np.finfo(np.float64).resolution
+    if top <= tiny:
+        return np.full(n_alphas, tiny)
+    return np.geomspace(top, top * eps, num=n_alphas)
+
+
+def path_objective(X, y, *, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
+    """Return the squared-loss objective of a validated problem, for path solving.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Validated design matrix.
+    y : ndarray of shape (n_samples,)
+        Targets, in X's dtype.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Validated weights.
+    fit_intercept : bool
+        Whether to fit an intercept.
+    l1_ratio : float
+        Share of the L1 term of the penalties along the path.
+
+    Returns
+    -------
+    objective : LinearObjective
+        The objective with an elastic-net penalty of ``alpha = 1``.
+    """
+    return LinearObjective(
+        get_backend(X),
+        X,
+        y,
+        get_loss("squared_error"),
+        L1L2(1.0, l1_ratio),
+        sample_weight=sample_weight,
+        fit_intercept=fit_intercept,
+    )
+
+
+def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
+    """Solve along ``alphas`` (in the given order), each start the previous solution.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem; its penalty is replaced at each alpha.
+    alphas : array-like of shape (n_alphas,)
+        Penalty strengths, best given in decreasing order.
+    l1_ratio : float
+        Share of the L1 term.
+    tol : float
+        Relative duality gap at each alpha.
+    max_iter : int
+        Iteration budget at each alpha.
+    coef_init : ndarray of shape (n_features,) or None
+        Start of the first solve.
+
+    Returns
+    -------
+    coefs : ndarray of shape (n_features, n_alphas)
+        Solutions.
+    intercepts : ndarray of shape (n_alphas,)
+        Intercepts.
+    n_iters : ndarray of shape (n_alphas,)
+        Iterations per alpha.
+    """
+    xp = objective.xp
+    n_features = objective.n_features
+    w = (
+        xp.zeros(n_features, dtype=objective.dtype)
+        if coef_init is None
+        else xp.asarray(coef_init, dtype=objective.dtype)
+    )
+    coefs = np.empty((n_features, len(alphas)), dtype=objective.dtype)
+    intercepts = np.empty(len(alphas), dtype=objective.dtype)
+    n_iters = np.empty(len(alphas), dtype=int)
+    not_converged = []
+    for k, alpha in enumerate(alphas):
+        problem = objective.with_penalty(L1L2(float(alpha), l1_ratio))
+        res = solve_gd(problem, w, problem.initial_offset(), max_iter=max_iter, tol=tol)
+        if not res.converged:
+            not_converged.append(float(alpha))
+        w = res.coef
+        coefs[:, k] = np.asarray(w)
+        intercepts[k] = res.intercept
+        n_iters[k] = res.n_iter
+    if not_converged:
+        warn_not_converged(
+            "gd",
+            max_iter,
+            f"at {len(not_converged)} alphas, the smallest {min(not_converged):.3g}",
+        )
+    return coefs, intercepts, n_iters
+
+
+def gd_path(
+    X,
+    y,
+    *,
+    l1_ratio=0.5,
+    eps=1e-3,
+    alphas=100,
+    sample_weight=None,
+    fit_intercept=True,
+    tol=1e-4,
+    max_iter=1000,
+    coef_init=None,
+):
+    r"""Compute the elastic-net path of the squared loss with the full-batch solver.
+
+    Solves, for each alpha of a decreasing grid,
+
+    .. math::
+
+        \min_{w, b} \frac{1}{2S} \sum_i s_i (y_i - x_i^\top w - b)^2
+        + \alpha \left(\rho \|w\|_1 + \frac{1 - \rho}{2} \|w\|_2^2\right),
+
+    each solve warm-started from the previous solution, as
+    :func:`sklearn.linear_model.enet_path` does (but fitting the intercept by implicit
+    centering, so X need not be centered, and sparse X stays sparse).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data; CSR/CSC sparse matrices are not densified.
+    y : array-like of shape (n_samples,)
+        Target.
+    l1_ratio : float, default=0.5
+        Share of the L1 term, in ``[0, 1]`` (``0`` needs explicit ``alphas``).
+    eps : float, default=1e-3
+        Length of the automatic grid: ``alpha_min = eps * alpha_max``.
+    alphas : int or array-like, default=100
+        Number of alphas of the automatic grid (from ``alpha_max``, the smallest
+        alpha that zeroes every coefficient, down to ``eps * alpha_max``), or the
+        alphas themselves (solved in decreasing order).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.
+    tol : float, default=1e-4
+        Duality gap at each alpha, relative to the objective at zero coefficients.
+    max_iter : int, default=1000
+        Iteration budget at each alpha.
+    coef_init : array-like of shape (n_features,), default=None
+        Start of the first solve.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The alphas, in decreasing order.
+    coefs : ndarray of shape (n_features, n_alphas)
+        The solutions.
+    intercepts : ndarray of shape (n_alphas,)
+        The intercepts.
+
+    See Also
+    --------
+    sklearn.linear_model.enet_path : The coordinate-descent path.
+    GDRegressorCV : Cross-validated choice of alpha along this path.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skgd import gd_path
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> alphas, coefs, intercepts = gd_path(X, y, l1_ratio=1.0, alphas=5)
+    >>> coefs.shape
+    (10, 5)
+    >>> [int((coefs[:, k] != 0).sum()) for k in range(5)]
+    [0, 4, 7, 9, 10]
+    """
+    X = check_array(X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32])
+    y = check_array(y, ensure_2d=False, dtype=X.dtype)
+    if y.ndim != 1:
+        raise ValueError(f"gd_path needs a 1-D y; got shape {y.shape}.")
+    check_consistent_length(X, y)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+    objective = path_objective(
+        X,
+        y,
+        sample_weight=sample_weight,
+        fit_intercept=fit_intercept,
+        l1_ratio=l1_ratio,
+    )
+    if isinstance(alphas, numbers.Integral):
+        alphas = alpha_grid(objective, l1_ratio, alphas, eps)
+    else:
+        alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+    coefs, intercepts, _ = solve_path(
+        objective, alphas, l1_ratio, tol=tol, max_iter=max_iter, coef_init=coef_init
+    )
+    return alphas, coefs, intercepts

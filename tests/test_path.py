@@ -1,0 +1,90 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _data import TIGHT_TOL, make_problem
+from sklearn.linear_model import ElasticNetCV, LassoCV, enet_path
+from sklearn.model_selection import GroupKFold, KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skgd import GDRegressor, GDRegressorCV, gd_path
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_path_solutions_equal_independent_fits(l1_ratio, diabetes):
+    X, y = diabetes
+    tol = TIGHT_TOL["l1" if l1_ratio == 1 else "elasticnet"]
+    alphas, coefs, intercepts = gd_path(X, y, l1_ratio=l1_ratio, alphas=8, tol=tol)
+    assert np.all(np.diff(alphas) < 0)
+    for k in (0, 3, 7):
+        ref = GDRegressor(
+            penalty="elasticnet", alpha=alphas[k], l1_ratio=l1_ratio, tol=tol
+        ).fit(X, y)
+        np.testing.assert_allclose(coefs[:, k], ref.coef_, rtol=1e-7, atol=1e-7)
+        assert intercepts[k] == pytest.approx(ref.intercept_, rel=1e-9)
+    # The first alpha is alpha_max: all zeros, and just below it some are not.
+    assert np.all(coefs[:, 0] == 0)
+    _, below, _ = gd_path(X, y, l1_ratio=l1_ratio, alphas=[alphas[0] * 0.99], tol=tol)
+    assert np.any(below != 0)
+
+
+def test_path_matches_sklearn_enet_path_on_centered_data(seed):
+    X, y = make_problem(seed, 60, 8, offset=False)
+    X, y = X - X.mean(0), y - y.mean()
+    grid = np.geomspace(1.0, 1e-3, 6)
+    ours = gd_path(X, y, l1_ratio=0.7, alphas=grid, tol=1e-20, max_iter=5000)[1]
+    theirs = enet_path(X, y, l1_ratio=0.7, alphas=grid, tol=1e-14, max_iter=10**5)[1]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_path_cv_matches_elasticnetcv(weighted, diabetes):
+    X, y = diabetes
+    s = np.random.default_rng(0).uniform(0.2, 2, len(y)) if weighted else None
+    kw = {"l1_ratio": [0.3, 0.9], "alphas": 15, "cv": KFold(4)}
+    ours = GDRegressorCV(tol=1e-16, max_iter=20_000, **kw).fit(X, y, sample_weight=s)
+    ref = ElasticNetCV(tol=1e-14, max_iter=10**5, **kw).fit(X, y, sample_weight=s)
+    np.testing.assert_allclose(ours.alphas_, ref.alphas_, rtol=1e-12)
+    np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-6)
+    assert ours.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
+    assert ours.l1_ratio_ == ref.l1_ratio_
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-6)
+
+
+def test_path_cv_lasso_case_and_sparse_input():
+    X = sp.random(120, 20, density=0.3, format="csr", random_state=0)
+    y = X @ np.arange(20.0) + np.random.default_rng(0).normal(size=120)
+    ours = GDRegressorCV(l1_ratio=1.0, alphas=10, cv=KFold(3), tol=1e-14).fit(X, y)
+    ref = LassoCV(alphas=10, cv=KFold(3), tol=1e-14, max_iter=10**5).fit(X, y)
+    assert ours.alphas_.shape == (10,)
+    assert ours.mse_path_.shape == (10, 3)
+    np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-5)
+    assert ours.alpha_ == pytest.approx(ref.alpha_)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-5)
+
+
+def test_path_cv_scoring_groups_pipeline_and_jobs(diabetes):
+    X, y = diabetes
+    cv = GDRegressorCV(alphas=6, cv=3, scoring="neg_mean_absolute_error", n_jobs=2)
+    cv.fit(X, y)
+    assert cv.scores_path_.shape == (6, 3)
+    k = int(np.argmax(cv.scores_path_.mean(axis=1)))
+    assert cv.alpha_ == cv.alphas_[k]
+    groups = np.arange(len(y)) % 4
+    grouped = GDRegressorCV(alphas=5, cv=GroupKFold(4)).fit(X, y, groups=groups)
+    assert grouped.mse_path_.shape == (5, 4)
+    scores = cross_val_score(
+        make_pipeline(StandardScaler(), GDRegressorCV(alphas=5, cv=3)), X, y, cv=3
+    )
+    assert scores.mean() > 0.4
+
+
+def test_path_l1_ratio_zero_needs_explicit_alphas(diabetes):
+    X, y = diabetes
+    with pytest.raises(ValueError, match="l1_ratio > 0"):
+        gd_path(X, y, l1_ratio=0.0)
+    ridge = GDRegressorCV(l1_ratio=0.0, alphas=[1.0, 0.1, 0.01], cv=3).fit(X, y)
+    assert ridge.alpha_ in (1.0, 0.1, 0.01)
