@@ -49,3 +49,15 @@ def diabetes():
     """Standardized load_diabetes."""
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X), y
+
+
+try:
+    from hypothesis import settings
+
+    # CI runs a bounded number of examples; the nightly job sets
+    # HYPOTHESIS_PROFILE=nightly for a longer search.
+    settings.register_profile("ci", max_examples=40, derandomize=True)
+    settings.register_profile("nightly", max_examples=1000)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # hypothesis is in the test extra; other runs skip its tests
+    pass

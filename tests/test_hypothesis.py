@@ -1,0 +1,135 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Property-based tests: any input either fits to finite, optimal output or raises a
+ValueError that says what is wrong."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.linear_model import Lasso, Ridge  # noqa: E402
+
+from skgd import GDRegressor  # noqa: E402
+
+
+@st.composite
+def problems(draw):
+    """A regression problem with the awkward features users really have."""
+    n = draw(st.integers(1, 200))
+    p = draw(st.integers(1, 50))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    X *= 10.0 ** rng.uniform(-8, 8, size=p)  # feature scales from 1e-8 to 1e8
+    if draw(st.booleans()):
+        X[:, rng.integers(p)] = rng.normal()  # a constant column
+    if p > 1 and draw(st.booleans()):
+        X[:, 1] = X[:, 0]  # a duplicated column
+    kind = draw(st.sampled_from(["float64", "float32", "int", "bool"]))
+    if kind == "int":
+        X = np.round(np.clip(X, -1e6, 1e6)).astype(np.int64)
+    elif kind == "bool":
+        X = X > 0
+    elif kind == "float32":
+        X = X.astype(np.float32)
+    if draw(st.booleans()):
+        X = np.asfortranarray(X)
+    y = rng.normal(size=n) * 10.0 ** rng.uniform(-3, 3)
+    if draw(st.booleans()):
+        y[:] = y[0]  # all-equal target
+    fmt = draw(st.sampled_from(["dense", "dense", "csr", "csc"]))
+    if fmt != "dense" and kind != "bool":
+        X = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+    sw = None
+    if draw(st.booleans()):
+        sw = rng.integers(0, 3, size=n).astype(float)  # zeros allowed
+    return X, y, sw
+
+
+@settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    problem=problems(),
+    penalty=st.sampled_from(["l2", "l1", "elasticnet", None]),
+    loss=st.sampled_from(
+        ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
+    ),
+    fit_intercept=st.booleans(),
+)
+def test_hypothesis_fit_is_finite_or_a_clear_error(
+    problem, penalty, loss, fit_intercept
+):
+    X, y, sw = problem
+    est = GDRegressor(
+        loss=loss,
+        penalty=penalty,
+        alpha=1e-2,
+        fit_intercept=fit_intercept,
+        max_iter=300,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            est.fit(X, y, sample_weight=sw)
+        except ValueError as exc:
+            message = str(exc)
+        else:
+            message = None
+    if message is not None:
+        # Only these are legitimate refusals for the inputs drawn here.
+        words = ("zero", "overflow", "diverged", "sample_weight")
+        assert any(word in message for word in words), message
+        return
+    assert np.all(np.isfinite(est.coef_))
+    assert np.isfinite(est.intercept_)
+    assert np.all(np.isfinite(est.predict(X)))
+    assert np.all(np.isfinite(est.loss_curve_))
+
+
+def _objective(X, y, sw, coef, intercept, alpha, l1_ratio):
+    s = np.ones(len(y)) if sw is None else sw
+    r = y - X @ coef - intercept
+    return 0.5 * np.sum(s * r * r) / np.sum(s) + alpha * (
+        l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * coef @ coef
+    )
+
+
+@settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(problem=problems(), penalty=st.sampled_from(["l2", "l1"]))
+def test_hypothesis_tight_fit_is_no_worse_than_sklearn(problem, penalty):
+    X, y, sw = problem
+    if sw is not None and sw.sum() == 0:
+        return
+    Xd = (X.toarray() if sp.issparse(X) else np.asarray(X)).astype(float)
+    alpha = 1e-2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            est = GDRegressor(penalty=penalty, alpha=alpha, tol=1e-10, max_iter=5000)
+            est.fit(Xd, y, sample_weight=sw)
+        except ConvergenceWarning:
+            return  # the property is about fits that report success
+        S = len(y) if sw is None else sw.sum()
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = Ridge(alpha=alpha * S) if penalty == "l2" else Lasso(alpha=alpha)
+        ref.fit(Xd, y, sample_weight=sw)
+    l1 = 1.0 if penalty == "l1" else 0.0
+    ours = _objective(Xd, y, sw, est.coef_, est.intercept_, alpha, l1)
+    theirs = _objective(Xd, y, sw, ref.coef_, ref.intercept_, alpha, l1)
+    s = np.ones(len(y)) if sw is None else sw
+    p0 = 0.5 * np.average((y - np.average(y, weights=s)) ** 2, weights=s)
+    # Allowance: the certified tol, plus rounding relative to the target's size.
+    assert ours <= theirs + 1e-9 * p0 + 1e-14 * np.average(y**2, weights=s)
