@@ -128,6 +128,11 @@ class LinearObjective:
                 if any_active
                 else 0.0,
             },
+            # The trace of the same Hessian: an upper bound on its largest eigenvalue.
+            "trace": {
+                "jacobi": float(n_active),
+                "identity": float(xp.sum(xp.where(active, sq, xp.zeros_like(sq)))),
+            },
         }
 
     def _metric_name(self):
@@ -226,6 +231,20 @@ class LinearObjective:
             1 for the Jacobi metric (unless every column is constant).
         """
         return self._stats["diag_max"][self._metric_name()]
+
+    def curvature_ceiling(self):
+        """Return the trace of the data Hessian in the metric (``c`` excluded).
+
+        It bounds the largest eigenvalue from above, so the full-batch solver never
+        needs a larger curvature constant: a backtracking test that still fails there
+        is failing on rounding, not on curvature.
+
+        Returns
+        -------
+        value : float
+            The number of active columns for the Jacobi metric.
+        """
+        return self._stats["trace"][self._metric_name()]
 
     def initial_offset(self):
         """Return the starting ``c``: the weighted mean of ``y`` (0 without intercept).

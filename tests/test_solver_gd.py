@@ -1,9 +1,12 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
+import warnings
+
 import numpy as np
 import pytest
 from _data import make_problem
 from scipy.optimize import linprog, minimize
+from sklearn.exceptions import ConvergenceWarning
 
 from skgd import GDRegressor
 from skgd._backend import get_backend
@@ -120,3 +123,21 @@ def test_solver_gd_iteration_count_is_scale_free(seed):
     scaled = GDRegressor(penalty=None, tol=1e-12).fit(X * scale, y)
     assert abs(scaled.n_iter_ - base.n_iter_) <= 2
     np.testing.assert_allclose(scaled.coef_ * scale, base.coef_, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "loss", ["squared_error", "huber", "squared_epsilon_insensitive"]
+)
+@pytest.mark.parametrize("penalty", ["l1", "l2", None])
+@pytest.mark.parametrize("problem_seed", [0, 1])
+def test_solver_gd_float32_converges_like_float64(loss, penalty, problem_seed):
+    # Rounding in float32 predictions once inflated the curvature constant by 1e17
+    # and stalled the solver; the backtracking now allows for rounding and stops at
+    # the trace bound.
+    X, y = make_problem(problem_seed, 60, 6)
+    kw = {"loss": loss, "penalty": penalty, "alpha": 0.1, "tol": 1e-6}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        f32 = GDRegressor(**kw).fit(X.astype(np.float32), y)
+        f64 = GDRegressor(**kw).fit(X, y)
+    assert f32.n_iter_ <= 2 * f64.n_iter_ + 5
