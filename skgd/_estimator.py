@@ -9,19 +9,19 @@ stores the results. It holds no numerical algorithm of its own.
 import numbers
 
 import numpy as np
+from array_api_compat import numpy as np_compat
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from skgd._backend import get_backend
+from skgd._backend import is_dask
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import (
     HasMethods,
     Interval,
     StrOptions,
-    _check_sample_weight,
     _fit_context,
     check_is_fitted,
-    validate_data,
 )
+from skgd._validation import check_fit_data, check_predict_data
 from skgd.losses import LOSSES, get_loss
 from skgd.penalties import get_penalty
 from skgd.solvers import solve_gd
@@ -218,25 +218,6 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         solver = "gd" if self.solver == "auto" else self.solver
         return loss, penalty, solver
 
-    def _validate_fit_data(self, X, y, sample_weight, reset):
-        """Validate X, y and sample weights; y and weights take X's dtype."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=("csr", "csc"),
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
-            reset=reset,
-        )
-        y = np.asarray(y, dtype=X.dtype)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-        return X, y, sample_weight
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model to the optimum of the objective.
@@ -262,32 +243,35 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self : GDRegressor
             The fitted estimator.
         """
-        X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, reset=True)
+        X, y, sample_weight, backend = check_fit_data(
+            self, X, y, sample_weight, reset=True
+        )
         loss, penalty, solver = self._check_params()
-        backend = get_backend(X)
-        xp = backend.xp
+        xp, cxp = backend.xp, backend.coef_xp
         n_features = X.shape[1]
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        Y = xp.reshape(y, (-1, 1)) if y.ndim == 1 else y
         n_targets = Y.shape[1]
         base = LinearObjective(
             backend,
             X,
-            xp.asarray(Y[:, 0]),
+            Y[:, 0],
             loss,
             penalty,
             sample_weight=sample_weight,
             fit_intercept=self.fit_intercept,
         )
-        W0, B0 = self._start_point(coef_init, intercept_init, n_targets, n_features, X)
+        W0, B0 = self._start_point(
+            coef_init, intercept_init, n_targets, n_features, X.dtype, backend
+        )
 
         coefs, intercepts, results = [], [], []
         for k in range(n_targets):
-            objective = base if k == 0 else base.with_target(xp.asarray(Y[:, k]))
-            w0 = W0[k]
+            objective = base if k == 0 else base.with_target(Y[:, k])
+            w0 = W0[k, :]
             c0 = (
-                objective.offset(w0, B0[k])
+                objective.offset(w0, float(B0[k]))
                 if B0 is not None
-                else (objective.initial_offset())
+                else objective.initial_offset()
             )
             res = solve_gd(
                 objective,
@@ -308,46 +292,52 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             intercepts.append(res.intercept)
             results.append(res)
 
-        dtype = X.dtype
-        coef = np.stack([np.asarray(c, dtype=dtype) for c in coefs])
-        intercept = np.asarray(intercepts, dtype=dtype)
+        # Everything is assigned at the end: an interrupted fit changes nothing.
+        coef = cxp.stack(coefs)
+        intercept = cxp.asarray(intercepts, dtype=X.dtype, device=backend.device)
         self.n_iter_ = int(max(r.n_iter for r in results))
         self.loss_curve_ = _sum_curves([r.objective_curve for r in results])
         if y.ndim == 1:
-            self.coef_ = coef[0]
-            self.intercept_ = dtype.type(intercept[0])
+            self.coef_ = coef[0, :]
+            self.intercept_ = (
+                np.dtype(X.dtype).type(intercepts[0])
+                if cxp is np_compat
+                else intercept[0]
+            )
         else:
             self.coef_ = coef
             self.intercept_ = intercept
         return self
 
-    def _start_point(self, coef_init, intercept_init, n_targets, n_features, X):
+    def _start_point(
+        self, coef_init, intercept_init, n_targets, n_features, dtype, backend
+    ):
         """Return the start: coefficients (n_targets, n_features) and intercepts."""
-        dtype = X.dtype
-        W0 = np.zeros((n_targets, n_features), dtype=dtype)
+        cxp, dev = backend.coef_xp, backend.device
+        W0 = cxp.zeros((n_targets, n_features), dtype=dtype, device=dev)
         B0 = None
         warm = self.warm_start and hasattr(self, "coef_")
         if warm and coef_init is None:
-            prev = np.asarray(self.coef_).reshape(-1, n_features)
+            prev = cxp.reshape(cxp.asarray(self.coef_), (-1, n_features))
             if prev.shape[0] == n_targets:
                 coef_init = prev
                 if intercept_init is None:
-                    intercept_init = np.asarray(self.intercept_).reshape(-1)
+                    intercept_init = cxp.reshape(cxp.asarray(self.intercept_), (-1,))
         if coef_init is not None:
-            coef_init = np.asarray(coef_init, dtype=dtype)
+            coef_init = cxp.asarray(coef_init, dtype=dtype, device=dev)
             if coef_init.size != n_targets * n_features:
                 raise ValueError(
                     f"coef_init has shape {coef_init.shape}; expected "
                     f"({n_features},) or ({n_targets}, {n_features})."
                 )
-            W0 = coef_init.reshape(n_targets, n_features).copy()
+            W0 = cxp.reshape(coef_init, (n_targets, n_features))
         if intercept_init is not None and self.fit_intercept:
-            B0 = np.broadcast_to(
-                np.asarray(intercept_init, dtype=dtype).reshape(-1), (n_targets,)
+            B0 = cxp.broadcast_to(
+                cxp.reshape(cxp.asarray(intercept_init, dtype=dtype), (-1,)),
+                (n_targets,),
             )
-        if not np.all(np.isfinite(W0)) or (
-            B0 is not None and not np.all(np.isfinite(B0))
-        ):
+        finite = bool(cxp.all(cxp.isfinite(W0)))
+        if not finite or (B0 is not None and not bool(cxp.all(cxp.isfinite(B0)))):
             raise ValueError("coef_init and intercept_init must be finite.")
         return W0, B0
 
@@ -365,25 +355,23 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             Predictions, in X's dtype when the model was fitted on that dtype.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=("csr", "csc"),
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
+        X, backend = check_predict_data(self, X)
         coef = self.coef_
         if coef.dtype != X.dtype:
-            coef = coef.astype(np.result_type(coef, X))
-        backend = get_backend(X)
+            xp = backend.coef_xp
+            coef = xp.astype(coef, xp.result_type(coef.dtype, X.dtype))
+        if is_dask(X):
+            # Lazy: blockwise products, computed when the user asks.
+            return (X @ (coef if coef.ndim == 1 else coef.T)) + self.intercept_
         if coef.ndim == 1:
             return backend.matvec(X, coef) + self.intercept_
-        return np.asarray(X @ coef.T) + self.intercept_
+        return backend.matvec(X, coef.T) + self.intercept_
 
     def __sklearn_tags__(self):
-        """Declare sparse input and multi-output support."""
+        """Declare sparse, Array API and multi-output support."""
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         tags.target_tags.multi_output = True
         return tags
 

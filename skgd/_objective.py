@@ -61,7 +61,9 @@ class LinearObjective:
         xp = backend.xp
         self.backend, self.X, self.y = backend, X, y
         self.loss, self.penalty = loss, penalty
-        self.xp = xp
+        # Sample-sized vectors live in xp, coefficient-sized ones in coef_xp (numpy
+        # on the client for Dask, the same namespace otherwise).
+        self.xp, self.coef_xp = xp, backend.coef_xp
         self.fit_intercept = fit_intercept
         self.n_samples, self.n_features = X.shape
         self.dtype = y.dtype
@@ -80,21 +82,16 @@ class LinearObjective:
 
     def _column_stats(self, sample_weight):
         """Return the normalised weights, column means and the diagonal metric."""
-        xp, backend, X = self.xp, self.backend, self.X
+        xp, cxp, backend, X = self.xp, self.coef_xp, self.backend, self.X
         if sample_weight is None:
-            u = xp.full(
-                self.n_samples,
-                1.0 / self.n_samples,
-                dtype=self.dtype,
-                device=backend.device,
-            )
+            u = backend.full(self.n_samples, 1.0 / self.n_samples, self.dtype)
         else:
             u = sample_weight / xp.sum(sample_weight)
-        zeros = xp.zeros(self.n_features, dtype=self.dtype, device=backend.device)
+        zeros = cxp.zeros(self.n_features, dtype=self.dtype, device=backend.device)
         x_mean = backend.weighted_mean(X, u) if self.fit_intercept else zeros
         sq = backend.weighted_centered_sq(X, u, x_mean)
-        if not bool(xp.all(xp.isfinite(sq))):
-            also = " or pass X as float64" if self.dtype == xp.float32 else ""
+        if not bool(cxp.all(cxp.isfinite(sq))):
+            also = " or pass X as float64" if self.dtype == cxp.float32 else ""
             raise ValueError(
                 f"The squares of some feature values overflow {self.dtype}: X holds "
                 "values too large to fit a model on. Scale the features (e.g. with "
@@ -104,34 +101,34 @@ class LinearObjective:
             # A column whose spread is at the level of rounding is constant: centering
             # leaves only noise in it, which must neither move w nor set its metric
             # (the test of sklearn.preprocessing's _is_constant_feature).
-            eps = xp.finfo(self.dtype).eps
+            eps = cxp.finfo(self.dtype).eps
             n = self.n_samples
             bound = n * eps * sq + (n * eps * x_mean) ** 2
             active = sq > bound
         else:
             active = sq > 0
-        n_rows = int(xp.sum(xp.astype(u > 0, xp.int64)))
-        n_active = int(xp.sum(xp.astype(active, xp.int64)))
+        n_rows = int(backend.to_float(xp.sum(xp.astype(u > 0, xp.int64))))
+        n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
         any_active = n_active > 0
         return {
             "u": u,
             "x_mean": x_mean,
             "active": active,
-            "jacobi": xp.where(active, sq, xp.ones_like(sq)),
-            "identity": xp.ones_like(sq),
+            "jacobi": cxp.where(active, sq, cxp.ones_like(sq)),
+            "identity": cxp.ones_like(sq),
             "underdetermined": n_rows - int(self.fit_intercept) < n_active,
             # Largest diagonal entry of the Hessian in each metric: a lower bound on
             # its largest eigenvalue, hence a safe first curvature constant.
             "diag_max": {
                 "jacobi": 1.0 if any_active else 0.0,
-                "identity": float(xp.max(xp.where(active, sq, xp.zeros_like(sq))))
+                "identity": float(cxp.max(cxp.where(active, sq, cxp.zeros_like(sq))))
                 if any_active
                 else 0.0,
             },
             # The trace of the same Hessian: an upper bound on its largest eigenvalue.
             "trace": {
                 "jacobi": float(n_active),
-                "identity": float(xp.sum(xp.where(active, sq, xp.zeros_like(sq)))),
+                "identity": float(cxp.sum(cxp.where(active, sq, cxp.zeros_like(sq)))),
             },
         }
 
@@ -143,7 +140,9 @@ class LinearObjective:
         row space of X (reaching the minimum-norm solution, as LinearRegression
         does) only in the identity metric.
         """
-        zero = self.xp.zeros(self.n_features, dtype=self.dtype)
+        zero = self.coef_xp.zeros(
+            self.n_features, dtype=self.dtype, device=self.backend.device
+        )
         if self._stats["underdetermined"] and self.penalty.dual_scale(zero) is None:
             return "identity"
         return "jacobi"
@@ -324,7 +323,8 @@ class LinearObjective:
             grad_w = grad_w - self.x_mean * sum_g
             if self.intercept_mode == "free":
                 grad_c = sum_g
-        return xp.where(self.active, grad_w, xp.zeros_like(grad_w)), grad_c
+        cxp = self.coef_xp
+        return cxp.where(self.active, grad_w, cxp.zeros_like(grad_w)), grad_c
 
     def penalty_value(self, w):
         """Return the penalty ``h(w)`` as a float."""
@@ -345,16 +345,15 @@ class LinearObjective:
         value : float
             The objective at zero coefficients.
         """
-        xp = self.xp
-        raw = xp.full(
-            self.n_samples, self.y_offset, dtype=self.dtype, device=self.backend.device
-        )
+        raw = self.backend.full(self.n_samples, self.y_offset, self.dtype)
         return self.loss_value(raw)
 
     @property
     def has_duality_gap(self):
         """Whether :meth:`duality_gap` is available (a loss and penalty with duals)."""
-        zero = self.xp.zeros(self.n_features, dtype=self.dtype)
+        zero = self.coef_xp.zeros(
+            self.n_features, dtype=self.dtype, device=self.backend.device
+        )
         return self.loss.has_conjugate and self.penalty.dual_scale(zero) is not None
 
     def duality_gap(self, w, raw, grad_w, raw_grad=None):

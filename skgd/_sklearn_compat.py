@@ -6,6 +6,7 @@ When scikit-learn renames one of these, this file is the only one to fix.
 """
 
 from sklearn.base import _fit_context
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import (
     HasMethods,
     Hidden,
@@ -29,6 +30,7 @@ __all__ = [
     "StrOptions",
     "_check_sample_weight",
     "_fit_context",
+    "check_same_namespace",
     "check_is_fitted",
     "validate_data",
 ]

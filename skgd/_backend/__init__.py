@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Data backends: the only place that knows what kind of array X is.
 
-``get_backend(X)`` picks scipy.sparse first, then any Array API namespace (numpy
-included) through array-api-compat.
+``get_backend(X)`` picks scipy.sparse first, then Dask, then any Array API namespace
+(numpy included) through array-api-compat.
 """
 
+from skgd._backend._dask import DaskBackend, is_dask
 from skgd._backend._dense import DenseBackend
 from skgd._backend._protocol import Backend
 from skgd._backend._sparse import SparseBackend, is_sparse
@@ -26,7 +27,17 @@ def get_backend(X):
     """
     if is_sparse(X):
         return SparseBackend(X)
+    if is_dask(X):
+        return DaskBackend(X)
     return DenseBackend(X)
 
 
-__all__ = ["Backend", "DenseBackend", "SparseBackend", "get_backend", "is_sparse"]
+__all__ = [
+    "Backend",
+    "DaskBackend",
+    "DenseBackend",
+    "SparseBackend",
+    "get_backend",
+    "is_dask",
+    "is_sparse",
+]

@@ -7,8 +7,6 @@ namespace's matmul), and per-column statistics are accumulated over row blocks s
 temporary memory stays a small fraction of X.
 """
 
-import math
-
 from array_api_compat import array_namespace, device
 
 # Rows per block are chosen so that one block holds about this many elements (512 kB
@@ -20,23 +18,31 @@ class DenseBackend:
     """Dense arrays of any Array API namespace (numpy included)."""
 
     def __init__(self, X):
-        self.xp = array_namespace(X)
+        self.xp = self.coef_xp = array_namespace(X)
         self.device = device(X)
 
+    def samples(self, v, dtype):
+        """Return ``v`` as an array of this namespace and device."""
+        return self.xp.asarray(v, dtype=dtype, device=self.device)
+
+    def full(self, n_samples, value, dtype):
+        """Return a vector of ``n_samples`` copies of ``value``."""
+        return self.xp.full(n_samples, value, dtype=dtype, device=self.device)
+
     def matvec(self, X, w):
-        """Return X @ w."""
+        """Return ``X @ w``."""
         return X @ w
 
     def rmatvec(self, X, r):
-        """Return X.T @ r (a transposed view: BLAS reads X in place)."""
+        """Return ``X.T @ r`` (a transposed view: BLAS reads X in place)."""
         return r @ X
 
     def weighted_mean(self, X, u):
-        """Return the column means of X under weights u summing to one."""
+        """Return the column means of X under weights ``u`` summing to one."""
         return u @ X
 
     def weighted_centered_sq(self, X, u, mean):
-        """Return sum_i u_i (X_ij - mean_j)**2 per column, block by block."""
+        """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, block by block."""
         xp = self.xp
         n_samples, n_features = X.shape
         step = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
@@ -48,15 +54,9 @@ class DenseBackend:
         return out
 
     def take_rows(self, X, idx):
-        """Return X[idx]."""
+        """Return ``X[idx]``."""
         return self.xp.take(X, idx, axis=0)
 
     def to_float(self, x):
         """Return a Python float."""
         return float(x)
-
-
-def n_blocks(n_samples, n_features):
-    """Return how many row blocks weighted_centered_sq uses (for tests)."""
-    step = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
-    return math.ceil(n_samples / step)

@@ -10,29 +10,38 @@ from typing import Any, Protocol
 
 
 class Backend(Protocol):
-    """Operations over a design matrix X of shape (n_samples, n_features).
+    """Operations over a design matrix ``X`` of shape (n_samples, n_features).
 
-    Vectors (coefficients, residuals, weights) are arrays of the namespace xp on
-    device; X itself keeps its own kind (dense, sparse, chunked).
+    Sample-sized vectors (predictions, residuals, weights) are arrays of the namespace
+    ``xp``; coefficient-sized vectors are arrays of ``coef_xp`` (the same namespace,
+    except for Dask, where they are numpy on the client); both live on ``device``.
+    ``X`` itself keeps its own kind (dense, sparse, chunked).
     """
 
     xp: Any
+    coef_xp: Any
     device: Any
 
+    def samples(self, v, dtype):
+        """Return the sample-sized vector ``v`` in this backend's kind and ``dtype``."""
+
+    def full(self, n_samples, value, dtype):
+        """Return a sample-sized vector filled with ``value``."""
+
     def matvec(self, X, w):
-        """Return X @ w as a 1-D array of length n_samples."""
+        """Return ``X @ w``, a sample-sized vector."""
 
     def rmatvec(self, X, r):
-        """Return X.T @ r as a 1-D array of length n_features."""
+        """Return ``X.T @ r``, a coefficient-sized vector."""
 
     def weighted_mean(self, X, u):
-        """Return u @ X: the column means under weights u that sum to one."""
+        """Return ``u @ X``: the column means under weights ``u`` that sum to one."""
 
     def weighted_centered_sq(self, X, u, mean):
-        """Return sum_i u_i (X_ij - mean_j)**2 per column, without copying X."""
+        """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, without copying X."""
 
     def take_rows(self, X, idx):
-        """Return the rows idx of X, in X's own kind (sparse stays sparse)."""
+        """Return the rows ``idx`` of X, in X's own kind (sparse stays sparse)."""
 
     def to_float(self, x):
-        """Return the 0-d array x as a Python float (the one synchronisation)."""
+        """Return the 0-d array ``x`` as a Python float (the one synchronisation)."""

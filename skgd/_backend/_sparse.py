@@ -23,7 +23,7 @@ def is_sparse(X):
 class SparseBackend:
     """scipy.sparse CSR/CSC matrices; vectors are numpy arrays."""
 
-    xp = np_compat
+    xp = coef_xp = np_compat
     device = "cpu"
 
     def __init__(self, X):
@@ -33,20 +33,28 @@ class SparseBackend:
                 "with X.tocsr() (skgd never converts sparse formats silently)."
             )
 
+    def samples(self, v, dtype):
+        """Return ``v`` as a numpy array."""
+        return np.asarray(v, dtype=dtype)
+
+    def full(self, n_samples, value, dtype):
+        """Return a vector of ``n_samples`` copies of ``value``."""
+        return np.full(n_samples, value, dtype=dtype)
+
     def matvec(self, X, w):
-        """Return X @ w."""
+        """Return ``X @ w``."""
         return np.asarray(X @ w)
 
     def rmatvec(self, X, r):
-        """Return X.T @ r."""
+        """Return ``X.T @ r`` (a CSC view of a CSR matrix: no copy)."""
         return np.asarray(X.T @ r)
 
     def weighted_mean(self, X, u):
-        """Return the column means of X under weights u summing to one."""
+        """Return the column means of X under weights ``u`` summing to one."""
         return np.asarray(X.T @ u)
 
     def weighted_centered_sq(self, X, u, mean):
-        """Return sum_i u_i (X_ij - mean_j)**2 per column.
+        """Return ``sum_i u_i (X_ij - mean_j)**2`` per column.
 
         Computed as the sum over stored entries of u_i (x_ij - m_j)**2 plus
         m_j**2 times the weight of the rows where column j is zero, which avoids
@@ -81,7 +89,7 @@ class SparseBackend:
         return sq + mean * mean * np.clip(1 - weight_nz, 0, None)
 
     def take_rows(self, X, idx):
-        """Return X[idx], still sparse and in X's format."""
+        """Return ``X[idx]``, still sparse and in X's format."""
         return X[idx]
 
     def to_float(self, x):

@@ -30,7 +30,7 @@ class _ElasticNetFamily(Penalty):
     def value(self, w):
         """Return ``l1 ||w||_1 + l2 / 2 ||w||_2^2``."""
         xp = array_namespace(w)
-        out = xp.zeros((), dtype=w.dtype)
+        out = 0.0 * xp.sum(w)  # a 0-d zero of w's dtype, namespace and device
         if self.l1:
             out = out + self.l1 * xp.sum(xp.abs(w))
         if self.l2:

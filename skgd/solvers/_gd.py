@@ -98,7 +98,7 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     ref = objective.zero_value()
     if not ref > 0:
         # A target the zero model already fits exactly: measure against rounding level.
-        ref = float(objective.xp.finfo(objective.dtype).eps)
+        ref = float(objective.coef_xp.finfo(objective.dtype).eps)
     threshold = tol * ref
     if loss.is_smooth:
         return _fista(
@@ -172,7 +172,7 @@ def _fista(
     the measure of ``report`` is below ``threshold``, and ends its stage when the
     measure of ``objective`` is below ``stage_threshold`` (``extra["stage"]``).
     """
-    xp = objective.xp
+    xp, cxp = objective.xp, objective.coef_xp
     loss, penalty = objective.loss, objective.penalty
     u = objective.u
     d = objective.metric()
@@ -187,7 +187,7 @@ def _fista(
 
     def norm2_d(dw, dc):
         """Squared length of a step in the metric (``c`` has unit metric)."""
-        return to_float(xp.sum(d * dw * dw)) + dc * dc
+        return to_float(cxp.sum(d * dw * dw)) + dc * dc
 
     def measures(w, c, raw, g_raw, gw, gc, L):
         """Return the (stage, problem) stopping measures at a point with gradient."""
@@ -229,7 +229,7 @@ def _fista(
         L = curv
     # ... and the trace bounds it from above (c adds a unit diagonal entry).
     L_max = curv * max(objective.curvature_ceiling() + (1.0 if free_c else 0.0), 1.0)
-    eps = float(xp.finfo(objective.dtype).eps)
+    eps = float(cxp.finfo(objective.dtype).eps)
     m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
     if m_true <= threshold or m_stage <= stage_threshold:
         return finish(w, c, 0, [], m_true <= threshold, m_true, True)
@@ -282,7 +282,7 @@ def _fista(
             g_new, gw_new, gc_new = gradient(raw_new)
         # Restart when the momentum points against the step just taken.
         if (
-            to_float(xp.sum(d * (y_w - w_new) * (w_new - w)))
+            to_float(cxp.sum(d * (y_w - w_new) * (w_new - w)))
             + (y_c - c_new) * (c_new - c)
             > 0
         ):

@@ -1,0 +1,95 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Backend for Dask arrays: every pass over X is Dask work on the user's scheduler.
+
+X stays chunked by rows on the workers (persisted once); sample-sized vectors (the
+predictions, residuals, weights) are Dask arrays with X's row chunks, persisted when
+made, and coefficient-sized vectors are plain numpy on the client. The only values
+ever brought to the client are coefficient-sized vectors and scalars: this module
+holds every ``compute`` of skgd. dask is imported lazily, so skgd imports without it.
+"""
+
+import numpy as np
+from array_api_compat import is_dask_array
+from array_api_compat import numpy as np_compat
+
+
+def _dask_array():
+    """Import dask.array, or say which extra provides it."""
+    try:
+        import dask.array as da
+    except ImportError as exc:  # pragma: no cover - exercised without the extra
+        raise ImportError("Dask input needs dask: pip install 'skgd[dask]'.") from exc
+    return da
+
+
+def is_dask(X):
+    """Return True for a dask array (without importing dask)."""
+    return is_dask_array(X)
+
+
+class DaskBackend:
+    """Dask arrays chunked by rows; coefficient vectors are numpy."""
+
+    coef_xp = np_compat
+    device = "cpu"
+
+    def __init__(self, X):
+        from array_api_compat.dask import array as dask_xp
+
+        self.xp = dask_xp
+        self.row_chunks = X.chunks[0]
+
+    @staticmethod
+    def prepare(X):
+        """Return X with one column chunk, persisted, after checking it is finite.
+
+        The finiteness check is one pass over the persisted data, computed on the
+        workers; only a boolean comes back.
+        """
+        da = _dask_array()
+        X = X.rechunk({1: -1}).persist()
+        if not bool(da.isfinite(X).all().compute()):
+            raise ValueError("Input X contains NaN or infinity.")
+        return X
+
+    def samples(self, v, dtype):
+        """Return a sample-sized vector as a Dask array with X's row chunks."""
+        da = _dask_array()
+        if is_dask_array(v):
+            out = v.astype(dtype).rechunk((self.row_chunks,))
+        else:
+            out = da.from_array(np.asarray(v, dtype=dtype), chunks=(self.row_chunks,))
+        return out.persist()
+
+    def full(self, n_samples, value, dtype):
+        """Return a sample-sized constant vector with X's row chunks."""
+        da = _dask_array()
+        return da.full(n_samples, value, dtype=dtype, chunks=(self.row_chunks,))
+
+    def matvec(self, X, w):
+        """Return ``X @ w``, persisted: later reductions reuse it without a pass."""
+        return (X @ np.asarray(w)).persist()
+
+    def rmatvec(self, X, r):
+        """Return ``X.T @ r`` as numpy: one pass, p numbers back to the client."""
+        return np.asarray((r @ X).compute())
+
+    def weighted_mean(self, X, u):
+        """Return the weighted column means as numpy."""
+        return np.asarray((u @ X).compute())
+
+    def weighted_centered_sq(self, X, u, mean):
+        """Return ``sum_i u_i (X_ij - mean_j)**2`` as numpy, chunk by chunk."""
+        centered = X - mean
+        return np.asarray((u @ (centered * centered)).compute())
+
+    def take_rows(self, X, idx):
+        """Return the rows ``idx`` of X (still a Dask array)."""
+        return X[idx]
+
+    def to_float(self, x):
+        """Return a Python float, computing a lazy scalar if needed."""
+        if is_dask_array(x):
+            x = x.compute()
+        return float(x)

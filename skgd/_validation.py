@@ -1,0 +1,188 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Input validation for the estimators, for every kind of array skgd accepts.
+
+numpy, scipy.sparse and Array API inputs go through scikit-learn's ``validate_data``
+(which keeps float32/float64 dense arrays as they are, and keeps Array API arrays in
+their namespace when ``array_api_dispatch`` is on); Dask inputs get cheap, lazy checks
+so that validation never gathers X. The estimators stay free of array-kind branches.
+"""
+
+import numpy as np
+import sklearn
+from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
+
+from skgd._backend import get_backend, is_dask
+from skgd._sklearn_compat import (
+    _check_sample_weight,
+    check_same_namespace,
+    validate_data,
+)
+
+
+def _dispatch():
+    """Return whether sklearn's Array API dispatch is on."""
+    return sklearn.get_config().get("array_api_dispatch", False)
+
+
+def _refuse_silent_transfer(X):
+    """Raise for an Array API array off the CPU when dispatch is off.
+
+    scikit-learn would convert it to numpy, which for a GPU array means a transfer
+    to host memory; skgd never does that silently.
+    """
+    if _dispatch() or is_numpy_array(X) or not is_array_api_obj(X):
+        return
+    dev = device(X)
+    if str(dev) not in ("cpu", "CPU_DEVICE"):
+        raise ValueError(
+            f"X is an array of {type(X).__module__} on device {dev!r}. Fit on it "
+            "under sklearn.config_context(array_api_dispatch=True) (with "
+            "SCIPY_ARRAY_API=1 set before scipy is imported), or move it to host "
+            "memory yourself: skgd does not transfer arrays silently."
+        )
+
+
+def _float_dtypes(X):
+    """Return the accepted dtypes in X's namespace (float64 first)."""
+    if _dispatch() and not is_numpy_array(X) and is_array_api_obj(X):
+        xp = array_namespace(X)
+        return [xp.float64, xp.float32]
+    return [np.float64, np.float32]
+
+
+def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=True):
+    """Validate training data and return it with the backend that will handle it.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator (its ``n_features_in_`` and ``feature_names_in_`` are set or
+        checked).
+    X : {array-like, sparse matrix, Dask array, Array API array}
+        Training data.
+    y : array-like
+        Targets.
+    sample_weight : array-like or None
+        Sample weights.
+    reset : bool, default=True
+        Whether this is a new fit (``n_features_in_`` is reset) or a continuation.
+    multi_output : bool, default=True
+        Whether a 2-D ``y`` is accepted.
+
+    Returns
+    -------
+    X, y, sample_weight : arrays
+        In the backend's kind: ``y`` and weights take X's dtype, with X's row
+        chunks for Dask.
+    backend : Backend
+        The backend for X.
+    """
+    if is_dask(X):
+        return _check_dask_fit_data(estimator, X, y, sample_weight, reset=reset)
+    _refuse_silent_transfer(X)
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        accept_sparse=("csr", "csc"),
+        dtype=_float_dtypes(X),
+        multi_output=multi_output,
+        y_numeric=True,
+        reset=reset,
+    )
+    backend = get_backend(X)
+    y = backend.samples(y, X.dtype)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+    return X, y, sample_weight, backend
+
+
+def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
+    """Validate Dask training data with lazy checks (one pass for finiteness)."""
+    validate_data(estimator, X, skip_check_array=True, reset=reset)
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D Dask array X, got {X.ndim} dimensions.")
+    n_samples, n_features = X.shape
+    if np.isnan(n_samples):
+        raise ValueError(
+            "X has unknown chunk sizes; call X.compute_chunk_sizes() first."
+        )
+    if n_samples < 1 or n_features < 1:
+        raise ValueError(
+            f"Found array with {n_samples} sample(s) and {n_features} feature(s) "
+            "while a minimum of 1 is required."
+        )
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    backend = get_backend(X)
+    X = backend.prepare(X)
+    if getattr(y, "shape", (n_samples,))[0] != n_samples:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: "
+            f"[{n_samples}, {y.shape[0]}]"
+        )
+    y = backend.samples(y, X.dtype)
+    if not backend.to_float(backend.xp.all(backend.xp.isfinite(y))):
+        raise ValueError("Input y contains NaN or infinity.")
+    if sample_weight is not None:
+        sample_weight = backend.samples(sample_weight, X.dtype)
+        if sample_weight.shape != (n_samples,):
+            raise ValueError(
+                f"sample_weight.shape == {sample_weight.shape}, expected "
+                f"({n_samples},)!"
+            )
+        low = backend.to_float(sample_weight.min())
+        total = backend.to_float(sample_weight.sum())
+        if not np.isfinite(total) or low < 0:
+            raise ValueError("Negative or non-finite values in sample_weight.")
+        if total == 0:
+            raise ValueError("Sample weights must contain at least one non-zero.")
+    return X, y, sample_weight, backend
+
+
+def check_predict_data(estimator, X):
+    """Validate data for prediction and return it with its backend.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        A fitted estimator.
+    X : {array-like, sparse matrix, Dask array, Array API array}
+        Samples.
+
+    Returns
+    -------
+    X : array
+        Validated samples.
+    backend : Backend
+        The backend for X.
+
+    Raises
+    ------
+    ValueError
+        If X's namespace or device differs from that of the fitted coefficients.
+    """
+    if is_dask(X):
+        validate_data(estimator, X, skip_check_array=True, reset=False)
+        return X, get_backend(X)
+    _refuse_silent_transfer(X)
+    # Under dispatch, scikit-learn's own check: same namespace and device as coef_.
+    check_same_namespace(X, estimator, attribute="coef_", method="predict")
+    X = validate_data(
+        estimator,
+        X,
+        accept_sparse=("csr", "csc"),
+        dtype=_float_dtypes(X),
+        reset=False,
+    )
+    coef = estimator.coef_
+    if not is_numpy_array(coef) and (is_numpy_array(X) or hasattr(X, "format")):
+        raise ValueError(
+            f"The model was fitted on {type(coef).__module__} arrays; predict on an "
+            "array of that namespace (under array_api_dispatch), not on numpy or "
+            "sparse data."
+        )
+    return X, get_backend(X)
