@@ -3,10 +3,14 @@
 """skgd: gradient-descent linear models as first-class scikit-learn estimators."""
 
 from skgd._estimator import GDRegressor
+from skgd._onnx import _register_when_skl2onnx_imported, register_onnx_converter
 
 try:
     from skgd._version import __version__
 except ImportError:  # running from a source tree that was never built
     __version__ = "0.0.0+unknown"
 
-__all__ = ["GDRegressor", "__version__"]
+# ONNX export works as soon as skl2onnx is imported, without importing it here.
+_register_when_skl2onnx_imported()
+
+__all__ = ["GDRegressor", "__version__", "register_onnx_converter"]
