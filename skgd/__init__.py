@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """skgd: gradient-descent linear models as first-class scikit-learn estimators."""
 
+from skgd._display import LossCurveDisplay
 from skgd._estimator import GDRegressor
 from skgd._onnx import _register_when_skl2onnx_imported, register_onnx_converter
 
@@ -13,4 +14,4 @@ except ImportError:  # running from a source tree that was never built
 # ONNX export works as soon as skl2onnx is imported, without importing it here.
 _register_when_skl2onnx_imported()
 
-__all__ = ["GDRegressor", "__version__", "register_onnx_converter"]
+__all__ = ["GDRegressor", "LossCurveDisplay", "__version__", "register_onnx_converter"]
