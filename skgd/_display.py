@@ -130,7 +130,9 @@ class LossCurveDisplay:
         ylabel = "Objective" if self.reference is None else "Objective - reference"
         ax.set_ylabel(ylabel)
 
-        handles = [self.line_]
+        # Every labelled line of the axes, so that curves drawn on shared axes by
+        # several calls share one legend.
+        handles = ax.get_legend_handles_labels()[0]
         self.validation_line_ = None
         if self.validation_scores is not None and len(self.validation_scores):
             twin = ax.twinx()

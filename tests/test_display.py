@@ -81,6 +81,14 @@ def test_display_validation_scores_on_twin_axis():
     assert len(disp.ax_.get_legend().get_texts()) == 2
 
 
+def test_display_shared_axes_share_one_legend(fitted):
+    fig, ax = plt.subplots()
+    LossCurveDisplay.from_estimator(fitted, ax=ax, name="first")
+    LossCurveDisplay.from_estimator(fitted, ax=ax, name="second")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["first", "second"]
+
+
 def test_display_plot_from_constructor():
     disp = LossCurveDisplay(loss_curve=[1.0, 0.1, 0.01]).plot()
     assert disp.line_.get_label() == "loss"
