@@ -211,7 +211,7 @@ def _register_when_skl2onnx_imported():
     """
     if _registered:
         return
-    if "skl2onnx" in sys.modules:
+    if sys.modules.get("skl2onnx") is not None:  # None: import blocked on purpose
         _register_quietly()
         return
     if not any(isinstance(f, _Skl2onnxImportHook) for f in sys.meta_path):

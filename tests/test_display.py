@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """LossCurveDisplay, drawn headless with the Agg backend."""
 
-import builtins
 import math
 
 import numpy as np
@@ -98,16 +97,3 @@ def test_display_plot_from_constructor():
 def test_display_unfitted_raises():
     with pytest.raises(ValueError, match="loss_curve_"):
         LossCurveDisplay.from_estimator(GDRegressor())
-
-
-def test_display_without_matplotlib_names_the_extra(monkeypatch):
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name.startswith("matplotlib"):
-            raise ImportError("no matplotlib")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(ImportError, match=r"skgd\[plot\]"):
-        LossCurveDisplay(loss_curve=[1.0]).plot()
