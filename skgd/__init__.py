@@ -3,7 +3,9 @@
 """skgd: gradient-descent linear models as first-class scikit-learn estimators."""
 
 from skgd._cv import GDRegressorCV
+from skgd._display import LossCurveDisplay
 from skgd._estimator import GDRegressor
+from skgd._onnx import _register_when_skl2onnx_imported, register_onnx_converter
 from skgd._path import gd_path
 
 try:
@@ -11,4 +13,14 @@ try:
 except ImportError:  # running from a source tree that was never built
     __version__ = "0.0.0+unknown"
 
-__all__ = ["GDRegressor", "GDRegressorCV", "__version__", "gd_path"]
+# ONNX export works as soon as skl2onnx is imported, without importing it here.
+_register_when_skl2onnx_imported()
+
+__all__ = [
+    "GDRegressor",
+    "GDRegressorCV",
+    "LossCurveDisplay",
+    "__version__",
+    "gd_path",
+    "register_onnx_converter",
+]

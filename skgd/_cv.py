@@ -117,7 +117,7 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         Iterations of the final refit.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has column names.
 
     See Also

@@ -108,7 +108,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         ``len(loss_curve_) == n_iter_``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has column names.
 
     See Also

@@ -1,0 +1,202 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""LossCurveDisplay: a fitted model's convergence curve, in sklearn's Display style.
+
+matplotlib (the optional extra ``plot``) is imported only when something is drawn,
+so ``import skgd`` never needs it. The display computes nothing beyond what the
+estimator stored: it reads ``loss_curve_`` and, when present, ``validation_scores_``.
+"""
+
+import math
+
+
+def _import_pyplot():
+    """Return matplotlib.pyplot, or raise an ImportError naming the extra."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            "LossCurveDisplay needs matplotlib: install the extra with "
+            '`pip install "skgd[plot]"`.'
+        ) from exc
+    return plt
+
+
+def _positive_or_nan(values, reference):
+    """Return ``values - reference`` as floats, with non-positive entries as NaN.
+
+    A log axis cannot show them; NaN leaves a gap instead of a plunge to the clip
+    value matplotlib would otherwise draw.
+    """
+    shifted = [float(v) - reference for v in values]
+    return [v if v > 0 and math.isfinite(v) else math.nan for v in shifted]
+
+
+class LossCurveDisplay:
+    """Convergence curve of a fitted estimator: its ``loss_curve_`` on a log scale.
+
+    Build it with :meth:`from_estimator`; the constructor is for curves you already
+    hold. For :class:`~skgd.GDRegressor` the curve is the full penalized objective
+    after each iteration (pass over the data). When the estimator also has
+    ``validation_scores_`` (stochastic solvers with ``early_stopping=True``), they are
+    drawn on a second y-axis, on a linear scale.
+
+    Read more in the :ref:`User Guide <convergence>`.
+
+    Parameters
+    ----------
+    loss_curve : list of float
+        The objective after each iteration or epoch.
+    validation_scores : list of float, default=None
+        A validation score after each epoch, or None.
+    estimator_name : str, default=None
+        Name used in the legend; None for ``"loss"``.
+    reference : float, default=None
+        If given, ``loss_curve - reference`` is drawn instead of ``loss_curve``: with
+        the optimal objective value as ``reference`` this is the suboptimality,
+        whose slope on the log scale shows the convergence rate. Values that are not
+        positive are left out.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        Axes holding the loss curve.
+    figure_ : matplotlib Figure
+        Figure holding ``ax_``.
+    line_ : matplotlib Line2D
+        The loss curve.
+    validation_line_ : matplotlib Line2D or None
+        The validation scores (on ``ax_.twinx()``), or None when there are none.
+
+    See Also
+    --------
+    sklearn.model_selection.LearningCurveDisplay : Scores against training size.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skgd import GDRegressor, LossCurveDisplay
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = GDRegressor(penalty="l1", alpha=0.1).fit(X, y)
+    >>> disp = LossCurveDisplay.from_estimator(reg)
+    >>> disp.ax_.get_yscale()
+    'log'
+    >>> len(disp.line_.get_xdata()) == reg.n_iter_
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        loss_curve,
+        validation_scores=None,
+        estimator_name=None,
+        reference=None,
+    ):
+        self.loss_curve = loss_curve
+        self.validation_scores = validation_scores
+        self.estimator_name = estimator_name
+        self.reference = reference
+
+    def plot(self, ax=None, *, name=None, **kwargs):
+        """Draw the curve.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None creates a new figure and axes.
+        name : str, default=None
+            Legend label of the loss curve; None uses ``estimator_name``.
+        **kwargs : dict
+            Passed to :meth:`matplotlib.axes.Axes.plot` for the loss curve.
+
+        Returns
+        -------
+        display : LossCurveDisplay
+            This object, with ``ax_``, ``figure_``, ``line_`` and
+            ``validation_line_`` set.
+        """
+        plt = _import_pyplot()
+        if ax is None:
+            _, ax = plt.subplots()
+        name = name if name is not None else self.estimator_name
+        reference = 0.0 if self.reference is None else float(self.reference)
+        values = _positive_or_nan(self.loss_curve, reference)
+        steps = list(range(1, len(values) + 1))
+        kwargs.setdefault("label", name if name is not None else "loss")
+        (self.line_,) = ax.plot(steps, values, **kwargs)
+        ax.set_yscale("log")
+        ax.set_xlabel("Iteration (passes over the data)")
+        ylabel = "Objective" if self.reference is None else "Objective - reference"
+        ax.set_ylabel(ylabel)
+
+        # Every labelled line of the axes, so that curves drawn on shared axes by
+        # several calls share one legend.
+        handles = ax.get_legend_handles_labels()[0]
+        self.validation_line_ = None
+        if self.validation_scores is not None and len(self.validation_scores):
+            twin = ax.twinx()
+            scores = [float(s) for s in self.validation_scores]
+            (self.validation_line_,) = twin.plot(
+                list(range(1, len(scores) + 1)),
+                scores,
+                color="tab:orange",
+                linestyle="--",
+                label="validation score",
+            )
+            twin.set_ylabel("Validation score")
+            handles.append(self.validation_line_)
+        ax.legend(handles=handles)
+
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(cls, estimator, *, ax=None, name=None, reference=None, **kwargs):
+        """Draw the convergence curve of a fitted estimator.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            A fitted estimator with a ``loss_curve_`` attribute, such as
+            :class:`~skgd.GDRegressor`, or a :class:`~sklearn.pipeline.Pipeline`
+            ending with one.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None creates a new figure and axes.
+        name : str, default=None
+            Legend label; None uses the estimator's class name.
+        reference : float, default=None
+            If given, draw ``loss_curve_ - reference`` (see the class docstring).
+        **kwargs : dict
+            Passed to :meth:`matplotlib.axes.Axes.plot` for the loss curve.
+
+        Returns
+        -------
+        display : LossCurveDisplay
+            The display, already drawn.
+
+        Raises
+        ------
+        ValueError
+            If the estimator has no ``loss_curve_`` (not fitted, or not an
+            iterative estimator).
+        """
+        _import_pyplot()  # fail early, before touching the estimator
+        final = estimator
+        steps = getattr(estimator, "steps", None)
+        if steps and not hasattr(estimator, "loss_curve_"):
+            final = steps[-1][1]
+        loss_curve = getattr(final, "loss_curve_", None)
+        if loss_curve is None:
+            raise ValueError(
+                f"{type(final).__name__} has no loss_curve_: fit it first (only "
+                "iterative estimators such as GDRegressor record one)."
+            )
+        display = cls(
+            loss_curve=loss_curve,
+            validation_scores=getattr(final, "validation_scores_", None),
+            estimator_name=name if name is not None else type(final).__name__,
+            reference=reference,
+        )
+        return display.plot(ax=ax, **kwargs)
