@@ -10,6 +10,7 @@ the kind of X (the objective's backend does) nor of the estimator.
 import math
 import time
 
+from skgd._gram import gram_form, prefer_gram
 from skgd.solvers._result import SolverResult, check_finite_objective
 
 _DIVERGENCE_HINT = (
@@ -94,6 +95,8 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     Found. Comput. Math., 2015.
     Y. Nesterov, "Smooth minimization of non-smooth functions", Math. Program., 2005.
     """
+    if prefer_gram(objective):
+        objective = gram_form(objective)
     loss = objective.loss
     ref = objective.zero_value()
     if not ref > 0:
@@ -174,7 +177,6 @@ def _fista(
     """
     xp = objective.xp
     loss, penalty = objective.loss, objective.penalty
-    u = objective.u
     d = objective.metric()
     to_float = objective.backend.to_float
     free_c = objective.intercept_mode == "free"
@@ -205,9 +207,7 @@ def _fista(
 
     def gradient(raw):
         """Return the raw gradient and its backpropagation (one pass ``X.T @ g``)."""
-        g_raw = objective.raw_gradient(raw)
-        gw, gc = objective.backprop(g_raw)
-        return g_raw, gw, gc
+        return objective.gradient(raw)
 
     def finish(w, c, n_iter, curve, converged, measure, stage_done):
         return SolverResult(
@@ -244,7 +244,7 @@ def _fista(
             raw_new = objective.raw(w_new, c_new)
             dw, dc = w_new - y_w, c_new - y_c
             draw = raw_new - raw_y
-            lhs = curv * to_float(xp.sum(u * draw * draw))
+            lhs = curv * objective.raw_sq_norm(draw, dw)
             sq_step = norm2_d(dw, dc)
             # Rounding allowance: a step this short changes the predictions by less
             # than the precision of the arithmetic.
