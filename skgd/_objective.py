@@ -373,7 +373,7 @@ class LinearObjective:
         value : float
             The weighted squared norm.
         """
-        return self.backend.to_float(self.xp.sum(self.u * draw * draw))
+        return self.backend.to_float((self.u * draw) @ draw)
 
     def penalty_value(self, w):
         """Return the penalty ``h(w)`` as a float."""
@@ -450,7 +450,7 @@ class LinearObjective:
         v = -grad_w
         if loss.is_quadratic and raw_grad is None and self.intercept_mode != "free":
             r = self.y - raw
-            sq = to_float(xp.sum(u * r * r))
+            sq = to_float((u * r) @ r)
             k = penalty.dual_scale(v)
             gap = 0.5 * (1.0 - k) ** 2 * sq + penalty.fenchel_young(w, k * v)
             return gap if math.isfinite(gap) else math.inf
