@@ -6,8 +6,6 @@ Each case builds its data, measures accuracy (untimed), then times skgd and each
 counterpart alternately and reports median paired ratios (skgd / counterpart).
 """
 
-import time
-
 import numpy as np
 import scipy.linalg
 from sklearn.linear_model import ElasticNet, Lasso, Ridge, SGDRegressor
@@ -438,9 +436,7 @@ def case_6(quick, repeats):
         for f in fns.values():
             f()
         t = alternate(fns, max(repeats, 5))
-        t0 = time.perf_counter()
         n_iter = fit_quiet(GDRegressor(tol=1e-8, **kw), A, b).n_iter_
-        del t0
         rows.append(
             _row(
                 6,
