@@ -72,7 +72,6 @@ class LinearObjective:
         self._stats = stats
         self.u = stats["u"]
         self.x_mean = stats["x_mean"]
-        self.active = stats["active"]
         if not fit_intercept:
             self.intercept_mode = "none"
             self.y_offset = 0.0
@@ -81,7 +80,12 @@ class LinearObjective:
             self.y_offset = backend.to_float(xp.sum(self.u * y))
 
     def _column_stats(self, sample_weight):
-        """Return the normalised weights, column means and the diagonal metric."""
+        """Return the normalised weights and column means (one pass over X).
+
+        The diagonal metrics are added on first use by :meth:`_metric_stats`, so
+        that a subclass that obtains the columns' second moments more cheaply (the
+        diagonal of a Gram matrix) can supply them first under ``"sq"``.
+        """
         xp, cxp, backend, X = self.xp, self.coef_xp, self.backend, self.X
         if sample_weight is None:
             u = backend.full(self.n_samples, 1.0 / self.n_samples, self.dtype)
@@ -89,7 +93,18 @@ class LinearObjective:
             u = sample_weight / xp.sum(sample_weight)
         zeros = cxp.zeros(self.n_features, dtype=self.dtype, device=backend.device)
         x_mean = backend.weighted_mean(X, u) if self.fit_intercept else zeros
-        sq = backend.weighted_centered_sq(X, u, x_mean)
+        return {"u": u, "x_mean": x_mean}
+
+    def _metric_stats(self):
+        """Return the statistics with the constant-column mask and metrics added."""
+        stats = self._stats
+        if "active" in stats:
+            return stats
+        xp, cxp, backend = self.xp, self.coef_xp, self.backend
+        x_mean, u = stats["x_mean"], stats["u"]
+        sq = stats.get("sq")
+        if sq is None:
+            sq = backend.weighted_centered_sq(self.X, u, x_mean)
         if not bool(cxp.all(cxp.isfinite(sq))):
             also = " or pass X as float64" if self.dtype == cxp.float32 else ""
             raise ValueError(
@@ -110,27 +125,39 @@ class LinearObjective:
         n_rows = int(backend.to_float(xp.sum(xp.astype(u > 0, xp.int64))))
         n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
         any_active = n_active > 0
-        return {
-            "u": u,
-            "x_mean": x_mean,
-            "active": active,
-            "jacobi": cxp.where(active, sq, cxp.ones_like(sq)),
-            "identity": cxp.ones_like(sq),
-            "underdetermined": n_rows - int(self.fit_intercept) < n_active,
-            # Largest diagonal entry of the Hessian in each metric: a lower bound on
-            # its largest eigenvalue, hence a safe first curvature constant.
-            "diag_max": {
-                "jacobi": 1.0 if any_active else 0.0,
-                "identity": float(cxp.max(cxp.where(active, sq, cxp.zeros_like(sq))))
-                if any_active
-                else 0.0,
-            },
-            # The trace of the same Hessian: an upper bound on its largest eigenvalue.
-            "trace": {
-                "jacobi": float(n_active),
-                "identity": float(cxp.sum(cxp.where(active, sq, cxp.zeros_like(sq)))),
-            },
-        }
+        stats.update(
+            {
+                "sq": sq,
+                "active": active,
+                "jacobi": cxp.where(active, sq, cxp.ones_like(sq)),
+                "identity": cxp.ones_like(sq),
+                "underdetermined": n_rows - int(self.fit_intercept) < n_active,
+                # Largest diagonal entry of the Hessian in each metric: a lower bound
+                # on its largest eigenvalue, hence a safe first curvature constant.
+                "diag_max": {
+                    "jacobi": 1.0 if any_active else 0.0,
+                    "identity": float(
+                        cxp.max(cxp.where(active, sq, cxp.zeros_like(sq)))
+                    )
+                    if any_active
+                    else 0.0,
+                },
+                # The trace of the same Hessian: an upper bound on its largest
+                # eigenvalue.
+                "trace": {
+                    "jacobi": float(n_active),
+                    "identity": float(
+                        cxp.sum(cxp.where(active, sq, cxp.zeros_like(sq)))
+                    ),
+                },
+            }
+        )
+        return stats
+
+    @property
+    def active(self):
+        """Boolean mask of the non-constant columns (the others keep ``w_j = 0``)."""
+        return self._metric_stats()["active"]
 
     def _metric_name(self):
         """Return which diagonal metric the full-batch solver should use.
@@ -143,7 +170,10 @@ class LinearObjective:
         zero = self.coef_xp.zeros(
             self.n_features, dtype=self.dtype, device=self.backend.device
         )
-        if self._stats["underdetermined"] and self.penalty.dual_scale(zero) is None:
+        if (
+            self._metric_stats()["underdetermined"]
+            and self.penalty.dual_scale(zero) is None
+        ):
             return "identity"
         return "jacobi"
 
@@ -194,7 +224,7 @@ class LinearObjective:
 
     def _replace(self, y=None, loss=None, penalty=None):
         """Return a copy with ``y``, ``loss`` or ``penalty`` replaced, sharing stats."""
-        return LinearObjective(
+        return type(self)(
             self.backend,
             self.X,
             self.y if y is None else y,
@@ -216,7 +246,7 @@ class LinearObjective:
         d : array of shape (n_features,)
             Positive weights.
         """
-        return self._stats[self._metric_name()]
+        return self._metric_stats()[self._metric_name()]
 
     def curvature_floor(self):
         """Return the largest diagonal entry of the data Hessian in the metric.
@@ -229,7 +259,7 @@ class LinearObjective:
         value : float
             1 for the Jacobi metric (unless every column is constant).
         """
-        return self._stats["diag_max"][self._metric_name()]
+        return self._metric_stats()["diag_max"][self._metric_name()]
 
     def curvature_ceiling(self):
         """Return the trace of the data Hessian in the metric (``c`` excluded).
@@ -243,7 +273,7 @@ class LinearObjective:
         value : float
             The number of active columns for the Jacobi metric.
         """
-        return self._stats["trace"][self._metric_name()]
+        return self._metric_stats()["trace"][self._metric_name()]
 
     def initial_offset(self):
         """Return the starting ``c``: the weighted mean of ``y`` (0 without intercept).
@@ -326,6 +356,73 @@ class LinearObjective:
         cxp = self.coef_xp
         return cxp.where(self.active, grad_w, cxp.zeros_like(grad_w)), grad_c
 
+    def gradient(self, raw):
+        """Return the gradient in raw and its chain rule to ``w`` and ``c``.
+
+        ``(g, *backprop(g))`` with ``g = raw_gradient(raw)``, in one call so that
+        another representation of the predictions (see :mod:`skgd._gram`) can
+        replace both.
+
+        Parameters
+        ----------
+        raw : array of shape (n_samples,)
+            ``self.raw(w, c)``.
+
+        Returns
+        -------
+        g : array of shape (n_samples,)
+            Gradient with respect to raw.
+        grad_w : array of shape (n_features,)
+            Gradient in ``w``.
+        grad_c : float
+            Gradient in ``c`` (0 unless the intercept mode is ``"free"``).
+        """
+        g = self.raw_gradient(raw)
+        return (g, *self.backprop(g))
+
+    def raw_sq_norm(self, draw, dw):
+        """Return ``sum_i u_i draw_i**2``: the squared size of a change of predictions.
+
+        ``draw = raw(w + dw, c + dc) - raw(w, c)``; the full-batch solver multiplies
+        it by the loss curvature to bound the curvature along the step ``dw``.
+
+        Parameters
+        ----------
+        draw : array of shape (n_samples,)
+            Change of the predictions.
+        dw : array of shape (n_features,)
+            The change of ``w`` that caused it (unused here).
+
+        Returns
+        -------
+        value : float
+            The weighted squared norm.
+        """
+        return self.backend.to_float((self.u * draw) @ draw)
+
+    def step_rounding(self, raw_new, raw_old, dw):
+        """Return the rounding level of :meth:`raw_sq_norm` for a step ``dw``.
+
+        The change of predictions is a difference of two computed vectors, each
+        carrying errors of a few ulps; below this level ``raw_sq_norm`` measures
+        rounding, not curvature.
+
+        Parameters
+        ----------
+        raw_new, raw_old : array of shape (n_samples,)
+            The predictions after and before the step.
+        dw : array of shape (n_features,)
+            The step (unused here).
+
+        Returns
+        -------
+        value : float
+            ``64 eps**2 sum_i u_i (raw_new_i**2 + raw_old_i**2)``.
+        """
+        eps = float(self.coef_xp.finfo(self.dtype).eps)
+        scale = raw_new * raw_new + raw_old * raw_old
+        return 64.0 * eps * eps * self.backend.to_float(self.xp.sum(self.u * scale))
+
     def penalty_value(self, w):
         """Return the penalty ``h(w)`` as a float."""
         return self.backend.to_float(self.penalty.value(w))
@@ -400,7 +497,7 @@ class LinearObjective:
         v = -grad_w
         if loss.is_quadratic and raw_grad is None and self.intercept_mode != "free":
             r = self.y - raw
-            sq = to_float(xp.sum(u * r * r))
+            sq = to_float((u * r) @ r)
             k = penalty.dual_scale(v)
             gap = 0.5 * (1.0 - k) ** 2 * sq + penalty.fenchel_young(w, k * v)
             return gap if math.isfinite(gap) else math.inf

@@ -34,7 +34,12 @@ def client():
 def test_dask_fit_on_cluster_matches_numpy(client, loss, penalty):
     X, y = make_problem(0, 400, 6)
     s = np.linspace(0.5, 2.0, 400)
+    # Squared loss runs on the Gram matrix (one reduction); other losses make a few
+    # small reductions per iteration, so their test runs 8 iterations only: the
+    # iterates must be those of the numpy fit, iteration for iteration.
     kw = {"loss": loss, "penalty": penalty, "alpha": 0.05, "tol": 1e-10}
+    if loss != "squared_error":
+        kw.update(tol=None, max_iter=8)
     ref = GDRegressor(**kw).fit(X, y, sample_weight=s)
     Xd = da.from_array(X, chunks=(100, 6))
     yd = da.from_array(y, chunks=100)
@@ -73,7 +78,7 @@ def test_dask_never_gathers_x_on_the_client(client, monkeypatch):
     )
     est = GDRegressor(penalty="l2", alpha=1e-3, tol=1e-8).fit(Xd, yd)
     assert sizes
-    assert max(sizes) <= p
+    assert max(sizes) <= p * p  # coefficient-sized: a p x p Gram matrix at most
     np.testing.assert_allclose(est.coef_, np.arange(1.0, p + 1), rtol=1e-2)
 
 

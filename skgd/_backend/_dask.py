@@ -84,6 +84,15 @@ class DaskBackend:
         centered = X - mean
         return np.asarray((u @ (centered * centered)).compute())
 
+    def weighted_gram(self, X, u, mean, uniform=False):
+        """Return ``C.T @ diag(u) @ C`` with ``C = X - mean`` as numpy.
+
+        One reduction over the row chunks: each worker forms its chunk's p x p
+        product (centered in a temporary), and only p x p partial sums travel.
+        """
+        centered = (X - mean) * u[:, None] ** 0.5
+        return np.asarray((centered.T @ centered).compute())
+
     def take_rows(self, X, idx):
         """Return the rows ``idx`` of X (still a Dask array)."""
         return X[idx]

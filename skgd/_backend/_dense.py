@@ -53,6 +53,29 @@ class DenseBackend:
             out = out + u[start:stop] @ (centered * centered)
         return out
 
+    def weighted_gram(self, X, u, mean, uniform=False):
+        """Return ``C.T @ diag(u) @ C`` with ``C = X - mean``, block by block.
+
+        Each row block is centered in a temporary (X itself is never copied nor
+        changed), so the result is free of the cancellation of ``X.T @ X - n m m.T``
+        when column offsets dwarf their spread. ``C.T @ C`` of one array lets the
+        BLAS use ``syrk``, half the work of a general product; with ``uniform``
+        weights the scaling by ``u`` is applied once to the sum.
+        """
+        xp = self.xp
+        n_samples, n_features = X.shape
+        step = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
+        out = xp.zeros((n_features, n_features), dtype=X.dtype, device=self.device)
+        for start in range(0, n_samples, step):
+            stop = min(start + step, n_samples)
+            centered = X[start:stop, :] - mean
+            if not uniform:
+                centered = centered * xp.sqrt(u[start:stop])[:, None]
+            out = out + centered.T @ centered
+        if uniform:
+            out = out * u[0]
+        return out
+
     def take_rows(self, X, idx):
         """Return ``X[idx]``."""
         return self.xp.take(X, idx, axis=0)

@@ -11,8 +11,9 @@ import numpy as np
 import scipy.sparse as sp
 from array_api_compat import numpy as np_compat
 
-# Stored entries handled per block when accumulating column statistics.
-_BLOCK_NNZ = 2**20
+# Stored entries handled per block when accumulating column statistics: small, so
+# the temporaries (about six arrays of this length) stay far below X.data.
+_BLOCK_NNZ = 2**14
 
 
 def is_sparse(X):

@@ -10,6 +10,7 @@ the kind of X (the objective's backend does) nor of the estimator.
 import math
 import time
 
+from skgd._gram import gram_form, prefer_gram
 from skgd.solvers._result import SolverResult, check_finite_objective
 
 _DIVERGENCE_HINT = (
@@ -94,6 +95,8 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     Found. Comput. Math., 2015.
     Y. Nesterov, "Smooth minimization of non-smooth functions", Math. Program., 2005.
     """
+    if prefer_gram(objective):
+        objective = gram_form(objective)
     loss = objective.loss
     ref = objective.zero_value()
     if not ref > 0:
@@ -172,9 +175,8 @@ def _fista(
     the measure of ``report`` is below ``threshold``, and ends its stage when the
     measure of ``objective`` is below ``stage_threshold`` (``extra["stage"]``).
     """
-    xp, cxp = objective.xp, objective.coef_xp
+    cxp = objective.coef_xp
     loss, penalty = objective.loss, objective.penalty
-    u = objective.u
     d = objective.metric()
     to_float = objective.backend.to_float
     free_c = objective.intercept_mode == "free"
@@ -205,9 +207,7 @@ def _fista(
 
     def gradient(raw):
         """Return the raw gradient and its backpropagation (one pass ``X.T @ g``)."""
-        g_raw = objective.raw_gradient(raw)
-        gw, gc = objective.backprop(g_raw)
-        return g_raw, gw, gc
+        return objective.gradient(raw)
 
     def finish(w, c, n_iter, curve, converged, measure, stage_done):
         return SolverResult(
@@ -229,7 +229,6 @@ def _fista(
         L = curv
     # ... and the trace bounds it from above (c adds a unit diagonal entry).
     L_max = curv * max(objective.curvature_ceiling() + (1.0 if free_c else 0.0), 1.0)
-    eps = float(cxp.finfo(objective.dtype).eps)
     m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
     if m_true <= threshold or m_stage <= stage_threshold:
         return finish(w, c, 0, [], m_true <= threshold, m_true, True)
@@ -247,13 +246,12 @@ def _fista(
             raw_new = objective.raw(w_new, c_new)
             dw, dc = w_new - y_w, c_new - y_c
             draw = raw_new - raw_y
-            lhs = curv * to_float(xp.sum(u * draw * draw))
+            lhs = curv * objective.raw_sq_norm(draw, dw)
             sq_step = norm2_d(dw, dc)
             # Rounding allowance: the predictions carry errors of a few ulps, which
             # dominate draw once steps get short (in float32 especially); they must
             # not be read as curvature.
-            scale = raw_new * raw_new + raw_y * raw_y
-            noise = curv * 64.0 * eps * eps * to_float(xp.sum(u * scale))
+            noise = curv * objective.step_rounding(raw_new, raw_y, dw)
             if lhs <= L * sq_step * (1.0 + 1e-6) + noise or not sq_step > 0:
                 break
             if L >= L_max:

@@ -1,0 +1,215 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""GramObjective: the squared-loss objective as a quadratic form in ``w``.
+
+For the squared loss and dense X with many more rows than columns, the centered Gram
+matrix ``G = X_c.T diag(u) X_c`` and ``q = X_c.T diag(u) y`` hold everything the
+full-batch solver needs, so after one pass that builds them each iteration costs
+``O(n_features**2)`` instead of two passes over X. This module holds that form and the
+rule that chooses it; the solver is unchanged (it sees the same methods).
+"""
+
+import math
+
+from skgd._objective import LinearObjective
+
+# Beyond this many features the Gram matrix (n_features**2 numbers) stops being small
+# next to the caches and to X; the X form is used instead.
+_GRAM_MAX_FEATURES = 4096
+
+
+def prefer_gram(objective):
+    """Return whether ``objective`` is cheaper to solve in its Gram form.
+
+    The Gram form applies to the squared loss (any penalty) on a backend that can
+    build ``G`` (dense arrays). Building ``G`` costs about ``n_features / 2`` passes
+    of arithmetic, but at level-3 BLAS speed, i.e. a few passes of memory-bound time
+    for a hundred features; every iteration then costs ``n_features**2`` instead of
+    ``2 * n_samples * n_features``. So it pays when there are at least as many rows
+    as columns and the matrix is small (at most 4096 columns).
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem.
+
+    Returns
+    -------
+    use : bool
+        True when the Gram form should be used.
+    """
+    if isinstance(objective, GramObjective):
+        return False
+    n_samples, n_features = objective.n_samples, objective.n_features
+    return (
+        objective.loss.is_quadratic
+        and hasattr(objective.backend, "weighted_gram")
+        and 0 < n_features <= _GRAM_MAX_FEATURES
+        and n_samples >= n_features
+    )
+
+
+def gram_form(objective):
+    """Return the :class:`GramObjective` of a squared-loss ``objective``.
+
+    The Gram matrix is built once per X and weights and shared (through the column
+    statistics) by every target of a multi-output fit.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        A problem with a quadratic loss.
+
+    Returns
+    -------
+    objective : GramObjective
+        The same problem, in its quadratic form.
+    """
+    return GramObjective(
+        objective.backend,
+        objective.X,
+        objective.y,
+        objective.loss,
+        objective.penalty,
+        fit_intercept=objective.fit_intercept,
+        stats=objective._stats,
+    )
+
+
+class GramObjective(LinearObjective):
+    r"""A squared-loss :class:`LinearObjective` whose predictions are ``G @ w``.
+
+    The centered model ``raw = X_c w + c`` with ``c`` the weighted mean of ``y``
+    (closed form) has residuals ``r = y_c - X_c w`` with ``y_c = y - c``, so
+
+    .. math::
+
+        \sum_i u_i r_i^2 = y_c^\top U y_c - 2 w^\top q + w^\top G w,
+        \quad \nabla_w = G w - q,
+
+    with ``G = X_c^\top U X_c`` and ``q = X_c^\top U y_c``. Here the "predictions"
+    the solver carries are ``raw = G @ w``: they are linear in ``w`` as ``X_c w``
+    is, so the solver's extrapolations of them stay exact, and the squared size of a
+    change ``dw`` is ``dw.T G dw = dw @ draw``. X is read once, to build ``G``
+    (row block by row block, centered in temporaries, never copied) and ``q``.
+
+    The duality gap keeps the cancellation-free form of
+    :meth:`LinearObjective.duality_gap`: the only term computed by difference is the
+    squared residual norm, which enters multiplied by ``(1 - k)**2`` (zero whenever
+    the dual point needs no rescaling, and near zero close to the optimum).
+
+    Parameters
+    ----------
+    backend, X, y, loss, penalty, fit_intercept, stats
+        As for :class:`LinearObjective`; ``loss`` must be quadratic (squared error).
+    sample_weight : array of shape (n_samples,) or None
+        As for :class:`LinearObjective` (ignored when ``stats`` is given).
+    """
+
+    def __init__(self, backend, X, y, loss, penalty, **kwargs):
+        super().__init__(backend, X, y, loss, penalty, **kwargs)
+        if not loss.is_quadratic:
+            raise ValueError("GramObjective needs a quadratic loss.")
+        xp, cxp = self.xp, self.coef_xp
+        stats = self._stats
+        if "gram" not in stats:
+            uniform = bool(backend.to_float(xp.all(self.u == self.u[0])))
+            stats["gram"] = backend.weighted_gram(X, self.u, self.x_mean, uniform)
+            if "sq" not in stats:
+                # The columns' centered second moments are G's diagonal: no pass.
+                stats["sq"] = cxp.linalg.diagonal(stats["gram"])
+        self.G = stats["gram"]
+        yc = y - self.y_offset
+        uy = self.u * yc
+        q = backend.rmatvec(X, uy)
+        if self.fit_intercept:
+            # X_c.T U y_c = X.T (u y_c) - x_mean sum(u y_c); the sum is ~0 already.
+            q = q - self.x_mean * backend.to_float(xp.sum(uy))
+        self.q = cxp.where(self.active, q, cxp.zeros_like(q))
+        self.yy = backend.to_float(xp.sum(uy * yc))
+        # Curvature of the loss (1 for the squared error): scales G and q alike.
+        self._curv = float(loss.curvature_bound)
+
+    def raw(self, w, c):
+        """Return ``G @ w``, the representation of the predictions used here.
+
+        Parameters
+        ----------
+        w : array of shape (n_features,)
+            Coefficients.
+        c : float
+            Offset of the centered model (fixed in closed form; unused).
+
+        Returns
+        -------
+        raw : array of shape (n_features,)
+            ``G @ w``.
+        """
+        return self.G @ w
+
+    def gradient(self, raw):
+        """Return ``(None, G w - q, 0)``: no per-sample gradient, those in w and c."""
+        cxp = self.coef_xp
+        grad_w = self._curv * (raw - self.q)
+        return None, cxp.where(self.active, grad_w, cxp.zeros_like(grad_w)), 0.0
+
+    def raw_sq_norm(self, draw, dw):
+        """Return ``dw.T G dw = dw @ draw`` (``draw = G @ dw``)."""
+        return max(self.backend.to_float(dw @ draw), 0.0)
+
+    def step_rounding(self, raw_new, raw_old, dw):
+        """Return the rounding level of ``dw @ (G w_new - G w_old)``.
+
+        Each product carries errors of a few ulps of its entries, which enter the
+        inner product with ``dw`` linearly: ``8 eps sum_j |dw_j| (|raw_new_j| +
+        |raw_old_j|)``.
+        """
+        cxp = self.coef_xp
+        eps = float(cxp.finfo(self.dtype).eps)
+        scale = cxp.abs(raw_new) + cxp.abs(raw_old)
+        return 8.0 * eps * self.backend.to_float(cxp.sum(cxp.abs(dw) * scale))
+
+    def _residual_sq(self, w, raw):
+        """Return ``sum_i u_i r_i**2 = y_c.T U y_c - 2 w.q + w.G w`` (at least 0)."""
+        value = self.yy - self.backend.to_float(w @ (2.0 * self.q - raw))
+        return max(value, 0.0)
+
+    def loss_value(self, raw):
+        """Not available from ``G @ w`` alone; use :meth:`value`."""
+        raise NotImplementedError("GramObjective.value needs w; use value(w, raw).")
+
+    def value(self, w, raw):
+        """Return the full penalized objective at ``w`` (``raw = G @ w``)."""
+        return 0.5 * self._curv * self._residual_sq(w, raw) + self.penalty_value(w)
+
+    def zero_value(self):
+        """Return the objective at ``w = 0`` with the closed-form offset."""
+        return 0.5 * self._curv * self.yy
+
+    def duality_gap(self, w, raw, grad_w, raw_grad=None):
+        """Return the duality gap at ``w`` (see :meth:`LinearObjective.duality_gap`).
+
+        Parameters
+        ----------
+        w : array of shape (n_features,)
+            Coefficients.
+        raw : array of shape (n_features,)
+            ``G @ w``.
+        grad_w : array of shape (n_features,)
+            The gradient in ``w`` at ``w``.
+        raw_grad : None
+            Unused (the squared loss needs no per-sample gradient here).
+
+        Returns
+        -------
+        gap : float
+            An upper bound on ``P(w) - P*``.
+        """
+        v = -grad_w
+        k = self.penalty.dual_scale(v)
+        fy = self.penalty.fenchel_young(w, k * v)
+        if k == 1.0:
+            return fy
+        sq = self._curv * self._residual_sq(w, raw)
+        gap = 0.5 * (1.0 - k) ** 2 * sq + fy
+        return gap if math.isfinite(gap) else math.inf
