@@ -8,7 +8,7 @@ counterpart alternately and reports median paired ratios (skgd / counterpart).
 
 import numpy as np
 import scipy.linalg
-from sklearn.linear_model import ElasticNet, Lasso, Ridge, SGDRegressor
+from sklearn.linear_model import ElasticNet, ElasticNetCV, Lasso, Ridge, SGDRegressor
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 
@@ -25,7 +25,7 @@ from benchmarks._common import (
     time_to_accuracy,
 )
 from benchmarks._data import alpha_max, correlated_dense, text_like_sparse
-from skgd import GDRegressor
+from skgd import GDRegressor, GDRegressorCV
 
 TOLS = [1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12]
 TARGET = 1e-6
@@ -454,4 +454,63 @@ def case_6(quick, repeats):
     return rows
 
 
-CASES = {1: case_1, 2: case_2, 3: case_3, 4: case_4, 5: case_5, 6: case_6}
+def case_7(quick, repeats):
+    """GDRegressorCV, 30 alphas x 5 folds, vs ElasticNetCV and GridSearchCV.
+
+    The three searches use the same alpha grid (ElasticNetCV's, from alpha_max) and
+    the same folds; agreement is reported as the largest difference of the mean
+    held-out MSE along the path, and of the chosen alpha.
+    """
+    n, p = (10_000, 50) if quick else (50_000, 100)
+    X, y = correlated_dense(n, p, rho=0.7, n_informative=p // 5, seed=7)
+    l1_ratio = 0.5
+    cv = KFold(5, shuffle=True, random_state=0)
+    size = f"{n}x{p}, 30 alphas x 5 folds"
+    grid = ElasticNetCV(l1_ratio=l1_ratio, alphas=30, cv=cv).fit(X, y).alphas_
+
+    fns = {
+        "skgd": lambda: GDRegressorCV(l1_ratio=l1_ratio, alphas=grid, cv=cv).fit(X, y),
+        "ElasticNetCV": lambda: ElasticNetCV(l1_ratio=l1_ratio, alphas=grid, cv=cv).fit(
+            X, y
+        ),
+        "GridSearchCV(ElasticNet)": lambda: GridSearchCV(
+            ElasticNet(l1_ratio=l1_ratio),
+            {"alpha": grid},
+            cv=cv,
+            scoring="neg_mean_squared_error",
+        ).fit(X, y),
+    }
+    res = {k: fit_quiet_search(f) for k, f in fns.items()}
+    ours, ref = res["skgd"], res["ElasticNetCV"]
+    mse_diff = float(
+        np.max(np.abs(ours.mse_path_.mean(1) - ref.mse_path_.mean(1)))
+        / np.min(ref.mse_path_.mean(1))
+    )
+    times = alternate(fns, repeats)
+    rows = []
+    for other, target in [("ElasticNetCV", 1.0), ("GridSearchCV(ElasticNet)", None)]:
+        r = paired_ratio(times, "skgd", other)
+        rows.append(
+            _row(
+                7,
+                other,
+                size,
+                r,
+                "< 1.0x" if target else "report",
+                (r < target) if target else None,
+                same_alpha=bool(ours.alpha_ == ref.alpha_),
+                rel_mse_path_diff=mse_diff,
+            )
+        )
+    return rows
+
+
+CASES = {
+    1: case_1,
+    2: case_2,
+    3: case_3,
+    4: case_4,
+    5: case_5,
+    6: case_6,
+    7: case_7,
+}

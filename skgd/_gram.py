@@ -119,14 +119,22 @@ class GramObjective(LinearObjective):
                 # The columns' centered second moments are G's diagonal: no pass.
                 stats["sq"] = cxp.linalg.diagonal(stats["gram"])
         self.G = stats["gram"]
-        yc = y - self.y_offset
-        uy = self.u * yc
-        q = backend.rmatvec(X, uy)
-        if self.fit_intercept:
-            # X_c.T U y_c = X.T (u y_c) - x_mean sum(u y_c); the sum is ~0 already.
-            q = q - self.x_mean * backend.to_float(xp.sum(uy))
-        self.q = cxp.where(self.active, q, cxp.zeros_like(q))
-        self.yy = backend.to_float(xp.sum(uy * yc))
+        # q and y_c.T U y_c depend on the target only: objectives that share the
+        # statistics (a path over alphas, with_penalty) compute them once per target.
+        # The cache holds y itself, so its id cannot be reused while it lives.
+        cache = stats.setdefault("gram_targets", {})
+        entry = cache.get(id(y))
+        if entry is None or entry[0] is not y:
+            yc = y - self.y_offset
+            uy = self.u * yc
+            q = backend.rmatvec(X, uy)
+            if self.fit_intercept:
+                # X_c.T U y_c = X.T (u y_c) - x_mean sum(u y_c); the sum is ~0 already.
+                q = q - self.x_mean * backend.to_float(xp.sum(uy))
+            q = cxp.where(self.active, q, cxp.zeros_like(q))
+            entry = (y, q, backend.to_float(xp.sum(uy * yc)))
+            cache[id(y)] = entry
+        _, self.q, self.yy = entry
         # Curvature of the loss (1 for the squared error): scales G and q alike.
         self._curv = float(loss.curvature_bound)
 
