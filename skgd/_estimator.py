@@ -764,11 +764,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
 
 
 def _r2_scorer(backend, X_val, Y_val, weight_val, k):
-    """Return ``score(w, c)``: the weighted R^2 of target ``k`` on the held-out rows."""
+    """Return ``score(w, b)``: the weighted R^2 of target ``k`` on the held-out rows."""
     y_val = Y_val[:, k]
 
-    def score(w, c):
-        pred = np.asarray(backend.matvec(X_val, w)) + float(c)
+    def score(w, b):
+        pred = np.asarray(backend.matvec(X_val, w)) + float(b)
         return float(r2_score(y_val, pred, sample_weight=weight_val))
 
     return score

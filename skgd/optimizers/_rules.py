@@ -53,6 +53,12 @@ class Momentum:
     buffer in gradient units (as PyTorch does) makes a decaying schedule shrink the
     whole move, not only its newest term.
 
+    The move is returned as direction :math:`(1 - \mu) d_t` (an average of
+    gradients) times step :math:`\eta_t / (1 - \mu)`, the move per unit of a
+    steady gradient. A prox applied with that step has the optimum as its fixed
+    point: with the raw :math:`\eta_t` the momentum, ``1 / (1 - mu)`` times the
+    gradient, would push coordinates out of the L1 dead zone they belong in.
+
     Parameters
     ----------
     momentum : float, default=0.9
@@ -68,8 +74,8 @@ class Momentum:
     >>> state = rule.init(np.zeros(1))
     >>> d, step, state = rule.update(np.array([1.0]), state, 0.1)
     >>> d, step, state = rule.update(np.array([1.0]), state, 0.1)
-    >>> d
-    array([1.5])
+    >>> d * step  # the buffer is 1 + 0.5 * 1
+    array([0.15])
     """
 
     momentum: float = 0.9
@@ -82,9 +88,12 @@ class Momentum:
     def update(self, grad, state, eta):
         """Return the momentum direction, the step ``eta`` and the new buffer."""
         (buf,) = state
-        buf = self.momentum * buf + grad
-        direction = grad + self.momentum * buf if self.nesterov else buf
-        return direction, eta, (buf,)
+        mu = self.momentum
+        buf = mu * buf + grad
+        direction = grad + mu * buf if self.nesterov else buf
+        if mu >= 1.0:
+            return direction, eta, (buf,)
+        return (1.0 - mu) * direction, eta / (1.0 - mu), (buf,)
 
 
 @dataclass(frozen=True)

@@ -161,8 +161,8 @@ def solve_minibatch(
         The state returned by a previous call (``result.extra["state"]``), to
         continue its schedule, step rule and average; None starts afresh.
     validation_score : callable or None, default=None
-        ``validation_score(w, c)``, higher is better; enables early stopping on it,
-        and the best coefficients are returned.
+        ``validation_score(w, b)`` with ``b`` the intercept, higher is better;
+        enables early stopping on it, and the best coefficients are returned.
     verbose : int, default=0
         Print one line per epoch (epoch, loss, step size, time) when positive.
     callback : callable or None, default=None
@@ -270,7 +270,7 @@ def solve_minibatch(
         report = params if avg is None else avg
         curve.append(epoch_loss)
         if validation_score is not None:
-            score = validation_score(report[:n_features], report[n_features])
+            score = validation_score(*_split(objective, report, n_features))
             scores.append(score)
             improved = score >= best_score + tol
             if score > best_score:
