@@ -233,6 +233,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     3
     >>> round(reg.score(X, y), 3)
     0.509
+
+    The stochastic solvers want standardized features:
+
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> Xs = StandardScaler().fit_transform(X)
+    >>> sgd = GDRegressor(solver="sgd", random_state=0).fit(Xs, y)
+    >>> round(sgd.score(Xs, y), 3)
+    0.514
     """
 
     _parameter_constraints = {

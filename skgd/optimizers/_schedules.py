@@ -125,7 +125,7 @@ class Optimal:
     >>> from skgd.optimizers import optimal
     >>> schedule = optimal(alpha=1e-4, loss=SquaredError())
     >>> round(schedule(1), 12), round(schedule(2), 6)
-    (10.0, 9.990010)
+    (10.0, 9.99001)
     """
 
     alpha: float
