@@ -37,6 +37,17 @@ Integral, Real = numbers.Integral, numbers.Real
 _DEFAULT_BATCH_SIZE = 128
 _DEFAULT_LEARNING_RATE = "adaptive"
 _DEFAULT_ETA0 = 0.01
+_MINIBATCH_ATTRIBUTES = (
+    "_minibatch_state",
+    "t_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "_standard_coef",
+    "_standard_intercept",
+    "_average_coef",
+    "_average_intercept",
+)
 
 
 class GDRegressor(RegressorMixin, BaseEstimator):
@@ -405,7 +416,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                 intercept_init=intercept_init,
                 partial=False,
             )
-        self.__dict__.pop("_minibatch_state", None)
+        for name in _MINIBATCH_ATTRIBUTES:  # a gd fit leaves no stochastic state
+            self.__dict__.pop(name, None)
         backend = get_backend(X)
         xp = backend.xp
         n_features = X.shape[1]

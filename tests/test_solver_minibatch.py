@@ -369,3 +369,15 @@ def test_optimal_needs_positive_alpha(data):
     X, y = data
     with pytest.raises(ValueError, match="alpha must be > 0"):
         GDRegressor(solver="sgd", learning_rate="optimal", alpha=0).fit(X, y)
+
+
+def test_gd_fit_clears_the_stochastic_state(data):
+    X, y = data
+    est = GDRegressor(solver="sgd", random_state=0, max_iter=3, tol=None).fit(X, y)
+    assert est.t_ > 1
+    est.set_params(solver="gd", warm_start=True).fit(X, y)
+    assert not hasattr(est, "t_")
+    gd_coef = est.coef_.copy()
+    est.partial_fit(X, y)  # a fresh stochastic pass from gd's coefficients
+    assert est.t_ == 1 + 5
+    np.testing.assert_allclose(est.coef_, gd_coef, atol=0.05)
