@@ -72,12 +72,142 @@ class LinearObjective:
         self._stats = stats
         self.u = stats["u"]
         self.x_mean = stats["x_mean"]
+        # An uncentered objective (see :meth:`minibatch`) has x_mean = 0, so its
+        # offset c is the intercept b itself; minibatch objectives always treat c
+        # as a free variable (a batch cannot use the closed form over all rows).
+        self.centered = stats.get("centered", True)
         if not fit_intercept:
             self.intercept_mode = "none"
             self.y_offset = 0.0
         else:
-            self.intercept_mode = "closed" if loss.is_quadratic else "free"
+            closed = loss.is_quadratic and not stats.get("free_offset", False)
+            self.intercept_mode = "closed" if closed else "free"
             self.y_offset = backend.to_float(xp.sum(self.u * y))
+
+    @classmethod
+    def minibatch(
+        cls,
+        backend,
+        X,
+        y,
+        loss,
+        penalty,
+        *,
+        sample_weight=None,
+        fit_intercept=True,
+        centered=True,
+    ):
+        """Return the objective of the stochastic solvers: the offset is always free.
+
+        With ``centered=True`` the model is the implicitly centered one of the
+        full-batch solver, ``raw = (X - x_mean) @ w + c``, but ``c`` is a variable
+        of the stochastic step, not its closed form: a batch sees only some rows.
+        Centering with the means of all rows decouples ``c`` from ``w``, so features
+        with large offsets do not shrink the stable step size; it needs the data in
+        memory (one pass for the statistics). With ``centered=False`` (a stream, as
+        in ``partial_fit``, where the means are not known in advance and would move
+        from call to call) the model is ``raw = X @ w + b`` as in SGDRegressor, and
+        no pass over X is made: only the normalised weights are computed, and the
+        metric methods (which need column statistics) are unavailable.
+
+        Parameters
+        ----------
+        backend : Backend
+            Operations over X.
+        X : {array, sparse matrix} of shape (n_samples, n_features)
+            Design matrix.
+        y : array of shape (n_samples,)
+            Targets.
+        loss : Loss
+            Per-sample loss.
+        penalty : Penalty
+            Penalty on ``w``.
+        sample_weight : array of shape (n_samples,) or None, default=None
+            Non-negative weights with a positive sum.
+        fit_intercept : bool, default=True
+            Whether ``b`` is fitted (else it is 0).
+        centered : bool, default=True
+            Whether to center X implicitly with its weighted column means.
+
+        Returns
+        -------
+        objective : LinearObjective
+            An objective whose offset is a free variable.
+        """
+        if centered:
+            full = cls(
+                backend,
+                X,
+                y,
+                loss,
+                penalty,
+                sample_weight=sample_weight,
+                fit_intercept=fit_intercept,
+            )
+            # The column mask must be in the statistics before they are copied, or
+            # every batch would recompute it from its own rows.
+            return full._replace_stats(dict(full._metric_stats(), free_offset=True))
+        xp, cxp = backend.xp, backend.coef_xp
+        n_samples, n_features = X.shape
+        if sample_weight is None:
+            u = backend.full(n_samples, 1.0 / n_samples, y.dtype)
+        else:
+            u = sample_weight / xp.sum(sample_weight)
+        stats = {
+            "u": u,
+            "x_mean": cxp.zeros(n_features, dtype=y.dtype, device=backend.device),
+            "active": cxp.ones(n_features, dtype=cxp.bool, device=backend.device),
+            "centered": False,
+            "free_offset": True,
+        }
+        return cls(
+            backend, X, y, loss, penalty, fit_intercept=fit_intercept, stats=stats
+        )
+
+    def _replace_stats(self, stats):
+        """Return the same objective with other (compatible) statistics."""
+        return LinearObjective(
+            self.backend,
+            self.X,
+            self.y,
+            self.loss,
+            self.penalty,
+            fit_intercept=self.fit_intercept,
+            stats=stats,
+        )
+
+    def take_rows(self, idx):
+        """Return the objective restricted to the rows ``idx`` (a minibatch).
+
+        The weights ``u`` are sliced, not renormalised, so the sub-objective's loss
+        is this objective's loss summed over the rows: summing it over the batches
+        of an epoch gives the weighted mean loss. X stays in its own kind (sparse
+        rows of a CSR matrix are a CSR matrix).
+
+        Parameters
+        ----------
+        idx : slice or integer array
+            The rows.
+
+        Returns
+        -------
+        objective : LinearObjective
+            The same model over the rows ``idx``, sharing the column statistics.
+        """
+        xp = self.xp
+
+        def take(v):
+            return v[idx] if isinstance(idx, slice) else xp.take(v, idx, axis=0)
+
+        return LinearObjective(
+            self.backend,
+            self.backend.take_rows(self.X, idx),
+            take(self.y),
+            self.loss,
+            self.penalty,
+            fit_intercept=self.fit_intercept,
+            stats=dict(self._stats, u=take(self.u)),
+        )
 
     def _column_stats(self, sample_weight):
         """Return the normalised weights and column means (one pass over X).
@@ -302,7 +432,7 @@ class LinearObjective:
         """
         raw = self.backend.matvec(self.X, w)
         shift = c
-        if self.fit_intercept:
+        if self.fit_intercept and self.centered:
             shift = shift - self.backend.to_float(self.x_mean @ w)
         return raw + shift
 

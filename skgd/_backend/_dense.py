@@ -77,7 +77,9 @@ class DenseBackend:
         return out
 
     def take_rows(self, X, idx):
-        """Return ``X[idx]``."""
+        """Return ``X[idx]``: a view for a slice, a copy for an index array."""
+        if isinstance(idx, slice):
+            return X[idx, ...]
         return self.xp.take(X, idx, axis=0)
 
     def to_float(self, x):

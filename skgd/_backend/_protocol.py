@@ -41,7 +41,7 @@ class Backend(Protocol):
         """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, without copying X."""
 
     def take_rows(self, X, idx):
-        """Return the rows ``idx`` of X, in X's own kind (sparse stays sparse)."""
+        """Return the rows ``idx`` (slice or index array) of X, in X's own kind."""
 
     def to_float(self, x):
         """Return the 0-d array ``x`` as a Python float (the one synchronisation)."""
