@@ -80,8 +80,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         instance is used as is (``alpha`` and ``l1_ratio`` are then ignored).
     alpha : float, default=1e-4
         Strength of the penalty, in ``[0, inf)``.
-    l1_ratio : float, default=0.15
-        Share of the L1 term for ``penalty="elasticnet"``, in ``[0, 1]``.
+    l1_ratio : float or None, default=0.15
+        Share of the L1 term for ``penalty="elasticnet"``, in ``[0, 1]``; unused
+        by the other penalties, where None is accepted (as in SGDRegressor).
     epsilon : float, default=0.1
         The epsilon of the huber and epsilon-insensitive losses, in ``[0, inf)``.
     fit_intercept : bool, default=True
@@ -262,7 +263,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             None,
         ],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"auto", "gd", "sgd", "adam"})],
@@ -349,7 +350,10 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     def _check_params(self):
         """Resolve the parameters into the objects fit uses (never stored on self)."""
         loss = get_loss(self.loss, epsilon=self.epsilon)
-        penalty = get_penalty(self.penalty, alpha=self.alpha, l1_ratio=self.l1_ratio)
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'.")
+        l1_ratio = 0.15 if self.l1_ratio is None else self.l1_ratio
+        penalty = get_penalty(self.penalty, alpha=self.alpha, l1_ratio=l1_ratio)
         solver = "gd" if self.solver == "auto" else self.solver
         if self.learning_rate == "optimal" and self.alpha == 0:
             raise ValueError(
@@ -659,18 +663,19 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             self.best_loss_ = min(self.loss_curve_)
         self._standard_coef = self._minibatch_state["coef"]
         self._standard_intercept = self._minibatch_state["intercept"]
+        # Like SGDRegressor, the averaging attributes exist only with averaging.
+        self.__dict__.pop("_average_coef", None)
+        self.__dict__.pop("_average_intercept", None)
         if self.average and all(a is not None for a in averaged):
             self._average_coef = stack([w for w, _ in averaged])
             self._average_intercept = np.asarray([c for _, c in averaged], dtype=dtype)
-        else:
-            self._average_coef = self._average_intercept = None
         if squeeze:
             for name in ("_standard_coef", "_average_coef"):
-                value = getattr(self, name)
-                setattr(self, name, None if value is None else value[0])
+                if hasattr(self, name):
+                    setattr(self, name, getattr(self, name)[0])
             for name in ("_standard_intercept", "_average_intercept"):
-                value = getattr(self, name)
-                setattr(self, name, None if value is None else dtype.type(value[0]))
+                if hasattr(self, name):
+                    setattr(self, name, dtype.type(getattr(self, name)[0]))
             self.coef_ = coef[0]
             self.intercept_ = dtype.type(intercept[0])
         else:
