@@ -15,7 +15,7 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import ShuffleSplit
 from sklearn.utils import check_random_state
 
-from skgd._backend import is_dask
+from skgd._backend import get_backend, is_dask
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import (
     HasMethods,
@@ -39,6 +39,7 @@ _DEFAULT_LEARNING_RATE = "adaptive"
 _DEFAULT_ETA0 = 0.01
 _MINIBATCH_ATTRIBUTES = (
     "_minibatch_state",
+    "_dask_curve",
     "t_",
     "best_loss_",
     "validation_scores_",
@@ -527,10 +528,22 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         partial,
     ):
         """Fit (or, with ``partial``, make one pass) with a stochastic solver."""
-        if backend.coef_xp is not np_compat or is_dask(X):
+        if is_dask(X):
+            return self._stream_dask_chunks(
+                X,
+                y,
+                sample_weight,
+                loss,
+                penalty,
+                solver,
+                coef_init=coef_init,
+                intercept_init=intercept_init,
+                partial=partial,
+            )
+        if backend.coef_xp is not np_compat:
             raise ValueError(
-                f"solver={solver!r} takes numpy arrays and scipy.sparse matrices; "
-                f"for {type(X).__module__} arrays use solver='gd' (or 'auto')."
+                f"solver={solver!r} takes numpy, scipy.sparse and Dask arrays; for "
+                f"{type(X).__module__} arrays use solver='gd' (or 'auto')."
             )
         xp = backend.xp
         n_samples, n_features = X.shape
@@ -681,6 +694,82 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         else:
             self.coef_ = coef
             self.intercept_ = intercept
+        return self
+
+    def _stream_dask_chunks(
+        self,
+        X,
+        y,
+        sample_weight,
+        loss,
+        penalty,
+        solver,
+        *,
+        coef_init,
+        intercept_init,
+        partial,
+    ):
+        """Run a stochastic solver on Dask input, one row chunk at a time.
+
+        Each epoch visits the row chunks in a seeded random order (``shuffle``); each
+        chunk is computed on the workers and arrives as one numpy block (the size of
+        a chunk, never the whole of X), on which one stochastic pass runs exactly as
+        :meth:`partial_fit` would, continuing the optimizer's state. The epoch loss is
+        the weighted mean of the chunks' running losses, and ``tol`` and
+        ``n_iter_no_change`` apply to it as for in-memory data.
+        """
+        if self.early_stopping:
+            raise ValueError(
+                "early_stopping is not available for Dask input; hold out a "
+                "validation set yourself, or use solver='gd'."
+            )
+        rng = check_random_state(self.random_state)
+        n_chunks = X.numblocks[0]
+        if not partial and not self.warm_start:
+            self.__dict__.pop("_minibatch_state", None)
+        curve, best, stalled = [], np.inf, 0
+        for _ in range(1 if partial else self.max_iter):
+            order = rng.permutation(n_chunks) if self.shuffle else range(n_chunks)
+            total = weight_sum = 0.0
+            for b in order:
+                Xb = np.asarray(X.blocks[b].compute())
+                yb = np.asarray(y.blocks[b].compute())
+                sb = None
+                if sample_weight is not None:
+                    sb = np.asarray(sample_weight.blocks[b].compute())
+                weight = float(sb.sum()) if sb is not None else float(len(yb))
+                if weight == 0:
+                    continue
+                self._fit_minibatch(
+                    Xb,
+                    yb,
+                    sb,
+                    get_backend(Xb),
+                    loss,
+                    penalty,
+                    solver,
+                    coef_init=coef_init,
+                    intercept_init=intercept_init,
+                    partial=True,
+                )
+                coef_init = intercept_init = None
+                total += weight * self.loss_curve_[-1]
+                weight_sum += weight
+            epoch_loss = total / weight_sum
+            curve.append(epoch_loss)
+            if self.tol is not None and not partial:
+                stalled = stalled + 1 if epoch_loss > best - self.tol else 0
+                best = min(best, epoch_loss)
+                if stalled >= self.n_iter_no_change:
+                    break
+        else:
+            if not partial and self.tol is not None:
+                warn_not_converged(solver, self.max_iter)
+        previous = [] if not partial else list(getattr(self, "_dask_curve", []))
+        self._dask_curve = previous + curve
+        self.loss_curve_ = list(self._dask_curve)
+        self.n_iter_ = len(self.loss_curve_)
+        self.best_loss_ = min(self.loss_curve_)
         return self
 
     def _validation_split(self, X, Y, sample_weight, backend, rng):

@@ -91,3 +91,38 @@ def test_dask_bad_input_is_a_clear_error(client):
         GDRegressor().fit(X, np.ones(4))
     with pytest.raises(ValueError, match="(?i)negative"):
         GDRegressor().fit(X, np.ones(3), sample_weight=np.array([1.0, -1.0, 1.0]))
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_dask_stochastic_solvers_stream_the_chunks(client, solver):
+    X, y = make_problem(1, 1200, 5, offset=False)
+    Xd, yd = da.from_array(X, chunks=(300, 5)), da.from_array(y, chunks=300)
+    kw = {"solver": solver, "shuffle": False, "tol": None, "max_iter": 3}
+    est = GDRegressor(**kw).fit(Xd, yd)
+    # The same passes, chunk by chunk, through partial_fit on numpy blocks.
+    ref = GDRegressor(**kw)
+    for _ in range(3):
+        for start in range(0, 1200, 300):
+            ref.partial_fit(X[start : start + 300], y[start : start + 300])
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-12)
+    assert est.n_iter_ == 3
+    assert est.t_ == ref.t_
+    opt = GDRegressor(tol=1e-10).fit(X, y)
+    shuffled = GDRegressor(solver=solver, random_state=0).fit(Xd, yd)
+    assert shuffled.score(X, y) >= opt.score(X, y) - 0.01
+
+
+def test_dask_ml_incremental_wraps_the_stochastic_solver(client):
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+    X, y = make_problem(2, 1200, 5, offset=False)
+    Xd, yd = da.from_array(X, chunks=(300, 5)), da.from_array(y, chunks=300)
+    inc = wrappers.Incremental(
+        GDRegressor(solver="sgd", random_state=0), shuffle_blocks=False
+    )
+    inc.fit(Xd, yd)
+    ref = GDRegressor(solver="sgd", random_state=0)
+    for start in range(0, 1200, 300):
+        ref.partial_fit(X[start : start + 300], y[start : start + 300])
+    np.testing.assert_allclose(inc.estimator_.coef_, ref.coef_, rtol=1e-12)
+    pred = inc.predict(Xd)
+    np.testing.assert_allclose(np.asarray(pred), ref.predict(X), rtol=1e-12)
