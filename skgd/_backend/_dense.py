@@ -7,11 +7,14 @@ namespace's matmul), and per-column statistics are accumulated over row blocks s
 temporary memory stays a small fraction of X.
 """
 
-from array_api_compat import array_namespace, device
+from array_api_compat import array_namespace, device, is_numpy_array
 
 # Rows per block are chosen so that one block holds about this many elements (512 kB
 # of float64): large enough for vectorised speed, small next to any X worth a thought.
 _BLOCK_ELEMENTS = 2**16
+# On accelerators each block is a kernel launch: blocks 64 times larger keep the
+# launches few while the temporaries stay a small fraction of a large X.
+_DEVICE_BLOCK_ELEMENTS = 2**22
 
 
 class DenseBackend:
@@ -20,6 +23,7 @@ class DenseBackend:
     def __init__(self, X):
         self.xp = self.coef_xp = array_namespace(X)
         self.device = device(X)
+        self._block = _BLOCK_ELEMENTS if is_numpy_array(X) else _DEVICE_BLOCK_ELEMENTS
 
     def samples(self, v, dtype):
         """Return ``v`` as an array of this namespace and device."""
@@ -45,7 +49,7 @@ class DenseBackend:
         """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, block by block."""
         xp = self.xp
         n_samples, n_features = X.shape
-        step = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
+        step = max(1, self._block // max(n_features, 1))
         out = xp.zeros(n_features, dtype=X.dtype, device=self.device)
         for start in range(0, n_samples, step):
             stop = min(start + step, n_samples)
@@ -64,7 +68,7 @@ class DenseBackend:
         """
         xp = self.xp
         n_samples, n_features = X.shape
-        step = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
+        step = max(1, self._block // max(n_features, 1))
         out = xp.zeros((n_features, n_features), dtype=X.dtype, device=self.device)
         for start in range(0, n_samples, step):
             stop = min(start + step, n_samples)
