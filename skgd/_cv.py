@@ -25,6 +25,7 @@ from skgd._sklearn_compat import (
     check_is_fitted,
     validate_data,
 )
+from skgd._validation import check_predict_data
 
 Integral, Real = numbers.Integral, numbers.Real
 
@@ -281,14 +282,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
             Predictions.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=("csr", "csc"),
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
-        return np.asarray(X @ self.coef_) + self.intercept_
+        X, backend = check_predict_data(self, X)
+        return backend.matvec(X, self.coef_) + self.intercept_
 
     def __sklearn_tags__(self):
         """Declare sparse input support."""
