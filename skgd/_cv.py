@@ -25,7 +25,7 @@ from skgd._sklearn_compat import (
     check_is_fitted,
     validate_data,
 )
-from skgd._validation import check_predict_data
+from skgd._validation import check_predict_data, refuse_out_of_core
 
 Integral, Real = numbers.Integral, numbers.Real
 
@@ -197,6 +197,7 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         self : GDRegressorCV
             The fitted estimator.
         """
+        refuse_out_of_core(X, "GDRegressorCV")
         X, y = validate_data(
             self,
             X,

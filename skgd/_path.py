@@ -14,6 +14,7 @@ from sklearn.utils import check_array, check_consistent_length
 from skgd._backend import get_backend
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import _check_sample_weight
+from skgd._validation import refuse_out_of_core
 from skgd.losses import get_loss
 from skgd.penalties import L1L2
 from skgd.solvers import solve_gd
@@ -240,6 +241,7 @@ def gd_path(
     >>> [int((coefs[:, k] != 0).sum()) for k in range(5)]
     [0, 4, 7, 9, 10]
     """
+    refuse_out_of_core(X, "gd_path")
     X = check_array(X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32])
     y = check_array(y, ensure_2d=False, dtype=X.dtype)
     if y.ndim != 1:

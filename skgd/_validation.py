@@ -186,3 +186,30 @@ def check_predict_data(estimator, X):
             "sparse data."
         )
     return X, get_backend(X)
+
+
+def refuse_out_of_core(X, what):
+    """Raise for input that ``what`` would have to gather into memory.
+
+    The cross-validated and path estimators index rows of X per fold, which for a
+    Dask array would bring X to the client, and for an array off the CPU would mean
+    a transfer: refuse both with a message that says what to do instead.
+
+    Parameters
+    ----------
+    X : object
+        The training data.
+    what : str
+        The estimator or function, for the message.
+    """
+    if is_dask(X):
+        raise ValueError(
+            f"{what} takes in-memory data (numpy or scipy.sparse); for a Dask array "
+            "fit GDRegressor, or run the search's folds on the cluster with "
+            "joblib.parallel_backend('dask')."
+        )
+    if is_array_api_obj(X) and not is_numpy_array(X) and not hasattr(X, "format"):
+        raise ValueError(
+            f"{what} takes numpy or scipy.sparse data; got a {type(X).__module__} "
+            "array. Fit GDRegressor on it, or convert it to numpy yourself."
+        )

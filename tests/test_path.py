@@ -88,3 +88,15 @@ def test_path_l1_ratio_zero_needs_explicit_alphas(diabetes):
         gd_path(X, y, l1_ratio=0.0)
     ridge = GDRegressorCV(l1_ratio=0.0, alphas=[1.0, 0.1, 0.01], cv=3).fit(X, y)
     assert ridge.alpha_ in (1.0, 0.1, 0.01)
+
+
+def test_path_refuses_data_it_would_gather():
+    da = pytest.importorskip("dask.array")
+    X = da.ones((20, 3), chunks=5)
+    with pytest.raises(ValueError, match="in-memory"):
+        GDRegressorCV().fit(X, np.ones(20))
+    with pytest.raises(ValueError, match="in-memory"):
+        gd_path(X, np.ones(20))
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="numpy or scipy.sparse"):
+        GDRegressorCV().fit(torch.ones((20, 3)), torch.ones(20))
