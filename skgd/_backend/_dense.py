@@ -7,7 +7,7 @@ namespace's matmul), and per-column statistics are accumulated over row blocks s
 temporary memory stays a small fraction of X.
 """
 
-from array_api_compat import array_namespace, device
+from array_api_compat import array_namespace, device, is_numpy_array
 
 # Rows per block are chosen so that one block holds about this many elements (512 kB
 # of float64): large enough for vectorised speed, small next to any X worth a thought.
@@ -80,6 +80,10 @@ class DenseBackend:
         """Return ``X[idx]``: a view for a slice, a copy for an index array."""
         if isinstance(idx, slice):
             return X[idx, ...]
+        if is_numpy_array(X):
+            # numpy's take first copies a non-C-contiguous X (F order) whole, once
+            # per batch; fancy indexing gathers only the batch's rows.
+            return X[idx]
         return self.xp.take(X, idx, axis=0)
 
     def to_float(self, x):
