@@ -239,3 +239,33 @@ def test_guarantees_partial_fit_memory_does_not_grow_with_calls(solver):
     # 190 bytes) would exceed it.
     assert len(est.loss_curve_) == 220
     assert at_220 - at_20 < 200 * 32 + 16384
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+def test_guarantees_y_too_large_for_float32_is_named(solver):
+    # Regression: y cast to float32 X's dtype became inf and the error blamed the
+    # step size; it now names the overflow of y.
+    X = np.random.default_rng(0).normal(size=(30, 3)).astype(np.float32)
+    y = np.linspace(-1.0, 1.0, 30) * 1e39
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's own overflow note
+        with pytest.raises(ValueError, match="too large for float32"):
+            GDRegressor(solver=solver, max_iter=3).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_guarantees_overflowing_start_is_not_blamed_on_the_step(solver):
+    # Regression: a y whose squares overflow float64 gave "diverged ... use a smaller
+    # eta0" before any step; the message now says the data overflows.
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    y = np.linspace(-1.0, 1.0, 30) * 1e160
+    est = GDRegressor(solver=solver, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's own overflow note
+        with pytest.raises(ValueError, match="before its first step") as info:
+            est.fit(X, y)
+        # "gd" fits it (on centered data), finitely.
+        gd = GDRegressor(solver="gd").fit(X, y)
+    assert "overflows float64" in str(info.value)
+    assert "eta0" not in str(info.value)
+    assert np.all(np.isfinite(gd.coef_))

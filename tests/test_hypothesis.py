@@ -201,6 +201,7 @@ def test_hypothesis_stochastic_fit_is_finite_or_a_clear_error(
         words = (
             "zero",
             "diverged",
+            "overflow",
             "sample_weight",
             "validation",
             "empty",
