@@ -93,6 +93,13 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
     )
     backend = get_backend(X)
     y = backend.samples(y, X.dtype)
+    if X.dtype == backend.xp.float32 and not bool(
+        backend.xp.all(backend.xp.isfinite(y))
+    ):
+        raise ValueError(
+            "y holds values too large for float32, X's dtype: they overflow when "
+            "cast to it. Use float64 X, or scale y."
+        )
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True

@@ -1,15 +1,22 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Guarantees beyond correctness: atomic fits, thread-safe prediction, determinism."""
+"""Guarantees beyond correctness: atomic fits, thread-safe prediction, determinism,
+and the memory of the stochastic solvers."""
 
+import gc
 import pickle
+import tracemalloc
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from _data import make_problem
+from sklearn.exceptions import ConvergenceWarning
 
 import skgd._estimator
+import skgd.optimizers._rules
 from skgd import GDRegressor
 
 
@@ -56,3 +63,209 @@ def test_guarantees_fits_are_bit_identical_and_survive_pickling(loss):
     assert fits[0].loss_curve_ == fits[1].loss_curve_
     again = pickle.loads(pickle.dumps(fits[0]))
     np.testing.assert_array_equal(again.predict(X), fits[0].predict(X))
+
+
+def _same(a, b):
+    """Whether two attribute values are bit-identical, recursing into containers."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, np.ndarray | np.generic | float):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    if isinstance(a, np.random.RandomState):
+        return _same(a.get_state(legacy=False), b.get_state(legacy=False))
+    return a == b
+
+
+def _state(est):
+    """Every attribute of ``est`` (fitted, private and parameters alike)."""
+    return dict(vars(est))
+
+
+def _assert_same_state(a, b):
+    sa, sb = _state(a), _state(b)
+    assert sa.keys() == sb.keys()
+    assert [k for k in sa if not _same(sa[k], sb[k])] == []
+
+
+@pytest.mark.parametrize(("solver", "rule"), [("sgd", "Momentum"), ("adam", "Adam")])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_guarantees_interrupted_stochastic_fit_leaves_state_unchanged(
+    monkeypatch, solver, rule, method
+):
+    X, y = make_problem(3, 300, 6)
+    kw = {"solver": solver, "random_state": 0, "batch_size": 16, "max_iter": 3}
+    est = GDRegressor(**kw, tol=None).fit(X, y).partial_fit(X, y)
+    before = pickle.loads(pickle.dumps(est))
+    cls = getattr(skgd.optimizers._rules, rule)
+    original, calls = cls.update, []
+
+    def interrupted(self, grad, state, eta):
+        calls.append(1)
+        if len(calls) == 5:  # mid-epoch, after four updates of the new fit
+            raise KeyboardInterrupt
+        return original(self, grad, state, eta)
+
+    monkeypatch.setattr(cls, "update", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        getattr(est.set_params(alpha=0.5, warm_start=True), method)(X, -y)
+    _assert_same_state(est.set_params(alpha=1e-4, warm_start=False), before)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("average", [False, 50])
+def test_guarantees_stochastic_fits_are_bit_identical(solver, average):
+    X, y = make_problem(4, 300, 8)
+    kw = {"solver": solver, "average": average, "random_state": 7, "batch_size": 10}
+    kw.update(penalty="elasticnet", max_iter=5, tol=None)
+    a = GDRegressor(**kw).fit(X, y).partial_fit(X[:50], y[:50])
+    b = GDRegressor(**kw).fit(X, y).partial_fit(X[:50], y[:50])
+    _assert_same_state(a, b)
+    c = GDRegressor(**{**kw, "random_state": 8}).fit(X, y)
+    assert not np.array_equal(c.coef_, a.coef_)  # the seed does matter
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("seed", [0, "instance"])
+def test_guarantees_pickling_mid_stream_continues_bit_identically(solver, seed):
+    X, y = make_problem(5, 400, 8)
+    batches = np.array_split(np.arange(400), 4)
+    rs = np.random.RandomState(0) if seed == "instance" else seed
+    kw = {"solver": solver, "random_state": rs, "batch_size": 16, "average": 20}
+    est = GDRegressor(**kw)
+    for idx in batches[:2]:
+        est.partial_fit(X[idx], y[idx])
+    copy = pickle.loads(pickle.dumps(est))
+    for idx in batches[2:]:
+        est.partial_fit(X[idx], y[idx])
+        copy.partial_fit(X[idx], y[idx])
+    _assert_same_state(est, copy)
+    assert len(est.loss_curve_) == 4
+
+
+def _peak(fn):
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_guarantees_stochastic_solvers_do_not_copy_dense_x(
+    solver, order, dtype, shuffle
+):
+    rng = np.random.default_rng(0)
+    n = 20_000
+    X = np.asarray(rng.normal(size=(n, 50)), dtype=dtype, order=order)
+    y = X[:, 0] + rng.normal(size=n)
+    s = rng.uniform(0.5, 1.5, size=n)
+    kw = {"solver": solver, "shuffle": shuffle, "max_iter": 2, "tol": None}
+    est = GDRegressor(**kw, batch_size=256, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        peak = _peak(lambda: est.fit(X, y, sample_weight=s).predict(X))
+        peak_partial = _peak(lambda: est.partial_fit(X, y, sample_weight=s))
+    assert est.coef_.dtype == dtype
+    # n-vectors (weights, predictions, a permutation) and batch-sized gathers only.
+    assert peak < 0.3 * X.nbytes
+    assert peak_partial < 0.3 * X.nbytes
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_guarantees_stochastic_solvers_never_densify_sparse_x(monkeypatch, solver, fmt):
+    X = sp.random(200, 8, density=0.2, format=fmt, random_state=0)
+    y = np.arange(200.0)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("sparse X was densified")
+
+    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix):
+        monkeypatch.setattr(cls, "toarray", forbidden)
+        monkeypatch.setattr(cls, "todense", forbidden)
+    kw = {"solver": solver, "penalty": "l1", "random_state": 0, "max_iter": 3}
+    est = GDRegressor(**kw, tol=None, early_stopping=True, batch_size=32)
+    est.fit(X, y).partial_fit(X, y).predict(X)
+    assert np.all(np.isfinite(est.coef_))
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_guarantees_stochastic_solvers_keep_float32(solver, sparse):
+    X64, y = make_problem(6, 200, 5)
+    X = X64.astype(np.float32)
+    X = sp.csr_matrix(X) if sparse else X
+    kw = {"solver": solver, "random_state": 0, "max_iter": 3, "tol": None}
+    est = GDRegressor(**kw, average=10).fit(X, y).partial_fit(X, y)
+    state = est._minibatch_state
+    arrays = [est.coef_, est.intercept_, est.predict(X), state["coef"]]
+    arrays += [state["intercept"], est._average_coef, est._standard_coef]
+    for s in state["states"]:
+        arrays += [s["average"], *[a for a in s["rule"] if hasattr(a, "dtype")]]
+    assert [a.dtype for a in arrays] == [np.float32] * len(arrays)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_guarantees_partial_fit_memory_does_not_grow_with_calls(solver):
+    X, y = make_problem(7, 64, 10)
+    est = GDRegressor(solver=solver, random_state=0, batch_size=16, average=8)
+    for _ in range(10):  # warm up caches (sklearn's config, numpy's allocator)
+        est.partial_fit(X, y)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(10):  # the state is now wholly allocated under tracing
+            est.partial_fit(X, y)
+        gc.collect()
+        at_20 = tracemalloc.get_traced_memory()[0]
+        for _ in range(200):
+            est.partial_fit(X, y)
+        gc.collect()
+        at_220 = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    # loss_curve_ is the only thing allowed to grow: one float (24 bytes) and its
+    # list slot (8) per call. The constant covers numpy's cache of freed small
+    # blocks, which tracemalloc still counts (measured: 2-10 kB, filled once, at
+    # fewer sites than calls). A leaked coefficient-sized array per call (about
+    # 190 bytes) would exceed it.
+    assert len(est.loss_curve_) == 220
+    assert at_220 - at_20 < 200 * 32 + 16384
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+def test_guarantees_y_too_large_for_float32_is_named(solver):
+    # Regression: y cast to float32 X's dtype became inf and the error blamed the
+    # step size; it now names the overflow of y.
+    X = np.random.default_rng(0).normal(size=(30, 3)).astype(np.float32)
+    y = np.linspace(-1.0, 1.0, 30) * 1e39
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's own overflow note
+        with pytest.raises(ValueError, match="too large for float32"):
+            GDRegressor(solver=solver, max_iter=3).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_guarantees_overflowing_start_is_not_blamed_on_the_step(solver):
+    # Regression: a y whose squares overflow float64 gave "diverged ... use a smaller
+    # eta0" before any step; the message now says the data overflows.
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    y = np.linspace(-1.0, 1.0, 30) * 1e160
+    est = GDRegressor(solver=solver, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's own overflow note
+        with pytest.raises(ValueError, match="before its first step") as info:
+            est.fit(X, y)
+        # "gd" fits it (on centered data), finitely.
+        gd = GDRegressor(solver="gd").fit(X, y)
+    assert "overflows float64" in str(info.value)
+    assert "eta0" not in str(info.value)
+    assert np.all(np.isfinite(gd.coef_))

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning  # noqa: E402
 from sklearn.linear_model import Lasso, Ridge  # noqa: E402
 
 from skgd import GDRegressor  # noqa: E402
@@ -133,3 +133,83 @@ def test_hypothesis_tight_fit_is_no_worse_than_sklearn(problem, penalty):
     p0 = 0.5 * np.average((y - np.average(y, weights=s)) ** 2, weights=s)
     # Allowance: the certified tol, plus rounding relative to the target's size.
     assert ours <= theirs + 1e-9 * p0 + 1e-14 * np.average(y**2, weights=s)
+
+
+@settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    problem=problems(),
+    solver=st.sampled_from(["sgd", "adam"]),
+    penalty=st.sampled_from(["l2", "l1", "elasticnet", None]),
+    loss=st.sampled_from(
+        ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
+    ),
+    learning_rate=st.sampled_from(["constant", "optimal", "invscaling", "adaptive"]),
+    batch_size=st.sampled_from([1, 7, 128]),
+    average=st.sampled_from([False, True, 10]),
+    early_stopping=st.booleans(),
+    fit_intercept=st.booleans(),
+    alpha=st.sampled_from([0.0, 1e-2, 10.0]),
+    eta0=st.sampled_from([1e-4, 1e-2, 1.0, 1e3]),
+    momentum=st.sampled_from([0.0, 0.9, 1.0]),
+)
+def test_hypothesis_stochastic_fit_is_finite_or_a_clear_error(
+    problem,
+    solver,
+    penalty,
+    loss,
+    learning_rate,
+    batch_size,
+    average,
+    early_stopping,
+    fit_intercept,
+    alpha,
+    eta0,
+    momentum,
+):
+    X, y, sw = problem
+    est = GDRegressor(
+        loss=loss,
+        penalty=penalty,
+        alpha=alpha,
+        eta0=eta0,
+        momentum=momentum,
+        solver=solver,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        average=average,
+        early_stopping=early_stopping,
+        fit_intercept=fit_intercept,
+        max_iter=5,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UndefinedMetricWarning)  # 1-row validation
+        try:
+            est.fit(X, y, sample_weight=sw)
+            est.partial_fit(X, y, sample_weight=sw)
+        except ValueError as exc:
+            message = str(exc)
+        else:
+            message = None
+    if message is not None:
+        # Divergence names the step size; the other refusals name the bad input.
+        words = (
+            "zero",
+            "diverged",
+            "overflow",
+            "sample_weight",
+            "validation",
+            "empty",
+            "alpha must",
+        )
+        assert any(word in message for word in words), message
+        return
+    assert np.all(np.isfinite(est.coef_))
+    assert np.isfinite(est.intercept_)
+    assert np.all(np.isfinite(est.predict(X)))
+    assert np.all(np.isfinite(est.loss_curve_))

@@ -84,6 +84,10 @@ class DenseBackend:
         """Return ``X[idx]``: a view for a slice, a copy for an index array."""
         if isinstance(idx, slice):
             return X[idx, ...]
+        if is_numpy_array(X):
+            # numpy's take first copies a non-C-contiguous X (F order) whole, once
+            # per batch; fancy indexing gathers only the batch's rows.
+            return X[idx]
         return self.xp.take(X, idx, axis=0)
 
     def to_float(self, x):

@@ -124,7 +124,9 @@ def solve_minibatch(
     **Divergence.** A non-finite loss or iterate, or a running epoch loss above
     ``1e4`` times the reference (the larger of the objective at the start and at
     zero coefficients, over the rows given), raises a ``ValueError`` naming the
-    learning-rate settings, before any non-finite value can be returned.
+    learning-rate settings, before any non-finite value can be returned. A
+    reference that is itself not finite (y too large to square in X's dtype) raises
+    a ``ValueError`` that says so, before any step.
 
     Parameters
     ----------
@@ -214,7 +216,13 @@ def solve_minibatch(
         float(xp.finfo(dtype).tiny),
     )
     if not math.isfinite(ref):
-        _diverged(ref, ref, 0, t, schedule, eta_scale * schedule(t + 1), solver_name)
+        # Nothing has been stepped yet: the data, not the step size, is at fault.
+        raise ValueError(
+            f"The objective of the {solver_name!r} solver is {ref:.3g} before its "
+            f"first step: the loss of y (or of X @ w) overflows {dtype}. Scale y and "
+            "the features (e.g. with sklearn.preprocessing.StandardScaler), or use "
+            "solver='gd', which fits on centered data."
+        )
 
     curve, scores = [], []
     best_loss, best_score, no_improvement = math.inf, -math.inf, 0
