@@ -1,9 +1,9 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
 """
-==============================
+===============================
 Streaming data with partial_fit
-==============================
+===============================
 
 :meth:`~skgd.GDRegressor.partial_fit` makes one stochastic pass over the rows it is
 given and keeps the optimizer's state (step counter, momentum, running average)
