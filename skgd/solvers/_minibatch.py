@@ -290,9 +290,15 @@ def solve_minibatch(
 
         if verbose:
             extra = f"  validation score {scores[-1]:.6f}" if scores else ""
+            # The stopping measure: epochs in a row without an improvement by tol.
+            stop = (
+                f"  no improvement by tol={tol:g}: {no_improvement}/{n_iter_no_change}"
+                if tol is not None and math.isfinite(tol)
+                else ""
+            )
             print(
                 f"[{solver_name}] epoch {epoch:4d}  loss {epoch_loss:.8e}  "
-                f"eta {eta:.3e}{extra}  {time.perf_counter() - start_time:.2f}s"
+                f"eta {eta:.3e}{extra}{stop}  {time.perf_counter() - start_time:.2f}s"
             )
         if callback is not None:
             callback(epoch, report[:n_features], epoch_loss)
