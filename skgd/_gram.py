@@ -165,6 +165,13 @@ class GramObjective(LinearObjective):
         """Return ``dw.T G dw = dw @ draw`` (``draw = G @ dw``)."""
         return max(self.backend.to_float(dw @ draw), 0.0)
 
+    def step_terms(self, draw, dw, raw_new, raw_old):
+        """Return ``(dw @ draw, step_rounding(...))`` (see the base class)."""
+        return (
+            self.raw_sq_norm(draw, dw),
+            self.step_rounding(raw_new, raw_old, dw),
+        )
+
     def step_rounding(self, raw_new, raw_old, dw):
         """Return the rounding level of ``dw @ (G w_new - G w_old)``.
 

@@ -475,14 +475,14 @@ class LinearObjective:
         grad_c : float
             Gradient in ``c`` (0 unless the intercept mode is ``"free"``).
         """
-        xp = self.xp
-        grad_w = self.backend.rmatvec(self.X, g)
         grad_c = 0.0
         if self.fit_intercept:
-            sum_g = self.backend.to_float(xp.sum(g))
+            grad_w, sum_g = self.backend.rmatvec_sum(self.X, g)
             grad_w = grad_w - self.x_mean * sum_g
             if self.intercept_mode == "free":
                 grad_c = sum_g
+        else:
+            grad_w = self.backend.rmatvec(self.X, g)
         cxp = self.coef_xp
         return cxp.where(self.active, grad_w, cxp.zeros_like(grad_w)), grad_c
 
@@ -529,6 +529,31 @@ class LinearObjective:
             The weighted squared norm.
         """
         return self.backend.to_float((self.u * draw) @ draw)
+
+    def step_terms(self, draw, dw, raw_new, raw_old):
+        """Return ``(raw_sq_norm(draw, dw), step_rounding(raw_new, raw_old, dw))``.
+
+        Both come from one synchronisation (one compute on Dask).
+
+        Parameters
+        ----------
+        draw : array of shape (n_samples,)
+            ``raw_new - raw_old``.
+        dw : array of shape (n_features,)
+            The step of ``w``.
+        raw_new, raw_old : array of shape (n_samples,)
+            The predictions after and before the step.
+
+        Returns
+        -------
+        sq_norm, rounding : float
+            The squared size of the change of predictions and its rounding level.
+        """
+        xp, u = self.xp, self.u
+        eps = float(self.coef_xp.finfo(self.dtype).eps)
+        scale = raw_new * raw_new + raw_old * raw_old
+        sq, level = self.backend.to_floats((u * draw) @ draw, xp.sum(u * scale))
+        return sq, 64.0 * eps * eps * level
 
     def step_rounding(self, raw_new, raw_old, dw):
         """Return the rounding level of :meth:`raw_sq_norm` for a step ``dw``.
@@ -645,6 +670,11 @@ class LinearObjective:
                 k = box / largest
         k2 = penalty.dual_scale(k * v)
         k *= k2
-        dual = loss.dual_value(self.y, k * theta, u) - penalty.conjugate(k * v)
-        gap = self.loss_value(raw) + self.penalty_value(w) - dual
+        # The loss's dual part and the primal loss, in one synchronisation.
+        loss_dual, primal_loss = self.backend.to_floats(
+            loss.dual_value(self.y, k * theta, u),
+            xp.sum(u * loss.pointwise(self.y, raw)),
+        )
+        dual = loss_dual - penalty.conjugate(k * v)
+        gap = primal_loss + self.penalty_value(w) - dual
         return gap if math.isfinite(gap) else math.inf

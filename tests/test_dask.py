@@ -149,9 +149,10 @@ def test_dask_fit_survives_a_killed_worker(monkeypatch):
         distributed.Client(cluster) as client,
     ):
         ref = GDRegressor(**kw).fit(Xd, yd)
-        original, calls, killed = DaskBackend.rmatvec, [], []
+        # With an intercept the pass X.T @ r is rmatvec_sum (X.T @ r and sum(r)).
+        original, calls, killed = DaskBackend.rmatvec_sum, [], []
 
-        def rmatvec(self, X, r):
+        def rmatvec_sum(self, X, r):
             calls.append(1)
             if len(calls) == 2:
                 held = client.has_what()
@@ -161,7 +162,7 @@ def test_dask_fit_survives_a_killed_worker(monkeypatch):
                 killed.append(addr)
             return original(self, X, r)
 
-        monkeypatch.setattr(DaskBackend, "rmatvec", rmatvec)
+        monkeypatch.setattr(DaskBackend, "rmatvec_sum", rmatvec_sum)
         est = GDRegressor(**kw).fit(Xd, yd)
         assert killed
         assert killed[0] not in client.scheduler_info()["workers"]

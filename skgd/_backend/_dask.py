@@ -97,8 +97,21 @@ class DaskBackend:
         """Return the rows ``idx`` of X (still a Dask array)."""
         return X[idx]
 
+    def rmatvec_sum(self, X, r):
+        """Return ``(X.T @ r, sum(r))`` from one compute: one pass, p + 1 numbers."""
+        import dask
+
+        product, total = dask.compute(r @ X, r.sum())
+        return np.asarray(product), float(total)
+
     def to_float(self, x):
         """Return a Python float, computing a lazy scalar if needed."""
         if is_dask_array(x):
             x = x.compute()
         return float(x)
+
+    def to_floats(self, *xs):
+        """Return Python floats, computing the lazy ones in a single graph."""
+        import dask
+
+        return [float(x) for x in dask.compute(*xs)]

@@ -90,6 +90,14 @@ class DenseBackend:
             return X[idx]
         return self.xp.take(X, idx, axis=0)
 
+    def rmatvec_sum(self, X, r):
+        """Return ``(X.T @ r, sum(r))``."""
+        return self.rmatvec(X, r), float(self.xp.sum(r))
+
     def to_float(self, x):
         """Return a Python float."""
         return float(x)
+
+    def to_floats(self, *xs):
+        """Return Python floats."""
+        return [float(x) for x in xs]

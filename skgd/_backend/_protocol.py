@@ -43,5 +43,11 @@ class Backend(Protocol):
     def take_rows(self, X, idx):
         """Return the rows ``idx`` (slice or index array) of X, in X's own kind."""
 
+    def rmatvec_sum(self, X, r):
+        """Return ``(X.T @ r, sum(r))``, computed together (one synchronisation)."""
+
     def to_float(self, x):
         """Return the 0-d array ``x`` as a Python float (the one synchronisation)."""
+
+    def to_floats(self, *xs):
+        """Return several 0-d arrays as Python floats, computed together."""

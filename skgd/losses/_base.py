@@ -126,8 +126,9 @@ class Loss:
 
         Returns
         -------
-        value : float or None
-            The dual value of the loss term.
+        value : 0-d array or None
+            The dual value of the loss term (a 0-d array of ``theta``'s namespace,
+            so that a lazy backend can compute it together with other reductions).
         """
         return None
 

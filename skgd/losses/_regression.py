@@ -14,10 +14,10 @@ from skgd.losses._base import Loss
 
 
 def _quadratic_dual(theta, u, scale):
-    """Return ``sum_i scale * theta_i**2 / u_i`` (0 where ``u_i = 0``)."""
+    """Return ``sum_i scale * theta_i**2 / u_i`` (0 where ``u_i = 0``), 0-d."""
     xp = array_namespace(theta, u)
     safe = xp.where(u > 0, u, xp.ones_like(u))
-    return float(xp.sum(xp.where(u > 0, scale * theta * theta / safe, 0.0 * u)))
+    return xp.sum(xp.where(u > 0, scale * theta * theta / safe, 0.0 * u))
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class SquaredError(Loss):
     def dual_value(self, y, theta, u):
         """Return ``sum_i theta_i y_i - theta_i**2 / (2 u_i)``."""
         xp = array_namespace(y, theta)
-        return float(xp.sum(theta * y)) - _quadratic_dual(theta, u, 0.5)
+        return xp.sum(theta * y) - _quadratic_dual(theta, u, 0.5)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Huber(Loss):
     def dual_value(self, y, theta, u):
         """Return ``sum_i theta_i y_i - theta_i**2 / (2 u_i)`` (inside the box)."""
         xp = array_namespace(y, theta)
-        return float(xp.sum(theta * y)) - _quadratic_dual(theta, u, 0.5)
+        return xp.sum(theta * y) - _quadratic_dual(theta, u, 0.5)
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class EpsilonInsensitive(Loss):
     def dual_value(self, y, theta, u):
         """Return ``sum_i theta_i y_i - epsilon |theta_i|`` (inside the box)."""
         xp = array_namespace(y, theta)
-        return float(xp.sum(theta * y - self.epsilon * xp.abs(theta)))
+        return xp.sum(theta * y - self.epsilon * xp.abs(theta))
 
     def smoothed(self, mu):
         """Return the Moreau envelope of width ``mu``, within ``mu / 2`` of this loss.
@@ -218,9 +218,9 @@ class SmoothedEpsilonInsensitive(Loss):
     def dual_value(self, y, theta, u):
         """Return ``sum_i theta_i y_i - eps |theta_i| - mu theta_i**2 / (2 u_i)``."""
         xp = array_namespace(y, theta)
-        return float(
-            xp.sum(theta * y - self.epsilon * xp.abs(theta))
-        ) - _quadratic_dual(theta, u, 0.5 * self.mu)
+        return xp.sum(theta * y - self.epsilon * xp.abs(theta)) - _quadratic_dual(
+            theta, u, 0.5 * self.mu
+        )
 
 
 @dataclass(frozen=True)
@@ -262,6 +262,6 @@ class SquaredEpsilonInsensitive(Loss):
     def dual_value(self, y, theta, u):
         """Return ``sum_i theta_i y_i - eps |theta_i| - theta_i**2 / (4 u_i)``."""
         xp = array_namespace(y, theta)
-        return float(
-            xp.sum(theta * y - self.epsilon * xp.abs(theta))
-        ) - _quadratic_dual(theta, u, 0.25)
+        return xp.sum(theta * y - self.epsilon * xp.abs(theta)) - _quadratic_dual(
+            theta, u, 0.25
+        )

@@ -246,12 +246,13 @@ def _fista(
             raw_new = objective.raw(w_new, c_new)
             dw, dc = w_new - y_w, c_new - y_c
             draw = raw_new - raw_y
-            lhs = curv * objective.raw_sq_norm(draw, dw)
+            sq_norm, rounding = objective.step_terms(draw, dw, raw_new, raw_y)
+            lhs = curv * sq_norm
             sq_step = norm2_d(dw, dc)
             # Rounding allowance: the predictions carry errors of a few ulps, which
             # dominate draw once steps get short (in float32 especially); they must
             # not be read as curvature.
-            noise = curv * objective.step_rounding(raw_new, raw_y, dw)
+            noise = curv * rounding
             if lhs <= L * sq_step * (1.0 + 1e-6) + noise or not sq_step > 0:
                 break
             if L >= L_max:
