@@ -161,28 +161,18 @@ class GramObjective(LinearObjective):
         grad_w = self._curv * (raw - self.q)
         return None, cxp.where(self.active, grad_w, cxp.zeros_like(grad_w)), 0.0
 
-    def raw_sq_norm(self, draw, dw):
-        """Return ``dw.T G dw = dw @ draw`` (``draw = G @ dw``)."""
-        return max(self.backend.to_float(dw @ draw), 0.0)
-
     def step_terms(self, draw, dw, raw_new, raw_old):
-        """Return ``(dw @ draw, step_rounding(...))`` (see the base class)."""
-        return (
-            self.raw_sq_norm(draw, dw),
-            self.step_rounding(raw_new, raw_old, dw),
-        )
+        """Return ``dw.T G dw = dw @ draw`` and its rounding level.
 
-    def step_rounding(self, raw_new, raw_old, dw):
-        """Return the rounding level of ``dw @ (G w_new - G w_old)``.
-
-        Each product carries errors of a few ulps of its entries, which enter the
-        inner product with ``dw`` linearly: ``8 eps sum_j |dw_j| (|raw_new_j| +
-        |raw_old_j|)``.
+        Here ``draw = G w_new - G w_old``. Each product carries errors of a few ulps
+        of its entries, which enter the inner product with ``dw`` linearly: the
+        level is ``8 eps sum_j |dw_j| (|raw_new_j| + |raw_old_j|)``.
         """
         cxp = self.coef_xp
         eps = float(cxp.finfo(self.dtype).eps)
         scale = cxp.abs(raw_new) + cxp.abs(raw_old)
-        return 8.0 * eps * self.backend.to_float(cxp.sum(cxp.abs(dw) * scale))
+        sq, level = self.backend.to_floats(dw @ draw, cxp.sum(cxp.abs(dw) * scale))
+        return max(sq, 0.0), 8.0 * eps * level
 
     def _residual_sq(self, w, raw):
         """Return ``sum_i u_i r_i**2 = y_c.T U y_c - 2 w.q + w.G w`` (at least 0)."""

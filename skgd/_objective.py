@@ -510,30 +510,16 @@ class LinearObjective:
         g = self.raw_gradient(raw)
         return (g, *self.backprop(g))
 
-    def raw_sq_norm(self, draw, dw):
-        """Return ``sum_i u_i draw_i**2``: the squared size of a change of predictions.
-
-        ``draw = raw(w + dw, c + dc) - raw(w, c)``; the full-batch solver multiplies
-        it by the loss curvature to bound the curvature along the step ``dw``.
-
-        Parameters
-        ----------
-        draw : array of shape (n_samples,)
-            Change of the predictions.
-        dw : array of shape (n_features,)
-            The change of ``w`` that caused it (unused here).
-
-        Returns
-        -------
-        value : float
-            The weighted squared norm.
-        """
-        return self.backend.to_float((self.u * draw) @ draw)
-
     def step_terms(self, draw, dw, raw_new, raw_old):
-        """Return ``(raw_sq_norm(draw, dw), step_rounding(raw_new, raw_old, dw))``.
+        """Return the squared size of a change of predictions and its rounding level.
 
-        Both come from one synchronisation (one compute on Dask).
+        ``draw = raw_new - raw_old`` is the change that the step ``dw`` (and ``dc``)
+        caused; the full-batch solver multiplies ``sum_i u_i draw_i**2`` by the loss
+        curvature to bound the curvature along the step. ``draw`` is a difference of
+        two computed vectors, each carrying errors of a few ulps; below the rounding
+        level ``64 eps**2 sum_i u_i (raw_new_i**2 + raw_old_i**2)`` the first term
+        measures rounding, not curvature. Both come from one synchronisation (one
+        compute on Dask).
 
         Parameters
         ----------
@@ -547,36 +533,13 @@ class LinearObjective:
         Returns
         -------
         sq_norm, rounding : float
-            The squared size of the change of predictions and its rounding level.
+            ``sum_i u_i draw_i**2`` and its rounding level.
         """
         xp, u = self.xp, self.u
         eps = float(self.coef_xp.finfo(self.dtype).eps)
         scale = raw_new * raw_new + raw_old * raw_old
         sq, level = self.backend.to_floats((u * draw) @ draw, xp.sum(u * scale))
         return sq, 64.0 * eps * eps * level
-
-    def step_rounding(self, raw_new, raw_old, dw):
-        """Return the rounding level of :meth:`raw_sq_norm` for a step ``dw``.
-
-        The change of predictions is a difference of two computed vectors, each
-        carrying errors of a few ulps; below this level ``raw_sq_norm`` measures
-        rounding, not curvature.
-
-        Parameters
-        ----------
-        raw_new, raw_old : array of shape (n_samples,)
-            The predictions after and before the step.
-        dw : array of shape (n_features,)
-            The step (unused here).
-
-        Returns
-        -------
-        value : float
-            ``64 eps**2 sum_i u_i (raw_new_i**2 + raw_old_i**2)``.
-        """
-        eps = float(self.coef_xp.finfo(self.dtype).eps)
-        scale = raw_new * raw_new + raw_old * raw_old
-        return 64.0 * eps * eps * self.backend.to_float(self.xp.sum(self.u * scale))
 
     def penalty_value(self, w):
         """Return the penalty ``h(w)`` as a float."""
