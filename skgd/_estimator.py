@@ -6,6 +6,7 @@ It checks parameters and data, builds one objective per target, calls a solver a
 stores the results. It holds no numerical algorithm of its own.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -406,7 +407,6 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                 partial=False,
             )
         xp, cxp = backend.xp, backend.coef_xp
-        n_features = X.shape[1]
         Y = xp.reshape(y, (-1, 1)) if y.ndim == 1 else y
         n_targets = Y.shape[1]
         base = LinearObjective(
@@ -419,15 +419,15 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             fit_intercept=self.fit_intercept,
         )
         W0, B0 = self._start_point(
-            coef_init, intercept_init, n_targets, n_features, X.dtype, backend
+            coef_init, intercept_init, n_targets, base.coef_shape, X.dtype, backend
         )
 
         coefs, intercepts, results = [], [], []
         for k in range(n_targets):
             objective = base if k == 0 else base.with_target(Y[:, k])
-            w0 = W0[k, :]
+            w0 = W0[k, ...]
             c0 = (
-                objective.offset(w0, float(B0[k]))
+                objective.offset(w0, _offset_of(B0[k, ...]))
                 if B0 is not None
                 else objective.initial_offset()
             )
@@ -454,15 +454,18 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         for name in _MINIBATCH_ATTRIBUTES:  # a gd fit leaves no stochastic state
             self.__dict__.pop(name, None)
         coef = cxp.stack(coefs)
-        intercept = cxp.asarray(intercepts, dtype=X.dtype, device=backend.device)
+        if base.n_outputs == 1:
+            intercept = cxp.asarray(intercepts, dtype=X.dtype, device=backend.device)
+        else:
+            intercept = cxp.stack([cxp.astype(b, X.dtype) for b in intercepts])
         self.n_iter_ = int(max(r.n_iter for r in results))
         self.loss_curve_ = _sum_curves([r.objective_curve for r in results])
         if y.ndim == 1:
-            self.coef_ = coef[0, :]
+            self.coef_ = coef[0, ...]
             self.intercept_ = (
                 np.dtype(X.dtype).type(intercepts[0])
-                if cxp is np_compat
-                else intercept[0]
+                if cxp is np_compat and base.n_outputs == 1
+                else intercept[0, ...]
             )
         else:
             self.coef_ = coef
@@ -549,6 +552,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         n_samples, n_features = X.shape
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         n_targets = Y.shape[1]
+        n_outputs = getattr(loss, "n_outputs", 1)
+        coef_shape = (n_features,) if n_outputs == 1 else (n_features, n_outputs)
         rng = check_random_state(self.random_state)
         previous = getattr(self, "_minibatch_state", None)
         continuing = (
@@ -557,7 +562,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             and intercept_init is None
             and previous is not None
             and previous["solver"] == solver
-            and previous["coef"].shape == (n_targets, n_features)
+            and previous["coef"].shape == (n_targets, *coef_shape)
         )
         if continuing:
             W0, B0 = previous["coef"], previous["intercept"]
@@ -567,7 +572,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                 # After a fit by another solver: start from its coefficients.
                 coef_init, intercept_init = self.coef_, self.intercept_
             W0, B0 = self._start_point(
-                coef_init, intercept_init, n_targets, n_features, X.dtype, backend
+                coef_init, intercept_init, n_targets, coef_shape, X.dtype, backend
             )
             states = [None] * n_targets
 
@@ -605,16 +610,16 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             objective = base if k == 0 else base.with_target(xp.asarray(Y[:, k]))
             w0 = xp.asarray(W0[k])
             if B0 is not None:
-                c0 = objective.offset(w0, float(B0[k]))
+                c0 = objective.offset(w0, _offset_of(B0[k, ...]))
             else:
                 c0 = objective.initial_offset()
             score = None
             if validation is not None:
-                score = _r2_scorer(backend, *validation, k)
+                score = self._validation_scorer(backend, *validation, k)
             res = solve_minibatch(
                 objective,
                 w0,
-                float(c0) if self.fit_intercept else 0.0,
+                c0 if self.fit_intercept else objective.offset(w0, 0.0),
                 rule=rule,
                 schedule=schedule,
                 batch_size=self.batch_size,
@@ -640,7 +645,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             return np.stack([np.asarray(a, dtype=dtype) for a in arrays])
 
         coef = stack([r.coef for r in results])
-        intercept = np.asarray([r.intercept for r in results], dtype=dtype)
+        intercept = stack([r.intercept for r in results])
         standard = [r.extra["standard"] for r in results]
         averaged = [r.extra["averaged"] for r in results]
         states = [r.extra["state"] for r in results]
@@ -657,7 +662,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self._minibatch_state = {
             "solver": solver,
             "coef": stack([w for w, _ in standard]),
-            "intercept": np.asarray([c for _, c in standard], dtype=dtype),
+            "intercept": stack([c for _, c in standard]),
             "states": states,
         }
         squeeze = y.ndim == 1
@@ -681,16 +686,16 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.__dict__.pop("_average_intercept", None)
         if self.average and all(a is not None for a in averaged):
             self._average_coef = stack([w for w, _ in averaged])
-            self._average_intercept = np.asarray([c for _, c in averaged], dtype=dtype)
+            self._average_intercept = stack([c for _, c in averaged])
         if squeeze:
             for name in ("_standard_coef", "_average_coef"):
                 if hasattr(self, name):
                     setattr(self, name, getattr(self, name)[0])
             for name in ("_standard_intercept", "_average_intercept"):
                 if hasattr(self, name):
-                    setattr(self, name, dtype.type(getattr(self, name)[0]))
+                    setattr(self, name, _squeeze_offset(getattr(self, name), dtype))
             self.coef_ = coef[0]
-            self.intercept_ = dtype.type(intercept[0])
+            self.intercept_ = _squeeze_offset(intercept, dtype)
         else:
             self.coef_ = coef
             self.intercept_ = intercept
@@ -807,36 +812,57 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         return np.sort(train), weight * mask, validation
 
     def _start_point(
-        self, coef_init, intercept_init, n_targets, n_features, dtype, backend
+        self, coef_init, intercept_init, n_targets, coef_shape, dtype, backend
     ):
-        """Return the start: coefficients (n_targets, n_features) and intercepts."""
+        """Return the start: coefficients (n_targets, *coef_shape) and intercepts.
+
+        ``coef_shape`` is ``(n_features,)``, or ``(n_features, K)`` for a loss of
+        ``K`` outputs, whose intercepts are then of shape ``(n_targets, K)``.
+        """
         cxp, dev = backend.coef_xp, backend.device
-        W0 = cxp.zeros((n_targets, n_features), dtype=dtype, device=dev)
+        n_features = coef_shape[0]
+        size = math.prod(coef_shape)
+        offset_shape = (n_targets, *coef_shape[1:])
+        W0 = cxp.zeros((n_targets, *coef_shape), dtype=dtype, device=dev)
         B0 = None
         warm = self.warm_start and hasattr(self, "coef_")
         if warm and coef_init is None:
-            prev = cxp.reshape(cxp.asarray(self.coef_), (-1, n_features))
-            if prev.shape[0] == n_targets:
+            prev = cxp.asarray(self.coef_)
+            if prev.size == n_targets * size:
                 coef_init = prev
                 if intercept_init is None:
-                    intercept_init = cxp.reshape(cxp.asarray(self.intercept_), (-1,))
+                    intercept_init = cxp.asarray(self.intercept_)
         if coef_init is not None:
             coef_init = cxp.asarray(coef_init, dtype=dtype, device=dev)
-            if coef_init.size != n_targets * n_features:
+            if coef_init.size != n_targets * size:
                 raise ValueError(
                     f"coef_init has shape {coef_init.shape}; expected "
                     f"({n_features},) or ({n_targets}, {n_features})."
                 )
-            W0 = cxp.reshape(coef_init, (n_targets, n_features))
+            W0 = cxp.reshape(coef_init, (n_targets, *coef_shape))
         if intercept_init is not None and self.fit_intercept:
-            B0 = cxp.broadcast_to(
-                cxp.reshape(cxp.asarray(intercept_init, dtype=dtype), (-1,)),
-                (n_targets,),
-            )
+            b = cxp.reshape(cxp.asarray(intercept_init, dtype=dtype), (-1,))
+            if len(offset_shape) > 1:
+                b = cxp.reshape(b, offset_shape[1:])
+            B0 = cxp.broadcast_to(b, offset_shape)
         finite = bool(cxp.all(cxp.isfinite(W0)))
         if not finite or (B0 is not None and not bool(cxp.all(cxp.isfinite(B0)))):
             raise ValueError("coef_init and intercept_init must be finite.")
         return W0, B0
+
+    def _validation_scorer(self, backend, X_val, Y_val, weight_val, k):
+        """Return ``score(w, b)``: the weighted R^2 of target ``k`` on held-out rows.
+
+        Early stopping keeps the coefficients with the best score; a subclass for
+        another task (the classifier's accuracy) overrides this.
+        """
+        y_val = Y_val[:, k]
+
+        def score(w, b):
+            pred = np.asarray(backend.matvec(X_val, w)) + float(b)
+            return float(r2_score(y_val, pred, sample_weight=weight_val))
+
+        return score
 
     def predict(self, X):
         """Predict with the linear model.
@@ -875,15 +901,15 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         return tags
 
 
-def _r2_scorer(backend, X_val, Y_val, weight_val, k):
-    """Return ``score(w, b)``: the weighted R^2 of target ``k`` on the held-out rows."""
-    y_val = Y_val[:, k]
+def _offset_of(b):
+    """Return a start intercept: a float, or the array of a loss of several outputs."""
+    return float(b) if b.ndim == 0 else b
 
-    def score(w, b):
-        pred = np.asarray(backend.matvec(X_val, w)) + float(b)
-        return float(r2_score(y_val, pred, sample_weight=weight_val))
 
-    return score
+def _squeeze_offset(intercepts, dtype):
+    """Return the intercept of a 1-D ``y``: a 0-d numpy value, or a ``(K,)`` array."""
+    first = intercepts[0]
+    return dtype.type(first) if np.ndim(first) == 0 else first
 
 
 def _sum_curves(curves):

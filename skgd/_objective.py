@@ -15,6 +15,11 @@ from array_api_compat import array_namespace
 class LinearObjective:
     r"""The objective ``sum_i u_i L(y_i, x_i.w + b) + h(w)`` with ``u = s / sum(s)``.
 
+    A loss of ``K > 1`` outputs per sample (``loss.n_outputs``, the multinomial log
+    loss) makes ``raw`` of shape ``(n_samples, K)``, ``w`` of shape
+    ``(n_features, K)`` and the offset ``c`` an array of shape ``(K,)``; the
+    solvers' vector operations are elementwise, so they need not know.
+
     The intercept is handled by implicit centering: the model is parametrised as
     ``raw = (X - x_mean) @ w + c`` with ``x_mean`` the weighted column means, so that
     ``b = c - x_mean @ w``. Centering makes the Hessian block-diagonal between ``w``
@@ -66,6 +71,12 @@ class LinearObjective:
         self.xp, self.coef_xp = xp, backend.coef_xp
         self.fit_intercept = fit_intercept
         self.n_samples, self.n_features = X.shape
+        self.n_outputs = getattr(loss, "n_outputs", 1)
+        self.coef_shape = (
+            (self.n_features,)
+            if self.n_outputs == 1
+            else (self.n_features, self.n_outputs)
+        )
         self.dtype = y.dtype
         if stats is None:
             stats = self._column_stats(sample_weight)
@@ -78,11 +89,11 @@ class LinearObjective:
         self.centered = stats.get("centered", True)
         if not fit_intercept:
             self.intercept_mode = "none"
-            self.y_offset = 0.0
+            self.y_offset = self._zero_offset()
         else:
             closed = loss.is_quadratic and not stats.get("free_offset", False)
             self.intercept_mode = "closed" if closed else "free"
-            self.y_offset = backend.to_float(xp.sum(self.u * y))
+            self.y_offset = self._coef_value(loss.constant_fit(y, self.u))
 
     @classmethod
     def minibatch(
@@ -175,6 +186,27 @@ class LinearObjective:
             fit_intercept=self.fit_intercept,
             stats=stats,
         )
+
+    def _coef_value(self, x):
+        """Return an offset-sized result: a float, or a ``(K,)`` array of coef_xp."""
+        if self.n_outputs == 1:
+            return self.backend.to_float(x)
+        return self.backend.to_coef(x)
+
+    def _zero_offset(self):
+        """Return the zero offset: 0.0, or zeros of shape ``(K,)``."""
+        if self.n_outputs == 1:
+            return 0.0
+        cxp = self.coef_xp
+        return cxp.zeros(self.n_outputs, dtype=self.dtype, device=self.backend.device)
+
+    def _per_sample(self, v):
+        """Return the sample vector ``v`` shaped to scale rows of ``raw``."""
+        return v if self.n_outputs == 1 else v[:, None]
+
+    def _per_feature(self, v):
+        """Return the feature vector ``v`` shaped to scale rows of ``w``."""
+        return v if self.n_outputs == 1 else v[:, None]
 
     def take_rows(self, idx):
         """Return the objective restricted to the rows ``idx`` (a minibatch).
@@ -373,10 +405,10 @@ class LinearObjective:
 
         Returns
         -------
-        d : array of shape (n_features,)
-            Positive weights.
+        d : array of shape (n_features,) or (n_features, 1)
+            Positive weights, shaped to broadcast against ``w``.
         """
-        return self._metric_stats()[self._metric_name()]
+        return self._per_feature(self._metric_stats()[self._metric_name()])
 
     def curvature_floor(self):
         """Return the largest diagonal entry of the data Hessian in the metric.
@@ -401,16 +433,17 @@ class LinearObjective:
         Returns
         -------
         value : float
-            The number of active columns for the Jacobi metric.
+            The number of active columns for the Jacobi metric (times the number
+            of outputs: each output has its own copy of the data Hessian).
         """
-        return self._metric_stats()["trace"][self._metric_name()]
+        return self.n_outputs * self._metric_stats()["trace"][self._metric_name()]
 
     def initial_offset(self):
         """Return the starting ``c``: the weighted mean of ``y`` (0 without intercept).
 
         Returns
         -------
-        c : float
+        c : float or array of shape (n_outputs,)
             The offset.
         """
         return self.y_offset
@@ -420,33 +453,39 @@ class LinearObjective:
 
         Parameters
         ----------
-        w : array of shape (n_features,)
+        w : array of shape (n_features,) or (n_features, n_outputs)
             Coefficients.
-        c : float
+        c : float or array of shape (n_outputs,)
             Offset of the centered model.
 
         Returns
         -------
-        raw : array of shape (n_samples,)
+        raw : array of shape (n_samples,) or (n_samples, n_outputs)
             Linear predictions.
         """
         raw = self.backend.matvec(self.X, w)
         shift = c
         if self.fit_intercept and self.centered:
-            shift = shift - self.backend.to_float(self.x_mean @ w)
+            shift = shift - self._mean_prediction(w)
         return raw + shift
+
+    def _mean_prediction(self, w):
+        """Return ``x_mean @ w``: a float, or an array of shape ``(n_outputs,)``."""
+        if self.n_outputs == 1:
+            return self.backend.to_float(self.x_mean @ w)
+        return self.x_mean @ w
 
     def offset(self, w, b):
         """Return the centered offset ``c = b + x_mean @ w`` for an intercept ``b``."""
         if not self.fit_intercept:
-            return 0.0
-        return b + self.backend.to_float(self.x_mean @ w)
+            return self._zero_offset()
+        return b + self._mean_prediction(w)
 
     def intercept(self, w, c):
         """Return the intercept ``b = c - x_mean @ w`` of the uncentered model."""
         if not self.fit_intercept:
-            return 0.0
-        return c - self.backend.to_float(self.x_mean @ w)
+            return self._zero_offset()
+        return c - self._mean_prediction(w)
 
     def loss_value(self, raw):
         """Return the weighted mean loss ``sum_i u_i L(y_i, raw_i)`` as a float."""
@@ -455,7 +494,7 @@ class LinearObjective:
 
     def raw_gradient(self, raw):
         """Return ``u * dL/draw``: the gradient of the mean loss with respect to raw."""
-        return self.u * self.loss.gradient(self.y, raw)
+        return self._per_sample(self.u) * self.loss.gradient(self.y, raw)
 
     def backprop(self, g):
         """Return the gradients in ``w`` and ``c`` from ``g`` of :meth:`raw_gradient`.
@@ -475,16 +514,17 @@ class LinearObjective:
         grad_c : float
             Gradient in ``c`` (0 unless the intercept mode is ``"free"``).
         """
-        grad_c = 0.0
+        grad_c = self._zero_offset()
         if self.fit_intercept:
             grad_w, sum_g = self.backend.rmatvec_sum(self.X, g)
-            grad_w = grad_w - self.x_mean * sum_g
+            grad_w = grad_w - self._per_feature(self.x_mean) * sum_g
             if self.intercept_mode == "free":
                 grad_c = sum_g
         else:
             grad_w = self.backend.rmatvec(self.X, g)
         cxp = self.coef_xp
-        return cxp.where(self.active, grad_w, cxp.zeros_like(grad_w)), grad_c
+        active = self._per_feature(self.active)
+        return cxp.where(active, grad_w, cxp.zeros_like(grad_w)), grad_c
 
     def gradient(self, raw):
         """Return the gradient in raw and its chain rule to ``w`` and ``c``.
@@ -535,10 +575,12 @@ class LinearObjective:
         sq_norm, rounding : float
             ``sum_i u_i draw_i**2`` and its rounding level.
         """
-        xp, u = self.xp, self.u
+        xp, u = self.xp, self._per_sample(self.u)
         eps = float(self.coef_xp.finfo(self.dtype).eps)
         scale = raw_new * raw_new + raw_old * raw_old
-        sq, level = self.backend.to_floats((u * draw) @ draw, xp.sum(u * scale))
+        # A dot product (BLAS) for one output; sum over the outputs for several.
+        sq = (u * draw) @ draw if self.n_outputs == 1 else xp.sum(u * draw * draw)
+        sq, level = self.backend.to_floats(sq, xp.sum(u * scale))
         return sq, 64.0 * eps * eps * level
 
     def penalty_value(self, w):
@@ -560,7 +602,11 @@ class LinearObjective:
         value : float
             The objective at zero coefficients.
         """
-        raw = self.backend.full(self.n_samples, self.y_offset, self.dtype)
+        if self.n_outputs == 1:
+            raw = self.backend.full(self.n_samples, self.y_offset, self.dtype)
+        else:
+            zeros = self.backend.full(self.n_samples, 0.0, self.dtype)
+            raw = zeros[:, None] + self.y_offset
         return self.loss_value(raw)
 
     @property

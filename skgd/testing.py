@@ -8,21 +8,26 @@ Each check raises an AssertionError that says what is wrong; none needs pytest.
 import numpy as np
 
 
-def check_loss(loss, *, seed=0, n_samples=50, rtol=1e-6):
+def check_loss(loss, *, y=None, seed=0, n_samples=50, rtol=1e-6):
     """Check a :class:`~skgd.losses.Loss` against its contract.
 
     The gradient is compared with central finite differences of ``pointwise`` away
     from kinks, ``value`` with the weighted mean of ``pointwise``, and, when the loss
     declares a ``curvature_bound``, the change of the gradient is checked against it.
+    A loss of several outputs (``n_outputs > 1``) is checked on ``raw`` of shape
+    ``(n_samples, n_outputs)``, one output at a time.
 
     Parameters
     ----------
     loss : Loss
         The loss to check.
+    y : array of shape (n_samples,) or None, default=None
+        Targets to check at: class labels for a classification loss (-1 and +1,
+        or class indices). None draws standard normal regression targets.
     seed : int, default=0
         Seed of the random test points.
     n_samples : int, default=50
-        Number of test points.
+        Number of test points (ignored when ``y`` is given).
     rtol : float, default=1e-6
         Relative tolerance of the finite-difference comparison.
 
@@ -33,35 +38,55 @@ def check_loss(loss, *, seed=0, n_samples=50, rtol=1e-6):
     >>> check_loss(Huber(epsilon=0.5))
     """
     rng = np.random.default_rng(seed)
-    y = rng.normal(size=n_samples)
-    raw = y + rng.normal(scale=2.0, size=n_samples)
+    if y is None:
+        y = rng.normal(size=n_samples)
+    y = np.asarray(y, dtype=float)
+    n_samples = y.shape[0]
+    k = getattr(loss, "n_outputs", 1)
+    shape = (n_samples,) if k == 1 else (n_samples, k)
+    centre_raw = (y if k == 1 else 0.0) + rng.normal(scale=2.0, size=shape)
+    grad = loss.gradient(y, centre_raw)
+    assert grad.shape == shape, f"{loss!r}: gradient has shape {grad.shape}"
+    centre = loss.pointwise(y, centre_raw)
+    assert centre.shape == (n_samples,), f"{loss!r}: pointwise is not per sample"
     h = 1e-6
-    up, down = loss.pointwise(y, raw + h), loss.pointwise(y, raw - h)
-    numeric = (up - down) / (2 * h)
-    grad = loss.gradient(y, raw)
-    # Finite differences across a kink are meaningless: compare where the one-sided
-    # slopes agree.
-    centre = loss.pointwise(y, raw)
-    smooth_here = np.isclose(
-        (up - centre) / h, (centre - down) / h, rtol=1e-3, atol=1e-5
-    )
-    np.testing.assert_allclose(
-        grad[smooth_here],
-        numeric[smooth_here],
-        rtol=rtol,
-        atol=1e-7,
-        err_msg=f"{loss!r}: gradient disagrees with finite differences",
-    )
+    for j in range(k):
+        bump = np.zeros(shape)
+        if k == 1:
+            bump[:] = h
+        else:
+            bump[:, j] = h
+        up = loss.pointwise(y, centre_raw + bump)
+        down = loss.pointwise(y, centre_raw - bump)
+        numeric = (up - down) / (2 * h)
+        # Finite differences across a kink are meaningless: compare where the
+        # one-sided slopes agree.
+        smooth_here = np.isclose(
+            (up - centre) / h, (centre - down) / h, rtol=1e-3, atol=1e-5
+        )
+        np.testing.assert_allclose(
+            (grad if k == 1 else grad[:, j])[smooth_here],
+            numeric[smooth_here],
+            rtol=rtol,
+            atol=1e-7,
+            err_msg=f"{loss!r}: gradient disagrees with finite differences",
+        )
     sw = rng.uniform(0.5, 2.0, size=n_samples)
     np.testing.assert_allclose(
-        float(loss.value(y, raw, sw)),
+        float(loss.value(y, centre_raw, sw)),
         float(np.sum(sw * centre) / np.sum(sw)),
         rtol=1e-12,
         err_msg=f"{loss!r}: value is not the weighted mean of pointwise",
     )
     if loss.curvature_bound is not None:
-        other = raw + rng.normal(size=n_samples)
-        slope = np.abs(loss.gradient(y, other) - grad) / np.abs(other - raw)
+        step = rng.normal(size=shape)
+        change = loss.gradient(y, centre_raw + step) - grad
+        # For several outputs the bound is on the Hessian's largest eigenvalue,
+        # so compare the norms of the changes per sample.
+        if k > 1:
+            change = np.linalg.norm(change, axis=1)
+            step = np.linalg.norm(step, axis=1)
+        slope = np.abs(change) / np.abs(step)
         assert np.all(slope <= loss.curvature_bound * (1 + 1e-9)), (
             f"{loss!r}: gradient changes faster than curvature_bound="
             f"{loss.curvature_bound}"

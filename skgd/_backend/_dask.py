@@ -73,7 +73,7 @@ class DaskBackend:
 
     def rmatvec(self, X, r):
         """Return ``X.T @ r`` as numpy: one pass, p numbers back to the client."""
-        return np.asarray((r @ X).compute())
+        return np.asarray(_rmatvec(X, r).compute())
 
     def weighted_mean(self, X, u):
         """Return the weighted column means as numpy."""
@@ -101,6 +101,9 @@ class DaskBackend:
         """Return ``(X.T @ r, sum(r))`` from one compute: one pass, p + 1 numbers."""
         import dask
 
+        if r.ndim == 2:
+            product, total = dask.compute(_rmatvec(X, r), r.sum(axis=0))
+            return np.asarray(product), np.asarray(total)
         product, total = dask.compute(r @ X, r.sum())
         return np.asarray(product), float(total)
 
@@ -110,8 +113,19 @@ class DaskBackend:
             x = x.compute()
         return float(x)
 
+    def to_coef(self, x):
+        """Return a coefficient-sized numpy array, computing it if lazy."""
+        if is_dask_array(x):
+            x = x.compute()
+        return np.asarray(x)
+
     def to_floats(self, *xs):
         """Return Python floats, computing the lazy ones in a single graph."""
         import dask
 
         return [float(x) for x in dask.compute(*xs)]
+
+
+def _rmatvec(X, r):
+    """Return the lazy ``X.T @ r``, of shape ``(p,)`` or ``(p, K)`` for a 2-D ``r``."""
+    return r @ X if r.ndim == 1 else (r.T @ X).T

@@ -39,7 +39,7 @@ class DenseBackend:
 
     def rmatvec(self, X, r):
         """Return ``X.T @ r`` (a transposed view: BLAS reads X in place)."""
-        return r @ X
+        return r @ X if r.ndim == 1 else X.T @ r
 
     def weighted_mean(self, X, u):
         """Return the column means of X under weights ``u`` summing to one."""
@@ -91,12 +91,18 @@ class DenseBackend:
         return self.xp.take(X, idx, axis=0)
 
     def rmatvec_sum(self, X, r):
-        """Return ``(X.T @ r, sum(r))``."""
+        """Return ``(X.T @ r, sum(r))`` (column sums of a 2-D ``r``)."""
+        if r.ndim == 2:
+            return self.rmatvec(X, r), self.xp.sum(r, axis=0)
         return self.rmatvec(X, r), float(self.xp.sum(r))
 
     def to_float(self, x):
         """Return a Python float."""
         return float(x)
+
+    def to_coef(self, x):
+        """Return a coefficient-sized array in this namespace (already is)."""
+        return x
 
     def to_floats(self, *xs):
         """Return Python floats."""

@@ -51,3 +51,6 @@ class Backend(Protocol):
 
     def to_floats(self, *xs):
         """Return several 0-d arrays as Python floats, computed together."""
+
+    def to_coef(self, x):
+        """Return a small array (``(n_outputs,)``) of the coefficients' namespace."""

@@ -94,8 +94,14 @@ class SparseBackend:
         return X[idx]
 
     def rmatvec_sum(self, X, r):
-        """Return ``(X.T @ r, sum(r))``."""
+        """Return ``(X.T @ r, sum(r))`` (column sums of a 2-D ``r``)."""
+        if r.ndim == 2:
+            return self.rmatvec(X, r), np.sum(r, axis=0)
         return self.rmatvec(X, r), float(self.xp.sum(r))
+
+    def to_coef(self, x):
+        """Return a coefficient-sized numpy array."""
+        return np.asarray(x)
 
     def to_float(self, x):
         """Return a Python float."""

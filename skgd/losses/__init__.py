@@ -1,8 +1,15 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Per-sample regression losses, and the factory that maps names to them."""
+"""Per-sample losses, and the factories that map names to them."""
 
 from skgd.losses._base import Loss
+from skgd.losses._classification import (
+    Hinge,
+    LogLoss,
+    ModifiedHuber,
+    MultinomialLogLoss,
+    SmoothedHinge,
+)
 from skgd.losses._regression import (
     EpsilonInsensitive,
     Huber,
@@ -15,6 +22,14 @@ LOSSES = {
     "huber": Huber,
     "epsilon_insensitive": EpsilonInsensitive,
     "squared_epsilon_insensitive": SquaredEpsilonInsensitive,
+}
+
+
+# Binary classification losses (labels -1 and +1), by SGDClassifier's names.
+CLASSIFIER_LOSSES = {
+    "log_loss": LogLoss,
+    "hinge": Hinge,
+    "modified_huber": ModifiedHuber,
 }
 
 
@@ -49,10 +64,16 @@ def get_loss(loss, epsilon=0.1):
 
 
 __all__ = [
+    "CLASSIFIER_LOSSES",
     "LOSSES",
     "EpsilonInsensitive",
+    "Hinge",
     "Huber",
+    "LogLoss",
     "Loss",
+    "ModifiedHuber",
+    "MultinomialLogLoss",
+    "SmoothedHinge",
     "SquaredEpsilonInsensitive",
     "SquaredError",
     "get_loss",

@@ -31,9 +31,14 @@ class Loss:
     has_conjugate : bool
         Whether :meth:`dual_value` is implemented, so that the full-batch solver can
         certify its solutions with a duality gap.
+    n_outputs : int
+        Number of linear predictions per sample: 1, except for a loss of several
+        (the multinomial one), whose ``raw`` has shape ``(n_samples, n_outputs)``
+        and whose coefficients have shape ``(n_features, n_outputs)``.
     """
 
     curvature_bound = None
+    n_outputs = 1
     is_smooth = True
     is_quadratic = False
     has_conjugate = False
@@ -96,6 +101,28 @@ class Loss:
         if sample_weight is None:
             return xp.mean(losses)
         return xp.sum(sample_weight * losses) / xp.sum(sample_weight)
+
+    def constant_fit(self, y, u):
+        """Return the best constant prediction: a starting offset of the model.
+
+        The weighted mean of ``y``, which minimises the squared loss; losses with a
+        better starting point (the log-odds of the labels for the log loss)
+        override it.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets.
+        u : array of shape (n_samples,)
+            Normalised sample weights (summing to one).
+
+        Returns
+        -------
+        offset : 0-d array or array of shape (n_outputs,)
+            The constant.
+        """
+        xp = array_namespace(y, u)
+        return xp.sum(u * y)
 
     def dual_box(self):
         """Return ``m`` such that the conjugate needs ``|theta_i| <= m u_i``, or None.

@@ -180,6 +180,7 @@ def _fista(
     d = objective.metric()
     to_float = objective.backend.to_float
     free_c = objective.intercept_mode == "free"
+    n_outputs = objective.n_outputs
     quadratic = loss.is_quadratic
     smoothing = report is not objective
     use_gap = objective.has_duality_gap
@@ -187,9 +188,13 @@ def _fista(
     curv = float(loss.curvature_bound)
     start_time = time.perf_counter()
 
+    def dot_c(a, b):
+        """Inner product of offsets: floats, or ``(K,)`` arrays for K outputs."""
+        return a * b if n_outputs == 1 else to_float(cxp.sum(a * b))
+
     def norm2_d(dw, dc):
         """Squared length of a step in the metric (``c`` has unit metric)."""
-        return to_float(cxp.sum(d * dw * dw)) + dc * dc
+        return to_float(cxp.sum(d * dw * dw)) + dot_c(dc, dc)
 
     def measures(w, c, raw, g_raw, gw, gc, L):
         """Return the (stage, problem) stopping measures at a point with gradient."""
@@ -228,7 +233,9 @@ def _fista(
     if not L > 0:
         L = curv
     # ... and the trace bounds it from above (c adds a unit diagonal entry).
-    L_max = curv * max(objective.curvature_ceiling() + (1.0 if free_c else 0.0), 1.0)
+    L_max = curv * max(
+        objective.curvature_ceiling() + (float(n_outputs) if free_c else 0.0), 1.0
+    )
     m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
     if m_true <= threshold or m_stage <= stage_threshold:
         return finish(w, c, 0, [], m_true <= threshold, m_true, True)
@@ -282,7 +289,7 @@ def _fista(
         # Restart when the momentum points against the step just taken.
         if (
             to_float(cxp.sum(d * (y_w - w_new) * (w_new - w)))
-            + (y_c - c_new) * (c_new - c)
+            + dot_c(y_c - c_new, c_new - c)
             > 0
         ):
             t = 1.0

@@ -196,20 +196,20 @@ def solve_minibatch(
     xp = objective.xp
     to_float = objective.backend.to_float
     penalty = objective.penalty
-    n_features = objective.n_features
+    n_coef = math.prod(objective.coef_shape)
     dtype = objective.dtype
     n_rows = objective.n_samples if rows is None else int(rows.shape[0])
     decay, prox_penalty = _split_penalty(penalty)
     tol = -math.inf if tol is None else tol
 
-    params = xp.concat([w0, xp.reshape(xp.asarray(c0, dtype=dtype), (1,))])
+    params = _pack(objective, w0, c0)
     state = init_state(rule, params) if state is None else dict(state)
     t, samples = state["t"], state["samples"]
     rule_state, eta_scale = state["rule"], state["eta_scale"]
     avg, n_avg = state["average"], state["n_average"]
 
     # Reference for divergence: the objective at the start and at zero coefficients.
-    zeros = xp.zeros(objective.n_samples, dtype=dtype)
+    zeros = xp.zeros((objective.n_samples,) + objective.coef_shape[1:], dtype=dtype)
     ref = max(
         objective.loss_value(objective.raw(w0, c0)) + objective.penalty_value(w0),
         objective.loss_value(zeros),
@@ -239,7 +239,7 @@ def solve_minibatch(
             stop = min(start + batch_size, n_rows)
             idx = slice(start, stop) if order is None else order[start:stop]
             batch = objective.take_rows(idx)
-            w, c = params[:n_features], params[n_features]
+            w, c = _unpack(objective, params)
             raw = batch.raw(w, c)
             g = batch.raw_gradient(raw)
             share = to_float(xp.sum(batch.u))
@@ -253,20 +253,16 @@ def solve_minibatch(
             grad_w = scale * gw
             if decay:
                 grad_w = grad_w + decay * w
-            gc = xp.reshape(xp.asarray(scale * gc, dtype=dtype), (1,))
             t += 1
             eta = eta_scale * schedule(t)
             direction, step, rule_state = rule.update(
-                xp.concat([grad_w, gc]), rule_state, eta
+                _pack(objective, grad_w, scale * gc), rule_state, eta
             )
             params = params - step * direction
             if prox_penalty is not None:
-                step_w = step if isinstance(step, float) else step[:n_features]
+                step_w = step if isinstance(step, float) else step[:n_coef]
                 params = xp.concat(
-                    [
-                        prox_penalty.prox(params[:n_features], step_w),
-                        params[n_features:],
-                    ]
+                    [prox_penalty.prox(params[:n_coef], step_w), params[n_coef:]]
                 )
             samples += batch.n_samples
             if average and samples >= average:
@@ -278,7 +274,7 @@ def solve_minibatch(
         report = params if avg is None else avg
         curve.append(epoch_loss)
         if validation_score is not None:
-            score = validation_score(*_split(objective, report, n_features))
+            score = validation_score(*_split(objective, report))
             scores.append(score)
             improved = score >= best_score + tol
             if score > best_score:
@@ -301,7 +297,7 @@ def solve_minibatch(
                 f"eta {eta:.3e}{extra}{stop}  {time.perf_counter() - start_time:.2f}s"
             )
         if callback is not None:
-            callback(epoch, report[:n_features], epoch_loss)
+            callback(epoch, _unpack(objective, report)[0], epoch_loss)
         if no_improvement >= n_iter_no_change:
             if schedule.adaptive and eta > _ETA_FLOOR:
                 eta_scale /= 5.0
@@ -311,7 +307,7 @@ def solve_minibatch(
                 break
 
     result_params = best_params if best_params is not None else report
-    c_out = to_float(result_params[n_features])
+    w_out, c_out = _unpack(objective, result_params, as_float=True)
     new_state = {
         "t": t,
         "samples": samples,
@@ -320,7 +316,6 @@ def solve_minibatch(
         "average": avg,
         "n_average": n_avg,
     }
-    w_out = result_params[:n_features]
     return SolverResult(
         coef=w_out,
         intercept=objective.intercept(w_out, c_out),
@@ -330,8 +325,8 @@ def solve_minibatch(
         extra={
             "state": new_state,
             "offset": c_out,
-            "standard": _split(objective, params, n_features),
-            "averaged": None if avg is None else _split(objective, avg, n_features),
+            "standard": _split(objective, params),
+            "averaged": None if avg is None else _split(objective, avg),
             "validation_scores": scores,
             "best_validation_score": None if not scores else best_score,
             "eta": eta,
@@ -339,10 +334,28 @@ def solve_minibatch(
     )
 
 
-def _split(objective, params, n_features):
+def _pack(objective, w, c):
+    """Return the flat parameters ``[w.ravel(), c]`` that the step rules update."""
+    xp = objective.xp
+    c = xp.reshape(xp.asarray(c, dtype=objective.dtype), (-1,))
+    return xp.concat([xp.reshape(w, (-1,)), c])
+
+
+def _unpack(objective, params, as_float=False):
+    """Return ``(w, c)`` from the flat parameters (``c`` a float with ``as_float``)."""
+    xp = objective.xp
+    n_coef = math.prod(objective.coef_shape)
+    w = xp.reshape(params[:n_coef], objective.coef_shape)
+    if objective.n_outputs > 1:
+        return w, params[n_coef:]
+    c = params[n_coef]
+    return w, objective.backend.to_float(c) if as_float else c
+
+
+def _split(objective, params):
     """Return ``(w, b)`` from the flat ``[w, c]``, ``b`` the uncentered intercept."""
-    w = params[:n_features]
-    return w, objective.intercept(w, objective.backend.to_float(params[n_features]))
+    w, c = _unpack(objective, params, as_float=True)
+    return w, objective.intercept(w, c)
 
 
 def _diverged(ref, value, epoch, t, schedule, eta, solver_name):

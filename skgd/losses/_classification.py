@@ -1,0 +1,268 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Classification losses: binary ones on labels in {-1, +1}, and the multinomial one.
+
+The binary losses are SGDClassifier's (``z = y f``): ``log_loss``
+``log(1 + exp(-z))``, ``hinge`` ``max(0, 1 - z)`` and ``modified_huber``
+``max(0, 1 - z)**2`` for ``z >= -1``, ``-4 z`` below. The multinomial log loss is
+LogisticRegression's softmax cross-entropy of ``K`` linear predictions per sample, on
+labels coded ``0 .. K - 1``. Only Array API standard functions are used.
+"""
+
+from dataclasses import dataclass
+
+from array_api_compat import array_namespace, device
+
+from skgd.losses._base import Loss
+
+
+def _sigmoid(xp, z):
+    """Return ``1 / (1 + exp(-z))`` without overflow for large ``|z|``."""
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+@dataclass(frozen=True)
+class LogLoss(Loss):
+    r"""Binary cross-entropy of the logit ``f``, :math:`\log(1 + e^{-y f})`.
+
+    Labels are ``-1`` and ``+1``; the probability of ``+1`` is the sigmoid of ``f``.
+    Its derivative is :math:`-y\,\sigma(-y f)` and its curvature at most 1/4.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import LogLoss
+    >>> LogLoss().pointwise(np.array([1.0, -1.0]), np.array([0.0, 0.0]))
+    array([0.69314718, 0.69314718])
+    """
+
+    curvature_bound = 0.25
+
+    def pointwise(self, y, raw):
+        """Return ``log(1 + exp(-y raw))``."""
+        xp = array_namespace(y, raw)
+        return xp.logaddexp(xp.zeros_like(raw), -y * raw)
+
+    def gradient(self, y, raw):
+        """Return ``-y sigmoid(-y raw)``."""
+        xp = array_namespace(y, raw)
+        return -y * _sigmoid(xp, -y * raw)
+
+    def constant_fit(self, y, u):
+        """Return the optimal constant logit: the log-odds of the weighted labels."""
+        xp = array_namespace(y, u)
+        p = xp.sum(u * xp.astype(y > 0, u.dtype))
+        return _log_odds(xp, p, u.dtype)
+
+    def inverse_link(self, raw):
+        """Return the probability of the positive class, ``sigmoid(raw)``."""
+        return _sigmoid(array_namespace(raw), raw)
+
+
+def _log_odds(xp, p, dtype):
+    """Return ``log(p / (1 - p))`` with ``p`` kept off 0 and 1 (a 0-d array)."""
+    tiny = float(xp.finfo(dtype).eps)
+    p = xp.clip(p, tiny, 1.0 - tiny)
+    return xp.log(p) - xp.log(1.0 - p)
+
+
+@dataclass(frozen=True)
+class Hinge(Loss):
+    r"""Hinge loss of the linear SVM, :math:`\max(0, 1 - y f)`, labels in {-1, +1}.
+
+    It is not differentiable at :math:`y f = 1`; :meth:`gradient` returns the
+    subgradient :math:`-y` where :math:`y f < 1` and 0 elsewhere. The full-batch
+    solver minimises its Moreau envelopes (:meth:`smoothed`) of decreasing width.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import Hinge
+    >>> Hinge().pointwise(np.array([1.0, -1.0]), np.array([2.0, 0.5]))
+    array([0. , 1.5])
+    """
+
+    is_smooth = False
+
+    def pointwise(self, y, raw):
+        """Return ``max(0, 1 - y raw)``."""
+        xp = array_namespace(y, raw)
+        return xp.clip(1.0 - y * raw, 0.0, None)
+
+    def gradient(self, y, raw):
+        """Return the subgradient ``-y`` where ``y raw < 1``, else 0."""
+        xp = array_namespace(y, raw)
+        return xp.where(y * raw < 1.0, -y, xp.zeros_like(raw))
+
+    def smoothed(self, mu):
+        """Return the Moreau envelope of width ``mu``, within ``mu / 2`` of this loss.
+
+        Parameters
+        ----------
+        mu : float
+            Smoothing width, positive.
+
+        Returns
+        -------
+        loss : SmoothedHinge
+            A smooth loss with curvature at most ``1 / mu``.
+        """
+        return SmoothedHinge(mu=mu)
+
+
+@dataclass(frozen=True)
+class SmoothedHinge(Loss):
+    r"""Moreau envelope of the hinge loss, used by the full-batch solver.
+
+    With :math:`a = 1 - y f`, it is 0 for :math:`a \le 0`, :math:`a^2 / (2\mu)` for
+    :math:`0 < a \le \mu` and :math:`a - \mu/2` beyond: below the hinge by at most
+    :math:`\mu / 2`, with curvature :math:`1/\mu`.
+
+    Parameters
+    ----------
+    mu : float, default=1.0
+        Smoothing width.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import Hinge
+    >>> Hinge().smoothed(1.0).pointwise(np.ones(3), np.array([2.0, 0.5, -1.0]))
+    array([0.   , 0.125, 1.5  ])
+    """
+
+    mu: float = 1.0
+
+    @property
+    def curvature_bound(self):
+        """The curvature bound ``1 / mu``."""
+        return 1.0 / self.mu
+
+    def pointwise(self, y, raw):
+        """Return the smoothed hinge of each margin."""
+        xp = array_namespace(y, raw)
+        a = xp.clip(1.0 - y * raw, 0.0, None)
+        mu = self.mu
+        return xp.where(a <= mu, a * a / (2.0 * mu), a - 0.5 * mu)
+
+    def gradient(self, y, raw):
+        """Return ``-y clip((1 - y raw) / mu, 0, 1)``."""
+        xp = array_namespace(y, raw)
+        return -y * xp.clip((1.0 - y * raw) / self.mu, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class ModifiedHuber(Loss):
+    r"""SGDClassifier's modified Huber loss, labels in {-1, +1}, ``z = y f``.
+
+    .. math::
+
+        L = \begin{cases} \max(0, 1 - z)^2 & z \ge -1 \\ -4 z & z < -1 \end{cases}
+
+    It is smooth, with curvature at most 2, and yields probability estimates
+    ``(clip(f, -1, 1) + 1) / 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import ModifiedHuber
+    >>> ModifiedHuber().pointwise(np.ones(3), np.array([2.0, 0.5, -3.0]))
+    array([ 0.  ,  0.25, 12.  ])
+    """
+
+    curvature_bound = 2.0
+
+    def pointwise(self, y, raw):
+        """Return the modified Huber loss of each margin."""
+        xp = array_namespace(y, raw)
+        z = y * raw
+        hinge = xp.clip(1.0 - z, 0.0, None)
+        return xp.where(z >= -1.0, hinge * hinge, -4.0 * z)
+
+    def gradient(self, y, raw):
+        """Return ``-y * 2 max(0, 1 - z)`` for ``z >= -1`` and ``-4 y`` below."""
+        xp = array_namespace(y, raw)
+        z = y * raw
+        slope = xp.where(z >= -1.0, 2.0 * xp.clip(1.0 - z, 0.0, None), 4.0 + 0.0 * z)
+        return -y * slope
+
+    def inverse_link(self, raw):
+        """Return the probability estimate ``(clip(raw, -1, 1) + 1) / 2``."""
+        xp = array_namespace(raw)
+        return (xp.clip(raw, -1.0, 1.0) + 1.0) / 2.0
+
+
+@dataclass(frozen=True)
+class MultinomialLogLoss(Loss):
+    r"""Softmax cross-entropy of ``K`` logits per sample (LogisticRegression's).
+
+    .. math::
+
+        L(y, f) = \log \sum_k e^{f_k} - f_y,
+
+    with ``y`` a class index in ``0 .. K - 1`` (stored as a float) and ``f`` a row
+    of ``raw``, of shape ``(n_samples, K)``. Its gradient is ``softmax(f) - onehot(y)``
+    and its Hessian ``diag(p) - p p^T`` has eigenvalues at most 1/2.
+
+    Parameters
+    ----------
+    n_classes : int, default=3
+        Number of classes ``K``: the loss has ``K`` outputs per sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import MultinomialLogLoss
+    >>> loss = MultinomialLogLoss(n_classes=3)
+    >>> loss.pointwise(np.array([0.0, 2.0]), np.zeros((2, 3)))
+    array([1.09861229, 1.09861229])
+    """
+
+    n_classes: int = 3
+    curvature_bound = 0.5
+
+    @property
+    def n_outputs(self):
+        """The number of linear predictions per sample, ``n_classes``."""
+        return self.n_classes
+
+    def _onehot(self, xp, y, like):
+        classes = xp.arange(self.n_classes, dtype=like.dtype, device=device(like))
+        return xp.astype(y[:, None] == classes[None, :], like.dtype)
+
+    def pointwise(self, y, raw):
+        """Return ``logsumexp(raw_i) - raw_i[y_i]`` for each row."""
+        xp = array_namespace(y, raw)
+        top = xp.max(raw, axis=1)
+        shifted = raw - top[:, None]
+        lse = xp.log(xp.sum(xp.exp(shifted), axis=1))
+        return lse - xp.sum(shifted * self._onehot(xp, y, raw), axis=1)
+
+    def gradient(self, y, raw):
+        """Return ``softmax(raw) - onehot(y)``, of shape ``(n_samples, K)``."""
+        xp = array_namespace(y, raw)
+        return self.inverse_link(raw) - self._onehot(xp, y, raw)
+
+    def constant_fit(self, y, u):
+        """Return the optimal constant logits: the log class priors, centered."""
+        xp = array_namespace(y, u)
+        prior = xp.sum(u[:, None] * self._onehot(xp, y, u[:, None]), axis=0)
+        tiny = float(xp.finfo(u.dtype).eps)
+        logp = xp.log(xp.clip(prior, tiny, None))
+        return logp - xp.mean(logp)
+
+    def inverse_link(self, raw):
+        """Return the class probabilities ``softmax(raw)`` of each row."""
+        xp = array_namespace(raw)
+        e = xp.exp(raw - xp.max(raw, axis=1)[:, None])
+        return e / xp.sum(e, axis=1)[:, None]
+
+
+__all__ = [
+    "Hinge",
+    "LogLoss",
+    "ModifiedHuber",
+    "MultinomialLogLoss",
+    "SmoothedHinge",
+]
