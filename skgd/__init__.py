@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """skgd: gradient-descent linear models as first-class scikit-learn estimators."""
 
+from skgd._classifier import GDClassifier
 from skgd._cv import GDRegressorCV
 from skgd._display import LossCurveDisplay
 from skgd._estimator import GDRegressor
@@ -17,6 +18,7 @@ except ImportError:  # running from a source tree that was never built
 _register_when_skl2onnx_imported()
 
 __all__ = [
+    "GDClassifier",
     "GDRegressor",
     "GDRegressorCV",
     "LossCurveDisplay",

@@ -392,6 +392,20 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         X, y, sample_weight, backend = check_fit_data(
             self, X, y, sample_weight, reset=True
         )
+        return self._fit_checked(
+            X, y, sample_weight, backend, coef_init, intercept_init
+        )
+
+    def _fit_checked(
+        self, X, y, sample_weight, backend, coef_init=None, intercept_init=None
+    ):
+        """Fit on validated data: :meth:`fit` past its checks.
+
+        ``y`` is 1-D (one problem) or 2-D (one problem per column); with a loss of
+        several outputs (the multinomial one) a 1-D ``y`` gives ``coef_`` of shape
+        ``(n_features, n_outputs)``. GDClassifier fits through this entry point on
+        the targets it codes from the labels.
+        """
         loss, penalty, solver = self._check_params()
         if solver in ("sgd", "adam"):
             return self._fit_minibatch(
@@ -502,8 +516,6 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         X, y, sample_weight, backend = check_fit_data(
             self, X, y, sample_weight, reset=first
         )
-        loss, penalty, _ = self._check_params()
-        solver = "adam" if self.solver == "adam" else "sgd"
         if not first:
             n_targets = 1 if y.ndim == 1 else y.shape[1]
             fitted = 1 if np.ndim(self.coef_) == 1 else self.coef_.shape[0]
@@ -512,6 +524,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                     f"y has {n_targets} target(s) but the model was fitted on "
                     f"{fitted}; partial_fit needs the same targets in every call."
                 )
+        return self._partial_fit_checked(X, y, sample_weight, backend)
+
+    def _partial_fit_checked(self, X, y, sample_weight, backend):
+        """Make one stochastic pass on validated data: :meth:`partial_fit`'s work."""
+        loss, penalty, _ = self._check_params()
+        solver = "adam" if self.solver == "adam" else "sgd"
         return self._fit_minibatch(
             X, y, sample_weight, backend, loss, penalty, solver, partial=True
         )

@@ -150,7 +150,7 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
     return X, y, sample_weight, backend
 
 
-def check_predict_data(estimator, X):
+def check_predict_data(estimator, X, method="predict"):
     """Validate data for prediction and return it with its backend.
 
     Parameters
@@ -159,6 +159,8 @@ def check_predict_data(estimator, X):
         A fitted estimator.
     X : {array-like, sparse matrix, Dask array, Array API array}
         Samples.
+    method : str, default="predict"
+        The public method being called, for the error messages.
 
     Returns
     -------
@@ -177,7 +179,7 @@ def check_predict_data(estimator, X):
         return X, get_backend(X)
     _refuse_silent_transfer(X)
     # Under dispatch, scikit-learn's own check: same namespace and device as coef_.
-    check_same_namespace(X, estimator, attribute="coef_", method="predict")
+    check_same_namespace(X, estimator, attribute="coef_", method=method)
     X = validate_data(
         estimator,
         X,

@@ -6,7 +6,7 @@
 (numpy included) through array-api-compat.
 """
 
-from skgd._backend._dask import DaskBackend, is_dask
+from skgd._backend._dask import DaskBackend, dask_namespace, dask_unique, is_dask
 from skgd._backend._dense import DenseBackend
 from skgd._backend._protocol import Backend
 from skgd._backend._sparse import SparseBackend, is_sparse
@@ -37,6 +37,8 @@ __all__ = [
     "DaskBackend",
     "DenseBackend",
     "SparseBackend",
+    "dask_namespace",
+    "dask_unique",
     "get_backend",
     "is_dask",
     "is_sparse",

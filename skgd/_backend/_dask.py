@@ -129,3 +129,13 @@ class DaskBackend:
 def _rmatvec(X, r):
     """Return the lazy ``X.T @ r``, of shape ``(p,)`` or ``(p, K)`` for a 2-D ``r``."""
     return r @ X if r.ndim == 1 else (r.T @ X).T
+
+
+def dask_unique(y):
+    """Return the distinct values of a Dask array as numpy (they are few: labels)."""
+    return np.unique(_dask_array().unique(y).compute())
+
+
+def dask_namespace():
+    """Return ``dask.array``: the namespace of lazy results on Dask input."""
+    return _dask_array()

@@ -31,6 +31,11 @@ class Loss:
     has_conjugate : bool
         Whether :meth:`dual_value` is implemented, so that the full-batch solver can
         certify its solutions with a duality gap.
+    dual_margin : float or None
+        For a margin loss of labels ``y`` in {-1, +1} whose conjugate is finite for
+        ``0 <= y_i theta_i <= dual_margin u_i`` (a one-sided box, unlike
+        :meth:`dual_box`'s), that bound; the duality gap then balances the dual
+        point over the two classes for the intercept. None otherwise.
     n_outputs : int
         Number of linear predictions per sample: 1, except for a loss of several
         (the multinomial one), whose ``raw`` has shape ``(n_samples, n_outputs)``
@@ -39,6 +44,7 @@ class Loss:
 
     curvature_bound = None
     n_outputs = 1
+    dual_margin = None
     is_smooth = True
     is_quadratic = False
     has_conjugate = False

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from array_api_compat import array_namespace, device
 
 from skgd.losses._base import Loss
+from skgd.losses._regression import _quadratic_dual
 
 
 def _sigmoid(xp, z):
@@ -84,6 +85,8 @@ class Hinge(Loss):
     """
 
     is_smooth = False
+    has_conjugate = True
+    dual_margin = 1.0
 
     def pointwise(self, y, raw):
         """Return ``max(0, 1 - y raw)``."""
@@ -94,6 +97,11 @@ class Hinge(Loss):
         """Return the subgradient ``-y`` where ``y raw < 1``, else 0."""
         xp = array_namespace(y, raw)
         return xp.where(y * raw < 1.0, -y, xp.zeros_like(raw))
+
+    def dual_value(self, y, theta, u):
+        """Return ``sum_i y_i theta_i``, for ``0 <= y_i theta_i <= u_i``."""
+        xp = array_namespace(y, theta)
+        return xp.sum(y * theta)
 
     def smoothed(self, mu):
         """Return the Moreau envelope of width ``mu``, within ``mu / 2`` of this loss.
@@ -133,11 +141,18 @@ class SmoothedHinge(Loss):
     """
 
     mu: float = 1.0
+    has_conjugate = True
+    dual_margin = 1.0
 
     @property
     def curvature_bound(self):
         """The curvature bound ``1 / mu``."""
         return 1.0 / self.mu
+
+    def dual_value(self, y, theta, u):
+        """Return ``sum_i y_i theta_i - mu theta_i**2 / (2 u_i)``, y theta in [0, u]."""
+        xp = array_namespace(y, theta)
+        return xp.sum(y * theta) - _quadratic_dual(theta, u, 0.5 * self.mu)
 
     def pointwise(self, y, raw):
         """Return the smoothed hinge of each margin."""

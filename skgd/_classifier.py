@@ -1,0 +1,668 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""GDClassifier: labels in, coded targets to the regressor's engine, labels out.
+
+The classifier adds label handling and the classification losses; the fitting (every
+solver, partial_fit, early stopping, warm start, the data backends) is GDRegressor's,
+reached through its entry points for validated data. Binary problems are one target
+in {-1, +1}; ``log_loss`` with more classes is one multinomial problem of ``K``
+outputs; ``hinge`` and ``modified_huber`` with more classes are one-vs-rest, one
+{-1, +1} target per class, as in SGDClassifier.
+"""
+
+import numpy as np
+from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
+from sklearn import get_config
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from skgd._backend import dask_namespace, dask_unique, is_dask
+from skgd._estimator import GDRegressor
+from skgd._sklearn_compat import StrOptions, _fit_context, check_is_fitted
+from skgd._validation import check_fit_data, check_predict_data
+from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
+
+# The engine's parameters that the classifier shares, by the same names.
+_SHARED = [
+    name
+    for name in GDRegressor._parameter_constraints
+    if name not in ("loss", "epsilon")
+]
+
+
+class _Engine(GDRegressor):
+    """GDRegressor's fitting on coded targets, with accuracy for early stopping."""
+
+    def _validation_scorer(self, backend, X_val, Y_val, weight_val, k):
+        y_val = np.asarray(Y_val[:, k])
+        weight = np.asarray(weight_val)
+
+        def score(w, b):
+            raw = np.asarray(backend.matvec(X_val, w)) + np.asarray(b)
+            if raw.ndim == 2:
+                hit = np.argmax(raw, axis=1) == y_val
+            else:
+                hit = np.where(raw > 0, 1.0, -1.0) == y_val
+            return float(np.sum(weight * hit) / np.sum(weight))
+
+        return score
+
+
+class GDClassifier(ClassifierMixin, BaseEstimator):
+    r"""Linear classification fitted by gradient descent, to the exact optimum.
+
+    Minimises, over coefficients :math:`W` and intercepts :math:`b`,
+
+    .. math::
+
+        \frac{1}{S} \sum_i s_i L(y_i, x_i^\top W + b)
+        + \alpha \left(\rho \|W\|_1 + \frac{1 - \rho}{2} \|W\|_2^2\right),
+
+    with sample weights :math:`s_i` (times the class weights), :math:`S = \sum_i
+    s_i` and :math:`\rho` the ``l1_ratio``: GDRegressor's objective with a
+    classification loss. With ``loss="log_loss"`` and ``solver="gd"`` the solution is
+    :class:`~sklearn.linear_model.LogisticRegression`'s with ``C = 1 / (alpha S)``
+    (binary, or multinomial for more than two classes: one softmax over all
+    classes, not one-vs-rest).
+
+    Read more in the :ref:`User Guide <gd_classifier>`.
+
+    Parameters
+    ----------
+    loss : {"log_loss", "hinge", "modified_huber"}, default="log_loss"
+        SGDClassifier's losses of the margin ``z = y f`` (``y`` in {-1, +1}):
+        ``log(1 + exp(-z))``, ``max(0, 1 - z)``, and ``max(0, 1 - z)**2`` for
+        ``z >= -1``, ``-4 z`` below. With more than two classes ``log_loss`` is the
+        multinomial cross-entropy; the other two are fitted one-vs-rest.
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        The penalty on the coefficients; None for none.
+    alpha : float, default=1e-4
+        Strength of the penalty, in ``[0, inf)``.
+    l1_ratio : float or None, default=0.15
+        Share of the L1 term for ``penalty="elasticnet"``, in ``[0, 1]``.
+    fit_intercept : bool, default=True
+        Whether to fit (unpenalized) intercepts.
+    solver : {"auto", "gd", "sgd", "adam"}, default="auto"
+        As for :class:`GDRegressor`: ``"gd"`` (and ``"auto"`` for in-memory data)
+        reaches the optimum with no step size to tune; ``"sgd"`` and ``"adam"`` are
+        minibatch stochastic solvers.
+    max_iter : int, default=1000
+        Maximum number of iterations (passes over the data), in ``[1, inf)``.
+    tol : float or None, default=1e-4
+        Stopping tolerance, in ``[0, inf)``. For ``"gd"`` the classification losses
+        have no cheap duality gap here, so ``tol`` bounds the measure
+        ``L/2 ||w - prox(w - grad/(L d))||_D^2`` (the decrease one more
+        proximal-gradient step would guarantee) relative to the objective of the
+        best constant model. For the stochastic solvers it is SGDClassifier's.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before the stochastic solvers stop.
+    early_stopping : bool, default=False
+        Whether the stochastic solvers hold out ``validation_fraction`` of the data
+        and stop on its accuracy (per one-vs-rest problem, as SGDClassifier does).
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping, in ``(0, 1)``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the stochastic solvers' shuffling.
+    verbose : int, default=0
+        Print one progress line per iteration when positive.
+    warm_start : bool, default=False
+        Whether to start from the previous fit's coefficients (and, for the
+        stochastic solvers, its optimizer state).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying the sample weights. ``"balanced"`` uses
+        ``n_samples / (n_classes * count(class))``.
+    batch_size, shuffle, learning_rate, eta0, power_t, momentum, \
+nesterovs_momentum, average, beta_1, beta_2, adam_eps
+        The stochastic solvers' parameters, as for :class:`GDRegressor`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients, in X's dtype (one row for a binary problem).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts. Multinomial intercepts (and, without a penalty, coefficients)
+        are defined up to a common shift; skgd's sum to zero over the classes.
+    n_iter_ : int
+        Iterations run (the most over one-vs-rest problems).
+    loss_curve_ : list of float
+        The objective after each iteration or epoch (summed over one-vs-rest
+        problems).
+    t_ : float
+        Stochastic solvers: updates made plus one.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has column names.
+
+    See Also
+    --------
+    GDRegressor : The same engine for regression.
+    sklearn.linear_model.LogisticRegression : Exact logistic regression.
+    sklearn.linear_model.SGDClassifier : Stochastic gradient descent, inexact.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skgd import GDClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = GDClassifier(alpha=1e-3).fit(X, y)
+    >>> clf.coef_.shape
+    (3, 4)
+    >>> round(clf.score(X, y), 3)
+    0.973
+    >>> clf.predict_proba(X[:1]).round(3)
+    array([[0.983, 0.017, 0.   ]])
+    """
+
+    _parameter_constraints = {
+        "loss": [StrOptions(set(CLASSIFIER_LOSSES))],
+        **{name: GDRegressor._parameter_constraints[name] for name in _SHARED},
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+    _parameter_constraints["penalty"] = [StrOptions({"l2", "l1", "elasticnet"}), None]
+
+    def __init__(
+        self,
+        loss="log_loss",
+        *,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        solver="auto",
+        max_iter=1000,
+        tol=1e-4,
+        n_iter_no_change=5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        class_weight=None,
+        batch_size=128,
+        shuffle=True,
+        learning_rate="adaptive",
+        eta0=0.01,
+        power_t=0.25,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        average=False,
+        beta_1=0.9,
+        beta_2=0.999,
+        adam_eps=1e-8,
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.class_weight = class_weight
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.average = average
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.adam_eps = adam_eps
+
+    # ---------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model to the optimum of the objective.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (never copied nor densified).
+        y : array-like of shape (n_samples,)
+            Class labels (any type that :func:`numpy.unique` sorts).
+        coef_init : array-like of shape (n_classes, n_features), default=None
+            Starting coefficients (``(1, n_features)`` for two classes).
+        intercept_init : array-like of shape (n_classes,), default=None
+            Starting intercepts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, multiplied by the class weights.
+
+        Returns
+        -------
+        self : GDClassifier
+            The fitted estimator.
+        """
+        classes, codes = _encode(_like_x(y, X))
+        if classes.shape[0] < 2:
+            raise ValueError(
+                "GDClassifier needs samples of at least 2 classes in the data; got "
+                f"{classes.shape[0]} class."
+            )
+        # Warm start continues only the same problem (the same classes).
+        same = _same(getattr(self, "classes_", None), classes)
+        engine = self._engine(reuse=self.warm_start and same)
+        return self._fit_engine(
+            engine,
+            X,
+            classes,
+            codes,
+            sample_weight,
+            reset=True,
+            partial=False,
+            coef_init=coef_init,
+            intercept_init=intercept_init,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Make one stochastic pass over ``X``, continuing the optimizer's state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,)
+            Class labels of the batch.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes of the stream: required on the first call (as in
+            scikit-learn), optional after, and then equal to ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights.
+
+        Returns
+        -------
+        self : GDClassifier
+            The updated estimator.
+        """
+        first = not hasattr(self, "classes_")
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit: the class "
+                "frequencies of a stream are not known in advance. Pass a dict of "
+                "class weights instead."
+            )
+        if first:
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            all_classes = np.unique(np.asarray(classes))
+            if all_classes.shape[0] < 2:
+                raise ValueError("partial_fit needs at least 2 classes in classes.")
+        else:
+            all_classes = self.classes_
+            if classes is not None and not _same(
+                np.unique(np.asarray(classes)), np.asarray(all_classes)
+            ):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on the first call "
+                    f"to partial_fit, which was {all_classes!r}."
+                )
+        _, codes = _encode(_like_x(y, X), classes=all_classes)
+        engine = self._engine(reuse=not first)
+        return self._fit_engine(
+            engine,
+            X,
+            all_classes,
+            codes,
+            sample_weight,
+            reset=first,
+            partial=True,
+        )
+
+    def _engine(self, reuse):
+        """Return the regressor engine, with this estimator's shared parameters."""
+        params = {name: getattr(self, name) for name in _SHARED}
+        engine = getattr(self, "_engine_", None) if reuse else None
+        if engine is None:
+            engine = _Engine()
+        return engine.set_params(**params)
+
+    def _fit_engine(
+        self,
+        engine,
+        X,
+        classes,
+        codes,
+        sample_weight,
+        *,
+        reset,
+        partial,
+        coef_init=None,
+        intercept_init=None,
+    ):
+        """Validate, code the targets, fit the engine and read its results back."""
+        X, codes, sample_weight, backend = check_fit_data(
+            self, X, codes, sample_weight, reset=reset, multi_output=False
+        )
+        n_classes = classes.shape[0]
+        weight = self._class_sample_weight(classes, codes, backend)
+        if weight is not None:
+            sample_weight = weight if sample_weight is None else sample_weight * weight
+        if n_classes == 2:
+            loss, targets = CLASSIFIER_LOSSES[self.loss](), 2.0 * codes - 1.0
+        elif self.loss == "log_loss":
+            loss, targets = MultinomialLogLoss(n_classes=n_classes), codes
+        else:
+            loss, targets = (
+                CLASSIFIER_LOSSES[self.loss](),
+                _one_vs_rest(codes, n_classes, backend),
+            )
+        engine.set_params(loss=loss)
+        coef_init, intercept_init = self._engine_start(
+            coef_init, intercept_init, n_classes
+        )
+        if partial:
+            engine._partial_fit_checked(X, targets, sample_weight, backend)
+        else:
+            engine._fit_checked(
+                X, targets, sample_weight, backend, coef_init, intercept_init
+            )
+        self._engine_ = engine
+        self.classes_ = classes
+        self._read_engine(engine, n_classes, backend)
+        return self
+
+    def _engine_start(self, coef_init, intercept_init, n_classes):
+        """Return ``coef_init``/``intercept_init`` in the engine's layout."""
+        if coef_init is None and intercept_init is None:
+            return None, None
+        multinomial = n_classes > 2 and self.loss == "log_loss"
+        if coef_init is not None:
+            coef_init = np.asarray(coef_init)
+            if n_classes == 2:
+                coef_init = coef_init.reshape(-1)
+            elif multinomial:
+                coef_init = coef_init.T
+        if intercept_init is not None:
+            intercept_init = np.asarray(intercept_init).reshape(-1)
+            if n_classes == 2:
+                intercept_init = intercept_init[0]
+        return coef_init, intercept_init
+
+    def _read_engine(self, engine, n_classes, backend):
+        """Set the classifier's fitted attributes from the engine's."""
+        xp = backend.coef_xp
+        coef, intercept = engine.coef_, engine.intercept_
+        if n_classes == 2:
+            self.coef_ = xp.reshape(coef, (1, -1))
+            self.intercept_ = xp.reshape(xp.asarray(intercept), (1,))
+        elif self.loss == "log_loss":
+            self.coef_ = xp.permute_dims(coef, (1, 0))
+            self.intercept_ = intercept
+        else:
+            self.coef_, self.intercept_ = coef, intercept
+        for name in (
+            "n_iter_",
+            "loss_curve_",
+            "t_",
+            "best_loss_",
+            "validation_scores_",
+            "best_validation_score_",
+        ):
+            if name in engine.__dict__:
+                setattr(self, name, getattr(engine, name))
+            else:
+                self.__dict__.pop(name, None)
+
+    def _class_sample_weight(self, classes, codes, backend):
+        """Return the per-sample class weights, or None without ``class_weight``."""
+        if self.class_weight is None:
+            return None
+        n_classes = classes.shape[0]
+        if self.class_weight == "balanced":
+            xp = backend.xp
+            onehot = xp.astype(
+                codes[:, None]
+                == xp.arange(n_classes, dtype=codes.dtype, device=backend.device)[
+                    None, :
+                ],
+                codes.dtype,
+            )
+            counts = np.asarray(backend.to_coef(xp.sum(onehot, axis=0)), dtype=float)
+            per_class = codes.shape[0] / (n_classes * np.maximum(counts, 1.0))
+        else:
+            per_class = np.ones(n_classes)
+            known = {_label_key(c): i for i, c in enumerate(np.asarray(classes))}
+            for label, value in self.class_weight.items():
+                key = _label_key(label)
+                if key not in known:
+                    raise ValueError(
+                        f"The class {label!r} of class_weight is not among the "
+                        f"classes {np.asarray(classes)!r}."
+                    )
+                per_class[known[key]] = value
+        return _take(per_class, codes, backend)
+
+    # ------------------------------------------------------------- prediction
+    def decision_function(self, X):
+        """Return the linear predictions ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The logit of the second class for a binary problem; one score per
+            class otherwise.
+        """
+        return self._decision(X, "decision_function")
+
+    def _decision(self, X, method):
+        """Return :meth:`decision_function` for the public ``method`` called."""
+        check_is_fitted(self)
+        X, backend = check_predict_data(self, X, method=method)
+        coef = self.coef_
+        if coef.dtype != X.dtype:
+            xp = backend.coef_xp
+            coef = xp.astype(coef, xp.result_type(coef.dtype, X.dtype))
+        if is_dask(X):
+            scores = X @ coef.T + self.intercept_
+        else:
+            xp = backend.coef_xp
+            scores = backend.matvec(X, xp.permute_dims(coef, (1, 0))) + self.intercept_
+        return scores[:, 0] if coef.shape[0] == 1 else scores
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The class of the largest score (of a positive logit for two classes).
+        """
+        scores = self._decision(X, "predict")
+        if is_dask(scores):
+            classes = np.asarray(self.classes_)
+
+            def labels(block):
+                if block.ndim == 1:
+                    return classes[(block > 0).astype(np.intp)]
+                return classes[np.argmax(block, axis=1)]
+
+            return scores.map_blocks(
+                labels, dtype=classes.dtype, drop_axis=list(range(1, scores.ndim))
+            )
+        xp = array_namespace(scores)
+        if scores.ndim == 1:
+            index = xp.astype(scores > 0, xp.int64)
+        else:
+            index = xp.argmax(scores, axis=1)
+        if is_numpy_array(self.classes_):
+            return self.classes_[np.asarray(index)]
+        return xp.take(self.classes_, index, axis=0)
+
+    def _has_proba(self):
+        return self.loss in ("log_loss", "modified_huber")
+
+    @available_if(_has_proba)
+    def predict_proba(self, X):
+        """Return class probabilities (``log_loss`` and ``modified_huber`` only).
+
+        For ``log_loss``: the sigmoid of the logit (two classes) or the softmax of
+        the scores. For ``modified_huber``: SGDClassifier's ``(clip(f, -1, 1) + 1) /
+        2``, normalised over the one-vs-rest classes (uniform where all are 0).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, in the order of ``classes_``.
+        """
+        return self._proba(X, "predict_proba")
+
+    def _proba(self, X, method):
+        """Return :meth:`predict_proba` for the public ``method`` called."""
+        scores = self._decision(X, method)
+        xp = array_namespace(scores) if not is_dask(scores) else dask_namespace()
+        if scores.ndim == 1:
+            loss = CLASSIFIER_LOSSES[self.loss]()
+            p = loss.inverse_link(scores)
+            return xp.stack([1.0 - p, p], axis=1)
+        if self.loss == "log_loss":
+            return MultinomialLogLoss(n_classes=scores.shape[1]).inverse_link(scores)
+        p = CLASSIFIER_LOSSES["modified_huber"]().inverse_link(scores)
+        total = xp.sum(p, axis=1)[:, None]
+        uniform = xp.ones_like(p) / p.shape[1]
+        return xp.where(total > 0, p / xp.where(total > 0, total, 1.0), uniform)
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X):
+        """Return the logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, in the order of ``classes_``.
+        """
+        proba = self._proba(X, "predict_log_proba")
+        xp = array_namespace(proba) if not is_dask(proba) else dask_namespace()
+        return xp.log(proba)
+
+    def __sklearn_tags__(self):
+        """Declare sparse and Array API support."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.array_api_support = self.solver in ("auto", "gd")
+        return tags
+
+
+def _encode(y, classes=None):
+    """Return the sorted classes and each label's index in them (float codes).
+
+    numpy and Array API labels are coded in their namespace; Dask labels lazily,
+    with the classes (a few values) computed.
+    """
+    if is_dask(y):
+        labels = dask_unique(y)
+        classes = labels if classes is None else np.asarray(classes)
+        _check_known(labels, classes)
+        codes = y.map_blocks(
+            lambda block: np.searchsorted(classes, block).astype(np.float64),
+            dtype=np.float64,
+        )
+        return classes, codes
+    if is_numpy_array(y) or not is_array_api_obj(y):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if classes is None:
+            classes = np.unique(y)
+        classes = np.asarray(classes)
+        _check_known(np.unique(y), classes)
+        return classes, np.searchsorted(classes, y).astype(np.float64)
+    xp = array_namespace(y)
+    check_classification_targets(y)
+    if classes is None:
+        classes = xp.unique_values(y)
+    return classes, xp.astype(xp.searchsorted(classes, y), xp.float64)
+
+
+def _like_x(y, X):
+    """Return ``y`` in X's Array API namespace and device, as sklearn's estimators do.
+
+    Only under ``array_api_dispatch`` and for a non-numpy X: the labels then live
+    where the data does, and so do ``classes_`` and the predictions.
+    """
+    if (
+        not get_config().get("array_api_dispatch", False)
+        or is_dask(X)
+        or is_numpy_array(X)
+        or not is_array_api_obj(X)
+    ):
+        return y
+    xp = array_namespace(X)
+    return xp.asarray(y, device=device(X))
+
+
+def _check_known(labels, classes):
+    """Raise if some labels are not among ``classes``."""
+    unknown = np.setdiff1d(labels, classes)
+    if unknown.size:
+        raise ValueError(
+            f"The labels {unknown!r} are not among the classes {classes!r} given "
+            "on the first call to partial_fit."
+        )
+
+
+def _same(a, b):
+    """Return whether two class arrays hold the same labels."""
+    if a is None or b is None:
+        return False
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+def _label_key(label):
+    """Return a hashable key under which numpy and Python labels compare equal."""
+    return label.item() if hasattr(label, "item") else label
+
+
+def _one_vs_rest(codes, n_classes, backend):
+    """Return the ``(n_samples, n_classes)`` targets, +1 for the class, -1 else."""
+    xp = backend.xp
+    classes = xp.arange(n_classes, dtype=codes.dtype, device=backend.device)
+    return 2.0 * xp.astype(codes[:, None] == classes[None, :], codes.dtype) - 1.0
+
+
+def _take(per_class, codes, backend):
+    """Return ``per_class[codes]`` in the codes' kind and dtype."""
+    if is_dask(codes):
+        table = np.asarray(per_class, dtype=codes.dtype)
+        return codes.map_blocks(
+            lambda block: table[block.astype(np.intp)], dtype=codes.dtype
+        )
+    xp = backend.xp
+    table = xp.asarray(per_class, dtype=codes.dtype, device=backend.device)
+    return xp.take(table, xp.astype(codes, xp.int64), axis=0)
