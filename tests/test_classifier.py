@@ -1,0 +1,318 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""GDClassifier against exact references: Newton solves, LogisticRegression, SVMs.
+
+The log losses have no duality gap here: ``tol`` bounds the proximal-gradient
+measure, which bounds the suboptimality only through the conditioning, so tight
+comparisons use ``tol=1e-22`` (as the regressor's unpenalized ones do).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skgd import GDClassifier
+from skgd.losses import Hinge, LogLoss, ModifiedHuber, MultinomialLogLoss
+from skgd.testing import check_loss
+
+
+def _standardized(loader):
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _onehot(codes, k):
+    return (codes[:, None] == np.arange(k)).astype(float)
+
+
+def newton_logistic(X, y, alpha, sample_weight=None, n_iter=50):
+    """Exact L2 (multinomial) logistic regression by Newton's method.
+
+    Minimises ``1/S sum_i s_i CE(y_i, x_i W + b) + alpha/2 ||W||^2`` with classes
+    coded 0..K-1; returns ``(W (K, p), b (K,))`` with ``sum(b) = 0`` for K > 2 and
+    the binary layout ``(1, p), (1,)`` for K = 2.
+    """
+    classes = np.unique(y)
+    codes = np.searchsorted(classes, y)
+    n, p = X.shape
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    u = s / s.sum()
+    K = len(classes)
+    k = 1 if K == 2 else K
+    Z = np.hstack([X, np.ones((n, 1))])
+    theta = np.zeros((p + 1) * k)
+    reg = np.r_[np.full(p, alpha), 0.0]
+    for _ in range(n_iter):
+        T = theta.reshape(k, p + 1)
+        raw = Z @ T.T
+        if k == 1:
+            prob = 1 / (1 + np.exp(-raw[:, 0]))
+            r = (prob - (codes == 1)) * u
+            grad = Z.T @ r + reg * T[0]
+            H = Z.T @ (Z * (u * prob * (1 - prob))[:, None]) + np.diag(reg)
+        else:
+            e = np.exp(raw - raw.max(1, keepdims=True))
+            prob = e / e.sum(1, keepdims=True)
+            R = (prob - _onehot(codes, K)) * u[:, None]
+            grad = (Z.T @ R).T + reg * T
+            grad = grad.ravel()
+            H = np.zeros(((p + 1) * K, (p + 1) * K))
+            for a in range(K):
+                for b in range(K):
+                    w = u * prob[:, a] * ((a == b) - prob[:, b])
+                    H[
+                        a * (p + 1) : (a + 1) * (p + 1), b * (p + 1) : (b + 1) * (p + 1)
+                    ] = Z.T @ (Z * w[:, None])
+            H += np.diag(np.tile(reg, K))
+            # The intercepts are defined up to a common shift: pin their sum.
+            ones = np.zeros((p + 1) * K)
+            ones[p :: p + 1] = 1.0
+            H += np.outer(ones, ones)
+        step = np.linalg.solve(H, grad.ravel())
+        theta = theta - step
+        if np.abs(step).max() < 1e-15:
+            break
+    T = theta.reshape(k, p + 1)
+    return T[:, :p], T[:, p]
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+@pytest.mark.parametrize("alpha", [1e-3, 1e-1])
+def test_log_loss_equals_newton(loader, alpha):
+    X, y = _standardized(loader)
+    clf = GDClassifier(alpha=alpha, tol=1e-22, max_iter=100_000).fit(X, y)
+    W, b = newton_logistic(X, y, alpha)
+    np.testing.assert_allclose(clf.coef_, W, rtol=1e-6, atol=1e-7 * np.abs(W).max())
+    np.testing.assert_allclose(clf.intercept_, b, rtol=1e-6, atol=1e-7)
+
+
+def test_log_loss_equals_logistic_regression():
+    X, y = _standardized(load_iris)
+    alpha = 1e-2
+    clf = GDClassifier(alpha=alpha, tol=1e-22, max_iter=100_000).fit(X, y)
+    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-12, max_iter=10_000)
+    ref.fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+    np.testing.assert_array_equal(clf.predict(X), ref.predict(X))
+
+
+def test_sample_weight_and_class_weight_equal_repeated_rows():
+    X, y = _standardized(load_iris)
+    rng = np.random.default_rng(0)
+    sw = rng.integers(0, 3, size=len(y)).astype(float)
+    weighted = GDClassifier(alpha=1e-2, tol=1e-22, max_iter=100_000)
+    weighted.fit(X, y, sample_weight=sw)
+    rows = np.repeat(np.arange(len(y)), sw.astype(int))
+    repeated = GDClassifier(alpha=1e-2, tol=1e-22, max_iter=100_000)
+    repeated.fit(X[rows], y[rows])
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-7, atol=1e-9)
+    W, b = newton_logistic(X, y, 1e-2, sample_weight=sw)
+    np.testing.assert_allclose(weighted.coef_, W, rtol=1e-6, atol=1e-8)
+
+    cw = {0: 1.0, 1: 3.0, 2: 0.5}
+    by_class = GDClassifier(alpha=1e-2, tol=1e-22, class_weight=cw).fit(X, y)
+    by_sample = GDClassifier(alpha=1e-2, tol=1e-22).fit(
+        X, y, sample_weight=np.vectorize(cw.get)(y)
+    )
+    np.testing.assert_allclose(by_class.coef_, by_sample.coef_, rtol=1e-10)
+    counts = np.bincount(y)
+    balanced = GDClassifier(alpha=1e-2, tol=1e-22, class_weight="balanced")
+    balanced.fit(X[:120], y[:120])
+    expected = GDClassifier(alpha=1e-2, tol=1e-22).fit(
+        X[:120],
+        y[:120],
+        sample_weight=(120 / (3 * np.bincount(y[:120])))[y[:120]],
+    )
+    np.testing.assert_allclose(balanced.coef_, expected.coef_, rtol=1e-10)
+    assert counts.sum() == len(y)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_l1_and_elasticnet_match_saga(l1_ratio):
+    X, y = make_classification(200, 10, n_informative=4, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    alpha = 0.02
+    penalty = "l1" if l1_ratio == 1.0 else "elasticnet"
+    clf = GDClassifier(penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, tol=1e-22)
+    clf.fit(X, y)
+    ref = LogisticRegression(
+        C=1 / (alpha * len(y)),
+        l1_ratio=l1_ratio,
+        solver="saga",
+        tol=1e-13,
+        max_iter=200_000,
+    ).fit(X, y)
+    np.testing.assert_allclose(clf.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_array_equal(clf.coef_ == 0, ref.coef_ == 0)
+    assert (clf.coef_ == 0).sum() > 0  # the penalty selects
+
+
+def test_hinge_objective_is_optimal_and_certified():
+    X, y = _standardized(load_breast_cancer)
+    alpha = 1e-2
+    clf = GDClassifier(loss="hinge", alpha=alpha, tol=1e-6, max_iter=50_000).fit(X, y)
+    yy = np.where(y == 1, 1.0, -1.0)
+
+    def objective(w, b):
+        return np.mean(np.maximum(0, 1 - yy * (X @ w + b))) + alpha / 2 * w @ w
+
+    value = objective(clf.coef_[0], clf.intercept_[0])
+    # The hinge problem's dual (a box QP) solved independently bounds P* from below.
+    from scipy.optimize import minimize
+
+    n = len(y)
+    K = (X * yy[:, None]) @ (X * yy[:, None]).T
+
+    def neg_dual(a):
+        # max sum(a)/n - 1/(2 alpha n^2) a K a, 0 <= a <= 1, sum(a y) = 0
+        return -(a.sum() / n - a @ K @ a / (2 * alpha * n * n))
+
+    res = minimize(
+        neg_dual,
+        np.full(n, 0.5),
+        jac=lambda a: -(np.ones(n) / n - K @ a / (alpha * n * n)),
+        bounds=[(0, 1)] * n,
+        constraints=[{"type": "eq", "fun": lambda a: a @ yy, "jac": lambda a: yy}],
+        method="SLSQP",
+        options={"maxiter": 500, "ftol": 1e-14},
+    )
+    lower = -res.fun
+    assert value >= lower - 1e-9
+    # tol bounds the gap relative to the objective of the best constant model.
+    ref = np.mean(np.maximum(0, 1 - yy * np.sign(yy.mean())))
+    assert value - lower <= 1e-6 * ref * 10
+
+
+def test_modified_huber_proba_and_ovr_shapes():
+    X, y = _standardized(load_iris)
+    clf = GDClassifier(loss="modified_huber", alpha=1e-3).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.coef_.shape == (3, 4)
+    assert clf.intercept_.shape == (3,)
+    assert clf.score(X, y) > 0.9
+    with pytest.raises(AttributeError):
+        GDClassifier(loss="hinge").fit(X, y).predict_proba(X)
+
+
+def test_string_labels_binary_layout_and_log_proba():
+    X, y = _standardized(load_breast_cancer)
+    labels = np.array(["malignant", "benign"])[y]
+    clf = GDClassifier(alpha=1e-2).fit(X, labels)
+    assert list(clf.classes_) == ["benign", "malignant"]
+    assert clf.coef_.shape == (1, X.shape[1])
+    assert clf.intercept_.shape == (1,)
+    assert set(clf.predict(X)) <= set(labels)
+    np.testing.assert_allclose(
+        np.exp(clf.predict_log_proba(X)), clf.predict_proba(X), rtol=1e-12
+    )
+    decision = clf.decision_function(X)
+    assert decision.shape == (len(y),)
+    np.testing.assert_array_equal(
+        clf.predict(X), clf.classes_[(decision > 0).astype(int)]
+    )
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "hinge", "modified_huber"])
+def test_sparse_equals_dense_and_float32(loss):
+    X, y = _standardized(load_iris)
+    X[np.abs(X) < 0.5] = 0.0
+    dense = GDClassifier(loss=loss, alpha=1e-2, tol=1e-10).fit(X, y)
+    sparse = GDClassifier(loss=loss, alpha=1e-2, tol=1e-10).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
+    single = GDClassifier(loss=loss, alpha=1e-2).fit(X.astype(np.float32), y)
+    assert single.coef_.dtype == np.float32
+    assert single.decision_function(X.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+def test_stochastic_solvers_reach_the_optimum_accuracy(solver, loader):
+    X, y = _standardized(loader)
+    exact = GDClassifier(alpha=1e-3).fit(X, y)
+    stochastic = GDClassifier(solver=solver, alpha=1e-3, random_state=0).fit(X, y)
+    assert stochastic.score(X, y) >= exact.score(X, y) - 0.02
+
+
+def test_partial_fit_needs_classes_and_continues():
+    X, y = _standardized(load_iris)
+    clf = GDClassifier(alpha=1e-3, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    for _ in range(30):
+        for chunk in np.array_split(np.random.default_rng(0).permutation(150), 5):
+            clf.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+    assert clf.t_ > 100
+    assert clf.coef_.shape == (3, 4)
+    assert clf.score(X, y) > 0.9
+    with pytest.raises(ValueError, match="not among the classes"):
+        clf.partial_fit(X[:5], np.full(5, 7))
+    with pytest.raises(ValueError, match="not the same"):
+        clf.partial_fit(X[:5], y[:5], classes=[0, 1])
+    with pytest.raises(ValueError, match="balanced"):
+        GDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_early_stopping_scores_accuracy_and_warm_start():
+    X, y = _standardized(load_breast_cancer)
+    clf = GDClassifier(
+        solver="sgd", early_stopping=True, random_state=0, alpha=1e-3
+    ).fit(X, y)
+    assert all(0.5 <= s <= 1.0 for s in clf.validation_scores_)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    warm = GDClassifier(alpha=1e-2, warm_start=True, tol=1e-8).fit(X, y)
+    first = warm.n_iter_
+    warm.fit(X, y)
+    assert warm.n_iter_ < first
+
+
+def test_single_class_and_continuous_targets_raise():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match="2 classes"):
+        GDClassifier().fit(X, np.zeros(10))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        GDClassifier().fit(X, np.linspace(0, 1, 10))
+
+
+def test_losses_contract():
+    labels = np.where(np.random.default_rng(1).random(60) > 0.5, 1.0, -1.0)
+    for loss in (LogLoss(), Hinge(), Hinge().smoothed(0.3), ModifiedHuber()):
+        check_loss(loss, y=labels)
+    codes = np.random.default_rng(2).integers(0, 4, 60).astype(float)
+    check_loss(MultinomialLogLoss(n_classes=4), y=codes)
+
+
+_STOCHASTIC_WEIGHTS = (
+    "a weight of 2 is one gradient step of twice the size, not two steps at two "
+    "points of the epoch: Adam follows another path (as SGDClassifier declares)"
+)
+
+
+def _expected_failed(estimator):
+    if estimator.solver == "adam":
+        return {
+            "check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_WEIGHTS,
+            "check_sample_weight_equivalence_on_sparse_data": _STOCHASTIC_WEIGHTS,
+        }
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        GDClassifier(),
+        GDClassifier(loss="hinge", penalty="l1", alpha=1e-3),
+        GDClassifier(solver="sgd"),
+        GDClassifier(loss="modified_huber", solver="adam"),
+    ],
+    expected_failed_checks=_expected_failed,
+)
+def test_sklearn_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=FutureWarning)
+        check(estimator)
