@@ -145,6 +145,11 @@ class LinearObjective:
         objective : LinearObjective
             An objective whose offset is a free variable.
         """
+        # Equal weights are one known scalar: the fused batch step then skips their
+        # gather (see batch_gradient).
+        uniform = None
+        if sample_weight is None:
+            uniform = float(backend.coef_xp.asarray(1.0 / X.shape[0], dtype=y.dtype))
         if centered:
             full = cls(
                 backend,
@@ -157,7 +162,9 @@ class LinearObjective:
             )
             # The column mask must be in the statistics before they are copied, or
             # every batch would recompute it from its own rows.
-            return full._replace_stats(dict(full._metric_stats(), free_offset=True))
+            return full._replace_stats(
+                dict(full._metric_stats(), free_offset=True, uniform=uniform)
+            )
         xp, cxp = backend.xp, backend.coef_xp
         n_samples, n_features = X.shape
         if sample_weight is None:
@@ -166,6 +173,7 @@ class LinearObjective:
             u = sample_weight / xp.sum(sample_weight)
         stats = {
             "u": u,
+            "uniform": uniform,
             "x_mean": cxp.zeros(n_features, dtype=y.dtype, device=backend.device),
             "active": cxp.ones(n_features, dtype=cxp.bool, device=backend.device),
             "centered": False,
@@ -240,6 +248,72 @@ class LinearObjective:
             fit_intercept=self.fit_intercept,
             stats=dict(self._stats, u=take(self.u)),
         )
+
+    def batch_gradient(self, idx, w, c):
+        """Return the loss of the rows ``idx`` and its gradients, in one pass.
+
+        The step of the minibatch solvers, fused: it equals
+        ``take_rows(idx)`` followed by ``raw``, ``loss_value`` and ``gradient`` on
+        the sub-objective, without building it (a minibatch step is a few small
+        BLAS products, so the Python work around them is the cost to cut). As in
+        :meth:`take_rows`, ``u`` is sliced, not renormalised.
+
+        Parameters
+        ----------
+        idx : slice or integer array
+            The rows.
+        w : array of shape (n_features,)
+            Coefficients.
+        c : float
+            Offset.
+
+        Returns
+        -------
+        loss : float
+            ``sum_{i in idx} u_i L(y_i, raw_i)``.
+        share : float
+            ``sum_{i in idx} u_i``.
+        grad_w : array of shape (n_features,)
+            Gradient of ``loss`` in ``w`` (zero on inactive columns).
+        grad_c : float
+            Gradient of ``loss`` in ``c`` (0 unless the intercept is free).
+        """
+        xp, backend, loss = self.xp, self.backend, self.loss
+        Xb = backend.take_rows(self.X, idx)
+        if isinstance(idx, slice):
+            yb = self.y[idx]
+        else:
+            yb = xp.take(self.y, idx, axis=0)
+        raw = backend.matvec(Xb, w)
+        shift = c
+        if self.fit_intercept and self.centered:
+            shift = shift - self._mean_prediction(w)
+        raw = raw + shift
+        u0 = self._stats.get("uniform")
+        if u0 is not None:
+            # Equal weights: one scalar instead of a gather and a product per batch.
+            share = u0 * yb.shape[0]
+            g = u0 * loss.gradient(yb, raw)
+            value = u0 * backend.to_float(xp.sum(loss.pointwise(yb, raw)))
+        else:
+            ub = self.u[idx] if isinstance(idx, slice) else xp.take(self.u, idx)
+            share = backend.to_float(xp.sum(ub))
+            g = self._per_sample(ub) * loss.gradient(yb, raw)
+            value = backend.to_float(xp.sum(ub * loss.pointwise(yb, raw)))
+        grad_c = self._zero_offset()
+        if self.fit_intercept:
+            grad_w, sum_g = backend.rmatvec_sum(Xb, g)
+            if self.centered:
+                grad_w = grad_w - self._per_feature(self.x_mean) * sum_g
+            if self.intercept_mode == "free":
+                grad_c = sum_g
+        else:
+            grad_w = backend.rmatvec(Xb, g)
+        if self.centered:
+            cxp = self.coef_xp
+            active = self._per_feature(self.active)
+            grad_w = cxp.where(active, grad_w, cxp.zeros_like(grad_w))
+        return value, share, grad_w, grad_c
 
     def _column_stats(self, sample_weight):
         """Return the normalised weights and column means (one pass over X).

@@ -107,6 +107,52 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
     return X, y, sample_weight, backend
 
 
+def check_stream_data(estimator, X, y, sample_weight):
+    """Validate a further batch of a fitted stream (``partial_fit``).
+
+    A plain float numpy batch without sample weights, of the fitted width, for an
+    estimator fitted without feature names, is checked here directly: what
+    ``validate_data`` would check of it comes down to its shape and finiteness
+    (tested on the sums, as scikit-learn's own fast path does), and ``validate_data``
+    costs about as much as a stochastic pass over 1,000 rows. Anything else,
+    including every batch that fails one of these checks, goes through
+    :func:`check_fit_data`, so the errors and warnings are scikit-learn's.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The fitted estimator.
+    X, y, sample_weight : array-like
+        The batch.
+
+    Returns
+    -------
+    X, y, sample_weight, backend
+        As :func:`check_fit_data` returns them.
+    """
+    if (
+        sample_weight is None
+        and type(X) is np.ndarray
+        and type(y) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in (np.float64, np.float32)
+        and y.dtype.kind == "f"
+        and y.ndim in (1, 2)
+        and 0 < X.shape[0] == y.shape[0]
+        and y.size > 0
+        and X.shape[1] == getattr(estimator, "n_features_in_", -1)
+        and not hasattr(estimator, "feature_names_in_")
+        and not _dispatch()
+    ):
+        with np.errstate(over="ignore"):  # an overflow is reported below
+            y_cast = y.astype(X.dtype, copy=False)
+        # A non-finite sum means a non-finite entry, or an overflowing sum of finite
+        # ones: either way the full check decides.
+        if np.isfinite(X.sum()) and np.isfinite(y_cast.sum()):
+            return X, y_cast, None, get_backend(X)
+    return check_fit_data(estimator, X, y, sample_weight, reset=False)
+
+
 def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
     """Validate Dask training data with lazy checks (one pass for finiteness)."""
     validate_data(estimator, X, skip_check_array=True, reset=reset)

@@ -155,8 +155,10 @@ def test_l1_and_elasticnet_match_saga(l1_ratio):
 
 def test_hinge_objective_is_optimal_and_certified():
     X, y = _standardized(load_breast_cancer)
+    X, y = X[:150], y[:150]  # the reference QP below is dense in n
     alpha = 1e-2
-    clf = GDClassifier(loss="hinge", alpha=alpha, tol=1e-6, max_iter=50_000).fit(X, y)
+    # Smoothing converges like O(1/tol) on the non-smooth hinge: a moderate tol.
+    clf = GDClassifier(loss="hinge", alpha=alpha, tol=1e-4, max_iter=50_000).fit(X, y)
     yy = np.where(y == 1, 1.0, -1.0)
 
     def objective(w, b):
@@ -186,7 +188,7 @@ def test_hinge_objective_is_optimal_and_certified():
     assert value >= lower - 1e-9
     # tol bounds the gap relative to the objective of the best constant model.
     ref = np.mean(np.maximum(0, 1 - yy * np.sign(yy.mean())))
-    assert value - lower <= 1e-6 * ref * 10
+    assert value - lower <= 1e-4 * ref
 
 
 def test_modified_huber_proba_and_ovr_shapes():

@@ -143,9 +143,11 @@ def test_l1_gives_exact_zeros(data, solver):
 def test_averaging_with_elasticnet_converges(data, solver, learning_rate, average):
     # Polyak-Ruppert averaging of the proximal iterates. A mean from the first
     # update keeps the transient (error O(1/T)); with a constant step, start it
-    # after 5 epochs, the classic ASGD setting.
+    # after 5 epochs, the classic ASGD setting. Batches of 128 give T enough
+    # updates on these 600 rows (the transient is a property of averaging from
+    # the start, not of the batch size).
     X, y = data
-    kw = dict(penalty="elasticnet", alpha=0.02, l1_ratio=0.5)
+    kw = dict(penalty="elasticnet", alpha=0.02, l1_ratio=0.5, batch_size=128)
     opt = GDRegressor(tol=1e-12, **kw).fit(X, y)
     est = GDRegressor(
         solver=solver,
@@ -202,20 +204,30 @@ def test_partial_fit_after_fit_and_n_features_mismatch(data):
     sgd = GDRegressor(solver="sgd", random_state=0).fit(X, y)
     t = sgd.t_
     sgd.partial_fit(X[:100], y[:100])
-    assert sgd.t_ == t + 1  # one batch of 100 rows (batch_size=128)
+    assert sgd.t_ == t + 1  # one batch of 100 rows (batch_size=256)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_warm_start_continues_like_one_long_fit(data, solver):
+@pytest.mark.parametrize("average", [False, 5])
+def test_warm_start_restarts_the_optimizer_from_the_last_iterate(data, solver, average):
+    # As SGDRegressor (t_ back to 1) and MLPRegressor (a new optimizer): a warm
+    # fit is a fresh fit started from the last, not averaged, iterate.
     X, y = data
     kw = dict(solver=solver, shuffle=False, tol=None, learning_rate="invscaling")
-    long = GDRegressor(max_iter=6, **kw).fit(X, y)
-    warm = GDRegressor(max_iter=3, warm_start=True, **kw).fit(X, y)
-    assert warm.t_ == 1 + 3 * 5
-    warm.fit(X, y)
-    assert warm.t_ == long.t_
-    np.testing.assert_allclose(warm.coef_, long.coef_, rtol=1e-9)
-    np.testing.assert_allclose(warm.intercept_, long.intercept_, atol=1e-12)
+    kw.update(max_iter=3, average=average)
+    warm = GDRegressor(warm_start=True, **kw).fit(X, y)
+    assert warm.t_ == 1 + 3 * 3
+    state = warm._minibatch_state
+    start, offset = state["coef"][0].copy(), state["intercept"][0]
+    warm.set_params(alpha=0.01).fit(X, y)
+    cold = GDRegressor(**kw, alpha=0.01).fit(
+        X, y, coef_init=start, intercept_init=offset
+    )
+    assert warm.t_ == cold.t_ == 1 + 3 * 3
+    np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-12)
+    np.testing.assert_allclose(warm.intercept_, cold.intercept_, rtol=1e-12)
+    # The optimizer's state mattered to partial_fit, not here: a stream goes on.
+    assert GDRegressor(**kw).fit(X, y).partial_fit(X, y).t_ == 1 + 4 * 3
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -233,9 +245,8 @@ def test_early_stopping_keeps_the_best(data, solver):
     assert len(est.validation_scores_) == est.n_iter_ == len(est.loss_curve_)
     assert est.n_iter_ < est.max_iter
     assert est.best_validation_score_ == max(est.validation_scores_)
-    # The split the estimator made: its first draw from random_state.
-    seed = np.random.RandomState(0).randint(2**31 - 1)
-    _, val = next(ShuffleSplit(test_size=0.2, random_state=seed).split(X))
+    # The split the estimator made: SGDRegressor's, seeded by random_state itself.
+    _, val = next(ShuffleSplit(test_size=0.2, random_state=0).split(X))
     score = r2_score(y[val], est.predict(X[val]))
     np.testing.assert_allclose(score, est.best_validation_score_, rtol=1e-12)
     plain = GDRegressor(solver=solver, random_state=0).fit(X, y)
@@ -379,5 +390,97 @@ def test_gd_fit_clears_the_stochastic_state(data):
     assert not hasattr(est, "t_")
     gd_coef = est.coef_.copy()
     est.partial_fit(X, y)  # a fresh stochastic pass from gd's coefficients
-    assert est.t_ == 1 + 5
+    assert est.t_ == 1 + 3  # 600 rows in batches of 256
     np.testing.assert_allclose(est.coef_, gd_coef, atol=0.05)
+
+
+@pytest.mark.parametrize("average", [False, True, 9])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("learning_rate", ["constant", "invscaling"])
+def test_batch_size_one_is_sgdregressor_from_scratch(average, sparse, learning_rate):
+    # No coef_init / intercept_init, offsets in X, sparse X (damped intercept):
+    # SGDRegressor's iterates through fit, partial_fit and a warm start.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 4)) * (rng.uniform(size=(40, 4)) < 0.6) + 0.5
+    y = X @ rng.normal(size=4) + 0.3 * rng.normal(size=40) + 1.0
+    X = sp.csr_matrix(X) if sparse else X
+    kw = dict(learning_rate=learning_rate, eta0=0.02, alpha=0.01, max_iter=4)
+    kw.update(tol=None, shuffle=False, average=average)
+    ref = SGDRegressor(warm_start=True, **kw)
+    ours = GDRegressor(solver="sgd", batch_size=1, momentum=0.0, warm_start=True, **kw)
+    for step in ("fit", "partial_fit", "fit"):
+        if step == "fit" and average and hasattr(ref, "coef_"):
+            # SGDRegressor's lazily updated average carries the last fit's average
+            # into a warm start's (its divisor restarts at 1 but the old sum is
+            # kept); its warm start is meant as a fit from the last iterate with
+            # t_ back to 1, which is what we compare with.
+            start = ref._standard_coef.copy(), ref._standard_intercept.copy()
+            ref = SGDRegressor(**kw).fit(X, y, *start)
+        else:
+            getattr(ref, step)(X, y)
+        getattr(ours, step)(X, y)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_[0], rtol=1e-10)
+        assert ours.t_ == ref.t_
+    assert hasattr(ours, "_standard_coef") == hasattr(ref, "_standard_coef")
+    assert hasattr(ours, "_average_coef") == hasattr(ref, "_average_coef")
+
+
+def test_batch_size_one_survives_a_transient_blowup_as_sgdregressor():
+    # "optimal" with alpha=0.01 starts with steps far beyond stability on unscaled
+    # X; its decaying step recovers. SGDRegressor returns that fit, so must we.
+    X = np.array([[-2, -1], [-1, -1], [-1, -2], [1, 1], [1, 2], [2, 1]], float)
+    y = np.array([1.0, 1, 1, 2, 2, 2])
+    kw = dict(learning_rate="optimal", alpha=0.01, max_iter=2, tol=None)
+    kw.update(shuffle=False)
+    ref = SGDRegressor(**kw).fit(X, y)
+    ours = GDRegressor(solver="sgd", batch_size=1, momentum=0.0, **kw).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10)
+    with pytest.raises(ValueError, match="diverged"):
+        GDRegressor(solver="sgd", batch_size=2, momentum=0.0, **kw).fit(X, y)
+
+
+def test_negative_power_t_warns_as_sgdregressor(data):
+    X, y = data
+    est = GDRegressor(solver="sgd", power_t=-0.5, max_iter=2, tol=None)
+    with pytest.warns(FutureWarning, match="Negative values for `power_t`"):
+        est.fit(X, y)
+    with pytest.warns(FutureWarning, match="Negative values for `power_t`"):
+        GDRegressor(power_t=-0.5).partial_fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GDRegressor(solver="gd", power_t=-0.5).fit(X, y)  # unused by "gd"
+        GDRegressor(solver="sgd", power_t=0.0, max_iter=2, tol=None).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda X, y: (np.where(X == X[3, 1], np.nan, X), y), "NaN"),
+        (lambda X, y: (np.where(X == X[3, 1], np.inf, X), y), "infinity"),
+        (lambda X, y: (X, np.where(y == y[2], np.nan, y)), "NaN"),
+        (lambda X, y: (X[:, :5], y), "features"),
+        (lambda X, y: (X[:0], y[:0]), "0 sample"),
+        (lambda X, y: (X, y[:-1]), "inconsistent numbers of samples"),
+    ],
+)
+def test_partial_fit_stream_checks_keep_sklearn_errors(data, change, match):
+    # A fitted stream's numpy chunks skip validate_data when they pass its checks;
+    # any chunk that fails one gets validate_data's own error.
+    X, y = data
+    est = GDRegressor(random_state=0).partial_fit(X, y)
+    coef = est.coef_.copy()
+    with pytest.raises(ValueError, match=match):
+        est.partial_fit(*change(X, y))
+    np.testing.assert_array_equal(est.coef_, coef)
+
+
+def test_partial_fit_stream_fast_path_equals_validated_input(data):
+    X, y = data
+    fast = GDRegressor(random_state=0).partial_fit(X, y)
+    slow = GDRegressor(random_state=0).partial_fit(X, y)
+    for _ in range(3):
+        fast.partial_fit(X, y)  # plain numpy: checked directly
+        slow.partial_fit(X.tolist(), y.tolist())  # lists: through validate_data
+    np.testing.assert_array_equal(fast.coef_, slow.coef_)
+    assert fast.intercept_ == slow.intercept_

@@ -91,6 +91,8 @@ def solve_minibatch(
     verbose=0,
     callback=None,
     solver_name="sgd",
+    divergence_factor=_BLOWUP,
+    intercept_step_scale=1.0,
 ):
     r"""Minimise an objective by minibatch stochastic proximal gradient steps.
 
@@ -122,11 +124,16 @@ def solve_minibatch(
     stops. ``tol=None`` runs ``max_iter`` epochs.
 
     **Divergence.** A non-finite loss or iterate, or a running epoch loss above
-    ``1e4`` times the reference (the larger of the objective at the start and at
-    zero coefficients, over the rows given), raises a ``ValueError`` naming the
-    learning-rate settings, before any non-finite value can be returned. A
-    reference that is itself not finite (y too large to square in X's dtype) raises
-    a ``ValueError`` that says so, before any step.
+    ``divergence_factor`` (``1e4``) times the reference (the larger of the
+    objective at the start and at zero coefficients, over the rows given), raises
+    a ``ValueError`` naming the learning-rate settings, before any non-finite value
+    can be returned. A reference that is itself not finite (y too large to square
+    in X's dtype) raises a ``ValueError`` that says so, before any step.
+
+    **Cost.** Each batch is one fused call of
+    :meth:`~skgd._objective.LinearObjective.batch_gradient` (a gather of its rows,
+    ``X_B @ w`` and ``X_B.T @ g``) plus a few vector operations of length
+    ``n_features``: the Python work per batch does not grow with its size.
 
     Parameters
     ----------
@@ -171,6 +178,13 @@ def solve_minibatch(
         Called as ``callback(epoch, w, epoch_loss)`` after each epoch.
     solver_name : str, default="sgd"
         The name used in messages.
+    divergence_factor : float or None, default=1e4
+        The running epoch loss, relative to the reference, beyond which the run
+        counts as diverged; None stops only on a non-finite loss or iterate (as
+        SGDRegressor does, where a decaying step may recover from a transient).
+    intercept_step_scale : float, default=1.0
+        Factor on the offset's step (SGDRegressor damps the intercept's updates on
+        sparse data by 0.01).
 
     Returns
     -------
@@ -194,13 +208,14 @@ def solve_minibatch(
     approximation by averaging", SIAM J. Control Optim., 1992.
     """
     xp = objective.xp
-    to_float = objective.backend.to_float
     penalty = objective.penalty
     n_coef = math.prod(objective.coef_shape)
     dtype = objective.dtype
     n_rows = objective.n_samples if rows is None else int(rows.shape[0])
     decay, prox_penalty = _split_penalty(penalty)
+    penalty_value = _penalty_value(penalty, objective)
     tol = -math.inf if tol is None else tol
+    blowup = math.inf if divergence_factor is None else divergence_factor
 
     params = _pack(objective, w0, c0)
     state = init_state(rule, params) if state is None else dict(state)
@@ -209,20 +224,23 @@ def solve_minibatch(
     avg, n_avg = state["average"], state["n_average"]
 
     # Reference for divergence: the objective at the start and at zero coefficients.
+    # The latter needs no pass over X; the former is computed only when the running
+    # loss exceeds the bound the latter gives (never, in an honest run), so a
+    # partial_fit call pays no extra pass over its batch.
     zeros = xp.zeros((objective.n_samples,) + objective.coef_shape[1:], dtype=dtype)
     ref = max(
-        objective.loss_value(objective.raw(w0, c0)) + objective.penalty_value(w0),
         objective.loss_value(zeros),
         float(xp.finfo(dtype).tiny),
     )
+    ref_complete = False
+
+    def full_reference():
+        value = objective.loss_value(objective.raw(w0, c0))
+        value += objective.penalty_value(w0)
+        return max(ref, value)
+
     if not math.isfinite(ref):
-        # Nothing has been stepped yet: the data, not the step size, is at fault.
-        raise ValueError(
-            f"The objective of the {solver_name!r} solver is {ref:.3g} before its "
-            f"first step: the loss of y (or of X @ w) overflows {dtype}. Scale y and "
-            "the features (e.g. with sklearn.preprocessing.StandardScaler), or use "
-            "solver='gd', which fits on centered data."
-        )
+        _overflow(ref, solver_name, dtype)
 
     curve, scores = [], []
     best_loss, best_score, no_improvement = math.inf, -math.inf, 0
@@ -238,33 +256,36 @@ def solve_minibatch(
         for start in range(0, n_rows, batch_size):
             stop = min(start + batch_size, n_rows)
             idx = slice(start, stop) if order is None else order[start:stop]
-            batch = objective.take_rows(idx)
-            w, c = _unpack(objective, params)
-            raw = batch.raw(w, c)
-            g = batch.raw_gradient(raw)
-            share = to_float(xp.sum(batch.u))
-            epoch_loss += batch.loss_value(raw)
-            if penalty is not None:
-                epoch_loss += share * objective.penalty_value(w)
-            if not epoch_loss <= _BLOWUP * ref:  # also catches NaN
-                _diverged(ref, epoch_loss, epoch, t + 1, schedule, eta, solver_name)
-            gw, gc = batch.backprop(g)
-            scale = n_rows / batch.n_samples
-            grad_w = scale * gw
+            w, c = _unpack(objective, params, as_float=True)
+            value, share, gw, gc = objective.batch_gradient(idx, w, c)
+            epoch_loss += value
+            if penalty_value is not None:
+                epoch_loss += share * penalty_value(w)
+            # (not x < inf also catches NaN)
+            if not epoch_loss < math.inf or epoch_loss > blowup * ref:
+                if not ref_complete:
+                    ref, ref_complete = full_reference(), True
+                    if not math.isfinite(ref):
+                        _overflow(ref, solver_name, dtype)
+                if not epoch_loss < math.inf or epoch_loss > blowup * ref:
+                    _diverged(ref, epoch_loss, epoch, t + 1, schedule, eta, solver_name)
+            # The batch mean of the per-row gradients: n / |B| times the sum of the
+            # u-weighted ones (u = 1/n unweighted).
+            scale = n_rows / (stop - start)
+            grad = xp.empty(params.shape[0], dtype=dtype)
             if decay:
-                grad_w = grad_w + decay * w
+                grad[:n_coef] = xp.reshape(scale * gw + decay * w, (-1,))
+            else:
+                grad[:n_coef] = xp.reshape(scale * gw, (-1,))
+            grad[n_coef:] = scale * intercept_step_scale * gc
             t += 1
             eta = eta_scale * schedule(t)
-            direction, step, rule_state = rule.update(
-                _pack(objective, grad_w, scale * gc), rule_state, eta
-            )
+            direction, step, rule_state = rule.update(grad, rule_state, eta)
             params = params - step * direction
             if prox_penalty is not None:
                 step_w = step if isinstance(step, float) else step[:n_coef]
-                params = xp.concat(
-                    [prox_penalty.prox(params[:n_coef], step_w), params[n_coef:]]
-                )
-            samples += batch.n_samples
+                params[:n_coef] = prox_penalty.prox(params[:n_coef], step_w)
+            samples += stop - start
             if average and samples >= average:
                 n_avg += 1
                 avg = params if avg is None else avg + (params - avg) / n_avg
@@ -350,6 +371,46 @@ def _unpack(objective, params, as_float=False):
         return w, params[n_coef:]
     c = params[n_coef]
     return w, objective.backend.to_float(c) if as_float else c
+
+
+def _penalty_value(penalty, objective):
+    """Return ``w -> penalty(w)`` as a float, or None without a penalty.
+
+    The epoch loss adds the penalty once per batch; for the elastic-net family it
+    is two dot products, not a pass through the generic, namespace-checking
+    ``value``.
+    """
+    if penalty is None:
+        return None
+    l1, l2 = getattr(penalty, "l1", None), getattr(penalty, "l2", None)
+    if l1 is None or l2 is None:
+        return objective.penalty_value
+    if not l1 and not l2:
+        return None
+    xp = objective.coef_xp
+
+    def value(w):
+        out = 0.0
+        if w.ndim > 1:  # the coefficients of a loss of several outputs
+            w = xp.reshape(w, (-1,))
+        if l2:
+            out += 0.5 * l2 * float(xp.vecdot(w, w))
+        if l1:
+            out += l1 * float(xp.sum(xp.abs(w)))
+        return out
+
+    return value
+
+
+def _overflow(ref, solver_name, dtype):
+    """Raise the ValueError of an objective that overflows before any step."""
+    # Nothing has been stepped yet: the data, not the step size, is at fault.
+    raise ValueError(
+        f"The objective of the {solver_name!r} solver is {ref:.3g} before its "
+        f"first step: the loss of y (or of X @ w) overflows {dtype}. Scale y and "
+        "the features (e.g. with sklearn.preprocessing.StandardScaler), or use "
+        "solver='gd', which fits on centered data."
+    )
 
 
 def _split(objective, params):

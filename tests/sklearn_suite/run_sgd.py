@@ -9,7 +9,10 @@ runs its regressor tests with pytest, and prints the pass rate::
 
     python tests/sklearn_suite/run_sgd.py [--min-pass 0.9] [--show-failures]
 
-It exits non-zero when the pass rate is below ``--min-pass``.
+It exits non-zero when the pass rate is below ``--min-pass`` (0.9, issue #3's
+target). Tests that read scikit-learn's private internals are not run: they are
+listed in ``EXCLUDED`` with the reason, and the rate is over the others.
+``tests/test_sklearn_sgd_suite.py`` runs this in the test suite.
 """
 
 import argparse
@@ -40,20 +43,30 @@ def global_random_seed():
 # Regressor tests: parametrized over the regressor classes, or regressor-only.
 _SELECT = "SGDRegressor or regress or _reg"
 
+# Regressor tests that reach into scikit-learn's private internals, which no other
+# implementation has: test function name -> why it is not run.
+EXCLUDED = {
+    "test_loss_function_epsilon": (
+        "reads SGDRegressor.loss_functions, the private table of sklearn's Cython "
+        "loss classes (skgd's losses are skgd.losses objects, rebuilt from "
+        "epsilon at each fit)"
+    ),
+}
 
-def main(argv=None):
-    """Run the suite and report; return the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--min-pass", type=float, default=0.9)
-    parser.add_argument("--show-failures", action="store_true")
-    args = parser.parse_args(argv)
 
+def run(show_failures=False):
+    """Run the regressor tests on the shim; return ``{test id: outcome}``.
+
+    Outcomes are ``"passed"``, ``"failed"`` (failures and errors) or
+    ``"skipped"``; the tests in ``EXCLUDED`` are not run.
+    """
     import sklearn
 
     source = os.path.join(
         os.path.dirname(sklearn.__file__), "linear_model", "tests", "test_sgd.py"
     )
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    select = f"({_SELECT}) and not ({' or '.join(EXCLUDED)})"
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(source, os.path.join(tmp, "test_sgd_on_skgd.py"))
         with open(os.path.join(tmp, "conftest.py"), "w") as f:
@@ -68,7 +81,7 @@ def main(argv=None):
                 "-p",
                 "no:cacheprovider",
                 "-k",
-                _SELECT,
+                select,
                 f"--junitxml={report}",
                 "--rootdir",
                 tmp,
@@ -80,11 +93,10 @@ def main(argv=None):
             ],
             cwd=tmp,
             check=False,
-            capture_output=not args.show_failures,
+            capture_output=not show_failures,
         )
-        cases = ET.parse(report).getroot().iter("testcase")
         outcomes = {}
-        for case in cases:
+        for case in ET.parse(report).getroot().iter("testcase"):
             kinds = {child.tag for child in case}
             status = (
                 "failed"
@@ -94,14 +106,28 @@ def main(argv=None):
                 else "passed"
             )
             outcomes[case.get("name")] = status
+    return outcomes
+
+
+def main(argv=None):
+    """Run the suite and report; return the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--min-pass", type=float, default=0.9)
+    parser.add_argument("--show-failures", action="store_true")
+    args = parser.parse_args(argv)
+
+    outcomes = run(show_failures=args.show_failures)
     ran = [k for k, v in outcomes.items() if v != "skipped"]
     passed = [k for k in ran if outcomes[k] == "passed"]
     rate = len(passed) / max(len(ran), 1)
     print(
         f"sklearn test_sgd.py regressor tests on GDRegressor(solver='sgd', "
         f"batch_size=1): {len(passed)} passed of {len(ran)} run "
-        f"({rate:.1%}); {len(outcomes) - len(ran)} skipped"
+        f"({rate:.1%}); {len(outcomes) - len(ran)} skipped; "
+        f"{len(EXCLUDED)} excluded (private internals):"
     )
+    for name, reason in EXCLUDED.items():
+        print(f"  excluded: {name}: {reason}")
     for name in sorted(k for k in ran if outcomes[k] != "passed"):
         print(f"  failed: {name}")
     return 0 if rate >= args.min_pass else 1

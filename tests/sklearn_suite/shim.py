@@ -1,16 +1,34 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""SGDRegressor's constructor on top of ``GDRegressor(solver="sgd", batch_size=1)``."""
+"""SGDRegressor's constructor on top of ``GDRegressor(solver="sgd", batch_size=1)``.
+
+The shim changes no behaviour: with ``batch_size=1`` and ``momentum=0``,
+GDRegressor's stochastic solver *is* SGDRegressor (its uncentered model started at
+zero, its step sizes, averaging, warm starts, damped sparse intercept and
+parameter checks). It adapts only what the contract makes different in form:
+
+- SGDRegressor's signature and defaults (``tol=1e-3``, ``learning_rate=
+  "invscaling"``, ``eta0=0.01``, ``power_t=0.25``), on GDRegressor's parameters;
+- ``intercept_`` and the averaging intercepts as arrays of shape ``(1,)``, where
+  the contract gives a 0-d value (the predictions are the same);
+- a 2-D ``y`` is refused with scikit-learn's single-output check: GDRegressor fits
+  one problem per column (the contract's multi-target support), SGDRegressor
+  fits one target.
+"""
+
+import numpy as np
+from sklearn.utils.validation import column_or_1d
 
 from skgd import GDRegressor
 
+_INTERCEPTS = ("intercept_", "_standard_intercept", "_average_intercept")
+
 
 class SGDRegressorShim(GDRegressor):
-    """GDRegressor with SGDRegressor's signature, defaults and starting intercept.
+    """GDRegressor with SGDRegressor's signature, defaults and attribute shapes.
 
-    Per-sample SGD (``batch_size=1``, no momentum), SGDRegressor's default ``tol``
-    and learning rate, and a fit from scratch that starts the intercept at 0 as
-    SGDRegressor does.
+    Per-sample SGD (``batch_size=1``, no momentum) with SGDRegressor's default
+    ``tol`` and learning rate; see the module docstring for what is adapted.
     """
 
     def __init__(
@@ -61,13 +79,32 @@ class SGDRegressorShim(GDRegressor):
         )
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-        """Fit as SGDRegressor does (intercept from 0 unless warm-started)."""
-        if intercept_init is None and not (self.warm_start and hasattr(self, "coef_")):
-            intercept_init = 0.0
-        return super().fit(
+        """Fit as GDRegressor does; single-output ``y``, intercepts of shape (1,)."""
+        y = _single_output(y)
+        super().fit(
             X,
             y,
             coef_init=coef_init,
             intercept_init=intercept_init,
             sample_weight=sample_weight,
         )
+        return self._as_arrays()
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass as GDRegressor does; single-output ``y``, intercepts (1,)."""
+        y = _single_output(y)
+        super().partial_fit(X, y, sample_weight=sample_weight)
+        return self._as_arrays()
+
+    def _as_arrays(self):
+        for name in _INTERCEPTS:
+            if hasattr(self, name):
+                setattr(self, name, np.atleast_1d(getattr(self, name)))
+        return self
+
+
+def _single_output(y):
+    """Return ``y`` as SGDRegressor's validation would see it (1-D or an error)."""
+    if getattr(y, "ndim", 1) == 2:
+        return column_or_1d(y, warn=True)
+    return y
