@@ -113,3 +113,28 @@ def test_array_api_cpu_tensor_without_dispatch_converts_to_numpy():
     est = GDRegressor().fit(torch.asarray(X), torch.asarray(y))
     assert isinstance(est.coef_, np.ndarray)
     np.testing.assert_allclose(est.coef_, GDRegressor().fit(X, y).coef_)
+
+
+@pytest.mark.parametrize(("xp", "dev"), _namespaces())
+@pytest.mark.parametrize("loss", ["log_loss", "hinge", "modified_huber"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_array_api_classifier_matches_numpy(xp, dev, loss, n_classes):
+    from sklearn.datasets import load_iris
+
+    from skgd import GDClassifier
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    if n_classes == 2:
+        X, y = X[50:], y[50:]
+    kw = {"loss": loss, "alpha": 1e-2, "tol": 1e-10 if loss != "hinge" else 1e-3}
+    ref = GDClassifier(**kw).fit(X, y)
+    Xx, yx = _to(xp, dev, X, "float64"), _to(xp, dev, y, "int64")
+    with sklearn.config_context(array_api_dispatch=True):
+        est = GDClassifier(**kw).fit(Xx, yx)
+        pred = est.predict(Xx)
+        decision = est.decision_function(Xx)
+    for arr in (est.coef_, est.intercept_, est.classes_, pred, decision):
+        assert type(arr) is type(Xx)
+    np.testing.assert_allclose(_to_numpy(est.coef_), ref.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_array_equal(_to_numpy(pred), ref.predict(X))

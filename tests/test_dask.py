@@ -174,3 +174,36 @@ def test_dask_fit_survives_a_killed_worker(monkeypatch):
     np.testing.assert_allclose(
         est.coef_, GDRegressor(**kw).fit(X, y).coef_, rtol=1e-9, atol=1e-12
     )
+
+
+@pytest.mark.parametrize(
+    ("loss", "solver"), [("log_loss", "gd"), ("hinge", "gd"), ("log_loss", "sgd")]
+)
+def test_dask_classifier_matches_numpy(client, loss, solver):
+    from sklearn.datasets import load_iris
+
+    from skgd import GDClassifier
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    # gd: 8 iterations compared iterate for iterate (several small reductions per
+    # iteration on Dask for these losses); sgd streams the chunks in order.
+    kw = {"loss": loss, "solver": solver, "alpha": 1e-2, "random_state": 0}
+    kw.update(tol=None, max_iter=8) if solver == "gd" else kw.update(shuffle=False)
+    Xd = da.from_array(X, chunks=(50, 4))
+    yd = da.from_array(labels, chunks=50)
+    est = GDClassifier(**kw).fit(Xd, yd)
+    assert isinstance(est.coef_, np.ndarray)
+    assert list(est.classes_) == ["setosa", "versicolor", "virginica"]
+    pred = est.predict(Xd)
+    assert isinstance(pred, da.Array)  # lazy
+    if solver == "gd":
+        ref = GDClassifier(**kw).fit(X, labels)
+        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(pred.compute(), ref.predict(X))
+        if loss == "log_loss":
+            proba = est.predict_proba(Xd)
+            np.testing.assert_allclose(proba.compute(), ref.predict_proba(X), rtol=1e-9)
+    else:
+        assert est.score(X, labels) > 0.8
