@@ -19,9 +19,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from skgd._backend import dask_namespace, dask_unique, is_dask
-from skgd._estimator import GDRegressor
-from skgd._sklearn_compat import StrOptions, _fit_context, check_is_fitted
-from skgd._validation import check_fit_data, check_predict_data
+from skgd._estimator import GDRegressor, linear_predict
+from skgd._sklearn_compat import StrOptions, _fit_context
+from skgd._validation import check_fit_data
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
 
 # The engine's parameters that the classifier shares, by the same names.
@@ -468,18 +468,8 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
 
     def _decision(self, X, method):
         """Return :meth:`decision_function` for the public ``method`` called."""
-        check_is_fitted(self)
-        X, backend = check_predict_data(self, X, method=method)
-        coef = self.coef_
-        if coef.dtype != X.dtype:
-            xp = backend.coef_xp
-            coef = xp.astype(coef, xp.result_type(coef.dtype, X.dtype))
-        if is_dask(X):
-            scores = X @ coef.T + self.intercept_
-        else:
-            xp = backend.coef_xp
-            scores = backend.matvec(X, xp.permute_dims(coef, (1, 0))) + self.intercept_
-        return scores[:, 0] if coef.shape[0] == 1 else scores
+        scores = linear_predict(self, X, method)
+        return scores[:, 0] if self.coef_.shape[0] == 1 else scores
 
     def predict(self, X):
         """Predict class labels.

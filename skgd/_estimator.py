@@ -968,18 +968,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predictions, in X's dtype when the model was fitted on that dtype.
         """
-        check_is_fitted(self)
-        X, backend = check_predict_data(self, X)
-        coef = self.coef_
-        if coef.dtype != X.dtype:
-            xp = backend.coef_xp
-            coef = xp.astype(coef, xp.result_type(coef.dtype, X.dtype))
-        if is_dask(X):
-            # Lazy: blockwise products, computed when the user asks.
-            return (X @ (coef if coef.ndim == 1 else coef.T)) + self.intercept_
-        if coef.ndim == 1:
-            return backend.matvec(X, coef) + self.intercept_
-        return backend.matvec(X, coef.T) + self.intercept_
+        return linear_predict(self, X, "predict")
 
     def __sklearn_tags__(self):
         """Declare sparse, Array API and multi-output support."""
@@ -990,6 +979,25 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         tags.array_api_support = self.solver in ("auto", "gd")
         tags.target_tags.multi_output = True
         return tags
+
+
+def linear_predict(estimator, X, method):
+    """Return ``X @ coef_.T + intercept_`` of a fitted linear estimator.
+
+    ``X`` is checked against the fit (its namespace, device and width; ``method``
+    names the public method in the errors). The coefficients take X's dtype when
+    they differ; a Dask X gives a lazy result, computed blockwise.
+    """
+    check_is_fitted(estimator)
+    X, backend = check_predict_data(estimator, X, method=method)
+    coef = estimator.coef_
+    if coef.dtype != X.dtype:
+        xp = backend.coef_xp
+        coef = xp.astype(coef, xp.result_type(coef.dtype, X.dtype))
+    coef = coef if coef.ndim == 1 else coef.T
+    if is_dask(X):
+        return (X @ coef) + estimator.intercept_
+    return backend.matvec(X, coef) + estimator.intercept_
 
 
 def _offset_of(b):
