@@ -93,10 +93,10 @@ class _GramSpace:
         return grad_w, objective.duality_gap(w, raw, grad_w)
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
-        """Solve the problem restricted to ``cols``; return ``(w_cols, c, curve)``."""
+        """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
         xp = self.xp
         G = xp.take(xp.take(self.G, cols, axis=0), cols, axis=1)
-        w_cols, _, curve = solve_gram_enet(
+        w_cols, gap, curve = solve_gram_enet(
             G,
             xp.take(self.q, cols),
             self.yy,
@@ -110,7 +110,7 @@ class _GramSpace:
             ref=self.ref,
             first_iter=first,
         )
-        return w_cols, c, curve
+        return w_cols, c, curve, gap
 
 
 class _SampleSpace:
@@ -230,12 +230,12 @@ class _SampleSpace:
         )
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
-        """Solve the problem restricted to ``cols``; return ``(w_cols, c, curve)``."""
+        """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
         if cols.shape[0] != self.cols.shape[0] or self.sub is None:
             self._extend(cols)
         if self.use_gram:
             G, q = self.gram
-            w_cols, _, curve = solve_gram_enet(
+            w_cols, gap, curve = solve_gram_enet(
                 G,
                 q,
                 self.yy,
@@ -249,7 +249,7 @@ class _SampleSpace:
                 ref=self.ref,
                 first_iter=first,
             )
-            return w_cols, c, curve
+            return w_cols, c, curve, gap
         callback = None
         if on_iter is not None:
             callback = lambda it, w, value: on_iter(w, value)
@@ -262,7 +262,8 @@ class _SampleSpace:
             verbose=verbose,
             callback=callback,
         )
-        return res.coef, res.extra["offset"], res.objective_curve
+        gap = res.extra["measure"] * self.ref
+        return res.coef, res.extra["offset"], res.objective_curve, gap
 
 
 def solve_working_set(
@@ -344,11 +345,16 @@ def solve_working_set(
     n_features = objective.n_features
     n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
     inv_norm = 1.0 / cxp.sqrt(objective.metric())
-    (cols,) = cxp.nonzero(w0)
-    w = w0
+    # Constant columns keep w_j = 0 (their gradient is masked): they never enter.
+    w = cxp.where(active, w0, 0.0 * w0)
+    (cols,) = cxp.nonzero(w)
     curve, sizes, n_checks = [], [], 0
     inner = math.inf
-    converged = False
+    # With few features in the Gram form, the full problem is the subproblem: its
+    # own gap is the check, and no working set is worth its bookkeeping.
+    complete = mode == "gram" and n_active <= _MIN_FEATURES
+    if complete:
+        (cols,) = cxp.nonzero(active)
 
     on_iter = None
     if callback is not None:
@@ -380,6 +386,22 @@ def solve_working_set(
         )
 
     while True:
+        if complete:
+            # The subproblem is the full problem: its gap is the one that counts.
+            sizes.append(int(cols.shape[0]))
+            w_cols, c, sub_curve, gap = space.solve(
+                cols,
+                cxp.take(w, cols),
+                c,
+                threshold,
+                max_iter - len(curve),
+                on_iter,
+                verbose,
+                len(curve),
+            )
+            curve += sub_curve
+            w = scatter(cxp, n_features, cols, w_cols)
+            break
         grad_w, gap = space.check(w, c)
         n_checks += 1
         if verbose:
@@ -388,10 +410,7 @@ def solve_working_set(
                 f"{cols.shape[0]} features: gap of the full problem "
                 f"{gap / ref:.3e} (tol {tol:.1e})"
             )
-        if gap <= threshold:
-            converged = True
-            break
-        if len(curve) >= max_iter:
+        if gap <= threshold or len(curve) >= max_iter:
             break
         score = (cxp.abs(grad_w) - l1) * inv_norm
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
@@ -406,24 +425,19 @@ def solve_working_set(
             if mode == "samples":
                 return finish_direct(w, c)
             # In the Gram form the full problem is as cheap to slice as a part.
-            extra_cols = cxp.nonzero(active & (score > -math.inf))[0]
-            n_add = extra_cols.shape[0]
-            cols = cxp.concat([cols, extra_cols])
-        elif n_add:
-            order = cxp.argsort(-score)[:n_add]
-            cols = cxp.concat([cols, order])
+            cols = cxp.concat([cols, cxp.nonzero(active & ~listed)[0]])
+            complete = True
+            continue
         if n_add:
+            cols = cxp.concat([cols, cxp.argsort(-score)[:n_add]])
             inner = max(space.inner_share * gap, 0.5 * threshold)
         else:
             # Nothing violates: the subproblem's accuracy is what is missing.
             inner = 0.1 * min(inner, space.inner_share * gap)
             if size == 0 or inner < 1e-4 * threshold:
                 return finish_direct(w, c)
-        if cols.shape[0] >= n_active:
-            # The subproblem is the full problem: its gap is the one that counts.
-            inner = min(inner, threshold)
         sizes.append(int(cols.shape[0]))
-        w_cols, c, sub_curve = space.solve(
+        w_cols, c, sub_curve, _ = space.solve(
             cols,
             cxp.take(w, cols),
             c,
@@ -442,7 +456,7 @@ def solve_working_set(
         coef=w,
         intercept=objective.intercept(w, c),
         n_iter=len(curve),
-        converged=converged,
+        converged=gap <= threshold,
         objective_curve=curve,
         extra={
             "measure": gap / ref,
