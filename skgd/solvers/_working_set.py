@@ -46,24 +46,26 @@ def working_set_mode(objective, gram):
     -------
     mode : {"gram", "samples"} or None
         ``"gram"``: squared loss with the Gram matrix of all features (checks are
-        free of X). ``"samples"``: checks by one pass over X each, subproblems on the
-        gathered columns. None: working sets do not apply (no L1 part, no duality
-        gap, a non-smooth loss, an array kind other than numpy and scipy.sparse,
-        or too few features for them to pay).
+        free of X; any backend with a Gram form, Dask included, since only
+        coefficient-sized arrays are involved). ``"samples"``: checks by one pass
+        over X each, subproblems on the gathered columns (backends that gather
+        columns: dense arrays and scipy.sparse). None: working sets do not apply
+        (no L1 part, no duality gap, a non-smooth loss, or too few features for
+        them to pay).
     """
     if not getattr(objective.penalty, "l1", 0.0) > 0:
         return None
     if not (objective.loss.is_smooth and objective.has_duality_gap):
         return None
-    # Dask's backend gathers no columns: the plain solver's one pass per iteration
-    # is what it is built for.
-    if not hasattr(objective.backend, "take_columns"):
-        return None
     if isinstance(objective, GramObjective):
         return "gram"
     if gram and objective.n_features <= _FULL_GRAM_MAX_FEATURES:
         return "gram"
-    if objective.n_features >= _MIN_FEATURES:
+    # Dask's backend gathers no columns: there the plain solver's one pass per
+    # iteration is what it is built for.
+    if objective.n_features >= _MIN_FEATURES and hasattr(
+        objective.backend, "take_columns"
+    ):
         return "samples"
     return None
 
