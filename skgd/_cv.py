@@ -16,7 +16,7 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 
 from skgd._estimator import GDRegressor
-from skgd._path import alpha_grid, path_objective, solve_path
+from skgd._path import data_alpha_max, grid_from_max, path_objective, solve_path
 from skgd._sklearn_compat import (
     Interval,
     StrOptions,
@@ -215,10 +215,21 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         if np.any((l1_ratios < 0) | (l1_ratios > 1)):
             raise ValueError(f"l1_ratio must be in [0, 1]; got {self.l1_ratio!r}.")
         if isinstance(self.alphas, Integral):
-            full = path_objective(
-                X, y, sample_weight=sample_weight, fit_intercept=self.fit_intercept
+            if np.any(l1_ratios <= 0):
+                raise ValueError(
+                    "An automatic alpha grid needs l1_ratio > 0 (with l1_ratio=0 no "
+                    "finite alpha zeroes every coefficient); pass the alphas "
+                    "explicitly."
+                )
+            # One pass over X for all the l1_ratios: alpha_max scales as 1/l1_ratio.
+            top = data_alpha_max(
+                X,
+                y,
+                1.0,
+                sample_weight=sample_weight,
+                fit_intercept=self.fit_intercept,
             )
-            grids = [alpha_grid(full, r, self.alphas, self.eps) for r in l1_ratios]
+            grids = [grid_from_max(top / r, self.alphas, self.eps) for r in l1_ratios]
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
             grids = [alphas] * len(l1_ratios)

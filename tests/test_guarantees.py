@@ -28,7 +28,7 @@ def test_guarantees_interrupted_fit_leaves_previous_model_unchanged(monkeypatch)
 
     def interrupted(*args, **kwargs):
         def stop(iteration, w, value):
-            if iteration == 3:
+            if iteration == 1:
                 raise KeyboardInterrupt
 
         return original(*args, **{**kwargs, "callback": stop})

@@ -90,6 +90,15 @@ class DenseBackend:
             return X[idx]
         return self.xp.take(X, idx, axis=0)
 
+    def take_columns(self, X, idx):
+        """Return a copy of the columns ``idx`` of X (a working set's columns)."""
+        # take beats fancy indexing by 2-4x on a C-ordered X (one gather per row).
+        return self.xp.take(X, idx, axis=1)
+
+    def hstack(self, blocks):
+        """Return the column blocks side by side (a copy)."""
+        return self.xp.concat(blocks, axis=1)
+
     def rmatvec_sum(self, X, r):
         """Return ``(X.T @ r, sum(r))`` (column sums of a 2-D ``r``)."""
         if r.ndim == 2:

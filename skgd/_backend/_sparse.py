@@ -93,6 +93,14 @@ class SparseBackend:
         """Return ``X[idx]``, still sparse and in X's format."""
         return X[idx]
 
+    def take_columns(self, X, idx):
+        """Return the columns ``idx`` of X, sparse, in X's format."""
+        return X[:, idx]
+
+    def hstack(self, blocks):
+        """Return the column blocks side by side, in the first block's format."""
+        return sp.hstack(blocks, format=blocks[0].format)
+
     def rmatvec_sum(self, X, r):
         """Return ``(X.T @ r, sum(r))`` (column sums of a 2-D ``r``)."""
         if r.ndim == 2:

@@ -12,6 +12,7 @@ import time
 
 from skgd._gram import gram_form, prefer_gram
 from skgd.solvers._result import SolverResult, check_finite_objective
+from skgd.solvers._working_set import solve_working_set, working_set_mode
 
 _DIVERGENCE_HINT = (
     "The data probably holds values so large that X @ w overflows; scale the features "
@@ -81,6 +82,13 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     callback : callable or None, default=None
         Called as ``callback(iteration, w, objective_value)`` after each iteration.
 
+    **Working sets.** When the penalty has an L1 part and the loss is smooth, on
+    numpy or scipy.sparse data with many features (or with the squared loss in its
+    Gram form), the problem is solved on growing sets of columns and the duality gap
+    of the full problem is checked after each (see
+    :func:`skgd.solvers._working_set.solve_working_set`): the same stopping measure,
+    with work proportional to the support rather than to the number of features.
+
     Returns
     -------
     result : SolverResult
@@ -95,6 +103,32 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     Found. Comput. Math., 2015.
     Y. Nesterov, "Smooth minimization of non-smooth functions", Math. Program., 2005.
     """
+    mode = working_set_mode(objective, prefer_gram(objective))
+    if mode is not None:
+        return solve_working_set(
+            objective,
+            w0,
+            c0,
+            mode=mode,
+            max_iter=max_iter,
+            tol=tol,
+            solve_direct=_solve_direct,
+            verbose=verbose,
+            callback=callback,
+        )
+    return _solve_direct(
+        objective,
+        w0,
+        c0,
+        max_iter=max_iter,
+        tol=tol,
+        verbose=verbose,
+        callback=callback,
+    )
+
+
+def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
+    """Run :func:`solve_gd` on all the features at once (no working set)."""
     if prefer_gram(objective):
         objective = gram_form(objective)
     loss = objective.loss

@@ -1,0 +1,469 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Working sets for penalties with an L1 part: solve on a few columns, check on all.
+
+The full-batch solver's work is proportional to the number of features, while an L1
+solution has few nonzeros. Here the problem is solved on a growing set of columns
+(the support so far plus the worst violators of the optimality conditions), and the
+duality gap of the full problem, one pass over X, decides when to stop. The stopping
+measure is the one of :func:`skgd.solvers.solve_gd`; only the route to it changes.
+"""
+
+import math
+
+from skgd._gram import GramObjective, gram_form
+from skgd._objective import LinearObjective
+from skgd.solvers._gram_enet import scatter, solve_gram_enet
+from skgd.solvers._result import SolverResult
+
+# A check of the full problem costs a pass over X; below this many features the
+# plain solver's passes are hardly more expensive than the subproblems'.
+_MIN_FEATURES = 64
+# With the squared loss, the Gram matrix of all the features (built once, then every
+# check is free of X) beats passes over X up to this many features in a single fit;
+# beyond, building it costs more than the handful of passes of the working sets. A
+# path amortises it over its alphas and passes a GramObjective whatever the size.
+_FULL_GRAM_MAX_FEATURES = 256
+# Size of the first working set when starting from zero coefficients.
+_FIRST_SIZE = 16
+# Once a working set would hold this share of the features, the full problem is
+# solved instead: the working set no longer saves work.
+_FULL_SHARE = 0.5
+
+
+def working_set_mode(objective, gram):
+    """Return how :func:`solve_working_set` should run on ``objective``, or None.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem.
+    gram : bool
+        Whether the solver would use the Gram form of this problem (its rule, see
+        :func:`skgd._gram.prefer_gram`).
+
+    Returns
+    -------
+    mode : {"gram", "samples"} or None
+        ``"gram"``: squared loss with the Gram matrix of all features (checks are
+        free of X; any backend with a Gram form, Dask included, since only
+        coefficient-sized arrays are involved). ``"samples"``: checks by one pass
+        over X each, subproblems on the gathered columns (backends that gather
+        columns: dense arrays and scipy.sparse). None: working sets do not apply
+        (no L1 part, no duality gap, a non-smooth loss, or too few features for
+        them to pay).
+    """
+    if not getattr(objective.penalty, "l1", 0.0) > 0:
+        return None
+    if not (objective.loss.is_smooth and objective.has_duality_gap):
+        return None
+    if isinstance(objective, GramObjective):
+        return "gram"
+    if gram and objective.n_features <= _FULL_GRAM_MAX_FEATURES:
+        return "gram"
+    # Dask's backend gathers no columns: there the plain solver's one pass per
+    # iteration is what it is built for.
+    if objective.n_features >= _MIN_FEATURES and hasattr(
+        objective.backend, "take_columns"
+    ):
+        return "samples"
+    return None
+
+
+class _GramSpace:
+    """Checks and subproblems of a :class:`GramObjective`: slices of ``G``, no X."""
+
+    # Subproblem iterations in coefficient space cost far less than a check: they
+    # are solved well past the current gap, so that the next check often ends it.
+    inner_share = 1e-3
+
+    def __init__(self, objective, ref):
+        self.objective, self.ref = objective, ref
+        self.xp = objective.coef_xp
+        curv = objective._curv
+        self.G, self.q, self.yy = objective.G, objective.q, objective.yy
+        if curv != 1.0:
+            self.G, self.q, self.yy = curv * self.G, curv * self.q, curv * self.yy
+
+    def check(self, w, c):
+        """Return the full gradient in ``w`` and the duality gap at ``(w, c)``."""
+        xp, objective = self.xp, self.objective
+        (idx,) = xp.nonzero(w)
+        # raw = G @ w from the rows of the support only (G is symmetric).
+        raw = xp.take(w, idx) @ xp.take(objective.G, idx, axis=0)
+        _, grad_w, _ = objective.gradient(raw)
+        return grad_w, objective.duality_gap(w, raw, grad_w)
+
+    def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
+        """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
+        xp = self.xp
+        G = xp.take(xp.take(self.G, cols, axis=0), cols, axis=1)
+        w_cols, gap, curve = solve_gram_enet(
+            G,
+            xp.take(self.q, cols),
+            self.yy,
+            self.objective.penalty,
+            w_cols,
+            threshold=threshold,
+            max_iter=budget,
+            xp=xp,
+            on_iter=on_iter,
+            verbose=verbose,
+            ref=self.ref,
+            first_iter=first,
+        )
+        return w_cols, c, curve, gap
+
+
+class _SampleSpace:
+    """Checks by passes over X; subproblems over the columns gathered so far.
+
+    The gathered columns (a copy of at most half of X's columns, see
+    :data:`_FULL_SHARE`) are kept and extended as the set grows. Dense columns are
+    stored centered (the copy is ours), so the products that build their Gram
+    matrix are single BLAS calls without temporaries. With the squared loss on
+    dense X that Gram matrix is the subproblem (solved by :func:`solve_gram_enet`,
+    free of X); otherwise the plain solver runs on the gathered columns.
+    """
+
+    inner_share = 1e-3
+
+    def __init__(self, objective, solve_direct, ref):
+        self.objective = objective
+        self.solve_direct, self.ref = solve_direct, ref
+        self.backend = objective.backend
+        self.xp, self.cxp = objective.xp, objective.coef_xp
+        objective.metric()  # the column statistics the subproblems slice
+        self.stats = objective._stats
+        self.cols = self.cxp.zeros(0, dtype=self.cxp.int64)
+        self.X_cols = None
+        self.quadratic = objective.loss.is_quadratic
+        # Sparse columns cannot be centered without densifying them.
+        self.dense = hasattr(self.backend, "weighted_gram")
+        self.use_gram = self.quadratic and self.dense
+        self.sub = None
+        self.gram = None
+        if not self.use_gram:
+            # Subproblem iterations are passes over the gathered columns: a quarter
+            # of the gap, as in celer, balances them against the checks.
+            self.inner_share = 0.25
+            return
+        xp, u = self.xp, objective.u
+        self.curv = float(objective.loss.curvature_bound)
+        self.uniform = bool(xp.all(u == u[0]))
+        yc = objective.y - objective.y_offset
+        self.uyc = u * yc
+        self.yy = self.curv * float(self.uyc @ yc)
+
+    def _extend(self, cols):
+        """Gather the columns of ``cols`` not yet gathered; rebuild the subproblem."""
+        cxp, objective = self.cxp, self.objective
+        new = cols[self.cols.shape[0] :]
+        x_mean = cxp.take(self.stats["x_mean"], cols)
+        block = None
+        if new.shape[0]:
+            block = self.backend.take_columns(objective.X, new)
+            if self.dense and objective.fit_intercept:
+                block = block - x_mean[-new.shape[0] :]
+            self.X_cols = (
+                block
+                if self.X_cols is None
+                else self.backend.hstack([self.X_cols, block])
+            )
+            self.cols = cols
+        stats = {
+            "u": objective.u,
+            # Centered columns: the sub-objective's own centering is by zero.
+            "x_mean": cxp.zeros_like(x_mean) if self.dense else x_mean,
+            "sq": cxp.take(self.stats["sq"], cols),
+        }
+        if "free_offset" in self.stats:
+            stats["free_offset"] = self.stats["free_offset"]
+        self.sub = LinearObjective(
+            self.backend,
+            self.X_cols,
+            objective.y,
+            objective.loss,
+            objective.penalty,
+            fit_intercept=objective.fit_intercept,
+            stats=stats,
+        )
+        if self.use_gram and block is not None:
+            self._extend_gram(block)
+
+    def _extend_gram(self, block):
+        """Add the rows and columns of the centered ``block`` to the subproblem.
+
+        Only the products with the new columns are computed: a set that doubles
+        costs half its Gram matrix each time, one that gains a few columns next to
+        nothing.
+        """
+        cxp, u = self.cxp, self.objective.u
+        left = cxp.matrix_transpose(block)
+        q_new = self.curv * (left @ self.uyc)
+        if self.uniform:
+            # block.T @ block is recognised as a symmetric product (half the work).
+            scale = self.curv * float(u[0])
+            corner = scale * (left @ block)
+        else:
+            scale = self.curv
+            left = left * u
+            corner = scale * (left @ block)
+        if self.gram is None:
+            self.gram = (corner, q_new)
+            return
+        G, q = self.gram
+        k = G.shape[0]
+        cross = scale * (left @ self.X_cols[:, :k])
+        top = cxp.concat([G, cxp.matrix_transpose(cross)], axis=1)
+        bottom = cxp.concat([cross, corner], axis=1)
+        self.gram = (cxp.concat([top, bottom], axis=0), cxp.concat([q, q_new]))
+
+    def check(self, w, c):
+        """Return the full gradient in ``w`` and the duality gap (one pass over X)."""
+        objective = self.objective
+        if self.sub is None:
+            raw = self.backend.full(objective.n_samples, c, objective.dtype)
+        else:
+            raw = self.sub.raw(self.cxp.take(w, self.cols), c)
+        g, grad_w, _ = objective.gradient(raw)
+        return grad_w, objective.duality_gap(
+            w, raw, grad_w, None if self.quadratic else g
+        )
+
+    def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
+        """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
+        if cols.shape[0] != self.cols.shape[0] or self.sub is None:
+            self._extend(cols)
+        if self.use_gram:
+            G, q = self.gram
+            w_cols, gap, curve = solve_gram_enet(
+                G,
+                q,
+                self.yy,
+                self.objective.penalty,
+                w_cols,
+                threshold=threshold,
+                max_iter=budget,
+                xp=self.cxp,
+                on_iter=on_iter,
+                verbose=verbose,
+                ref=self.ref,
+                first_iter=first,
+            )
+            return w_cols, c, curve, gap
+        callback = None
+        if on_iter is not None:
+            callback = lambda it, w, value: on_iter(w, value)
+        res = self.solve_direct(
+            self.sub,
+            w_cols,
+            c,
+            max_iter=budget,
+            tol=threshold / self.ref,
+            verbose=verbose,
+            callback=callback,
+        )
+        gap = res.extra["measure"] * self.ref
+        return res.coef, res.extra["offset"], res.objective_curve, gap
+
+
+def solve_working_set(
+    objective, w0, c0, *, mode, max_iter, tol, solve_direct, verbose=0, callback=None
+):
+    r"""Minimise an objective whose penalty has an L1 part, by growing working sets.
+
+    Each outer step computes the gradient of the full problem at the current point
+    (one pass ``X.T @ r``, or a product with the Gram matrix) and its duality gap,
+    the stopping measure of :func:`skgd.solvers.solve_gd`; if the gap is above
+    ``tol`` times the objective at zero, the set of columns grows by the features
+    that violate the optimality condition ``|grad_j| <= alpha * l1_ratio`` most,
+    ranked by the distance of the dual point to their constraint,
+    ``(|grad_j| - alpha l1_ratio) / sqrt(d_j)`` with ``d_j`` the column's variance
+    (the rule of celer, which makes the ranking independent of the features'
+    scales), at most doubling it; then the problem restricted to the set is solved,
+    warm-started, to a gap a quarter of the full one (celer and skglm use the same
+    geometric schedule). Columns once in the set stay there, so their Gram matrix is
+    built once. When the gap of the full problem is small but no feature violates
+    its condition, only the subproblem's accuracy is missing, and its tolerance is
+    cut tenfold. The gap is a certificate for the full problem, so the answer does
+    not depend on which features were tried.
+
+    When the set would hold half of the features, or when the subproblem can make no
+    more progress (rounding), the plain solver ``solve_direct`` finishes from the
+    current point.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem; its penalty has an L1 part (see :func:`working_set_mode`).
+    w0 : array of shape (n_features,)
+        Starting coefficients (their support starts the working set).
+    c0 : float
+        Starting offset of the centered model.
+    mode : {"gram", "samples"}
+        From :func:`working_set_mode`.
+    max_iter : int
+        Budget of subproblem iterations (each costs less than a pass over X).
+    tol : float
+        Duality gap of the full problem relative to the objective at zero.
+    solve_direct : callable
+        The plain solver, with the signature of :func:`skgd.solvers.solve_gd`.
+    verbose : int, default=0
+        Print one line per working set when positive.
+    callback : callable or None, default=None
+        Called as ``callback(iteration, w, objective_value)`` after each
+        subproblem iteration, with the full coefficient vector.
+
+    Returns
+    -------
+    result : SolverResult
+        As from :func:`skgd.solvers.solve_gd`; ``extra["working_set_sizes"]`` lists
+        the size of each subproblem solved and ``extra["checks"]`` counts the
+        checks of the full problem (passes over X in mode ``"samples"``).
+
+    References
+    ----------
+    M. Massias, A. Gramfort and J. Salmon, "Celer: a fast solver for the Lasso with
+    dual extrapolation", ICML, 2018.
+    Q. Bertrand, Q. Klopfenstein, P.-A. Bannier et al., "Beyond L1: faster and
+    better sparse models with skglm", NeurIPS, 2022.
+    """
+    if mode == "gram" and not isinstance(objective, GramObjective):
+        objective = gram_form(objective)
+    cxp = objective.coef_xp
+    ref = objective.zero_value()
+    if not ref > 0:
+        ref = float(cxp.finfo(objective.dtype).eps)
+    threshold = tol * ref
+    l1 = objective.penalty.l1
+    if mode == "gram":
+        space = _GramSpace(objective, ref)
+    else:
+        space = _SampleSpace(objective, solve_direct, ref)
+    free_c = objective.intercept_mode == "free"
+    c = c0 if free_c else objective.initial_offset()
+    active = objective.active
+    n_features = objective.n_features
+    n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
+    inv_norm = 1.0 / cxp.sqrt(objective.metric())
+    # Constant columns keep w_j = 0 (their gradient is masked): they never enter.
+    w = cxp.where(active, w0, 0.0 * w0)
+    (cols,) = cxp.nonzero(w)
+    curve, sizes, n_checks = [], [], 0
+    inner = math.inf
+    # With few features in the Gram form, the full problem is the subproblem: its
+    # own gap is the check, and no working set is worth its bookkeeping.
+    complete = mode == "gram" and n_active <= _MIN_FEATURES
+    if complete:
+        (cols,) = cxp.nonzero(active)
+
+    on_iter = None
+    if callback is not None:
+        counter = [0]
+
+        def on_iter(w_cols, value):
+            counter[0] += 1
+            callback(counter[0], scatter(cxp, n_features, cols, w_cols), value)
+
+    def finish_direct(w, c):
+        """Let the plain solver finish from ``(w, c)``."""
+        res = solve_direct(
+            objective,
+            w,
+            c,
+            max_iter=max(max_iter - len(curve), 0),
+            tol=tol,
+            verbose=verbose,
+            callback=callback,
+        )
+        extra = dict(res.extra, working_set_sizes=sizes, checks=n_checks)
+        return SolverResult(
+            coef=res.coef,
+            intercept=res.intercept,
+            n_iter=len(curve) + res.n_iter,
+            converged=res.converged,
+            objective_curve=curve + list(res.objective_curve),
+            extra=extra,
+        )
+
+    while True:
+        if complete:
+            # The subproblem is the full problem: its gap is the one that counts.
+            sizes.append(int(cols.shape[0]))
+            w_cols, c, sub_curve, gap = space.solve(
+                cols,
+                cxp.take(w, cols),
+                c,
+                threshold,
+                max_iter - len(curve),
+                on_iter,
+                verbose,
+                len(curve),
+            )
+            curve += sub_curve
+            w = scatter(cxp, n_features, cols, w_cols)
+            break
+        grad_w, gap = space.check(w, c)
+        n_checks += 1
+        if verbose:
+            print(
+                f"[gd working set] after {len(curve)} iterations, "
+                f"{cols.shape[0]} features: gap of the full problem "
+                f"{gap / ref:.3e} (tol {tol:.1e})"
+            )
+        if gap <= threshold or len(curve) >= max_iter:
+            break
+        score = (cxp.abs(grad_w) - l1) * inv_norm
+        listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
+        score = cxp.where(active & ~listed, score, -math.inf)
+        n_violating = int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+        size = cols.shape[0]
+        # At least double the set (celer, skglm), but take half the violators when
+        # they are many: each check is a pass over X, while a few extra columns
+        # cost the subproblem little.
+        n_add = min(n_violating, max(_FIRST_SIZE - size, size, n_violating // 2))
+        if size + n_add > _FULL_SHARE * n_active:
+            if mode == "samples":
+                return finish_direct(w, c)
+            # In the Gram form the full problem is as cheap to slice as a part.
+            cols = cxp.concat([cols, cxp.nonzero(active & ~listed)[0]])
+            complete = True
+            continue
+        if n_add:
+            cols = cxp.concat([cols, cxp.argsort(-score)[:n_add]])
+            inner = max(space.inner_share * gap, 0.5 * threshold)
+        else:
+            # Nothing violates: the subproblem's accuracy is what is missing.
+            inner = 0.1 * min(inner, space.inner_share * gap)
+            if size == 0 or inner < 1e-4 * threshold:
+                return finish_direct(w, c)
+        sizes.append(int(cols.shape[0]))
+        w_cols, c, sub_curve, _ = space.solve(
+            cols,
+            cxp.take(w, cols),
+            c,
+            inner,
+            max_iter - len(curve),
+            on_iter,
+            verbose,
+            len(curve),
+        )
+        curve += sub_curve
+        w = scatter(cxp, n_features, cols, w_cols)
+        if n_add == 0 and not sub_curve:
+            return finish_direct(w, c)
+
+    return SolverResult(
+        coef=w,
+        intercept=objective.intercept(w, c),
+        n_iter=len(curve),
+        converged=gap <= threshold,
+        objective_curve=curve,
+        extra={
+            "measure": gap / ref,
+            "offset": c,
+            "working_set_sizes": sizes,
+            "checks": n_checks,
+        },
+    )

@@ -1,0 +1,246 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Working sets for L1 penalties: same optima as sklearn, certified, less work.
+
+Both modes are exercised: ``"gram"`` (squared loss, Gram matrix of all features:
+small problems and paths) and ``"samples"`` (checks by passes over X, forced here by
+lowering the module's thresholds where the data alone would not select it).
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _data import TIGHT_TOL
+from sklearn.linear_model import ElasticNet, Lasso
+
+import skgd.solvers._working_set as ws_module
+from skgd import GDRegressor, gd_path
+from skgd._backend import get_backend
+from skgd._objective import LinearObjective
+from skgd.losses import Huber, SquaredError
+from skgd.penalties import L1L2
+from skgd.solvers import solve_gd
+from skgd.solvers._working_set import working_set_mode
+
+
+def _sparse_truth(seed, n_samples, n_features, n_informative=8):
+    """Correlated, offset, mixed-scale X whose target uses a few columns."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    X[:, 1:] = 0.6 * X[:, :-1] + 0.8 * X[:, 1:]
+    X = X * 10.0 ** rng.uniform(-1, 1, n_features) + rng.uniform(-3, 3, n_features)
+    idx = rng.choice(n_features, n_informative, replace=False)
+    w = np.zeros(n_features)
+    w[idx] = rng.normal(scale=3.0, size=n_informative) / X[:, idx].std(axis=0)
+    y = X @ w + 1.0 + 0.5 * rng.standard_normal(n_samples)
+    return X, y
+
+
+def _alpha(X, y, fraction):
+    """``fraction`` of the smallest alpha that zeroes every coefficient."""
+    return fraction * np.max(np.abs((X - X.mean(0)).T @ (y - y.mean()))) / len(y)
+
+
+@pytest.fixture
+def samples_mode(monkeypatch):
+    """Force checks by passes over X, whatever the problem's shape."""
+    monkeypatch.setattr(ws_module, "_MIN_FEATURES", 1)
+    monkeypatch.setattr(ws_module, "_FULL_GRAM_MAX_FEATURES", 0)
+
+
+def _objective(X, y, penalty, **kw):
+    return LinearObjective(get_backend(X), X, y, SquaredError(), penalty, **kw)
+
+
+def _reference(penalty, alpha, X, y, sample_weight=None, fit_intercept=True):
+    kw = {"alpha": alpha, "tol": 1e-14, "max_iter": 10**6}
+    kw["fit_intercept"] = fit_intercept
+    if penalty == "elasticnet":
+        est = ElasticNet(l1_ratio=0.5, **kw)
+    else:
+        est = Lasso(**kw)
+    return est.fit(X, y, sample_weight=sample_weight)
+
+
+def _check_equal(ours, ref):
+    scale = np.max(np.abs(ref.coef_))
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8 * scale)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+    if ours.coef_.ndim == 1 and isinstance(ref, Lasso):
+        np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
+
+
+def test_working_set_mode_rule():
+    X, y = _sparse_truth(0, 300, 100)
+    assert working_set_mode(_objective(X, y, L1L2(0.1, 1.0)), True) == "gram"
+    assert working_set_mode(_objective(X, y, L1L2(0.1, 1.0)), False) == "samples"
+    wide, y_wide = _sparse_truth(0, 50, 400)
+    assert working_set_mode(_objective(wide, y_wide, L1L2(0.1, 0.5)), False) == (
+        "samples"
+    )
+    # No L1 part, or too few features for passes to pay: the plain solver.
+    assert working_set_mode(_objective(X, y, L1L2(0.1, 0.0)), True) is None
+    assert working_set_mode(_objective(X[:, :10], y, L1L2(0.1, 1.0)), False) is None
+    Xs = sp.csr_matrix(X)
+    assert working_set_mode(_objective(Xs, y, L1L2(0.1, 1.0)), False) == "samples"
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize(
+    ("shape", "fraction"), [((300, 150), 0.1), ((80, 400), 0.2), ((600, 300), 0.05)]
+)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_working_set_matches_sklearn_on_sparse_solutions(
+    penalty, shape, fraction, fit_intercept
+):
+    X, y = _sparse_truth(1, *shape)
+    alpha = _alpha(X, y, fraction)
+    ref = _reference(penalty, alpha, X, y, fit_intercept=fit_intercept)
+    ours = GDRegressor(
+        penalty=penalty,
+        alpha=alpha,
+        l1_ratio=0.5,
+        fit_intercept=fit_intercept,
+        tol=TIGHT_TOL[penalty],
+        max_iter=100_000,
+    ).fit(X, y)
+    _check_equal(ours, ref)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("kind", ["dense", "csr", "csc"])
+def test_working_set_samples_mode_matches_sklearn(
+    penalty, weighted, kind, diabetes, samples_mode
+):
+    X, y = diabetes
+    s = np.random.default_rng(0).uniform(0.2, 2, len(y)) if weighted else None
+    Xk = X if kind == "dense" else getattr(sp, f"{kind}_matrix")(X)
+    ref = _reference(penalty, 0.5, X, y, sample_weight=s)
+    ours = GDRegressor(
+        penalty=penalty, alpha=0.5, l1_ratio=0.5, tol=TIGHT_TOL[penalty]
+    ).fit(Xk, y, sample_weight=s)
+    _check_equal(ours, ref)
+
+
+@pytest.mark.parametrize("kind", ["dense", "csr"])
+@pytest.mark.parametrize("penalty", [L1L2(0.05, 1.0), L1L2(0.05, 0.5)])
+def test_working_set_gap_of_full_problem_below_tol(kind, penalty):
+    X, y = _sparse_truth(2, 200, 500)
+    Xk = X if kind == "dense" else sp.csr_matrix(X)
+    objective = _objective(Xk, y, penalty)
+    tol = 1e-8
+    res = solve_gd(
+        objective, np.zeros(500), objective.initial_offset(), max_iter=10_000, tol=tol
+    )
+    assert res.converged
+    assert res.extra["measure"] <= tol
+    # Recomputed independently, in the X form, for the returned coefficients.
+    fresh = _objective(Xk, y, penalty)
+    raw = fresh.raw(res.coef, res.extra["offset"])
+    _, grad_w, _ = fresh.gradient(raw)
+    assert fresh.duality_gap(res.coef, raw, grad_w) <= tol * fresh.zero_value()
+    # The working sets held a small part of the features.
+    assert max(res.extra["working_set_sizes"]) < 250
+
+
+def test_working_set_restricts_work(monkeypatch):
+    # 2,000 features, 8 informative: the subproblems stay small and the full
+    # problem is checked (one pass over X each) a handful of times.
+    X, y = _sparse_truth(3, 1000, 2000)
+    objective = _objective(X, y, L1L2(_alpha(X, y, 0.2), 1.0))
+    assert working_set_mode(objective, False) == "samples"
+    backend = objective.backend
+    passes = []
+    rmatvec = backend.rmatvec
+    monkeypatch.setattr(
+        backend,
+        "rmatvec",
+        lambda A, r: passes.append(A.shape[1]) or rmatvec(A, r),
+    )
+    res = solve_gd(
+        objective,
+        np.zeros(2000),
+        objective.initial_offset(),
+        max_iter=10_000,
+        tol=1e-10,
+    )
+    assert res.converged
+    n_support = int(np.sum(res.coef != 0))
+    assert 0 < n_support < 50
+    sizes = res.extra["working_set_sizes"]
+    assert max(sizes) <= 4 * max(n_support, 16)
+    full_passes = sum(1 for p in passes if p == 2000)
+    assert full_passes == res.extra["checks"] <= 5
+    ref = Lasso(alpha=objective.penalty.alpha, tol=1e-12, max_iter=10**5).fit(X, y)
+    np.testing.assert_array_equal(res.coef != 0, ref.coef_ != 0)
+
+
+@pytest.mark.parametrize("mode", ["gram", "samples"])
+def test_working_set_loss_curve_and_callback(mode, monkeypatch):
+    if mode == "samples":
+        monkeypatch.setattr(ws_module, "_FULL_GRAM_MAX_FEATURES", 0)
+    X, y = _sparse_truth(4, 400, 200)
+    penalty = L1L2(_alpha(X, y, 0.1), 1.0)
+    objective = _objective(X, y, penalty)
+    seen = []
+    res = solve_gd(
+        objective,
+        np.zeros(200),
+        objective.initial_offset(),
+        max_iter=10_000,
+        tol=1e-12,
+        callback=lambda it, w, value: seen.append((it, w, value)),
+    )
+    assert res.converged
+    assert len(res.objective_curve) == res.n_iter == len(seen)
+    assert [it for it, _, _ in seen] == list(range(1, res.n_iter + 1))
+    # Each value is the full objective at the full coefficient vector passed.
+    for _, w, value in seen[:: max(1, len(seen) // 5)]:
+        b = objective.intercept(w, objective.initial_offset())
+        r = y - X @ w - b
+        full = 0.5 * np.mean(r * r) + penalty.alpha * np.abs(w).sum()
+        assert value == pytest.approx(full, rel=1e-9)
+
+
+@pytest.mark.parametrize("loss", [Huber(1.0), SquaredError()])
+def test_working_set_other_losses_and_sparse_match_plain_solver(loss, monkeypatch):
+    X, y = _sparse_truth(5, 150, 120)
+    y[:5] += 20.0
+    Xs = sp.csc_matrix(X)
+    penalty = L1L2(_alpha(X, y, 0.03), 0.8)
+    objective = LinearObjective(get_backend(Xs), Xs, y, loss, penalty)
+    assert working_set_mode(objective, False) == "samples"
+    res = solve_gd(
+        objective, np.zeros(120), objective.initial_offset(), max_iter=50_000, tol=1e-13
+    )
+    monkeypatch.setattr(ws_module, "_MIN_FEATURES", 10**9)
+    plain = LinearObjective(get_backend(Xs), Xs, y, loss, penalty)
+    ref = solve_gd(
+        plain, np.zeros(120), plain.initial_offset(), max_iter=50_000, tol=1e-13
+    )
+    assert res.converged
+    assert ref.converged
+    assert 1 < max(res.extra["working_set_sizes"]) < 60
+    scale = np.max(np.abs(ref.coef))
+    np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-6, atol=1e-7 * scale)
+    assert res.intercept == pytest.approx(ref.intercept, rel=1e-6)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("shape", [(300, 120), (60, 300)])
+def test_working_set_path_equals_independent_fits(l1_ratio, shape):
+    X, y = _sparse_truth(6, *shape)
+    tol = TIGHT_TOL["l1" if l1_ratio == 1 else "elasticnet"]
+    alphas, coefs, intercepts = gd_path(
+        X, y, l1_ratio=l1_ratio, alphas=10, eps=1e-2, tol=tol, max_iter=100_000
+    )
+    for k in (2, 6, 9):
+        ref = _reference("l1" if l1_ratio == 1 else "elasticnet", alphas[k], X, y)
+        if l1_ratio != 1:
+            ref = ElasticNet(
+                alpha=alphas[k], l1_ratio=l1_ratio, tol=1e-14, max_iter=10**6
+            ).fit(X, y)
+        scale = np.max(np.abs(ref.coef_))
+        np.testing.assert_allclose(coefs[:, k], ref.coef_, rtol=1e-6, atol=1e-8 * scale)
+        assert intercepts[k] == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)
