@@ -16,7 +16,7 @@ from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import assert_all_finite, column_or_1d
 
 from skgd._backend import dask_namespace, dask_unique, is_dask
 from skgd._estimator import GDRegressor, linear_predict
@@ -368,6 +368,8 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
             coef_init, intercept_init, n_classes
         )
         if partial:
+            if reset:
+                engine._warn_power_t()  # once per stream, as fit warns once
             engine._partial_fit_checked(X, targets, sample_weight, backend)
         else:
             engine._fit_checked(
@@ -559,7 +561,9 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
         """
         proba = self._proba(X, "predict_log_proba")
         xp = array_namespace(proba) if not is_dask(proba) else dask_namespace()
-        return xp.log(proba)
+        # modified_huber gives probabilities of exactly 0, whose log is -inf.
+        with np.errstate(divide="ignore"):
+            return xp.log(proba)
 
     def __sklearn_tags__(self):
         """Declare sparse and Array API support."""
@@ -586,6 +590,8 @@ def _encode(y, classes=None):
         return classes, codes
     if is_numpy_array(y) or not is_array_api_obj(y):
         y = column_or_1d(y, warn=True)
+        if y.dtype.kind == "f":
+            assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         if classes is None:
             classes = np.unique(y)
@@ -593,6 +599,8 @@ def _encode(y, classes=None):
         _check_known(np.unique(y), classes)
         return classes, np.searchsorted(classes, y).astype(np.float64)
     xp = array_namespace(y)
+    if xp.isdtype(y.dtype, "real floating"):
+        assert_all_finite(y, input_name="y")
     check_classification_targets(y)
     if classes is None:
         classes = xp.unique_values(y)

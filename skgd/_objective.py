@@ -729,8 +729,8 @@ class LinearObjective:
         gap : float
             The gap (``inf`` if no feasible dual point was found).
         """
-        if self.loss.dual_margin is not None:
-            return self._margin_gap(w, raw, raw_grad)
+        if self.loss.balanced_dual:
+            return self._balanced_gap(w, raw, raw_grad)
         xp = array_namespace(raw)
         to_float = self.backend.to_float
         loss, penalty, u = self.loss, self.penalty, self.u
@@ -764,40 +764,28 @@ class LinearObjective:
         gap = primal_loss + self.penalty_value(w) - dual
         return gap if math.isfinite(gap) else math.inf
 
-    def _margin_gap(self, w, raw, raw_grad):
-        """Return the duality gap of a margin loss (labels in {-1, +1}).
+    def _balanced_gap(self, w, raw, raw_grad):
+        """Return the duality gap of a classification loss (``loss.balanced_dual``).
 
-        The dual point ``theta = -raw_grad`` has ``0 <= y_i theta_i <= m u_i``
-        (``m = loss.dual_margin``): the loss's conjugate is finite on that one-sided
-        box, so subtracting ``u sum(theta)`` for the intercept (which may leave it)
-        is replaced by scaling down the class with the larger share until ``sum
-        (theta) = 0``, which keeps it feasible. ``X_c.T theta`` then needs one
+        The dual point ``theta = -raw_grad`` is feasible for these losses'
+        conjugates (a one-sided box ``0 <= y_i theta_i <= m u_i``, or rows of a
+        simplex for the multinomial loss), but subtracting ``u sum(theta)`` for the
+        intercept may leave that set: :meth:`Loss.balance_dual` moves it to a
+        feasible point that sums to zero instead. ``X_c.T theta`` then needs one
         pass over X; a dual point used twice in a row (by a smoothed stage and by
         the problem it smooths) reuses it.
         """
         xp, backend, penalty, loss = self.xp, self.backend, self.penalty, self.loss
-        theta = -(self.raw_gradient(raw) if raw_grad is None else raw_grad)
         key = raw_grad if raw_grad is not None else raw
-        cache = self._stats.get("margin_dual")
+        cache = self._stats.get("balanced_dual")
         if cache is not None and cache[0] is key:
             theta, v = cache[1], cache[2]
         else:
+            theta = -(self.raw_gradient(raw) if raw_grad is None else raw_grad)
             if self.fit_intercept:
-                positive = self.y > 0
-                zero = xp.zeros_like(theta)
-                pos, neg = backend.to_floats(
-                    xp.sum(xp.where(positive, theta, zero)),
-                    -xp.sum(xp.where(positive, zero, theta)),
-                )
-                if pos > neg:
-                    theta = xp.where(positive, theta * (neg / pos), theta)
-                elif neg > pos:
-                    theta = xp.where(positive, theta, theta * (pos / neg))
-                v, _ = self.backprop(-theta)
-                v = -v
-            else:
-                v = -self.backprop(-theta)[0]
-            self._stats["margin_dual"] = (key, theta, v)
+                theta = loss.balance_dual(self.y, theta, self.u)
+            v = -self.backprop(-theta)[0]
+            self._stats["balanced_dual"] = (key, theta, v)
         k = penalty.dual_scale(v)
         if k is None:
             return math.inf

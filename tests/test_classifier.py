@@ -308,7 +308,8 @@ def _expected_failed(estimator):
 @parametrize_with_checks(
     [
         GDClassifier(),
-        GDClassifier(loss="hinge", penalty="l1", alpha=1e-3),
+        GDClassifier(loss="hinge"),
+        GDClassifier(penalty="l1", alpha=1e-3),
         GDClassifier(solver="sgd"),
         GDClassifier(loss="modified_huber", solver="adam"),
     ],

@@ -31,11 +31,11 @@ class Loss:
     has_conjugate : bool
         Whether :meth:`dual_value` is implemented, so that the full-batch solver can
         certify its solutions with a duality gap.
-    dual_margin : float or None
-        For a margin loss of labels ``y`` in {-1, +1} whose conjugate is finite for
-        ``0 <= y_i theta_i <= dual_margin u_i`` (a one-sided box, unlike
-        :meth:`dual_box`'s), that bound; the duality gap then balances the dual
-        point over the two classes for the intercept. None otherwise.
+    balanced_dual : bool
+        Whether the duality gap builds its dual point with :meth:`balance_dual`
+        (the classification losses, whose conjugates are finite on a one-sided box
+        or a simplex) instead of subtracting the mean and scaling into
+        :meth:`dual_box`. Such a gap costs one pass over X.
     n_outputs : int
         Number of linear predictions per sample: 1, except for a loss of several
         (the multinomial one), whose ``raw`` has shape ``(n_samples, n_outputs)``
@@ -44,7 +44,7 @@ class Loss:
 
     curvature_bound = None
     n_outputs = 1
-    dual_margin = None
+    balanced_dual = False
     is_smooth = True
     is_quadratic = False
     has_conjugate = False
@@ -129,6 +129,29 @@ class Loss:
         """
         xp = array_namespace(y, u)
         return xp.sum(u * y)
+
+    def balance_dual(self, y, theta, u):
+        """Return a dual point that sums to zero over the samples and stays feasible.
+
+        Only for losses with ``balanced_dual``: ``theta = -u * gradient`` is
+        feasible for their conjugate, and the intercept needs ``sum_i theta_i =
+        0``; this returns such a point, near ``theta`` (lazy array operations).
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets.
+        theta : array of shape (n_samples,) or (n_samples, n_outputs)
+            A feasible dual point.
+        u : array of shape (n_samples,)
+            Normalised sample weights.
+
+        Returns
+        -------
+        theta : array of the same shape
+            A feasible dual point whose sum over the samples is zero.
+        """
+        raise NotImplementedError
 
     def dual_box(self):
         """Return ``m`` such that the conjugate needs ``|theta_i| <= m u_i``, or None.

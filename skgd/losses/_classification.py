@@ -17,6 +17,36 @@ from skgd.losses._base import Loss
 from skgd.losses._regression import _quadratic_dual
 
 
+def _balance_margin(y, theta):
+    """Scale down the class whose dual variables sum to more: ``sum(theta) = 0``.
+
+    ``y_i theta_i`` lies in ``[0, m u_i]``; scaling by a factor in ``[0, 1]`` keeps
+    it there, unlike subtracting the mean.
+    """
+    xp = array_namespace(y, theta)
+    positive = y > 0
+    zero = xp.zeros_like(theta)
+    pos = xp.sum(xp.where(positive, theta, zero))
+    neg = -xp.sum(xp.where(positive, zero, theta))
+    tiny = xp.finfo(theta.dtype).tiny
+    down_pos = xp.minimum(neg / xp.maximum(pos, tiny), 1.0)
+    down_neg = xp.minimum(pos / xp.maximum(neg, tiny), 1.0)
+    return xp.where(positive, theta * down_pos, theta * down_neg)
+
+
+def _margin_share(y, theta, u):
+    """Return ``s_i = y_i theta_i / u_i`` (0 where ``u_i = 0``)."""
+    xp = array_namespace(y, theta)
+    safe = xp.where(u > 0, u, xp.ones_like(u))
+    return xp.where(u > 0, y * theta / safe, xp.zeros_like(u))
+
+
+def _xlogx(xp, x):
+    """Return ``x log x`` with ``0 log 0 = 0``."""
+    positive = x > 0
+    return xp.where(positive, x * xp.log(xp.where(positive, x, 1.0)), 0.0 * x)
+
+
 def _sigmoid(xp, z):
     """Return ``1 / (1 + exp(-z))`` without overflow for large ``|z|``."""
     e = xp.exp(-xp.abs(z))
@@ -39,6 +69,8 @@ class LogLoss(Loss):
     """
 
     curvature_bound = 0.25
+    has_conjugate = True
+    balanced_dual = True
 
     def pointwise(self, y, raw):
         """Return ``log(1 + exp(-y raw))``."""
@@ -49,6 +81,16 @@ class LogLoss(Loss):
         """Return ``-y sigmoid(-y raw)``."""
         xp = array_namespace(y, raw)
         return -y * _sigmoid(xp, -y * raw)
+
+    def balance_dual(self, y, theta, u):
+        """Return ``theta`` with the larger class scaled down to ``sum = 0``."""
+        return _balance_margin(y, theta)
+
+    def dual_value(self, y, theta, u):
+        """Return ``-sum_i u_i (s log s + (1 - s) log(1 - s))``, ``s = y theta / u``."""
+        xp = array_namespace(y, theta)
+        s = xp.clip(_margin_share(y, theta, u), 0.0, 1.0)
+        return -xp.sum(u * (_xlogx(xp, s) + _xlogx(xp, 1.0 - s)))
 
     def constant_fit(self, y, u):
         """Return the optimal constant logit: the log-odds of the weighted labels."""
@@ -86,7 +128,7 @@ class Hinge(Loss):
 
     is_smooth = False
     has_conjugate = True
-    dual_margin = 1.0
+    balanced_dual = True
 
     def pointwise(self, y, raw):
         """Return ``max(0, 1 - y raw)``."""
@@ -97,6 +139,10 @@ class Hinge(Loss):
         """Return the subgradient ``-y`` where ``y raw < 1``, else 0."""
         xp = array_namespace(y, raw)
         return xp.where(y * raw < 1.0, -y, xp.zeros_like(raw))
+
+    def balance_dual(self, y, theta, u):
+        """Return ``theta`` with the larger class scaled down to ``sum = 0``."""
+        return _balance_margin(y, theta)
 
     def dual_value(self, y, theta, u):
         """Return ``sum_i y_i theta_i``, for ``0 <= y_i theta_i <= u_i``."""
@@ -142,12 +188,16 @@ class SmoothedHinge(Loss):
 
     mu: float = 1.0
     has_conjugate = True
-    dual_margin = 1.0
+    balanced_dual = True
 
     @property
     def curvature_bound(self):
         """The curvature bound ``1 / mu``."""
         return 1.0 / self.mu
+
+    def balance_dual(self, y, theta, u):
+        """Return ``theta`` with the larger class scaled down to ``sum = 0``."""
+        return _balance_margin(y, theta)
 
     def dual_value(self, y, theta, u):
         """Return ``sum_i y_i theta_i - mu theta_i**2 / (2 u_i)``, y theta in [0, u]."""
@@ -187,6 +237,8 @@ class ModifiedHuber(Loss):
     """
 
     curvature_bound = 2.0
+    has_conjugate = True
+    balanced_dual = True
 
     def pointwise(self, y, raw):
         """Return the modified Huber loss of each margin."""
@@ -201,6 +253,16 @@ class ModifiedHuber(Loss):
         z = y * raw
         slope = xp.where(z >= -1.0, 2.0 * xp.clip(1.0 - z, 0.0, None), 4.0 + 0.0 * z)
         return -y * slope
+
+    def balance_dual(self, y, theta, u):
+        """Return ``theta`` with the larger class scaled down to ``sum = 0``."""
+        return _balance_margin(y, theta)
+
+    def dual_value(self, y, theta, u):
+        """Return ``sum_i u_i (s - s**2 / 4)``, ``s = y theta / u`` in ``[0, 4]``."""
+        xp = array_namespace(y, theta)
+        s = _margin_share(y, theta, u)
+        return xp.sum(u * (s - 0.25 * s * s))
 
     def inverse_link(self, raw):
         """Return the probability estimate ``(clip(raw, -1, 1) + 1) / 2``."""
@@ -236,6 +298,8 @@ class MultinomialLogLoss(Loss):
 
     n_classes: int = 3
     curvature_bound = 0.5
+    has_conjugate = True
+    balanced_dual = True
 
     @property
     def n_outputs(self):
@@ -258,6 +322,42 @@ class MultinomialLogLoss(Loss):
         """Return ``softmax(raw) - onehot(y)``, of shape ``(n_samples, K)``."""
         xp = array_namespace(y, raw)
         return self.inverse_link(raw) - self._onehot(xp, y, raw)
+
+    def _dual_probabilities(self, xp, y, theta, u):
+        """Return ``q_i = onehot(y_i) - theta_i / u_i`` (``onehot`` where u_i = 0)."""
+        onehot = self._onehot(xp, y, theta)
+        safe = xp.where(u > 0, u, xp.ones_like(u))[:, None]
+        return onehot - xp.where(u[:, None] > 0, theta / safe, 0.0 * theta)
+
+    def balance_dual(self, y, theta, u):
+        """Return a dual point with zero column sums, rows ``q_i`` in the simplex.
+
+        ``theta = u (onehot - p)`` with ``p`` the softmax rows. With ``pi`` the
+        weighted class frequencies and ``pbar`` the weighted mean of ``p``, ``q =
+        (1 - t)(p + pi - pbar) + t pi`` has the column sums of the labels for any
+        ``t``; the smallest ``t`` in ``[0, 1]`` that makes it non-negative keeps it
+        in the simplex.
+        """
+        xp = array_namespace(y, theta)
+        onehot = self._onehot(xp, y, theta)
+        p = self._dual_probabilities(xp, y, theta, u)
+        uc = u[:, None]
+        pi = xp.sum(uc * onehot, axis=0)
+        shifted = p + (pi - xp.sum(uc * p, axis=0))
+        room = pi - shifted
+        short = shifted < 0
+        need = xp.where(
+            short, -shifted / xp.where(short, room, xp.ones_like(room)), 0.0 * room
+        )
+        t = xp.clip(xp.max(need), 0.0, 1.0)
+        q = (1.0 - t) * shifted + t * pi
+        return uc * (onehot - q)
+
+    def dual_value(self, y, theta, u):
+        """Return ``-sum_i u_i sum_k q_ik log q_ik`` with ``q = onehot - theta / u``."""
+        xp = array_namespace(y, theta)
+        q = xp.clip(self._dual_probabilities(xp, y, theta, u), 0.0, 1.0)
+        return -xp.sum(u * xp.sum(_xlogx(xp, q), axis=1))
 
     def constant_fit(self, y, u):
         """Return the optimal constant logits: the log class priors, centered."""
