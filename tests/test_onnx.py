@@ -93,6 +93,8 @@ def test_import_skgd_registers_in_any_order(imports):
         "X = np.arange(12.0).reshape(6, 2); y = X @ [1.0, 2.0]\n"
         "reg = skgd.GDRegressor().fit(X, y)\n"
         "skl2onnx.to_onnx(reg, X[:1].astype(np.float32))\n"
+        "clf = skgd.GDClassifier().fit(X, y > y.mean())\n"
+        "skl2onnx.to_onnx(clf, X[:1].astype(np.float32))\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
