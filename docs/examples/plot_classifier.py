@@ -17,9 +17,9 @@ fits one-vs-rest models to their optimum instead.
 # Binary: breast cancer
 # ---------------------
 # For the log loss ``tol`` bounds a proximal-gradient measure that shrinks like
-# the *square* of the distance to the optimum, so the coefficients are accurate to
-# about ``sqrt(tol)``: ``tol=1e-16`` for six digits (the default ``1e-4`` is
-# enough for predictions, not for comparing coefficients).
+# the *square* of the distance to the optimum, so the coefficients' error goes
+# like ``sqrt(tol)``: ``tol=1e-16`` gives about six digits, while the default
+# ``1e-4`` stops well before the optimum.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_iris
