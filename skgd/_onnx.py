@@ -1,11 +1,12 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""ONNX export of GDRegressor through skl2onnx (the optional extra ``onnx``).
+"""ONNX export of GDRegressor and GDClassifier through skl2onnx (extra ``onnx``).
 
-It holds the shape calculator and converter (``X @ coef_.T + intercept_`` as one
-MatMul and one Add), the public registration function, and a post-import hook that
-registers them as soon as skl2onnx is imported. It never imports skl2onnx itself at
-``import skgd`` time, which would add half a second to every import.
+It holds the shape calculators and converters (``X @ coef_.T + intercept_`` as one
+MatMul and one Add, then for the classifier its labels and probabilities), the
+public registration function, and a post-import hook that registers them as soon as
+skl2onnx is imported. It never imports skl2onnx itself at ``import skgd`` time,
+which would add half a second to every import.
 """
 
 import sys
@@ -14,19 +15,42 @@ import warnings
 import numpy as np
 
 _ALIAS = "SkgdGDRegressor"
+_CLASSIFIER_ALIAS = "SkgdGDClassifier"
+# The options of skl2onnx's own linear classifiers. Declaring "zipmap" also makes
+# skl2onnx parse the model as a classifier: outputs "label" and "probabilities",
+# followed by a ZipMap unless ``options={"zipmap": False}``.
+_CLASSIFIER_OPTIONS = {
+    "zipmap": [True, False, "columns"],
+    "nocl": [True, False],
+    "output_class_labels": [False, True],
+    "raw_scores": [True, False],
+}
 _registered = False
 
 
 def register_onnx_converter():
-    """Register GDRegressor's ONNX converter with skl2onnx.
+    """Register the ONNX converters of GDRegressor and GDClassifier with skl2onnx.
 
     Afterwards :func:`skl2onnx.to_onnx` converts a fitted
-    :class:`~skgd.GDRegressor`, alone or inside a
-    :class:`~sklearn.pipeline.Pipeline`, into an ONNX graph computing
-    ``X @ coef_.T + intercept_`` (one ``MatMul`` and one ``Add``, in the input's
-    float32 or float64 precision; other input types are cast to float32). The
-    output has shape ``(n_samples, n_targets)``, with ``n_targets = 1`` for a model
-    fitted on 1-D ``y``, as for scikit-learn's linear regressors.
+    :class:`~skgd.GDRegressor` or :class:`~skgd.GDClassifier`, alone or inside a
+    :class:`~sklearn.pipeline.Pipeline`, into an ONNX graph, in the input's float32
+    or float64 precision (other input types are cast to float32).
+
+    - :class:`~skgd.GDRegressor` becomes ``X @ coef_.T + intercept_`` (one
+      ``MatMul`` and one ``Add``), with output shape ``(n_samples, n_targets)``
+      (``n_targets = 1`` for a model fitted on 1-D ``y``), as for scikit-learn's
+      linear regressors.
+    - :class:`~skgd.GDClassifier` has the two outputs of skl2onnx's linear
+      classifiers: ``label`` (int64 for integer labels, string for string
+      labels), as :meth:`~skgd.GDClassifier.predict`, and ``probabilities`` of
+      shape ``(n_samples, n_classes)``, as
+      :meth:`~skgd.GDClassifier.predict_proba`. With ``loss="hinge"``, which has
+      no probabilities, the second output holds the decision scores, ``[-f, f]``
+      for two classes, as skl2onnx does for
+      :class:`~sklearn.linear_model.SGDClassifier`. skl2onnx's classifier options
+      apply: ``zipmap`` (a list of dicts by default; ``False`` for a plain
+      tensor), ``raw_scores`` (scores instead of probabilities), ``nocl`` and
+      ``output_class_labels``.
 
     ``import skgd`` already arranges for this call to happen as soon as skl2onnx is
     imported, so calling it yourself is only needed if that automatic registration
@@ -48,7 +72,7 @@ def register_onnx_converter():
     >>> import numpy as np
     >>> from skl2onnx import to_onnx
     >>> from onnxruntime import InferenceSession
-    >>> from skgd import GDRegressor, register_onnx_converter
+    >>> from skgd import GDClassifier, GDRegressor, register_onnx_converter
     >>> register_onnx_converter()
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
     >>> y = X @ [2.0, -1.0] + 0.5
@@ -59,6 +83,19 @@ def register_onnx_converter():
     ... )
     >>> sess.run(None, {"X": X.astype(np.float32)})[0].round(3).ravel()
     array([-0.5,  2.5,  3.5,  6.5], dtype=float32)
+
+    A classifier, with probabilities as a plain tensor rather than a ZipMap:
+
+    >>> clf = GDClassifier(alpha=0.1).fit(X, ["no", "no", "yes", "yes"])
+    >>> onx = to_onnx(clf, X[:1].astype(np.float32), options={"zipmap": False})
+    >>> sess = InferenceSession(
+    ...     onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    ... )
+    >>> label, proba = sess.run(None, {"X": X.astype(np.float32)})
+    >>> label
+    array(['no', 'no', 'yes', 'yes'], dtype=object)
+    >>> bool(np.allclose(proba, clf.predict_proba(X), rtol=1e-5))
+    True
     """
     global _registered
     try:
@@ -69,10 +106,19 @@ def register_onnx_converter():
             'install the extra with `pip install "skgd[onnx]"`.'
         ) from exc
 
+    from skgd._classifier import GDClassifier
     from skgd._estimator import GDRegressor
 
     update_registered_converter(
         GDRegressor, _ALIAS, _shape_calculator, _converter, overwrite=True
+    )
+    update_registered_converter(
+        GDClassifier,
+        _CLASSIFIER_ALIAS,
+        _classifier_shape_calculator,
+        _classifier_converter,
+        overwrite=True,
+        options=_CLASSIFIER_OPTIONS,
     )
     _registered = True
 
@@ -98,19 +144,19 @@ def _shape_calculator(operator):
     operator.outputs[0].type = out_cls([n_rows, _n_targets(operator.raw_operator)])
 
 
-def _converter(scope, operator, container):
-    """Write ``X @ coef_.T + intercept_`` as MatMul then Add."""
-    from skl2onnx.common.data_types import (
-        DoubleTensorType,
-        FloatTensorType,
-        guess_proto_type,
-    )
+def _float_input(scope, operator, container):
+    """Return the input's name, cast to float32 unless it is float32 or float64.
 
-    model = operator.raw_operator
-    x_var, out_var = operator.inputs[0], operator.outputs[0]
-    proto = guess_proto_type(out_var.type)
-    dtype = np.float64 if isinstance(out_var.type, DoubleTensorType) else np.float32
+    Also returns the ONNX element type and numpy dtype the graph computes in.
+    """
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+    from skl2onnx.proto import onnx_proto
 
+    x_var = operator.inputs[0]
+    if isinstance(x_var.type, DoubleTensorType):
+        proto, dtype = onnx_proto.TensorProto.DOUBLE, np.float64
+    else:
+        proto, dtype = onnx_proto.TensorProto.FLOAT, np.float32
     x_name = x_var.full_name
     if not isinstance(x_var.type, (FloatTensorType, DoubleTensorType)):
         x_name = scope.get_unique_variable_name("cast_input")
@@ -121,31 +167,184 @@ def _converter(scope, operator, container):
             name=scope.get_unique_operator_name("Cast"),
             to=proto,
         )
+    return x_name, proto, dtype
 
+
+def _constant(scope, container, name, proto, value):
+    """Add ``value`` (a numpy array) as an initializer; return its name."""
+    value = np.asarray(value)
+    unique = scope.get_unique_variable_name(name)
+    container.add_initializer(unique, proto, value.shape, value.ravel().tolist())
+    return unique
+
+
+def _node(scope, container, op_type, inputs, output=None, **attrs):
+    """Add one node of a default-domain op; return its output's name."""
+    output = output or scope.get_unique_variable_name(op_type.lower())
+    container.add_node(
+        op_type, inputs, output, name=scope.get_unique_operator_name(op_type), **attrs
+    )
+    return output
+
+
+def _affine(scope, container, x_name, coef, intercept, proto, output=None):
+    """Write ``X @ coef + intercept`` (``coef`` of shape (p, k)) as MatMul, Add."""
+    coef_name = _constant(scope, container, "coef", proto, coef)
+    intercept_name = _constant(scope, container, "intercept", proto, intercept)
+    product = _node(scope, container, "MatMul", [x_name, coef_name])
+    return _node(scope, container, "Add", [product, intercept_name], output)
+
+
+def _converter(scope, operator, container):
+    """Write ``X @ coef_.T + intercept_`` as MatMul then Add."""
+    model = operator.raw_operator
+    x_name, proto, dtype = _float_input(scope, operator, container)
     n_targets = _n_targets(model)
     coef = np.asarray(model.coef_, dtype=dtype).reshape(n_targets, -1).T
     intercept = np.asarray(model.intercept_, dtype=dtype).reshape(-1)
     intercept = np.broadcast_to(intercept, (n_targets,))
+    _affine(
+        scope, container, x_name, coef, intercept, proto, operator.outputs[0].full_name
+    )
 
-    coef_name = scope.get_unique_variable_name("coef")
-    container.add_initializer(coef_name, proto, coef.shape, coef.ravel().tolist())
-    intercept_name = scope.get_unique_variable_name("intercept")
+
+# ----------------------------------------------------------------- classifier
+def _onnx_labels(classes):
+    """Return the classes as skl2onnx's classifiers output them, and their type.
+
+    Strings stay strings; integers, booleans and integral floats become int64 (as
+    in skl2onnx, whose ZipMap and label outputs know no other types).
+    """
+    from skl2onnx.proto import onnx_proto
+
+    classes = np.asarray(classes)
+    if all(isinstance(c, str) for c in classes.tolist()):
+        return classes.astype(str), onnx_proto.TensorProto.STRING
+    values = classes.tolist()
+    if all(isinstance(c, (int, float, bool)) for c in values) and all(
+        float(c).is_integer() for c in values
+    ):
+        return classes.astype(np.int64), onnx_proto.TensorProto.INT64
+    raise RuntimeError(
+        "GDClassifier's ONNX converter needs integer or string class labels, as "
+        f"skl2onnx's classifiers do; got classes_={classes!r}."
+    )
+
+
+def _classifier_shape_calculator(operator):
+    """Set skl2onnx's linear-classifier outputs: labels (N,), scores (N, K)."""
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+    )
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    # Fail here, with a message that says why, rather than deep in skl2onnx.
+    _onnx_labels(get_label_classes(operator.scope_inst, operator.raw_operator))
+    calculate_linear_classifier_output_shapes(operator)
+
+
+def _classifier_converter(scope, operator, container):
+    """Write GDClassifier's scores, labels and probabilities.
+
+    Binary models have one score ``f`` per row; it is widened to ``[-f, f]`` so that
+    the label is the ArgMax of two columns whatever the loss (ties go to the first
+    class, as ``predict``'s ``f > 0`` does) and the second output has one column per
+    class, as skl2onnx's linear classifiers have.
+    """
+    from skl2onnx.common.utils_classifier import get_label_classes
+    from skl2onnx.proto import onnx_proto
+
+    model = operator.raw_operator
+    x_name, proto, dtype = _float_input(scope, operator, container)
+    coef = np.asarray(model.coef_, dtype=dtype)
+    intercept = np.asarray(model.intercept_, dtype=dtype).reshape(-1)
+    scores = _affine(scope, container, x_name, coef.T, intercept, proto)
+    binary = coef.shape[0] == 1
+    if binary:
+        negated = _node(scope, container, "Neg", [scores])
+        scores = _node(scope, container, "Concat", [negated, scores], axis=1)
+
+    # Labels come from the scores, as in predict: for modified_huber the clipped
+    # probabilities can tie where the scores do not.
+    index = _node(scope, container, "ArgMax", [scores], axis=1, keepdims=0)
+    classes, label_proto = _onnx_labels(get_label_classes(scope, model))
+    classes_name = scope.get_unique_variable_name("classes")
     container.add_initializer(
-        intercept_name, proto, intercept.shape, intercept.ravel().tolist()
+        classes_name,
+        label_proto,
+        classes.shape,
+        [c.encode("utf-8") for c in classes.tolist()]
+        if label_proto == onnx_proto.TensorProto.STRING
+        else classes.tolist(),
     )
-    product = scope.get_unique_variable_name("product")
-    container.add_node(
-        "MatMul",
-        [x_name, coef_name],
-        product,
-        name=scope.get_unique_operator_name("MatMul"),
+    _node(
+        scope,
+        container,
+        "Gather",
+        [classes_name, index],
+        operator.outputs[0].full_name,
+        axis=0,
     )
-    container.add_node(
+
+    proba_name = operator.outputs[1].full_name
+    raw_scores = container.get_options(model, dict(raw_scores=False))["raw_scores"]
+    if raw_scores or model.loss == "hinge":
+        _node(scope, container, "Identity", [scores], proba_name)
+    elif model.loss == "log_loss":
+        # softmax([-f/2, f/2]) is [sigmoid(-f), sigmoid(f)], each with its own
+        # relative accuracy (1 - sigmoid(f) would lose it as f grows).
+        if binary:
+            half = _constant(scope, container, "half", proto, np.array(0.5, dtype))
+            scores = _node(scope, container, "Mul", [scores, half])
+        _node(scope, container, "Softmax", [scores], proba_name, axis=1)
+    else:
+        n_classes = 2 if binary else coef.shape[0]
+        _modified_huber_proba(
+            scope, container, scores, n_classes, proba_name, proto, dtype
+        )
+
+
+def _modified_huber_proba(scope, container, scores, n_classes, output, proto, dtype):
+    """Write ``(clip(f, -1, 1) + 1) / 2``, normalised per row, uniform if all zero.
+
+    Min/Max, MatMul for the row sums and Cast for the zero test: ops whose
+    signatures are the same at every opset skl2onnx targets.
+    """
+    from skl2onnx.proto import onnx_proto
+
+    one = _constant(scope, container, "one", proto, np.array(1.0, dtype))
+    minus_one = _constant(scope, container, "minus_one", proto, np.array(-1.0, dtype))
+    half = _constant(scope, container, "half", proto, np.array(0.5, dtype))
+    clipped = _node(
+        scope,
+        container,
+        "Min",
+        [_node(scope, container, "Max", [scores, minus_one]), one],
+    )
+    proba = _node(
+        scope, container, "Mul", [_node(scope, container, "Add", [clipped, one]), half]
+    )
+    # Rows of all zeros (every score <= -1) get 1 / K, as predict_proba does:
+    # add 1 to each entry of those rows before normalising.
+    ones = _constant(scope, container, "ones", proto, np.ones((n_classes, 1), dtype))
+    k = _constant(scope, container, "n_classes", proto, np.array(n_classes, dtype))
+    total = _node(scope, container, "MatMul", [proba, ones])
+    nonzero = _node(scope, container, "Cast", [total], to=onnx_proto.TensorProto.BOOL)
+    zero = _node(
+        scope,
+        container,
+        "Cast",
+        [_node(scope, container, "Not", [nonzero])],
+        to=proto,
+    )
+    proba = _node(scope, container, "Add", [proba, zero])
+    total = _node(
+        scope,
+        container,
         "Add",
-        [product, intercept_name],
-        out_var.full_name,
-        name=scope.get_unique_operator_name("Add"),
+        [total, _node(scope, container, "Mul", [zero, k])],
     )
+    _node(scope, container, "Div", [proba, total], output)
 
 
 def _register_quietly():
