@@ -92,15 +92,14 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         Maximum number of iterations (passes over the data), in ``[1, inf)``.
     tol : float or None, default=1e-4
         Stopping tolerance, in ``[0, inf)``, relative to the objective of the best
-        constant model. For ``"gd"`` with ``log_loss`` or ``modified_huber``, which
-        have no cheap duality gap here, it bounds the measure
-        ``L/2 ||w - prox(w - grad/(L d))||_D^2`` (the decrease one more
-        proximal-gradient step would guarantee), which shrinks like the square of
-        the distance to the optimum: agreement with another solver to many digits
-        needs a small ``tol`` (1e-10 to 1e-22). For ``hinge`` with a penalty it
-        bounds a certified duality gap, reached through smoothings of the hinge
-        in a number of iterations that grows like ``1 / tol`` (raise ``max_iter``
-        at a tight ``tol``). For the stochastic solvers it is SGDClassifier's.
+        constant model. For ``"gd"`` with a penalty it bounds a certified duality
+        gap (the dual point is balanced over the classes for the intercept, at the
+        cost of one pass over X once the proximal-gradient measure, a lower bound,
+        is below ``tol``); without a penalty, the proximal-gradient measure.
+        Coefficient errors are of order ``sqrt(tol / alpha)``. The hinge is reached
+        through smoothings, in a number of iterations that grows like ``1 / tol``
+        (raise ``max_iter`` at a tight ``tol``). For the stochastic solvers it is
+        SGDClassifier's.
         See :ref:`classifier_tol`.
     n_iter_no_change : int, default=5
         Epochs without improvement before the stochastic solvers stop.
