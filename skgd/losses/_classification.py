@@ -28,7 +28,7 @@ def _balance_margin(y, theta):
     zero = xp.zeros_like(theta)
     pos = xp.sum(xp.where(positive, theta, zero))
     neg = -xp.sum(xp.where(positive, zero, theta))
-    tiny = xp.finfo(theta.dtype).tiny
+    tiny = xp.finfo(theta.dtype).smallest_normal
     down_pos = xp.minimum(neg / xp.maximum(pos, tiny), 1.0)
     down_neg = xp.minimum(pos / xp.maximum(neg, tiny), 1.0)
     return xp.where(positive, theta * down_pos, theta * down_neg)
