@@ -1,6 +1,6 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The benchmark cases of issue 4, one function each, returning table rows.
+"""The benchmark cases of issues 4 and 7, one function each, returning table rows.
 
 Each case builds its data, measures accuracy (untimed), then times skgd and each
 counterpart alternately and reports median paired ratios (skgd / counterpart).
@@ -8,7 +8,15 @@ counterpart alternately and reports median paired ratios (skgd / counterpart).
 
 import numpy as np
 import scipy.linalg
-from sklearn.linear_model import ElasticNet, ElasticNetCV, Lasso, Ridge, SGDRegressor
+from sklearn.linear_model import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LogisticRegression,
+    Ridge,
+    SGDClassifier,
+    SGDRegressor,
+)
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 
@@ -16,6 +24,7 @@ from benchmarks._common import (
     alternate,
     coef_error,
     fit_quiet,
+    log_loss_objective,
     median,
     one_pass_time,
     paired_ratio,
@@ -24,8 +33,14 @@ from benchmarks._common import (
     suboptimality,
     time_to_accuracy,
 )
-from benchmarks._data import alpha_max, correlated_dense, text_like_sparse
-from skgd import GDRegressor, GDRegressorCV
+from benchmarks._data import (
+    alpha_max,
+    classification_dense,
+    classification_sparse,
+    correlated_dense,
+    text_like_sparse,
+)
+from skgd import GDClassifier, GDRegressor, GDRegressorCV
 
 TOLS = [1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12]
 TARGET = 1e-6
@@ -572,6 +587,124 @@ def case_8(quick, repeats):
     return rows
 
 
+# The classifier cases: tolerances tried, loosest first (saga's tol is on the
+# largest coefficient change per epoch, lbfgs's on the projected gradient, skgd's on
+# its relative proximal-gradient measure, so each solver gets its own).
+CLF_TOLS = [1e-2, 1e-3] + TOLS
+# Threads for the classifier cases. LogisticRegression's loss runs OpenMP threads and
+# both use a threaded BLAS; on 2 cores shared with other jobs (load average 5-8)
+# two spinning threads made 50 lbfgs iterations 15-29 s instead of 0.5 s (skgd:
+# 2.6 s instead of 0.9 s), which would time the contention, not the solvers. Every
+# contender, the reference and the tol search run with this many threads.
+CLF_THREADS = 1
+
+
+def _classifier_case(case, X, y, alpha, size, repeats):
+    """Log-loss classifier vs LogisticRegression (lbfgs, saga) and SGDClassifier.
+
+    The objective is ``1/n sum_i logloss_i + alpha/2 ||W||^2``, which is
+    LogisticRegression's with ``C = 1 / (alpha n)`` (multinomial for more than two
+    classes) and SGDClassifier's with the same ``alpha`` (binary; with more classes
+    SGDClassifier fits one-vs-rest, another model, so its row reports accuracy only).
+    """
+    from threadpoolctl import threadpool_limits
+
+    n = X.shape[0]
+    classes = np.unique(y)
+    multinomial = classes.size > 2
+    C = 1.0 / (alpha * n)
+    value = lambda est: log_loss_objective(
+        X, y, est.coef_, est.intercept_, alpha, classes
+    )
+    makers = {
+        "skgd": lambda tol: GDClassifier(
+            alpha=alpha, solver="gd", tol=tol, max_iter=100_000
+        ),
+        "LogisticRegression(lbfgs)": lambda tol: LogisticRegression(
+            C=C, l1_ratio=0.0, tol=tol, max_iter=100_000
+        ),
+        "LogisticRegression(saga)": lambda tol: LogisticRegression(
+            C=C, l1_ratio=0.0, solver="saga", tol=tol, max_iter=2_000, random_state=0
+        ),
+    }
+    sgd_name = "SGDClassifier" + (" (one-vs-rest)" if multinomial else "")
+    with threadpool_limits(CLF_THREADS):
+        # Reference: the best objective any solver reached at a very tight tol.
+        refs = [fit_quiet(m(1e-12), X, y) for m in makers.values()]
+        ref = min(refs, key=value)
+        best, w_star = value(ref), ref.coef_
+        chosen = {
+            k: time_to_accuracy(m, X, y, value, best, TARGET, CLF_TOLS)
+            for k, m in makers.items()
+        }
+        fns = {
+            k: (lambda m=m, tol=chosen[k][0]: fit_quiet(m(tol), X, y))
+            for k, m in makers.items()
+        }
+        fns[sgd_name] = lambda: fit_quiet(
+            SGDClassifier(loss="log_loss", alpha=alpha, random_state=0), X, y
+        )
+        ests = {k: f() for k, f in fns.items()}
+        times = alternate(fns, repeats)
+        pass_s = one_pass_time(X)
+    sub = {k: suboptimality(value(e), best) for k, e in ests.items()}
+    err = {k: coef_error(e.coef_, w_star) for k, e in ests.items()}
+    acc = {k: float(np.mean(e.predict(X) == y)) for k, e in ests.items()}
+    n_iter = {k: int(np.max(e.n_iter_)) for k, e in ests.items()}
+    rows = []
+    for k in fns:
+        if k == "skgd":
+            continue
+        same_objective = k != sgd_name or not multinomial
+        rows.append(
+            _row(
+                case,
+                k,
+                size,
+                paired_ratio(times, "skgd", k),
+                "report, to 1e-6 subopt" if k != sgd_name else "report accuracy",
+                None,
+                skgd_subopt=sub["skgd"],
+                other_subopt=sub[k] if same_objective else None,
+                skgd_coef_err=err["skgd"],
+                other_coef_err=err[k] if same_objective else None,
+                passes=median(times["skgd"]) / pass_s,
+                tol=chosen["skgd"][0],
+                other_tol=chosen[k][0] if k in chosen else "default",
+                skgd_n_iter=n_iter["skgd"],
+                other_n_iter=n_iter[k],
+                skgd_train_acc=acc["skgd"],
+                other_train_acc=acc[k],
+                skgd_median_s=median(times["skgd"]),
+                other_median_s=median(times[k]),
+                threads=CLF_THREADS,
+            )
+        )
+    return rows
+
+
+def case_9(quick, repeats):
+    """Dense binary log-loss, n >> p, correlated standardized features."""
+    n, p = (20_000, 50) if quick else (200_000, 100)
+    X, y = classification_dense(n, p, 2, seed=9)
+    return _classifier_case(9, X, y, 1e-4, f"{n}x{p}, 2 classes", repeats)
+
+
+def case_10(quick, repeats):
+    """Dense multinomial log-loss, 5 classes, on case 9's kind of data."""
+    n, p = (20_000, 50) if quick else (200_000, 100)
+    X, y = classification_dense(n, p, 5, seed=10)
+    return _classifier_case(10, X, y, 1e-4, f"{n}x{p}, 5 classes", repeats)
+
+
+def case_11(quick, repeats):
+    """Sparse CSR text-like binary log-loss."""
+    n, p, density = (20_000, 5_000, 2e-3) if quick else (100_000, 20_000, 1e-3)
+    X, y = classification_sparse(n, p, density, seed=11)
+    size = f"{n}x{p} CSR nnz={X.nnz}, 2 classes"
+    return _classifier_case(11, X, y, 1e-4, size, repeats)
+
+
 CASES = {
     1: case_1,
     2: case_2,
@@ -581,4 +714,7 @@ CASES = {
     6: case_6,
     7: case_7,
     8: case_8,
+    9: case_9,
+    10: case_10,
+    11: case_11,
 }

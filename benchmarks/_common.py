@@ -100,6 +100,31 @@ def primal(X, y, coef, intercept, alpha, l1_ratio):
     )
 
 
+def log_loss_objective(X, y, coef, intercept, alpha, classes):
+    """Return ``1/n sum_i logloss_i + alpha/2 ||W||^2``, evaluated in float64.
+
+    Binary (one row of ``coef``): the logistic loss of the margin, ``classes[1]``
+    positive. More rows: the multinomial cross-entropy, ``log sum_k exp(f_k) -
+    f_{y_i}``, whatever common shift the intercepts carry.
+    """
+    from scipy.special import logsumexp
+
+    coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+    if sp.issparse(X):
+        raw = np.asarray(X.astype(np.float64) @ coef.T)
+    else:
+        raw = np.asarray(X, dtype=np.float64) @ coef.T
+    raw += np.asarray(intercept, dtype=np.float64).ravel()
+    if coef.shape[0] == 1:
+        sign = np.where(np.asarray(y) == classes[1], 1.0, -1.0)
+        loss = float(np.logaddexp(0.0, -sign * raw[:, 0]).mean())
+    else:
+        idx = np.searchsorted(classes, y)
+        picked = raw[np.arange(raw.shape[0]), idx]
+        loss = float((logsumexp(raw, axis=1) - picked).mean())
+    return loss + 0.5 * alpha * float((coef * coef).sum())
+
+
 def suboptimality(value, best):
     """Return ``(value - best) / best``, floored at 0 (the reference is a bound)."""
     return max(value - best, 0.0) / abs(best)

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Synthetic data of the benchmark cases: correlated dense and text-like sparse X.
 
-Generated deterministically from a seed, so every run times the same problems.
+Regression targets, and classification labels drawn from a softmax model of the
+same kind of X. Generated deterministically from a seed, so every run times the
+same problems.
 """
 
 import numpy as np
@@ -56,6 +58,48 @@ def text_like_sparse(n_samples, n_features, density, *, n_informative=200, seed=
     y = np.asarray(X @ w) + 1.0
     y += 0.5 * np.std(y) * rng.standard_normal(n_samples)
     return X, y
+
+
+def _sample_labels(logits, rng):
+    """Return labels 0..K-1 drawn from the softmax of ``logits`` (n, K)."""
+    logits = logits - logits.max(axis=1, keepdims=True)
+    prob = np.exp(logits)
+    prob /= prob.sum(axis=1, keepdims=True)
+    cum = np.cumsum(prob, axis=1)
+    u = rng.random(logits.shape[0])[:, None]
+    return np.minimum((u > cum).sum(axis=1), logits.shape[1] - 1)
+
+
+def classification_dense(n_samples, n_features, n_classes=2, *, rho=0.9, seed=0):
+    """Return standardized AR(1)-correlated X and labels drawn from a softmax model.
+
+    X is :func:`correlated_dense`'s, then standardized (as a user of
+    LogisticRegression would, with StandardScaler): on the raw mixed-scale columns
+    with offsets, lbfgs needs thousands of iterations. The true logits are
+    ``X @ W`` with ``W ~ N(0, 9 / p)``; labels are sampled from their softmax, so
+    the classes overlap and the optimum is finite.
+    """
+    X, _ = correlated_dense(n_samples, n_features, rho=rho, seed=seed)
+    X -= X.mean(axis=0)
+    X /= X.std(axis=0)
+    rng = np.random.default_rng(seed + 1000)
+    W = rng.standard_normal((n_features, n_classes)) * (3.0 / np.sqrt(n_features))
+    if n_classes == 2:
+        W[:, 0] = 0.0
+    return X, _sample_labels(X @ W, rng)
+
+
+def classification_sparse(n_samples, n_features, density, *, seed=0):
+    """Return :func:`text_like_sparse`'s CSR X and binary labels (logistic model).
+
+    The logit is that function's linear target standardized to unit variance and
+    scaled by 3, so about 1 label in 5 disagrees with the sign of its logit.
+    """
+    X, score = text_like_sparse(n_samples, n_features, density, seed=seed)
+    score = 3.0 * (score - score.mean()) / score.std()
+    rng = np.random.default_rng(seed + 1000)
+    logits = np.column_stack([np.zeros(n_samples), score])
+    return X, _sample_labels(logits, rng)
 
 
 def alpha_max(X, y, l1_ratio=1.0):
