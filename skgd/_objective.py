@@ -608,11 +608,14 @@ class LinearObjective:
         sq_norm, rounding : float
             ``sum_i u_i draw_i**2`` and its rounding level.
         """
-        xp, u = self.xp, self.u
+        u = self.u
         eps = float(self.coef_xp.finfo(self.dtype).eps)
-        scale = raw_new * raw_new + raw_old * raw_old
-        sq, level = self.backend.to_floats((u * draw) @ draw, xp.sum(u * scale))
-        return sq, 64.0 * eps * eps * level
+        # Three inner products, each with one temporary: no sample-sized vector
+        # of squares is kept (the peak memory of a sparse fit is a count of these).
+        sq, level_new, level_old = self.backend.to_floats(
+            (u * draw) @ draw, (u * raw_new) @ raw_new, (u * raw_old) @ raw_old
+        )
+        return sq, 64.0 * eps * eps * (level_new + level_old)
 
     def penalty_value(self, w):
         """Return the penalty ``h(w)`` as a float."""

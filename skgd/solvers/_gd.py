@@ -310,6 +310,8 @@ def _fista(
     m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
     if m_true <= threshold or m_stage <= stage_threshold:
         return finish(w, c, 0, [], m_true <= threshold, m_true, True)
+    if quadratic:
+        g_raw = None  # unused by the squared loss's measures (see below)
 
     y_w, y_c, raw_y, gy_w, gy_c = w, c, raw, gw, gc
     t = 1.0
@@ -344,6 +346,7 @@ def _fista(
                     hint=_DIVERGENCE_HINT,
                 )
             L = min(max(1.5 * L, 1.1 * lhs / sq_step), L_max)
+        draw = None  # only the step test reads it: not held through the iteration
 
         value = report.value(w_new, raw_new)
         check_finite_objective(
@@ -356,7 +359,10 @@ def _fista(
         curve.append(value)
 
         if quadratic:
-            g_new, gw_new, gc_new = gradient(raw_new)
+            # The squared loss's measures use no per-sample gradient: none is kept
+            # (on sparse X, sample-sized vectors make the peak memory).
+            gw_new, gc_new = gradient(raw_new)[1:]
+            g_new = None
         # Restart when the momentum points against the step just taken.
         if (
             to_float(cxp.sum(d * (y_w - w_new) * (w_new - w)))
