@@ -140,7 +140,10 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
     threshold = tol * ref
     if loss.is_smooth:
         closed_form = getattr(objective, "closed_form", None)
-        w_direct = closed_form() if closed_form is not None else None
+        # (With an infinite reference, e.g. squares of y overflowing, every point
+        # meets tol: the iterations return their start at once, as before.)
+        use = closed_form is not None and math.isfinite(ref)
+        w_direct = closed_form() if use else None
         if w_direct is not None:
             return _from_closed_form(
                 objective, w_direct, c0, max_iter, threshold, ref, verbose, callback
