@@ -102,8 +102,15 @@ class DenseBackend:
         return r @ X
 
     def weighted_mean(self, X, u):
-        """Return the column means of X under weights ``u`` summing to one."""
-        return u @ X
+        """Return the column means of X under weights ``u`` summing to one.
+
+        On one BLAS thread for a few hundred columns, like the Gram matrix whose
+        centering it feeds (see :func:`serial_blas`): 50,000 x 100 with the load
+        average at 8 on 2 cores, 7.9 ms on one thread and 14.6 ms on two (float32:
+        1.5 ms and 10 ms).
+        """
+        with serial_blas(X, X.shape[1]):
+            return u @ X
 
     def weighted_centered_sq(self, X, u, mean):
         """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, block by block."""
@@ -148,6 +155,10 @@ class DenseBackend:
         step = max(1, self._block // max(width, 1))
         with serial_blas(X, n_features):
             if is_numpy_array(X):
+                # Blocks of a fixed size in bytes (512 kB): float32 blocks get twice
+                # the rows, which its syrk needs to run at full speed (200,000 x 100,
+                # one thread: 51 ms with 648 rows, 45 ms with 1296; float64: 89 ms).
+                step = max(1, step * 8 // X.dtype.itemsize)
                 out = _numpy_gram(X, u, mean, uniform, target, step)
             else:
                 out = xp.zeros((width, width), dtype=X.dtype, device=self.device)
