@@ -649,13 +649,21 @@ class LinearObjective:
         sq_norm, rounding : float
             ``sum_i u_i draw_i**2`` and its rounding level.
         """
-        xp, u = self.xp, self._per_sample(self.u)
+        xp, u = self.xp, self.u
         eps = float(self.coef_xp.finfo(self.dtype).eps)
-        scale = raw_new * raw_new + raw_old * raw_old
-        # A dot product (BLAS) for one output; sum over the outputs for several.
-        sq = (u * draw) @ draw if self.n_outputs == 1 else xp.sum(u * draw * draw)
-        sq, level = self.backend.to_floats(sq, xp.sum(u * scale))
-        return sq, 64.0 * eps * eps * level
+        if self.n_outputs > 1:
+            uc = self._per_sample(u)
+            sq, level = self.backend.to_floats(
+                xp.sum(uc * draw * draw),
+                xp.sum(uc * (raw_new * raw_new + raw_old * raw_old)),
+            )
+            return sq, 64.0 * eps * eps * level
+        # Three inner products, each with one temporary: no sample-sized vector
+        # of squares is kept (the peak memory of a sparse fit is a count of these).
+        sq, level_new, level_old = self.backend.to_floats(
+            (u * draw) @ draw, (u * raw_new) @ raw_new, (u * raw_old) @ raw_old
+        )
+        return sq, 64.0 * eps * eps * (level_new + level_old)
 
     def penalty_value(self, w):
         """Return the penalty ``h(w)`` as a float."""

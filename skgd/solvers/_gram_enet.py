@@ -12,32 +12,14 @@ import math
 
 from array_api_compat import device, is_numpy_namespace
 
+from skgd._backend._dense import serial_blas
+
 # The duality gap costs about as much as an iteration: it is checked every few.
 _CHECK_EVERY = 4
 # Rounds of the active-set prediction before the first iteration.
 _ACTIVE_SET_ROUNDS = 3
 # Below this size BLAS runs these products on one thread anyway.
 _SERIAL_MIN = 32
-# One thread-pool controller per process (creating one inspects the loaded
-# libraries; entering its limit is cheap).
-_CONTROLLER = []
-
-
-def _serial_blas():
-    """Return a context in which numpy's BLAS runs on one thread.
-
-    The products here involve matrices of a few hundred rows at most, too small to
-    gain from threads; but a multithreaded BLAS call waits for all its threads, and
-    when the cores are shared (other processes, or the parallel folds of a
-    cross-validation) each such call can cost a scheduler time slice: a 130 x 130
-    solve was measured at 0.19 s with two threads on a loaded machine, 0.1 ms with
-    one.
-    """
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _dual_gap(penalty, w, v, yy, vq, xp):
@@ -233,7 +215,7 @@ def solve_gram_enet(
             ref,
             first_iter,
         )
-    with _serial_blas():
+    with serial_blas():
         return _fista_gram(
             G,
             q,
