@@ -9,6 +9,7 @@ nothing of working sets, intercepts or backends.
 """
 
 import math
+from contextlib import nullcontext
 
 from array_api_compat import device, is_numpy_namespace
 
@@ -200,22 +201,10 @@ def solve_gram_enet(
     curve : list of float
         The objective after each iteration.
     """
-    if q.shape[0] < _SERIAL_MIN:
-        return _fista_gram(
-            G,
-            q,
-            yy,
-            penalty,
-            w,
-            threshold,
-            max_iter,
-            xp,
-            on_iter,
-            verbose,
-            ref,
-            first_iter,
-        )
-    with serial_blas():
+    # Small Gram problems stay on the calling threads; larger ones on one BLAS
+    # thread (see serial_blas).
+    context = nullcontext() if q.shape[0] < _SERIAL_MIN else serial_blas()
+    with context:
         return _fista_gram(
             G,
             q,
