@@ -149,10 +149,11 @@ def test_dask_fit_survives_a_killed_worker(monkeypatch):
         distributed.Client(cluster) as client,
     ):
         ref = GDRegressor(**kw).fit(Xd, yd)
-        # With an intercept the pass X.T @ r is rmatvec_sum (X.T @ r and sum(r)).
-        original, calls, killed = DaskBackend.rmatvec_sum, [], []
+        # Each iteration's pass over X (X.T @ r with everything else it needs) is
+        # one reduce_rows.
+        original, calls, killed = DaskBackend.reduce_rows, [], []
 
-        def rmatvec_sum(self, X, r):
+        def reduce_rows(self, fn, X, *vectors):
             calls.append(1)
             if len(calls) == 2:
                 held = client.has_what()
@@ -160,9 +161,9 @@ def test_dask_fit_survives_a_killed_worker(monkeypatch):
                 assert held[addr], "the worker to kill holds no data"
                 client.run(os._exit, 1, workers=[addr], on_error="ignore")
                 killed.append(addr)
-            return original(self, X, r)
+            return original(self, fn, X, *vectors)
 
-        monkeypatch.setattr(DaskBackend, "rmatvec_sum", rmatvec_sum)
+        monkeypatch.setattr(DaskBackend, "reduce_rows", reduce_rows)
         est = GDRegressor(**kw).fit(Xd, yd)
         assert killed
         assert killed[0] not in client.scheduler_info()["workers"]
