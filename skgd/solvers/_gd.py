@@ -234,14 +234,15 @@ def _fista(
         pairs = [(o.loss, o.dual_scale(grad_w, *box)) for o in gap_objectives]
         return (box[0], pairs), grad_w
 
-    def pass_measures(w, terms, dual, gw, gc, L):
+    def pass_measures(w, terms, dual, point, L):
         """Return the (stage, problem) measures at ``w`` from its pass ``terms``.
 
         A gap pairs the objective at ``w`` with the dual point ``dual`` built at an
         earlier point (the extrapolated point the step to ``w`` was taken from):
         any feasible dual point bounds the suboptimality of any primal point.
-        Without a gap the measure is the proximal-gradient one at the point of the
-        new gradient ``(gw, gc)``, which the caller checks at ``w`` before stopping.
+        Without a gap the measure is the proximal-gradient one at ``point = (v,
+        grad_w, grad_c)``, where the pass took the gradient; the caller checks it
+        at ``w`` itself before stopping.
         """
         gaps = iter(())
         if gap_objectives:
@@ -257,7 +258,7 @@ def _fista(
                     gap_objectives, primal, terms["duals"], pairs, strict=True
                 )
             )
-        stage = next(gaps) if use_gap else prox_measure(w, gw, gc, L)
+        stage = next(gaps) if use_gap else prox_measure(*point, L)
         if not smoothing:
             return stage, stage
         return stage, next(gaps, math.inf)
@@ -298,7 +299,7 @@ def _fista(
             # The start needs a second pass: its dual point scales by the first.
             dual = dual_points(gw, terms["box"])
             terms.update(objective.pass_terms(None, raw, None, duals=dual[0]))
-        m_stage, m_true = pass_measures(w, terms, dual, gw, gc, L)
+        m_stage, m_true = pass_measures(w, terms, dual, (w, gw, gc), L)
     else:
         g_raw, gw, gc = gradient(raw)
         m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
@@ -391,12 +392,13 @@ def _fista(
         else:
             raw_y = raw_next
             gy_w, gy_c = terms["grad"]
-            m_stage, m_true = pass_measures(w_new, terms, dual, gy_w, gy_c, L)
+            point = (y_w, gy_w, gy_c)
+            m_stage, m_true = pass_measures(w_new, terms, dual, point, L)
             if gap_objectives:
                 dual = dual_points(gy_w, terms["box"])
             if not use_gap and (m_true <= threshold or m_stage <= stage_threshold):
                 # The proximal-gradient measure at the extrapolated point says
-                # "done": check the new iterate itself (one more pass, once).
+                # "done": check the new iterate itself (one more pass, only then).
                 g_new, gw_new, gc_new = gradient(raw_new)
                 m_stage, m_true = measures(
                     w_new, c_new, raw_new, g_new, gw_new, gc_new, L
