@@ -7,6 +7,7 @@ metric that makes the full-batch solver scale-free, and the duality gap are writ
 here and nowhere else. Solvers see vectors only; X is reached through the backend.
 """
 
+import functools
 import math
 
 from array_api_compat import array_namespace
@@ -588,14 +589,17 @@ class LinearObjective:
         grad_c : float
             Gradient in ``c`` (0 unless the intercept mode is ``"free"``).
         """
-        grad_c = self._zero_offset()
         if self.fit_intercept:
-            grad_w, sum_g = self.backend.rmatvec_sum(self.X, g)
+            return self._chain(*self.backend.rmatvec_sum(self.X, g))
+        return self._chain(self.backend.rmatvec(self.X, g), None)
+
+    def _chain(self, product, sum_g):
+        """Return ``(grad_w, grad_c)`` from ``X.T @ g`` and ``sum(g)`` (see above)."""
+        grad_w, grad_c = product, self._zero_offset()
+        if self.fit_intercept:
             grad_w = grad_w - self._per_feature(self.x_mean) * sum_g
             if self.intercept_mode == "free":
                 grad_c = sum_g
-        else:
-            grad_w = self.backend.rmatvec(self.X, g)
         cxp = self.coef_xp
         active = self._per_feature(self.active)
         return cxp.where(active, grad_w, cxp.zeros_like(grad_w)), grad_c
@@ -752,17 +756,13 @@ class LinearObjective:
         theta = -(self.raw_gradient(raw) if raw_grad is None else raw_grad)
         if self.fit_intercept:
             theta = theta - u * xp.sum(theta)
-        k = 1.0
-        box = loss.dual_box()
-        if box is not None:
+        largest = 0.0
+        if loss.dual_box() is not None:
             ratio = xp.where(u > 0, xp.abs(theta), 0.0 * u) / xp.where(
                 u > 0, u, xp.ones_like(u)
             )
             largest = to_float(xp.max(ratio))
-            if largest > box:
-                k = box / largest
-        k2 = penalty.dual_scale(k * v)
-        k *= k2
+        k = self._dual_scaling(v, largest)
         # The loss's dual part and the primal loss, in one synchronisation.
         loss_dual, primal_loss = self.backend.to_floats(
             loss.dual_value(self.y, k * theta, u),
@@ -804,3 +804,165 @@ class LinearObjective:
         dual = loss_dual - penalty.conjugate(k * v)
         gap = primal_loss + self.penalty_value(w) - dual
         return gap if math.isfinite(gap) else math.inf
+
+    def _dual_scaling(self, v, largest):
+        """Return the factor ``k`` that makes ``k * theta`` dual feasible.
+
+        ``largest`` is ``max_i |theta_i| / u_i`` of the centered ``theta`` (needed
+        only for a loss with a dual box) and ``v = X_c.T theta``: ``k`` first scales
+        ``theta`` into the box, then ``k * v`` into the penalty's dual ball.
+        """
+        k = 1.0
+        box = self.loss.dual_box()
+        if box is not None and largest > box:
+            k = box / largest
+        return k * self.penalty.dual_scale(k * v)
+
+    def pass_terms(
+        self, raw_new=None, raw_y=None, raw_next=None, *, losses=(), duals=None
+    ):
+        r"""Return what a full-batch iteration needs, from one pass over X.
+
+        For a loss whose gradient is not affine in the predictions each iteration
+        needs a pass of its own; this gathers all of its reductions into that pass
+        (one ``compute`` on Dask, see :meth:`Backend.reduce_rows`), each part only
+        when its vectors are given:
+
+        - with ``raw_new`` and ``raw_y``, the step terms of :meth:`step_terms` for
+          ``draw = raw_new - raw_y``;
+        - with ``raw_new``, the weighted mean of each loss of ``losses`` there;
+        - with ``duals = (theta_sum, [(loss, k), ...])``, each ``loss``'s
+          :meth:`~skgd.losses.Loss.dual_value` at ``k * theta`` with ``theta =
+          -raw_gradient(raw_y)``, centered by ``u * theta_sum`` when there is an
+          intercept (``theta_sum = sum(-raw_gradient(raw_y))``, from an earlier
+          pass): the dual points of :meth:`duality_gap`, scaled by
+          :meth:`dual_scale`;
+        - with ``raw_next``, the gradient there (:meth:`gradient`'s chain rule)
+          and what :meth:`dual_scale` needs to make its dual point feasible.
+
+        Parameters
+        ----------
+        raw_new, raw_y, raw_next : array of shape (n_samples,) or None
+            Predictions (see above).
+        losses : tuple of Loss, default=()
+            The losses whose mean at ``raw_new`` is wanted.
+        duals : tuple or None, default=None
+            ``(theta_sum, pairs)``: the dual points at ``raw_y`` to evaluate.
+
+        Returns
+        -------
+        terms : dict
+            ``"step"``: ``(sq_norm, rounding)``; ``"values"``: list of floats;
+            ``"duals"``: list of floats; ``"grad"``: ``(grad_w, grad_c)``;
+            ``"box"``: ``(theta_sum, a_max, a_min)`` for :meth:`dual_scale`. Keys
+            are present when their part was asked for.
+        """
+        fn = functools.partial(
+            _pass_block,
+            loss=self.loss,
+            losses=tuple(losses),
+            duals=duals,
+            center=self.fit_intercept,
+        )
+        sums, maxima = self.backend.reduce_rows(
+            fn, self.X, self.y, self.u, raw_new, raw_y, raw_next
+        )
+        sums = list(sums)[::-1]
+        terms = {}
+        if raw_new is not None:
+            if raw_y is not None:
+                eps = float(self.coef_xp.finfo(self.dtype).eps)
+                sq, level = float(sums.pop()), float(sums.pop())
+                terms["step"] = (sq, 64.0 * eps * eps * level)
+            terms["values"] = [float(sums.pop()) for _ in losses]
+        if duals is not None:
+            terms["duals"] = [float(sums.pop()) for _ in duals[1]]
+        if raw_next is not None:
+            product, sum_g = sums.pop(), float(sums.pop())
+            terms["grad"] = self._chain(product, sum_g)
+            terms["box"] = (-sum_g, float(maxima[0]), -float(maxima[1]))
+        return terms
+
+    def dual_scale(self, grad_w, theta_sum, a_max, a_min):
+        """Return the scaling ``k`` of the dual point at the predictions of a pass.
+
+        The dual point is ``k * theta`` with ``theta = -raw_gradient(raw)``
+        centered (with an intercept) as in :meth:`duality_gap`, for ``raw`` the
+        ``raw_next`` of a :meth:`pass_terms`, whose ``"grad"`` and ``"box"`` are
+        the arguments. With ``a_i = theta_i / u_i`` before centering,
+        ``max_i |theta_i| / u_i`` after centering is ``max(a_max - theta_sum,
+        theta_sum - a_min)``, so no second pass is needed.
+
+        Parameters
+        ----------
+        grad_w : array of shape (n_features,)
+            The gradient in ``w`` at ``raw``.
+        theta_sum, a_max, a_min : float
+            ``sum(theta)`` and the extremes of ``a`` over samples with ``u_i > 0``.
+
+        Returns
+        -------
+        k : float
+            The factor, in ``[0, 1]``.
+        """
+        if self.fit_intercept:
+            largest = max(a_max - theta_sum, theta_sum - a_min)
+        else:
+            largest = max(a_max, -a_min)
+        return self._dual_scaling(-grad_w, largest)
+
+    def gap(self, value, loss_dual, k, grad_w):
+        """Return the duality gap of a primal value and a dual point of a pass.
+
+        Parameters
+        ----------
+        value : float
+            The objective at any ``(w, c)``.
+        loss_dual : float
+            The loss's dual value at ``k * theta`` (:meth:`pass_terms`).
+        k : float
+            The scaling of :meth:`dual_scale`.
+        grad_w : array of shape (n_features,)
+            The gradient in ``w`` of the point that built ``theta``.
+
+        Returns
+        -------
+        gap : float
+            An upper bound on ``value - P*`` (``inf`` if not finite).
+        """
+        gap = value - (loss_dual - self.penalty.conjugate(k * -grad_w))
+        return gap if math.isfinite(gap) else math.inf
+
+
+def _pass_block(bk, X, y, u, raw_new, raw_y, raw_next, *, loss, losses, duals, center):
+    """Return the partial sums and maxima of :meth:`LinearObjective.pass_terms`.
+
+    Runs on a block of rows (all rows for in-memory data), so it may only touch the
+    block's vectors; ``bk`` is the block's backend. The order of the results is the
+    one ``pass_terms`` reads them in.
+    """
+    xp = bk.xp
+    sums, maxima = [], []
+    if raw_new is not None:
+        if raw_y is not None:
+            draw = raw_new - raw_y
+            scale = raw_new * raw_new + raw_y * raw_y
+            sums += [(u * draw) @ draw, xp.sum(u * scale)]
+        sums += [xp.sum(u * f.pointwise(y, raw_new)) for f in losses]
+    if duals is not None:
+        theta_sum, pairs = duals
+        theta = -(u * loss.gradient(y, raw_y))
+        if center:
+            theta = theta - u * theta_sum
+        sums += [f.dual_value(y, k * theta, u) for f, k in pairs]
+    if raw_next is not None:
+        grad = loss.gradient(y, raw_next)
+        g = u * grad
+        sums += [bk.rmatvec(X, g), xp.sum(g)]
+        # The extremes of theta_i / u_i = -grad_i (rows with u_i > 0) are all that
+        # the box test of the centered dual point needs: no second pass for it.
+        low = xp.full_like(grad, -math.inf)
+        for a in (-grad, grad):
+            top = xp.max(xp.where(u > 0, a, low)) if a.shape[0] else -math.inf
+            maxima.append(top)
+    return sums, maxima

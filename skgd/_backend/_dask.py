@@ -23,6 +23,33 @@ def _dask_array():
     return da
 
 
+# Partial results combined per task when reducing row chunks (a tree for many chunks).
+_FAN_IN = 16
+
+
+def _reduce_block(X, *vectors, fn, present):
+    """Run ``fn`` on one row block (on a worker); wrap its result for Dask."""
+    from skgd._backend._dense import DenseBackend
+
+    vectors = iter(vectors)
+    blocks = [next(vectors) if p else None for p in present]
+    out = np.empty((1,), dtype=object)
+    out[0] = fn(DenseBackend(X), X, *blocks)
+    return out
+
+
+def _combine_blocks(parts):
+    """Add the sums and take the maxima of several blocks' ``(sums, maxima)``."""
+    sums, maxima = parts[0][0]
+    for part in parts[1:]:
+        more_sums, more_maxima = part[0]
+        sums = [a + b for a, b in zip(sums, more_sums, strict=True)]
+        maxima = [np.maximum(a, b) for a, b in zip(maxima, more_maxima, strict=True)]
+    out = np.empty((1,), dtype=object)
+    out[0] = (tuple(sums), tuple(maxima))
+    return out
+
+
 def is_dask(X):
     """Return True for a dask array (without importing dask)."""
     return is_dask_array(X)
@@ -65,7 +92,9 @@ class DaskBackend:
     def full(self, n_samples, value, dtype):
         """Return a sample-sized constant vector with X's row chunks."""
         da = _dask_array()
-        return da.full(n_samples, value, dtype=dtype, chunks=(self.row_chunks,))
+        # Persisted, or every pass that reads it would rebuild it chunk by chunk.
+        out = da.full(n_samples, value, dtype=dtype, chunks=(self.row_chunks,))
+        return out.persist()
 
     def matvec(self, X, w):
         """Return ``X @ w``, persisted: later reductions reuse it without a pass."""
@@ -106,6 +135,60 @@ class DaskBackend:
             return np.asarray(product), np.asarray(total)
         product, total = dask.compute(r @ X, r.sum())
         return np.asarray(product), float(total)
+
+    def persist(self, *vectors):
+        """Return ``vectors`` persisted together (one graph, shared expressions).
+
+        The full-batch solver persists each iteration's predictions: a later graph
+        then refers to their chunks, never again to the expression that made them,
+        so no key is ever submitted twice with different (fused) tasks.
+        """
+        import dask
+
+        return tuple(dask.persist(*vectors))
+
+    def reduce_rows(self, fn, X, *vectors):
+        """Return ``fn``'s results over X's row chunks, reduced on the workers.
+
+        One task per row chunk runs ``fn`` on numpy blocks; Dask fuses the
+        elementwise expressions that produce the vectors (a shift, an
+        extrapolation of persisted predictions) into that task, so the graph holds
+        about one task per chunk plus the tree that adds the partial results, and
+        a single ``compute`` brings back only the reduced, coefficient-sized
+        results.
+        """
+        import dask
+
+        da = _dask_array()
+        present = tuple(v is not None for v in vectors)
+        args = []
+        for v in vectors:
+            if v is not None:
+                if v.chunks[0] != X.chunks[0]:
+                    v = v.rechunk((X.chunks[0],))
+                args += [v, "i"]
+        parts = da.blockwise(
+            _reduce_block,
+            "i",
+            X,
+            "ij",
+            *args,
+            fn=fn,
+            present=present,
+            adjust_chunks={"i": 1},
+            dtype=object,
+            meta=np.empty((0,), dtype=object),
+            concatenate=True,
+        ).to_delayed()
+        parts = list(parts)
+        while len(parts) > 1:
+            parts = [
+                dask.delayed(_combine_blocks)(parts[start : start + _FAN_IN])
+                for start in range(0, len(parts), _FAN_IN)
+            ]
+        (result,) = dask.compute(parts[0])
+        sums, maxima = result[0]
+        return tuple(sums), tuple(maxima)
 
     def to_float(self, x):
         """Return a Python float, computing a lazy scalar if needed."""

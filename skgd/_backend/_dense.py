@@ -200,6 +200,14 @@ class DenseBackend:
             return self.rmatvec(X, r), self.xp.sum(r, axis=0)
         return self.rmatvec(X, r), float(self.xp.sum(r))
 
+    def persist(self, *vectors):
+        """Return ``vectors``: they are already in memory."""
+        return vectors
+
+    def reduce_rows(self, fn, X, *vectors):
+        """Return ``fn(self, X, *vectors)``: the whole of X is one row block."""
+        return fn(self, X, *vectors)
+
     def to_float(self, x):
         """Return a Python float."""
         return float(x)

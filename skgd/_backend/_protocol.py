@@ -46,6 +46,24 @@ class Backend(Protocol):
     def rmatvec_sum(self, X, r):
         """Return ``(X.T @ r, sum(r))``, computed together (one synchronisation)."""
 
+    def persist(self, *vectors):
+        """Return sample-sized ``vectors`` materialised, as a tuple.
+
+        A lazy backend computes their expressions once, so that the passes that
+        reuse them do not recompute them (in-memory vectors are returned as they are).
+        """
+
+    def reduce_rows(self, fn, X, *vectors):
+        """Return ``fn``'s row-block results, reduced: one pass, one synchronisation.
+
+        ``fn(backend, X_rows, *vector_rows)`` runs on row blocks of X and of the
+        sample-sized ``vectors`` (``None`` entries are passed as ``None``), with
+        ``backend`` the backend of ``X_rows``; it returns ``(sums, maxima)``, two
+        tuples of arrays: each entry of ``sums`` is added over the blocks, each
+        (0-d) entry of ``maxima`` is reduced by ``max``. An in-memory backend calls
+        ``fn`` once on the whole arrays. The results are concrete arrays.
+        """
+
     def to_float(self, x):
         """Return the 0-d array ``x`` as a Python float (the one synchronisation)."""
 

@@ -111,6 +111,14 @@ class SparseBackend:
         """Return a coefficient-sized numpy array."""
         return np.asarray(x)
 
+    def persist(self, *vectors):
+        """Return ``vectors``: they are already in memory."""
+        return vectors
+
+    def reduce_rows(self, fn, X, *vectors):
+        """Return ``fn(self, X, *vectors)``: the whole of X is one row block."""
+        return fn(self, X, *vectors)
+
     def to_float(self, x):
         """Return a Python float."""
         return float(x)

@@ -43,7 +43,12 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     **Cost.** For a quadratic loss the gradient is affine in the iterate, so the
     gradient at the extrapolated point is a combination of gradients already computed:
     one pass ``X @ w`` and one pass ``X.T @ g`` per iteration, plus one ``X @ w`` per
-    backtracking step (rare after the first iterations).
+    backtracking step (rare after the first iterations). For the other losses each
+    iteration makes one pass that returns everything it needs: the step test, the
+    objective at the new iterate, the gradient at the next extrapolated point (the
+    restart decision and momentum depend on coefficients only, so that point is
+    known before the pass) and the terms of the duality gap; on Dask that is one
+    ``compute`` per iteration, plus one per backtracking step.
 
     **Stopping.** ``tol`` bounds, relative to the objective at zero coefficients
     (with the starting intercept), a certified optimality measure:
@@ -51,9 +56,14 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     - where the loss has a cheap conjugate (all four regression losses) and the
       penalty has a strength (L1, L2, elastic net with ``alpha > 0``), the duality
       gap, an upper bound on the suboptimality. The dual point is built from the
-      gradient, so the gap costs no pass over the data for the squared loss, and one
-      extra pass, only when the gap at the extrapolated point says it is time, for
-      the others;
+      gradient, so the gap costs no pass over the data. For the squared loss it is
+      the gradient at the new iterate. For the others the dual point's scaling
+      into the dual domain needs reductions over the same pass that gives the
+      gradient, so the gap of an iterate pairs its objective value with the dual
+      point of the extrapolated point its step was taken from (built and scaled one
+      pass earlier): a feasible dual point certifies any primal point, so the bound
+      is as certified, and the iteration stays at one pass; it typically lags the
+      gap of the iterate's own gradient by one iteration;
     - otherwise (no penalty: the dual is feasible only at the optimum), the squared
       norm of the proximal gradient mapping over twice the curvature constant,
       ``L/2 ||x - prox(x - grad / (L d))||_D^2``: the decrease one more step would
@@ -269,6 +279,18 @@ def _fista(
     report_gap = report.has_duality_gap
     curv = float(loss.curvature_bound)
     start_time = time.perf_counter()
+    # Without an affine gradient each iteration makes a pass over X of its own, and
+    # everything the iteration needs comes from that one pass (objective.pass_terms):
+    # the step test, the objective values, the dual values, the next gradient.
+    # The classification losses (a balanced dual point, or K outputs) keep separate
+    # reductions: their dual point needs a pass of its own (see duality_gap).
+    fused = not quadratic and n_outputs == 1 and not costly_gap
+    # The objectives whose gaps are measured, and the losses whose means the pass
+    # returns at each new iterate (the problem's first: it gives the objective).
+    gap_objectives = [objective] if use_gap else []
+    if smoothing and report_gap:
+        gap_objectives.append(report)
+    losses = (report.loss, loss) if smoothing and use_gap else (report.loss,)
 
     def dot_c(a, b):
         """Inner product of offsets: floats, or ``(K,)`` arrays for K outputs."""
@@ -303,6 +325,40 @@ def _fista(
             return stage, report.duality_gap(w, raw, gw, g_raw)
         return stage, math.inf
 
+    def dual_points(grad_w, box):
+        """Return the dual points made from a pass's gradient, with that gradient."""
+        pairs = [(o.loss, o.dual_scale(grad_w, *box)) for o in gap_objectives]
+        return (box[0], pairs), grad_w
+
+    def pass_measures(w, terms, dual, point, L):
+        """Return the (stage, problem) measures at ``w`` from its pass ``terms``.
+
+        A gap pairs the objective at ``w`` with the dual point ``dual`` built at an
+        earlier point (the extrapolated point the step to ``w`` was taken from):
+        any feasible dual point bounds the suboptimality of any primal point.
+        Without a gap the measure is the proximal-gradient one at ``point = (v,
+        grad_w, grad_c)``, where the pass took the gradient; the caller checks it
+        at ``w`` itself before stopping.
+        """
+        gaps = iter(())
+        if gap_objectives:
+            (_, pairs), grad_w = dual
+            pen = report.penalty_value(w)
+            # The problem's value comes first, the stage's (when smoothing) last.
+            primal = [terms["values"][-1] + pen] if use_gap else []
+            if smoothing and report_gap:
+                primal.append(terms["values"][0] + pen)
+            gaps = iter(
+                o.gap(v, dv, k, grad_w)
+                for o, v, dv, (_, k) in zip(
+                    gap_objectives, primal, terms["duals"], pairs, strict=True
+                )
+            )
+        stage = next(gaps) if use_gap else prox_measure(*point, L)
+        if not smoothing:
+            return stage, stage
+        return stage, next(gaps, math.inf)
+
     def gradient(raw):
         """Return the raw gradient and its backpropagation (one pass ``X.T @ g``)."""
         return objective.gradient(raw)
@@ -320,7 +376,6 @@ def _fista(
     w = w0
     c = c0 if free_c else objective.initial_offset()
     raw = objective.raw(w, c)
-    g_raw, gw, gc = gradient(raw)
     # Lower bound on the curvature constant (its diagonal): backtracking grows it.
     L = curv * max(objective.curvature_floor(), 1.0 if free_c else 0.0)
     if not L > 0:
@@ -329,7 +384,23 @@ def _fista(
     L_max = curv * max(
         objective.curvature_ceiling() + (float(n_outputs) if free_c else 0.0), 1.0
     )
-    m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
+    dual = None
+    if fused:
+        # Sample-sized vectors are persisted when made (a no-op in memory), so that
+        # a lazy backend evaluates each once, not in every pass that reads it.
+        (raw,) = objective.backend.persist(raw)
+        terms = objective.pass_terms(
+            raw, None, raw, losses=losses if gap_objectives else ()
+        )
+        gw, gc = terms["grad"]
+        if gap_objectives:
+            # The start needs a second pass: its dual point scales by the first.
+            dual = dual_points(gw, terms["box"])
+            terms.update(objective.pass_terms(None, raw, None, duals=dual[0]))
+        m_stage, m_true = pass_measures(w, terms, dual, (w, gw, gc), L)
+    else:
+        g_raw, gw, gc = gradient(raw)
+        m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
     if m_true <= threshold or m_stage <= stage_threshold:
         return finish(w, c, 0, [], m_true <= threshold, m_true, True)
     if quadratic:
@@ -347,8 +418,33 @@ def _fista(
             c_new = y_c - gy_c / L if free_c else c
             raw_new = objective.raw(w_new, c_new)
             dw, dc = w_new - y_w, c_new - y_c
-            draw = raw_new - raw_y
-            sq_norm, rounding = objective.step_terms(draw, dw, raw_new, raw_y)
+            # Restart when the momentum points against the step just taken. This
+            # needs coefficients only, so the next extrapolated point is known before
+            # the pass that tests the step, and a fused pass takes its gradient too
+            # (wasted only when backtracking rejects the step).
+            restart = (
+                to_float(cxp.sum(d * (y_w - w_new) * (w_new - w)))
+                + dot_c(y_c - c_new, c_new - c)
+                > 0
+            )
+            t_now = 1.0 if restart else t
+            t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t_now * t_now))
+            beta = (t_now - 1.0) / t_next
+            if fused:
+                raw_new, raw_next = objective.backend.persist(
+                    raw_new, raw_new + beta * (raw_new - raw)
+                )
+                terms = objective.pass_terms(
+                    raw_new,
+                    raw_y,
+                    raw_next,
+                    losses=losses,
+                    duals=None if dual is None else dual[0],
+                )
+                sq_norm, rounding = terms["step"]
+            else:
+                draw = raw_new - raw_y
+                sq_norm, rounding = objective.step_terms(draw, dw, raw_new, raw_y)
             lhs = curv * sq_norm
             sq_step = norm2_d(dw, dc)
             # Rounding allowance: the predictions carry errors of a few ulps, which
@@ -369,8 +465,12 @@ def _fista(
                 )
             L = min(max(1.5 * L, 1.1 * lhs / sq_step), L_max)
         draw = None  # only the step test reads it: not held through the iteration
+        t = t_next
 
-        value = report.value(w_new, raw_new)
+        if fused:
+            value = terms["values"][0] + report.penalty_value(w_new)
+        else:
+            value = report.value(w_new, raw_new)
         check_finite_objective(
             value,
             step_name="step size",
@@ -380,37 +480,40 @@ def _fista(
         )
         curve.append(value)
 
+        y_w = w_new + beta * (w_new - w)
+        y_c = c_new + beta * (c_new - c)
         if quadratic:
             # The squared loss's measures use no per-sample gradient: none is kept
             # (on sparse X, sample-sized vectors make the peak memory).
             gw_new, gc_new = gradient(raw_new)[1:]
             g_new = None
-        # Restart when the momentum points against the step just taken.
-        if (
-            to_float(cxp.sum(d * (y_w - w_new) * (w_new - w)))
-            + dot_c(y_c - c_new, c_new - c)
-            > 0
-        ):
-            t = 1.0
-        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        beta = (t - 1.0) / t_next
-        t = t_next
-
-        y_w = w_new + beta * (w_new - w)
-        y_c = c_new + beta * (c_new - c)
-        raw_y = raw_new + beta * (raw_new - raw)
-        if quadratic:
+            raw_y = raw_new + beta * (raw_new - raw)
             m_stage, m_true = measures(w_new, c_new, raw_new, g_new, gw_new, gc_new, L)
             # The gradient is affine in the iterate: extrapolate it too (no new pass).
             gy_w = gw_new + beta * (gw_new - gw)
             gy_c = gc_new + beta * (gc_new - gc)
             gw, gc = gw_new, gc_new
-        else:
+        elif not fused:
+            raw_y = raw_new + beta * (raw_new - raw)
             g_y, gy_w, gy_c = gradient(raw_y)
             # The measure at the extrapolated point is free; only when it says
             # "done" is the new iterate itself checked (one more pass).
             m_stage, m_true = measures(y_w, y_c, raw_y, g_y, gy_w, gy_c, L)
             if m_true <= threshold or m_stage <= stage_threshold:
+                g_new, gw_new, gc_new = gradient(raw_new)
+                m_stage, m_true = measures(
+                    w_new, c_new, raw_new, g_new, gw_new, gc_new, L
+                )
+        else:
+            raw_y = raw_next
+            gy_w, gy_c = terms["grad"]
+            point = (y_w, gy_w, gy_c)
+            m_stage, m_true = pass_measures(w_new, terms, dual, point, L)
+            if gap_objectives:
+                dual = dual_points(gy_w, terms["box"])
+            if not use_gap and (m_true <= threshold or m_stage <= stage_threshold):
+                # The proximal-gradient measure at the extrapolated point says
+                # "done": check the new iterate itself (one more pass, only then).
                 g_new, gw_new, gc_new = gradient(raw_new)
                 m_stage, m_true = measures(
                     w_new, c_new, raw_new, g_new, gw_new, gc_new, L
