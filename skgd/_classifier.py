@@ -93,9 +93,9 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
     tol : float or None, default=1e-4
         Stopping tolerance, in ``[0, inf)``, relative to the objective of the best
         constant model. For ``"gd"`` with a penalty it bounds a certified duality
-        gap (the dual point is balanced over the classes for the intercept, at the
-        cost of one pass over X once the proximal-gradient measure, a lower bound,
-        is below ``tol``); without a penalty, the proximal-gradient measure.
+        gap (the dual point is balanced over the classes for the intercept, by
+        mixing in a fixed dual point whose product with X is computed once per
+        fit); without a penalty, the proximal-gradient measure.
         Coefficient errors are of order ``sqrt(tol / alpha)``. The hinge is reached
         through smoothings, in a number of iterations that grows like ``1 / tol``
         (raise ``max_iter`` at a tight ``tol``). For the stochastic solvers it is

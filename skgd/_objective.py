@@ -12,6 +12,8 @@ import math
 
 from array_api_compat import array_namespace
 
+from skgd.losses._base import mix_dual
+
 
 class LinearObjective:
     r"""The objective ``sum_i u_i L(y_i, x_i.w + b) + h(w)`` with ``u = s / sum(s)``.
@@ -742,7 +744,7 @@ class LinearObjective:
             The gap (``inf`` if no feasible dual point was found).
         """
         if self.loss.balanced_dual:
-            return self._balanced_gap(w, raw, raw_grad)
+            return self._balanced_gap(w, raw, grad_w, raw_grad)
         xp = array_namespace(raw)
         to_float = self.backend.to_float
         loss, penalty, u = self.loss, self.penalty, self.u
@@ -772,38 +774,54 @@ class LinearObjective:
         gap = primal_loss + self.penalty_value(w) - dual
         return gap if math.isfinite(gap) else math.inf
 
-    def _balanced_gap(self, w, raw, raw_grad):
+    def _balanced_gap(self, w, raw, grad_w, raw_grad):
         """Return the duality gap of a classification loss (``loss.balanced_dual``).
 
         The dual point ``theta = -raw_grad`` is feasible for these losses'
         conjugates (a one-sided box ``0 <= y_i theta_i <= m u_i``, or rows of a
         simplex for the multinomial loss), but subtracting ``u sum(theta)`` for the
-        intercept may leave that set: :meth:`Loss.balance_dual` moves it to a
-        feasible point that sums to zero instead. ``X_c.T theta`` then needs one
-        pass over X; a dual point used twice in a row (by a smoothed stage and by
-        the problem it smooths) reuses it.
+        intercept may leave that set: :meth:`Loss.balance_dual` mixes in a fixed
+        anchor instead, whose ``X_c.T`` is computed once (:meth:`_anchor`), so the
+        gap costs no pass over X.
         """
-        xp, backend, penalty, loss = self.xp, self.backend, self.penalty, self.loss
-        key = raw_grad if raw_grad is not None else raw
-        cache = self._stats.get("balanced_dual")
-        if cache is not None and cache[0] is key:
-            theta, v = cache[1], cache[2]
-        else:
-            theta = -(self.raw_gradient(raw) if raw_grad is None else raw_grad)
-            if self.fit_intercept:
-                theta = loss.balance_dual(self.y, theta, self.u)
-            v = -self.backprop(-theta)[0]
-            self._stats["balanced_dual"] = (key, theta, v)
+        xp, backend, penalty, loss, u = (
+            self.xp,
+            self.backend,
+            self.penalty,
+            self.loss,
+            self.u,
+        )
+        theta = -(self.raw_gradient(raw) if raw_grad is None else raw_grad)
+        v = -grad_w
+        if self.fit_intercept:
+            theta, (t, a, _) = loss.balance_dual(self.y, theta, u)
+            t, a = backend.to_floats(t, a)
+            v = (1.0 - t) * v + a * self._anchor()[0]
         k = penalty.dual_scale(v)
         if k is None:
             return math.inf
         loss_dual, primal_loss = backend.to_floats(
-            loss.dual_value(self.y, k * theta, self.u),
-            xp.sum(self.u * loss.pointwise(self.y, raw)),
+            loss.dual_value(self.y, k * theta, u),
+            xp.sum(u * loss.pointwise(self.y, raw)),
         )
         dual = loss_dual - penalty.conjugate(k * v)
         gap = primal_loss + self.penalty_value(w) - dual
         return gap if math.isfinite(gap) else math.inf
+
+    def _anchor(self):
+        """Return ``X_c.T`` of the loss's balance anchor and the anchor's sum.
+
+        One pass over X per fit (shared by the objectives of a fit's smoothing
+        stages, which have the same targets).
+        """
+        anchor_of = type(self.loss).balance_anchor
+        cache = self._stats.get("balance_anchor")
+        if cache is None or cache[0] is not self.y or cache[1] is not anchor_of:
+            anchor = self.loss.balance_anchor(self.y, self.u)
+            product, total = self.backend.rmatvec_sum(self.X, anchor)
+            cache = (self.y, anchor_of, self._chain(product, total)[0], total)
+            self._stats["balance_anchor"] = cache
+        return cache[2], cache[3]
 
     def _dual_scaling(self, v, largest):
         """Return the factor ``k`` that makes ``k * theta`` dual feasible.
@@ -831,31 +849,32 @@ class LinearObjective:
         - with ``raw_new`` and ``raw_y``, the step terms of :meth:`step_terms` for
           ``draw = raw_new - raw_y``;
         - with ``raw_new``, the weighted mean of each loss of ``losses`` there;
-        - with ``duals = (theta_sum, [(loss, k), ...])``, each ``loss``'s
-          :meth:`~skgd.losses.Loss.dual_value` at ``k * theta`` with ``theta =
-          -raw_gradient(raw_y)``, centered by ``u * theta_sum`` when there is an
-          intercept (``theta_sum = sum(-raw_gradient(raw_y))``, from an earlier
-          pass): the dual points of :meth:`duality_gap`, scaled by
-          :meth:`dual_scale`;
+        - with ``duals = (shift, [(loss, k), ...])``, each ``loss``'s
+          :meth:`~skgd.losses.Loss.dual_value` at ``k * theta``, for ``theta`` the
+          dual point that :meth:`dual_point` made at ``raw_y`` (``shift`` is what
+          it returned, from an earlier pass);
         - with ``raw_next``, the gradient there (:meth:`gradient`'s chain rule)
-          and what :meth:`dual_scale` needs to make its dual point feasible.
+          and what :meth:`dual_point` and :meth:`dual_scale` need to make a dual
+          point there and scale it into the dual domain.
 
         Parameters
         ----------
         raw_new, raw_y, raw_next : array of shape (n_samples,) or None
-            Predictions (see above).
+            Predictions (see above), of shape ``(n_samples, K)`` for K outputs.
         losses : tuple of Loss, default=()
             The losses whose mean at ``raw_new`` is wanted.
         duals : tuple or None, default=None
-            ``(theta_sum, pairs)``: the dual points at ``raw_y`` to evaluate.
+            ``(shift, pairs)``: the dual points at ``raw_y`` to evaluate.
 
         Returns
         -------
         terms : dict
             ``"step"``: ``(sq_norm, rounding)``; ``"values"``: list of floats;
             ``"duals"``: list of floats; ``"grad"``: ``(grad_w, grad_c)``;
-            ``"box"``: ``(theta_sum, a_max, a_min)`` for :meth:`dual_scale`. Keys
-            are present when their part was asked for.
+            ``"theta_sum"``: ``sum(theta)``; ``"box"``: ``(a_max, a_min)`` for
+            :meth:`dual_scale` (a loss with a box), or ``"extremes"`` for
+            :meth:`~skgd.losses.Loss.balance_mix` (a balanced loss, with an
+            intercept). Keys are present when their part was asked for.
         """
         fn = functools.partial(
             _pass_block,
@@ -863,6 +882,7 @@ class LinearObjective:
             losses=tuple(losses),
             duals=duals,
             center=self.fit_intercept,
+            balanced=self._balanced,
         )
         sums, maxima = self.backend.reduce_rows(
             fn, self.X, self.y, self.u, raw_new, raw_y, raw_next
@@ -878,40 +898,86 @@ class LinearObjective:
         if duals is not None:
             terms["duals"] = [float(sums.pop()) for _ in duals[1]]
         if raw_next is not None:
-            product, sum_g = sums.pop(), float(sums.pop())
+            product, sum_g = sums.pop(), self._coef_value(sums.pop())
             terms["grad"] = self._chain(product, sum_g)
-            terms["box"] = (-sum_g, float(maxima[0]), -float(maxima[1]))
+            terms["theta_sum"] = -sum_g
+            if self._balanced:
+                terms["extremes"] = tuple(maxima)
+            elif self.n_outputs == 1:
+                terms["box"] = (float(maxima[0]), -float(maxima[1]))
         return terms
 
-    def dual_scale(self, grad_w, theta_sum, a_max, a_min):
-        """Return the scaling ``k`` of the dual point at the predictions of a pass.
+    @property
+    def _balanced(self):
+        """Whether the dual point is balanced by the loss (with an intercept)."""
+        return self.fit_intercept and self.loss.balanced_dual
 
-        The dual point is ``k * theta`` with ``theta = -raw_gradient(raw)``
-        centered (with an intercept) as in :meth:`duality_gap`, for ``raw`` the
-        ``raw_next`` of a :meth:`pass_terms`, whose ``"grad"`` and ``"box"`` are
-        the arguments. With ``a_i = theta_i / u_i`` before centering,
-        ``max_i |theta_i| / u_i`` after centering is ``max(a_max - theta_sum,
-        theta_sum - a_min)``, so no second pass is needed.
+    def dual_point(self, terms):
+        """Return the dual point made at the ``raw_next`` of a :meth:`pass_terms`.
 
         Parameters
         ----------
-        grad_w : array of shape (n_features,)
-            The gradient in ``w`` at ``raw``.
-        theta_sum, a_max, a_min : float
-            ``sum(theta)`` and the extremes of ``a`` over samples with ``u_i > 0``.
+        terms : dict
+            The pass's terms.
+
+        Returns
+        -------
+        shift : float or tuple
+            What makes ``theta = -raw_gradient(raw_next)`` sum to zero: the sum
+            subtracted (``u * shift``), or the ``(t, a, d)`` of
+            :meth:`~skgd.losses.Loss.balance_mix`.
+        v : array of shape (n_features,) or (n_features, K)
+            ``X_c.T theta`` (before the scaling of :meth:`dual_scale`).
+        """
+        v = -terms["grad"][0]
+        if not self._balanced:
+            return terms["theta_sum"], v
+        cxp, dev = self.coef_xp, self.backend.device
+        anchor_product, anchor_sum = self._anchor()
+
+        def arr(x):
+            return cxp.asarray(x, dtype=self.dtype, device=dev)
+
+        t, a, d = self.loss.balance_mix(
+            arr(terms["theta_sum"]),
+            arr(anchor_sum),
+            [arr(e) for e in terms["extremes"]],
+        )
+        t, a = float(t), float(a)
+        d = float(d) if self.n_outputs == 1 else d
+        return (t, a, d), (1.0 - t) * v + a * anchor_product
+
+    def dual_scale(self, v, terms):
+        """Return the scaling ``k`` of the dual point at the predictions of a pass.
+
+        The dual point is the ``theta`` of :meth:`dual_point`, for ``raw`` the
+        ``raw_next`` of a :meth:`pass_terms`. For a loss with a
+        :meth:`~skgd.losses.Loss.dual_box` ``theta`` is centered as in
+        :meth:`duality_gap`; with ``a_i = theta_i / u_i`` before centering,
+        ``max_i |theta_i| / u_i`` after centering is ``max(a_max - theta_sum,
+        theta_sum - a_min)`` (``"box"`` and ``"theta_sum"`` of the pass), so no
+        second pass is needed.
+
+        Parameters
+        ----------
+        v : array of shape (n_features,) or (n_features, K)
+            ``X_c.T theta``, from :meth:`dual_point`.
+        terms : dict
+            The pass's terms.
 
         Returns
         -------
         k : float
             The factor, in ``[0, 1]``.
         """
-        if self.fit_intercept:
+        largest = 0.0
+        if "box" in terms:
+            a_max, a_min = terms["box"]
+            theta_sum = terms["theta_sum"] if self.fit_intercept else 0.0
             largest = max(a_max - theta_sum, theta_sum - a_min)
-        else:
-            largest = max(a_max, -a_min)
-        return self._dual_scaling(-grad_w, largest)
+        return self._dual_scaling(v, largest)
 
-    def gap(self, value, loss_dual, k, grad_w):
+    def gap(self, value, loss_dual, k, v):
         """Return the duality gap of a primal value and a dual point of a pass.
 
         Parameters
@@ -922,19 +988,21 @@ class LinearObjective:
             The loss's dual value at ``k * theta`` (:meth:`pass_terms`).
         k : float
             The scaling of :meth:`dual_scale`.
-        grad_w : array of shape (n_features,)
-            The gradient in ``w`` of the point that built ``theta``.
+        v : array of shape (n_features,) or (n_features, K)
+            ``X_c.T theta``, from :meth:`dual_point`.
 
         Returns
         -------
         gap : float
             An upper bound on ``value - P*`` (``inf`` if not finite).
         """
-        gap = value - (loss_dual - self.penalty.conjugate(k * -grad_w))
+        gap = value - (loss_dual - self.penalty.conjugate(k * v))
         return gap if math.isfinite(gap) else math.inf
 
 
-def _pass_block(bk, X, y, u, raw_new, raw_y, raw_next, *, loss, losses, duals, center):
+def _pass_block(
+    bk, X, y, u, raw_new, raw_y, raw_next, *, loss, losses, duals, center, balanced
+):
     """Return the partial sums and maxima of :meth:`LinearObjective.pass_terms`.
 
     Runs on a block of rows (all rows for in-memory data), so it may only touch the
@@ -942,27 +1010,39 @@ def _pass_block(bk, X, y, u, raw_new, raw_y, raw_next, *, loss, losses, duals, c
     one ``pass_terms`` reads them in.
     """
     xp = bk.xp
+    uc = u if loss.n_outputs == 1 else u[:, None]
     sums, maxima = [], []
     if raw_new is not None:
         if raw_y is not None:
             draw = raw_new - raw_y
             scale = raw_new * raw_new + raw_y * raw_y
-            sums += [(u * draw) @ draw, xp.sum(u * scale)]
+            if loss.n_outputs == 1:
+                sums += [(u * draw) @ draw, xp.sum(u * scale)]
+            else:
+                sums += [xp.sum(uc * draw * draw), xp.sum(uc * scale)]
         sums += [xp.sum(u * f.pointwise(y, raw_new)) for f in losses]
     if duals is not None:
-        theta_sum, pairs = duals
-        theta = -(u * loss.gradient(y, raw_y))
-        if center:
-            theta = theta - u * theta_sum
+        shift, pairs = duals
+        theta = -(uc * loss.gradient(y, raw_y))
+        if balanced:
+            theta = mix_dual(theta, loss.balance_anchor(y, u), u, *shift)
+        elif center:
+            theta = theta - u * shift
         sums += [f.dual_value(y, k * theta, u) for f, k in pairs]
     if raw_next is not None:
         grad = loss.gradient(y, raw_next)
-        g = u * grad
-        sums += [bk.rmatvec(X, g), xp.sum(g)]
-        # The extremes of theta_i / u_i = -grad_i (rows with u_i > 0) are all that
-        # the box test of the centered dual point needs: no second pass for it.
-        low = xp.full_like(grad, -math.inf)
-        for a in (-grad, grad):
-            top = xp.max(xp.where(u > 0, a, low)) if a.shape[0] else -math.inf
-            maxima.append(top)
+        g = uc * grad
+        sums += [bk.rmatvec(X, g), xp.sum(g, axis=0)]
+        if balanced:
+            maxima += [
+                xp.max(e, axis=0) if e.shape[0] else xp.full(e.shape[1:], -math.inf)
+                for e in loss.balance_extremes(y, -g, u)
+            ]
+        elif loss.n_outputs == 1:
+            # The extremes of theta_i / u_i = -grad_i (rows with u_i > 0) are all
+            # that the box test of the centered dual point needs: no second pass.
+            low = xp.full_like(grad, -math.inf)
+            for a in (-grad, grad):
+                top = xp.max(xp.where(u > 0, a, low)) if a.shape[0] else -math.inf
+                maxima.append(top)
     return sums, maxima

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from _data import make_problem
 
-from skgd import GDRegressor
+from skgd import GDClassifier, GDRegressor
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -34,9 +34,9 @@ def client():
 def test_dask_fit_on_cluster_matches_numpy(client, loss, penalty):
     X, y = make_problem(0, 400, 6)
     s = np.linspace(0.5, 2.0, 400)
-    # Squared loss runs on the Gram matrix (one reduction); other losses make a few
-    # small reductions per iteration, so their test runs 8 iterations only: the
-    # iterates must be those of the numpy fit, iteration for iteration.
+    # Squared loss runs on the Gram matrix (one reduction); other losses make one
+    # pass (one compute) per iteration, and this test runs 8 iterations of them:
+    # the iterates must be those of the numpy fit, iteration for iteration.
     kw = {"loss": loss, "penalty": penalty, "alpha": 0.05, "tol": 1e-10}
     if loss != "squared_error":
         kw.update(tol=None, max_iter=8)
@@ -183,8 +183,6 @@ def test_dask_fit_survives_a_killed_worker(monkeypatch):
 def test_dask_classifier_matches_numpy(client, loss, solver):
     from sklearn.datasets import load_iris
 
-    from skgd import GDClassifier
-
     X, y = load_iris(return_X_y=True)
     X = (X - X.mean(0)) / X.std(0)
     labels = np.array(["setosa", "versicolor", "virginica"])[y]
@@ -236,7 +234,16 @@ def test_dask_converged_fit_of_non_quadratic_losses_matches_numpy(
     assert est.n_iter_ == ref.n_iter_
 
 
-@pytest.mark.parametrize("loss", ["huber", "squared_epsilon_insensitive"])
+@pytest.mark.parametrize(
+    "loss",
+    [
+        "huber",
+        "squared_epsilon_insensitive",
+        "log_loss",
+        "modified_huber",
+        "multinomial",
+    ],
+)
 def test_dask_non_quadratic_loss_costs_one_compute_per_iteration(
     client, monkeypatch, loss
 ):
@@ -256,10 +263,19 @@ def test_dask_non_quadratic_loss_costs_one_compute_per_iteration(
     Xd = da.from_array(X, chunks=(250, 8)).persist()
     yd = da.from_array(y, chunks=250).persist()
     kw = {"loss": loss, "penalty": "l2", "alpha": 0.01, "tol": None}
+    Estimator = GDRegressor
+    if loss in ("log_loss", "modified_huber"):
+        # Binary classes (their dual point is balanced in the same pass).
+        Estimator, yd = GDClassifier, (yd > np.quantile(y, 0.3)).persist()
+    elif loss == "multinomial":
+        # Three classes: K outputs, the balanced rows of the multinomial dual.
+        classes = np.digitize(y, np.quantile(y, [0.3, 0.6]))
+        Estimator, yd = GDClassifier, da.from_array(classes, chunks=250).persist()
+        kw["loss"] = "log_loss"
     counts = []
     for max_iter in (5, 15):
         calls.update(get=0, persist=0)
-        est = GDRegressor(max_iter=max_iter, **kw).fit(Xd, yd)
+        est = Estimator(max_iter=max_iter, **kw).fit(Xd, yd)
         assert est.n_iter_ == max_iter
         counts.append(dict(calls))
     per_iter = {k: (counts[1][k] - counts[0][k]) / 10 for k in calls}
@@ -267,3 +283,47 @@ def test_dask_non_quadratic_loss_costs_one_compute_per_iteration(
     # submissions that do not wait). Backtracking would add a pass: it does not
     # happen once the curvature constant has settled.
     assert per_iter == {"get": 1.0, "persist": 2.0}
+
+
+@pytest.mark.parametrize(
+    ("loss", "penalty", "tol"),
+    [
+        ("log_loss", "l1", 1e-10),
+        ("modified_huber", "elasticnet", 1e-10),
+        ("hinge", "l2", 1e-3),
+    ],
+)
+def test_dask_converged_binary_classifier_matches_numpy(client, loss, penalty, tol):
+    # The balanced dual point is made from the same pass as the gradient: the
+    # certified stopping decisions on the cluster are numpy's.
+    X, y = make_problem(5, 300, 5)
+    labels = np.where(y > np.quantile(y, 0.35), "yes", "no")
+    kw = {"loss": loss, "penalty": penalty, "alpha": 0.01, "tol": tol}
+    ref = GDClassifier(**kw).fit(X, labels)
+    assert ref.n_iter_ < ref.max_iter
+    Xd = da.from_array(X, chunks=(75, 5))
+    est = GDClassifier(**kw).fit(Xd, da.from_array(labels, chunks=75))
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-7)
+    assert est.n_iter_ == ref.n_iter_
+
+
+def test_dask_x_larger_than_the_workers_memory_is_not_persisted(client, monkeypatch):
+    # X is persisted only when it takes at most half of the workers' memory; a
+    # larger X stays lazy (each pass recomputes its chunks from their source), and
+    # the fit still reaches numpy's solution.
+    from skgd._backend import _dask as dask_backend
+
+    X, y = make_problem(6, 400, 5)
+    Xd = da.from_array(X, chunks=(100, 5)) * 1.0  # a lazy expression on X
+    budget = dask_backend._memory_budget()
+    assert budget >= 2 * X.nbytes  # the cluster's workers have memory limits
+    kept = dask_backend.DaskBackend.prepare(Xd)
+    assert len(kept.__dask_graph__()) == kept.npartitions  # persisted: chunks only
+    monkeypatch.setattr(dask_backend, "_memory_budget", lambda: X.nbytes)
+    lazy = dask_backend.DaskBackend.prepare(Xd)
+    assert len(lazy.__dask_graph__()) > lazy.npartitions  # still the expression
+    kw = {"loss": "huber", "penalty": "l2", "alpha": 0.01, "tol": 1e-8}
+    est = GDRegressor(**kw).fit(Xd, da.from_array(y, chunks=100))
+    ref = GDRegressor(**kw).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-12)

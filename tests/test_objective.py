@@ -7,7 +7,15 @@ from _data import make_problem
 
 from skgd._backend import get_backend
 from skgd._objective import LinearObjective
-from skgd.losses import Huber, SquaredError
+from skgd.losses import (
+    EpsilonInsensitive,
+    Hinge,
+    Huber,
+    LogLoss,
+    ModifiedHuber,
+    MultinomialLogLoss,
+    SquaredError,
+)
 from skgd.penalties import L1, L1L2, L2
 
 
@@ -142,3 +150,52 @@ def test_objective_duality_gap_of_robust_losses_is_an_upper_bound(
     gw, _ = obj.backprop(obj.raw_gradient(raw))
     if loss.is_smooth:
         assert obj.duality_gap(best.coef_, raw, gw) <= 1e-8 * obj.zero_value()
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        Huber(0.5),
+        EpsilonInsensitive(0.1).smoothed(0.05),
+        LogLoss(),
+        ModifiedHuber(),
+        Hinge().smoothed(0.1),
+        MultinomialLogLoss(3),
+    ],
+    ids=["huber", "smoothed_eps", "log_loss", "modified_huber", "hinge", "multinomial"],
+)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_one_pass_duality_gap_equals_the_separate_one(loss, fit_intercept, seed):
+    # The fused iteration builds its dual point from the reductions of the pass that
+    # takes the gradient (centering and box, or the balancing mix), and evaluates
+    # it in the next pass: the gap must be the one duality_gap computes directly.
+    X, y = make_problem(seed, 40, 6)
+    K = loss.n_outputs
+    if K > 1:
+        y = np.digitize(y, np.quantile(y, [0.2, 0.5])).astype(float)
+    elif loss.balanced_dual:
+        y = np.where(y > np.median(y) + 0.3, 1.0, -1.0)  # unbalanced classes
+    s = np.random.default_rng(seed).uniform(0.2, 2, size=40)
+    s[3] = 0.0
+    obj = build(X, y, loss, L1L2(0.05, 0.5), s, fit_intercept)
+    rng = np.random.default_rng(seed + 1)
+    w = rng.normal(size=(6, K) if K > 1 else 6)
+    c = rng.normal(size=K) if K > 1 else 0.2
+    raw = obj.raw(w, c)
+    terms = obj.pass_terms(raw, None, raw, losses=(loss,))
+    shift, v = obj.dual_point(terms)
+    k = obj.dual_scale(v, terms)
+    (loss_dual,) = obj.pass_terms(None, raw, None, duals=(shift, [(loss, k)]))["duals"]
+    gap = obj.gap(terms["values"][0] + obj.penalty_value(w), loss_dual, k, v)
+    grad_w = obj.backprop(obj.raw_gradient(raw))[0]
+    np.testing.assert_allclose(terms["grad"][0], grad_w, rtol=1e-12, atol=1e-14)
+    expected = obj.duality_gap(w, raw, grad_w, obj.raw_gradient(raw))
+    assert 0 < expected < np.inf
+    assert gap == pytest.approx(expected, rel=1e-10)
+    if fit_intercept and loss.balanced_dual:
+        # The balanced point is feasible, sums to zero, and v is its X_c.T.
+        theta, _ = loss.balance_dual(obj.y, -obj.raw_gradient(raw), obj.u)
+        np.testing.assert_allclose(theta.sum(axis=0), 0.0, atol=1e-15)
+        assert loss.dual_value(obj.y, theta, obj.u) > -np.inf
+        Xc = X - obj.x_mean
+        np.testing.assert_allclose(v, Xc.T @ theta, rtol=1e-10, atol=1e-14)

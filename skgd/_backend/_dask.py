@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Backend for Dask arrays: every pass over X is Dask work on the user's scheduler.
 
-X stays chunked by rows on the workers (persisted once); sample-sized vectors (the
+X stays chunked by rows on the workers (persisted once when it fits in their memory,
+recomputed from its source at each pass when it does not); sample-sized vectors (the
 predictions, residuals, weights) are Dask arrays with X's row chunks, persisted when
 made, and coefficient-sized vectors are plain numpy on the client. The only values
 ever brought to the client are coefficient-sized vectors and scalars: this module
 holds every ``compute`` of skgd. dask is imported lazily, so skgd imports without it.
 """
+
+import math
 
 import numpy as np
 from array_api_compat import is_dask_array
@@ -50,6 +53,34 @@ def _combine_blocks(parts):
     return out
 
 
+def _memory_budget():
+    """Return the bytes the workers can hold, or inf when it is not known.
+
+    With a ``dask.distributed`` client, the sum of its workers' memory limits;
+    otherwise (local schedulers) the memory available on this machine.
+    """
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):  # no distributed, or no client
+        client = None
+    if client is not None:
+        try:
+            workers = client.scheduler_info(n_workers=-1)["workers"]
+        except TypeError:  # distributed before the n_workers argument
+            workers = client.scheduler_info()["workers"]
+        limits = [info.get("memory_limit") or 0 for info in workers.values()]
+        if limits and all(limits):
+            return float(sum(limits))
+        return math.inf
+    try:
+        import psutil
+    except ImportError:
+        return math.inf
+    return float(psutil.virtual_memory().available)
+
+
 def is_dask(X):
     """Return True for a dask array (without importing dask)."""
     return is_dask_array(X)
@@ -71,11 +102,17 @@ class DaskBackend:
     def prepare(X):
         """Return X with one column chunk, persisted, after checking it is finite.
 
-        The finiteness check is one pass over the persisted data, computed on the
-        workers; only a boolean comes back.
+        X is persisted only when it takes at most half of what the workers can
+        hold (:func:`_memory_budget`): a larger X stays lazy, and each pass
+        recomputes its chunks from their source (a file, a generator), so that
+        data larger than the cluster's memory still fits, one chunk at a time per
+        worker. The finiteness check is one pass, computed on the workers; only a
+        boolean comes back.
         """
         da = _dask_array()
-        X = X.rechunk({1: -1}).persist()
+        X = X.rechunk({1: -1})
+        if X.nbytes <= 0.5 * _memory_budget():
+            X = X.persist()
         if not bool(da.isfinite(X).all().compute()):
             raise ValueError("Input X contains NaN or infinity.")
         return X
@@ -164,9 +201,11 @@ class DaskBackend:
         args = []
         for v in vectors:
             if v is not None:
-                if v.chunks[0] != X.chunks[0]:
-                    v = v.rechunk((X.chunks[0],))
-                args += [v, "i"]
+                # Row chunks of X; the K columns of a 2-D vector in one chunk.
+                chunks = (X.chunks[0], *((size,) for size in v.shape[1:]))
+                if v.chunks != chunks:
+                    v = v.rechunk(chunks)
+                args += [v, "i" if v.ndim == 1 else "ik"]
         parts = da.blockwise(
             _reduce_block,
             "i",

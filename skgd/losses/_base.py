@@ -35,7 +35,7 @@ class Loss:
         Whether the duality gap builds its dual point with :meth:`balance_dual`
         (the classification losses, whose conjugates are finite on a one-sided box
         or a simplex) instead of subtracting the mean and scaling into
-        :meth:`dual_box`. Such a gap costs one pass over X.
+        :meth:`dual_box`.
     n_outputs : int
         Number of linear predictions per sample: 1, except for a loss of several
         (the multinomial one), whose ``raw`` has shape ``(n_samples, n_outputs)``
@@ -130,12 +130,81 @@ class Loss:
         xp = array_namespace(y, u)
         return xp.sum(u * y)
 
+    def balance_anchor(self, y, u):
+        """Return the fixed dual point that :meth:`balance_mix` mixes in.
+
+        Only for losses with ``balanced_dual``. The balanced dual point is
+        ``(1 - t) theta + a anchor + u d``: ``X_c.T anchor`` is computed once per
+        fit and ``X_c.T u = 0`` for the centered model, so ``X_c.T`` of the
+        balanced point comes from the gradient's ``X_c.T theta`` with no pass of
+        its own.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets.
+        u : array of shape (n_samples,)
+            Normalised sample weights.
+
+        Returns
+        -------
+        anchor : array of shape (n_samples,) or (n_samples, n_outputs)
+            The anchor.
+        """
+        raise NotImplementedError
+
+    def balance_extremes(self, y, theta, u):
+        """Return the maxima over samples that :meth:`balance_mix` needs.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets.
+        theta : array of shape (n_samples,) or (n_samples, n_outputs)
+            A feasible dual point, ``-u * gradient``.
+        u : array of shape (n_samples,)
+            Normalised sample weights.
+
+        Returns
+        -------
+        maxima : tuple of arrays
+            Each reduced by ``max`` over the samples (a row block's maxima are
+            combined by ``maximum``); empty by default.
+        """
+        return ()
+
+    def balance_mix(self, theta_sum, anchor_sum, extremes):
+        """Return ``(t, a, d)`` of the dual point ``(1 - t) theta + a anchor + u d``.
+
+        It is feasible and sums to zero over the samples, which the intercept
+        needs (``theta`` is feasible, its sum is not zero).
+
+        Parameters
+        ----------
+        theta_sum : float or array of shape (n_outputs,)
+            ``sum_i theta_i``.
+        anchor_sum : float or array of shape (n_outputs,)
+            ``sum_i anchor_i`` (:meth:`balance_anchor`).
+        extremes : tuple of arrays
+            :meth:`balance_extremes`, reduced over all samples.
+
+        Returns
+        -------
+        t : float or 0-d array
+            The weight moved from ``theta``, in ``[0, 1]``.
+        a : float or 0-d array
+            The weight of the anchor.
+        d : float or array of shape (n_outputs,)
+            The multiple of ``u`` added (``X_c.T u = 0``).
+        """
+        raise NotImplementedError
+
     def balance_dual(self, y, theta, u):
         """Return a dual point that sums to zero over the samples and stays feasible.
 
-        Only for losses with ``balanced_dual``: ``theta = -u * gradient`` is
-        feasible for their conjugate, and the intercept needs ``sum_i theta_i =
-        0``; this returns such a point, near ``theta`` (lazy array operations).
+        ``theta = -u * gradient`` is feasible for the conjugates of the losses with
+        ``balanced_dual``, and the intercept needs ``sum_i theta_i = 0``; this
+        returns :meth:`balance_mix`'s point (lazy array operations).
 
         Parameters
         ----------
@@ -150,8 +219,14 @@ class Loss:
         -------
         theta : array of the same shape
             A feasible dual point whose sum over the samples is zero.
+        mix : tuple
+            Its ``(t, a, d)`` (0-d arrays, lazy where the data is).
         """
-        raise NotImplementedError
+        xp = array_namespace(y, theta)
+        anchor = self.balance_anchor(y, u)
+        extremes = [xp.max(e, axis=0) for e in self.balance_extremes(y, theta, u)]
+        mix = self.balance_mix(xp.sum(theta, axis=0), xp.sum(anchor, axis=0), extremes)
+        return mix_dual(theta, anchor, u, *mix), mix
 
     def dual_box(self):
         """Return ``m`` such that the conjugate needs ``|theta_i| <= m u_i``, or None.
@@ -202,3 +277,9 @@ class Loss:
             ``raw`` itself.
         """
         return raw
+
+
+def mix_dual(theta, anchor, u, t, a, d):
+    """Return ``(1 - t) theta + a anchor + u d`` (see :meth:`Loss.balance_mix`)."""
+    uc = u if theta.ndim == 1 else u[:, None]
+    return (1.0 - t) * theta + a * anchor + uc * d

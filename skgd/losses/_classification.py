@@ -9,6 +9,7 @@ LogisticRegression's softmax cross-entropy of ``K`` linear predictions per sampl
 labels coded ``0 .. K - 1``. Only Array API standard functions are used.
 """
 
+import math
 from dataclasses import dataclass
 
 from array_api_compat import array_namespace, device
@@ -17,21 +18,34 @@ from skgd.losses._base import Loss
 from skgd.losses._regression import _quadratic_dual
 
 
-def _balance_margin(y, theta):
-    """Scale down the class whose dual variables sum to more: ``sum(theta) = 0``.
+class _MarginBalance:
+    """Balance a binary loss's dual point by mixing in one class at mid-margin.
 
-    ``y_i theta_i`` lies in ``[0, m u_i]``; scaling by a factor in ``[0, 1]`` keeps
-    it there, unlike subtracting the mean.
+    ``s_i = y_i theta_i / u_i`` lies in the conjugate's domain ``[0, m]``. The
+    anchor puts every positive sample at ``s = m / 2`` (``_dual_middle``) and the
+    negatives at 0; minus ``m / 2`` times ``u`` it is the negatives at mid-margin.
+    Mixing ``theta`` with whichever has the sum of the other sign keeps every
+    ``s_i`` in ``[0, m]`` and brings the sum to zero.
     """
-    xp = array_namespace(y, theta)
-    positive = y > 0
-    zero = xp.zeros_like(theta)
-    pos = xp.sum(xp.where(positive, theta, zero))
-    neg = -xp.sum(xp.where(positive, zero, theta))
-    tiny = xp.finfo(theta.dtype).smallest_normal
-    down_pos = xp.minimum(neg / xp.maximum(pos, tiny), 1.0)
-    down_neg = xp.minimum(pos / xp.maximum(neg, tiny), 1.0)
-    return xp.where(positive, theta * down_pos, theta * down_neg)
+
+    _dual_middle = 0.5
+
+    def balance_anchor(self, y, u):
+        """Return ``m / 2`` times ``u`` on the positive class, 0 elsewhere."""
+        xp = array_namespace(y, u)
+        return xp.where(y > 0, self._dual_middle * u, xp.zeros_like(u))
+
+    def balance_mix(self, theta_sum, anchor_sum, extremes):
+        """Return the mix that cancels ``theta_sum`` with the other class's anchor."""
+        xp = array_namespace(theta_sum, anchor_sum)
+        c = self._dual_middle
+        # The anchor's sum is c times the positive class's weight (u sums to one).
+        room = xp.where(theta_sum > 0, c - anchor_sum, anchor_sum)
+        excess = xp.abs(theta_sum)
+        tiny = xp.finfo(theta_sum.dtype).smallest_normal
+        t = excess / xp.maximum(excess + room, tiny)
+        d = xp.where(theta_sum > 0, -c * t, 0.0 * t)
+        return t, t, d
 
 
 def _margin_share(y, theta, u):
@@ -54,7 +68,7 @@ def _sigmoid(xp, z):
 
 
 @dataclass(frozen=True)
-class LogLoss(Loss):
+class LogLoss(_MarginBalance, Loss):
     r"""Binary cross-entropy of the logit ``f``, :math:`\log(1 + e^{-y f})`.
 
     Labels are ``-1`` and ``+1``; the probability of ``+1`` is the sigmoid of ``f``.
@@ -82,10 +96,6 @@ class LogLoss(Loss):
         xp = array_namespace(y, raw)
         return -y * _sigmoid(xp, -y * raw)
 
-    def balance_dual(self, y, theta, u):
-        """Return ``theta`` with the larger class scaled down to ``sum = 0``."""
-        return _balance_margin(y, theta)
-
     def dual_value(self, y, theta, u):
         """Return ``-sum_i u_i (s log s + (1 - s) log(1 - s))``, ``s = y theta / u``."""
         xp = array_namespace(y, theta)
@@ -111,7 +121,7 @@ def _log_odds(xp, p, dtype):
 
 
 @dataclass(frozen=True)
-class Hinge(Loss):
+class Hinge(_MarginBalance, Loss):
     r"""Hinge loss of the linear SVM, :math:`\max(0, 1 - y f)`, labels in {-1, +1}.
 
     It is not differentiable at :math:`y f = 1`; :meth:`gradient` returns the
@@ -140,10 +150,6 @@ class Hinge(Loss):
         xp = array_namespace(y, raw)
         return xp.where(y * raw < 1.0, -y, xp.zeros_like(raw))
 
-    def balance_dual(self, y, theta, u):
-        """Return ``theta`` with the larger class scaled down to ``sum = 0``."""
-        return _balance_margin(y, theta)
-
     def dual_value(self, y, theta, u):
         """Return ``sum_i y_i theta_i``, for ``0 <= y_i theta_i <= u_i``."""
         xp = array_namespace(y, theta)
@@ -166,7 +172,7 @@ class Hinge(Loss):
 
 
 @dataclass(frozen=True)
-class SmoothedHinge(Loss):
+class SmoothedHinge(_MarginBalance, Loss):
     r"""Moreau envelope of the hinge loss, used by the full-batch solver.
 
     With :math:`a = 1 - y f`, it is 0 for :math:`a \le 0`, :math:`a^2 / (2\mu)` for
@@ -195,10 +201,6 @@ class SmoothedHinge(Loss):
         """The curvature bound ``1 / mu``."""
         return 1.0 / self.mu
 
-    def balance_dual(self, y, theta, u):
-        """Return ``theta`` with the larger class scaled down to ``sum = 0``."""
-        return _balance_margin(y, theta)
-
     def dual_value(self, y, theta, u):
         """Return ``sum_i y_i theta_i - mu theta_i**2 / (2 u_i)``, y theta in [0, u]."""
         xp = array_namespace(y, theta)
@@ -218,7 +220,7 @@ class SmoothedHinge(Loss):
 
 
 @dataclass(frozen=True)
-class ModifiedHuber(Loss):
+class ModifiedHuber(_MarginBalance, Loss):
     r"""SGDClassifier's modified Huber loss, labels in {-1, +1}, ``z = y f``.
 
     .. math::
@@ -239,6 +241,7 @@ class ModifiedHuber(Loss):
     curvature_bound = 2.0
     has_conjugate = True
     balanced_dual = True
+    _dual_middle = 2.0  # y theta / u lies in [0, 4]
 
     def pointwise(self, y, raw):
         """Return the modified Huber loss of each margin."""
@@ -253,10 +256,6 @@ class ModifiedHuber(Loss):
         z = y * raw
         slope = xp.where(z >= -1.0, 2.0 * xp.clip(1.0 - z, 0.0, None), 4.0 + 0.0 * z)
         return -y * slope
-
-    def balance_dual(self, y, theta, u):
-        """Return ``theta`` with the larger class scaled down to ``sum = 0``."""
-        return _balance_margin(y, theta)
 
     def dual_value(self, y, theta, u):
         """Return ``sum_i u_i (s - s**2 / 4)``, ``s = y theta / u`` in ``[0, 4]``."""
@@ -329,29 +328,38 @@ class MultinomialLogLoss(Loss):
         safe = xp.where(u > 0, u, xp.ones_like(u))[:, None]
         return onehot - xp.where(u[:, None] > 0, theta / safe, 0.0 * theta)
 
-    def balance_dual(self, y, theta, u):
-        """Return a dual point with zero column sums, rows ``q_i`` in the simplex.
+    def balance_anchor(self, y, u):
+        """Return ``u onehot(y)``: every row at its label."""
+        xp = array_namespace(y, u)
+        return u[:, None] * self._onehot(xp, y, u[:, None])
 
-        ``theta = u (onehot - p)`` with ``p`` the softmax rows. With ``pi`` the
-        weighted class frequencies and ``pbar`` the weighted mean of ``p``, ``q =
-        (1 - t)(p + pi - pbar) + t pi`` has the column sums of the labels for any
-        ``t``; the smallest ``t`` in ``[0, 1]`` that makes it non-negative keeps it
-        in the simplex.
+    def balance_extremes(self, y, theta, u):
+        """Return ``max_i -p_ik`` per class over rows with ``u_i > 0``.
+
+        ``p = onehot - theta / u`` are the rows of the dual point as probabilities.
         """
         xp = array_namespace(y, theta)
-        onehot = self._onehot(xp, y, theta)
         p = self._dual_probabilities(xp, y, theta, u)
-        uc = u[:, None]
-        pi = xp.sum(uc * onehot, axis=0)
-        shifted = p + (pi - xp.sum(uc * p, axis=0))
-        room = pi - shifted
+        low = xp.full_like(p, -math.inf)
+        return (xp.where(u[:, None] > 0, -p, low),)
+
+    def balance_mix(self, theta_sum, anchor_sum, extremes):
+        """Return the mix of rows ``q = (1 - t)(p + pi - pbar) + t pi`` (a simplex).
+
+        ``theta = u (onehot - p)`` with ``p`` the softmax rows. With ``pi`` the
+        weighted class frequencies (``anchor_sum``) and ``pbar = pi - theta_sum``
+        the weighted mean of ``p``, ``q`` has the column sums of the labels for any
+        ``t``; the smallest ``t`` in ``[0, 1]`` that makes it non-negative keeps it
+        in the simplex. That ``t`` is set by the smallest ``p_ik`` of each class.
+        ``u (onehot - q) = (1 - t) theta + t u onehot - u (pi - (1 - t) pbar)``.
+        """
+        xp = array_namespace(theta_sum, anchor_sum)
+        pi, pbar = anchor_sum, anchor_sum - theta_sum
+        shifted = theta_sum - extremes[0]  # the smallest p_k + pi_k - pbar_k
         short = shifted < 0
-        need = xp.where(
-            short, -shifted / xp.where(short, room, xp.ones_like(room)), 0.0 * room
-        )
-        t = xp.clip(xp.max(need), 0.0, 1.0)
-        q = (1.0 - t) * shifted + t * pi
-        return uc * (onehot - q)
+        room = xp.where(short, pi - shifted, xp.ones_like(pi))
+        t = xp.clip(xp.max(xp.where(short, -shifted / room, 0.0 * pi)), 0.0, 1.0)
+        return t, t, (1.0 - t) * pbar - pi
 
     def dual_value(self, y, theta, u):
         """Return ``-sum_i u_i sum_k q_ik log q_ik`` with ``q = onehot - theta / u``."""

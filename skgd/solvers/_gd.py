@@ -53,10 +53,13 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     **Stopping.** ``tol`` bounds, relative to the objective at zero coefficients
     (with the starting intercept), a certified optimality measure:
 
-    - where the loss has a cheap conjugate (all four regression losses) and the
-      penalty has a strength (L1, L2, elastic net with ``alpha > 0``), the duality
-      gap, an upper bound on the suboptimality. The dual point is built from the
-      gradient, so the gap costs no pass over the data. For the squared loss it is
+    - where the loss has a cheap conjugate (all the regression and classification
+      losses) and the penalty has a strength (L1, L2, elastic net with ``alpha >
+      0``), the duality gap, an upper bound on the suboptimality. The dual point is
+      built from the gradient, so the gap costs no pass over the data (for the
+      classification losses the intercept needs it balanced over the classes: it
+      is mixed with a fixed dual point whose ``X_c.T`` is computed once per fit).
+      For the squared loss it is
       the gradient at the new iterate. For the others the dual point's scaling
       into the dual domain needs reductions over the same pass that gives the
       gradient, so the gap of an iterate pairs its objective value with the dual
@@ -275,16 +278,13 @@ def _fista(
     quadratic = loss.is_quadratic
     smoothing = report is not objective
     use_gap = objective.has_duality_gap
-    costly_gap = loss.balanced_dual  # the classification losses' gap takes a pass
     report_gap = report.has_duality_gap
     curv = float(loss.curvature_bound)
     start_time = time.perf_counter()
     # Without an affine gradient each iteration makes a pass over X of its own, and
     # everything the iteration needs comes from that one pass (objective.pass_terms):
     # the step test, the objective values, the dual values, the next gradient.
-    # The classification losses (a balanced dual point, or K outputs) keep separate
-    # reductions: their dual point needs a pass of its own (see duality_gap).
-    fused = not quadratic and n_outputs == 1 and not costly_gap
+    fused = not quadratic
     # The objectives whose gaps are measured, and the losses whose means the pass
     # returns at each new iterate (the problem's first: it gives the objective).
     gap_objectives = [objective] if use_gap else []
@@ -308,13 +308,6 @@ def _fista(
 
     def measures(w, c, raw, g_raw, gw, gc, L):
         """Return the (stage, problem) stopping measures at a point with gradient."""
-        if use_gap and costly_gap:
-            # The proximal-gradient measure is at most the decrease one step
-            # makes, hence at most the gap: the gap's extra pass is paid only
-            # once the free measure says the end may be near.
-            cheap = prox_measure(w, gw, gc, L)
-            if cheap > stage_threshold and cheap > threshold:
-                return cheap, math.inf
         if use_gap:
             stage = objective.duality_gap(w, raw, gw, None if quadratic else g_raw)
         else:
@@ -325,10 +318,11 @@ def _fista(
             return stage, report.duality_gap(w, raw, gw, g_raw)
         return stage, math.inf
 
-    def dual_points(grad_w, box):
-        """Return the dual points made from a pass's gradient, with that gradient."""
-        pairs = [(o.loss, o.dual_scale(grad_w, *box)) for o in gap_objectives]
-        return (box[0], pairs), grad_w
+    def dual_points(terms):
+        """Return the dual points made at a pass's gradient, with their ``X_c.T``."""
+        shift, v = objective.dual_point(terms)
+        pairs = [(o.loss, o.dual_scale(v, terms)) for o in gap_objectives]
+        return (shift, pairs), v
 
     def pass_measures(w, terms, dual, point, L):
         """Return the (stage, problem) measures at ``w`` from its pass ``terms``.
@@ -342,15 +336,15 @@ def _fista(
         """
         gaps = iter(())
         if gap_objectives:
-            (_, pairs), grad_w = dual
+            (_, pairs), v = dual
             pen = report.penalty_value(w)
             # The problem's value comes first, the stage's (when smoothing) last.
             primal = [terms["values"][-1] + pen] if use_gap else []
             if smoothing and report_gap:
                 primal.append(terms["values"][0] + pen)
             gaps = iter(
-                o.gap(v, dv, k, grad_w)
-                for o, v, dv, (_, k) in zip(
+                o.gap(value, dv, k, v)
+                for o, value, dv, (_, k) in zip(
                     gap_objectives, primal, terms["duals"], pairs, strict=True
                 )
             )
@@ -395,7 +389,7 @@ def _fista(
         gw, gc = terms["grad"]
         if gap_objectives:
             # The start needs a second pass: its dual point scales by the first.
-            dual = dual_points(gw, terms["box"])
+            dual = dual_points(terms)
             terms.update(objective.pass_terms(None, raw, None, duals=dual[0]))
         m_stage, m_true = pass_measures(w, terms, dual, (w, gw, gc), L)
     else:
@@ -493,24 +487,13 @@ def _fista(
             gy_w = gw_new + beta * (gw_new - gw)
             gy_c = gc_new + beta * (gc_new - gc)
             gw, gc = gw_new, gc_new
-        elif not fused:
-            raw_y = raw_new + beta * (raw_new - raw)
-            g_y, gy_w, gy_c = gradient(raw_y)
-            # The measure at the extrapolated point is free; only when it says
-            # "done" is the new iterate itself checked (one more pass).
-            m_stage, m_true = measures(y_w, y_c, raw_y, g_y, gy_w, gy_c, L)
-            if m_true <= threshold or m_stage <= stage_threshold:
-                g_new, gw_new, gc_new = gradient(raw_new)
-                m_stage, m_true = measures(
-                    w_new, c_new, raw_new, g_new, gw_new, gc_new, L
-                )
         else:
             raw_y = raw_next
             gy_w, gy_c = terms["grad"]
             point = (y_w, gy_w, gy_c)
             m_stage, m_true = pass_measures(w_new, terms, dual, point, L)
             if gap_objectives:
-                dual = dual_points(gy_w, terms["box"])
+                dual = dual_points(terms)
             if not use_gap and (m_true <= threshold or m_stage <= stage_threshold):
                 # The proximal-gradient measure at the extrapolated point says
                 # "done": check the new iterate itself (one more pass, only then).
