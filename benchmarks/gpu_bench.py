@@ -1,10 +1,10 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""GPU benchmark: GDRegressor on a torch CUDA array vs numpy on the CPU.
+"""GPU benchmark: skgd on a torch CUDA array vs numpy on the CPU.
 
-Fits the same ridge and lasso problems (float32, ``n x p``, generated on the device
-and copied once to host memory for the numpy run) and prints the median times and
-the speedup, with the coefficient agreement. Usage::
+Fits the same ridge, lasso, huber and binary log-loss problems (float32, ``n x
+p``, generated on the device and copied once to host memory for the numpy run) and
+prints the median times and the speedup, with the coefficient agreement. Usage::
 
     python benchmarks/gpu_bench.py [--n 10000000] [--p 100] [--repeats 3] [--device D]
 
@@ -22,7 +22,7 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")  # before scipy is imported
 import numpy as np
 import sklearn
 
-from skgd import GDRegressor
+from skgd import GDClassifier, GDRegressor
 
 
 def _median_time(fn, repeats, sync):
@@ -69,18 +69,25 @@ def main(argv=None):
         f"{'problem':<10} {'numpy cpu':>10} {'torch ' + dev.type:>12} "
         f"{'speedup':>8} {'max coef diff':>14}"
     )
-    for name, kw in [
-        ("ridge", {"penalty": "l2", "alpha": 1e-3}),
-        ("lasso", {"penalty": "l1", "alpha": 1e-2}),
+    labels = (y > 0).to(torch.int64)
+    targets = {GDRegressor: (y, yn), GDClassifier: (labels, labels.cpu().numpy())}
+    # The squared loss runs on the Gram matrix (one pass); huber and the log loss
+    # make one pass per iteration (the fused full-batch iteration).
+    for name, Est, kw in [
+        ("ridge", GDRegressor, {"penalty": "l2", "alpha": 1e-3}),
+        ("lasso", GDRegressor, {"penalty": "l1", "alpha": 1e-2}),
+        ("huber", GDRegressor, {"loss": "huber", "penalty": "l2", "alpha": 1e-3}),
+        ("log_loss", GDClassifier, {"penalty": "l2", "alpha": 1e-3}),
     ]:
+        t, tn = targets[Est]
         t_np, est_np = _median_time(
-            lambda kw=kw: GDRegressor(tol=1e-6, **kw).fit(Xn, yn),
+            lambda kw=kw, Est=Est, tn=tn: Est(tol=1e-6, **kw).fit(Xn, tn),
             args.repeats,
             lambda: None,
         )
         with sklearn.config_context(array_api_dispatch=True):
             t_gpu, est_gpu = _median_time(
-                lambda kw=kw: GDRegressor(tol=1e-6, **kw).fit(X, y),
+                lambda kw=kw, Est=Est, t=t: Est(tol=1e-6, **kw).fit(X, t),
                 args.repeats,
                 sync,
             )

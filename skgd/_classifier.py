@@ -106,6 +106,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
     early_stopping : bool, default=False
         Whether the stochastic solvers hold out ``validation_fraction`` of the data
         and stop on its accuracy (per one-vs-rest problem, as SGDClassifier does).
+        ``partial_fit`` ignores it (one pass over the batch it is given).
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping, in ``(0, 1)``.
     random_state : int, RandomState instance or None, default=None

@@ -119,7 +119,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         ``[1, inf)``. Unused by ``"gd"``, which stops on ``tol``.
     early_stopping : bool, default=False
         Whether the stochastic solvers hold out ``validation_fraction`` of the data
-        to stop on. ``"gd"`` ignores it, as MLPRegressor's lbfgs does.
+        to stop on. ``"gd"`` ignores it, as MLPRegressor's lbfgs does, and so does
+        ``partial_fit`` (one pass over the batch it is given, nothing held out;
+        SGDRegressor raises there): score a held-out chunk of the stream instead.
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping, in ``(0, 1)``.
     random_state : int, RandomState instance or None, default=None
