@@ -93,13 +93,12 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
     tol : float or None, default=1e-4
         Stopping tolerance, in ``[0, inf)``, relative to the objective of the best
         constant model. For ``"gd"`` with a penalty it bounds a certified duality
-        gap (the dual point is balanced over the classes for the intercept, by
-        mixing in a fixed dual point whose product with X is computed once per
-        fit); without a penalty, the proximal-gradient measure.
-        Coefficient errors are of order ``sqrt(tol / alpha)``. The hinge is reached
-        through smoothings, in a number of iterations that grows like ``1 / tol``
-        (raise ``max_iter`` at a tight ``tol``). For the stochastic solvers it is
-        SGDClassifier's.
+        gap (the dual point is balanced over the classes for the intercept, from
+        the pass that takes the gradient); without a penalty, the
+        proximal-gradient measure. Coefficient errors are of order
+        ``sqrt(tol / alpha)``. The hinge is reached through smoothings, in a
+        number of iterations that grows like ``1 / tol`` (raise ``max_iter`` at a
+        tight ``tol``). For the stochastic solvers it is SGDClassifier's.
         See :ref:`classifier_tol`.
     n_iter_no_change : int, default=5
         Epochs without improvement before the stochastic solvers stop.

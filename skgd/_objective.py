@@ -780,9 +780,11 @@ class LinearObjective:
         The dual point ``theta = -raw_grad`` is feasible for these losses'
         conjugates (a one-sided box ``0 <= y_i theta_i <= m u_i``, or rows of a
         simplex for the multinomial loss), but subtracting ``u sum(theta)`` for the
-        intercept may leave that set: :meth:`Loss.balance_dual` mixes in a fixed
-        anchor instead, whose ``X_c.T`` is computed once (:meth:`_anchor`), so the
-        gap costs no pass over X.
+        intercept may leave that set: :meth:`Loss.balance_dual` reweights it
+        instead. Its ``X_c.T`` costs one pass over X for a loss with
+        :meth:`Loss.balance_parts` (the fused iteration of :meth:`pass_terms` gets
+        it from the gradient's pass), none for an anchor alone, whose ``X_c.T`` is
+        computed once per fit (:meth:`_anchor`).
         """
         xp, backend, penalty, loss, u = (
             self.xp,
@@ -794,9 +796,12 @@ class LinearObjective:
         theta = -(self.raw_gradient(raw) if raw_grad is None else raw_grad)
         v = -grad_w
         if self.fit_intercept:
-            theta, (t, a, _) = loss.balance_dual(self.y, theta, u)
-            t, a = backend.to_floats(t, a)
-            v = (1.0 - t) * v + a * self._anchor()[0]
+            theta, (t, b, a, _) = loss.balance_dual(self.y, theta, u)
+            if b:
+                v = self.backprop(theta)[0]  # X_c.T of the parts: one pass
+            else:
+                t, a = backend.to_floats(t, a)
+                v = (1.0 - t) * v + a * self._anchor()[0]
         k = penalty.dual_scale(v)
         if k is None:
             return math.inf
@@ -814,12 +819,17 @@ class LinearObjective:
         One pass over X per fit (shared by the objectives of a fit's smoothing
         stages, which have the same targets).
         """
-        anchor_of = type(self.loss).balance_anchor
+        # The anchor depends on the targets, the weights (shared by the stats) and
+        # the loss's anchor method (and its number of outputs).
+        anchor_of = (type(self.loss).balance_anchor, self.n_outputs)
         cache = self._stats.get("balance_anchor")
-        if cache is None or cache[0] is not self.y or cache[1] is not anchor_of:
+        if cache is None or cache[0] is not self.y or cache[1] != anchor_of:
             anchor = self.loss.balance_anchor(self.y, self.u)
-            product, total = self.backend.rmatvec_sum(self.X, anchor)
-            cache = (self.y, anchor_of, self._chain(product, total)[0], total)
+            product = total = None
+            if anchor is not None:
+                product, total = self.backend.rmatvec_sum(self.X, anchor)
+                product = self._chain(product, total)[0]
+            cache = (self.y, anchor_of, product, total)
             self._stats["balance_anchor"] = cache
         return cache[2], cache[3]
 
@@ -872,7 +882,9 @@ class LinearObjective:
             ``"step"``: ``(sq_norm, rounding)``; ``"values"``: list of floats;
             ``"duals"``: list of floats; ``"grad"``: ``(grad_w, grad_c)``;
             ``"theta_sum"``: ``sum(theta)``; ``"box"``: ``(a_max, a_min)`` for
-            :meth:`dual_scale` (a loss with a box), or ``"extremes"`` for
+            :meth:`dual_scale` (a loss with a box), or ``"extremes"`` and
+            ``"parts"`` (``X.T`` and sums of the loss's
+            :meth:`~skgd.losses.Loss.balance_parts`) for
             :meth:`~skgd.losses.Loss.balance_mix` (a balanced loss, with an
             intercept). Keys are present when their part was asked for.
         """
@@ -902,6 +914,8 @@ class LinearObjective:
             terms["grad"] = self._chain(product, sum_g)
             terms["theta_sum"] = -sum_g
             if self._balanced:
+                if self._n_parts:
+                    terms["parts"] = (sums.pop(), sums.pop())
                 terms["extremes"] = tuple(maxima)
             elif self.n_outputs == 1:
                 terms["box"] = (float(maxima[0]), -float(maxima[1]))
@@ -911,6 +925,14 @@ class LinearObjective:
     def _balanced(self):
         """Whether the dual point is balanced by the loss (with an intercept)."""
         return self.fit_intercept and self.loss.balanced_dual
+
+    @functools.cached_property
+    def _n_parts(self):
+        """The number of the loss's :meth:`~skgd.losses.Loss.balance_parts`."""
+        if not self._balanced:
+            return 0
+        empty = self.u[:0]  # the loss answers the same whatever the data
+        return len(self.loss.balance_parts(empty, empty))
 
     def dual_point(self, terms):
         """Return the dual point made at the ``raw_next`` of a :meth:`pass_terms`.
@@ -924,7 +946,7 @@ class LinearObjective:
         -------
         shift : float or tuple
             What makes ``theta = -raw_gradient(raw_next)`` sum to zero: the sum
-            subtracted (``u * shift``), or the ``(t, a, d)`` of
+            subtracted (``u * shift``), or the ``(t, b, a, d)`` of
             :meth:`~skgd.losses.Loss.balance_mix`.
         v : array of shape (n_features,) or (n_features, K)
             ``X_c.T theta`` (before the scaling of :meth:`dual_scale`).
@@ -936,16 +958,25 @@ class LinearObjective:
         anchor_product, anchor_sum = self._anchor()
 
         def arr(x):
-            return cxp.asarray(x, dtype=self.dtype, device=dev)
+            return None if x is None else cxp.asarray(x, dtype=self.dtype, device=dev)
 
-        t, a, d = self.loss.balance_mix(
+        products, part_sums = terms.get("parts", (None, None))
+        part_sums = arr(part_sums)
+        t, b, a, d = self.loss.balance_mix(
             arr(terms["theta_sum"]),
+            part_sums,
             arr(anchor_sum),
             [arr(e) for e in terms["extremes"]],
         )
         t, a = float(t), float(a)
+        b = tuple(float(weight) for weight in b)
         d = float(d) if self.n_outputs == 1 else d
-        return (t, a, d), (1.0 - t) * v + a * anchor_product
+        v = (1.0 - t) * v
+        for j, weight in enumerate(b):
+            v = v + weight * self._chain(products[:, j], part_sums[j])[0]
+        if anchor_product is not None:
+            v = v + a * anchor_product
+        return (t, b, a, d), v
 
     def dual_scale(self, v, terms):
         """Return the scaling ``k`` of the dual point at the predictions of a pass.
@@ -1025,17 +1056,28 @@ def _pass_block(
         shift, pairs = duals
         theta = -(uc * loss.gradient(y, raw_y))
         if balanced:
-            theta = mix_dual(theta, loss.balance_anchor(y, u), u, *shift)
+            parts = loss.balance_parts(y, theta)
+            theta = mix_dual(theta, parts, loss.balance_anchor(y, u), u, *shift)
         elif center:
             theta = theta - u * shift
         sums += [f.dual_value(y, k * theta, u) for f, k in pairs]
     if raw_next is not None:
         grad = loss.gradient(y, raw_next)
         g = uc * grad
-        sums += [bk.rmatvec(X, g), xp.sum(g, axis=0)]
+        parts = loss.balance_parts(y, -g) if balanced else ()
+        if parts:
+            # X.T of g and of the parts of theta = -g in one product (one column
+            # each): the parts give the balanced dual point's X_c.T.
+            products = bk.rmatvec(X, xp.stack([g, *parts], axis=1))
+            part_sums = xp.stack([xp.sum(part) for part in parts])
+            sums += [products[:, 0], xp.sum(g), products[:, 1:], part_sums]
+        else:
+            sums += [bk.rmatvec(X, g), xp.sum(g, axis=0)]
         if balanced:
             maxima += [
-                xp.max(e, axis=0) if e.shape[0] else xp.full(e.shape[1:], -math.inf)
+                xp.max(e, axis=0)
+                if e.shape[0]
+                else xp.full(e.shape[1:], -math.inf, dtype=e.dtype)
                 for e in loss.balance_extremes(y, -g, u)
             ]
         elif loss.n_outputs == 1:

@@ -155,6 +155,22 @@ def test_l1_and_elasticnet_match_saga(l1_ratio):
     assert (clf.coef_ == 0).sum() > 0  # the penalty selects
 
 
+def test_multinomial_l1_with_many_features_matches_saga():
+    # 70 features: enough for the L1 working sets of a single output, which do not
+    # apply to K outputs (their sets are of features, not of rows of W).
+    X, y = make_classification(200, 70, n_informative=6, n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    alpha = 0.02
+    clf = GDClassifier(penalty="l1", alpha=alpha, tol=1e-14, max_iter=100_000)
+    clf.fit(X, y)
+    ref = LogisticRegression(
+        C=1 / (alpha * len(y)), l1_ratio=1.0, solver="saga", tol=1e-13, max_iter=200_000
+    ).fit(X, y)
+    np.testing.assert_allclose(clf.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_array_equal(clf.coef_ == 0, ref.coef_ == 0)
+    assert (clf.coef_ == 0).sum() > 100
+
+
 def test_hinge_objective_is_optimal_and_certified():
     X, y = _standardized(load_breast_cancer)
     X, y = X[:150], y[:150]  # the reference QP below is dense in n

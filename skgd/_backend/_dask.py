@@ -11,6 +11,7 @@ holds every ``compute`` of skgd. dask is imported lazily, so skgd imports withou
 """
 
 import math
+import sys
 
 import numpy as np
 from array_api_compat import is_dask_array
@@ -59,12 +60,16 @@ def _memory_budget():
     With a ``dask.distributed`` client, the sum of its workers' memory limits;
     otherwise (local schedulers) the memory available on this machine.
     """
-    try:
-        from distributed import get_client
+    client = None
+    # Only a client the user made: get_client() would start one from a configured
+    # scheduler address.
+    if "distributed" in sys.modules:
+        from distributed import default_client
 
-        client = get_client()
-    except (ImportError, ValueError):  # no distributed, or no client
-        client = None
+        try:
+            client = default_client()
+        except ValueError:  # no client
+            client = None
     if client is not None:
         try:
             workers = client.scheduler_info(n_workers=-1)["workers"]

@@ -130,14 +130,33 @@ class Loss:
         xp = array_namespace(y, u)
         return xp.sum(u * y)
 
-    def balance_anchor(self, y, u):
-        """Return the fixed dual point that :meth:`balance_mix` mixes in.
+    def balance_parts(self, y, theta):
+        """Return the parts of ``theta`` that :meth:`balance_mix` reweights.
 
         Only for losses with ``balanced_dual``. The balanced dual point is
-        ``(1 - t) theta + a anchor + u d``: ``X_c.T anchor`` is computed once per
-        fit and ``X_c.T u = 0`` for the centered model, so ``X_c.T`` of the
-        balanced point comes from the gradient's ``X_c.T theta`` with no pass of
-        its own.
+
+        ``(1 - t) theta + sum_j b_j parts_j + a anchor + u d``;
+
+        the full-batch solver reduces ``X.T`` of the parts in the pass that takes
+        the gradient, ``X_c.T anchor`` is computed once per fit and ``X_c.T u = 0``
+        for the centered model, so the balanced point costs no pass of its own.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets.
+        theta : array of shape (n_samples,)
+            A feasible dual point, ``-u * gradient``.
+
+        Returns
+        -------
+        parts : tuple of arrays of shape (n_samples,)
+            The parts (none by default).
+        """
+        return ()
+
+    def balance_anchor(self, y, u):
+        """Return the fixed dual point that :meth:`balance_mix` mixes in, or None.
 
         Parameters
         ----------
@@ -148,10 +167,10 @@ class Loss:
 
         Returns
         -------
-        anchor : array of shape (n_samples,) or (n_samples, n_outputs)
-            The anchor.
+        anchor : array of shape (n_samples,) or (n_samples, n_outputs), or None
+            The anchor (None by default: no anchor).
         """
-        raise NotImplementedError
+        return None
 
     def balance_extremes(self, y, theta, u):
         """Return the maxima over samples that :meth:`balance_mix` needs.
@@ -173,26 +192,30 @@ class Loss:
         """
         return ()
 
-    def balance_mix(self, theta_sum, anchor_sum, extremes):
-        """Return ``(t, a, d)`` of the dual point ``(1 - t) theta + a anchor + u d``.
+    def balance_mix(self, theta_sum, part_sums, anchor_sum, extremes):
+        """Return ``(t, b, a, d)`` of the balanced dual point (see balance_parts).
 
         It is feasible and sums to zero over the samples, which the intercept
         needs (``theta`` is feasible, its sum is not zero).
 
         Parameters
         ----------
-        theta_sum : float or array of shape (n_outputs,)
+        theta_sum : 0-d array or array of shape (n_outputs,)
             ``sum_i theta_i``.
-        anchor_sum : float or array of shape (n_outputs,)
+        part_sums : array of shape (n_parts,)
+            The sum of each of :meth:`balance_parts`.
+        anchor_sum : array of shape (n_outputs,) or None
             ``sum_i anchor_i`` (:meth:`balance_anchor`).
-        extremes : tuple of arrays
+        extremes : list of arrays
             :meth:`balance_extremes`, reduced over all samples.
 
         Returns
         -------
-        t : float or 0-d array
+        t : 0-d array
             The weight moved from ``theta``, in ``[0, 1]``.
-        a : float or 0-d array
+        b : tuple of 0-d arrays
+            The weights of the parts.
+        a : 0-d array or float
             The weight of the anchor.
         d : float or array of shape (n_outputs,)
             The multiple of ``u`` added (``X_c.T u = 0``).
@@ -220,13 +243,16 @@ class Loss:
         theta : array of the same shape
             A feasible dual point whose sum over the samples is zero.
         mix : tuple
-            Its ``(t, a, d)`` (0-d arrays, lazy where the data is).
+            Its ``(t, b, a, d)`` (0-d arrays, lazy where the data is).
         """
         xp = array_namespace(y, theta)
+        parts = self.balance_parts(y, theta)
         anchor = self.balance_anchor(y, u)
         extremes = [xp.max(e, axis=0) for e in self.balance_extremes(y, theta, u)]
-        mix = self.balance_mix(xp.sum(theta, axis=0), xp.sum(anchor, axis=0), extremes)
-        return mix_dual(theta, anchor, u, *mix), mix
+        part_sums = xp.stack([xp.sum(part) for part in parts]) if parts else None
+        anchor_sum = None if anchor is None else xp.sum(anchor, axis=0)
+        mix = self.balance_mix(xp.sum(theta, axis=0), part_sums, anchor_sum, extremes)
+        return mix_dual(theta, parts, anchor, u, *mix), mix
 
     def dual_box(self):
         """Return ``m`` such that the conjugate needs ``|theta_i| <= m u_i``, or None.
@@ -279,7 +305,11 @@ class Loss:
         return raw
 
 
-def mix_dual(theta, anchor, u, t, a, d):
-    """Return ``(1 - t) theta + a anchor + u d`` (see :meth:`Loss.balance_mix`)."""
-    uc = u if theta.ndim == 1 else u[:, None]
-    return (1.0 - t) * theta + a * anchor + uc * d
+def mix_dual(theta, parts, anchor, u, t, b, a, d):
+    """Return ``(1 - t) theta + sum_j b_j parts_j + a anchor + u d`` (balance_mix)."""
+    out = (1.0 - t) * theta
+    for weight, part in zip(b, parts, strict=True):
+        out = out + weight * part
+    if anchor is not None:
+        out = out + a * anchor
+    return out + (u if theta.ndim == 1 else u[:, None]) * d

@@ -19,33 +19,30 @@ from skgd.losses._regression import _quadratic_dual
 
 
 class _MarginBalance:
-    """Balance a binary loss's dual point by mixing in one class at mid-margin.
+    """Balance a binary loss's dual point by scaling down one class.
 
-    ``s_i = y_i theta_i / u_i`` lies in the conjugate's domain ``[0, m]``. The
-    anchor puts every positive sample at ``s = m / 2`` (``_dual_middle``) and the
-    negatives at 0; minus ``m / 2`` times ``u`` it is the negatives at mid-margin.
-    Mixing ``theta`` with whichever has the sum of the other sign keeps every
-    ``s_i`` in ``[0, m]`` and brings the sum to zero.
+    ``s_i = y_i theta_i / u_i`` lies in the conjugate's domain ``[0, m]``, and
+    scaling by a factor in ``[0, 1]`` keeps it there, unlike subtracting the mean:
+    the class whose dual variables sum to more (in absolute value) is scaled down
+    until ``sum(theta) = 0``. As a mix (see :meth:`Loss.balance_parts`): ``theta``
+    times the negative class's factor, plus the positive class's part times the
+    difference of the factors.
     """
 
-    _dual_middle = 0.5
+    def balance_parts(self, y, theta):
+        """Return ``theta`` on the positive class (0 elsewhere)."""
+        xp = array_namespace(y, theta)
+        return (xp.where(y > 0, theta, xp.zeros_like(theta)),)
 
-    def balance_anchor(self, y, u):
-        """Return ``m / 2`` times ``u`` on the positive class, 0 elsewhere."""
-        xp = array_namespace(y, u)
-        return xp.where(y > 0, self._dual_middle * u, xp.zeros_like(u))
-
-    def balance_mix(self, theta_sum, anchor_sum, extremes):
-        """Return the mix that cancels ``theta_sum`` with the other class's anchor."""
-        xp = array_namespace(theta_sum, anchor_sum)
-        c = self._dual_middle
-        # The anchor's sum is c times the positive class's weight (u sums to one).
-        room = xp.where(theta_sum > 0, c - anchor_sum, anchor_sum)
-        excess = xp.abs(theta_sum)
+    def balance_mix(self, theta_sum, part_sums, anchor_sum, extremes):
+        """Return the mix that scales the larger class down to ``sum = 0``."""
+        xp = array_namespace(theta_sum, part_sums)
+        pos = part_sums[0]
+        neg = pos - theta_sum  # minus the negative class's sum
         tiny = xp.finfo(theta_sum.dtype).smallest_normal
-        t = excess / xp.maximum(excess + room, tiny)
-        d = xp.where(theta_sum > 0, -c * t, 0.0 * t)
-        return t, t, d
+        down_pos = xp.clip(neg / xp.maximum(pos, tiny), 0.0, 1.0)
+        down_neg = xp.clip(pos / xp.maximum(neg, tiny), 0.0, 1.0)
+        return 1.0 - down_neg, (down_pos - down_neg,), 0.0, 0.0
 
 
 def _margin_share(y, theta, u):
@@ -55,10 +52,45 @@ def _margin_share(y, theta, u):
     return xp.where(u > 0, y * theta / safe, xp.zeros_like(u))
 
 
+# Up to this many classes, reductions over the class axis are written as
+# elementwise operations on its columns (see _row_reduce).
+_FEW_CLASSES = 16
+
+
+def _row_reduce(xp, a, op, reduce):
+    """Return ``op`` folded over the columns of a ``(n, K)`` array: one per row.
+
+    numpy reduces a short last axis row by row: ``max(axis=1)`` of 20,000 x 5 takes
+    ten times an elementwise pass over the same array. For few classes K
+    elementwise operations on columns do the same work; they also accept a Dask
+    chunk of zero rows, which ``max(axis=1)`` rejects. ``reduce`` (``xp.max``,
+    ``xp.sum``) serves many classes.
+    """
+    if a.shape[1] > _FEW_CLASSES:
+        return reduce(a, axis=1)
+    out = a[:, 0]
+    for k in range(1, a.shape[1]):
+        out = op(out, a[:, k])
+    return out
+
+
+def _row_max(xp, a):
+    """Return the maximum of each row of ``a`` (see :func:`_row_reduce`)."""
+    return _row_reduce(xp, a, xp.maximum, xp.max)
+
+
+def _row_sum(xp, a):
+    """Return the sum of each row of ``a`` (see :func:`_row_reduce`)."""
+    return _row_reduce(xp, a, lambda x, z: x + z, xp.sum)
+
+
 def _xlogx(xp, x):
-    """Return ``x log x`` with ``0 log 0 = 0``."""
-    positive = x > 0
-    return xp.where(positive, x * xp.log(xp.where(positive, x, 1.0)), 0.0 * x)
+    """Return ``x log x`` for ``x >= 0``, with ``0 log 0 = 0``.
+
+    ``x log max(x, tiny)``: 0 at 0 (a finite log times zero), and no ``where``
+    (which costs four elementwise passes here).
+    """
+    return x * xp.log(xp.maximum(x, xp.finfo(x.dtype).smallest_normal))
 
 
 def _sigmoid(xp, z):
@@ -241,7 +273,6 @@ class ModifiedHuber(_MarginBalance, Loss):
     curvature_bound = 2.0
     has_conjugate = True
     balanced_dual = True
-    _dual_middle = 2.0  # y theta / u lies in [0, 4]
 
     def pointwise(self, y, raw):
         """Return the modified Huber loss of each margin."""
@@ -312,10 +343,9 @@ class MultinomialLogLoss(Loss):
     def pointwise(self, y, raw):
         """Return ``logsumexp(raw_i) - raw_i[y_i]`` for each row."""
         xp = array_namespace(y, raw)
-        top = xp.max(raw, axis=1)
-        shifted = raw - top[:, None]
-        lse = xp.log(xp.sum(xp.exp(shifted), axis=1))
-        return lse - xp.sum(shifted * self._onehot(xp, y, raw), axis=1)
+        shifted = raw - _row_max(xp, raw)[:, None]
+        lse = xp.log(_row_sum(xp, xp.exp(shifted)))
+        return lse - _row_sum(xp, shifted * self._onehot(xp, y, raw))
 
     def gradient(self, y, raw):
         """Return ``softmax(raw) - onehot(y)``, of shape ``(n_samples, K)``."""
@@ -323,10 +353,13 @@ class MultinomialLogLoss(Loss):
         return self.inverse_link(raw) - self._onehot(xp, y, raw)
 
     def _dual_probabilities(self, xp, y, theta, u):
-        """Return ``q_i = onehot(y_i) - theta_i / u_i`` (``onehot`` where u_i = 0)."""
-        onehot = self._onehot(xp, y, theta)
+        """Return ``q_i = onehot(y_i) - theta_i / u_i`` (``onehot`` where u_i = 0).
+
+        Rows with ``u_i = 0`` have ``theta_i = 0`` (see :meth:`Loss.dual_value`), so
+        dividing them by 1 instead leaves ``onehot``.
+        """
         safe = xp.where(u > 0, u, xp.ones_like(u))[:, None]
-        return onehot - xp.where(u[:, None] > 0, theta / safe, 0.0 * theta)
+        return self._onehot(xp, y, theta) - theta / safe
 
     def balance_anchor(self, y, u):
         """Return ``u onehot(y)``: every row at its label."""
@@ -340,10 +373,11 @@ class MultinomialLogLoss(Loss):
         """
         xp = array_namespace(y, theta)
         p = self._dual_probabilities(xp, y, theta, u)
-        low = xp.full_like(p, -math.inf)
-        return (xp.where(u[:, None] > 0, -p, low),)
+        # -inf on the rows to leave out, added to a whole row at once.
+        low = xp.where(u > 0, xp.zeros_like(u), xp.full_like(u, -math.inf))
+        return (low[:, None] - p,)
 
-    def balance_mix(self, theta_sum, anchor_sum, extremes):
+    def balance_mix(self, theta_sum, part_sums, anchor_sum, extremes):
         """Return the mix of rows ``q = (1 - t)(p + pi - pbar) + t pi`` (a simplex).
 
         ``theta = u (onehot - p)`` with ``p`` the softmax rows. With ``pi`` the
@@ -359,13 +393,13 @@ class MultinomialLogLoss(Loss):
         short = shifted < 0
         room = xp.where(short, pi - shifted, xp.ones_like(pi))
         t = xp.clip(xp.max(xp.where(short, -shifted / room, 0.0 * pi)), 0.0, 1.0)
-        return t, t, (1.0 - t) * pbar - pi
+        return t, (), t, (1.0 - t) * pbar - pi
 
     def dual_value(self, y, theta, u):
         """Return ``-sum_i u_i sum_k q_ik log q_ik`` with ``q = onehot - theta / u``."""
         xp = array_namespace(y, theta)
         q = xp.clip(self._dual_probabilities(xp, y, theta, u), 0.0, 1.0)
-        return -xp.sum(u * xp.sum(_xlogx(xp, q), axis=1))
+        return -xp.sum(u[:, None] * _xlogx(xp, q))
 
     def constant_fit(self, y, u):
         """Return the optimal constant logits: the log class priors, centered."""
@@ -378,8 +412,8 @@ class MultinomialLogLoss(Loss):
     def inverse_link(self, raw):
         """Return the class probabilities ``softmax(raw)`` of each row."""
         xp = array_namespace(raw)
-        e = xp.exp(raw - xp.max(raw, axis=1)[:, None])
-        return e / xp.sum(e, axis=1)[:, None]
+        e = xp.exp(raw - _row_max(xp, raw)[:, None])
+        return e / _row_sum(xp, e)[:, None]
 
 
 __all__ = [

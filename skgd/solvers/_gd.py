@@ -57,8 +57,10 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       losses) and the penalty has a strength (L1, L2, elastic net with ``alpha >
       0``), the duality gap, an upper bound on the suboptimality. The dual point is
       built from the gradient, so the gap costs no pass over the data (for the
-      classification losses the intercept needs it balanced over the classes: it
-      is mixed with a fixed dual point whose ``X_c.T`` is computed once per fit).
+      classification losses the intercept needs it balanced over the classes:
+      the pass also returns ``X.T`` of the positive class's part for the binary
+      losses, and the multinomial one mixes in the one-hot rows, whose ``X_c.T``
+      is computed once per fit).
       For the squared loss it is
       the gradient at the new iterate. For the others the dual point's scaling
       into the dual domain needs reductions over the same pass that gives the

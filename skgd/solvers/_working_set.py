@@ -50,12 +50,16 @@ def working_set_mode(objective, gram):
         coefficient-sized arrays are involved). ``"samples"``: checks by one pass
         over X each, subproblems on the gathered columns (backends that gather
         columns: dense arrays and scipy.sparse). None: working sets do not apply
-        (no L1 part, no duality gap, a non-smooth loss, or too few features for
-        them to pay).
+        (no L1 part, no duality gap, a non-smooth loss, K outputs, or too few
+        features for them to pay).
     """
     if not getattr(objective.penalty, "l1", 0.0) > 0:
         return None
     if not (objective.loss.is_smooth and objective.has_duality_gap):
+        return None
+    if objective.n_outputs > 1:
+        # The sets are of features with w_j != 0: K outputs would need sets of
+        # rows of W (a group penalty's support), which these sets are not.
         return None
     if isinstance(objective, GramObjective):
         return "gram"
