@@ -58,3 +58,41 @@ def test_losses_get_loss():
     assert get_loss("huber", epsilon=2.0) == Huber(2.0)
     loss = Huber(0.3)
     assert get_loss(loss) is loss
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_classification_balanced_dual_points_are_feasible_and_sum_to_zero(dtype):
+    # The intercept needs sum_i theta_i = 0; the balanced point must also stay in
+    # the conjugate's domain (margins y theta / u in [0, m], multinomial rows in
+    # the simplex), with zero weights and one class of zero weight too.
+    from skgd.losses import Hinge, LogLoss, ModifiedHuber, MultinomialLogLoss
+
+    rng = np.random.default_rng(0)
+    n = 60
+    margin = [(LogLoss(), 1), (Hinge().smoothed(0.3), 1), (ModifiedHuber(), 4)]
+    for trial in range(20):
+        u = rng.uniform(0.1, 1.0, n)
+        u[:5] = 0.0
+        y = np.where(rng.uniform(size=n) > 0.3, 1.0, -1.0)
+        if trial % 5 == 0:
+            u[y < 0] = 0.0  # the negative class weighs nothing
+        u = (u / u.sum()).astype(dtype)
+        y = y.astype(dtype)
+        raw = rng.normal(scale=3, size=n).astype(dtype)
+        for loss, m in margin:
+            theta = -u * loss.gradient(y, raw)
+            balanced, _ = loss.balance_dual(y, theta, u)
+            s = y * balanced / np.where(u > 0, u, 1)
+            assert balanced.dtype == dtype
+            assert abs(balanced.sum()) <= (1e-6 if dtype == np.float32 else 1e-15)
+            assert s.min() >= 0
+            assert s.max() <= m * (1 + 1e-6)
+        multi = MultinomialLogLoss(3)
+        labels = rng.integers(0, 3, n).astype(dtype)
+        raw3 = rng.normal(scale=3, size=(n, 3)).astype(dtype)
+        theta = -u[:, None] * multi.gradient(labels, raw3)
+        balanced, _ = multi.balance_dual(labels, theta, u)
+        q = np.eye(3)[labels.astype(int)] - balanced / np.where(u > 0, u, 1)[:, None]
+        np.testing.assert_allclose(balanced.sum(axis=0), 0, atol=1e-6)
+        assert q.min() >= -1e-6
+        np.testing.assert_allclose(q.sum(axis=1), 1, atol=1e-5)

@@ -50,3 +50,16 @@ def test_penalties_values_and_factory():
     assert get_penalty("elasticnet", 2.0, 0.3) == L1L2(2.0, 0.3)
     assert NoPenalty().dual_scale(w) is None
     assert L1(1.0).dual_scale(np.array([0.5, -4.0])) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_l1_conjugate_allows_the_rounding_of_its_scaling(dtype):
+    # k v with k = dual_scale(v) lands on the L1 ball up to a few ulps of v's dtype:
+    # the conjugate (the ball's indicator) must read it as inside, or the duality
+    # gap of a float32 fit is infinite.
+    pen = L1(0.01)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        v = (rng.normal(size=5) * 0.02).astype(dtype)
+        assert pen.conjugate(pen.dual_scale(v) * v) == 0.0
+    assert pen.conjugate(np.array([0.0101], dtype=dtype)) == np.inf
