@@ -847,7 +847,14 @@ class LinearObjective:
         return k * self.penalty.dual_scale(k * v)
 
     def pass_terms(
-        self, raw_new=None, raw_y=None, raw_next=None, *, losses=(), duals=None
+        self,
+        raw_new=None,
+        raw_y=None,
+        raw_next=None,
+        *,
+        losses=(),
+        duals=None,
+        dual_terms=True,
     ):
         r"""Return what a full-batch iteration needs, from one pass over X.
 
@@ -875,6 +882,10 @@ class LinearObjective:
             The losses whose mean at ``raw_new`` is wanted.
         duals : tuple or None, default=None
             ``(shift, pairs)``: the dual points at ``raw_y`` to evaluate.
+        dual_terms : bool, default=True
+            Whether to return, with the gradient at ``raw_next``, what a dual point
+            there needs (``"box"``, ``"extremes"``, ``"parts"``): the solver skips
+            them while its free lower bound says the gap is far from ``tol``.
 
         Returns
         -------
@@ -895,6 +906,7 @@ class LinearObjective:
             duals=duals,
             center=self.fit_intercept,
             balanced=self._balanced,
+            dual_terms=dual_terms,
         )
         sums, maxima = self.backend.reduce_rows(
             fn, self.X, self.y, self.u, raw_new, raw_y, raw_next
@@ -913,7 +925,9 @@ class LinearObjective:
             product, sum_g = sums.pop(), self._coef_value(sums.pop())
             terms["grad"] = self._chain(product, sum_g)
             terms["theta_sum"] = -sum_g
-            if self._balanced:
+            if not dual_terms:
+                pass
+            elif self._balanced:
                 if self._n_parts:
                     terms["parts"] = (sums.pop(), sums.pop())
                 terms["extremes"] = tuple(maxima)
@@ -1032,7 +1046,20 @@ class LinearObjective:
 
 
 def _pass_block(
-    bk, X, y, u, raw_new, raw_y, raw_next, *, loss, losses, duals, center, balanced
+    bk,
+    X,
+    y,
+    u,
+    raw_new,
+    raw_y,
+    raw_next,
+    *,
+    loss,
+    losses,
+    duals,
+    center,
+    balanced,
+    dual_terms,
 ):
     """Return the partial sums and maxima of :meth:`LinearObjective.pass_terms`.
 
@@ -1064,7 +1091,7 @@ def _pass_block(
     if raw_next is not None:
         grad = loss.gradient(y, raw_next)
         g = uc * grad
-        parts = loss.balance_parts(y, -g) if balanced else ()
+        parts = loss.balance_parts(y, -g) if balanced and dual_terms else ()
         if parts:
             # X.T of g and of the parts of theta = -g in one product (one column
             # each): the parts give the balanced dual point's X_c.T.
@@ -1073,7 +1100,9 @@ def _pass_block(
             sums += [products[:, 0], xp.sum(g), products[:, 1:], part_sums]
         else:
             sums += [bk.rmatvec(X, g), xp.sum(g, axis=0)]
-        if balanced:
+        if not dual_terms:
+            pass
+        elif balanced:
             maxima += [
                 xp.max(e, axis=0)
                 if e.shape[0]

@@ -98,8 +98,13 @@ class DenseBackend:
         return X @ w
 
     def rmatvec(self, X, r):
-        """Return ``X.T @ r`` (a transposed view: BLAS reads X in place)."""
-        return r @ X if r.ndim == 1 else X.T @ r
+        """Return ``X.T @ r`` (a transposed view: BLAS reads X in place).
+
+        A few columns of ``r`` go as ``(r.T @ X).T``: OpenBLAS's product of the
+        transposed X by a skinny ``r`` took 0.57 ms on 20,000 x 50 x 2 on one
+        thread, against 0.33 ms this way (two vector products: 0.26 ms).
+        """
+        return r @ X if r.ndim == 1 else (r.T @ X).T
 
     def weighted_mean(self, X, u):
         """Return the column means of X under weights ``u`` summing to one.

@@ -251,6 +251,12 @@ def _from_closed_form(objective, w, c0, max_iter, threshold, ref, verbose, callb
     )
 
 
+# Dual points (their reductions and dual values) are made once the free
+# proximal-gradient measure, a lower bound on the gap, is within this factor of the
+# threshold: a converging gap follows it from above, usually by well under this.
+_NEAR = 100.0
+
+
 def _fista(
     objective,
     report,
@@ -320,6 +326,10 @@ def _fista(
             return stage, report.duality_gap(w, raw, gw, g_raw)
         return stage, math.inf
 
+    def near(cheap):
+        """Whether a free lower bound on the stage's gap is near its threshold."""
+        return cheap <= _NEAR * stage_threshold
+
     def dual_points(terms):
         """Return the dual points made at a pass's gradient, with their ``X_c.T``."""
         shift, v = objective.dual_point(terms)
@@ -334,8 +344,15 @@ def _fista(
         any feasible dual point bounds the suboptimality of any primal point.
         Without a gap the measure is the proximal-gradient one at ``point = (v,
         grad_w, grad_c)``, where the pass took the gradient; the caller checks it
-        at ``w`` itself before stopping.
+        at ``w`` itself before stopping. Without a dual point (none is made while
+        the free lower bound is far from the thresholds) nothing is certified: the
+        lower bound stands for the stage measure, but may not end the stage.
         """
+        if gap_objectives and dual is None:
+            cheap = prox_measure(*point, L)
+            if use_gap:
+                cheap = cheap if cheap > stage_threshold else math.inf
+            return cheap, (cheap if not smoothing else math.inf)
         gaps = iter(())
         if gap_objectives:
             (_, pairs), v = dual
@@ -389,11 +406,12 @@ def _fista(
             raw, None, raw, losses=losses if gap_objectives else ()
         )
         gw, gc = terms["grad"]
-        if gap_objectives:
+        if gap_objectives and near(prox_measure(w, gw, gc, L)):
             # The start needs a second pass: its dual point scales by the first.
             dual = dual_points(terms)
             terms.update(objective.pass_terms(None, raw, None, duals=dual[0]))
         m_stage, m_true = pass_measures(w, terms, dual, (w, gw, gc), L)
+        want_dual = dual is not None
     else:
         g_raw, gw, gc = gradient(raw)
         m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
@@ -436,6 +454,7 @@ def _fista(
                     raw_next,
                     losses=losses,
                     duals=None if dual is None else dual[0],
+                    dual_terms=want_dual,
                 )
                 sq_norm, rounding = terms["step"]
             else:
@@ -494,8 +513,11 @@ def _fista(
             gy_w, gy_c = terms["grad"]
             point = (y_w, gy_w, gy_c)
             m_stage, m_true = pass_measures(w_new, terms, dual, point, L)
-            if gap_objectives:
-                dual = dual_points(terms)
+            dual = dual_points(terms) if want_dual else None
+            # The next pass makes a dual point (its parts, one more column of the
+            # product for the binary classification losses, and the dual values
+            # one pass later) only once the free lower bound says the end is near.
+            want_dual = bool(gap_objectives) and near(prox_measure(*point, L))
             if not use_gap and (m_true <= threshold or m_stage <= stage_threshold):
                 # The proximal-gradient measure at the extrapolated point says
                 # "done": check the new iterate itself (one more pass, only then).
