@@ -10,6 +10,7 @@ from _data import make_problem
 
 from skgd import GDClassifier, GDRegressor
 
+dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.dask
@@ -326,4 +327,20 @@ def test_dask_x_larger_than_the_workers_memory_is_not_persisted(client, monkeypa
     kw = {"loss": "huber", "penalty": "l2", "alpha": 0.01, "tol": 1e-8}
     est = GDRegressor(**kw).fit(Xd, da.from_array(y, chunks=100))
     ref = GDRegressor(**kw).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-12)
+
+
+def test_dask_multinomial_with_an_empty_row_chunk_matches_numpy():
+    # A row chunk of zero rows (from a filter, say) passes through every block
+    # reduction, the class-axis ones of the multinomial loss included.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4))
+    y = np.digitize(X @ rng.normal(size=4), [-0.5, 0.5])
+    chunks = (30, 0, 30, 30)
+    kw = {"alpha": 0.01, "tol": 1e-10}
+    with dask.config.set(scheduler="synchronous"):
+        est = GDClassifier(**kw).fit(
+            da.from_array(X, chunks=(chunks, 4)), da.from_array(y, chunks=(chunks,))
+        )
+    ref = GDClassifier(**kw).fit(X, y)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-12)
