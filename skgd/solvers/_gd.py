@@ -201,9 +201,15 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         curve += res.objective_curve
         w, c = res.coef, res.extra["offset"]
         done = res.converged if certified else mu <= mu_floor and res.extra["stage"]
-        if done or total >= max_iter:
-            break
-        mu = max(mu / 10.0, mu_floor)
+        if done or total >= max_iter or mu <= mu_floor:
+            break  # (at the floor no narrower stage can follow)
+        # The smoothing's bias is about proportional to mu: a problem gap just
+        # above tol at the end of a stage needs a narrower stage, not a 10x
+        # narrower one (whose iterations grow like 1 / mu).
+        shrink = 0.1
+        if certified and res.extra["measure"] > 0:
+            shrink = min(max(0.1, 0.5 * tol / res.extra["measure"]), 0.5)
+        mu = max(mu * shrink, mu_floor)
     return SolverResult(
         coef=w,
         intercept=objective.intercept(w, c),
