@@ -81,6 +81,34 @@ def _ridge_optimum(X, y, alpha):
     return w, float(y.mean() - mean @ w)
 
 
+def _race(makers, X, y, value, tols, *, ref_tol):
+    """Set up a time-to-accuracy race between exact solvers.
+
+    ``makers`` maps a name to ``tol -> estimator``. The reference optimum is the
+    lowest objective (``value(est)``) any of them reaches at ``ref_tol``; each then
+    gets the loosest of ``tols`` whose fit reaches ``TARGET`` suboptimality.
+
+    Returns
+    -------
+    best, w_star, chosen, fns
+        The reference objective and coefficients, each name's ``(tol, ...)`` from
+        :func:`time_to_accuracy`, and each name's fit at that tol (to time).
+    """
+    refs = [fit_quiet(make(ref_tol), X, y) for make in makers.values()]
+    values = [value(est) for est in refs]
+    best = min(values)
+    w_star = refs[values.index(best)].coef_
+    chosen = {
+        k: time_to_accuracy(make, X, y, value, best, TARGET, tols)
+        for k, make in makers.items()
+    }
+    fns = {
+        k: (lambda make=make, tol=chosen[k][0]: fit_quiet(make(tol), X, y))
+        for k, make in makers.items()
+    }
+    return best, w_star, chosen, fns
+
+
 def case_1(quick, repeats):
     """Dense ridge, n >> p, vs Ridge and SGDRegressor; float32 vs float64."""
     n, p = (50_000, 100) if quick else (200_000, 100)
@@ -199,18 +227,7 @@ def case_2(quick, repeats):
         makers["skglm Lasso"] = lambda tol: skglm.Lasso(alpha=alpha, tol=tol)
     except ImportError:
         pass
-    # Reference: the best objective any solver reached at a very tight tolerance.
-    refs = {k: fit_quiet(m(1e-13), X, y) for k, m in makers.items()}
-    ref_key = min(refs, key=lambda k: value(refs[k]))
-    best, w_star = value(refs[ref_key]), refs[ref_key].coef_
-    chosen = {
-        k: time_to_accuracy(m, X, y, value, best, TARGET, TOLS)
-        for k, m in makers.items()
-    }
-    fns = {
-        k: (lambda m=m, tol=chosen[k][0]: fit_quiet(m(tol), X, y))
-        for k, m in makers.items()
-    }
+    best, w_star, chosen, fns = _race(makers, X, y, value, TOLS, ref_tol=1e-13)
     ests = {k: f() for k, f in fns.items()}
     times = alternate(fns, repeats)
     passes = median(times["skgd"]) / one_pass_time(X)
@@ -696,18 +713,7 @@ def _classifier_case(case, X, y, alpha, size, repeats):
     }
     sgd_name = "SGDClassifier" + (" (one-vs-rest)" if multinomial else "")
     with threadpool_limits(CLF_THREADS):
-        # Reference: the best objective any solver reached at a very tight tol.
-        refs = [fit_quiet(m(1e-12), X, y) for m in makers.values()]
-        ref = min(refs, key=value)
-        best, w_star = value(ref), ref.coef_
-        chosen = {
-            k: time_to_accuracy(m, X, y, value, best, TARGET, CLF_TOLS)
-            for k, m in makers.items()
-        }
-        fns = {
-            k: (lambda m=m, tol=chosen[k][0]: fit_quiet(m(tol), X, y))
-            for k, m in makers.items()
-        }
+        best, w_star, chosen, fns = _race(makers, X, y, value, CLF_TOLS, ref_tol=1e-12)
         fns[sgd_name] = lambda: fit_quiet(
             SGDClassifier(loss="log_loss", alpha=alpha, random_state=0), X, y
         )

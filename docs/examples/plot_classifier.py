@@ -27,19 +27,26 @@ from sklearn.preprocessing import StandardScaler
 
 from skgd import GDClassifier
 
-X, y = load_breast_cancer(return_X_y=True)
-X = StandardScaler().fit_transform(X)
 alpha = 1e-2
-gd = GDClassifier(alpha=alpha, tol=1e-14).fit(X, y)
-# newton-cg with a tight tol is an accurate reference.
-lr = LogisticRegression(C=1 / (alpha * len(y)), solver="newton-cg", tol=1e-12)
-lr.fit(X, y)
-print(f"coef_ shapes: {gd.coef_.shape}, {lr.coef_.shape}; {gd.n_iter_} iterations")
-print(f"largest coefficient difference:  {np.abs(gd.coef_ - lr.coef_).max():.1e}")
-print(
-    "largest probability difference: "
-    f"{np.abs(gd.predict_proba(X) - lr.predict_proba(X)).max():.1e}"
-)
+
+
+def compare(X, y):
+    """Fit skgd and LogisticRegression on the same objective; print how they agree."""
+    X = StandardScaler().fit_transform(X)
+    gd = GDClassifier(alpha=alpha, tol=1e-14).fit(X, y)
+    # newton-cg with a tight tol is an accurate reference.
+    lr = LogisticRegression(C=1 / (alpha * len(y)), solver="newton-cg", tol=1e-12)
+    lr.fit(X, y)
+    print(f"coef_ shapes: {gd.coef_.shape}, {lr.coef_.shape}; {gd.n_iter_} iterations")
+    print(f"largest coefficient difference:  {np.abs(gd.coef_ - lr.coef_).max():.1e}")
+    print(
+        "largest probability difference: "
+        f"{np.abs(gd.predict_proba(X) - lr.predict_proba(X)).max():.1e}"
+    )
+    return X, y, gd
+
+
+compare(*load_breast_cancer(return_X_y=True))
 
 # %%
 # Multinomial: iris
@@ -47,17 +54,7 @@ print(
 # With three classes, ``log_loss`` is one softmax over ``coef_`` of shape
 # ``(3, n_features)``, as LogisticRegression fits it (not one-vs-rest). The
 # intercepts are defined up to a common shift, so compare the probabilities.
-X, y = load_iris(return_X_y=True)
-X = StandardScaler().fit_transform(X)
-gd = GDClassifier(alpha=alpha, tol=1e-14).fit(X, y)
-lr = LogisticRegression(C=1 / (alpha * len(y)), solver="newton-cg", tol=1e-12)
-lr.fit(X, y)
-print(f"coef_ shapes: {gd.coef_.shape}, {lr.coef_.shape}")
-print(f"largest coefficient difference:  {np.abs(gd.coef_ - lr.coef_).max():.1e}")
-print(
-    "largest probability difference: "
-    f"{np.abs(gd.predict_proba(X) - lr.predict_proba(X)).max():.1e}"
-)
+X, y, gd = compare(*load_iris(return_X_y=True))
 
 # %%
 # Three losses on two features
