@@ -7,6 +7,7 @@ full-batch solver; it holds no optimisation code of its own.
 """
 
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
@@ -14,7 +15,11 @@ from sklearn.utils import check_array, check_consistent_length
 from skgd._backend import get_backend
 from skgd._gram import gram_form, prefer_gram
 from skgd._objective import LinearObjective
-from skgd._sklearn_compat import _check_sample_weight
+from skgd._sklearn_compat import (
+    Interval,
+    _check_sample_weight,
+    validate_params,
+)
 from skgd._validation import refuse_out_of_core
 from skgd.losses import get_loss
 from skgd.penalties import L1L2
@@ -240,6 +245,21 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
     return coefs, intercepts, n_iters
 
 
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "sample_weight": ["array-like", None],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "coef_init": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def gd_path(
     X,
     y,
@@ -336,8 +356,38 @@ def gd_path(
     if isinstance(alphas, numbers.Integral):
         alphas = alpha_grid(objective, l1_ratio, alphas, eps)
     else:
-        alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+        alphas = _check_alphas(alphas)
+    if coef_init is not None:
+        coef_init = _check_coef_init(coef_init, X.shape[1])
     coefs, intercepts, _ = solve_path(
         objective, alphas, l1_ratio, tol=tol, max_iter=max_iter, coef_init=coef_init
     )
     return alphas, coefs, intercepts
+
+
+def _check_alphas(alphas):
+    """Return explicit ``alphas`` as a decreasing float array, or raise."""
+    alphas = np.asarray(alphas, dtype=float)
+    if alphas.ndim != 1 or alphas.size == 0:
+        raise ValueError(
+            f"alphas must be a positive integer (the size of the grid) or a "
+            f"non-empty 1-D array of alphas; got shape {alphas.shape}."
+        )
+    if not (np.all(np.isfinite(alphas)) and np.all(alphas >= 0)):
+        raise ValueError(
+            f"alphas must be finite and non-negative; got {alphas.tolist()}."
+        )
+    return np.sort(alphas)[::-1]
+
+
+def _check_coef_init(coef_init, n_features):
+    """Return ``coef_init`` as a finite float array of shape ``(n_features,)``."""
+    coef_init = np.asarray(coef_init, dtype=float)
+    if coef_init.shape != (n_features,):
+        raise ValueError(
+            f"coef_init must have shape ({n_features},), one coefficient per "
+            f"feature of X; got shape {coef_init.shape}."
+        )
+    if not np.all(np.isfinite(coef_init)):
+        raise ValueError("coef_init contains NaN or infinity.")
+    return coef_init

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     Options,
     StrOptions,
+    validate_params,
 )
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -33,4 +34,5 @@ __all__ = [
     "check_same_namespace",
     "check_is_fitted",
     "validate_data",
+    "validate_params",
 ]

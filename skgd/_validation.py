@@ -168,6 +168,7 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
             f"Found array with {n_samples} sample(s) and {n_features} feature(s) "
             "while a minimum of 1 is required."
         )
+    _refuse_non_real(X.dtype, "X")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     backend = get_backend(X)
@@ -177,10 +178,12 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
             f"Found input variables with inconsistent numbers of samples: "
             f"[{n_samples}, {y.shape[0]}]"
         )
+    _refuse_non_real(_dtype_of(y), "y")
     y = backend.samples(y, X.dtype)
     if not backend.to_float(backend.xp.all(backend.xp.isfinite(y))):
         raise ValueError("Input y contains NaN or infinity.")
     if sample_weight is not None:
+        _refuse_non_real(_dtype_of(sample_weight), "sample_weight")
         sample_weight = backend.samples(sample_weight, X.dtype)
         if sample_weight.shape != (n_samples,):
             raise ValueError(
@@ -194,6 +197,45 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
         if total == 0:
             raise ValueError("Sample weights must contain at least one non-zero.")
     return X, y, sample_weight, backend
+
+
+def _refuse_non_real(dtype, name):
+    """Raise for data that numpy input would refuse: complex, or not numeric.
+
+    A cast to float would silently drop the imaginary part, or fail deep inside a
+    task on the cluster; numpy input gets scikit-learn's error, so Dask gets the same
+    words here, before anything runs.
+    """
+    kind = np.dtype(dtype).kind
+    if kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {dtype}.")
+    if kind not in "biuf":
+        raise ValueError(
+            f"{name} must hold numbers; got dtype {dtype}. Convert it to a float "
+            "array first."
+        )
+
+
+def _dtype_of(a):
+    """Return the dtype of an array, or of a list converted (only then) by numpy."""
+    return a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype
+
+
+def _check_finite_block(block):
+    """Return a block of X, raising the numpy path's error if it is not finite."""
+    if not np.all(np.isfinite(block)):
+        raise ValueError("Input X contains NaN or infinity.")
+    return block
+
+
+def _finite_blocks(X):
+    """Return a lazy X whose blocks raise, when computed, if they hold NaN or inf.
+
+    Prediction on Dask stays lazy, so its finiteness check is part of the graph:
+    computing the prediction raises the same ``ValueError`` numpy input raises at
+    the call.
+    """
+    return X.map_blocks(_check_finite_block, dtype=X.dtype)
 
 
 def check_predict_data(estimator, X, method="predict"):
@@ -222,7 +264,10 @@ def check_predict_data(estimator, X, method="predict"):
     """
     if is_dask(X):
         validate_data(estimator, X, skip_check_array=True, reset=False)
-        return X, get_backend(X)
+        _refuse_non_real(X.dtype, "X")
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-D Dask array X, got {X.ndim} dimensions.")
+        return _finite_blocks(X), get_backend(X)
     _refuse_silent_transfer(X)
     # Under dispatch, scikit-learn's own check: same namespace and device as coef_.
     check_same_namespace(X, estimator, attribute="coef_", method=method)
