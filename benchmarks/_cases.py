@@ -1,6 +1,6 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The benchmark cases of issues 4 and 7, one function each, returning table rows.
+"""The benchmark cases 1-11, one function each, returning table rows.
 
 Each case builds its data, measures accuracy (untimed), then times skgd and each
 counterpart alternately and reports median paired ratios (skgd / counterpart).
@@ -350,8 +350,7 @@ def case_4(quick, repeats):
                 None,
                 ">= 1.5x samples/s, R^2 >= SGD's",
                 None,
-                note="skipped: GDRegressor.partial_fit needs solver='sgd' "
-                "(not on this branch yet)",
+                note="skipped: this GDRegressor has no partial_fit",
             )
         ]
 
@@ -673,7 +672,7 @@ def case_8(quick, repeats):
 
 # The classifier cases: tolerances tried, loosest first (saga's tol is on the
 # largest coefficient change per epoch, lbfgs's on the projected gradient, skgd's on
-# its relative proximal-gradient measure, so each solver gets its own).
+# its relative duality gap, so each solver gets its own).
 CLF_TOLS = [1e-2, 1e-3] + TOLS
 # Threads for the classifier cases. LogisticRegression's loss runs OpenMP threads and
 # both use a threaded BLAS; on 2 cores shared with other jobs (load average 5-8)

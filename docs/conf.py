@@ -3,10 +3,13 @@
 """Sphinx configuration of the skgd documentation (build it with docs/build.sh).
 
 Autosummary API pages, numpydoc docstrings, a sphinx-gallery of executed examples
-and intersphinx links to Python, NumPy, SciPy, scikit-learn and matplotlib.
+and intersphinx links to Python, NumPy, SciPy, scikit-learn and matplotlib. The
+benchmark table of the README is converted to ``_generated/benchmarks_table.rst``,
+which ``benchmarks.rst`` includes, so that the table has one source.
 """
 
 import os
+import re
 import sys
 import zlib
 from pathlib import Path
@@ -36,9 +39,56 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "generated/*.examples", "examples/README.txt"]
+# _generated/ holds files that pages include, not pages of their own.
+exclude_patterns = [
+    "_build",
+    "_generated",
+    "generated/*.examples",
+    "examples/README.txt",
+]
 default_role = "literal"
 add_function_parentheses = False
+
+# -- the benchmark table ---------------------------------------------------------
+_TABLE_START, _TABLE_END = "<!-- benchmarks-table -->", "<!-- /benchmarks-table -->"
+
+
+def _markdown_table_to_rst(markdown):
+    """Return the markdown table ``markdown`` as an RST list-table.
+
+    The first row is the header, the ``|---|`` row is dropped, and code spans
+    (`` `x` ``) become RST literals; a cell may hold ``\\|`` for a literal bar.
+    """
+    rows = []
+    for line in markdown.strip().splitlines():
+        cells = re.split(r"(?<!\\)\|", line.strip().strip("|"))
+        cells = [c.strip().replace("\\|", "|") for c in cells]
+        if all(re.fullmatch(r":?-+:?", c) for c in cells):
+            continue
+        rows.append([re.sub(r"`([^`]+)`", r"``\1``", c) for c in cells])
+    if len({len(row) for row in rows}) != 1:
+        raise ValueError("the README's benchmark table has rows of unequal length")
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    for row in rows:
+        out += [f"   * - {row[0]}"] + [f"     - {cell}" for cell in row[1:]]
+    return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def _write_benchmarks_table():
+    """Write the README's benchmark table (between its markers) as an RST include."""
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    start, end = readme.find(_TABLE_START), readme.find(_TABLE_END)
+    if start < 0 or end < start:
+        raise RuntimeError(f"README.md lacks {_TABLE_START} ... {_TABLE_END}")
+    rst = _markdown_table_to_rst(readme[start + len(_TABLE_START) : end])
+    target = DOCS / "_generated" / "benchmarks_table.rst"
+    target.parent.mkdir(exist_ok=True)
+    # Rewritten only when changed, so that Sphinx does not rebuild the page each time.
+    if not target.exists() or target.read_text(encoding="utf-8") != rst:
+        target.write_text(rst, encoding="utf-8")
+
+
+_write_benchmarks_table()
 
 # -- API pages -------------------------------------------------------------------
 autosummary_generate = True

@@ -248,7 +248,7 @@ def test_dask_converged_fit_of_non_quadratic_losses_matches_numpy(
 def test_dask_non_quadratic_loss_costs_one_compute_per_iteration(
     client, monkeypatch, loss
 ):
-    # Issue #5: every full pass is one reduction, one synchronisation. Count the
+    # Every full pass is one reduction, one synchronisation. Count the
     # blocking computes (Client.get) and the graph submissions of persist per
     # iteration as the difference between two fits that share their setup.
     calls = {"get": 0, "persist": 0}

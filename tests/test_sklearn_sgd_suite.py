@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """scikit-learn's SGDRegressor tests on GDRegressor(solver="sgd", batch_size=1).
 
-Issue #3 asks for at least 90% of them (those reading sklearn's private internals
+At least 90% of them must pass (those reading sklearn's private internals
 excepted, see ``tests/sklearn_suite/run_sgd.py``). One to two minutes on two cores,
 most of it in the per-sample elastic-net fits on sparse data; marked ``slow``, which
 CI does not deselect, so it runs there.

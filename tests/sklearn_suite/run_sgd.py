@@ -9,8 +9,8 @@ runs its regressor tests with pytest, and prints the pass rate::
 
     python tests/sklearn_suite/run_sgd.py [--min-pass 0.9] [--show-failures]
 
-It exits non-zero when the pass rate is below ``--min-pass`` (0.9, issue #3's
-target). Tests that read scikit-learn's private internals are not run: they are
+It exits non-zero when the pass rate is below ``--min-pass`` (0.9 by default).
+Tests that read scikit-learn's private internals are not run: they are
 listed in ``EXCLUDED`` with the reason, and the rate is over the others.
 ``tests/test_sklearn_sgd_suite.py`` runs this in the test suite.
 """
