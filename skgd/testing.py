@@ -244,9 +244,9 @@ def check_solvers(loss, penalty, *, y=None, seed=0, solvers=SOLVERS):
     Parameters
     ----------
     loss : Loss
-        The loss.
+        The loss to fit with.
     penalty : Penalty
-        The penalty.
+        The penalty to fit with.
     y : array of shape (n_samples,) or None, default=None
         Targets (class labels for a classification loss); None draws 40 regression
         targets.
