@@ -177,7 +177,7 @@ class GramObjective(LinearObjective):
             ``linalg``) or the solve failed.
         """
         penalty, cxp = self.penalty, self.coef_xp
-        l1, l2 = getattr(penalty, "l1", None), getattr(penalty, "l2", None)
+        l1, l2 = penalty.elastic_net_weights() or (None, None)
         if (
             l1 != 0
             or l2 is None

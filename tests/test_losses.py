@@ -96,3 +96,14 @@ def test_classification_balanced_dual_points_are_feasible_and_sum_to_zero(dtype)
         np.testing.assert_allclose(balanced.sum(axis=0), 0, atol=1e-6)
         assert q.min() >= -1e-6
         np.testing.assert_allclose(q.sum(axis=1), 1, atol=1e-5)
+
+
+def test_loss_smoothed_is_not_provided_by_default():
+    from skgd.losses import Loss
+
+    assert Loss.curvature_bound is None
+    with pytest.raises(NotImplementedError, match=r"Loss does not provide smoothed"):
+        Loss().smoothed(1.0)
+    smooth = EpsilonInsensitive(0.3).smoothed(0.5)
+    assert smooth.is_smooth
+    assert smooth.curvature_bound == 2.0

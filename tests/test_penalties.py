@@ -63,3 +63,21 @@ def test_l1_conjugate_allows_the_rounding_of_its_scaling(dtype):
         v = (rng.normal(size=5) * 0.02).astype(dtype)
         assert pen.conjugate(pen.dual_scale(v) * v) == 0.0
     assert pen.conjugate(np.array([0.0101], dtype=dtype)) == np.inf
+
+
+def test_penalties_declare_their_elastic_net_weights():
+    assert L1L2(2.0, 0.25).elastic_net_weights() == (0.5, 1.5)
+    assert L1(0.3).elastic_net_weights() == (0.3, 0.0)
+    assert L2(0.3).elastic_net_weights() == (0.0, 0.3)
+    assert NoPenalty().elastic_net_weights() == (0.0, 0.0)
+
+
+def test_penalty_defaults_say_not_provided():
+    from skgd.penalties import Penalty
+
+    pen = Penalty()
+    assert pen.is_separable
+    assert pen.elastic_net_weights() is None
+    assert pen.dual_scale(np.ones(3)) is None
+    with pytest.raises(NotImplementedError, match="conjugate"):
+        pen.conjugate(np.ones(3))

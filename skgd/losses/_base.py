@@ -16,15 +16,31 @@ class Loss:
     """Base class of per-sample losses ``L(y, raw)`` with ``raw = X @ w + b``.
 
     Subclasses implement :meth:`pointwise` and :meth:`gradient` using only Array API
-    standard functions, and set the class attributes below.
+    standard functions, and set the class attributes below. What else is needed
+    depends on the solver (:func:`skgd.testing.check_support` checks it when a fit
+    starts, and names what is missing):
+
+    - ``"sgd"`` and ``"adam"`` call :meth:`pointwise` (through :meth:`value`) and
+      :meth:`gradient` only;
+    - ``"gd"`` needs a ``curvature_bound`` when ``is_smooth`` is true, and
+      :meth:`smoothed` when it is false (it minimises smooth approximations of
+      decreasing width); it certifies its solution with a duality gap when
+      ``has_conjugate`` is true (:meth:`dual_value`, with :meth:`dual_box` or,
+      for ``balanced_dual``, :meth:`balance_mix` and its parts);
+    - the working sets of ``"gd"`` (for penalties with an L1 part) need a smooth
+      loss with a ``curvature_bound`` and a conjugate.
 
     Attributes
     ----------
     curvature_bound : float or None
-        An upper bound on the second derivative of the loss with respect to ``raw``,
-        or None when there is none (the loss is not smooth).
+        An upper bound on the second derivative of the loss with respect to ``raw``
+        (for several outputs: on the largest eigenvalue of its Hessian), or None
+        when the loss does not provide one. The full-batch solver needs it for a
+        smooth loss: its backtracking test bounds the loss's curvature along each
+        step by it, so it must be a true bound, not an estimate.
     is_smooth : bool
-        Whether the loss has a Lipschitz-continuous derivative.
+        Whether the loss has a Lipschitz-continuous derivative. A non-smooth loss
+        must provide :meth:`smoothed` for the full-batch solver.
     is_quadratic : bool
         Whether the loss is a quadratic function of ``raw`` (its gradient is then
         affine in ``raw``, which the full-batch solver exploits).
@@ -55,8 +71,8 @@ class Loss:
         Parameters
         ----------
         y : array of shape (n_samples,)
-            Targets.
-        raw : array of shape (n_samples,)
+            Targets: real values, labels -1 and +1, or class indices.
+        raw : array of shape (n_samples,) or (n_samples, n_outputs)
             Linear predictions.
 
         Returns
@@ -73,27 +89,48 @@ class Loss:
 
         Parameters
         ----------
-        y : array of shape (n_samples,)
-            Targets.
-        raw : array of shape (n_samples,)
-            Linear predictions.
+        y, raw : arrays of shape (n_samples,)
+            Targets and linear predictions, as for :meth:`pointwise`.
 
         Returns
         -------
-        gradient : array of shape (n_samples,)
+        gradient : array of the shape of ``raw``
             The per-sample derivatives.
         """
         raise NotImplementedError
+
+    def smoothed(self, mu):
+        """Return a smooth loss within ``mu`` of this one (for a non-smooth loss).
+
+        The full-batch solver calls it, for a loss with ``is_smooth = False``, with
+        widths ``mu`` decreasing from the objective at zero towards the tolerance,
+        and minimises each returned loss warm-started from the previous solution.
+        The Moreau envelope of width ``mu`` is the usual choice (within ``mu / 2``
+        of the loss, with curvature ``1 / mu``). Not provided by default: a
+        non-smooth loss without it fits with ``"sgd"`` and ``"adam"`` only.
+
+        Parameters
+        ----------
+        mu : float
+            Smoothing width, positive.
+
+        Returns
+        -------
+        loss : Loss
+            A loss with ``is_smooth = True`` and a ``curvature_bound`` (about
+            ``1 / mu``), of the same targets.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not provide smoothed(mu)."
+        )
 
     def value(self, y, raw, sample_weight=None):
         """Return the (weighted) mean loss as a 0-d array.
 
         Parameters
         ----------
-        y : array of shape (n_samples,)
-            Targets.
-        raw : array of shape (n_samples,)
-            Linear predictions.
+        y, raw : arrays
+            Targets and linear predictions, as for :meth:`pointwise`.
         sample_weight : array of shape (n_samples,), default=None
             Non-negative weights; None means all ones.
 

@@ -188,17 +188,10 @@ class Hinge(_MarginBalance, Loss):
         return xp.sum(y * theta)
 
     def smoothed(self, mu):
-        """Return the Moreau envelope of width ``mu``, within ``mu / 2`` of this loss.
+        """Return the Moreau envelope of width ``mu`` (see :meth:`Loss.smoothed`).
 
-        Parameters
-        ----------
-        mu : float
-            Smoothing width, positive.
-
-        Returns
-        -------
-        loss : SmoothedHinge
-            A smooth loss with curvature at most ``1 / mu``.
+        It is a :class:`SmoothedHinge`, within ``mu / 2`` of this loss, with
+        curvature ``1 / mu``.
         """
         return SmoothedHinge(mu=mu)
 

@@ -150,17 +150,10 @@ class EpsilonInsensitive(Loss):
         return xp.sum(theta * y - self.epsilon * xp.abs(theta))
 
     def smoothed(self, mu):
-        """Return the Moreau envelope of width ``mu``, within ``mu / 2`` of this loss.
+        """Return the Moreau envelope of width ``mu`` (see :meth:`Loss.smoothed`).
 
-        Parameters
-        ----------
-        mu : float
-            Smoothing width, positive.
-
-        Returns
-        -------
-        loss : SmoothedEpsilonInsensitive
-            A smooth loss with curvature at most ``1 / mu``.
+        It is a :class:`SmoothedEpsilonInsensitive`, within ``mu / 2`` of this loss,
+        with curvature ``1 / mu``.
         """
         return SmoothedEpsilonInsensitive(epsilon=self.epsilon, mu=mu)
 
@@ -232,7 +225,7 @@ class SquaredEpsilonInsensitive(Loss):
     Parameters
     ----------
     epsilon : float, default=0.1
-        Half-width of the tube inside which errors cost nothing.
+        Half-width of the tube; a residual beyond it costs its squared excess.
 
     Examples
     --------
@@ -243,9 +236,9 @@ class SquaredEpsilonInsensitive(Loss):
     array([0.  , 2.25])
     """
 
-    has_conjugate = True
     epsilon: float = 0.1
     curvature_bound = 2.0
+    has_conjugate = True
 
     def pointwise(self, y, raw):
         """Return ``max(0, |y - raw| - epsilon)**2``."""

@@ -3,7 +3,9 @@
 """The Penalty contract: a convex function of the coefficients with a cheap prox.
 
 A penalty acts on ``w`` only; the intercept is never penalized. The conjugate and the
-dual scaling let the full-batch solver certify its solution with a duality gap.
+dual scaling, where a penalty provides them, let the full-batch solver certify its
+solution with a duality gap; the elastic-net weights, where it declares them, open the
+solvers' closed-form fast paths.
 """
 
 from dataclasses import dataclass
@@ -13,13 +15,30 @@ from dataclasses import dataclass
 class Penalty:
     """Base class of penalties ``h(w)``.
 
-    Subclasses implement every method below with Array API standard functions.
+    Subclasses implement :meth:`value` and :meth:`prox` with Array API standard
+    functions; the other methods are optional, and their defaults say "not
+    provided". What each solver calls (:func:`skgd.testing.check_support` checks it
+    when a fit starts, and names what is missing):
+
+    - every solver calls :meth:`value` and :meth:`prox`; ``"gd"`` and ``"adam"``
+      call :meth:`prox` with one step per coordinate, so they need
+      ``is_separable``;
+    - ``"gd"`` certifies its solution with a duality gap when :meth:`dual_scale`
+      returns a number (it then calls :meth:`conjugate` and
+      :meth:`fenchel_young`), and stops on the proximal-gradient measure when it
+      returns None (the default);
+    - a penalty that is an elastic net ``l1 ||w||_1 + l2 / 2 ||w||_2^2`` says so
+      with :meth:`elastic_net_weights`: ``"gd"`` then solves problems with
+      ``l1 > 0`` on working sets of features and ridge problems in closed form,
+      and ``"sgd"``/``"adam"`` apply the ``l2`` part as weight decay.
 
     Attributes
     ----------
     is_separable : bool
-        Whether ``h(w) = sum_j h_j(w_j)``, so that the prox is coordinate-wise and
-        accepts a per-coordinate step.
+        Whether ``h(w) = sum_j h_j(w_j)``, so that :meth:`prox` accepts one step
+        per coordinate (an array ``step``): the diagonal metric of ``"gd"`` and
+        Adam's per-coordinate steps need it. A penalty that couples coordinates
+        sets it to False and fits with ``"sgd"``, whose step is a scalar.
     """
 
     is_separable = True
@@ -47,7 +66,8 @@ class Penalty:
         v : array of shape (n_features,)
             The point to map.
         step : float or array of shape (n_features,)
-            The step size, scalar or per coordinate (a diagonal metric).
+            The step size, scalar or per coordinate (a diagonal metric; only for a
+            penalty with ``is_separable``).
 
         Returns
         -------
@@ -56,8 +76,26 @@ class Penalty:
         """
         raise NotImplementedError
 
+    def elastic_net_weights(self):
+        """Return ``(l1, l2)`` if ``h(w) = l1 ||w||_1 + l2 / 2 ||w||_2^2``, else None.
+
+        Declaring the weights is a promise that :meth:`value`, :meth:`prox`,
+        :meth:`conjugate` and :meth:`dual_scale` are those of the elastic net with
+        these weights: the fast paths (working sets, the closed-form ridge solve,
+        weight decay) use the formulas instead of calling them. Not provided by
+        default (None).
+
+        Returns
+        -------
+        weights : tuple of two floats, or None
+            The non-negative strengths of the L1 and squared-L2 terms.
+        """
+        return None
+
     def conjugate(self, v):
         """Return the convex conjugate ``h*(v) = sup_w v.w - h(w)`` (may be ``inf``).
+
+        Needed where :meth:`dual_scale` returns a number; not provided by default.
 
         Parameters
         ----------
@@ -69,7 +107,9 @@ class Penalty:
         value : float
             The conjugate.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not provide conjugate(v)."
+        )
 
     def dual_scale(self, v):
         """Return the factor ``k`` in ``(0, 1]`` that makes ``h*(k v)`` finite.
@@ -83,15 +123,19 @@ class Penalty:
         -------
         scale : float or None
             The factor, or None when no scaling gives a useful dual point (no penalty:
-            the dual is then feasible only at the exact optimum).
+            the dual is then feasible only at the exact optimum). The default, None,
+            also stands for a penalty that provides no :meth:`conjugate`: the
+            full-batch solver then stops on the proximal-gradient measure.
         """
-        raise NotImplementedError
+        return None
 
     def fenchel_young(self, w, v):
         """Return the Fenchel-Young gap ``h(w) + h*(v) - w.v``, non-negative.
 
         The duality gap of the full-batch solver is made of this term, so penalties
-        should compute it without cancellation (coordinate by coordinate).
+        should compute it without cancellation (coordinate by coordinate); the
+        default computes it by difference, which limits the accuracy of a
+        certificate to the rounding of ``h(w)``.
 
         Parameters
         ----------

@@ -27,6 +27,10 @@ class _ElasticNetFamily(Penalty):
         """Strength of the squared-L2 term."""
         raise NotImplementedError
 
+    def elastic_net_weights(self):
+        """Return ``(l1, l2)``: every penalty of the family is an elastic net."""
+        return float(self.l1), float(self.l2)
+
     def value(self, w):
         """Return ``l1 ||w||_1 + l2 / 2 ||w||_2^2``."""
         xp = array_namespace(w)
@@ -151,19 +155,19 @@ class L1(_ElasticNetFamily):
 class L2(_ElasticNetFamily):
     r"""Ridge penalty, :math:`\frac{\alpha}{2} \|w\|_2^2`.
 
-    Its prox is the shrinkage :math:`v / (1 + \eta\alpha)`.
+    Its prox is the shrinkage :math:`v / (1 + \eta\alpha)`, and a problem with
+    this penalty alone and the squared loss is solved in closed form.
 
     Parameters
     ----------
     alpha : float, default=1e-4
-        Strength of the penalty.
+        Strength of the penalty (the weight of the squared norm over 2).
 
     Examples
     --------
-    >>> import numpy as np
     >>> from skgd.penalties import L2
-    >>> L2(alpha=1.0).prox(np.array([-2.0, 0.5]), 1.0)
-    array([-1.  ,  0.25])
+    >>> L2(alpha=2.0).elastic_net_weights()
+    (0.0, 2.0)
     """
 
     alpha: float = 1e-4

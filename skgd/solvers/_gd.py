@@ -11,6 +11,7 @@ import dataclasses
 import math
 import time
 
+from skgd._contract import check_support
 from skgd._gram import gram_form, prefer_gram
 from skgd.solvers._result import SolverResult, check_finite_objective
 from skgd.solvers._working_set import solve_working_set, working_set_mode
@@ -119,6 +120,7 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     Found. Comput. Math., 2015.
     Y. Nesterov, "Smooth minimization of non-smooth functions", Math. Program., 2005.
     """
+    check_support(objective.loss, objective.penalty, "gd")
     mode = working_set_mode(objective, prefer_gram(objective))
     if mode is not None:
         return solve_working_set(

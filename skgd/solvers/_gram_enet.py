@@ -33,7 +33,7 @@ def _dual_gap(penalty, w, v, yy, vq, xp):
     elastic net because this runs every few iterations on small vectors, where
     the call overhead is the cost.
     """
-    l1, l2 = penalty.l1, penalty.l2
+    l1, l2 = penalty.elastic_net_weights()
     absw = xp.abs(w)
     if l2:
         # sign(w) v - l1; where w == 0 the term is z**2 / (2 l2) alone.
@@ -98,10 +98,11 @@ def _newton_step(G, q, penalty, signs, xp):
         return None, signs
     s = xp.take(signs, idx)
     A = xp.take(xp.take(G, idx, axis=0), idx, axis=1)
-    if penalty.l2:
-        A = A + penalty.l2 * xp.eye(m, dtype=G.dtype, device=device(G))
+    l1, l2 = penalty.elastic_net_weights()
+    if l2:
+        A = A + l2 * xp.eye(m, dtype=G.dtype, device=device(G))
     try:
-        z = xp.linalg.solve(A, xp.take(q, idx) - penalty.l1 * s)
+        z = xp.linalg.solve(A, xp.take(q, idx) - l1 * s)
     # A singular G_SS (collinear columns): numpy's LinAlgError is a ValueError,
     # torch's a RuntimeError.
     except (ValueError, RuntimeError):
@@ -225,7 +226,7 @@ def _fista_gram(
     G, q, yy, penalty, w, threshold, max_iter, xp, on_iter, verbose, ref, first_iter
 ):
     """Run the iteration of :func:`solve_gram_enet` (see there)."""
-    l1, l2 = penalty.l1, penalty.l2
+    l1, l2 = penalty.elastic_net_weights()
     q2 = 2.0 * q
     curve = []
     k = q.shape[0]

@@ -11,6 +11,7 @@ splitting and the fitted attributes).
 import math
 import time
 
+from skgd._contract import check_support
 from skgd.solvers._result import SolverResult
 
 # A running epoch loss this many times the reference loss is divergence, not noise:
@@ -34,7 +35,7 @@ def _split_penalty(penalty):
     L2 part in the gradient, which is SGDRegressor's weight decay, and their L1
     part in a soft-threshold. Any other penalty is applied whole through its prox.
     """
-    l1, l2 = getattr(penalty, "l1", None), getattr(penalty, "l2", None)
+    l1, l2 = penalty.elastic_net_weights() or (None, None)
     if l1 is None or l2 is None:
         return 0.0, penalty
     if not l1:
@@ -207,6 +208,7 @@ def solve_minibatch(
     Trade, 2012. B. T. Polyak and A. B. Juditsky, "Acceleration of stochastic
     approximation by averaging", SIAM J. Control Optim., 1992.
     """
+    check_support(objective.loss, objective.penalty, solver_name)
     xp = objective.xp
     penalty = objective.penalty
     n_coef = math.prod(objective.coef_shape)
@@ -382,7 +384,7 @@ def _penalty_value(penalty, objective):
     """
     if penalty is None:
         return None
-    l1, l2 = getattr(penalty, "l1", None), getattr(penalty, "l2", None)
+    l1, l2 = penalty.elastic_net_weights() or (None, None)
     if l1 is None or l2 is None:
         return objective.penalty_value
     if not l1 and not l2:

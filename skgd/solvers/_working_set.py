@@ -11,6 +11,7 @@ measure is the one of :func:`skgd.solvers.solve_gd`; only the route to it change
 
 import math
 
+from skgd._contract import check_support
 from skgd._gram import GramObjective, gram_form
 from skgd._objective import LinearObjective
 from skgd.solvers._gram_enet import scatter, solve_gram_enet
@@ -53,7 +54,7 @@ def working_set_mode(objective, gram):
         (no L1 part, no duality gap, a non-smooth loss, K outputs, or too few
         features for them to pay).
     """
-    if not getattr(objective.penalty, "l1", 0.0) > 0:
+    if not (objective.penalty.elastic_net_weights() or (0.0, 0.0))[0] > 0:
         return None
     if not (objective.loss.is_smooth and objective.has_duality_gap):
         return None
@@ -333,6 +334,7 @@ def solve_working_set(
     Q. Bertrand, Q. Klopfenstein, P.-A. Bannier et al., "Beyond L1: faster and
     better sparse models with skglm", NeurIPS, 2022.
     """
+    check_support(objective.loss, objective.penalty, "working_set")
     if mode == "gram" and not isinstance(objective, GramObjective):
         objective = gram_form(objective)
     cxp = objective.coef_xp
@@ -340,7 +342,7 @@ def solve_working_set(
     if not ref > 0:
         ref = float(cxp.finfo(objective.dtype).eps)
     threshold = tol * ref
-    l1 = objective.penalty.l1
+    l1 = objective.penalty.elastic_net_weights()[0]
     if mode == "gram":
         space = _GramSpace(objective, ref)
     else:
