@@ -5,6 +5,12 @@
 It needs no step-size tuning: the metric makes the problem scale-free, and the step
 comes from backtracking on the exact curvature along each step. It knows nothing of
 the kind of X (the objective's backend does) nor of the estimator.
+
+The iteration itself is the kernel of :mod:`skgd.solvers._apg`. This module chooses
+the route (working sets, the Gram form and its closed form, smoothing stages for a
+non-smooth loss) and supplies the kernel's oracles in sample space: one for a
+quadratic loss, whose gradient is affine, and one that fuses each iteration's
+evaluations into one pass over X; both stop on the measures of :class:`_Measures`.
 """
 
 import dataclasses
@@ -594,8 +600,10 @@ class _AffineOracle(_SampleSpace):
         # The squared loss's measures use no per-sample gradient: none is kept
         # (on sparse X, sample-sized vectors make the peak memory).
         gw, gc = self.objective.gradient(cand.raw)[1:]
-        raw_y = cand.raw + beta * (cand.raw - x.raw)
+        # (Measured before the new momentum point's predictions are made: the old
+        # ones are held until this returns.)
         measure = self.measures.at(cand.w, cand.raw, None, gw, gc, state.L)
+        raw_y = cand.raw + beta * (cand.raw - x.raw)
         # The gradient is affine in the iterate: extrapolate it too (no new pass).
         gy_w = gw + beta * (gw - x.gw)
         gy_c = gc + beta * (gc - x.gc)
@@ -610,7 +618,8 @@ class _FusedOracle(_SampleSpace):
     everything the iteration needs: the step test, the objective at the new
     iterate, the gradient at the next momentum point (known before the pass: the
     restart decision and the momentum need coefficients only) and the dual values
-    of the measures. The dual point a pass makes is evaluated by the next one.
+    of the measures. The dual point a pass makes is evaluated by the next one: the
+    oracle keeps it (``dual``) and whether the next pass makes one (``want_dual``).
     """
 
     def first_point(self, w, c, raw, L):
