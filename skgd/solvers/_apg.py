@@ -9,6 +9,13 @@ changes (how to take the step and evaluate the objective there, how to measure
 optimality) comes from an :class:`Oracle`: the sample-space solver of
 :mod:`skgd.solvers._gd` (one per-sample evaluation, or one fused pass on Dask) and
 the Gram-matrix solver of :mod:`skgd.solvers._gram_enet` are two such oracles.
+
+The iteration is FISTA (Beck and Teboulle, "A fast iterative shrinkage-thresholding
+algorithm for linear inverse problems", SIAM J. Imaging Sci., 2009) with the
+gradient-based adaptive restart of O'Donoghue and Candes ("Adaptive restart for
+accelerated gradient schemes", Found. Comput. Math., 2015): momentum is reset when
+it points against the last step, which recovers linear convergence on strongly
+convex problems without knowing their condition number.
 """
 
 import math

@@ -120,11 +120,8 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
 
     References
     ----------
-    A. Beck and M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for
-    linear inverse problems", SIAM J. Imaging Sci., 2009.
-    B. O'Donoghue and E. Candes, "Adaptive restart for accelerated gradient schemes",
-    Found. Comput. Math., 2015.
     Y. Nesterov, "Smooth minimization of non-smooth functions", Math. Program., 2005.
+    (FISTA and its adaptive restart: see :mod:`skgd.solvers._apg`.)
     """
     mode = working_set_mode(objective, prefer_gram(objective))
     if mode is not None:
@@ -484,7 +481,7 @@ class _Step:
     terms: dict = None
 
 
-class _SampleSpace(Oracle):
+class _SampleOracle(Oracle):
     """The oracle of the sample-space iteration: what both of its forms share.
 
     Steps are proximal-gradient steps in the metric ``d`` on ``w`` and plain
@@ -570,7 +567,7 @@ class _SampleSpace(Oracle):
             self.callback(it, state.x.w, value)
 
 
-class _AffineOracle(_SampleSpace):
+class _AffineOracle(_SampleOracle):
     """A quadratic loss: the gradient is affine in the iterate.
 
     So the gradient at the extrapolated point is a combination of gradients already
@@ -611,7 +608,7 @@ class _AffineOracle(_SampleSpace):
         return new, _Point(y_w, y_c, raw_y, gy_w, gy_c), measure
 
 
-class _FusedOracle(_SampleSpace):
+class _FusedOracle(_SampleOracle):
     """A loss whose gradient is not affine: one fused pass per trial step.
 
     Each pass (:meth:`LinearObjective.pass_terms`, one ``compute`` on Dask) returns

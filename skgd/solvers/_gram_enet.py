@@ -152,8 +152,9 @@ def solve_gram_enet(
     r"""Minimise ``1/2 (yy - 2 q.w + w.G w) + h(w)`` by FISTA in the Jacobi metric.
 
     ``h`` is an elastic-net penalty (``l1 ||w||_1 + l2/2 ||w||_2^2``) and ``G`` a
-    positive semi-definite matrix with a positive diagonal. The iteration is that of
-    :func:`skgd.solvers._gd._fista` specialised to a quadratic in coefficient space:
+    positive semi-definite matrix with a positive diagonal. The iteration is the
+    kernel of :mod:`skgd.solvers._apg` (that of :func:`skgd.solvers.solve_gd`) with
+    the oracle of a quadratic in coefficient space (:class:`_GramOracle`):
     per-coordinate steps ``1 / (L G_jj)``, ``L`` from a power iteration and raised by
     backtracking on the exact curvature ``dw.G dw`` along each step, and adaptive
     restart. Every :data:`_CHECK_EVERY` iterations the duality gap is computed, and
@@ -373,7 +374,7 @@ class _GramOracle(Oracle):
         state.measure = self.gap(x.w, x.Gw, x.vq)
         state.done = state.measure <= self.threshold
         new_support = x.w != 0
-        settled = self.support is not None and bool(xp.all(new_support == self.support))
+        settled = bool(xp.all(new_support == self.support))
         if state.done or settled:
             polished, _ = _newton_step(self.G, self.q, self.penalty, xp.sign(x.w), xp)
             if polished is not None:
