@@ -123,9 +123,8 @@ def backtrack(oracle, state, n_iter):
         cand = oracle.prox_step(state)
         t_next, beta = momentum(1.0 if oracle.restarts(state, cand) else state.t)
         lhs, sq_step, noise = oracle.curvature(state, cand, beta)
-        if lhs <= state.L * sq_step * (1.0 + 1e-6) + noise or not sq_step > 0:
-            return cand, t_next, beta
-        if state.L >= state.L_max:
+        holds = lhs <= state.L * sq_step * (1.0 + 1e-6) + noise
+        if holds or not sq_step > 0 or state.L >= state.L_max:
             return cand, t_next, beta
         oracle.check_curvature(lhs, state, n_iter)
         state.L = min(max(1.5 * state.L, 1.1 * lhs / sq_step), state.L_max)
@@ -134,6 +133,8 @@ def backtrack(oracle, state, n_iter):
 def run(oracle, state, *, first, last):
     """Iterate from iteration number ``first`` to ``last`` or until ``state.done``.
 
+    Each iteration backtracks to an accepted step (:func:`backtrack`), lets the
+    oracle move the state there and measure it, records the objective and reports.
     Returns ``state``, with ``n_iter`` the number of iterations made.
     """
     for n_iter in range(first, last + 1):
