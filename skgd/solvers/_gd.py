@@ -5,6 +5,12 @@
 It needs no step-size tuning: the metric makes the problem scale-free, and the step
 comes from backtracking on the exact curvature along each step. It knows nothing of
 the kind of X (the objective's backend does) nor of the estimator.
+
+The iteration itself is the kernel of :mod:`skgd.solvers._apg`. This module chooses
+the route (working sets, the Gram form and its closed form, smoothing stages for a
+non-smooth loss) and supplies the kernel's oracles in sample space: one for a
+quadratic loss, whose gradient is affine, and one that fuses each iteration's
+evaluations into one pass over X; both stop on the measures of :class:`_Measures`.
 """
 
 import dataclasses
@@ -13,6 +19,7 @@ import time
 
 from skgd._contract import check_support
 from skgd._gram import gram_form, prefer_gram
+from skgd.solvers._apg import APGState, Oracle, run
 from skgd.solvers._result import SolverResult, check_finite_objective
 from skgd.solvers._working_set import solve_working_set, working_set_mode
 
@@ -114,11 +121,8 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
 
     References
     ----------
-    A. Beck and M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for
-    linear inverse problems", SIAM J. Imaging Sci., 2009.
-    B. O'Donoghue and E. Candes, "Adaptive restart for accelerated gradient schemes",
-    Found. Comput. Math., 2015.
     Y. Nesterov, "Smooth minimization of non-smooth functions", Math. Program., 2005.
+    (FISTA and its adaptive restart: see :mod:`skgd.solvers._apg`.)
     """
     check_support(objective.loss, objective.penalty, "gd")
     mode = working_set_mode(objective, prefer_gram(objective))
@@ -155,6 +159,9 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         # A target the zero model already fits exactly: measure against rounding level.
         ref = float(objective.coef_xp.finfo(objective.dtype).eps)
     threshold = tol * ref
+    # What every route below runs with.
+    run_kw = {"max_iter": max_iter, "threshold": threshold, "ref": ref}
+    run_kw.update(verbose=verbose, callback=callback)
     if loss.is_smooth:
         closed_form = getattr(objective, "closed_form", None)
         # (With an infinite reference, e.g. squares of y overflowing, every point
@@ -162,41 +169,38 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         use = closed_form is not None and math.isfinite(ref)
         w_direct = closed_form() if use else None
         if w_direct is not None:
-            return _from_closed_form(
-                objective, w_direct, c0, max_iter, threshold, ref, verbose, callback
-            )
-        return _fista(
-            objective,
-            objective,
-            w0,
-            c0,
-            max_iter,
-            threshold,
-            threshold,
-            ref,
-            verbose,
-            callback,
-        )
+            return _from_closed_form(objective, w_direct, c0, **run_kw)
+        return _fista(objective, w0, c0, **run_kw)
 
+    return _smoothing_stages(objective, w0, c0, tol=tol, **run_kw)
+
+
+def _smoothing_stages(
+    objective, w0, c0, *, max_iter, tol, threshold, ref, verbose, callback
+):
+    """Minimise a non-smooth ``objective`` through smoothings of decreasing width.
+
+    Each stage replaces the loss by ``loss.smoothed(mu)`` and is warm-started from
+    the previous one; a stage need not be solved below the error of its smoothing
+    (``0.1 mu``). With a duality gap the run ends when the gap of the true problem
+    meets ``threshold``; without one, at the stage of the floor width ``2 tol ref``.
+    """
     certified = objective.has_duality_gap
     mu_floor = 2.0 * tol * ref if not certified else 1e-12 * ref
     mu = ref
     total, curve, w, c = 0, [], w0, c0
     while True:
-        stage = objective.with_loss(loss.smoothed(mu))
-        # A stage need not be solved below the error of its smoothing.
-        stage_threshold = max(threshold, 0.1 * mu)
         res = _fista(
-            stage,
-            objective,
+            objective.with_loss(objective.loss.smoothed(mu)),
             w,
             c,
-            max_iter - total,
-            threshold,
-            stage_threshold,
-            ref,
-            verbose,
-            callback,
+            report=objective,
+            max_iter=max_iter - total,
+            threshold=threshold,
+            stage_threshold=max(threshold, 0.1 * mu),
+            ref=ref,
+            verbose=verbose,
+            callback=callback,
             first_iter=total,
         )
         total += res.n_iter
@@ -205,24 +209,31 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         done = res.converged if certified else mu <= mu_floor and res.extra["stage"]
         if done or total >= max_iter or mu <= mu_floor:
             break  # (at the floor no narrower stage can follow)
-        # The smoothing's bias is about proportional to mu: a problem gap just
-        # above tol at the end of a stage needs a narrower stage, not a 10x
-        # narrower one (whose iterations grow like 1 / mu).
-        shrink = 0.1
-        if certified and res.extra["measure"] > 0:
-            shrink = min(max(0.1, 0.5 * tol / res.extra["measure"]), 0.5)
-        mu = max(mu * shrink, mu_floor)
-    return SolverResult(
-        coef=w,
-        intercept=objective.intercept(w, c),
+        mu = max(mu * _narrowing(res.extra["measure"], tol, certified), mu_floor)
+    return _result(
+        objective,
+        w,
+        c,
         n_iter=total,
         converged=bool(done),
-        objective_curve=curve,
-        extra={"measure": res.extra["measure"], "offset": c},
+        curve=curve,
+        measure=res.extra["measure"],
     )
 
 
-def _from_closed_form(objective, w, c0, max_iter, threshold, ref, verbose, callback):
+def _narrowing(measure, tol, certified):
+    """Return the factor by which the next smoothing stage narrows ``mu``.
+
+    The smoothing's bias is about proportional to ``mu``: a problem gap just above
+    tol at the end of a stage needs a narrower stage, not a 10x narrower one (whose
+    iterations grow like ``1 / mu``).
+    """
+    if certified and measure > 0:
+        return min(max(0.1, 0.5 * tol / measure), 0.5)
+    return 0.1
+
+
+def _from_closed_form(objective, w, c0, *, max_iter, threshold, ref, verbose, callback):
     """Finish a fit from a closed-form solution ``w`` (one iteration).
 
     The solution counts as the first iteration (one use of the Gram matrix) and is
@@ -231,9 +242,7 @@ def _from_closed_form(objective, w, c0, max_iter, threshold, ref, verbose, callb
     """
     start_time = time.perf_counter()
     value = objective.value(w, objective.raw(w, c0))
-    check_finite_objective(
-        value, step_name="step size", step=1.0, iteration=1, hint=_DIVERGENCE_HINT
-    )
+    _check_finite(value, L=1.0, iteration=1)
     if verbose:
         print(
             f"[gd] iter    1  objective {value:.8e}  closed form (linear solve)  "
@@ -243,19 +252,90 @@ def _from_closed_form(objective, w, c0, max_iter, threshold, ref, verbose, callb
         callback(1, w, value)
     res = _fista(
         objective,
-        objective,
         w,
         c0,
-        max_iter - 1,
-        threshold,
-        threshold,
-        ref,
-        verbose,
-        callback,
+        max_iter=max_iter - 1,
+        threshold=threshold,
+        ref=ref,
+        verbose=verbose,
+        callback=callback,
         first_iter=1,
     )
     return dataclasses.replace(
         res, n_iter=res.n_iter + 1, objective_curve=[value, *res.objective_curve]
+    )
+
+
+def _check_finite(value, *, L, iteration):
+    """Raise the divergence error if ``value`` is not finite (step ``1 / L``)."""
+    check_finite_objective(
+        value,
+        step_name="step size",
+        step=1.0 / L,
+        iteration=iteration,
+        hint=_DIVERGENCE_HINT,
+    )
+
+
+def _result(objective, w, c, *, n_iter, converged, curve, measure, **extra):
+    """Return the :class:`SolverResult` of a run ending at ``(w, c)``."""
+    extra = {"measure": measure, "offset": c, **extra}
+    return SolverResult(w, objective.intercept(w, c), n_iter, converged, curve, extra)
+
+
+def _fista(
+    objective,
+    w0,
+    c0,
+    *,
+    max_iter,
+    threshold,
+    ref,
+    report=None,
+    stage_threshold=None,
+    first_iter=0,
+    verbose=0,
+    callback=None,
+):
+    """Run FISTA with backtracking and restart on a smooth objective (see solve_gd).
+
+    ``report`` is the problem being solved: ``objective`` itself (the default), or
+    the non-smooth objective of which ``objective`` is a smoothing. The run stops,
+    converged, when the measure of ``report`` is below ``threshold``, and ends its
+    stage when the measure of ``objective`` is below ``stage_threshold`` (default
+    ``threshold``; ``extra["stage"]``). The iteration is the kernel of
+    :mod:`skgd.solvers._apg`; a quadratic loss evaluates it with an affine gradient
+    (:class:`_AffineOracle`), the others with one fused pass
+    (:class:`_FusedOracle`).
+    """
+    measures = _Measures(
+        objective,
+        objective if report is None else report,
+        threshold=threshold,
+        stage_threshold=threshold if stage_threshold is None else stage_threshold,
+    )
+    kind = _AffineOracle if objective.loss.is_quadratic else _FusedOracle
+    oracle = kind(
+        objective,
+        measures,
+        first_iter=first_iter,
+        ref=ref,
+        verbose=verbose,
+        callback=callback,
+    )
+    state = oracle.start(w0, c0)
+    if not state.done:
+        run(oracle, state, first=1, last=max_iter)
+    converged, stage_done = measures.verdict(state.measure)
+    return _result(
+        objective,
+        state.x.w,
+        state.x.c,
+        n_iter=state.n_iter,
+        converged=converged,
+        curve=state.curve,
+        measure=state.measure[1] / ref,
+        stage=stage_done,
     )
 
 
@@ -265,87 +345,82 @@ def _from_closed_form(objective, w, c0, max_iter, threshold, ref, verbose, callb
 _NEAR = 100.0
 
 
-def _fista(
-    objective,
-    report,
-    w0,
-    c0,
-    max_iter,
-    threshold,
-    stage_threshold,
-    ref,
-    verbose,
-    callback,
-    first_iter=0,
-):
-    """Run FISTA with backtracking and restart on a smooth objective (see solve_gd).
+class _Measures:
+    """The stopping measures of a sample-space run: ``(stage, problem)`` pairs.
 
-    ``report`` is the problem being solved: ``objective`` itself, or the non-smooth
-    objective of which ``objective`` is a smoothing. The run stops, converged, when
-    the measure of ``report`` is below ``threshold``, and ends its stage when the
-    measure of ``objective`` is below ``stage_threshold`` (``extra["stage"]``).
+    The stage is the objective being iterated on; the problem is ``report``, the
+    same objective or the non-smooth one it smooths. Each measure is a duality gap
+    where the objective has one, else the proximal-gradient measure
+    ``L/2 ||w - prox(w - grad / (L d))||_D^2`` (no pass over X).
     """
-    cxp = objective.coef_xp
-    loss, penalty = objective.loss, objective.penalty
-    d = objective.metric()
-    to_float = objective.backend.to_float
-    free_c = objective.intercept_mode == "free"
-    n_outputs = objective.n_outputs
-    quadratic = loss.is_quadratic
-    smoothing = report is not objective
-    use_gap = objective.has_duality_gap
-    report_gap = report.has_duality_gap
-    curv = float(loss.curvature_bound)
-    start_time = time.perf_counter()
-    # Without an affine gradient each iteration makes a pass over X of its own, and
-    # everything the iteration needs comes from that one pass (objective.pass_terms):
-    # the step test, the objective values, the dual values, the next gradient.
-    fused = not quadratic
-    # The objectives whose gaps are measured, and the losses whose means the pass
-    # returns at each new iterate (the problem's first: it gives the objective).
-    gap_objectives = [objective] if use_gap else []
-    if smoothing and report_gap:
-        gap_objectives.append(report)
-    losses = (report.loss, loss) if smoothing and use_gap else (report.loss,)
 
-    def dot_c(a, b):
+    def __init__(self, objective, report, *, threshold, stage_threshold):
+        self.objective, self.report = objective, report
+        self.threshold, self.stage_threshold = threshold, stage_threshold
+        self.d = objective.metric()
+        self.smoothing = report is not objective
+        self.use_gap = objective.has_duality_gap
+        self.report_gap = report.has_duality_gap
+        # The objectives whose gaps are measured, and the losses whose means a
+        # fused pass returns at each new iterate (the problem's first: it gives
+        # the objective).
+        self.gap_objectives = [objective] if self.use_gap else []
+        if self.smoothing and self.report_gap:
+            self.gap_objectives.append(report)
+        self.losses = (
+            (report.loss, objective.loss)
+            if self.smoothing and self.use_gap
+            else (report.loss,)
+        )
+
+    def verdict(self, measure):
+        """Return ``(converged, stage_done)`` for a ``(stage, problem)`` measure."""
+        converged = measure[1] <= self.threshold
+        return converged, converged or measure[0] <= self.stage_threshold
+
+    def dot_c(self, a, b):
         """Inner product of offsets: floats, or ``(K,)`` arrays for K outputs."""
-        return a * b if n_outputs == 1 else to_float(cxp.sum(a * b))
+        if self.objective.n_outputs == 1:
+            return a * b
+        return self.objective.backend.to_float(self.objective.coef_xp.sum(a * b))
 
-    def norm2_d(dw, dc):
+    def norm2_d(self, dw, dc):
         """Squared length of a step in the metric (``c`` has unit metric)."""
-        return to_float(cxp.sum(d * dw * dw)) + dot_c(dc, dc)
+        cxp, to_float = self.objective.coef_xp, self.objective.backend.to_float
+        return to_float(cxp.sum(self.d * dw * dw)) + self.dot_c(dc, dc)
 
-    def prox_measure(w, gw, gc, L):
+    def prox_measure(self, w, gw, gc, L):
         """Return ``L/2 ||w - prox(w - grad / (L d))||_D^2`` (no pass over X)."""
-        step = 1.0 / (L * d)
-        dw = w - penalty.prox(w - step * gw, step)
-        return 0.5 * L * norm2_d(dw, gc / L)
+        step = 1.0 / (L * self.d)
+        dw = w - self.objective.penalty.prox(w - step * gw, step)
+        return 0.5 * L * self.norm2_d(dw, gc / L)
 
-    def measures(w, c, raw, g_raw, gw, gc, L):
-        """Return the (stage, problem) stopping measures at a point with gradient."""
-        if use_gap:
+    def at(self, w, raw, g_raw, gw, gc, L):
+        """Return the measures at a point with gradient (``g_raw`` in raw)."""
+        objective = self.objective
+        if self.use_gap:
+            quadratic = objective.loss.is_quadratic
             stage = objective.duality_gap(w, raw, gw, None if quadratic else g_raw)
         else:
-            stage = prox_measure(w, gw, gc, L)
-        if not smoothing:
+            stage = self.prox_measure(w, gw, gc, L)
+        if not self.smoothing:
             return stage, stage
-        if report_gap:
-            return stage, report.duality_gap(w, raw, gw, g_raw)
+        if self.report_gap:
+            return stage, self.report.duality_gap(w, raw, gw, g_raw)
         return stage, math.inf
 
-    def near(cheap):
+    def near(self, cheap):
         """Whether a free lower bound on the stage's gap is near its threshold."""
-        return cheap <= _NEAR * stage_threshold
+        return cheap <= _NEAR * self.stage_threshold
 
-    def dual_points(terms):
+    def dual_points(self, terms):
         """Return the dual points made at a pass's gradient, with their ``X_c.T``."""
-        shift, v = objective.dual_point(terms)
-        pairs = [(o.loss, o.dual_scale(v, terms)) for o in gap_objectives]
+        shift, v = self.objective.dual_point(terms)
+        pairs = [(o.loss, o.dual_scale(v, terms)) for o in self.gap_objectives]
         return (shift, pairs), v
 
-    def pass_measures(w, terms, dual, point, L):
-        """Return the (stage, problem) measures at ``w`` from its pass ``terms``.
+    def from_pass(self, w, terms, dual, point, L):
+        """Return the measures at ``w`` from its pass ``terms``.
 
         A gap pairs the objective at ``w`` with the dual point ``dual`` built at an
         earlier point (the extrapolated point the step to ``w`` was taken from):
@@ -356,196 +431,248 @@ def _fista(
         the free lower bound is far from the thresholds) nothing is certified: the
         lower bound stands for the stage measure, but may not end the stage.
         """
-        if gap_objectives and dual is None:
-            cheap = prox_measure(*point, L)
-            if use_gap:
-                cheap = cheap if cheap > stage_threshold else math.inf
-            return cheap, (cheap if not smoothing else math.inf)
+        if self.gap_objectives and dual is None:
+            cheap = self.prox_measure(*point, L)
+            if self.use_gap:
+                cheap = cheap if cheap > self.stage_threshold else math.inf
+            return cheap, (cheap if not self.smoothing else math.inf)
         gaps = iter(())
-        if gap_objectives:
+        if self.gap_objectives:
             (_, pairs), v = dual
-            pen = report.penalty_value(w)
+            pen = self.report.penalty_value(w)
             # The problem's value comes first, the stage's (when smoothing) last.
-            primal = [terms["values"][-1] + pen] if use_gap else []
-            if smoothing and report_gap:
+            primal = [terms["values"][-1] + pen] if self.use_gap else []
+            if self.smoothing and self.report_gap:
                 primal.append(terms["values"][0] + pen)
             gaps = iter(
                 o.gap(value, dv, k, v)
                 for o, value, dv, (_, k) in zip(
-                    gap_objectives, primal, terms["duals"], pairs, strict=True
+                    self.gap_objectives, primal, terms["duals"], pairs, strict=True
                 )
             )
-        stage = next(gaps) if use_gap else prox_measure(*point, L)
-        if not smoothing:
+        stage = next(gaps) if self.use_gap else self.prox_measure(*point, L)
+        if not self.smoothing:
             return stage, stage
         return stage, next(gaps, math.inf)
 
-    def gradient(raw):
-        """Return the raw gradient and its backpropagation (one pass ``X.T @ g``)."""
-        return objective.gradient(raw)
 
-    def finish(w, c, n_iter, curve, converged, measure, stage_done):
-        return SolverResult(
-            coef=w,
-            intercept=objective.intercept(w, c),
-            n_iter=n_iter,
-            converged=converged,
-            objective_curve=curve,
-            extra={"measure": measure / ref, "offset": c, "stage": stage_done},
+@dataclasses.dataclass
+class _Point:
+    """A point of the sample-space iteration, with the gradient kept there."""
+
+    w: object
+    c: object
+    raw: object
+    gw: object = None
+    gc: object = None
+
+
+@dataclasses.dataclass
+class _Step:
+    """A trial step to ``(w, c)`` with predictions ``raw``, from the momentum point.
+
+    A fused pass adds the predictions at the next momentum point and its terms.
+    """
+
+    w: object
+    c: object
+    raw: object
+    dw: object
+    dc: object
+    raw_next: object = None
+    terms: dict = None
+
+
+class _SampleOracle(Oracle):
+    """The oracle of the sample-space iteration: what both of its forms share.
+
+    Steps are proximal-gradient steps in the metric ``d`` on ``w`` and plain
+    gradient steps on a free offset ``c``; the restart test, the divergence check
+    and the report are the same whatever evaluates the objective.
+    """
+
+    def __init__(self, objective, measures, *, first_iter, ref, verbose, callback):
+        self.objective, self.measures = objective, measures
+        self.first_iter, self.ref = first_iter, ref
+        self.verbose, self.callback = verbose, callback
+        self.free_c = objective.intercept_mode == "free"
+        self.curv = float(objective.loss.curvature_bound)
+        self.start_time = time.perf_counter()
+
+    def start(self, w, c0):
+        """Return the initial state at ``w`` (``done`` if it meets the thresholds)."""
+        objective, curv = self.objective, self.curv
+        c = c0 if self.free_c else objective.initial_offset()
+        raw = objective.raw(w, c)
+        # Lower bound on the curvature constant (its diagonal): backtracking grows
+        # it ...
+        L = curv * max(objective.curvature_floor(), 1.0 if self.free_c else 0.0)
+        if not L > 0:
+            L = curv
+        # ... and the trace bounds it from above (c adds a unit diagonal entry).
+        n_c = float(objective.n_outputs) if self.free_c else 0.0
+        L_max = curv * max(objective.curvature_ceiling() + n_c, 1.0)
+        x, measure = self.first_point(w, c, raw, L)
+        state = APGState(x=x, y=x, L=L, L_max=L_max, measure=measure)
+        state.done = self.measures.verdict(measure)[1]
+        return state
+
+    def prox_step(self, state):
+        x, y, L = state.x, state.y, state.L
+        step = 1.0 / (L * self.measures.d)
+        w_new = self.objective.penalty.prox(y.w - step * y.gw, step)
+        c_new = y.c - y.gc / L if self.free_c else x.c
+        raw_new = self.objective.raw(w_new, c_new)
+        return _Step(w_new, c_new, raw_new, dw=w_new - y.w, dc=c_new - y.c)
+
+    def restarts(self, state, cand):
+        x, y, m = state.x, state.y, self.measures
+        cxp, to_float = self.objective.coef_xp, self.objective.backend.to_float
+        along = to_float(cxp.sum(m.d * (y.w - cand.w) * (cand.w - x.w)))
+        return along + m.dot_c(y.c - cand.c, cand.c - x.c) > 0
+
+    def step_test(self, sq_norm, rounding, cand):
+        """Return the kernel's step test from a step's raw size and rounding level.
+
+        The rounding allowance: the predictions carry errors of a few ulps, which
+        dominate their change once steps get short (in float32 especially); they
+        must not be read as curvature.
+        """
+        sq_step = self.measures.norm2_d(cand.dw, cand.dc)
+        return self.curv * sq_norm, sq_step, self.curv * rounding
+
+    def check_curvature(self, lhs, state, n_iter):
+        if not math.isfinite(lhs):
+            _check_finite(lhs, L=state.L, iteration=self.first_iter + n_iter)
+
+    def accept(self, state, cand, beta, n_iter):
+        value = self.value(cand)
+        _check_finite(value, L=state.L, iteration=self.first_iter + n_iter)
+        x = state.x
+        y_w = cand.w + beta * (cand.w - x.w)
+        y_c = cand.c + beta * (cand.c - x.c)
+        state.x, state.y, state.measure = self.advance(state, cand, beta, y_w, y_c)
+        state.done = self.measures.verdict(state.measure)[1]
+        return value
+
+    def report(self, n_iter, state, value):
+        it = self.first_iter + n_iter
+        if self.verbose:
+            ref, threshold = self.ref, self.measures.threshold
+            print(
+                f"[gd] iter {it:4d}  objective {value:.8e}  "
+                f"step 1/L={1.0 / state.L:.3e}  measure {state.measure[1] / ref:.3e} "
+                f"(tol {threshold / ref:.1e})  "
+                f"{time.perf_counter() - self.start_time:.2f}s"
+            )
+        if self.callback is not None:
+            self.callback(it, state.x.w, value)
+
+
+class _AffineOracle(_SampleOracle):
+    """A quadratic loss: the gradient is affine in the iterate.
+
+    So the gradient at the extrapolated point is a combination of gradients already
+    computed: one pass ``X @ w`` and one pass ``X.T @ g`` per iteration, plus one
+    ``X @ w`` per backtracking step.
+    """
+
+    def first_point(self, w, c, raw, L):
+        """Return the starting point, with its gradient, and its measures."""
+        g_raw, gw, gc = self.objective.gradient(raw)
+        return _Point(w, c, raw, gw, gc), self.measures.at(w, raw, g_raw, gw, gc, L)
+
+    def curvature(self, state, cand, beta):
+        raw_y = state.y.raw
+        sq_norm, rounding = self.objective.step_terms(
+            cand.raw - raw_y, cand.dw, cand.raw, raw_y
         )
+        return self.step_test(sq_norm, rounding, cand)
 
-    w = w0
-    c = c0 if free_c else objective.initial_offset()
-    raw = objective.raw(w, c)
-    # Lower bound on the curvature constant (its diagonal): backtracking grows it.
-    L = curv * max(objective.curvature_floor(), 1.0 if free_c else 0.0)
-    if not L > 0:
-        L = curv
-    # ... and the trace bounds it from above (c adds a unit diagonal entry).
-    L_max = curv * max(
-        objective.curvature_ceiling() + (float(n_outputs) if free_c else 0.0), 1.0
-    )
-    dual = None
-    if fused:
+    def value(self, cand):
+        """Return the problem's objective at the step's end."""
+        return self.measures.report.value(cand.w, cand.raw)
+
+    def advance(self, state, cand, beta, y_w, y_c):
+        """Return the new iterate, momentum point and measures."""
+        x = state.x
+        # The squared loss's measures use no per-sample gradient: none is kept
+        # (on sparse X, sample-sized vectors make the peak memory).
+        gw, gc = self.objective.gradient(cand.raw)[1:]
+        # (Measured before the new momentum point's predictions are made: the old
+        # ones are held until this returns.)
+        measure = self.measures.at(cand.w, cand.raw, None, gw, gc, state.L)
+        raw_y = cand.raw + beta * (cand.raw - x.raw)
+        # The gradient is affine in the iterate: extrapolate it too (no new pass).
+        gy_w = gw + beta * (gw - x.gw)
+        gy_c = gc + beta * (gc - x.gc)
+        new = _Point(cand.w, cand.c, cand.raw, gw, gc)
+        return new, _Point(y_w, y_c, raw_y, gy_w, gy_c), measure
+
+
+class _FusedOracle(_SampleOracle):
+    """A loss whose gradient is not affine: one fused pass per trial step.
+
+    Each pass (:meth:`LinearObjective.pass_terms`, one ``compute`` on Dask) returns
+    everything the iteration needs: the step test, the objective at the new
+    iterate, the gradient at the next momentum point (known before the pass: the
+    restart decision and the momentum need coefficients only) and the dual values
+    of the measures. The dual point a pass makes is evaluated by the next one: the
+    oracle keeps it (``dual``) and whether the next pass makes one (``want_dual``).
+    """
+
+    def first_point(self, w, c, raw, L):
+        """Return the starting point and its measures (one pass, two near the end)."""
+        objective, m = self.objective, self.measures
         # Sample-sized vectors are persisted when made (a no-op in memory), so that
         # a lazy backend evaluates each once, not in every pass that reads it.
         (raw,) = objective.backend.persist(raw)
-        terms = objective.pass_terms(
-            raw, None, raw, losses=losses if gap_objectives else ()
-        )
+        losses = m.losses if m.gap_objectives else ()
+        terms = objective.pass_terms(raw, None, raw, losses=losses)
         gw, gc = terms["grad"]
-        if gap_objectives and near(prox_measure(w, gw, gc, L)):
+        self.dual = None
+        if m.gap_objectives and m.near(m.prox_measure(w, gw, gc, L)):
             # The start needs a second pass: its dual point scales by the first.
-            dual = dual_points(terms)
-            terms.update(objective.pass_terms(None, raw, None, duals=dual[0]))
-        m_stage, m_true = pass_measures(w, terms, dual, (w, gw, gc), L)
-        want_dual = dual is not None
-    else:
-        g_raw, gw, gc = gradient(raw)
-        m_stage, m_true = measures(w, c, raw, g_raw, gw, gc, L)
-    if m_true <= threshold or m_stage <= stage_threshold:
-        return finish(w, c, 0, [], m_true <= threshold, m_true, True)
-    if quadratic:
-        g_raw = None  # unused by the squared loss's measures (see below)
+            self.dual = m.dual_points(terms)
+            terms.update(objective.pass_terms(None, raw, None, duals=self.dual[0]))
+        measure = m.from_pass(w, terms, self.dual, (w, gw, gc), L)
+        self.want_dual = self.dual is not None
+        return _Point(w, c, raw, gw, gc), measure
 
-    y_w, y_c, raw_y, gy_w, gy_c = w, c, raw, gw, gc
-    t = 1.0
-    curve = []
-    converged = stage_done = False
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        while True:
-            step = 1.0 / (L * d)
-            w_new = penalty.prox(y_w - step * gy_w, step)
-            c_new = y_c - gy_c / L if free_c else c
-            raw_new = objective.raw(w_new, c_new)
-            dw, dc = w_new - y_w, c_new - y_c
-            # Restart when the momentum points against the step just taken. This
-            # needs coefficients only, so the next extrapolated point is known before
-            # the pass that tests the step, and a fused pass takes its gradient too
-            # (wasted only when backtracking rejects the step).
-            restart = (
-                to_float(cxp.sum(d * (y_w - w_new) * (w_new - w)))
-                + dot_c(y_c - c_new, c_new - c)
-                > 0
-            )
-            t_now = 1.0 if restart else t
-            t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t_now * t_now))
-            beta = (t_now - 1.0) / t_next
-            if fused:
-                raw_new, raw_next = objective.backend.persist(
-                    raw_new, raw_new + beta * (raw_new - raw)
-                )
-                terms = objective.pass_terms(
-                    raw_new,
-                    raw_y,
-                    raw_next,
-                    losses=losses,
-                    duals=None if dual is None else dual[0],
-                    dual_terms=want_dual,
-                )
-                sq_norm, rounding = terms["step"]
-            else:
-                draw = raw_new - raw_y
-                sq_norm, rounding = objective.step_terms(draw, dw, raw_new, raw_y)
-            lhs = curv * sq_norm
-            sq_step = norm2_d(dw, dc)
-            # Rounding allowance: the predictions carry errors of a few ulps, which
-            # dominate draw once steps get short (in float32 especially); they must
-            # not be read as curvature.
-            noise = curv * rounding
-            if lhs <= L * sq_step * (1.0 + 1e-6) + noise or not sq_step > 0:
-                break
-            if L >= L_max:
-                break  # the trace bound holds: what fails is rounding
-            if not math.isfinite(lhs):
-                check_finite_objective(
-                    lhs,
-                    step_name="step size",
-                    step=1.0 / L,
-                    iteration=first_iter + n_iter,
-                    hint=_DIVERGENCE_HINT,
-                )
-            L = min(max(1.5 * L, 1.1 * lhs / sq_step), L_max)
-        draw = None  # only the step test reads it: not held through the iteration
-        t = t_next
-
-        if fused:
-            value = terms["values"][0] + report.penalty_value(w_new)
-        else:
-            value = report.value(w_new, raw_new)
-        check_finite_objective(
-            value,
-            step_name="step size",
-            step=1.0 / L,
-            iteration=first_iter + n_iter,
-            hint=_DIVERGENCE_HINT,
+    def curvature(self, state, cand, beta):
+        backend = self.objective.backend
+        cand.raw, cand.raw_next = backend.persist(
+            cand.raw, cand.raw + beta * (cand.raw - state.x.raw)
         )
-        curve.append(value)
+        cand.terms = self.objective.pass_terms(
+            cand.raw,
+            state.y.raw,
+            cand.raw_next,
+            losses=self.measures.losses,
+            duals=None if self.dual is None else self.dual[0],
+            dual_terms=self.want_dual,
+        )
+        return self.step_test(*cand.terms["step"], cand)
 
-        y_w = w_new + beta * (w_new - w)
-        y_c = c_new + beta * (c_new - c)
-        if quadratic:
-            # The squared loss's measures use no per-sample gradient: none is kept
-            # (on sparse X, sample-sized vectors make the peak memory).
-            gw_new, gc_new = gradient(raw_new)[1:]
-            g_new = None
-            raw_y = raw_new + beta * (raw_new - raw)
-            m_stage, m_true = measures(w_new, c_new, raw_new, g_new, gw_new, gc_new, L)
-            # The gradient is affine in the iterate: extrapolate it too (no new pass).
-            gy_w = gw_new + beta * (gw_new - gw)
-            gy_c = gc_new + beta * (gc_new - gc)
-            gw, gc = gw_new, gc_new
-        else:
-            raw_y = raw_next
-            gy_w, gy_c = terms["grad"]
-            point = (y_w, gy_w, gy_c)
-            m_stage, m_true = pass_measures(w_new, terms, dual, point, L)
-            dual = dual_points(terms) if want_dual else None
-            # The next pass makes a dual point (its parts, one more column of the
-            # product for the binary classification losses, and the dual values
-            # one pass later) only once the free lower bound says the end is near.
-            want_dual = bool(gap_objectives) and near(prox_measure(*point, L))
-            if not use_gap and (m_true <= threshold or m_stage <= stage_threshold):
-                # The proximal-gradient measure at the extrapolated point says
-                # "done": check the new iterate itself (one more pass, only then).
-                g_new, gw_new, gc_new = gradient(raw_new)
-                m_stage, m_true = measures(
-                    w_new, c_new, raw_new, g_new, gw_new, gc_new, L
-                )
-        w, c, raw = w_new, c_new, raw_new
+    def value(self, cand):
+        """Return the problem's objective at the step's end (from the pass)."""
+        return cand.terms["values"][0] + self.measures.report.penalty_value(cand.w)
 
-        if verbose:
-            print(
-                f"[gd] iter {first_iter + n_iter:4d}  objective {value:.8e}  "
-                f"step 1/L={1.0 / L:.3e}  measure {m_true / ref:.3e} "
-                f"(tol {threshold / ref:.1e})  {time.perf_counter() - start_time:.2f}s"
-            )
-        if callback is not None:
-            callback(first_iter + n_iter, w, value)
-        converged = m_true <= threshold
-        stage_done = converged or m_stage <= stage_threshold
-        if stage_done:
-            break
-
-    return finish(w, c, n_iter, curve, converged, m_true, stage_done)
+    def advance(self, state, cand, beta, y_w, y_c):
+        """Return the new iterate, momentum point and measures."""
+        m, L = self.measures, state.L
+        gy_w, gy_c = cand.terms["grad"]
+        point = (y_w, gy_w, gy_c)
+        measure = m.from_pass(cand.w, cand.terms, self.dual, point, L)
+        self.dual = m.dual_points(cand.terms) if self.want_dual else None
+        # The next pass makes a dual point (its parts, one more column of the
+        # product for the binary classification losses, and the dual values one
+        # pass later) only once the free lower bound says the end is near.
+        self.want_dual = bool(m.gap_objectives) and m.near(m.prox_measure(*point, L))
+        if not m.use_gap and m.verdict(measure)[1]:
+            # The proximal-gradient measure at the extrapolated point says "done":
+            # check the new iterate itself (one more pass, only then).
+            g_raw, gw, gc = self.objective.gradient(cand.raw)
+            measure = m.at(cand.w, cand.raw, g_raw, gw, gc, L)
+        new = _Point(cand.w, cand.c, cand.raw)
+        return new, _Point(y_w, y_c, cand.raw_next, gy_w, gy_c), measure

@@ -10,10 +10,12 @@ nothing of working sets, intercepts or backends.
 
 import math
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 from array_api_compat import device, is_numpy_namespace
 
 from skgd._backend._dense import serial_blas
+from skgd.solvers._apg import APGState, Oracle, run
 
 # The duality gap costs about as much as an iteration: it is checked every few.
 _CHECK_EVERY = 4
@@ -151,8 +153,9 @@ def solve_gram_enet(
     r"""Minimise ``1/2 (yy - 2 q.w + w.G w) + h(w)`` by FISTA in the Jacobi metric.
 
     ``h`` is an elastic-net penalty (``l1 ||w||_1 + l2/2 ||w||_2^2``) and ``G`` a
-    positive semi-definite matrix with a positive diagonal. The iteration is that of
-    :func:`skgd.solvers._gd._fista` specialised to a quadratic in coefficient space:
+    positive semi-definite matrix with a positive diagonal. The iteration is the
+    kernel of :mod:`skgd.solvers._apg` (that of :func:`skgd.solvers.solve_gd`) with
+    the oracle of a quadratic in coefficient space (:class:`_GramOracle`):
     per-coordinate steps ``1 / (L G_jj)``, ``L`` from a power iteration and raised by
     backtracking on the exact curvature ``dw.G dw`` along each step, and adaptive
     restart. Every :data:`_CHECK_EVERY` iterations the duality gap is computed, and
@@ -206,64 +209,48 @@ def solve_gram_enet(
     # thread (see serial_blas).
     context = nullcontext() if q.shape[0] < _SERIAL_MIN else serial_blas()
     with context:
-        return _fista_gram(
-            G,
-            q,
-            yy,
-            penalty,
-            w,
-            threshold,
-            max_iter,
-            xp,
-            on_iter,
-            verbose,
-            ref,
-            first_iter,
+        report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
+        oracle = _GramOracle(
+            G, q, yy, penalty, xp, max_iter=max_iter, threshold=threshold, report=report
         )
+        return _fista_gram(oracle, w)
 
 
-def _fista_gram(
-    G, q, yy, penalty, w, threshold, max_iter, xp, on_iter, verbose, ref, first_iter
-):
+def _fista_gram(oracle, w):
     """Run the iteration of :func:`solve_gram_enet` (see there)."""
-    l1, l2 = penalty.elastic_net_weights()
-    q2 = 2.0 * q
+    x = oracle.point(w)
+    if x.gap <= oracle.threshold or oracle.max_iter <= 0:
+        return w, x.gap, []
     curve = []
-    k = q.shape[0]
+    guess = _predict_support(oracle, x)
+    if guess is not None:
+        x = guess
+        curve.append(oracle.value(x))
+        oracle.announce(len(curve), curve[-1], x.w, None, x.gap)
+        if x.gap <= oracle.threshold or oracle.max_iter <= 1:
+            return x.w, x.gap, curve
+    state = run(
+        oracle, oracle.start(x, curve), first=len(curve) + 1, last=oracle.max_iter
+    )
+    return state.x.w, state.measure, state.curve
 
-    def record(w, vq, gap, L):
-        """Append the objective at ``w`` to the curve; report the iteration."""
-        value = 0.5 * (yy - vq) + float(penalty.value(w))
-        curve.append(value)
-        if verbose:
-            step = f"step 1/L={1.0 / L:.3e}" if L else "step newton"
-            print(
-                f"[gd] iter {first_iter + len(curve):4d}  objective {value:.8e}  "
-                f"{step}  measure {gap / ref:.3e} (last check, {k} features)"
-            )
-        if on_iter is not None:
-            on_iter(w, value)
 
-    def evaluate(w):
-        """Return ``G w``, ``w.(2q - G w)`` and the duality gap at ``w``."""
-        Gw = G @ w
-        vq = float(w @ (q2 - Gw))
-        return Gw, vq, _dual_gap(penalty, w, q - Gw, yy, vq, xp)
+def _predict_support(oracle, x):
+    """Return the best exact solve on a predicted support, or None if none helps.
 
-    Gw, vq, gap = evaluate(w)
-    if gap <= threshold or max_iter <= 0:
-        return w, gap, curve
-    # Predict the support: the current one, plus the features whose optimality
-    # condition fails, entering with the sign that decreases the objective; then
-    # a few rounds of a primal active-set method (drop the features whose sign the
-    # solve contradicts, add those that still violate their condition). Each round
-    # is one small solve; the first candidate whose gap is small enough ends it.
-    signs = xp.sign(w)
-    v = q - Gw
+    The predicted support is the current one, plus the features whose optimality
+    condition fails, entering with the sign that decreases the objective; then a
+    few rounds of a primal active-set method (drop the features whose sign the
+    solve contradicts, add those that still violate their condition). Each round is
+    one small solve; the first candidate whose gap is small enough ends it.
+    """
+    G, q, penalty, xp = oracle.G, oracle.q, oracle.penalty, oracle.xp
+    signs = xp.sign(x.w)
+    v = q - x.Gw
     best, add = None, True
     for _ in range(_ACTIVE_SET_ROUNDS):
         if add:
-            entering = (signs == 0) & (xp.abs(v) > l1)
+            entering = (signs == 0) & (xp.abs(v) > oracle.l1)
             signs = xp.where(entering, xp.sign(v), signs)
         guess, kept = _newton_step(G, q, penalty, signs, xp)
         if guess is None:
@@ -272,80 +259,152 @@ def _fista_gram(
             # Drop the contradicted features (without re-adding them at once).
             signs, add = kept, False
             continue
-        Gg, vq_g, gap_g = evaluate(guess)
-        if gap_g < gap and (best is None or gap_g < best[3]):
-            best = (guess, Gg, vq_g, gap_g)
-            if gap_g <= threshold:
+        point = oracle.point(guess)
+        if point.gap < x.gap and (best is None or point.gap < best.gap):
+            best = point
+            if point.gap <= oracle.threshold:
                 break
-        signs, v, add = kept, q - Gg, True
-    if best is not None:
-        w, Gw, vq, gap = best
-        record(w, vq, gap, None)
-        if gap <= threshold or max_iter <= 1:
-            return w, gap, curve
+        signs, v, add = kept, q - point.Gw, True
+    return best
 
-    d = xp.linalg.diagonal(G)
-    eps = float(xp.finfo(G.dtype).eps)
-    L = _largest_eigenvalue(G, 1.0 / xp.sqrt(d), xp)
-    # The trace of the preconditioned matrix bounds its top eigenvalue.
-    L_max = max(float(k), 1.0)
 
-    def steps(L):
-        step = 1.0 / (L * d)
-        return step, step * l1, 1.0 + step * l2
+@dataclass
+class _GramPoint:
+    """A point ``w`` with ``G w``, ``vq = w.(2q - G w)`` and its last known gap.
 
-    step, thresh, shrink = steps(L)
-    y, Gy = w, Gw
-    t = 1.0
-    support = w != 0
-    for n_iter in range(len(curve) + 1, max_iter + 1):
-        while True:
-            z = y - step * (Gy - q)
-            w_new = z - xp.minimum(xp.maximum(z, -thresh), thresh)
-            if l2:
-                w_new = w_new / shrink
-            Gw_new = G @ w_new
-            dw = w_new - y
-            ddw = d * dw
-            lhs = float(dw @ (Gw_new - Gy))
-            sq = float(ddw @ dw)
-            # Rounding of the two products, which dominates once steps get short.
-            noise = 8.0 * eps * float(xp.abs(dw) @ (xp.abs(Gw_new) + xp.abs(Gy)))
-            if lhs <= L * sq * (1.0 + 1e-6) + noise or not sq > 0 or L >= L_max:
-                break
-            L = min(max(1.5 * L, 1.1 * lhs / sq), L_max)
-            step, thresh, shrink = steps(L)
-        diff = w_new - w
-        vq = float(w_new @ (q2 - Gw_new))
-        # Restart when the momentum points against the step just taken.
-        if float(ddw @ diff) < 0:
-            t = 1.0
-        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        beta = (t - 1.0) / t_next
-        t = t_next
-        y = w_new + beta * diff
-        Gy = Gw_new + beta * (Gw_new - Gw)
-        w, Gw = w_new, Gw_new
-        done = False
-        if n_iter % _CHECK_EVERY == 0 or n_iter == max_iter:
-            gap = _dual_gap(penalty, w, q - Gw, yy, vq, xp)
-            done = gap <= threshold
-            new_support = w != 0
-            # The exact solve on the support is tried once the support has settled,
-            # and at the end whatever it is: then a finished subproblem is usually
-            # exact, which often saves the working set one more round.
-            settled = support is not None and bool(xp.all(new_support == support))
-            if done or settled:
-                polished, _ = _newton_step(G, q, penalty, xp.sign(w), xp)
-                if polished is not None:
-                    Gp, vq_p, gap_p = evaluate(polished)
-                    if gap_p < gap:
-                        # The polished point is this iteration's iterate.
-                        w, Gw, y, Gy, t, gap = polished, Gp, polished, Gp, 1.0, gap_p
-                        vq = vq_p
-                        done = gap <= threshold
-            support = new_support
-        record(w, vq, gap, L)
-        if done:
-            break
-    return w, gap, curve
+    A trial step also keeps its change ``dw`` from the momentum point and
+    ``d * dw``.
+    """
+
+    w: object
+    Gw: object
+    vq: float = None
+    gap: float = None
+    dw: object = None
+    ddw: object = None
+
+
+class _GramOracle(Oracle):
+    """The elastic net's quadratic in coefficient space, for the kernel.
+
+    Steps soft-threshold in the Jacobi metric ``d = diag(G)``; the curvature along
+    a step is ``dw.G dw``, exact; the duality gap is checked every
+    :data:`_CHECK_EVERY` iterations, and an exact solve on a settled support
+    (:func:`_newton_step`) replaces the iterate when its gap is smaller.
+    """
+
+    def __init__(self, G, q, yy, penalty, xp, *, max_iter, threshold, report):
+        self.G, self.q, self.yy, self.penalty, self.xp = G, q, yy, penalty, xp
+        self.l1, self.l2 = penalty.elastic_net_weights()
+        self.max_iter, self.threshold, self.announce = max_iter, threshold, report
+        self.q2 = 2.0 * q
+        self.d = xp.linalg.diagonal(G)
+        self.eps = float(xp.finfo(G.dtype).eps)
+        self._steps = (None, None)
+
+    def start(self, x, curve):
+        """Return the kernel's initial state at ``x`` after the iterations ``curve``."""
+        xp = self.xp
+        L = _largest_eigenvalue(self.G, 1.0 / xp.sqrt(self.d), xp)
+        # The trace of the preconditioned matrix bounds its top eigenvalue.
+        L_max = max(float(self.q.shape[0]), 1.0)
+        # The support at the last gap check (polishing waits for it to settle).
+        self.support = x.w != 0
+        return APGState(x=x, y=x, L=L, L_max=L_max, curve=curve, measure=x.gap)
+
+    def point(self, w):
+        """Return the point ``w`` with ``G w``, ``vq`` and its duality gap."""
+        Gw = self.G @ w
+        vq = float(w @ (self.q2 - Gw))
+        return _GramPoint(w, Gw, vq, self.gap(w, Gw, vq))
+
+    def gap(self, w, Gw, vq):
+        """Return the duality gap at ``w``."""
+        return _dual_gap(self.penalty, w, self.q - Gw, self.yy, vq, self.xp)
+
+    def value(self, x):
+        """Return the objective at ``x``."""
+        return 0.5 * (self.yy - x.vq) + float(self.penalty.value(x.w))
+
+    def steps(self, L):
+        """Return the steps ``1 / (L d)``, their L1 thresholds and L2 shrinkage."""
+        if self._steps[0] != L:
+            step = 1.0 / (L * self.d)
+            self._steps = (L, (step, step * self.l1, 1.0 + step * self.l2))
+        return self._steps[1]
+
+    def prox_step(self, state):
+        xp, y = self.xp, state.y
+        step, thresh, shrink = self.steps(state.L)
+        z = y.w - step * (y.Gw - self.q)
+        w_new = z - xp.minimum(xp.maximum(z, -thresh), thresh)
+        if self.l2:
+            w_new = w_new / shrink
+        dw = w_new - y.w
+        return _GramPoint(w_new, self.G @ w_new, dw=dw, ddw=self.d * dw)
+
+    def restarts(self, state, cand):
+        return float(cand.ddw @ (cand.w - state.x.w)) < 0
+
+    def curvature(self, state, cand, beta):
+        xp, dw, Gy = self.xp, cand.dw, state.y.Gw
+        lhs = float(dw @ (cand.Gw - Gy))
+        sq = float(cand.ddw @ dw)
+        # Rounding of the two products, which dominates once steps get short.
+        noise = 8.0 * self.eps * float(xp.abs(dw) @ (xp.abs(cand.Gw) + xp.abs(Gy)))
+        return lhs, sq, noise
+
+    def accept(self, state, cand, beta, n_iter):
+        x = state.x
+        diff = cand.w - x.w
+        new = _GramPoint(cand.w, cand.Gw, float(cand.w @ (self.q2 - cand.Gw)))
+        y = _GramPoint(new.w + beta * diff, new.Gw + beta * (new.Gw - x.Gw))
+        state.x, state.y, state.done = new, y, False
+        if n_iter % _CHECK_EVERY == 0 or n_iter == self.max_iter:
+            self.check(state)
+        return self.value(state.x)
+
+    def check(self, state):
+        """Measure the gap at ``state.x``; polish it by an exact solve if it helps.
+
+        The exact solve on the support is tried once the support has settled, and
+        at the end whatever it is: then a finished subproblem is usually exact,
+        which often saves the working set one more round.
+        """
+        x, xp = state.x, self.xp
+        state.measure = self.gap(x.w, x.Gw, x.vq)
+        state.done = state.measure <= self.threshold
+        new_support = x.w != 0
+        settled = bool(xp.all(new_support == self.support))
+        if state.done or settled:
+            polished, _ = _newton_step(self.G, self.q, self.penalty, xp.sign(x.w), xp)
+            if polished is not None:
+                p = self.point(polished)
+                if p.gap < state.measure:
+                    # The polished point is this iteration's iterate.
+                    state.x, state.y, state.t, state.measure = p, p, 1.0, p.gap
+                    state.done = p.gap <= self.threshold
+        self.support = new_support
+
+    def report(self, n_iter, state, value):
+        self.announce(len(state.curve), value, state.x.w, state.L, state.measure)
+
+
+class _Report:
+    """The printed line and the ``on_iter`` call of each Gram iteration."""
+
+    def __init__(self, on_iter, *, verbose, ref, first_iter):
+        self.on_iter, self.verbose, self.ref = on_iter, verbose, ref
+        self.first_iter = first_iter
+
+    def __call__(self, count, value, w, L, gap):
+        """Report iteration ``count`` at ``w`` (``L`` None: an exact solve)."""
+        if self.verbose:
+            k = w.shape[0]
+            step = f"step 1/L={1.0 / L:.3e}" if L else "step newton"
+            print(
+                f"[gd] iter {self.first_iter + count:4d}  objective {value:.8e}  "
+                f"{step}  measure {gap / self.ref:.3e} (last check, {k} features)"
+            )
+        if self.on_iter is not None:
+            self.on_iter(w, value)
