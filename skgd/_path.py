@@ -12,8 +12,8 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
 from skgd._backend import get_backend
-from skgd._gram import gram_form, prefer_gram
 from skgd._objective import LinearObjective
+from skgd._planner import planned
 from skgd._sklearn_compat import _check_sample_weight
 from skgd._validation import refuse_out_of_core
 from skgd.losses import get_loss
@@ -207,12 +207,9 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
     """
     xp = objective.xp
     n_features = objective.n_features
-    # The Gram matrix costs about n_features / 50 passes over X (measured: ~40 at
-    # 2,000 features); a single fit with working sets about 3 passes per alpha. A
-    # path that amortises the Gram matrix over enough alphas solves in its form,
-    # where every check of the working sets is free of X.
-    if prefer_gram(objective) and n_features < 150 * len(alphas):
-        objective = gram_form(objective)
+    # A path that amortises the Gram matrix over enough alphas solves in its form,
+    # where every check of the working sets is free of X (see skgd._planner).
+    objective = planned(objective, "path", len(alphas))
     w = (
         xp.zeros(n_features, dtype=objective.dtype)
         if coef_init is None

@@ -11,7 +11,7 @@ import dataclasses
 import math
 import time
 
-from skgd._gram import gram_form, prefer_gram
+from skgd._planner import planned
 from skgd.solvers._result import SolverResult, check_finite_objective
 from skgd.solvers._working_set import solve_working_set, working_set_mode
 
@@ -119,7 +119,7 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     Found. Comput. Math., 2015.
     Y. Nesterov, "Smooth minimization of non-smooth functions", Math. Program., 2005.
     """
-    mode = working_set_mode(objective, prefer_gram(objective))
+    mode = working_set_mode(objective)
     if mode is not None:
         return solve_working_set(
             objective,
@@ -145,8 +145,7 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
 
 def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     """Run :func:`solve_gd` on all the features at once (no working set)."""
-    if prefer_gram(objective):
-        objective = gram_form(objective)
+    objective = planned(objective)
     loss = objective.loss
     ref = objective.zero_value()
     if not ref > 0:
@@ -154,11 +153,9 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         ref = float(objective.coef_xp.finfo(objective.dtype).eps)
     threshold = tol * ref
     if loss.is_smooth:
-        closed_form = getattr(objective, "closed_form", None)
         # (With an infinite reference, e.g. squares of y overflowing, every point
         # meets tol: the iterations return their start at once, as before.)
-        use = closed_form is not None and math.isfinite(ref)
-        w_direct = closed_form() if use else None
+        w_direct = objective.closed_form() if math.isfinite(ref) else None
         if w_direct is not None:
             return _from_closed_form(
                 objective, w_direct, c0, max_iter, threshold, ref, verbose, callback
