@@ -83,6 +83,9 @@ class ObjectiveForm(Protocol):
     def intercept(self, w, c):
         """Return the intercept ``b`` of the uncentered model."""
 
+    def reference_value(self):
+        """Return the scale of the stopping measures (the objective at zero)."""
+
     def penalty_value(self, w):
         """Return ``h(w)``."""
 
@@ -294,6 +297,24 @@ class CenteredModel:
         if not self.fit_intercept:
             return self.zero_offset()
         return c - self.mean_prediction(w)
+
+    def reference_value(self):
+        """Return the scale of the stopping measures: the objective at zero.
+
+        For a quadratic loss the starting offset is optimal, so this is the
+        reference against which the duality gap is made relative, as in sklearn's
+        Lasso. A target that the zero model already fits exactly (a value that is
+        not positive) is measured against the rounding level, ``eps``.
+
+        Returns
+        -------
+        ref : float
+            ``zero_value()``, or the dtype's ``eps`` when that is not positive.
+        """
+        ref = self.zero_value()
+        if not ref > 0:
+            ref = float(self.coef_xp.finfo(self.dtype).eps)
+        return ref
 
     def penalty_value(self, w):
         """Return the penalty ``h(w)`` as a float."""

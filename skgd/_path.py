@@ -100,15 +100,13 @@ def alpha_grid(objective, l1_ratio, n_alphas=100, eps=1e-3):
         The problem.
     l1_ratio : float
         Share of the L1 term, in ``(0, 1]``.
-    n_alphas : int, default=100
-        Number of values.
-    eps : float, default=1e-3
-        Ratio of the smallest to the largest value.
+    n_alphas, eps
+        As for :func:`grid_from_max`.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
-        Decreasing grid.
+        The grid of :func:`grid_from_max` from ``alpha_max``.
     """
     return grid_from_max(alpha_max(objective, _check_ratio(l1_ratio)), n_alphas, eps)
 
@@ -151,14 +149,8 @@ def path_objective(X, y, *, sample_weight=None, fit_intercept=True, l1_ratio=1.0
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Validated design matrix.
-    y : ndarray of shape (n_samples,)
-        Targets, in X's dtype.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Validated weights.
-    fit_intercept : bool
-        Whether to fit an intercept.
+    X, y, sample_weight, fit_intercept
+        As for :func:`data_alpha_max`.
     l1_ratio : float
         Share of the L1 term of the penalties along the path.
 

@@ -147,10 +147,7 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
     """Run :func:`solve_gd` on all the features at once (no working set)."""
     objective = planned(objective)
     loss = objective.loss
-    ref = objective.zero_value()
-    if not ref > 0:
-        # A target the zero model already fits exactly: measure against rounding level.
-        ref = float(objective.coef_xp.finfo(objective.dtype).eps)
+    ref = objective.reference_value()
     threshold = tol * ref
     if loss.is_smooth:
         # (With an infinite reference, e.g. squares of y overflowing, every point

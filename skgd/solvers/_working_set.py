@@ -329,17 +329,14 @@ def solve_working_set(
     if mode == "gram":
         objective = in_form(objective, "gram")
     cxp = objective.coef_xp
-    ref = objective.zero_value()
-    if not ref > 0:
-        ref = float(cxp.finfo(objective.dtype).eps)
+    ref = objective.reference_value()
     threshold = tol * ref
     l1 = objective.penalty.l1
     if mode == "gram":
         space = _GramSpace(objective, ref)
     else:
         space = _SampleSpace(objective, solve_direct, ref)
-    free_c = objective.intercept_mode == "free"
-    c = c0 if free_c else objective.initial_offset()
+    c = c0 if objective.intercept_mode == "free" else objective.initial_offset()
     active = objective.active
     n_features = objective.n_features
     n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
@@ -374,47 +371,37 @@ def solve_working_set(
             verbose=verbose,
             callback=callback,
         )
-        extra = dict(res.extra, working_set_sizes=sizes, checks=n_checks)
-        return SolverResult(
-            coef=res.coef,
-            intercept=res.intercept,
-            n_iter=len(curve) + res.n_iter,
-            converged=res.converged,
-            objective_curve=curve + list(res.objective_curve),
-            extra=extra,
+        return _after(res, curve, sizes, n_checks)
+
+    def solve_on(w, c, threshold):
+        """Solve the subproblem on ``cols`` from ``(w, c)``; record its curve."""
+        sizes.append(int(cols.shape[0]))
+        w_cols, c, sub_curve, gap = space.solve(
+            cols,
+            cxp.take(w, cols),
+            c,
+            threshold,
+            max_iter - len(curve),
+            on_iter,
+            verbose,
+            len(curve),
         )
+        curve.extend(sub_curve)
+        return scatter(cxp, n_features, cols, w_cols), c, sub_curve, gap
 
     while True:
         if complete:
             # The subproblem is the full problem: its gap is the one that counts.
-            sizes.append(int(cols.shape[0]))
-            w_cols, c, sub_curve, gap = space.solve(
-                cols,
-                cxp.take(w, cols),
-                c,
-                threshold,
-                max_iter - len(curve),
-                on_iter,
-                verbose,
-                len(curve),
-            )
-            curve += sub_curve
-            w = scatter(cxp, n_features, cols, w_cols)
+            w, c, _, gap = solve_on(w, c, threshold)
             break
         grad_w, gap = space.check(w, c)
         n_checks += 1
         if verbose:
-            print(
-                f"[gd working set] after {len(curve)} iterations, "
-                f"{cols.shape[0]} features: gap of the full problem "
-                f"{gap / ref:.3e} (tol {tol:.1e})"
-            )
+            _report(len(curve), cols.shape[0], gap / ref, tol)
         if gap <= threshold or len(curve) >= max_iter:
             break
-        score = (cxp.abs(grad_w) - l1) * inv_norm
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
-        score = cxp.where(active & ~listed, score, -math.inf)
-        n_violating = int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+        score, n_violating = _violations(cxp, grad_w, l1, inv_norm, active & ~listed)
         size = cols.shape[0]
         # At least double the set (celer, skglm), but take half the violators when
         # they are many: each check is a pass over X, while a few extra columns
@@ -435,19 +422,7 @@ def solve_working_set(
             inner = 0.1 * min(inner, space.inner_share * gap)
             if size == 0 or inner < 1e-4 * threshold:
                 return finish_direct(w, c)
-        sizes.append(int(cols.shape[0]))
-        w_cols, c, sub_curve, _ = space.solve(
-            cols,
-            cxp.take(w, cols),
-            c,
-            inner,
-            max_iter - len(curve),
-            on_iter,
-            verbose,
-            len(curve),
-        )
-        curve += sub_curve
-        w = scatter(cxp, n_features, cols, w_cols)
+        w, c, sub_curve, _ = solve_on(w, c, inner)
         if n_add == 0 and not sub_curve:
             return finish_direct(w, c)
 
@@ -463,4 +438,36 @@ def solve_working_set(
             "working_set_sizes": sizes,
             "checks": n_checks,
         },
+    )
+
+
+def _violations(cxp, grad_w, l1, inv_norm, candidates):
+    """Return the celer scores of the ``candidates`` and how many violate.
+
+    The score of a feature is the distance of the dual point to its constraint,
+    ``(|grad_j| - l1) / sqrt(d_j)``; those outside ``candidates`` get ``-inf``.
+    """
+    score = (cxp.abs(grad_w) - l1) * inv_norm
+    score = cxp.where(candidates, score, -math.inf)
+    return score, int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+
+
+def _after(res, curve, sizes, n_checks):
+    """Return the plain solver's result ``res`` after the working sets' ``curve``."""
+    extra = dict(res.extra, working_set_sizes=sizes, checks=n_checks)
+    return SolverResult(
+        coef=res.coef,
+        intercept=res.intercept,
+        n_iter=len(curve) + res.n_iter,
+        converged=res.converged,
+        objective_curve=curve + list(res.objective_curve),
+        extra=extra,
+    )
+
+
+def _report(n_iter, size, measure, tol):
+    """Print the gap of the full problem after a check."""
+    print(
+        f"[gd working set] after {n_iter} iterations, {size} features: gap of "
+        f"the full problem {measure:.3e} (tol {tol:.1e})"
     )
