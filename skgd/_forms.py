@@ -12,11 +12,12 @@ what the two share: the implicit centering, the intercept, the column statistics
 the diagonal metric of the full-batch solver.
 """
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from skgd._stats import column_moments, column_stats
 
 
+@runtime_checkable
 class ObjectiveForm(Protocol):
     """What the full-batch solvers may call on an objective, in either form.
 

@@ -11,7 +11,12 @@ of rows in one fused step. :class:`skgd._objective.LinearObjective` exposes both
 
 import dataclasses
 
-from skgd._stats import ColumnStats, normalised_weights
+from skgd._stats import (
+    ColumnStats,
+    column_moments,
+    column_stats,
+    normalised_weights,
+)
 
 
 def minibatch(
@@ -69,25 +74,18 @@ def minibatch(
     if sample_weight is None:
         uniform = float(backend.coef_xp.asarray(1.0 / X.shape[0], dtype=y.dtype))
     if centered:
-        full = cls(
-            backend,
-            X,
-            y,
-            loss,
-            penalty,
-            sample_weight=sample_weight,
-            fit_intercept=fit_intercept,
-        )
+        stats = column_stats(backend, X, y.dtype, sample_weight, fit_intercept)
         # The column mask must be in the statistics before they are copied (the
         # copy shares the computed products).
-        full.moments()
-        stats = dataclasses.replace(full.stats, free_offset=True, uniform=uniform)
-        return full._replace(stats=stats)
-    u = normalised_weights(backend, X.shape[0], y.dtype, sample_weight)
-    x_mean = backend.coef_xp.zeros(X.shape[1], dtype=y.dtype, device=backend.device)
-    stats = ColumnStats(
-        u=u, x_mean=x_mean, centered=False, free_offset=True, uniform=uniform
-    )
+        column_moments(stats, backend, X, fit_intercept, y.dtype)
+        stats = dataclasses.replace(stats, free_offset=True, uniform=uniform)
+    else:
+        u = normalised_weights(backend, X.shape[0], y.dtype, sample_weight)
+        cxp = backend.coef_xp
+        x_mean = cxp.zeros(X.shape[1], dtype=y.dtype, device=backend.device)
+        stats = ColumnStats(
+            u=u, x_mean=x_mean, centered=False, free_offset=True, uniform=uniform
+        )
     return cls(backend, X, y, loss, penalty, fit_intercept=fit_intercept, stats=stats)
 
 
