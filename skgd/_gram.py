@@ -118,6 +118,11 @@ class GramObjective(CenteredModel):
             cache[id(y)] = entry
         _, self.q, self.yy = entry
 
+    @property
+    def _curv(self):
+        """Alias of :attr:`curvature`, the name this form used before the protocol."""
+        return self.curvature
+
     def _fit_q(self, q):
         """Return ``q`` with the entries of inactive (constant) columns zeroed."""
         cxp = self.coef_xp

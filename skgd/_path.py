@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Regularization paths: solutions over a decreasing grid of alphas, warm-started.
 
-The path reuses one objective (its column statistics are computed once) and the
-full-batch solver; it holds no optimisation code of its own.
+The path reuses one objective (its column statistics are computed once), in the form
+that :mod:`skgd._planner` chooses for that many alphas, and the full-batch solver; it
+holds no optimisation code of its own.
 """
 
 import numbers
