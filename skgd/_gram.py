@@ -5,54 +5,20 @@
 For the squared loss and dense X with many more rows than columns, the centered Gram
 matrix ``G = X_c.T diag(u) X_c`` and ``q = X_c.T diag(u) y`` hold everything the
 full-batch solver needs, so after one pass that builds them each iteration costs
-``O(n_features**2)`` instead of two passes over X. This module holds that form and the
-rule that chooses it; the solver is unchanged (it sees the same methods).
+``O(n_features**2)`` instead of two passes over X. This module holds that form (the
+Gram form of :class:`skgd._forms.ObjectiveForm`) and its ridge closed form; the rule
+that chooses it is in :mod:`skgd._planner`.
 """
 
-import math
-
 from skgd._backend._dense import serial_blas
-from skgd._objective import LinearObjective
+from skgd._forms import CenteredModel
+from skgd._gaps import quadratic_gap
 
-# Beyond this many features the Gram matrix (n_features**2 numbers) stops being small
-# next to the caches and to X; the X form is used instead.
-_GRAM_MAX_FEATURES = 4096
 # Up to this many features a ridge problem is first solved in closed form: the
 # factorization costs ``n_features**3 / 3`` flops, at most a sixth of an iteration per
 # feature (an iteration costs ``2 n_features**2``), so it is cheaper than the ~100
 # iterations of a cold start here, and no more than a few warm-started ones.
 _CLOSED_FORM_MAX_FEATURES = 512
-
-
-def prefer_gram(objective):
-    """Return whether ``objective`` is cheaper to solve in its Gram form.
-
-    The Gram form applies to the squared loss (any penalty) on a backend that can
-    build ``G`` (dense arrays). Building ``G`` costs about ``n_features / 2`` passes
-    of arithmetic, but at level-3 BLAS speed, i.e. a few passes of memory-bound time
-    for a hundred features; every iteration then costs ``n_features**2`` instead of
-    ``2 * n_samples * n_features``. So it pays when there are at least as many rows
-    as columns and the matrix is small (at most 4096 columns).
-
-    Parameters
-    ----------
-    objective : LinearObjective
-        The problem.
-
-    Returns
-    -------
-    use : bool
-        True when the Gram form should be used.
-    """
-    if isinstance(objective, GramObjective):
-        return False
-    n_samples, n_features = objective.n_samples, objective.n_features
-    return (
-        objective.loss.is_quadratic
-        and hasattr(objective.backend, "weighted_gram")
-        and 0 < n_features <= _GRAM_MAX_FEATURES
-        and n_samples >= n_features
-    )
 
 
 def gram_form(objective):
@@ -78,12 +44,12 @@ def gram_form(objective):
         objective.loss,
         objective.penalty,
         fit_intercept=objective.fit_intercept,
-        stats=objective._stats,
+        stats=objective.stats,
     )
 
 
-class GramObjective(LinearObjective):
-    r"""A squared-loss :class:`LinearObjective` whose predictions are ``G @ w``.
+class GramObjective(CenteredModel):
+    r"""The Gram form of a squared-loss problem: its predictions are ``G @ w``.
 
     The centered model ``raw = X_c w + c`` with ``c`` the weighted mean of ``y``
     (closed form) has residuals ``r = y_c - X_c w`` with ``y_c = y - c``, so
@@ -99,27 +65,30 @@ class GramObjective(LinearObjective):
     change ``dw`` is ``dw.T G dw = dw @ draw``. X is read once, to build ``G``
     (row block by row block, centered in temporaries, never copied) and ``q``.
 
-    The duality gap keeps the cancellation-free form of
-    :meth:`LinearObjective.duality_gap`: the only term computed by difference is the
-    squared residual norm, which enters multiplied by ``(1 - k)**2`` (zero whenever
-    the dual point needs no rescaling, and near zero close to the optimum).
+    The duality gap is :func:`skgd._gaps.quadratic_gap`, with the squared residual
+    norm ``y_c.T U y_c - 2 w.q + w.G w``. The form has no per-sample quantities
+    (``per_sample`` is False): :meth:`gradient` returns None for them, and there is
+    no ``loss_value`` nor one-pass iteration.
 
     Parameters
     ----------
-    backend, X, y, loss, penalty, fit_intercept, stats
-        As for :class:`LinearObjective`; ``loss`` must be quadratic (squared error).
-    sample_weight : array of shape (n_samples,) or None
-        As for :class:`LinearObjective` (ignored when ``stats`` is given).
+    backend, X, y, loss, penalty, sample_weight, fit_intercept, stats
+        As for :class:`~skgd._objective.LinearObjective`; ``loss`` must be
+        quadratic (squared error).
     """
+
+    #: The form's name and capabilities (see :class:`~skgd._forms.ObjectiveForm`).
+    form = "gram"
+    per_sample = False
 
     def __init__(self, backend, X, y, loss, penalty, **kwargs):
         super().__init__(backend, X, y, loss, penalty, **kwargs)
         if not loss.is_quadratic:
             raise ValueError("GramObjective needs a quadratic loss.")
-        xp, cxp = self.xp, self.coef_xp
-        stats = self._stats
-        cache = stats.setdefault("gram_targets", {})
-        if "gram" not in stats:
+        xp = self.xp
+        products = self.stats.products
+        cache = products.gram_targets
+        if products.gram is None:
             uniform = bool(backend.to_float(xp.all(self.u == self.u[0])))
             if hasattr(backend, "weighted_gram_target"):
                 # q and y_c.T U y_c of this target come out of the same pass.
@@ -129,13 +98,11 @@ class GramObjective(LinearObjective):
                 )
             else:
                 G, q = backend.weighted_gram(X, self.u, self.x_mean, uniform), None
-            stats["gram"] = G
-            if "sq" not in stats:
-                # The columns' centered second moments are G's diagonal: no pass.
-                stats["sq"] = cxp.linalg.diagonal(stats["gram"])
+            # (The columns' second moments, unless known, are G's diagonal now.)
+            products.gram = G
             if q is not None:
                 cache[id(y)] = (y, self._fit_q(q), backend.to_float(yy))
-        self.G = stats["gram"]
+        self.G = products.gram
         # q and y_c.T U y_c depend on the target only: objectives that share the
         # statistics (a path over alphas, with_penalty) compute them once per target.
         # The cache holds y itself, so its id cannot be reused while it lives.
@@ -150,8 +117,11 @@ class GramObjective(LinearObjective):
             entry = (y, self._fit_q(q), backend.to_float(xp.sum(uy * yc)))
             cache[id(y)] = entry
         _, self.q, self.yy = entry
-        # Curvature of the loss (1 for the squared error): scales G and q alike.
-        self._curv = float(loss.curvature_bound)
+
+    @property
+    def _curv(self):
+        """Alias of :attr:`curvature`, the name this form used before the protocol."""
+        return self.curvature
 
     def _fit_q(self, q):
         """Return ``q`` with the entries of inactive (constant) columns zeroed."""
@@ -188,10 +158,10 @@ class GramObjective(LinearObjective):
             return None
         G = self.G
         eye = cxp.eye(self.n_features, dtype=G.dtype, device=self.backend.device)
-        system = self._curv * G + l2 * eye
+        system = self.curvature * G + l2 * eye
         with serial_blas(G, self.n_features):
             try:
-                w = cxp.linalg.solve(system, self._curv * self.q)
+                w = cxp.linalg.solve(system, self.curvature * self.q)
             except Exception:  # a singular or non-finite system: iterate instead
                 return None
         if not bool(cxp.all(cxp.isfinite(w))):
@@ -218,7 +188,7 @@ class GramObjective(LinearObjective):
     def gradient(self, raw):
         """Return ``(None, G w - q, 0)``: no per-sample gradient, those in w and c."""
         cxp = self.coef_xp
-        grad_w = self._curv * (raw - self.q)
+        grad_w = self.curvature * (raw - self.q)
         return None, cxp.where(self.active, grad_w, cxp.zeros_like(grad_w)), 0.0
 
     def step_terms(self, draw, dw, raw_new, raw_old):
@@ -239,20 +209,16 @@ class GramObjective(LinearObjective):
         value = self.yy - self.backend.to_float(w @ (2.0 * self.q - raw))
         return max(value, 0.0)
 
-    def loss_value(self, raw):
-        """Not available from ``G @ w`` alone; use :meth:`value`."""
-        raise NotImplementedError("GramObjective.value needs w; use value(w, raw).")
-
     def value(self, w, raw):
         """Return the full penalized objective at ``w`` (``raw = G @ w``)."""
-        return 0.5 * self._curv * self._residual_sq(w, raw) + self.penalty_value(w)
+        return 0.5 * self.curvature * self._residual_sq(w, raw) + self.penalty_value(w)
 
     def zero_value(self):
         """Return the objective at ``w = 0`` with the closed-form offset."""
-        return 0.5 * self._curv * self.yy
+        return 0.5 * self.curvature * self.yy
 
     def duality_gap(self, w, raw, grad_w, raw_grad=None):
-        """Return the duality gap at ``w`` (see :meth:`LinearObjective.duality_gap`).
+        """Return the duality gap at ``w`` (see :func:`skgd._gaps.quadratic_gap`).
 
         Parameters
         ----------
@@ -273,8 +239,4 @@ class GramObjective(LinearObjective):
         v = -grad_w
         k = self.penalty.dual_scale(v)
         fy = self.penalty.fenchel_young(w, k * v)
-        if k == 1.0:
-            return fy
-        sq = self._curv * self._residual_sq(w, raw)
-        gap = 0.5 * (1.0 - k) ** 2 * sq + fy
-        return gap if math.isfinite(gap) else math.inf
+        return quadratic_gap(k, fy, lambda: self.curvature * self._residual_sq(w, raw))

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Regularization paths: solutions over a decreasing grid of alphas, warm-started.
 
-The path reuses one objective (its column statistics are computed once) and the
-full-batch solver; it holds no optimisation code of its own.
+The path reuses one objective (its column statistics are computed once), in the form
+that :mod:`skgd._planner` chooses for that many alphas, and the full-batch solver; it
+holds no optimisation code of its own.
 """
 
 import numbers
@@ -13,8 +14,8 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
 from skgd._backend import get_backend
-from skgd._gram import gram_form, prefer_gram
 from skgd._objective import LinearObjective
+from skgd._planner import planned
 from skgd._sklearn_compat import (
     Interval,
     _check_sample_weight,
@@ -105,15 +106,13 @@ def alpha_grid(objective, l1_ratio, n_alphas=100, eps=1e-3):
         The problem.
     l1_ratio : float
         Share of the L1 term, in ``(0, 1]``.
-    n_alphas : int, default=100
-        Number of values.
-    eps : float, default=1e-3
-        Ratio of the smallest to the largest value.
+    n_alphas, eps
+        As for :func:`grid_from_max`.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
-        Decreasing grid.
+        The grid of :func:`grid_from_max` from ``alpha_max``.
     """
     return grid_from_max(alpha_max(objective, _check_ratio(l1_ratio)), n_alphas, eps)
 
@@ -156,14 +155,8 @@ def path_objective(X, y, *, sample_weight=None, fit_intercept=True, l1_ratio=1.0
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Validated design matrix.
-    y : ndarray of shape (n_samples,)
-        Targets, in X's dtype.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Validated weights.
-    fit_intercept : bool
-        Whether to fit an intercept.
+    X, y, sample_weight, fit_intercept
+        As for :func:`data_alpha_max`.
     l1_ratio : float
         Share of the L1 term of the penalties along the path.
 
@@ -212,12 +205,9 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
     """
     xp = objective.xp
     n_features = objective.n_features
-    # The Gram matrix costs about n_features / 50 passes over X (measured: ~40 at
-    # 2,000 features); a single fit with working sets about 3 passes per alpha. A
-    # path that amortises the Gram matrix over enough alphas solves in its form,
-    # where every check of the working sets is free of X.
-    if prefer_gram(objective) and n_features < 150 * len(alphas):
-        objective = gram_form(objective)
+    # A path that amortises the Gram matrix over enough alphas solves in its form,
+    # where every check of the working sets is free of X (see skgd._planner).
+    objective = planned(objective, "path", len(alphas))
     w = (
         xp.zeros(n_features, dtype=objective.dtype)
         if coef_init is None

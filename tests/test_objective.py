@@ -199,3 +199,76 @@ def test_one_pass_duality_gap_equals_the_separate_one(loss, fit_intercept, seed)
         assert loss.dual_value(obj.y, theta, obj.u) > -np.inf
         Xc = X - obj.x_mean
         np.testing.assert_allclose(v, Xc.T @ theta, rtol=1e-10, atol=1e-14)
+
+
+def test_column_stats_are_frozen_and_shared(seed):
+    import dataclasses
+
+    X, y = make_problem(seed, 30, 5)
+    obj = build(X, y)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        obj.stats.u = None
+    # Objectives over the same X and weights compute the moments once.
+    other = obj.with_target(2.0 * y).with_loss(Huber(0.5)).with_penalty(L2(0.1))
+    assert other.stats is obj.stats
+    assert other.moments() is obj.moments()
+    np.testing.assert_allclose(obj.moments().sq, X.var(axis=0), rtol=1e-12)
+    # A derived copy over other columns carries its own products.
+    part = dataclasses.replace(
+        obj.stats,
+        x_mean=obj.x_mean[:2],
+        sq=obj.moments().sq[:2],
+        products=type(obj.stats.products)(),
+    )
+    sub = LinearObjective(obj.backend, X[:, :2], y, SquaredError(), L2(0.1), stats=part)
+    np.testing.assert_allclose(sub.metric(), obj.metric()[:2])
+
+
+def test_both_forms_keep_the_protocol(seed):
+    from skgd._forms import ObjectiveForm
+    from skgd._gram import gram_form
+
+    X, y = make_problem(seed, 40, 6)
+    obj = build(X, y, penalty=L1(0.05))
+    gram = gram_form(obj)
+    for form in (obj, gram):
+        assert isinstance(form, ObjectiveForm)
+        assert form.curvature == 1.0
+    assert (obj.form, obj.per_sample) == ("samples", True)
+    assert (gram.form, gram.per_sample) == ("gram", False)
+    # What a form cannot do it declares: the Gram form has no per-sample parts.
+    assert obj.closed_form() is None
+    assert gram.gradient(gram.raw(np.ones(6), 0.0))[0] is None
+    assert not hasattr(gram, "pass_terms")
+    assert not hasattr(gram, "loss_value")
+
+
+@pytest.mark.parametrize("penalty", [L1(0.05), L1L2(0.05, 0.5)])
+def test_quadratic_gap_is_the_same_in_every_solver(penalty, seed):
+    from skgd._gram import gram_form
+    from skgd.solvers._gram_enet import _dual_gap
+
+    X, y = make_problem(seed, 40, 6)
+    obj = build(X, y, penalty=penalty)
+    gram = gram_form(obj)
+    w = np.random.default_rng(seed).normal(size=6)
+    raw = obj.raw(w, obj.initial_offset())
+    gap = obj.duality_gap(w, raw, obj.gradient(raw)[1])
+    gram_raw = gram.raw(w, 0.0)
+    assert gram.duality_gap(w, gram_raw, gram.gradient(gram_raw)[1]) == (
+        pytest.approx(gap, rel=1e-9)
+    )
+    vq = float(w @ (2.0 * gram.q - gram_raw))
+    enet = _dual_gap(penalty, w, gram.q - gram_raw, gram.yy, vq, np)
+    assert enet == pytest.approx(gap, rel=1e-9)
+
+
+def test_uncentered_minibatch_view_has_every_column_active(seed):
+    X, y = make_problem(seed, 30, 5)
+    obj = LinearObjective.minibatch(
+        get_backend(X), X, y, SquaredError(), L2(0.1), centered=False
+    )
+    assert not obj.centered
+    assert obj.intercept_mode == "free"
+    assert bool(np.all(obj.active))
+    np.testing.assert_array_equal(obj.x_mean, 0.0)

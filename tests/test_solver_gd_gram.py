@@ -13,10 +13,10 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
-import skgd.solvers._gd as gd_module
+import skgd._planner as planner
 from skgd import GDRegressor
 from skgd._backend import get_backend
-from skgd._gram import GramObjective, gram_form, prefer_gram
+from skgd._gram import gram_form
 from skgd._objective import LinearObjective
 from skgd.losses import SquaredError
 from skgd.penalties import L1L2
@@ -41,7 +41,7 @@ def _fit(X, y, gram, monkeypatch, **kw):
     """Fit with the Gram path forced on (``gram=True``) or off."""
     with monkeypatch.context() as m:
         if not gram:
-            m.setattr(gd_module, "prefer_gram", lambda objective: False)
+            m.setattr(planner, "gram_applies", lambda objective: False)
         return GDRegressor(max_iter=100_000, **kw).fit(X, y)
 
 
@@ -60,14 +60,31 @@ def test_gram_prefer_rule():
     X, y = _generated()
     backend = get_backend(X)
     obj = LinearObjective(backend, X, y, SquaredError(), L1L2(0.1, 0.5))
-    assert prefer_gram(obj)
-    assert isinstance(gram_form(obj), GramObjective)
-    assert not prefer_gram(gram_form(obj))
+    assert planner.choose_form(obj) == "gram"
+    gram = planner.planned(obj)
+    assert gram.form == "gram"
+    assert not gram.per_sample
+    assert planner.planned(gram) is gram
+    assert planner.choose_form(gram, "path", 1) == "gram"
     wide = LinearObjective(backend, X[:10], y[:10], SquaredError(), L1L2(0.1, 0.5))
-    assert not prefer_gram(wide)
+    assert planner.choose_form(wide) == "samples"
     Xs = sp.csr_matrix(X)
     sparse = LinearObjective(get_backend(Xs), Xs, y, SquaredError(), L1L2(0.1, 0.5))
-    assert not prefer_gram(sparse)
+    assert planner.choose_form(sparse) == "samples"
+    # A path amortises the matrix over its alphas; working sets build it when small.
+    assert planner.choose_form(obj, "path", 1) == "gram"  # 15 features < 150
+    assert planner.choose_form(obj, "working_set") == "gram"
+
+
+def test_gram_planner_thresholds():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 300))
+    y = rng.standard_normal(400)
+    obj = LinearObjective(get_backend(X), X, y, SquaredError(), L1L2(0.1, 1.0))
+    assert planner.choose_form(obj) == "gram"
+    assert planner.choose_form(obj, "working_set") == "samples"  # 300 > 256
+    assert planner.choose_form(obj, "path", 2) == "samples"  # 300 >= 150 * 2
+    assert planner.choose_form(obj, "path", 3) == "gram"
 
 
 @pytest.mark.parametrize("data", ["diabetes", "generated"])
@@ -113,7 +130,7 @@ def test_gram_sample_weight_and_multitarget(monkeypatch):
     Y = np.column_stack([y, -2 * y + 1])
     kw = {"penalty": "elasticnet", "alpha": 0.05, "l1_ratio": 0.3, "tol": 1e-15}
     with monkeypatch.context() as m:
-        m.setattr(gd_module, "prefer_gram", lambda objective: False)
+        m.setattr(planner, "gram_applies", lambda objective: False)
         plain = GDRegressor(**kw).fit(X, Y, sample_weight=sw)
     fast = GDRegressor(**kw).fit(X, Y, sample_weight=sw)
     ref = ElasticNet(alpha=0.05, l1_ratio=0.3, tol=1e-14).fit(X, Y, sample_weight=sw)

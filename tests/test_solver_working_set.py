@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from _data import TIGHT_TOL
 from sklearn.linear_model import ElasticNet, Lasso
 
+import skgd._planner as planner
 import skgd.solvers._working_set as ws_module
 from skgd import GDRegressor, gd_path
 from skgd._backend import get_backend
@@ -45,7 +46,7 @@ def _alpha(X, y, fraction):
 def samples_mode(monkeypatch):
     """Force checks by passes over X, whatever the problem's shape."""
     monkeypatch.setattr(ws_module, "_MIN_FEATURES", 1)
-    monkeypatch.setattr(ws_module, "_FULL_GRAM_MAX_FEATURES", 0)
+    monkeypatch.setattr(planner, "WORKING_SET_GRAM_MAX_FEATURES", 0)
 
 
 def _objective(X, y, penalty, **kw):
@@ -70,19 +71,20 @@ def _check_equal(ours, ref):
         np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
 
 
-def test_working_set_mode_rule():
+def test_working_set_mode_rule(monkeypatch):
     X, y = _sparse_truth(0, 300, 100)
-    assert working_set_mode(_objective(X, y, L1L2(0.1, 1.0)), True) == "gram"
-    assert working_set_mode(_objective(X, y, L1L2(0.1, 1.0)), False) == "samples"
+    assert working_set_mode(_objective(X, y, L1L2(0.1, 1.0))) == "gram"
+    with monkeypatch.context() as m:
+        m.setattr(planner, "WORKING_SET_GRAM_MAX_FEATURES", 99)
+        assert working_set_mode(_objective(X, y, L1L2(0.1, 1.0))) == "samples"
     wide, y_wide = _sparse_truth(0, 50, 400)
-    assert working_set_mode(_objective(wide, y_wide, L1L2(0.1, 0.5)), False) == (
-        "samples"
-    )
+    assert working_set_mode(_objective(wide, y_wide, L1L2(0.1, 0.5))) == "samples"
     # No L1 part, or too few features for passes to pay: the plain solver.
-    assert working_set_mode(_objective(X, y, L1L2(0.1, 0.0)), True) is None
-    assert working_set_mode(_objective(X[:, :10], y, L1L2(0.1, 1.0)), False) is None
+    assert working_set_mode(_objective(X, y, L1L2(0.1, 0.0))) is None
+    few = LinearObjective(get_backend(X), X[:, :10], y, Huber(1.0), L1L2(0.1, 1.0))
+    assert working_set_mode(few) is None
     Xs = sp.csr_matrix(X)
-    assert working_set_mode(_objective(Xs, y, L1L2(0.1, 1.0)), False) == "samples"
+    assert working_set_mode(_objective(Xs, y, L1L2(0.1, 1.0))) == "samples"
 
 
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
@@ -149,7 +151,7 @@ def test_working_set_restricts_work(monkeypatch):
     # problem is checked (one pass over X each) a handful of times.
     X, y = _sparse_truth(3, 1000, 2000)
     objective = _objective(X, y, L1L2(_alpha(X, y, 0.2), 1.0))
-    assert working_set_mode(objective, False) == "samples"
+    assert working_set_mode(objective) == "samples"
     backend = objective.backend
     passes = []
     rmatvec = backend.rmatvec
@@ -179,7 +181,7 @@ def test_working_set_restricts_work(monkeypatch):
 @pytest.mark.parametrize("mode", ["gram", "samples"])
 def test_working_set_loss_curve_and_callback(mode, monkeypatch):
     if mode == "samples":
-        monkeypatch.setattr(ws_module, "_FULL_GRAM_MAX_FEATURES", 0)
+        monkeypatch.setattr(planner, "WORKING_SET_GRAM_MAX_FEATURES", 0)
     X, y = _sparse_truth(4, 400, 200)
     penalty = L1L2(_alpha(X, y, 0.1), 1.0)
     objective = _objective(X, y, penalty)
@@ -210,7 +212,7 @@ def test_working_set_other_losses_and_sparse_match_plain_solver(loss, monkeypatc
     Xs = sp.csc_matrix(X)
     penalty = L1L2(_alpha(X, y, 0.03), 0.8)
     objective = LinearObjective(get_backend(Xs), Xs, y, loss, penalty)
-    assert working_set_mode(objective, False) == "samples"
+    assert working_set_mode(objective) == "samples"
     res = solve_gd(
         objective, np.zeros(120), objective.initial_offset(), max_iter=50_000, tol=1e-13
     )

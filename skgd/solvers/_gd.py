@@ -18,7 +18,7 @@ import math
 import time
 
 from skgd._contract import check_support
-from skgd._gram import gram_form, prefer_gram
+from skgd._planner import planned
 from skgd.solvers._apg import APGState, Oracle, run
 from skgd.solvers._result import SolverResult, check_finite_objective
 from skgd.solvers._working_set import solve_working_set, working_set_mode
@@ -125,7 +125,7 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     (FISTA and its adaptive restart: see :mod:`skgd.solvers._apg`.)
     """
     check_support(objective.loss, objective.penalty, "gd")
-    mode = working_set_mode(objective, prefer_gram(objective))
+    mode = working_set_mode(objective)
     if mode is not None:
         return solve_working_set(
             objective,
@@ -151,23 +151,17 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
 
 def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     """Run :func:`solve_gd` on all the features at once (no working set)."""
-    if prefer_gram(objective):
-        objective = gram_form(objective)
+    objective = planned(objective)
     loss = objective.loss
-    ref = objective.zero_value()
-    if not ref > 0:
-        # A target the zero model already fits exactly: measure against rounding level.
-        ref = float(objective.coef_xp.finfo(objective.dtype).eps)
+    ref = objective.reference_value()
     threshold = tol * ref
     # What every route below runs with.
     run_kw = {"max_iter": max_iter, "threshold": threshold, "ref": ref}
     run_kw.update(verbose=verbose, callback=callback)
     if loss.is_smooth:
-        closed_form = getattr(objective, "closed_form", None)
         # (With an infinite reference, e.g. squares of y overflowing, every point
         # meets tol: the iterations return their start at once, as before.)
-        use = closed_form is not None and math.isfinite(ref)
-        w_direct = closed_form() if use else None
+        w_direct = objective.closed_form() if math.isfinite(ref) else None
         if w_direct is not None:
             return _from_closed_form(objective, w_direct, c0, **run_kw)
         return _fista(objective, w0, c0, **run_kw)

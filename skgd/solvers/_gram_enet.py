@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from array_api_compat import device, is_numpy_namespace
 
 from skgd._backend._dense import serial_blas
+from skgd._gaps import quadratic_gap
 from skgd.solvers._apg import APGState, Oracle, run
 
 # The duality gap costs about as much as an iteration: it is checked every few.
@@ -28,12 +29,11 @@ _SERIAL_MIN = 32
 def _dual_gap(penalty, w, v, yy, vq, xp):
     """Return the duality gap at ``w`` with ``v = q - G w`` and ``vq = w.(2q - Gw)``.
 
-    The form of :meth:`skgd._gram.GramObjective.duality_gap`: a sum of
-    non-negative Fenchel-Young terms, plus ``(1 - k)**2 / 2`` times the squared
-    residual norm ``yy - vq`` when the dual point needs rescaling (pure L1). The
-    terms are those of the penalty's ``fenchel_young``, written out for the
-    elastic net because this runs every few iterations on small vectors, where
-    the call overhead is the cost.
+    :func:`skgd._gaps.quadratic_gap`, with the squared residual norm ``yy - vq``
+    (needed only when the dual point needs rescaling: pure L1). The scaling and
+    the Fenchel-Young terms are those of the penalty's ``dual_scale`` and
+    ``fenchel_young``, written out for the elastic net because this runs every few
+    iterations on small vectors, where the call overhead is the cost.
     """
     l1, l2 = penalty.elastic_net_weights()
     absw = xp.abs(w)
@@ -48,16 +48,13 @@ def _dual_gap(penalty, w, v, yy, vq, xp):
             diff * diff,
             2.0 * l2 * absw * xp.maximum(-t, 0.0) + (l2 * absw) ** 2 + z * z,
         )
-        gap = float(xp.sum(term)) / (2.0 * l2)
-        return gap if math.isfinite(gap) else math.inf
+        # With an L2 part the dual point needs no scaling (k = 1).
+        return quadratic_gap(1.0, float(xp.sum(term)) / (2.0 * l2), None)
     vmax = float(xp.max(xp.abs(v))) if v.shape[0] else 0.0
     k = 1.0 if vmax <= l1 else l1 / vmax
     # |w_j| (l1 - sign(w_j) k v_j), each term non-negative as |k v_j| <= l1.
     fy = float(xp.sum(xp.maximum(l1 * absw - k * (w * v), 0.0)))
-    if k == 1.0:
-        return fy
-    gap = 0.5 * (1.0 - k) ** 2 * max(yy - vq, 0.0) + fy
-    return gap if math.isfinite(gap) else math.inf
+    return quadratic_gap(k, fy, lambda: max(yy - vq, 0.0))
 
 
 def scatter(xp, n, idx, values):

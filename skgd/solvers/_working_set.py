@@ -9,22 +9,19 @@ duality gap of the full problem, one pass over X, decides when to stop. The stop
 measure is the one of :func:`skgd.solvers.solve_gd`; only the route to it changes.
 """
 
+import dataclasses
 import math
 
 from skgd._contract import check_support
-from skgd._gram import GramObjective, gram_form
 from skgd._objective import LinearObjective
+from skgd._planner import choose_form, in_form
+from skgd._stats import SharedProducts
 from skgd.solvers._gram_enet import scatter, solve_gram_enet
 from skgd.solvers._result import SolverResult
 
 # A check of the full problem costs a pass over X; below this many features the
 # plain solver's passes are hardly more expensive than the subproblems'.
 _MIN_FEATURES = 64
-# With the squared loss, the Gram matrix of all the features (built once, then every
-# check is free of X) beats passes over X up to this many features in a single fit;
-# beyond, building it costs more than the handful of passes of the working sets. A
-# path amortises it over its alphas and passes a GramObjective whatever the size.
-_FULL_GRAM_MAX_FEATURES = 256
 # Size of the first working set when starting from zero coefficients.
 _FIRST_SIZE = 16
 # Once a working set would hold this share of the features, the full problem is
@@ -32,23 +29,21 @@ _FIRST_SIZE = 16
 _FULL_SHARE = 0.5
 
 
-def working_set_mode(objective, gram):
+def working_set_mode(objective):
     """Return how :func:`solve_working_set` should run on ``objective``, or None.
 
     Parameters
     ----------
-    objective : LinearObjective
+    objective : ObjectiveForm
         The problem.
-    gram : bool
-        Whether the solver would use the Gram form of this problem (its rule, see
-        :func:`skgd._gram.prefer_gram`).
 
     Returns
     -------
     mode : {"gram", "samples"} or None
-        ``"gram"``: squared loss with the Gram matrix of all features (checks are
-        free of X; any backend with a Gram form, Dask included, since only
-        coefficient-sized arrays are involved). ``"samples"``: checks by one pass
+        ``"gram"``: squared loss with the Gram matrix of all features, where
+        :func:`skgd._planner.choose_form` chooses it (checks are free of X; any
+        backend with a Gram form, Dask included, since only coefficient-sized
+        arrays are involved). ``"samples"``: checks by one pass
         over X each, subproblems on the gathered columns (backends that gather
         columns: dense arrays and scipy.sparse). None: working sets do not apply
         (no L1 part, no duality gap, a non-smooth loss, K outputs, or too few
@@ -62,9 +57,7 @@ def working_set_mode(objective, gram):
         # The sets are of features with w_j != 0: K outputs would need sets of
         # rows of W (a group penalty's support), which these sets are not.
         return None
-    if isinstance(objective, GramObjective):
-        return "gram"
-    if gram and objective.n_features <= _FULL_GRAM_MAX_FEATURES:
+    if choose_form(objective, "working_set") == "gram":
         return "gram"
     # Dask's backend gathers no columns: there the plain solver's one pass per
     # iteration is what it is built for.
@@ -76,7 +69,7 @@ def working_set_mode(objective, gram):
 
 
 class _GramSpace:
-    """Checks and subproblems of a :class:`GramObjective`: slices of ``G``, no X."""
+    """Checks and subproblems of the Gram form: slices of ``G``, no X."""
 
     # Subproblem iterations in coefficient space cost far less than a check: they
     # are solved well past the current gap, so that the next check often ends it.
@@ -85,7 +78,7 @@ class _GramSpace:
     def __init__(self, objective, ref):
         self.objective, self.ref = objective, ref
         self.xp = objective.coef_xp
-        curv = objective._curv
+        curv = objective.curvature
         self.G, self.q, self.yy = objective.G, objective.q, objective.yy
         if curv != 1.0:
             self.G, self.q, self.yy = curv * self.G, curv * self.q, curv * self.yy
@@ -138,8 +131,8 @@ class _SampleSpace:
         self.solve_direct, self.ref = solve_direct, ref
         self.backend = objective.backend
         self.xp, self.cxp = objective.xp, objective.coef_xp
-        objective.metric()  # the column statistics the subproblems slice
-        self.stats = objective._stats
+        # The column statistics the subproblems slice.
+        self.stats, self.sq = objective.stats, objective.moments().sq
         self.cols = self.cxp.zeros(0, dtype=self.cxp.int64)
         self.X_cols = None
         self.quadratic = objective.loss.is_quadratic
@@ -154,7 +147,7 @@ class _SampleSpace:
             self.inner_share = 0.25
             return
         xp, u = self.xp, objective.u
-        self.curv = float(objective.loss.curvature_bound)
+        self.curv = objective.curvature
         self.uniform = bool(xp.all(u == u[0]))
         yc = objective.y - objective.y_offset
         self.uyc = u * yc
@@ -164,7 +157,7 @@ class _SampleSpace:
         """Gather the columns of ``cols`` not yet gathered; rebuild the subproblem."""
         cxp, objective = self.cxp, self.objective
         new = cols[self.cols.shape[0] :]
-        x_mean = cxp.take(self.stats["x_mean"], cols)
+        x_mean = cxp.take(self.stats.x_mean, cols)
         block = None
         if new.shape[0]:
             block = self.backend.take_columns(objective.X, new)
@@ -176,14 +169,14 @@ class _SampleSpace:
                 else self.backend.hstack([self.X_cols, block])
             )
             self.cols = cols
-        stats = {
-            "u": objective.u,
-            # Centered columns: the sub-objective's own centering is by zero.
-            "x_mean": cxp.zeros_like(x_mean) if self.dense else x_mean,
-            "sq": cxp.take(self.stats["sq"], cols),
-        }
-        if "free_offset" in self.stats:
-            stats["free_offset"] = self.stats["free_offset"]
+        # Centered columns: the sub-objective's own centering is by zero. Its
+        # products (moments, Gram matrix) are those of the gathered columns.
+        stats = dataclasses.replace(
+            self.stats,
+            x_mean=cxp.zeros_like(x_mean) if self.dense else x_mean,
+            sq=cxp.take(self.sq, cols),
+            products=SharedProducts(),
+        )
         self.sub = LinearObjective(
             self.backend,
             self.X_cols,
@@ -335,20 +328,17 @@ def solve_working_set(
     better sparse models with skglm", NeurIPS, 2022.
     """
     check_support(objective.loss, objective.penalty, "working_set")
-    if mode == "gram" and not isinstance(objective, GramObjective):
-        objective = gram_form(objective)
+    if mode == "gram":
+        objective = in_form(objective, "gram")
     cxp = objective.coef_xp
-    ref = objective.zero_value()
-    if not ref > 0:
-        ref = float(cxp.finfo(objective.dtype).eps)
+    ref = objective.reference_value()
     threshold = tol * ref
     l1 = objective.penalty.elastic_net_weights()[0]
     if mode == "gram":
         space = _GramSpace(objective, ref)
     else:
         space = _SampleSpace(objective, solve_direct, ref)
-    free_c = objective.intercept_mode == "free"
-    c = c0 if free_c else objective.initial_offset()
+    c = c0 if objective.intercept_mode == "free" else objective.initial_offset()
     active = objective.active
     n_features = objective.n_features
     n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
@@ -383,47 +373,37 @@ def solve_working_set(
             verbose=verbose,
             callback=callback,
         )
-        extra = dict(res.extra, working_set_sizes=sizes, checks=n_checks)
-        return SolverResult(
-            coef=res.coef,
-            intercept=res.intercept,
-            n_iter=len(curve) + res.n_iter,
-            converged=res.converged,
-            objective_curve=curve + list(res.objective_curve),
-            extra=extra,
+        return _after(res, curve, sizes, n_checks)
+
+    def solve_on(w, c, threshold):
+        """Solve the subproblem on ``cols`` from ``(w, c)``; record its curve."""
+        sizes.append(int(cols.shape[0]))
+        w_cols, c, sub_curve, gap = space.solve(
+            cols,
+            cxp.take(w, cols),
+            c,
+            threshold,
+            max_iter - len(curve),
+            on_iter,
+            verbose,
+            len(curve),
         )
+        curve.extend(sub_curve)
+        return scatter(cxp, n_features, cols, w_cols), c, sub_curve, gap
 
     while True:
         if complete:
             # The subproblem is the full problem: its gap is the one that counts.
-            sizes.append(int(cols.shape[0]))
-            w_cols, c, sub_curve, gap = space.solve(
-                cols,
-                cxp.take(w, cols),
-                c,
-                threshold,
-                max_iter - len(curve),
-                on_iter,
-                verbose,
-                len(curve),
-            )
-            curve += sub_curve
-            w = scatter(cxp, n_features, cols, w_cols)
+            w, c, _, gap = solve_on(w, c, threshold)
             break
         grad_w, gap = space.check(w, c)
         n_checks += 1
         if verbose:
-            print(
-                f"[gd working set] after {len(curve)} iterations, "
-                f"{cols.shape[0]} features: gap of the full problem "
-                f"{gap / ref:.3e} (tol {tol:.1e})"
-            )
+            _report(len(curve), cols.shape[0], gap / ref, tol)
         if gap <= threshold or len(curve) >= max_iter:
             break
-        score = (cxp.abs(grad_w) - l1) * inv_norm
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
-        score = cxp.where(active & ~listed, score, -math.inf)
-        n_violating = int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+        score, n_violating = _violations(cxp, grad_w, l1, inv_norm, active & ~listed)
         size = cols.shape[0]
         # At least double the set (celer, skglm), but take half the violators when
         # they are many: each check is a pass over X, while a few extra columns
@@ -444,19 +424,7 @@ def solve_working_set(
             inner = 0.1 * min(inner, space.inner_share * gap)
             if size == 0 or inner < 1e-4 * threshold:
                 return finish_direct(w, c)
-        sizes.append(int(cols.shape[0]))
-        w_cols, c, sub_curve, _ = space.solve(
-            cols,
-            cxp.take(w, cols),
-            c,
-            inner,
-            max_iter - len(curve),
-            on_iter,
-            verbose,
-            len(curve),
-        )
-        curve += sub_curve
-        w = scatter(cxp, n_features, cols, w_cols)
+        w, c, sub_curve, _ = solve_on(w, c, inner)
         if n_add == 0 and not sub_curve:
             return finish_direct(w, c)
 
@@ -472,4 +440,36 @@ def solve_working_set(
             "working_set_sizes": sizes,
             "checks": n_checks,
         },
+    )
+
+
+def _violations(cxp, grad_w, l1, inv_norm, candidates):
+    """Return the celer scores of the ``candidates`` and how many violate.
+
+    The score of a feature is the distance of the dual point to its constraint,
+    ``(|grad_j| - l1) / sqrt(d_j)``; those outside ``candidates`` get ``-inf``.
+    """
+    score = (cxp.abs(grad_w) - l1) * inv_norm
+    score = cxp.where(candidates, score, -math.inf)
+    return score, int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+
+
+def _after(res, curve, sizes, n_checks):
+    """Return the plain solver's result ``res`` after the working sets' ``curve``."""
+    extra = dict(res.extra, working_set_sizes=sizes, checks=n_checks)
+    return SolverResult(
+        coef=res.coef,
+        intercept=res.intercept,
+        n_iter=len(curve) + res.n_iter,
+        converged=res.converged,
+        objective_curve=curve + list(res.objective_curve),
+        extra=extra,
+    )
+
+
+def _report(n_iter, size, measure, tol):
+    """Print the gap of the full problem after a check."""
+    print(
+        f"[gd working set] after {n_iter} iterations, {size} features: gap of "
+        f"the full problem {measure:.3e} (tol {tol:.1e})"
     )

@@ -1,0 +1,223 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Duality gaps of the linear model: the quadratic gap and the general one.
+
+Every solver's stopping measure is built here:
+
+- :func:`quadratic_gap`: the squared loss with its closed-form offset, as a sum of
+  non-negative terms free of cancellation (the sample form, the Gram form and the
+  Gram elastic-net solver of :mod:`skgd.solvers._gram_enet` all call it);
+- :func:`conjugate_gap`: any loss with a conjugate, the primal value less the dual
+  value (the sample form's :func:`sample_gap` and the one-pass gaps of
+  :mod:`skgd._one_pass` call it);
+- :func:`sample_gap` builds the dual point of the sample form from the gradient,
+  and :func:`dual_scaling` scales it into the dual domain.
+"""
+
+import math
+
+from array_api_compat import array_namespace
+
+
+def quadratic_gap(k, fenchel_young, residual_sq):
+    r"""Return the duality gap of the squared loss with its closed-form offset.
+
+    With the dual point ``k v`` (``v = -grad_w``, ``k`` the penalty's scaling into
+    its dual domain) the gap is
+
+    .. math::
+
+        \frac{(1 - k)^2}{2} \sum_i u_i r_i^2 + h(w) + h^*(k v) - k\, w^\top v,
+
+    a sum of non-negative terms computed without the cancellation of subtracting
+    two objective values, so it stays accurate far below their rounding level. The
+    only term computed by difference is the squared residual norm, which enters
+    multiplied by ``(1 - k)**2``: zero whenever the dual point needs no scaling,
+    and then it is not computed.
+
+    Parameters
+    ----------
+    k : float
+        The scaling of the dual point, in ``(0, 1]``.
+    fenchel_young : float
+        ``h(w) + h*(k v) - k w.v`` (the penalty's ``fenchel_young``).
+    residual_sq : callable
+        Returns ``sum_i u_i r_i**2`` (times the loss curvature) when called.
+
+    Returns
+    -------
+    gap : float
+        The gap (``inf`` if not finite).
+
+    Examples
+    --------
+    >>> quadratic_gap(1.0, 0.25, lambda: 1.0)
+    0.25
+    >>> quadratic_gap(0.5, 0.25, lambda: 1.0)
+    0.375
+    """
+    gap = fenchel_young
+    if k != 1.0:
+        gap = 0.5 * (1.0 - k) ** 2 * residual_sq() + fenchel_young
+    return gap if math.isfinite(gap) else math.inf
+
+
+def conjugate_gap(value, loss_dual, penalty, k, v):
+    """Return the duality gap of a primal value and a scaled dual point.
+
+    Parameters
+    ----------
+    value : float
+        The objective at any ``(w, c)``.
+    loss_dual : float
+        The loss's dual value at ``k * theta``.
+    penalty : Penalty
+        The penalty.
+    k : float
+        The scaling of the dual point.
+    v : array of shape (n_features,) or (n_features, K)
+        ``X_c.T theta``.
+
+    Returns
+    -------
+    gap : float
+        An upper bound on ``value - P*`` (``inf`` if not finite).
+    """
+    gap = value - (loss_dual - penalty.conjugate(k * v))
+    return gap if math.isfinite(gap) else math.inf
+
+
+def sample_gap(objective, w, raw, grad_w, raw_grad=None):
+    r"""Return the duality gap of the sample form at ``w``.
+
+    The dual point is built from the gradient: ``theta = -raw_grad`` (the derivative
+    of the mean loss in the predictions, possibly of a smoothing of the objective's
+    loss), made feasible by (1) subtracting ``u sum(theta)`` when there is an
+    intercept, which needs ``sum(theta) = 0``; (2) scaling into the loss's box; (3)
+    the penalty's scaling. Steps (1)-(2) leave ``X_c.T theta = -grad_w`` unchanged or
+    scaled, since ``X_c.T u = 0``; so the gap costs no pass over X. For the squared
+    loss with its closed-form offset it is :func:`quadratic_gap`; for a loss whose
+    dual point the loss balances (classification) see :func:`_balanced_gap`.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem.
+    w : array of shape (n_features,)
+        Coefficients.
+    raw : array of shape (n_samples,)
+        ``objective.raw(w, c)``.
+    grad_w : array of shape (n_features,)
+        ``objective.backprop(raw_grad)[0]``.
+    raw_grad : array of shape (n_samples,) or None
+        The gradient in the predictions that built ``grad_w``; None means
+        ``objective.raw_gradient(raw)``.
+
+    Returns
+    -------
+    gap : float
+        The gap (``inf`` if no feasible dual point was found).
+    """
+    loss, penalty, u = objective.loss, objective.penalty, objective.u
+    if loss.balanced_dual:
+        return _balanced_gap(objective, w, raw, grad_w, raw_grad)
+    xp = array_namespace(raw)
+    to_float = objective.backend.to_float
+    v = -grad_w
+    if loss.is_quadratic and raw_grad is None and objective.intercept_mode != "free":
+        r = objective.y - raw
+        k = penalty.dual_scale(v)
+        fy = penalty.fenchel_young(w, k * v)
+        return quadratic_gap(k, fy, lambda: to_float((u * r) @ r))
+    if raw_grad is None:
+        raw_grad = objective.raw_gradient(raw)
+    theta = -raw_grad
+    if objective.fit_intercept:
+        theta = theta - u * xp.sum(theta)
+    largest = 0.0
+    if loss.dual_box() is not None:
+        ratio = xp.where(u > 0, xp.abs(theta), 0.0 * u) / xp.where(
+            u > 0, u, xp.ones_like(u)
+        )
+        largest = to_float(xp.max(ratio))
+    k = dual_scaling(objective, v, largest)
+    return _gap_at(objective, w, raw, theta, k, v)
+
+
+def _gap_at(objective, w, raw, theta, k, v):
+    """Return :func:`conjugate_gap` at ``w`` for the dual point ``k * theta``."""
+    xp = objective.xp
+    # The loss's dual part and the primal loss, in one synchronisation.
+    loss_dual, primal_loss = objective.backend.to_floats(
+        objective.loss.dual_value(objective.y, k * theta, objective.u),
+        xp.sum(objective.u * objective.loss.pointwise(objective.y, raw)),
+    )
+    value = primal_loss + objective.penalty_value(w)
+    return conjugate_gap(value, loss_dual, objective.penalty, k, v)
+
+
+def _balanced_gap(objective, w, raw, grad_w, raw_grad):
+    """Return the duality gap of a classification loss (``loss.balanced_dual``).
+
+    The dual point ``theta = -raw_grad`` is feasible for these losses' conjugates
+    (a one-sided box ``0 <= y_i theta_i <= m u_i``, or rows of a simplex for the
+    multinomial loss), but subtracting ``u sum(theta)`` for the intercept may leave
+    that set: :meth:`Loss.balance_dual` reweights it instead. Its ``X_c.T`` costs
+    one pass over X for a loss with :meth:`Loss.balance_parts` (the fused iteration
+    of :func:`skgd._one_pass.pass_terms` gets it from the gradient's pass), none for
+    an anchor alone, whose ``X_c.T`` is computed once per fit (:func:`anchor`).
+    """
+    if raw_grad is None:
+        raw_grad = objective.raw_gradient(raw)
+    theta = -raw_grad
+    v = -grad_w
+    if objective.fit_intercept:
+        theta, (t, b, a, _) = objective.loss.balance_dual(
+            objective.y, theta, objective.u
+        )
+        if b:
+            v = objective.backprop(theta)[0]  # X_c.T of the parts: one pass
+        else:
+            t, a = objective.backend.to_floats(t, a)
+            v = (1.0 - t) * v + a * anchor(objective)[0]
+    k = objective.penalty.dual_scale(v)
+    if k is None:
+        return math.inf
+    return _gap_at(objective, w, raw, theta, k, v)
+
+
+def anchor(objective):
+    """Return ``X_c.T`` of the loss's balance anchor and the anchor's sum.
+
+    One pass over X per fit (shared through the column statistics by the objectives
+    of a fit's smoothing stages, which have the same targets).
+    """
+    # The anchor depends on the targets, the weights (shared by the stats) and the
+    # loss's anchor method (and its number of outputs).
+    loss, y = objective.loss, objective.y
+    anchor_of = (type(loss).balance_anchor, objective.n_outputs)
+    products = objective.stats.products
+    cache = products.anchor
+    if cache is None or cache[0] is not y or cache[1] != anchor_of:
+        point = loss.balance_anchor(y, objective.u)
+        product = total = None
+        if point is not None:
+            product, total = objective.backend.rmatvec_sum(objective.X, point)
+            product = objective.chain(product, total)[0]
+        cache = (y, anchor_of, product, total)
+        products.anchor = cache
+    return cache[2], cache[3]
+
+
+def dual_scaling(objective, v, largest):
+    """Return the factor ``k`` that makes ``k * theta`` dual feasible.
+
+    ``largest`` is ``max_i |theta_i| / u_i`` of the centered ``theta`` (needed only
+    for a loss with a dual box) and ``v = X_c.T theta``: ``k`` first scales
+    ``theta`` into the box, then ``k * v`` into the penalty's dual ball.
+    """
+    k = 1.0
+    box = objective.loss.dual_box()
+    if box is not None and largest > box:
+        k = box / largest
+    return k * objective.penalty.dual_scale(k * v)

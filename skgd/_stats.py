@@ -1,0 +1,211 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Column statistics of a design matrix under sample weights, computed once.
+
+:class:`ColumnStats` holds what every objective over the same X and weights shares:
+the normalised weights, the column means of the implicit centering and the model's
+flags (centered, free offset). The products that cost a pass over X and are needed
+only by some solvers (the columns' second moments with the metrics built on them,
+the Gram matrix, per-target products) are computed on first use into its
+:class:`SharedProducts`, which every copy made by :func:`dataclasses.replace` over the
+same columns keeps. :func:`column_moments` derives the diagonal metrics and the
+curvature bounds of the full-batch solver from the second moments.
+"""
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ColumnMoments:
+    """The columns' centered second moments and what the full-batch solver reads.
+
+    Attributes
+    ----------
+    sq : array of shape (n_features,)
+        Weighted centered second moment of each column.
+    active : array of bool of shape (n_features,)
+        The non-constant columns (the others keep ``w_j = 0``).
+    metrics : dict of str to array
+        ``"jacobi"`` (``sq``, 1 on inactive columns) and ``"identity"`` (ones).
+    diag_max : dict of str to float
+        Largest diagonal entry of the data Hessian in each metric: a lower bound
+        on its largest eigenvalue, hence a safe first curvature constant.
+    trace : dict of str to float
+        The trace of the same Hessian: an upper bound on its largest eigenvalue.
+    underdetermined : bool
+        Whether there are fewer weighted rows (less one for the intercept) than
+        active columns.
+    """
+
+    sq: Any
+    active: Any
+    metrics: dict
+    diag_max: dict
+    trace: dict
+    underdetermined: bool
+
+
+@dataclasses.dataclass(eq=False)
+class SharedProducts:
+    """Products over the columns computed on first use and shared by copies.
+
+    Attributes
+    ----------
+    moments : ColumnMoments or None
+        See :func:`column_moments`.
+    gram : array of shape (n_features, n_features) or None
+        The centered weighted Gram matrix (see :mod:`skgd._gram`).
+    gram_targets : dict
+        ``id(y) -> (y, q, yy)``: the Gram form's products with each target.
+    anchor : tuple or None
+        ``(y, key, X_c.T anchor, sum(anchor))`` of a classification loss's balance
+        anchor (see :mod:`skgd._one_pass`).
+    """
+
+    moments: Any = None
+    gram: Any = None
+    gram_targets: dict = dataclasses.field(default_factory=dict)
+    anchor: Any = None
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ColumnStats:
+    """Normalised weights and column statistics shared by objectives over one X.
+
+    Frozen: a derived copy (other flags, a slice of the columns) is made with
+    :func:`dataclasses.replace`; copies over the same columns share ``products``.
+
+    Attributes
+    ----------
+    u : array of shape (n_samples,)
+        Sample weights normalised to sum to one.
+    x_mean : array of shape (n_features,)
+        Weighted column means (zeros without intercept or without centering).
+    centered : bool, default=True
+        Whether the model is implicitly centered with ``x_mean``.
+    free_offset : bool, default=False
+        Whether the offset is a variable even for a quadratic loss (the stochastic
+        solvers: a batch cannot use the closed form over all rows).
+    uniform : float or None, default=None
+        The common weight when the weights are equal (read by the fused batch
+        step of the stochastic solvers), else None.
+    sq : array of shape (n_features,) or None, default=None
+        The columns' second moments when known in advance (a slice of another
+        objective's), else computed on first use.
+    products : SharedProducts
+        The products computed on first use (see :class:`SharedProducts`).
+    """
+
+    u: Any
+    x_mean: Any
+    centered: bool = True
+    free_offset: bool = False
+    uniform: float | None = None
+    sq: Any = None
+    products: SharedProducts = dataclasses.field(
+        default_factory=SharedProducts, repr=False
+    )
+
+
+def column_stats(backend, X, dtype, sample_weight, fit_intercept):
+    """Return the normalised weights and column means (one pass over X).
+
+    Parameters
+    ----------
+    backend, X, sample_weight, fit_intercept
+        As for :class:`skgd._objective.LinearObjective` (the means are zeros
+        without intercept).
+    dtype : dtype
+        The dtype of the vectors.
+
+    Returns
+    -------
+    stats : ColumnStats
+        The statistics.
+    """
+    cxp = backend.coef_xp
+    n_samples, n_features = X.shape
+    u = normalised_weights(backend, n_samples, dtype, sample_weight)
+    zeros = cxp.zeros(n_features, dtype=dtype, device=backend.device)
+    x_mean = backend.weighted_mean(X, u) if fit_intercept else zeros
+    return ColumnStats(u=u, x_mean=x_mean)
+
+
+def normalised_weights(backend, n_samples, dtype, sample_weight):
+    """Return ``sample_weight / sum(sample_weight)``, or equal weights for None."""
+    if sample_weight is None:
+        return backend.full(n_samples, 1.0 / n_samples, dtype)
+    return sample_weight / backend.xp.sum(sample_weight)
+
+
+def column_moments(stats, backend, X, fit_intercept, dtype):
+    """Return the :class:`ColumnMoments` of ``stats``, computing them on first use.
+
+    The second moments are ``stats.sq`` when given, else the diagonal of the Gram
+    matrix when it was built first (no pass), else one pass over X.
+
+    Parameters
+    ----------
+    stats : ColumnStats
+        The statistics (their products keep the result).
+    backend : Backend
+        Operations over X.
+    X : {array, sparse matrix} of shape (n_samples, n_features)
+        Design matrix.
+    fit_intercept : bool
+        Whether the model has an intercept (it decides which columns are constant).
+    dtype : dtype
+        The dtype of the vectors.
+
+    Returns
+    -------
+    moments : ColumnMoments
+        The moments, the constant-column mask and the metrics.
+    """
+    products = stats.products
+    if products.moments is not None:
+        return products.moments
+    xp, cxp = backend.xp, backend.coef_xp
+    x_mean, u, sq = stats.x_mean, stats.u, stats.sq
+    if sq is None and products.gram is not None:
+        # The columns' centered second moments are G's diagonal: no pass.
+        sq = cxp.linalg.diagonal(products.gram)
+    if sq is None:
+        sq = backend.weighted_centered_sq(X, u, x_mean)
+    if not bool(cxp.all(cxp.isfinite(sq))):
+        also = " or pass X as float64" if dtype == cxp.float32 else ""
+        raise ValueError(
+            f"The squares of some feature values overflow {dtype}: X holds "
+            "values too large to fit a model on. Scale the features (e.g. with "
+            f"sklearn.preprocessing.StandardScaler){also}."
+        )
+    if fit_intercept:
+        # A column whose spread is at the level of rounding is constant: centering
+        # leaves only noise in it, which must neither move w nor set its metric
+        # (the test of sklearn.preprocessing's _is_constant_feature).
+        eps = cxp.finfo(dtype).eps
+        n = X.shape[0]
+        bound = n * eps * sq + (n * eps * x_mean) ** 2
+        active = sq > bound
+    else:
+        active = sq > 0
+    n_rows = int(backend.to_float(xp.sum(xp.astype(u > 0, xp.int64))))
+    n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
+    any_active = n_active > 0
+    on_active = cxp.where(active, sq, cxp.zeros_like(sq))
+    products.moments = ColumnMoments(
+        sq=sq,
+        active=active,
+        metrics={
+            "jacobi": cxp.where(active, sq, cxp.ones_like(sq)),
+            "identity": cxp.ones_like(sq),
+        },
+        diag_max={
+            "jacobi": 1.0 if any_active else 0.0,
+            "identity": float(cxp.max(on_active)) if any_active else 0.0,
+        },
+        trace={"jacobi": float(n_active), "identity": float(cxp.sum(on_active))},
+        underdetermined=n_rows - int(fit_intercept) < n_active,
+    )
+    return products.moments
