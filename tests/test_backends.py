@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+# This file tests a private seam: the backends, which the objective calls.
 from skgd._backend import DenseBackend, SparseBackend, _dense, _sparse, get_backend
 
 

@@ -8,12 +8,13 @@ from _data import make_problem
 from scipy.optimize import linprog, minimize
 from sklearn.exceptions import ConvergenceWarning
 
+# This file tests a private seam: solve_gd on a LinearObjective, under the estimators.
 from skgd import GDRegressor
 from skgd._backend import get_backend
 from skgd._objective import LinearObjective
 from skgd.losses import Huber, SquaredEpsilonInsensitive, SquaredError
 from skgd.penalties import L1L2
-from skgd.solvers import solve_gd
+from skgd.solvers._gd import solve_gd
 
 
 def contract_objective(loss, X, y, w, b, alpha):
