@@ -4,11 +4,15 @@
 
 It holds the shape calculators and converters (``X @ coef_.T + intercept_`` as one
 MatMul and one Add, then for the classifier its labels and probabilities), the
-public registration function. Nothing here runs at ``import skgd`` time: skl2onnx
-is imported, and its registry changed, only when :func:`register_onnx_converter` is
-called (skl2onnx has no entry-point mechanism through which it could find third-party
+public registration function. ``import skgd`` never imports skl2onnx and installs
+no import hook; it registers the converters only if skl2onnx is already loaded, which
+changes nothing but skl2onnx's registry. Otherwise :func:`register_onnx_converter`
+does it (skl2onnx has no entry points through which it could find third-party
 converters by itself).
 """
+
+import sys
+import warnings
 
 import numpy as np
 
@@ -49,10 +53,11 @@ def register_onnx_converter():
       tensor), ``raw_scores`` (scores instead of probabilities), ``nocl`` and
       ``output_class_labels``.
 
-    Call it once per process, before the first conversion: ``import skgd`` does not
-    touch skl2onnx. Without it, :func:`skl2onnx.to_onnx` raises skl2onnx's
-    ``MissingShapeCalculator`` ("Unable to find a shape calculator for type
-    GDRegressor"). Calling it again is harmless.
+    Call it once per process, before the first conversion (``import skgd`` calls
+    it only when skl2onnx was imported first). Without it,
+    :func:`skl2onnx.to_onnx` raises skl2onnx's ``MissingShapeCalculator``
+    ("Unable to find a shape calculator for type GDRegressor"). Calling it again
+    is harmless.
 
     Raises
     ------
@@ -340,3 +345,22 @@ def _modified_huber_proba(scope, container, scores, n_classes, output, proto, dt
         [total, _node(scope, container, "Mul", [zero, k])],
     )
     _node(scope, container, "Div", [proba, total], output)
+
+
+def _register_if_skl2onnx_loaded():
+    """Register now if skl2onnx is already imported; otherwise do nothing.
+
+    Called by ``import skgd``: it imports nothing and hooks nothing. A failure to
+    register (an incompatible skl2onnx, say) warns rather than break the import.
+    """
+    if sys.modules.get("skl2onnx") is None:  # None: an import blocked on purpose
+        return
+    try:
+        register_onnx_converter()
+    except Exception as exc:
+        warnings.warn(
+            f"skgd could not register its ONNX converter with skl2onnx ({exc!r}); "
+            "call skgd.register_onnx_converter() to see the full error.",
+            UserWarning,
+            stacklevel=2,
+        )

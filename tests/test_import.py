@@ -42,8 +42,9 @@ def test_import_changes_no_interpreter_state():
     )
 
 
-def test_import_with_skl2onnx_loaded_changes_no_interpreter_state():
-    # skl2onnx already imported: skgd still neither hooks imports nor registers.
+def test_import_with_skl2onnx_loaded_only_registers_the_converters():
+    # skl2onnx already imported: skgd adds its two converters to skl2onnx's
+    # registry, and changes nothing else.
     pytest.importorskip("skl2onnx")
     _run(
         "from skl2onnx._supported_operators import sklearn_operator_name_map\n"
@@ -51,7 +52,9 @@ def test_import_with_skl2onnx_loaded_changes_no_interpreter_state():
         "before = state()\n"
         "import skgd\n"
         "assert state() == before\n"
-        "assert sklearn_operator_name_map == registry\n"
+        "added = set(sklearn_operator_name_map) - set(registry)\n"
+        "assert added == {skgd.GDRegressor, skgd.GDClassifier}, added\n"
+        "assert all(sklearn_operator_name_map[k] == v for k, v in registry.items())\n"
     )
 
 
