@@ -14,7 +14,9 @@ themselves: input validation (``skgd._validation``: Dask input is checked withou
 computing it, Array API arrays off the CPU are refused without dispatch), the
 estimators (Dask streams its chunks to the stochastic solvers, which take numpy and
 scipy.sparse only; sparse data decay the stochastic intercept step) and the
-classifier's label encoding (``dask_unique``, ``dask_namespace``).
+classifier's label encoding (``dask_unique``, ``dask_namespace``). Ruff's rule
+TID251 (``pyproject.toml``) bans imports of numpy, scipy.sparse and dask outside the
+backends and the few modules its per-file exceptions list.
 """
 
 from skgd._backend._dask import DaskBackend, dask_namespace, dask_unique, is_dask
