@@ -3,9 +3,9 @@
 """ONNX export of GDRegressor and GDClassifier through skl2onnx (extra ``onnx``).
 
 It holds the shape calculators and converters (``X @ coef_.T + intercept_`` as one
-MatMul and one Add, then for the classifier its labels and probabilities), the
-public registration function. ``import skgd`` never imports skl2onnx and installs
-no import hook; it registers the converters only if skl2onnx is already loaded, which
+MatMul and one Add, then for the classifier its labels and probabilities) and the
+public registration function. ``import skgd`` never imports skl2onnx and installs no
+import hook; it registers the converters only if skl2onnx is already loaded, which
 changes nothing but skl2onnx's registry. Otherwise :func:`register_onnx_converter`
 does it (skl2onnx has no entry points through which it could find third-party
 converters by itself).
