@@ -31,8 +31,8 @@ from skgd._validation import check_fit_data, check_predict_data, check_stream_da
 from skgd.losses import LOSSES, get_loss
 from skgd.optimizers import adam, get_schedule, sgd
 from skgd.penalties import get_penalty
-from skgd.solvers import solve_gd, solve_minibatch
-from skgd.solvers._minibatch import _BLOWUP
+from skgd.solvers._gd import solve_gd
+from skgd.solvers._minibatch import _BLOWUP, solve_minibatch
 from skgd.solvers._result import warn_not_converged
 
 Integral, Real = numbers.Integral, numbers.Real

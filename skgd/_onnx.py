@@ -3,10 +3,12 @@
 """ONNX export of GDRegressor and GDClassifier through skl2onnx (extra ``onnx``).
 
 It holds the shape calculators and converters (``X @ coef_.T + intercept_`` as one
-MatMul and one Add, then for the classifier its labels and probabilities), the
-public registration function, and a post-import hook that registers them as soon as
-skl2onnx is imported. It never imports skl2onnx itself at ``import skgd`` time,
-which would add half a second to every import.
+MatMul and one Add, then for the classifier its labels and probabilities) and the
+public registration function. ``import skgd`` never imports skl2onnx and installs no
+import hook; it registers the converters only if skl2onnx is already loaded, which
+changes nothing but skl2onnx's registry. Otherwise :func:`register_onnx_converter`
+does it (skl2onnx has no entry points through which it could find third-party
+converters by itself).
 """
 
 import sys
@@ -25,7 +27,6 @@ _CLASSIFIER_OPTIONS = {
     "output_class_labels": [False, True],
     "raw_scores": [True, False],
 }
-_registered = False
 
 
 def register_onnx_converter():
@@ -52,10 +53,11 @@ def register_onnx_converter():
       tensor), ``raw_scores`` (scores instead of probabilities), ``nocl`` and
       ``output_class_labels``.
 
-    ``import skgd`` already arranges for this call to happen as soon as skl2onnx is
-    imported, so calling it yourself is only needed if that automatic registration
-    was bypassed (for instance after skl2onnx's registry was reset). Calling it
-    again is harmless.
+    Call it once per process, before the first conversion (``import skgd`` calls
+    it only when skl2onnx was imported first). Without it,
+    :func:`skl2onnx.to_onnx` raises skl2onnx's ``MissingShapeCalculator``
+    ("Unable to find a shape calculator for type GDRegressor"). Calling it again
+    is harmless.
 
     Raises
     ------
@@ -97,7 +99,6 @@ def register_onnx_converter():
     >>> bool(np.allclose(proba, clf.predict_proba(X), rtol=1e-5))
     True
     """
-    global _registered
     try:
         from skl2onnx import update_registered_converter
     except ImportError as exc:
@@ -120,7 +121,6 @@ def register_onnx_converter():
         overwrite=True,
         options=_CLASSIFIER_OPTIONS,
     )
-    _registered = True
 
 
 def _n_targets(model):
@@ -347,71 +347,20 @@ def _modified_huber_proba(scope, container, scores, n_classes, output, proto, dt
     _node(scope, container, "Div", [proba, total], output)
 
 
-def _register_quietly():
-    """Register after skl2onnx was imported; warn rather than break that import."""
+def _register_if_skl2onnx_loaded():
+    """Register now if skl2onnx is already imported; otherwise do nothing.
+
+    Called by ``import skgd``: it imports nothing and hooks nothing. A failure to
+    register (an incompatible skl2onnx, say) warns rather than break the import.
+    """
+    if sys.modules.get("skl2onnx") is None:  # None: an import blocked on purpose
+        return
     try:
         register_onnx_converter()
-    except Exception as exc:  # never break the user's `import skl2onnx`
+    except Exception as exc:
         warnings.warn(
             f"skgd could not register its ONNX converter with skl2onnx ({exc!r}); "
             "call skgd.register_onnx_converter() to see the full error.",
             UserWarning,
             stacklevel=2,
         )
-
-
-class _Skl2onnxImportHook:
-    """A one-shot ``sys.meta_path`` finder that registers once skl2onnx is imported.
-
-    It finds nothing itself: for the name ``skl2onnx`` it removes itself, asks the
-    remaining finders for the real spec and wraps that spec's loader so that the
-    converter is registered right after skl2onnx's ``__init__`` has run.
-    """
-
-    def find_spec(self, fullname, path=None, target=None):
-        """Return the real spec of skl2onnx, with registration attached."""
-        if fullname != "skl2onnx":
-            return None
-        _uninstall_import_hook()
-        for finder in sys.meta_path:
-            find_spec = getattr(finder, "find_spec", None)
-            spec = None if find_spec is None else find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        loader = spec.loader
-        exec_module = getattr(loader, "exec_module", None)
-        if exec_module is None:
-            return spec
-
-        def exec_then_register(module):
-            exec_module(module)
-            _register_quietly()
-
-        # Loaders are created per spec by the path finders, so patching this one
-        # instance changes nothing else; its class (and resource readers) stay.
-        loader.exec_module = exec_then_register
-        return spec
-
-
-def _uninstall_import_hook():
-    """Remove every skgd import hook from ``sys.meta_path``."""
-    sys.meta_path[:] = [
-        f for f in sys.meta_path if not isinstance(f, _Skl2onnxImportHook)
-    ]
-
-
-def _register_when_skl2onnx_imported():
-    """Register now if skl2onnx is loaded, else as soon as it is imported.
-
-    Called by ``import skgd``. It costs nothing measurable: skl2onnx is never
-    imported here.
-    """
-    if _registered:
-        return
-    if sys.modules.get("skl2onnx") is not None:  # None: import blocked on purpose
-        _register_quietly()
-        return
-    if not any(isinstance(f, _Skl2onnxImportHook) for f in sys.meta_path):
-        sys.meta_path.insert(0, _Skl2onnxImportHook())

@@ -24,7 +24,7 @@ from skgd._sklearn_compat import (
 from skgd._validation import refuse_out_of_core
 from skgd.losses import get_loss
 from skgd.penalties import L1L2
-from skgd.solvers import solve_gd
+from skgd.solvers._gd import solve_gd
 from skgd.solvers._result import warn_not_converged
 
 

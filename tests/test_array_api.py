@@ -98,7 +98,7 @@ def test_array_api_predict_in_another_namespace_raises(xp, dev):
 
 def test_array_api_gpu_tensor_without_dispatch_is_refused(monkeypatch):
     torch = pytest.importorskip("torch")
-    import skgd._validation as validation
+    import skgd._validation as validation  # private seam: fake the device
 
     X = torch.ones((4, 2), dtype=torch.float64)
     # Pretend the tensor lives on a GPU: the refusal must come before any transfer.

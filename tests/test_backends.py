@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skgd._backend import DenseBackend, SparseBackend, _dense, _sparse, get_backend
+# This file tests a private seam: the backends, which the objective calls.
+from skgd._backend import (
+    Backend,
+    DaskBackend,
+    DenseBackend,
+    SparseBackend,
+    _dense,
+    _sparse,
+    get_backend,
+)
 
 
 def test_backends_selection():
@@ -38,3 +47,40 @@ def test_backends_products_and_blockwise_statistics(fmt, monkeypatch):
     np.testing.assert_allclose(
         rows.toarray() if sp.issparse(rows) else rows, dense[[3, 1]]
     )
+
+
+@pytest.mark.parametrize("fmt", ["csr", "dense"])
+def test_backends_in_memory_passes(fmt):
+    # What the dense and the sparse backends share: X is one row block and the
+    # vectors are concrete, so nothing is persisted and floats come at once.
+    rng = np.random.default_rng(1)
+    dense = rng.normal(size=(8, 3))
+    X = sp.csr_matrix(dense) if fmt == "csr" else dense
+    be = get_backend(X)
+    r, R = rng.normal(size=8), rng.normal(size=(8, 2))
+    grad, total = be.rmatvec_sum(X, r)
+    np.testing.assert_allclose(grad, dense.T @ r, rtol=1e-12)
+    assert isinstance(total, float)
+    assert total == pytest.approx(r.sum(), rel=1e-12)
+    grads, totals = be.rmatvec_sum(X, R)
+    np.testing.assert_allclose(grads, dense.T @ R, rtol=1e-12)
+    np.testing.assert_allclose(totals, R.sum(axis=0), rtol=1e-12)
+    kept = be.persist(r, None)
+    assert kept[0] is r
+    assert kept[1] is None
+    got = be.reduce_rows(lambda b, Xb, v: (b, Xb, v), X, r)
+    assert all(a is b for a, b in zip(got, (be, X, r), strict=True))
+    assert be.to_float(np.float64(1.5)) == 1.5
+    assert be.to_floats(np.float64(1.5), np.asarray(2.0)) == [1.5, 2.0]
+
+
+def test_backends_implement_the_protocol():
+    methods = [
+        name
+        for name, value in vars(Backend).items()
+        if callable(value) and not name.startswith("_")
+    ]
+    assert "reduce_rows" in methods
+    for cls in (DenseBackend, SparseBackend, DaskBackend):
+        missing = [name for name in methods if not callable(getattr(cls, name, None))]
+        assert not missing, (cls.__name__, missing)

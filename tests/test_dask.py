@@ -136,7 +136,7 @@ def test_dask_fit_survives_a_killed_worker(monkeypatch):
     # no state on the workers.
     import os
 
-    from skgd._backend._dask import DaskBackend
+    from skgd._backend._dask import DaskBackend  # private seam: kill a worker
 
     X, y = make_problem(0, 2000, 6)
     Xd = da.from_array(X, chunks=(500, 6))
@@ -313,7 +313,7 @@ def test_dask_x_larger_than_the_workers_memory_is_not_persisted(client, monkeypa
     # X is persisted only when it takes at most half of the workers' memory; a
     # larger X stays lazy (each pass recomputes its chunks from their source), and
     # the fit still reaches numpy's solution.
-    from skgd._backend import _dask as dask_backend
+    from skgd._backend import _dask as dask_backend  # private seam: memory budget
 
     X, y = make_problem(6, 400, 5)
     Xd = da.from_array(X, chunks=(100, 5)) * 1.0  # a lazy expression on X

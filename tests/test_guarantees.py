@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from _data import make_problem
 from sklearn.exceptions import ConvergenceWarning
 
+# Private seams on purpose: faults are injected into the solver and a step rule.
 import skgd._estimator
 import skgd.optimizers._rules
 from skgd import GDRegressor

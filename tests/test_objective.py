@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 from _data import make_problem
 
+# This file tests a private seam: LinearObjective, which the solvers call.
 from skgd._backend import get_backend
 from skgd._objective import LinearObjective
 from skgd.losses import (

@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """ONNX export through skl2onnx: converted models predict as ``predict`` does.
 
-Classifiers: the ``label`` output equals ``predict`` exactly and ``probabilities``
+Registration is explicit (:func:`skgd.register_onnx_converter`, called once below);
+the tests of registration itself run in fresh interpreters. Classifiers: the
+``label`` output equals ``predict`` exactly and ``probabilities``
 equals ``predict_proba`` (for hinge, the decision scores) to float32 precision.
 """
 
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +24,8 @@ from skgd import GDClassifier, GDRegressor
 
 skl2onnx = pytest.importorskip("skl2onnx")
 onnxruntime = pytest.importorskip("onnxruntime")
+# The documented first step of every export: import skgd registers nothing.
+skgd.register_onnx_converter()
 
 
 def _data(n_targets, dtype=np.float64, seed=42):
@@ -82,26 +87,81 @@ def test_register_onnx_converter_is_idempotent():
     assert skl2onnx.to_onnx(reg, X[:1].astype(np.float32)) is not None
 
 
+def _run_fresh(code):
+    """Run ``code`` in a fresh interpreter, where nothing was registered yet."""
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+_FIT_AND_CONVERT = (
+    "import numpy as np\n"
+    "X = np.arange(12.0).reshape(6, 2); y = X @ [1.0, 2.0]\n"
+    "reg = skgd.GDRegressor().fit(X, y)\n"
+    "clf = skgd.GDClassifier().fit(X, y > y.mean())\n"
+    "def convert():\n"
+    "    skl2onnx.to_onnx(reg, X[:1].astype(np.float32))\n"
+    "    skl2onnx.to_onnx(clf, X[:1].astype(np.float32))\n"
+)
+
+
 @pytest.mark.parametrize(
     "imports", ["import skgd; import skl2onnx", "import skl2onnx; import skgd"]
 )
-def test_import_skgd_registers_in_any_order(imports):
-    # A fresh interpreter: registration must follow from the two imports alone.
-    code = (
-        f"{imports}\n"
-        "import numpy as np\n"
-        "X = np.arange(12.0).reshape(6, 2); y = X @ [1.0, 2.0]\n"
-        "reg = skgd.GDRegressor().fit(X, y)\n"
-        "skl2onnx.to_onnx(reg, X[:1].astype(np.float32))\n"
-        "clf = skgd.GDClassifier().fit(X, y > y.mean())\n"
-        "skl2onnx.to_onnx(clf, X[:1].astype(np.float32))\n"
+def test_register_onnx_converter_after_imports_in_any_order(imports):
+    _run_fresh(
+        f"{imports}\n{_FIT_AND_CONVERT}skgd.register_onnx_converter()\nconvert()\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_import_skgd_after_skl2onnx_registers():
+    # skl2onnx already loaded: import skgd registers at once, hooking nothing.
+    _run_fresh(f"import skl2onnx; import skgd\n{_FIT_AND_CONVERT}convert()\n")
+
+
+def test_to_onnx_without_registration_names_the_model():
+    # skgd imported first registers nothing; skl2onnx's error names the model
+    # type, and the docs say what to call.
+    _run_fresh(
+        f"import skgd; import skl2onnx\n{_FIT_AND_CONVERT}"
+        "from skl2onnx.common.exceptions import MissingShapeCalculator\n"
+        "try:\n"
+        "    convert()\n"
+        "except MissingShapeCalculator as exc:\n"
+        "    assert 'GDRegressor' in str(exc), exc\n"
+        "else:\n"
+        "    raise AssertionError('converted without registration')\n"
+    )
 
 
 def test_import_skgd_does_not_import_skl2onnx():
     code = "import sys, skgd; assert 'skl2onnx' not in sys.modules, 'imported'"
-    subprocess.run([sys.executable, "-c", code], check=True)
+    _run_fresh(code)
+
+
+def _user_guide_onnx_examples():
+    """Return the literal blocks of the user guide's ONNX section, in order."""
+    guide = Path(__file__).parents[1] / "docs" / "user_guide.rst"
+    if not guide.exists():  # an installed package without its docs
+        pytest.skip("docs/user_guide.rst is not available")
+    section = guide.read_text().split(".. _onnx_export:", 1)[1]
+    section = section.split("\n.. _", 1)[0]
+    blocks, block, inside = [], [], False
+    for line in section.splitlines():
+        if inside and (line.startswith("    ") or not line.strip()):
+            block.append(line[4:])
+            continue
+        if inside:
+            blocks.append("\n".join(block).strip() + "\n")
+            block, inside = [], False
+        inside = line.rstrip().endswith("::")
+    if inside:
+        blocks.append("\n".join(block).strip() + "\n")
+    return blocks
+
+
+def test_user_guide_onnx_examples_run():
+    blocks = _user_guide_onnx_examples()
+    assert len(blocks) >= 2
+    _run_fresh("\n".join(blocks))
 
 
 # ------------------------------------------------------------------ classifier

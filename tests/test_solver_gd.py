@@ -8,14 +8,14 @@ from _data import make_problem
 from scipy.optimize import linprog, minimize
 from sklearn.exceptions import ConvergenceWarning
 
+# This file tests a private seam: solve_gd on a LinearObjective, under the estimators.
 from skgd import GDRegressor
 from skgd._backend import get_backend
 from skgd._objective import LinearObjective
 from skgd.losses import Huber, SquaredEpsilonInsensitive, SquaredError
 from skgd.penalties import L1L2, NoPenalty
-from skgd.solvers import solve_gd
 from skgd.solvers._apg import APGState, Oracle, backtrack, momentum, run
-from skgd.solvers._gd import _Measures
+from skgd.solvers._gd import _Measures, solve_gd
 from skgd.solvers._gram_enet import solve_gram_enet
 
 

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from _data import TIGHT_TOL
 from sklearn.linear_model import ElasticNet, Lasso
 
+# This file tests a private seam: the working-set route of solve_gd, its thresholds.
 import skgd._planner as planner
 import skgd.solvers._working_set as ws_module
 from skgd import GDRegressor, gd_path
@@ -20,7 +21,7 @@ from skgd._backend import get_backend
 from skgd._objective import LinearObjective
 from skgd.losses import Huber, SquaredError
 from skgd.penalties import L1L2
-from skgd.solvers import solve_gd
+from skgd.solvers._gd import solve_gd
 from skgd.solvers._working_set import working_set_mode
 
 

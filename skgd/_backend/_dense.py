@@ -12,6 +12,8 @@ import contextlib
 import numpy as np
 from array_api_compat import array_namespace, device, is_numpy_array
 
+from skgd._backend._in_memory import InMemoryBackend
+
 # Rows per block are chosen so that one block holds about this many elements (512 kB
 # of float64): large enough for vectorised speed, small next to any X worth a thought.
 _BLOCK_ELEMENTS = 2**16
@@ -77,7 +79,7 @@ def _numpy_gram(X, u, mean, uniform, target, step):
     return out
 
 
-class DenseBackend:
+class DenseBackend(InMemoryBackend):
     """Dense arrays of any Array API namespace (numpy included)."""
 
     def __init__(self, X):
@@ -199,28 +201,6 @@ class DenseBackend:
         """Return the column blocks side by side (a copy)."""
         return self.xp.concat(blocks, axis=1)
 
-    def rmatvec_sum(self, X, r):
-        """Return ``(X.T @ r, sum(r))`` (column sums of a 2-D ``r``)."""
-        if r.ndim == 2:
-            return self.rmatvec(X, r), self.xp.sum(r, axis=0)
-        return self.rmatvec(X, r), float(self.xp.sum(r))
-
-    def persist(self, *vectors):
-        """Return ``vectors``: they are already in memory."""
-        return vectors
-
-    def reduce_rows(self, fn, X, *vectors):
-        """Return ``fn(self, X, *vectors)``: the whole of X is one row block."""
-        return fn(self, X, *vectors)
-
-    def to_float(self, x):
-        """Return a Python float."""
-        return float(x)
-
     def to_coef(self, x):
         """Return a coefficient-sized array in this namespace (already is)."""
         return x
-
-    def to_floats(self, *xs):
-        """Return Python floats."""
-        return [float(x) for x in xs]

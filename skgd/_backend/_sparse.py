@@ -11,6 +11,8 @@ import numpy as np
 import scipy.sparse as sp
 from array_api_compat import numpy as np_compat
 
+from skgd._backend._in_memory import InMemoryBackend
+
 # Stored entries handled per block when accumulating column statistics: small, so
 # the temporaries (about six arrays of this length) stay far below X.data.
 _BLOCK_NNZ = 2**14
@@ -21,7 +23,7 @@ def is_sparse(X):
     return sp.issparse(X)
 
 
-class SparseBackend:
+class SparseBackend(InMemoryBackend):
     """scipy.sparse CSR/CSC matrices; vectors are numpy arrays."""
 
     xp = coef_xp = np_compat
@@ -101,28 +103,6 @@ class SparseBackend:
         """Return the column blocks side by side, in the first block's format."""
         return sp.hstack(blocks, format=blocks[0].format)
 
-    def rmatvec_sum(self, X, r):
-        """Return ``(X.T @ r, sum(r))`` (column sums of a 2-D ``r``)."""
-        if r.ndim == 2:
-            return self.rmatvec(X, r), np.sum(r, axis=0)
-        return self.rmatvec(X, r), float(self.xp.sum(r))
-
     def to_coef(self, x):
         """Return a coefficient-sized numpy array."""
         return np.asarray(x)
-
-    def persist(self, *vectors):
-        """Return ``vectors``: they are already in memory."""
-        return vectors
-
-    def reduce_rows(self, fn, X, *vectors):
-        """Return ``fn(self, X, *vectors)``: the whole of X is one row block."""
-        return fn(self, X, *vectors)
-
-    def to_float(self, x):
-        """Return a Python float."""
-        return float(x)
-
-    def to_floats(self, *xs):
-        """Return Python floats."""
-        return [float(x) for x in xs]

@@ -1,9 +1,12 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Solvers: functions of (objective, start point, options) giving a SolverResult."""
+"""Solvers: functions of (objective, start point, options) giving a SolverResult.
 
-from skgd.solvers._gd import solve_gd
-from skgd.solvers._minibatch import solve_minibatch
-from skgd.solvers._result import SolverResult
+Nothing here is public: the solvers take skgd's private objective, and the way in is
+the estimators' ``solver`` parameter (and :func:`skgd.gd_path`). The modules are
+``_gd`` (``solve_gd``: full-batch accelerated proximal gradient), ``_working_set``
+and ``_gram_enet`` (its working-set route), ``_minibatch`` (``solve_minibatch``: the
+stochastic solvers) and ``_result`` (``SolverResult`` and the shared warnings).
+"""
 
-__all__ = ["SolverResult", "solve_gd", "solve_minibatch"]
+__all__ = []

@@ -151,7 +151,7 @@ def solve_gram_enet(
 
     ``h`` is an elastic-net penalty (``l1 ||w||_1 + l2/2 ||w||_2^2``) and ``G`` a
     positive semi-definite matrix with a positive diagonal. The iteration is the
-    kernel of :mod:`skgd.solvers._apg` (that of :func:`skgd.solvers.solve_gd`) with
+    kernel of :mod:`skgd.solvers._apg` (that of :func:`~skgd.solvers._gd.solve_gd`) with
     the oracle of a quadratic in coefficient space (:class:`_GramOracle`):
     per-coordinate steps ``1 / (L G_jj)``, ``L`` from a power iteration and raised by
     backtracking on the exact curvature ``dw.G dw`` along each step, and adaptive

@@ -36,7 +36,7 @@ class SolverResult:
     Examples
     --------
     >>> import numpy as np
-    >>> from skgd.solvers import SolverResult
+    >>> from skgd.solvers._result import SolverResult
     >>> res = SolverResult(np.zeros(2), 0.0, 3, True, [1.0, 0.5, 0.25])
     >>> res.n_iter, res.converged
     (3, True)

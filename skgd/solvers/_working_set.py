@@ -6,7 +6,7 @@ The full-batch solver's work is proportional to the number of features, while an
 solution has few nonzeros. Here the problem is solved on a growing set of columns
 (the support so far plus the worst violators of the optimality conditions), and the
 duality gap of the full problem, one pass over X, decides when to stop. The stopping
-measure is the one of :func:`skgd.solvers.solve_gd`; only the route to it changes.
+measure is the one of :func:`~skgd.solvers._gd.solve_gd`; only the route to it changes.
 """
 
 import dataclasses
@@ -273,7 +273,7 @@ def solve_working_set(
 
     Each outer step computes the gradient of the full problem at the current point
     (one pass ``X.T @ r``, or a product with the Gram matrix) and its duality gap,
-    the stopping measure of :func:`skgd.solvers.solve_gd`; if the gap is above
+    the stopping measure of :func:`~skgd.solvers._gd.solve_gd`; if the gap is above
     ``tol`` times the objective at zero, the set of columns grows by the features
     that violate the optimality condition ``|grad_j| <= alpha * l1_ratio`` most,
     ranked by the distance of the dual point to their constraint,
@@ -306,7 +306,7 @@ def solve_working_set(
     tol : float
         Duality gap of the full problem relative to the objective at zero.
     solve_direct : callable
-        The plain solver, with the signature of :func:`skgd.solvers.solve_gd`.
+        The plain solver, with the signature of :func:`~skgd.solvers._gd.solve_gd`.
     verbose : int, default=0
         Print one line per working set when positive.
     callback : callable or None, default=None
@@ -316,7 +316,7 @@ def solve_working_set(
     Returns
     -------
     result : SolverResult
-        As from :func:`skgd.solvers.solve_gd`; ``extra["working_set_sizes"]`` lists
+        As from :func:`~skgd.solvers._gd.solve_gd`; ``extra["working_set_sizes"]`` lists
         the size of each subproblem solved and ``extra["checks"]`` counts the
         checks of the full problem (passes over X in mode ``"samples"``).
 
