@@ -13,7 +13,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
-# This file tests a private seam: the Gram form of the objective and solve_gd on it.
+# This file tests a private seam: the Gram form of the objective and the planner.
 import skgd._planner as planner
 from skgd import GDRegressor
 from skgd._backend import get_backend
