@@ -298,7 +298,9 @@ def stream_dask_chunks(est, X, y, sample_weight, loss, penalty, solver, init, pa
     ``partial_fit`` would, continuing the optimizer's state. The epoch loss is the
     weighted mean of the chunks' running losses; the epochs run in
     :func:`~skgd.solvers._epochs.run_epochs`, as in-memory epochs do, so ``tol``
-    and ``n_iter_no_change`` apply to it as for in-memory data.
+    and ``n_iter_no_change`` apply to it as for in-memory data, and
+    ``learning_rate="adaptive"`` divides the step of the chunk passes by 5 where a
+    fit in memory would.
     """
     if est.early_stopping:
         raise ValueError(
@@ -316,9 +318,9 @@ def stream_dask_chunks(est, X, y, sample_weight, loss, penalty, solver, init, pa
     run = run_epochs(
         chunks.epoch,
         init,
-        # The stream keeps the step of "adaptive" (it never reduces it).
-        Stopping(tol, est.n_iter_no_change, adaptive=False),
+        Stopping(tol, est.n_iter_no_change, adaptive=chunks.schedule.adaptive),
         max_iter=1 if partial else est.max_iter,
+        reduce_step=chunks.reduce_step,
         verbose=est.verbose,
         name=solver,
     )
@@ -373,3 +375,10 @@ class _ChunkPass:
             weight_sum += weight
         eta = est._minibatch_state["states"][0].eta(self.schedule)
         return start, Epoch(total / weight_sum, eta)
+
+    def reduce_step(self, start, divisor):
+        """Divide the step of ``"adaptive"`` for the next chunk passes."""
+        state = self.est._minibatch_state
+        states = [s.reduced(divisor) for s in state["states"]]
+        self.est._minibatch_state = dict(state, states=states)
+        return start

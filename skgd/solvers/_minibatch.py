@@ -101,6 +101,10 @@ class MinibatchState(NamedTuple):
         """Return the step size of the last update (of the first, before any)."""
         return self.eta_scale * schedule(max(self.t, 1))
 
+    def reduced(self, divisor):
+        """Return the state with the step of ``"adaptive"`` divided by ``divisor``."""
+        return self._replace(eta_scale=self.eta_scale / divisor)
+
 
 def solve_minibatch(
     objective,
@@ -292,7 +296,7 @@ def solve_minibatch(
 def _reduce_step(carry, divisor):
     """Divide the step of ``"adaptive"``: the ``reduce_step`` of the epoch loop."""
     params, state = carry
-    return params, state._replace(eta_scale=state.eta_scale / divisor)
+    return params, state.reduced(divisor)
 
 
 def _result(objective, run):
