@@ -16,9 +16,8 @@ from array_api_compat import numpy as np_compat
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.model_selection import ShuffleSplit
-from sklearn.utils import check_random_state
 
-from skgd._backend import get_backend, is_dask, is_sparse
+from skgd._backend import is_dask
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import (
     HasMethods,
@@ -29,10 +28,8 @@ from skgd._sklearn_compat import (
 )
 from skgd._validation import check_fit_data, check_predict_data, check_stream_data
 from skgd.losses import LOSSES, get_loss
-from skgd.optimizers import adam, get_schedule, sgd
 from skgd.penalties import get_penalty
 from skgd.solvers._gd import solve_gd
-from skgd.solvers._minibatch import _BLOWUP, solve_minibatch
 from skgd.solvers._result import warn_not_converged
 
 Integral, Real = numbers.Integral, numbers.Real
@@ -597,196 +594,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         partial,
     ):
         """Fit (or, with ``partial``, make one pass) with a stochastic solver."""
-        if is_dask(X):
-            return self._stream_dask_chunks(
-                X,
-                y,
-                sample_weight,
-                loss,
-                penalty,
-                solver,
-                coef_init=coef_init,
-                intercept_init=intercept_init,
-                partial=partial,
-            )
-        if backend.coef_xp is not np_compat:
-            raise ValueError(
-                f"solver={solver!r} takes numpy, scipy.sparse and Dask arrays; for "
-                f"{type(X).__module__} arrays use solver='gd' (or 'auto')."
-            )
-        xp = backend.xp
-        n_samples, n_features = X.shape
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        n_targets = Y.shape[1]
-        n_outputs = getattr(loss, "n_outputs", 1)
-        coef_shape = (n_features,) if n_outputs == 1 else (n_features, n_outputs)
-        if partial and _is_seed(self.random_state) and self.shuffle:
-            rng = _SeededPermutations(int(self.random_state))
-        else:
-            rng = check_random_state(self.random_state)
-        # batch_size=1 without momentum is SGDRegressor, formulas included: its
-        # uncentered model from b = 0, its damped intercept on sparse data, and no
-        # divergence test beyond non-finite values (its decaying schedules may
-        # recover from a transient blow-up, e.g. "optimal" with a large first step).
-        plain = solver == "sgd" and self.batch_size == 1 and self.momentum == 0
-        previous = getattr(self, "_minibatch_state", None)
-        resumable = (
-            coef_init is None
-            and intercept_init is None
-            and previous is not None
-            and previous["solver"] == solver
-            and previous["coef"].shape == (n_targets, *coef_shape)
+        from skgd._stream import fit_minibatch
+
+        init = (coef_init, intercept_init)
+        return fit_minibatch(
+            self, X, y, sample_weight, backend, loss, penalty, solver, init, partial
         )
-        if resumable and partial:
-            # One more pass of the stream: the optimizer's state goes on.
-            W0, B0 = previous["coef"], previous["intercept"]
-            states = previous["states"]
-        elif resumable and self.warm_start:
-            # A new fit from the last (not averaged) iterate with a fresh optimizer,
-            # as SGDRegressor (t_ back to 1) and MLPRegressor (a new optimizer) do.
-            W0, B0 = previous["coef"], previous["intercept"]
-            states = [None] * n_targets
-        else:
-            if partial and hasattr(self, "coef_"):
-                # After a fit by another solver: start from its coefficients.
-                coef_init, intercept_init = self.coef_, self.intercept_
-            W0, B0 = self._start_point(
-                coef_init, intercept_init, n_targets, coef_shape, X.dtype, backend
-            )
-            states = [None] * n_targets
-
-        rows, train_weight, validation = None, sample_weight, None
-        if self.early_stopping and not partial:
-            rows, train_weight, validation = self._validation_split(
-                X, Y, sample_weight, backend
-            )
-        schedule = get_schedule(
-            self.learning_rate,
-            eta0=self.eta0,
-            power_t=self.power_t,
-            alpha=self.alpha,
-            loss=loss,
-        )
-        if solver == "adam":
-            rule = adam(self.beta_1, self.beta_2, self.adam_eps)
-        else:
-            rule = sgd(self.momentum, self.nesterovs_momentum)
-        # fit centers X implicitly (in memory: one pass gives the means), which
-        # keeps features with large offsets from limiting the step size; a stream
-        # (partial_fit) cannot, and uses SGDRegressor's uncentered model, as does
-        # SGDRegressor's own setting.
-        base = LinearObjective.minibatch(
-            backend,
-            X,
-            y if y.ndim == 1 else xp.asarray(Y[:, 0]),
-            loss,
-            penalty,
-            sample_weight=train_weight,
-            fit_intercept=self.fit_intercept,
-            centered=not (partial or plain),
-        )
-        results = []
-        for k in range(n_targets):
-            objective = base if k == 0 else base.with_target(xp.asarray(Y[:, k]))
-            w0 = xp.asarray(W0[k])
-            if B0 is not None:
-                c0 = objective.offset(w0, _offset_of(B0[k, ...]))
-            elif plain:
-                c0 = objective.offset(w0, 0.0)
-            else:
-                c0 = objective.initial_offset()
-            score = None
-            if validation is not None:
-                score = self._validation_scorer(backend, *validation, k)
-            res = solve_minibatch(
-                objective,
-                w0,
-                c0 if self.fit_intercept else objective.offset(w0, 0.0),
-                rule=rule,
-                schedule=schedule,
-                batch_size=self.batch_size,
-                max_iter=1 if partial else self.max_iter,
-                tol=None if partial else self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                random_state=rng,
-                shuffle=self.shuffle,
-                average=int(self.average),
-                rows=rows,
-                state=states[k],
-                validation_score=score,
-                verbose=self.verbose,
-                solver_name=solver,
-                divergence_factor=None if plain else _BLOWUP,
-                intercept_step_scale=(
-                    _SPARSE_INTERCEPT_DECAY if plain and is_sparse(X) else 1.0
-                ),
-            )
-            if not partial and not res.converged and self.tol is not None:
-                warn_not_converged(solver, self.max_iter)
-            results.append(res)
-
-        dtype = X.dtype
-
-        def stack(arrays):
-            return np.stack([np.asarray(a, dtype=dtype) for a in arrays])
-
-        coef = stack([r.coef for r in results])
-        intercept = stack([r.intercept for r in results])
-        standard = [r.extra["standard"] for r in results]
-        averaged = [r.extra["averaged"] for r in results]
-        states = [r.extra["state"] for r in results]
-        curve = _sum_curves([r.objective_curve for r in results])
-        n_iter = int(max(r.n_iter for r in results))
-        if partial and hasattr(self, "coef_"):
-            # One more epoch of one long stream: loss_curve_ keeps len == n_iter_.
-            self.loss_curve_ = list(getattr(self, "loss_curve_", [])) + curve
-            self.n_iter_ = len(self.loss_curve_)
-        else:
-            self.loss_curve_ = curve
-            self.n_iter_ = n_iter
-        self.t_ = float(1 + max(s["t"] for s in states))
-        self._minibatch_state = {
-            "solver": solver,
-            "coef": stack([w for w, _ in standard]),
-            "intercept": stack([c for _, c in standard]),
-            "states": states,
-        }
-        squeeze = y.ndim == 1
-        if validation is not None:
-            scores = [r.extra["validation_scores"] for r in results]
-            self.validation_scores_ = _sum_curves(scores)
-            if n_targets > 1:
-                self.validation_scores_ = [
-                    v / n_targets for v in self.validation_scores_
-                ]
-            self.best_validation_score_ = max(self.validation_scores_)
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = min(self.loss_curve_)
-        # Like SGDRegressor, the averaging attributes exist only with averaging.
-        for name in _AVERAGING_ATTRIBUTES:
-            self.__dict__.pop(name, None)
-        if self.average:
-            self._standard_coef = self._minibatch_state["coef"]
-            self._standard_intercept = self._minibatch_state["intercept"]
-            if all(a is not None for a in averaged):
-                self._average_coef = stack([w for w, _ in averaged])
-                self._average_intercept = stack([c for _, c in averaged])
-        if squeeze:
-            for name in ("_standard_coef", "_average_coef"):
-                if hasattr(self, name):
-                    setattr(self, name, getattr(self, name)[0])
-            for name in ("_standard_intercept", "_average_intercept"):
-                if hasattr(self, name):
-                    setattr(self, name, _squeeze_offset(getattr(self, name), dtype))
-            self.coef_ = coef[0]
-            self.intercept_ = _squeeze_offset(intercept, dtype)
-        else:
-            self.coef_ = coef
-            self.intercept_ = intercept
-        return self
 
     def _stream_dask_chunks(
         self,
@@ -801,72 +614,13 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         intercept_init,
         partial,
     ):
-        """Run a stochastic solver on Dask input, one row chunk at a time.
+        """Run a stochastic solver on Dask input, one row chunk at a time."""
+        from skgd._stream import stream_dask_chunks
 
-        Each epoch visits the row chunks in a seeded random order (``shuffle``); each
-        chunk is computed on the workers and arrives as one numpy block (the size of
-        a chunk, never the whole of X), on which one stochastic pass runs exactly as
-        :meth:`partial_fit` would, continuing the optimizer's state. The epoch loss is
-        the weighted mean of the chunks' running losses, and ``tol`` and
-        ``n_iter_no_change`` apply to it as for in-memory data.
-        """
-        if self.early_stopping:
-            raise ValueError(
-                "early_stopping is not available for Dask input; hold out a "
-                "validation set yourself, or use solver='gd'."
-            )
-        rng = check_random_state(self.random_state)
-        n_chunks = X.numblocks[0]
-        state = getattr(self, "_minibatch_state", None)
-        if not partial and not self.warm_start:
-            self.__dict__.pop("_minibatch_state", None)
-        elif not partial and state is not None:
-            # A warm start: the last iterate, with a fresh optimizer (see warm_start).
-            self._minibatch_state = dict(state, states=[None] * len(state["states"]))
-        curve, best, stalled = [], np.inf, 0
-        for _ in range(1 if partial else self.max_iter):
-            order = rng.permutation(n_chunks) if self.shuffle else range(n_chunks)
-            total = weight_sum = 0.0
-            for b in order:
-                Xb = np.asarray(X.blocks[b].compute())
-                yb = np.asarray(y.blocks[b].compute())
-                sb = None
-                if sample_weight is not None:
-                    sb = np.asarray(sample_weight.blocks[b].compute())
-                weight = float(sb.sum()) if sb is not None else float(len(yb))
-                if weight == 0:
-                    continue
-                self._fit_minibatch(
-                    Xb,
-                    yb,
-                    sb,
-                    get_backend(Xb),
-                    loss,
-                    penalty,
-                    solver,
-                    coef_init=coef_init,
-                    intercept_init=intercept_init,
-                    partial=True,
-                )
-                coef_init = intercept_init = None
-                total += weight * self.loss_curve_[-1]
-                weight_sum += weight
-            epoch_loss = total / weight_sum
-            curve.append(epoch_loss)
-            if self.tol is not None and not partial:
-                stalled = stalled + 1 if epoch_loss > best - self.tol else 0
-                best = min(best, epoch_loss)
-                if stalled >= self.n_iter_no_change:
-                    break
-        else:
-            if not partial and self.tol is not None:
-                warn_not_converged(solver, self.max_iter)
-        previous = [] if not partial else list(getattr(self, "_dask_curve", []))
-        self._dask_curve = previous + curve
-        self.loss_curve_ = list(self._dask_curve)
-        self.n_iter_ = len(self.loss_curve_)
-        self.best_loss_ = min(self.loss_curve_)
-        return self
+        init = (coef_init, intercept_init)
+        return stream_dask_chunks(
+            self, X, y, sample_weight, loss, penalty, solver, init, partial
+        )
 
     def _validation_split(self, X, Y, sample_weight, backend):
         """Hold out ``validation_fraction`` of the rows for early stopping.

@@ -210,7 +210,7 @@ def test_guarantees_stochastic_solvers_keep_float32(solver, sparse):
     arrays = [est.coef_, est.intercept_, est.predict(X), state["coef"]]
     arrays += [state["intercept"], est._average_coef, est._standard_coef]
     for s in state["states"]:
-        arrays += [s["average"], *[a for a in s["rule"] if hasattr(a, "dtype")]]
+        arrays += [s.average, *[a for a in s.rule if hasattr(a, "dtype")]]
     assert [a.dtype for a in arrays] == [np.float32] * len(arrays)
 
 

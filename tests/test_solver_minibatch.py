@@ -484,3 +484,57 @@ def test_partial_fit_stream_fast_path_equals_validated_input(data):
         slow.partial_fit(X.tolist(), y.tolist())  # lists: through validate_data
     np.testing.assert_array_equal(fast.coef_, slow.coef_)
     assert fast.intercept_ == slow.intercept_
+
+
+def test_stopping_rule_counts_reduces_and_stops():
+    from skgd.solvers._epochs import Stopping
+
+    rule = Stopping(tol=0.1, n_iter_no_change=2, adaptive=True)
+    state, actions = rule.init(), []
+    # 1.0 is an improvement on inf; 0.95 and 0.92 are not (by less than tol): the
+    # step is divided and the count starts again; 0.5 improves; then two stalls
+    # with the step at the floor stop the run.
+    for loss, eta in [(1.0, 1.0), (0.95, 1.0), (0.92, 1.0), (0.5, 0.2), (0.5, 1e-6)]:
+        state, action = rule.update(state, loss, eta=eta)
+        actions.append(action)
+    assert actions == ["continue", "continue", "reduce", "continue", "continue"]
+    state, action = rule.update(state, 0.45, eta=1e-6)
+    assert (action, state.no_improvement, state.best_loss) == ("stop", 2, 0.45)
+    # A validation score: higher is better, a new best is flagged even below tol.
+    rule = Stopping(tol=0.1, n_iter_no_change=1)
+    state, action = rule.update(rule.init(), 0.0, score=0.5)
+    assert (action, state.new_best) == ("continue", True)
+    state, action = rule.update(state, 0.0, score=0.55)
+    assert (action, state.new_best, state.best_score) == ("stop", True, 0.55)
+    # tol=None never stops.
+    rule, state = Stopping(tol=None, n_iter_no_change=1), Stopping(None, 1).init()
+    for loss in [1.0, 2.0, 3.0]:
+        state, action = rule.update(state, loss)
+        assert action == "continue"
+
+
+def test_run_epochs_threads_the_carry_and_keeps_the_best():
+    from skgd.solvers._epochs import Epoch, Stopping, run_epochs
+
+    losses, scores = [3.0, 2.0, 2.0, 2.0, 2.0], [0.1, 0.4, 0.3, 0.2, 0.2]
+
+    def one_epoch(carry, epoch):
+        step, params = carry
+        report = Epoch(losses[epoch - 1], step, scores[epoch - 1], params=epoch)
+        return (step, params + 1), report
+
+    seen = []
+    run = run_epochs(
+        one_epoch,
+        (1.0, 0),
+        Stopping(tol=0.0, n_iter_no_change=2, adaptive=True),
+        max_iter=5,
+        reduce_step=lambda carry, divisor: (carry[0] / divisor, carry[1]),
+        callback=lambda epoch, report: seen.append((epoch, report.eta)),
+    )
+    # Scores 0.3 and 0.2 stall twice: the step is divided at epoch 4, not stopped.
+    assert seen == [(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0), (5, 0.2)]
+    assert (run.n_iter, run.converged, run.carry) == (5, False, (0.2, 5))
+    assert run.curve == losses
+    assert run.scores == scores
+    assert (run.best, run.best_score) == (2, 0.4)

@@ -5,22 +5,23 @@
 It drives the step rules and schedules of :mod:`skgd.optimizers` over the rows of a
 :class:`~skgd._objective.LinearObjective`; it knows nothing of the kind of X (the
 objective's backend slices the batches) nor of the estimator (which owns data
-splitting and the fitted attributes).
+splitting and the fitted attributes). One pass over the rows is
+:meth:`_Stepper.epoch`; the epochs, and the stopping rule between them, are
+:func:`~skgd.solvers._epochs.run_epochs`'s.
 """
 
 import math
-import time
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from skgd._contract import check_support
+from skgd.solvers._epochs import Epoch, Stopping, run_epochs
 from skgd.solvers._result import SolverResult
 
 # A running epoch loss this many times the reference loss is divergence, not noise:
 # an honest trajectory stays within a small factor of the loss at its start or at
 # zero coefficients, while a step size beyond stability grows the loss geometrically.
 _BLOWUP = 1e4
-# "adaptive" stops reducing its step (and the solver stops) below this step size, as
-# in SGDRegressor.
-_ETA_FLOOR = 1e-6
 
 _DIVERGENCE_HINT = (
     "Scale the features (e.g. with sklearn.preprocessing.StandardScaler), use a "
@@ -28,48 +29,82 @@ _DIVERGENCE_HINT = (
 )
 
 
+class _PenaltyParts(NamedTuple):
+    """How the solver applies a penalty: ``decay`` in the gradient, ``prox`` after.
+
+    ``l1``/``l2`` are the strengths of an elastic-net-family penalty, None for any
+    other penalty.
+    """
+
+    decay: float
+    prox: object
+    l1: float | None
+    l2: float | None
+
+
 def _split_penalty(penalty):
-    """Return ``(decay, prox_penalty)``: the L2 part as weight decay, the rest by prox.
+    """Return the :class:`_PenaltyParts`: the L2 part as weight decay, the rest by prox.
 
     Penalties of the elastic-net family (``l1``/``l2`` strengths) put their squared
     L2 part in the gradient, which is SGDRegressor's weight decay, and their L1
     part in a soft-threshold. Any other penalty is applied whole through its prox.
+    This is the one place that reads the penalty's parts.
     """
     l1, l2 = penalty.elastic_net_weights() or (None, None)
     if l1 is None or l2 is None:
-        return 0.0, penalty
+        return _PenaltyParts(0.0, penalty, None, None)
     if not l1:
-        return float(l2), None
+        return _PenaltyParts(float(l2), None, l1, l2)
     from skgd.penalties import L1
 
-    return float(l2), L1(alpha=float(l1))
+    return _PenaltyParts(float(l2), L1(alpha=float(l1)), l1, l2)
 
 
-def init_state(rule, params):
-    """Return a fresh solver state for the flat parameters ``[w, c]``.
+class MinibatchState(NamedTuple):
+    """What a stochastic run carries from epoch to epoch, and to the next call.
+
+    A named tuple, as optax's states are: it pickles, compares and copies as the
+    plain values it holds.
 
     Parameters
     ----------
-    rule : step rule
-        The rule whose state to initialise.
-    params : array of shape (n_features + 1,)
-        Coefficients followed by the offset.
+    t : int, default=0
+        Updates made: the schedules' counter.
+    samples : int, default=0
+        Rows seen.
+    rule : tuple, default=()
+        The step rule's state.
+    eta_scale : float, default=1.0
+        The reduction factor of ``"adaptive"``.
+    average : array or None, default=None
+        The running mean of the iterates, None before averaging starts.
+    n_average : int, default=0
+        Iterates in the average.
 
-    Returns
-    -------
-    state : dict
-        ``t`` (updates made), ``samples`` (rows seen), ``rule`` (the rule's state),
-        ``eta_scale`` (the reduction factor of ``"adaptive"``), ``average`` (the
-        running mean of the iterates or None) and ``n_average`` (iterates in it).
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.optimizers import adam
+    >>> from skgd.solvers._minibatch import MinibatchState
+    >>> state = MinibatchState(rule=adam().init(np.zeros(3)))
+    >>> state.t, state.eta_scale
+    (0, 1.0)
     """
-    return {
-        "t": 0,
-        "samples": 0,
-        "rule": rule.init(params),
-        "eta_scale": 1.0,
-        "average": None,
-        "n_average": 0,
-    }
+
+    t: int = 0
+    samples: int = 0
+    rule: tuple = ()
+    eta_scale: float = 1.0
+    average: object = None
+    n_average: int = 0
+
+    def eta(self, schedule):
+        """Return the step size of the last update (of the first, before any)."""
+        return self.eta_scale * schedule(max(self.t, 1))
+
+    def reduced(self, divisor):
+        """Return the state with the step of ``"adaptive"`` divided by ``divisor``."""
+        return self._replace(eta_scale=self.eta_scale / divisor)
 
 
 def solve_minibatch(
@@ -118,11 +153,13 @@ def solve_minibatch(
     at the iterate before each update, so no extra pass) plus the penalty, weighted
     by each batch's share of the weights: SGDRegressor's ``objective_sum``.
 
-    **Stopping** (SGDRegressor's rule): an epoch counts as no improvement when its
-    loss exceeds the best one minus ``tol`` (with ``validation_score``, when the
-    score is below the best plus ``tol``). After ``n_iter_no_change`` such epochs,
-    an adaptive schedule divides its step by 5 (down to ``1e-6``), any other run
-    stops. ``tol=None`` runs ``max_iter`` epochs.
+    **Stopping** (SGDRegressor's rule, :class:`~skgd.solvers._epochs.Stopping`): an
+    epoch counts as no improvement when its loss exceeds the best one minus ``tol``
+    (with ``validation_score``, when the score is below the best plus ``tol``).
+    After ``n_iter_no_change`` such epochs, an adaptive schedule divides its step by
+    5 (down to ``1e-6``), any other run stops. ``tol=None`` runs ``max_iter``
+    epochs. The epochs run in :func:`~skgd.solvers._epochs.run_epochs`, the loop
+    the Dask stream shares.
 
     **Divergence.** A non-finite loss or iterate, or a running epoch loss above
     ``divergence_factor`` (``1e4``) times the reference (the larger of the
@@ -167,7 +204,7 @@ def solve_minibatch(
     rows : integer array or None, default=None
         The rows to train on (the others, e.g. a validation set, should carry zero
         weight in the objective); None means all.
-    state : dict or None, default=None
+    state : MinibatchState or None, default=None
         The state returned by a previous call (``result.extra["state"]``), to
         continue its schedule, step rule and average; None starts afresh.
     validation_score : callable or None, default=None
@@ -209,54 +246,123 @@ def solve_minibatch(
     approximation by averaging", SIAM J. Control Optim., 1992.
     """
     check_support(objective.loss, objective.penalty, solver_name)
-    xp = objective.xp
-    penalty = objective.penalty
-    n_coef = math.prod(objective.coef_shape)
-    dtype = objective.dtype
-    n_rows = objective.n_samples if rows is None else int(rows.shape[0])
-    decay, prox_penalty = _split_penalty(penalty)
-    penalty_value = _penalty_value(penalty, objective)
-    tol = -math.inf if tol is None else tol
-    blowup = math.inf if divergence_factor is None else divergence_factor
-
-    params = _pack(objective, w0, c0)
-    state = init_state(rule, params) if state is None else dict(state)
-    t, samples = state["t"], state["samples"]
-    rule_state, eta_scale = state["rule"], state["eta_scale"]
-    avg, n_avg = state["average"], state["n_average"]
-
-    # Reference for divergence: the objective at the start and at zero coefficients.
-    # The latter needs no pass over X; the former is computed only when the running
-    # loss exceeds the bound the latter gives (never, in an honest run), so a
-    # partial_fit call pays no extra pass over its batch.
-    zeros = xp.zeros((objective.n_samples,) + objective.coef_shape[1:], dtype=dtype)
-    ref = max(
-        objective.loss_value(zeros),
-        float(xp.finfo(dtype).tiny),
+    parts = _split_penalty(objective.penalty)
+    guard = _DivergenceGuard(
+        objective, w0, c0, divergence_factor, schedule, solver_name
     )
-    ref_complete = False
+    stepper = _Stepper(
+        objective,
+        rule,
+        schedule,
+        batch_size=batch_size,
+        average=average,
+        parts=parts,
+        penalty_value=_penalty_value(objective.penalty, parts, objective),
+        intercept_step_scale=intercept_step_scale,
+        guard=guard,
+    )
+    params = _pack(objective, w0, c0)
+    state = MinibatchState(rule=rule.init(params)) if state is None else state
+    n_rows = objective.n_samples if rows is None else int(rows.shape[0])
 
-    def full_reference():
-        value = objective.loss_value(objective.raw(w0, c0))
-        value += objective.penalty_value(w0)
-        return max(ref, value)
-
-    if not math.isfinite(ref):
-        _overflow(ref, solver_name, dtype)
-
-    curve, scores = [], []
-    best_loss, best_score, no_improvement = math.inf, -math.inf, 0
-    best_params, converged = None, False
-    eta = eta_scale * schedule(t + 1)
-    start_time = time.perf_counter()
-    epoch = 0
-    for epoch in range(1, max_iter + 1):
+    def one_epoch(carry, epoch):
         order = rows
         if shuffle:
             order = random_state.permutation(n_rows if rows is None else rows)
-        epoch_loss = 0.0
-        for start in range(0, n_rows, batch_size):
-            stop = min(start + batch_size, n_rows)
+        params, state, loss, eta = stepper.epoch(*carry, order, n_rows, epoch)
+        report = params if state.average is None else state.average
+        score = None
+        if validation_score is not None:
+            score = validation_score(*_split(objective, report))
+        return (params, state), Epoch(loss, eta, score, report)
+
+    on_epoch = None
+    if callback is not None:
+
+        def on_epoch(epoch, report):
+            callback(epoch, _unpack(objective, report.params)[0], report.loss)
+
+    run = run_epochs(
+        one_epoch,
+        (params, state),
+        Stopping(tol, n_iter_no_change, adaptive=schedule.adaptive),
+        max_iter=max_iter,
+        reduce_step=_reduce_step,
+        verbose=verbose,
+        name=solver_name,
+        callback=on_epoch,
+    )
+    return _result(objective, run)
+
+
+def _reduce_step(carry, divisor):
+    """Divide the step of ``"adaptive"``: the ``reduce_step`` of the epoch loop."""
+    params, state = carry
+    return params, state.reduced(divisor)
+
+
+def _result(objective, run):
+    """Return the SolverResult of a run of :func:`run_epochs` over ``(params, state)``.
+
+    The coefficients are the best ones under early stopping, else the last report
+    (the average once averaging has started).
+    """
+    params, state = run.carry
+    best = run.best if run.best is not None else run.last.params
+    w_out, c_out = _unpack(objective, best, as_float=True)
+    averaged = None if state.average is None else _split(objective, state.average)
+    return SolverResult(
+        coef=w_out,
+        intercept=objective.intercept(w_out, c_out),
+        n_iter=run.n_iter,
+        converged=run.converged,
+        objective_curve=run.curve,
+        extra={
+            "state": state,
+            "offset": c_out,
+            "standard": _split(objective, params),
+            "averaged": averaged,
+            "validation_scores": run.scores,
+            "best_validation_score": run.best_score,
+            "eta": run.last.eta,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class _Stepper:
+    """One pass over the rows: batch -> gradient -> step rule -> prox -> average.
+
+    The options of a run, fixed; the iterate and the :class:`MinibatchState` go in
+    and out of :meth:`epoch`. ``guard`` is the run's :class:`_DivergenceGuard`.
+    """
+
+    objective: object
+    rule: object
+    schedule: object
+    batch_size: int
+    average: int
+    parts: _PenaltyParts
+    penalty_value: object
+    intercept_step_scale: float
+    guard: object
+
+    def epoch(self, params, state, order, n_rows, epoch):
+        """Return ``(params, state, loss, eta)`` after one pass over the rows.
+
+        ``order`` holds the rows in the order of the pass (None: ``0..n_rows-1``);
+        ``loss`` is the running epoch loss and ``eta`` the last update's step.
+        """
+        objective, rule, schedule = self.objective, self.rule, self.schedule
+        guard, penalty_value = self.guard, self.penalty_value
+        decay, prox = self.parts.decay, self.parts.prox
+        xp, dtype = objective.xp, objective.dtype
+        n_coef = math.prod(objective.coef_shape)
+        t, samples, rule_state = state.t, state.samples, state.rule
+        eta_scale, avg, n_avg = state.eta_scale, state.average, state.n_average
+        eta, epoch_loss = eta_scale * schedule(t + 1), 0.0
+        for start in range(0, n_rows, self.batch_size):
+            stop = min(start + self.batch_size, n_rows)
             idx = slice(start, stop) if order is None else order[start:stop]
             w, c = _unpack(objective, params, as_float=True)
             value, share, gw, gc = objective.batch_gradient(idx, w, c)
@@ -264,13 +370,8 @@ def solve_minibatch(
             if penalty_value is not None:
                 epoch_loss += share * penalty_value(w)
             # (not x < inf also catches NaN)
-            if not epoch_loss < math.inf or epoch_loss > blowup * ref:
-                if not ref_complete:
-                    ref, ref_complete = full_reference(), True
-                    if not math.isfinite(ref):
-                        _overflow(ref, solver_name, dtype)
-                if not epoch_loss < math.inf or epoch_loss > blowup * ref:
-                    _diverged(ref, epoch_loss, epoch, t + 1, schedule, eta, solver_name)
+            if not epoch_loss < math.inf or epoch_loss > guard.bound:
+                guard.check(epoch_loss, epoch, t + 1, eta)
             # The batch mean of the per-row gradients: n / |B| times the sum of the
             # u-weighted ones (u = 1/n unweighted).
             scale = n_rows / (stop - start)
@@ -279,82 +380,67 @@ def solve_minibatch(
                 grad[:n_coef] = xp.reshape(scale * gw + decay * w, (-1,))
             else:
                 grad[:n_coef] = xp.reshape(scale * gw, (-1,))
-            grad[n_coef:] = scale * intercept_step_scale * gc
+            grad[n_coef:] = scale * self.intercept_step_scale * gc
             t += 1
             eta = eta_scale * schedule(t)
             direction, step, rule_state = rule.update(grad, rule_state, eta)
             params = params - step * direction
-            if prox_penalty is not None:
+            if prox is not None:
                 step_w = step if isinstance(step, float) else step[:n_coef]
-                params[:n_coef] = prox_penalty.prox(params[:n_coef], step_w)
+                params[:n_coef] = prox.prox(params[:n_coef], step_w)
             samples += stop - start
-            if average and samples >= average:
+            if self.average and samples >= self.average:
                 n_avg += 1
                 avg = params if avg is None else avg + (params - avg) / n_avg
-
         if not bool(xp.all(xp.isfinite(params))):
-            _diverged(ref, math.inf, epoch, t, schedule, eta, solver_name)
-        report = params if avg is None else avg
-        curve.append(epoch_loss)
-        if validation_score is not None:
-            score = validation_score(*_split(objective, report))
-            scores.append(score)
-            improved = score >= best_score + tol
-            if score > best_score:
-                best_score, best_params = score, report
-        else:
-            improved = epoch_loss <= best_loss - tol
-        best_loss = min(best_loss, epoch_loss)
-        no_improvement = 0 if improved else no_improvement + 1
+            guard.diverged(math.inf, epoch, t, eta)
+        state = MinibatchState(t, samples, rule_state, eta_scale, avg, n_avg)
+        return params, state, epoch_loss, eta
 
-        if verbose:
-            extra = f"  validation score {scores[-1]:.6f}" if scores else ""
-            # The stopping measure: epochs in a row without an improvement by tol.
-            stop = (
-                f"  no improvement by tol={tol:g}: {no_improvement}/{n_iter_no_change}"
-                if tol is not None and math.isfinite(tol)
-                else ""
-            )
-            print(
-                f"[{solver_name}] epoch {epoch:4d}  loss {epoch_loss:.8e}  "
-                f"eta {eta:.3e}{extra}{stop}  {time.perf_counter() - start_time:.2f}s"
-            )
-        if callback is not None:
-            callback(epoch, _unpack(objective, report)[0], epoch_loss)
-        if no_improvement >= n_iter_no_change:
-            if schedule.adaptive and eta > _ETA_FLOOR:
-                eta_scale /= 5.0
-                no_improvement = 0
-            else:
-                converged = True
-                break
 
-    result_params = best_params if best_params is not None else report
-    w_out, c_out = _unpack(objective, result_params, as_float=True)
-    new_state = {
-        "t": t,
-        "samples": samples,
-        "rule": rule_state,
-        "eta_scale": eta_scale,
-        "average": avg,
-        "n_average": n_avg,
-    }
-    return SolverResult(
-        coef=w_out,
-        intercept=objective.intercept(w_out, c_out),
-        n_iter=epoch,
-        converged=converged,
-        objective_curve=curve,
-        extra={
-            "state": new_state,
-            "offset": c_out,
-            "standard": _split(objective, params),
-            "averaged": None if avg is None else _split(objective, avg),
-            "validation_scores": scores,
-            "best_validation_score": None if not scores else best_score,
-            "eta": eta,
-        },
-    )
+class _DivergenceGuard:
+    """The divergence test of a run: its running loss against a reference objective.
+
+    The reference is the larger of the objective at zero coefficients, which needs
+    no pass over X, and at the start ``(w0, c0)``; the latter is computed only when
+    the running loss exceeds the bound the former gives (never, in an honest run),
+    so a partial_fit call pays no extra pass over its batch. ``bound`` is
+    ``factor`` times the reference (``inf`` with ``factor=None``).
+    """
+
+    def __init__(self, objective, w0, c0, factor, schedule, solver_name):
+        xp, dtype = objective.xp, objective.dtype
+        zeros = xp.zeros((objective.n_samples,) + objective.coef_shape[1:], dtype=dtype)
+        self.ref = max(objective.loss_value(zeros), float(xp.finfo(dtype).tiny))
+        self.factor = math.inf if factor is None else factor
+        self.schedule, self.solver_name, self.dtype = schedule, solver_name, dtype
+        self._start = (objective, w0, c0)
+        self._set_reference(self.ref)
+
+    def _set_reference(self, ref):
+        if not math.isfinite(ref):
+            _overflow(ref, self.solver_name, self.dtype)
+        self.ref, self.bound = ref, self.factor * ref
+
+    def check(self, value, epoch, t, eta):
+        """Raise if ``value``, a running loss beyond the bound, is divergence."""
+        if self._start is not None:
+            objective, w0, c0 = self._start
+            self._start = None
+            start = objective.loss_value(objective.raw(w0, c0))
+            start += objective.penalty_value(w0)
+            self._set_reference(max(self.ref, start))
+        if not value < math.inf or value > self.bound:
+            self.diverged(value, epoch, t, eta)
+
+    def diverged(self, value, epoch, t, eta):
+        """Raise the ValueError of a diverging fit, naming the learning rate."""
+        raise ValueError(
+            f"The {self.solver_name!r} solver diverged: the running loss reached "
+            f"{value:.3g} (reference {self.ref:.3g}) at epoch {epoch}, update {t}, "
+            f"with {self.schedule.describe()} (current step size eta={eta:.3g}). "
+            f"{_DIVERGENCE_HINT}"
+        )
 
 
 def _pack(objective, w, c):
@@ -375,7 +461,7 @@ def _unpack(objective, params, as_float=False):
     return w, objective.backend.to_float(c) if as_float else c
 
 
-def _penalty_value(penalty, objective):
+def _penalty_value(penalty, parts, objective):
     """Return ``w -> penalty(w)`` as a float, or None without a penalty.
 
     The epoch loss adds the penalty once per batch; for the elastic-net family it
@@ -384,7 +470,7 @@ def _penalty_value(penalty, objective):
     """
     if penalty is None:
         return None
-    l1, l2 = penalty.elastic_net_weights() or (None, None)
+    l1, l2 = parts.l1, parts.l2
     if l1 is None or l2 is None:
         return objective.penalty_value
     if not l1 and not l2:
@@ -419,13 +505,3 @@ def _split(objective, params):
     """Return ``(w, b)`` from the flat ``[w, c]``, ``b`` the uncentered intercept."""
     w, c = _unpack(objective, params, as_float=True)
     return w, objective.intercept(w, c)
-
-
-def _diverged(ref, value, epoch, t, schedule, eta, solver_name):
-    """Raise the ValueError of a diverging fit, naming the learning-rate settings."""
-    raise ValueError(
-        f"The {solver_name!r} solver diverged: the running loss reached {value:.3g} "
-        f"(reference {ref:.3g}) at epoch {epoch}, update {t}, with "
-        f"{schedule.describe()} (current step size eta={eta:.3g}). "
-        f"{_DIVERGENCE_HINT}"
-    )

@@ -1,0 +1,384 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The stochastic solvers ("sgd", "adam") behind GDRegressor's fit and partial_fit.
+
+:func:`fit_minibatch` fits in-memory data (numpy, scipy.sparse): it resolves where a
+run starts (a fresh fit, a warm start, one more ``partial_fit`` pass), builds the
+learning rule, runs :func:`~skgd.solvers.solve_minibatch` once per target and sets
+the fitted attributes. :func:`stream_dask_chunks` fits Dask input one row chunk at a
+time, each chunk one ``partial_fit`` pass; its epochs run in the same loop, under the
+same stopping rule, as the in-memory epochs (:func:`~skgd.solvers._epochs.run_epochs`).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np  # noqa: TID251 (fitted attributes are numpy, as in _estimator)
+from array_api_compat import numpy as np_compat
+from sklearn.utils import check_random_state
+
+from skgd._backend import get_backend, is_dask, is_sparse
+from skgd._estimator import (
+    _AVERAGING_ATTRIBUTES,
+    _SPARSE_INTERCEPT_DECAY,
+    _is_seed,
+    _offset_of,
+    _SeededPermutations,
+    _squeeze_offset,
+    _sum_curves,
+)
+from skgd._objective import LinearObjective
+from skgd.optimizers import adam, get_schedule, sgd
+from skgd.solvers._minibatch import solve_minibatch
+from skgd.solvers._epochs import Epoch, Stopping, run_epochs
+from skgd.solvers._minibatch import _BLOWUP
+from skgd.solvers._result import warn_not_converged
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Where a run starts.
+
+    Coefficients ``(n_targets, *coef_shape)``, intercepts (None: the solver's own
+    start) and one optimizer state per target (None: a fresh optimizer).
+    """
+
+    coef: object
+    intercept: object
+    states: list
+
+
+def fit_minibatch(
+    est,
+    X,
+    y,
+    sample_weight,
+    backend,
+    loss,
+    penalty,
+    solver,
+    init,
+    partial,
+    verbose=None,
+):
+    """Fit ``est`` (or, with ``partial``, make one pass) with a stochastic solver.
+
+    ``init`` is ``(coef_init, intercept_init)``, the arguments of ``fit`` (Nones for
+    ``partial_fit``); ``verbose`` overrides ``est.verbose`` (the Dask stream's chunk
+    passes are quiet: the stream logs its epochs).
+    """
+    if is_dask(X):
+        coef_init, intercept_init = init
+        return est._stream_dask_chunks(
+            X,
+            y,
+            sample_weight,
+            loss,
+            penalty,
+            solver,
+            coef_init=coef_init,
+            intercept_init=intercept_init,
+            partial=partial,
+        )
+    if backend.coef_xp is not np_compat:
+        raise ValueError(
+            f"solver={solver!r} takes numpy, scipy.sparse and Dask arrays; for "
+            f"{type(X).__module__} arrays use solver='gd' (or 'auto')."
+        )
+    Y = y.reshape(-1, 1) if y.ndim == 1 else y
+    n_outputs = getattr(loss, "n_outputs", 1)
+    coef_shape = (X.shape[1],) if n_outputs == 1 else (X.shape[1], n_outputs)
+    # batch_size=1 without momentum is SGDRegressor, formulas included: its
+    # uncentered model from b = 0, its damped intercept on sparse data, and no
+    # divergence test beyond non-finite values (its decaying schedules may
+    # recover from a transient blow-up, e.g. "optimal" with a large first step).
+    plain = solver == "sgd" and est.batch_size == 1 and est.momentum == 0
+    start = _start(est, X, Y, coef_shape, solver, init, partial, backend)
+    rows, train_weight, validation = None, sample_weight, None
+    if est.early_stopping and not partial:
+        rows, train_weight, validation = est._validation_split(
+            X, Y, sample_weight, backend
+        )
+    # fit centers X implicitly (in memory: one pass gives the means), which
+    # keeps features with large offsets from limiting the step size; a stream
+    # (partial_fit) cannot, and uses SGDRegressor's uncentered model, as does
+    # SGDRegressor's own setting.
+    base = LinearObjective.minibatch(
+        backend,
+        X,
+        y if y.ndim == 1 else backend.xp.asarray(Y[:, 0]),
+        loss,
+        penalty,
+        sample_weight=train_weight,
+        fit_intercept=est.fit_intercept,
+        centered=not (partial or plain),
+    )
+    options = _solver_options(est, X, loss, solver, partial, plain, rows)
+    if verbose is not None:
+        options["verbose"] = verbose
+    results = []
+    for k in range(Y.shape[1]):
+        objective = base if k == 0 else base.with_target(backend.xp.asarray(Y[:, k]))
+        results.append(
+            _solve_target(est, objective, start, k, options, plain, validation, backend)
+        )
+    _store(est, results, y, solver, partial, validation is not None, X.dtype)
+    return est
+
+
+def _random_source(est, partial):
+    """Return the source of the shuffling permutations of a run."""
+    if partial and _is_seed(est.random_state) and est.shuffle:
+        return _SeededPermutations(int(est.random_state))
+    return check_random_state(est.random_state)
+
+
+def _solver_options(est, X, loss, solver, partial, plain, rows):
+    """Return the keyword arguments of :func:`solve_minibatch` shared by the targets."""
+    schedule, rule = _learning(est, loss, solver)
+    return {
+        "rule": rule,
+        "schedule": schedule,
+        "batch_size": est.batch_size,
+        "max_iter": 1 if partial else est.max_iter,
+        "tol": None if partial else est.tol,
+        "n_iter_no_change": est.n_iter_no_change,
+        "random_state": _random_source(est, partial),
+        "shuffle": est.shuffle,
+        "average": int(est.average),
+        "rows": rows,
+        "verbose": est.verbose,
+        "solver_name": solver,
+        "divergence_factor": None if plain else _BLOWUP,
+        "intercept_step_scale": (
+            _SPARSE_INTERCEPT_DECAY if plain and is_sparse(X) else 1.0
+        ),
+    }
+
+
+def _learning(est, loss, solver):
+    """Return the learning-rate schedule and the step rule of ``solver``."""
+    schedule = get_schedule(
+        est.learning_rate,
+        eta0=est.eta0,
+        power_t=est.power_t,
+        alpha=est.alpha,
+        loss=loss,
+    )
+    if solver == "adam":
+        return schedule, adam(est.beta_1, est.beta_2, est.adam_eps)
+    return schedule, sgd(est.momentum, est.nesterovs_momentum)
+
+
+def _start(est, X, Y, coef_shape, solver, init, partial, backend):
+    """Return the :class:`_Start` of a run: resume, warm start or a fresh start.
+
+    ``init`` is ``(coef_init, intercept_init)``, the fit's arguments.
+    """
+    (coef_init, intercept_init), n_targets = init, Y.shape[1]
+    previous = getattr(est, "_minibatch_state", None)
+    resumable = (
+        coef_init is None
+        and intercept_init is None
+        and previous is not None
+        and previous["solver"] == solver
+        and previous["coef"].shape == (n_targets, *coef_shape)
+    )
+    if resumable and partial:
+        # One more pass of the stream: the optimizer's state goes on.
+        return _Start(previous["coef"], previous["intercept"], previous["states"])
+    if resumable and est.warm_start:
+        # A new fit from the last (not averaged) iterate with a fresh optimizer,
+        # as SGDRegressor (t_ back to 1) and MLPRegressor (a new optimizer) do.
+        return _Start(previous["coef"], previous["intercept"], [None] * n_targets)
+    if partial and hasattr(est, "coef_"):
+        # After a fit by another solver: start from its coefficients.
+        coef_init, intercept_init = est.coef_, est.intercept_
+    W0, B0 = est._start_point(
+        coef_init, intercept_init, n_targets, coef_shape, X.dtype, backend
+    )
+    return _Start(W0, B0, [None] * n_targets)
+
+
+def _solve_target(est, objective, start, k, options, plain, validation, backend):
+    """Run the solver on target ``k``; warn if ``tol`` was not met."""
+    w0 = backend.xp.asarray(start.coef[k])
+    if start.intercept is not None:
+        c0 = objective.offset(w0, _offset_of(start.intercept[k, ...]))
+    elif plain:
+        c0 = objective.offset(w0, 0.0)
+    else:
+        c0 = objective.initial_offset()
+    score = None
+    if validation is not None:
+        score = est._validation_scorer(backend, *validation, k)
+    res = solve_minibatch(
+        objective,
+        w0,
+        c0 if est.fit_intercept else objective.offset(w0, 0.0),
+        state=start.states[k],
+        validation_score=score,
+        **options,
+    )
+    if options["tol"] is not None and not res.converged:
+        warn_not_converged(options["solver_name"], options["max_iter"])
+    return res
+
+
+def _store(est, results, y, solver, partial, validated, dtype):
+    """Set the fitted attributes from the per-target results of a run."""
+
+    def stack(arrays):
+        return np.stack([np.asarray(a, dtype=dtype) for a in arrays])
+
+    standard = [r.extra["standard"] for r in results]
+    states = [r.extra["state"] for r in results]
+    _store_curves(est, results, partial, validated)
+    est.t_ = float(1 + max(s.t for s in states))
+    est._minibatch_state = {
+        "solver": solver,
+        "coef": stack([w for w, _ in standard]),
+        "intercept": stack([c for _, c in standard]),
+        "states": states,
+    }
+    # Like SGDRegressor, the averaging attributes exist only with averaging.
+    for name in _AVERAGING_ATTRIBUTES:
+        est.__dict__.pop(name, None)
+    averaged = [r.extra["averaged"] for r in results]
+    if est.average:
+        est._standard_coef = est._minibatch_state["coef"]
+        est._standard_intercept = est._minibatch_state["intercept"]
+        if all(a is not None for a in averaged):
+            est._average_coef = stack([w for w, _ in averaged])
+            est._average_intercept = stack([c for _, c in averaged])
+    coef = stack([r.coef for r in results])
+    intercept = stack([r.intercept for r in results])
+    if y.ndim == 1:
+        for name in ("_standard_coef", "_average_coef"):
+            if hasattr(est, name):
+                setattr(est, name, getattr(est, name)[0])
+        for name in ("_standard_intercept", "_average_intercept"):
+            if hasattr(est, name):
+                setattr(est, name, _squeeze_offset(getattr(est, name), dtype))
+        est.coef_ = coef[0]
+        est.intercept_ = _squeeze_offset(intercept, dtype)
+    else:
+        est.coef_ = coef
+        est.intercept_ = intercept
+
+
+def _store_curves(est, results, partial, validated):
+    """Set ``loss_curve_``, ``n_iter_`` and the validation attributes."""
+    curve = _sum_curves([r.objective_curve for r in results])
+    if partial and hasattr(est, "coef_"):
+        # One more epoch of one long stream: loss_curve_ keeps len == n_iter_.
+        est.loss_curve_ = list(getattr(est, "loss_curve_", [])) + curve
+        est.n_iter_ = len(est.loss_curve_)
+    else:
+        est.loss_curve_ = curve
+        est.n_iter_ = int(max(r.n_iter for r in results))
+    if validated:
+        scores = _sum_curves([r.extra["validation_scores"] for r in results])
+        if len(results) > 1:
+            scores = [v / len(results) for v in scores]
+        est.validation_scores_ = scores
+        est.best_validation_score_ = max(scores)
+        est.best_loss_ = None
+    else:
+        est.validation_scores_ = None
+        est.best_validation_score_ = None
+        est.best_loss_ = min(est.loss_curve_)
+
+
+def stream_dask_chunks(est, X, y, sample_weight, loss, penalty, solver, init, partial):
+    """Run a stochastic solver on Dask input, one row chunk at a time.
+
+    Each epoch visits the row chunks in a seeded random order (``shuffle``); each
+    chunk is computed on the workers and arrives as one numpy block (the size of a
+    chunk, never the whole of X), on which one stochastic pass runs exactly as
+    ``partial_fit`` would, continuing the optimizer's state. The epoch loss is the
+    weighted mean of the chunks' running losses; the epochs run in
+    :func:`~skgd.solvers._epochs.run_epochs`, as in-memory epochs do, so ``tol``
+    and ``n_iter_no_change`` apply to it as for in-memory data, and
+    ``learning_rate="adaptive"`` divides the step of the chunk passes by 5 where a
+    fit in memory would.
+    """
+    if est.early_stopping:
+        raise ValueError(
+            "early_stopping is not available for Dask input; hold out a "
+            "validation set yourself, or use solver='gd'."
+        )
+    state = getattr(est, "_minibatch_state", None)
+    if not partial and not est.warm_start:
+        est.__dict__.pop("_minibatch_state", None)
+    elif not partial and state is not None:
+        # A warm start: the last iterate, with a fresh optimizer (see warm_start).
+        est._minibatch_state = dict(state, states=[None] * len(state["states"]))
+    chunks = _ChunkPass(est, X, y, sample_weight, loss, penalty, solver)
+    tol = None if partial else est.tol
+    run = run_epochs(
+        chunks.epoch,
+        init,
+        Stopping(tol, est.n_iter_no_change, adaptive=chunks.schedule.adaptive),
+        max_iter=1 if partial else est.max_iter,
+        reduce_step=chunks.reduce_step,
+        verbose=est.verbose,
+        name=solver,
+    )
+    if tol is not None and not run.converged:
+        warn_not_converged(solver, est.max_iter)
+    previous = [] if not partial else list(getattr(est, "_dask_curve", []))
+    est._dask_curve = previous + run.curve
+    est.loss_curve_ = list(est._dask_curve)
+    est.n_iter_ = len(est.loss_curve_)
+    est.best_loss_ = min(est.loss_curve_)
+    return est
+
+
+class _ChunkPass:
+    """One epoch of the Dask stream: a ``partial_fit`` pass on each row chunk."""
+
+    def __init__(self, est, X, y, sample_weight, loss, penalty, solver):
+        self.est, self.X, self.y, self.sample_weight = est, X, y, sample_weight
+        self.loss, self.penalty, self.solver = loss, penalty, solver
+        self.rng = check_random_state(est.random_state)
+        self.schedule = _learning(est, loss, solver)[0]
+
+    def epoch(self, start, epoch):
+        """Pass over the chunks from ``start = (coef_init, intercept_init)``."""
+        est, n_chunks = self.est, self.X.numblocks[0]
+        order = self.rng.permutation(n_chunks) if est.shuffle else range(n_chunks)
+        total = weight_sum = 0.0
+        for b in order:
+            Xb = np.asarray(self.X.blocks[b].compute())
+            yb = np.asarray(self.y.blocks[b].compute())
+            sb = None
+            if self.sample_weight is not None:
+                sb = np.asarray(self.sample_weight.blocks[b].compute())
+            weight = float(sb.sum()) if sb is not None else float(len(yb))
+            if weight == 0:
+                continue
+            fit_minibatch(
+                est,
+                Xb,
+                yb,
+                sb,
+                get_backend(Xb),
+                self.loss,
+                self.penalty,
+                self.solver,
+                start,
+                True,
+                verbose=0,
+            )
+            start = (None, None)
+            total += weight * est.loss_curve_[-1]
+            weight_sum += weight
+        eta = est._minibatch_state["states"][0].eta(self.schedule)
+        return start, Epoch(total / weight_sum, eta)
+
+    def reduce_step(self, start, divisor):
+        """Divide the step of ``"adaptive"`` for the next chunk passes."""
+        state = self.est._minibatch_state
+        states = [s.reduced(divisor) for s in state["states"]]
+        self.est._minibatch_state = dict(state, states=states)
+        return start
