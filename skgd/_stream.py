@@ -28,9 +28,8 @@ from skgd._estimator import (
 )
 from skgd._objective import LinearObjective
 from skgd.optimizers import adam, get_schedule, sgd
-from skgd.solvers._minibatch import solve_minibatch
 from skgd.solvers._epochs import Epoch, Stopping, run_epochs
-from skgd.solvers._minibatch import _BLOWUP
+from skgd.solvers._minibatch import _BLOWUP, solve_minibatch
 from skgd.solvers._result import warn_not_converged
 
 
