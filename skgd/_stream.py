@@ -4,7 +4,7 @@
 
 :func:`fit_minibatch` fits in-memory data (numpy, scipy.sparse): it resolves where a
 run starts (a fresh fit, a warm start, one more ``partial_fit`` pass), builds the
-learning rule, runs :func:`~skgd.solvers.solve_minibatch` once per target and sets
+learning rule, runs :func:`~skgd.solvers._minibatch.solve_minibatch` once per target and sets
 the fitted attributes. :func:`stream_dask_chunks` fits Dask input one row chunk at a
 time, each chunk one ``partial_fit`` pass; its epochs run in the same loop, under the
 same stopping rule, as the in-memory epochs (:func:`~skgd.solvers._epochs.run_epochs`).
