@@ -19,7 +19,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import assert_all_finite, column_or_1d
 
 from skgd._backend import dask_namespace, dask_unique, is_dask
-from skgd._estimator import GDRegressor, linear_predict
+from skgd._base import linear_predict
+from skgd._estimator import GDRegressor
 from skgd._sklearn_compat import StrOptions, _fit_context
 from skgd._validation import check_fit_data
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
@@ -375,10 +376,15 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
         if partial:
             if reset:
                 engine._warn_power_t()  # once per stream, as fit warns once
-            engine._partial_fit_checked(X, targets, sample_weight, backend)
+            engine._fit_validated(X, targets, sample_weight, backend, partial=True)
         else:
-            engine._fit_checked(
-                X, targets, sample_weight, backend, coef_init, intercept_init
+            engine._fit_validated(
+                X,
+                targets,
+                sample_weight,
+                backend,
+                coef_init=coef_init,
+                intercept_init=intercept_init,
             )
         self._engine_ = engine
         self.classes_ = classes
