@@ -12,22 +12,29 @@ validation, its targets and, where its ``coef_`` is laid out differently from th
 solvers' coefficients, the conversion between the two.
 """
 
+import functools
 import inspect
+import math
 import numbers
 import re
 import string
 import warnings
 
+import numpy as np
 from array_api_compat import numpy as np_compat
 from sklearn.base import BaseEstimator
+from sklearn.model_selection import ShuffleSplit
+from sklearn.utils import check_random_state
 
-from skgd._backend import is_dask
+from skgd._backend import get_backend, is_dask, is_sparse
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import Interval, StrOptions, check_is_fitted
 from skgd._validation import check_predict_data
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss, get_loss
+from skgd.optimizers import adam, get_schedule, sgd
 from skgd.penalties import get_penalty
-from skgd.solvers import solve_gd
+from skgd.solvers import solve_gd, solve_minibatch
+from skgd.solvers._minibatch import _BLOWUP
 from skgd.solvers._result import warn_not_converged
 
 Integral, Real = numbers.Integral, numbers.Real
@@ -74,6 +81,12 @@ MINIBATCH_ATTRIBUTES = (
     "_average_coef",
     "_average_intercept",
 )
+
+_AVERAGING_ATTRIBUTES = MINIBATCH_ATTRIBUTES[-4:]
+# SGDRegressor damps the intercept's updates on sparse data by this factor
+# (sklearn.linear_model._base.SPARSE_INTERCEPT_DECAY): the intercept moves on every
+# row while a sparse feature moves only on the rows where it is stored.
+_SPARSE_INTERCEPT_DECAY = 0.01
 
 # The numpydoc entries of the shared parameters that read the same for both
 # estimators; a class docstring names one as a line ``{name}`` under Parameters and
@@ -221,7 +234,372 @@ def fill_parameter_docs(cls):
     return cls
 
 
-class GDBase(BaseEstimator):
+class StochasticFit:
+    """The stochastic solvers' fit and the start point, shared through GDBase."""
+
+    def _fit_minibatch(
+        self,
+        X,
+        y,
+        sample_weight,
+        backend,
+        loss,
+        penalty,
+        solver,
+        *,
+        coef_init=None,
+        intercept_init=None,
+        partial,
+    ):
+        """Fit (or, with ``partial``, make one pass) with a stochastic solver."""
+        if is_dask(X):
+            return self._stream_dask_chunks(
+                X,
+                y,
+                sample_weight,
+                loss,
+                penalty,
+                solver,
+                coef_init=coef_init,
+                intercept_init=intercept_init,
+                partial=partial,
+            )
+        if backend.coef_xp is not np_compat:
+            raise ValueError(
+                f"solver={solver!r} takes numpy, scipy.sparse and Dask arrays; for "
+                f"{type(X).__module__} arrays use solver='gd' (or 'auto')."
+            )
+        xp = backend.xp
+        n_samples, n_features = X.shape
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        n_targets = Y.shape[1]
+        n_outputs = getattr(loss, "n_outputs", 1)
+        coef_shape = (n_features,) if n_outputs == 1 else (n_features, n_outputs)
+        if partial and _is_seed(self.random_state) and self.shuffle:
+            rng = _SeededPermutations(int(self.random_state))
+        else:
+            rng = check_random_state(self.random_state)
+        # batch_size=1 without momentum is SGDRegressor, formulas included: its
+        # uncentered model from b = 0, its damped intercept on sparse data, and no
+        # divergence test beyond non-finite values (its decaying schedules may
+        # recover from a transient blow-up, e.g. "optimal" with a large first step).
+        plain = solver == "sgd" and self.batch_size == 1 and self.momentum == 0
+        previous = getattr(self, "_minibatch_state", None)
+        resumable = (
+            coef_init is None
+            and intercept_init is None
+            and previous is not None
+            and previous["solver"] == solver
+            and previous["coef"].shape == (n_targets, *coef_shape)
+        )
+        if resumable and partial:
+            # One more pass of the stream: the optimizer's state goes on.
+            W0, B0 = previous["coef"], previous["intercept"]
+            states = previous["states"]
+        elif resumable and self.warm_start:
+            # A new fit from the last (not averaged) iterate with a fresh optimizer,
+            # as SGDRegressor (t_ back to 1) and MLPRegressor (a new optimizer) do.
+            W0, B0 = previous["coef"], previous["intercept"]
+            states = [None] * n_targets
+        else:
+            if partial and hasattr(self, "coef_"):
+                # After a fit by another solver: start from its coefficients.
+                coef_init, intercept_init = self.coef_, self.intercept_
+            W0, B0 = self._start_point(
+                coef_init, intercept_init, n_targets, coef_shape, X.dtype, backend
+            )
+            states = [None] * n_targets
+
+        rows, train_weight, validation = None, sample_weight, None
+        if self.early_stopping and not partial:
+            rows, train_weight, validation = self._validation_split(
+                X, Y, sample_weight, backend
+            )
+        schedule = get_schedule(
+            self.learning_rate,
+            eta0=self.eta0,
+            power_t=self.power_t,
+            alpha=self.alpha,
+            loss=loss,
+        )
+        if solver == "adam":
+            rule = adam(self.beta_1, self.beta_2, self.adam_eps)
+        else:
+            rule = sgd(self.momentum, self.nesterovs_momentum)
+        # fit centers X implicitly (in memory: one pass gives the means), which
+        # keeps features with large offsets from limiting the step size; a stream
+        # (partial_fit) cannot, and uses SGDRegressor's uncentered model, as does
+        # SGDRegressor's own setting.
+        base = LinearObjective.minibatch(
+            backend,
+            X,
+            y if y.ndim == 1 else xp.asarray(Y[:, 0]),
+            loss,
+            penalty,
+            sample_weight=train_weight,
+            fit_intercept=self.fit_intercept,
+            centered=not (partial or plain),
+        )
+        results = []
+        for k in range(n_targets):
+            objective = base if k == 0 else base.with_target(xp.asarray(Y[:, k]))
+            w0 = xp.asarray(W0[k])
+            if B0 is not None:
+                c0 = objective.offset(w0, _offset_of(B0[k, ...]))
+            elif plain:
+                c0 = objective.offset(w0, 0.0)
+            else:
+                c0 = objective.initial_offset()
+            score = None
+            if validation is not None:
+                score = self._validation_scorer(backend, *validation, k)
+            res = solve_minibatch(
+                objective,
+                w0,
+                c0 if self.fit_intercept else objective.offset(w0, 0.0),
+                rule=rule,
+                schedule=schedule,
+                batch_size=self.batch_size,
+                max_iter=1 if partial else self.max_iter,
+                tol=None if partial else self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                random_state=rng,
+                shuffle=self.shuffle,
+                average=int(self.average),
+                rows=rows,
+                state=states[k],
+                validation_score=score,
+                verbose=self.verbose,
+                solver_name=solver,
+                divergence_factor=None if plain else _BLOWUP,
+                intercept_step_scale=(
+                    _SPARSE_INTERCEPT_DECAY if plain and is_sparse(X) else 1.0
+                ),
+            )
+            if not partial and not res.converged and self.tol is not None:
+                warn_not_converged(solver, self.max_iter)
+            results.append(res)
+
+        dtype = X.dtype
+
+        def stack(arrays):
+            return np.stack([np.asarray(a, dtype=dtype) for a in arrays])
+
+        coef = stack([r.coef for r in results])
+        intercept = stack([r.intercept for r in results])
+        standard = [r.extra["standard"] for r in results]
+        averaged = [r.extra["averaged"] for r in results]
+        states = [r.extra["state"] for r in results]
+        curve = _sum_curves([r.objective_curve for r in results])
+        n_iter = int(max(r.n_iter for r in results))
+        if partial and hasattr(self, "coef_"):
+            # One more epoch of one long stream: loss_curve_ keeps len == n_iter_.
+            self.loss_curve_ = list(getattr(self, "loss_curve_", [])) + curve
+            self.n_iter_ = len(self.loss_curve_)
+        else:
+            self.loss_curve_ = curve
+            self.n_iter_ = n_iter
+        self.t_ = float(1 + max(s["t"] for s in states))
+        self._minibatch_state = {
+            "solver": solver,
+            "coef": stack([w for w, _ in standard]),
+            "intercept": stack([c for _, c in standard]),
+            "states": states,
+        }
+        squeeze = y.ndim == 1
+        if validation is not None:
+            scores = [r.extra["validation_scores"] for r in results]
+            self.validation_scores_ = _sum_curves(scores)
+            if n_targets > 1:
+                self.validation_scores_ = [
+                    v / n_targets for v in self.validation_scores_
+                ]
+            self.best_validation_score_ = max(self.validation_scores_)
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = min(self.loss_curve_)
+        # Like SGDRegressor, the averaging attributes exist only with averaging.
+        for name in _AVERAGING_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        if self.average:
+            self._standard_coef = self._minibatch_state["coef"]
+            self._standard_intercept = self._minibatch_state["intercept"]
+            if all(a is not None for a in averaged):
+                self._average_coef = stack([w for w, _ in averaged])
+                self._average_intercept = stack([c for _, c in averaged])
+        if squeeze:
+            for name in ("_standard_coef", "_average_coef"):
+                if hasattr(self, name):
+                    setattr(self, name, getattr(self, name)[0])
+            for name in ("_standard_intercept", "_average_intercept"):
+                if hasattr(self, name):
+                    setattr(self, name, _squeeze_offset(getattr(self, name), dtype))
+            self.coef_ = coef[0]
+            self.intercept_ = _squeeze_offset(intercept, dtype)
+        else:
+            self.coef_ = coef
+            self.intercept_ = intercept
+        return self
+
+    def _stream_dask_chunks(
+        self,
+        X,
+        y,
+        sample_weight,
+        loss,
+        penalty,
+        solver,
+        *,
+        coef_init,
+        intercept_init,
+        partial,
+    ):
+        """Run a stochastic solver on Dask input, one row chunk at a time.
+
+        Each epoch visits the row chunks in a seeded random order (``shuffle``); each
+        chunk is computed on the workers and arrives as one numpy block (the size of
+        a chunk, never the whole of X), on which one stochastic pass runs exactly as
+        :meth:`partial_fit` would, continuing the optimizer's state. The epoch loss is
+        the weighted mean of the chunks' running losses, and ``tol`` and
+        ``n_iter_no_change`` apply to it as for in-memory data.
+        """
+        if self.early_stopping:
+            raise ValueError(
+                "early_stopping is not available for Dask input; hold out a "
+                "validation set yourself, or use solver='gd'."
+            )
+        rng = check_random_state(self.random_state)
+        n_chunks = X.numblocks[0]
+        state = getattr(self, "_minibatch_state", None)
+        if not partial and not self.warm_start:
+            self.__dict__.pop("_minibatch_state", None)
+        elif not partial and state is not None:
+            # A warm start: the last iterate, with a fresh optimizer (see warm_start).
+            self._minibatch_state = dict(state, states=[None] * len(state["states"]))
+        curve, best, stalled = [], np.inf, 0
+        for _ in range(1 if partial else self.max_iter):
+            order = rng.permutation(n_chunks) if self.shuffle else range(n_chunks)
+            total = weight_sum = 0.0
+            for b in order:
+                Xb = np.asarray(X.blocks[b].compute())
+                yb = np.asarray(y.blocks[b].compute())
+                sb = None
+                if sample_weight is not None:
+                    sb = np.asarray(sample_weight.blocks[b].compute())
+                weight = float(sb.sum()) if sb is not None else float(len(yb))
+                if weight == 0:
+                    continue
+                self._fit_minibatch(
+                    Xb,
+                    yb,
+                    sb,
+                    get_backend(Xb),
+                    loss,
+                    penalty,
+                    solver,
+                    coef_init=coef_init,
+                    intercept_init=intercept_init,
+                    partial=True,
+                )
+                coef_init = intercept_init = None
+                total += weight * self.loss_curve_[-1]
+                weight_sum += weight
+            epoch_loss = total / weight_sum
+            curve.append(epoch_loss)
+            if self.tol is not None and not partial:
+                stalled = stalled + 1 if epoch_loss > best - self.tol else 0
+                best = min(best, epoch_loss)
+                if stalled >= self.n_iter_no_change:
+                    break
+        else:
+            if not partial and self.tol is not None:
+                warn_not_converged(solver, self.max_iter)
+        previous = [] if not partial else list(getattr(self, "_dask_curve", []))
+        self._dask_curve = previous + curve
+        self.loss_curve_ = list(self._dask_curve)
+        self.n_iter_ = len(self.loss_curve_)
+        self.best_loss_ = min(self.loss_curve_)
+        return self
+
+    def _validation_split(self, X, Y, sample_weight, backend):
+        """Hold out ``validation_fraction`` of the rows for early stopping.
+
+        The split is SGDRegressor's: ``ShuffleSplit`` seeded with ``random_state``
+        itself, so the same seed holds out the same rows. Returns the training
+        rows, the weights with the held-out rows zeroed (so the objective's
+        normalised weights cover the training rows only) and the validation data
+        ``(X_val, Y_val, weights_val)``.
+        """
+        n_samples = X.shape[0]
+        cv = ShuffleSplit(
+            test_size=self.validation_fraction, random_state=self.random_state
+        )
+        train, val = next(cv.split(np.zeros((n_samples, 1))))
+        if train.shape[0] == 0 or val.shape[0] == 0:
+            raise ValueError(
+                f"Splitting {n_samples} samples into a train set and a validation "
+                f"set with validation_fraction={self.validation_fraction!r} led to "
+                "an empty set. Change validation_fraction, add samples, or disable "
+                "early_stopping."
+            )
+        weight = (
+            np.ones(n_samples, dtype=X.dtype)
+            if sample_weight is None
+            else sample_weight
+        )
+        if not np.any(weight[val] > 0) or not np.any(weight[train] > 0):
+            raise ValueError(
+                "The sample weights of the train or validation set are all zero; "
+                "use another random_state or disable early_stopping."
+            )
+        mask = np.zeros(n_samples, dtype=X.dtype)
+        mask[train] = 1.0
+        validation = (backend.take_rows(X, val), Y[val], weight[val])
+        return np.sort(train), weight * mask, validation
+
+    def _start_point(
+        self, coef_init, intercept_init, n_targets, coef_shape, dtype, backend
+    ):
+        """Return the start: coefficients (n_targets, *coef_shape) and intercepts.
+
+        ``coef_shape`` is ``(n_features,)``, or ``(n_features, K)`` for a loss of
+        ``K`` outputs, whose intercepts are then of shape ``(n_targets, K)``.
+        """
+        cxp, dev = backend.coef_xp, backend.device
+        n_features = coef_shape[0]
+        size = math.prod(coef_shape)
+        offset_shape = (n_targets, *coef_shape[1:])
+        W0 = cxp.zeros((n_targets, *coef_shape), dtype=dtype, device=dev)
+        B0 = None
+        warm = self.warm_start and hasattr(self, "coef_")
+        if warm and coef_init is None:
+            prev = cxp.asarray(self.coef_)
+            if prev.size == n_targets * size:
+                coef_init = prev
+                if intercept_init is None:
+                    intercept_init = cxp.asarray(self.intercept_)
+        if coef_init is not None:
+            coef_init = cxp.asarray(coef_init, dtype=dtype, device=dev)
+            if coef_init.size != n_targets * size:
+                raise ValueError(
+                    f"coef_init has shape {coef_init.shape}; expected "
+                    f"({n_features},) or ({n_targets}, {n_features})."
+                )
+            W0 = cxp.reshape(coef_init, (n_targets, *coef_shape))
+        if intercept_init is not None and self.fit_intercept:
+            b = cxp.reshape(cxp.asarray(intercept_init, dtype=dtype), (-1,))
+            if len(offset_shape) > 1:
+                b = cxp.reshape(b, offset_shape[1:])
+            B0 = cxp.broadcast_to(b, offset_shape)
+        finite = bool(cxp.all(cxp.isfinite(W0)))
+        if not finite or (B0 is not None and not bool(cxp.all(cxp.isfinite(B0)))):
+            raise ValueError("coef_init and intercept_init must be finite.")
+        return W0, B0
+
+
+class GDBase(StochasticFit, BaseEstimator):
     """The parameters, their checks and the fit shared by the skgd estimators.
 
     A subclass sets ``__init__`` with :func:`init_with`, adds its own entries to
@@ -476,3 +854,47 @@ def _sum_curves(curves):
             if curve:
                 total[i] += curve[min(i, len(curve) - 1)]
     return total
+
+
+def _is_seed(random_state):
+    """Return whether ``random_state`` is an int seed (not a RandomState or None)."""
+    return isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, bool
+    )
+
+
+# Rows up to which _SeededPermutations caches: 16 such permutations hold 8 MiB.
+_PERMUTATION_CACHE_ROWS = 2**16
+
+
+@functools.lru_cache(maxsize=16)
+def _first_permutation(seed, n):
+    """Return ``RandomState(seed).permutation(n)``, read-only (it is shared)."""
+    perm = np.random.RandomState(seed).permutation(n)
+    perm.flags.writeable = False
+    return perm
+
+
+class _SeededPermutations:
+    """``check_random_state(seed)`` for a pass that draws a single permutation.
+
+    With an int ``random_state`` each ``partial_fit`` call shuffles its rows with a
+    fresh ``RandomState(seed)`` (as SGDRegressor's does), so the permutation depends
+    only on the seed and the number of rows; seeding a Mersenne twister costs about
+    0.1 ms, a fifth of a stochastic pass over 1,000 rows, so it is cached.
+    """
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def permutation(self, n):
+        """Return the first permutation of ``range(n)`` drawn by the seed."""
+        if n > _PERMUTATION_CACHE_ROWS:
+            return np.random.RandomState(self.seed).permutation(n)
+        return _first_permutation(self.seed, n)
+
+
+def _squeeze_offset(intercepts, dtype):
+    """Return the intercept of a 1-D ``y``: a 0-d numpy value, or a ``(K,)`` array."""
+    first = intercepts[0]
+    return dtype.type(first) if np.ndim(first) == 0 else first
