@@ -87,6 +87,8 @@ _AVERAGING_ATTRIBUTES = MINIBATCH_ATTRIBUTES[-4:]
 # (sklearn.linear_model._base.SPARSE_INTERCEPT_DECAY): the intercept moves on every
 # row while a sparse feature moves only on the rows where it is stored.
 _SPARSE_INTERCEPT_DECAY = 0.01
+# What a fit continues from: a fit with restart sets them aside.
+_CONTINUED = ("coef_", "intercept_", "_minibatch_state")
 
 # The numpydoc entries of the shared parameters that read the same for both
 # estimators; a class docstring names one as a line ``{name}`` under Parameters and
@@ -582,6 +584,7 @@ class StochasticFit:
                     intercept_init = cxp.asarray(self.intercept_)
         if coef_init is not None:
             coef_init = cxp.asarray(coef_init, dtype=dtype, device=dev)
+            coef_init = self._engine_coef(coef_init, coef_shape, cxp)
             if coef_init.size != n_targets * size:
                 raise ValueError(
                     f"coef_init has shape {coef_init.shape}; expected "
@@ -687,6 +690,7 @@ class GDBase(StochasticFit, BaseEstimator):
         n_classes=None,
         coef_init=None,
         intercept_init=None,
+        restart=False,
         **fitted,
     ):
         """Fit on validated data, or with ``partial`` make one stochastic pass.
@@ -694,51 +698,60 @@ class GDBase(StochasticFit, BaseEstimator):
         ``y`` is 1-D (one problem) or 2-D (one problem per column); with a loss of
         several outputs (the multinomial one) a 1-D ``y`` gives coefficients of
         shape ``(n_features, n_outputs)``. ``n_classes`` goes to
-        :meth:`_check_params`; ``fitted`` holds further attributes of the subclass
-        (the classifier's ``classes_``), assigned with the others once the solve
-        has succeeded.
+        :meth:`_check_params`. With ``restart`` the previous fit's coefficients
+        and optimizer state are set aside, as for a first fit, and put back if
+        this one fails. ``fitted`` holds further attributes of the subclass (the
+        classifier's ``classes_``), assigned with the others once the solve has
+        succeeded.
         """
         loss, penalty, solver = self._check_params(n_classes)
         if partial:
             solver = "adam" if self.solver == "adam" else "sgd"
-        if solver in ("sgd", "adam"):
-            if not partial:
-                self._warn_power_t()
-            # The stochastic fit stores its attributes itself, in the solvers'
-            # layout; only coef_ and intercept_ may need another one.
-            self._fit_minibatch(
-                X,
-                y,
-                sample_weight,
-                backend,
-                loss,
-                penalty,
-                solver,
-                coef_init=coef_init,
-                intercept_init=intercept_init,
-                partial=partial,
-            )
-            coef, intercept = self._public_coef(
-                self.coef_, self.intercept_, loss, backend
-            )
-            fitted.update(coef_=coef, intercept_=intercept)
-        else:
-            fitted.update(
-                self._fit_gd(
+        elif solver != "gd":
+            self._warn_power_t()
+        aside = {}
+        if restart:
+            aside = {n: self.__dict__.pop(n) for n in _CONTINUED if n in self.__dict__}
+        try:
+            if solver == "gd":
+                fitted.update(
+                    self._fit_gd(
+                        X,
+                        y,
+                        sample_weight,
+                        backend,
+                        loss,
+                        penalty,
+                        coef_init,
+                        intercept_init,
+                    )
+                )
+            else:
+                # The stochastic fit stores its attributes itself, in the solvers'
+                # layout; coef_ and intercept_ may need another one.
+                self._fit_minibatch(
                     X,
                     y,
                     sample_weight,
                     backend,
                     loss,
                     penalty,
-                    coef_init,
-                    intercept_init,
+                    solver,
+                    coef_init=coef_init,
+                    intercept_init=intercept_init,
+                    partial=partial,
                 )
-            )
-            # A full-batch fit leaves no stochastic state behind.
+                coef, intercept = self._public_coef(
+                    self.coef_, self.intercept_, loss, backend
+                )
+                fitted.update(coef_=coef, intercept_=intercept)
+        except BaseException:
+            self.__dict__.update(aside)
+            raise
+        # Everything is assigned at the end: an interrupted fit changes nothing.
+        if solver == "gd":  # a full-batch fit leaves no stochastic state behind
             for name in MINIBATCH_ATTRIBUTES:
                 self.__dict__.pop(name, None)
-        # Everything is assigned at the end: an interrupted fit changes nothing.
         for name, value in fitted.items():
             setattr(self, name, value)
         return self
