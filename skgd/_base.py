@@ -737,9 +737,9 @@ class GDBase(StochasticFit, BaseEstimator):
                     loss,
                     penalty,
                     solver,
+                    partial=partial,
                     coef_init=coef_init,
                     intercept_init=intercept_init,
-                    partial=partial,
                 )
                 coef, intercept = self._public_coef(
                     self.coef_, self.intercept_, loss, backend

@@ -349,7 +349,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples to score.
 
         Returns
         -------
@@ -370,7 +370,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples to classify.
 
         Returns
         -------
@@ -412,7 +412,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples whose class probabilities are returned.
 
         Returns
         -------
@@ -443,7 +443,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples whose log-probabilities are returned.
 
         Returns
         -------

@@ -179,11 +179,12 @@ class GDRegressor(RegressorMixin, GDBase):
 
     References
     ----------
-    A. Beck and M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for
-    linear inverse problems", SIAM J. Imaging Sci., 2009.
-
-    B. O'Donoghue and E. Candes, "Adaptive restart for accelerated gradient schemes",
-    Found. Comput. Math., 2015.
+    .. [1] A. Beck and M. Teboulle, "A fast iterative shrinkage-thresholding
+       algorithm for linear inverse problems", SIAM J. Imaging Sci., 2009.
+    .. [2] B. O'Donoghue and E. Candes, "Adaptive restart for accelerated gradient
+       schemes", Found. Comput. Math., 2015.
+    .. [3] Y. Nesterov, "Smooth minimization of non-smooth functions", Math.
+       Program., 2005 (the Moreau envelopes of the epsilon-insensitive loss).
 
     Examples
     --------
@@ -321,7 +322,8 @@ class GDRegressor(RegressorMixin, GDBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples, with the features seen in fit; a Dask array gives a lazy
+            prediction.
 
         Returns
         -------
