@@ -90,10 +90,10 @@ _SPARSE_INTERCEPT_DECAY = 0.01
 # What a fit continues from: a fit with restart sets them aside.
 _CONTINUED = ("coef_", "intercept_", "_minibatch_state")
 
-# The numpydoc entries of the shared parameters that read the same for both
-# estimators; a class docstring names one as a line ``{name}`` under Parameters and
-# may continue it with lines of its own. ``$batch_size`` is the class's default.
-_PARAMETER_DOCS = {
+# The numpydoc entries of the parameters and attributes that read the same for the
+# estimators; a class docstring names one as a line ``{name}`` and may continue it
+# with lines of its own. ``$batch_size`` is the class's default.
+_SHARED_DOCS = {
     "alpha": """\
     alpha : float, default=1e-4
         Strength of the penalty, in ``[0, inf)``.""",
@@ -178,6 +178,12 @@ default="adaptive"
     "adam_eps": """\
     adam_eps : float, default=1e-8
         Adam's stability constant, in ``(0, inf)`` (MLPRegressor's ``epsilon``).""",
+    "n_features_in_": """\
+    n_features_in_ : int
+        Number of features seen during fit.""",
+    "feature_names_in_": """\
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has column names.""",
 }
 
 
@@ -218,9 +224,10 @@ def init_with(loss, *, after, extra, **defaults):
 
 
 def fill_parameter_docs(cls):
-    """Write the shared parameter entries into ``cls``'s docstring (a decorator).
+    """Write the shared entries into ``cls``'s docstring (a class decorator).
 
-    A line ``{name}`` holding only a shared parameter's name becomes its entry;
+    A line ``{name}`` holding only the name of a shared parameter or attribute
+    (or several names, separated by spaces) becomes its entry (their entries);
     ``$batch_size`` in the entries becomes the class's default.
     """
     defaults = {
@@ -229,10 +236,13 @@ def fill_parameter_docs(cls):
         if name != "self"
     }
 
-    def entry(match):
-        return string.Template(_PARAMETER_DOCS[match.group(1)]).substitute(defaults)
+    def entries(match):
+        text = "\n".join(_SHARED_DOCS[name] for name in match.group(1).split())
+        return string.Template(text).safe_substitute(defaults)
 
-    cls.__doc__ = re.sub(r"^    \{(\w+)\}$", entry, cls.__doc__, flags=re.MULTILINE)
+    cls.__doc__ = re.sub(
+        r"^    \{([\w ]+)\}$", entries, cls.__doc__, flags=re.MULTILINE
+    )
     return cls
 
 

@@ -30,19 +30,14 @@ from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
 class GDClassifier(ClassifierMixin, GDBase):
     r"""Linear classification fitted by gradient descent, to the exact optimum.
 
-    Minimises, over coefficients :math:`W` and intercepts :math:`b`,
-
-    .. math::
-
-        \frac{1}{S} \sum_i s_i L(y_i, x_i^\top W + b)
-        + \alpha \left(\rho \|W\|_1 + \frac{1 - \rho}{2} \|W\|_2^2\right),
-
-    with sample weights :math:`s_i` (times the class weights), :math:`S = \sum_i
-    s_i` and :math:`\rho` the ``l1_ratio``: GDRegressor's objective with a
-    classification loss. With ``loss="log_loss"`` and ``solver="gd"`` the solution is
-    :class:`~sklearn.linear_model.LogisticRegression`'s with ``C = 1 / (alpha S)``
-    (binary, or multinomial for more than two classes: one softmax over all
-    classes, not one-vs-rest).
+    Minimises :class:`GDRegressor`'s objective with a classification loss: the
+    weighted mean loss of the scores :math:`x_i^\top W + b` plus
+    :math:`\alpha (\rho \|W\|_1 + \frac{1 - \rho}{2} \|W\|_2^2)`, with
+    :math:`\rho` the ``l1_ratio`` and the sample weights :math:`s_i` times the
+    class weights, of sum :math:`S`. With ``loss="log_loss"`` and ``solver="gd"``
+    the solution is :class:`~sklearn.linear_model.LogisticRegression`'s with
+    ``C = 1 / (alpha S)`` (binary, or multinomial for more than two classes: one
+    softmax over all classes, not one-vs-rest).
 
     Read more in the :ref:`User Guide <gd_classifier>`.
 
@@ -88,13 +83,7 @@ class GDClassifier(ClassifierMixin, GDBase):
     {shuffle}
     {learning_rate}
     {eta0}
-    {power_t}
-    {momentum}
-    {nesterovs_momentum}
-    {average}
-    {beta_1}
-    {beta_2}
-    {adam_eps}
+    {power_t momentum nesterovs_momentum average beta_1 beta_2 adam_eps}
 
     Attributes
     ----------
@@ -112,10 +101,8 @@ class GDClassifier(ClassifierMixin, GDBase):
         problems).
     t_ : float
         Stochastic solvers: updates made plus one.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has column names.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -349,7 +336,8 @@ class GDClassifier(ClassifierMixin, GDBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples to score.
+            Samples, with the features seen in fit; a Dask array gives lazy
+            scores.
 
         Returns
         -------

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 
-from skgd._base import linear_predict
+from skgd._base import fill_parameter_docs, linear_predict
 from skgd._estimator import GDRegressor
 from skgd._path import data_alpha_max, grid_from_max, path_objective, solve_path
 from skgd._sklearn_compat import (
@@ -58,6 +58,7 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
     return mse, scores
 
 
+@fill_parameter_docs
 class GDRegressorCV(RegressorMixin, BaseEstimator):
     r"""Elastic-net regression with alpha and l1_ratio chosen by cross-validation.
 
@@ -116,10 +117,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         Held-out scores, when ``scoring`` is given.
     n_iter_ : int
         Iterations of the final refit.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has column names.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -286,7 +285,7 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples to predict.
+            Samples, with the features seen in fit.
 
         Returns
         -------

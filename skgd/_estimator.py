@@ -92,12 +92,7 @@ class GDRegressor(RegressorMixin, GDBase):
         With ``learning_rate="adaptive"``, ``momentum=0.9`` and ``batch_size=256``
         (the defaults), both ``"sgd"`` and ``"adam"`` reach an R^2 within 0.01 of
         the optimum's on standardized data without tuning.
-    {power_t}
-    {momentum}
-    {nesterovs_momentum}
-    {average}
-    {beta_1}
-    {beta_2}
+    {power_t momentum nesterovs_momentum average beta_1 beta_2}
     {adam_eps}
         ``epsilon`` here is the loss's.
 
@@ -124,10 +119,8 @@ class GDRegressor(RegressorMixin, GDBase):
         epoch (mean over targets); None otherwise.
     best_validation_score_ : float or None
         The best of ``validation_scores_``, whose coefficients are kept.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has column names.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
