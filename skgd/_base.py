@@ -4,12 +4,13 @@
 
 Both estimators take the same 24 parameters besides their own (``loss``, and
 ``epsilon`` or ``class_weight``): their defaults, constraints and documentation are
-written here once, and each estimator's ``__init__`` is built from them. The base
-turns the parameters into loss and penalty objects, runs a fit on validated data
-(the full-batch solver for each target here, the stochastic ones through
-``_fit_minibatch``) and assigns the fitted attributes. A subclass adds its data
-validation, its targets and, where its ``coef_`` is laid out differently from the
-solvers' coefficients, the conversion between the two.
+written here once, and each estimator's ``__init__`` and docstring are built from
+them. :class:`GDBase` turns the parameters into loss and penalty objects, runs a
+fit on validated data (the full-batch solver for each target, or the stochastic
+fit of :class:`StochasticFit`: minibatch passes, over row chunks for Dask, with
+the start point and the early-stopping split) and assigns the fitted attributes.
+A subclass validates the data, codes its targets and, where its ``coef_`` is laid
+out otherwise than the solvers' coefficients, converts between the two.
 """
 
 import functools
@@ -223,7 +224,7 @@ def init_with(loss, *, after, extra, **defaults):
     return init
 
 
-def fill_parameter_docs(cls):
+def fill_shared_docs(cls):
     """Write the shared entries into ``cls``'s docstring (a class decorator).
 
     A line ``{name}`` holding only the name of a shared parameter or attribute
@@ -617,9 +618,11 @@ class GDBase(StochasticFit, BaseEstimator):
 
     A subclass sets ``__init__`` with :func:`init_with`, adds its own entries to
     ``_parameter_constraints``, validates the data of its public methods and calls
-    :meth:`_fit_validated`. Where its ``coef_`` and ``intercept_`` are laid out
-    otherwise than the solvers' coefficients, it overrides :meth:`_engine_coef` and
-    :meth:`_public_coef`, which convert between the two.
+    :meth:`_fit_validated`; it provides ``_validation_scorer(backend, X_val,
+    Y_val, weight_val, k)``, the held-out score of early stopping. Where its
+    ``coef_`` and ``intercept_`` are laid out otherwise than the solvers'
+    coefficients, it overrides :meth:`_engine_coef` and :meth:`_public_coef`,
+    which convert between the two.
     """
 
     _parameter_constraints = {

@@ -20,13 +20,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import assert_all_finite, column_or_1d
 
 from skgd._backend import dask_namespace, dask_unique, is_dask
-from skgd._base import GDBase, fill_parameter_docs, init_with, linear_predict
+from skgd._base import GDBase, fill_shared_docs, init_with, linear_predict
 from skgd._sklearn_compat import StrOptions, _fit_context
 from skgd._validation import check_fit_data
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
 
 
-@fill_parameter_docs
+@fill_shared_docs
 class GDClassifier(ClassifierMixin, GDBase):
     r"""Linear classification fitted by gradient descent, to the exact optimum.
 

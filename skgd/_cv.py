@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 
-from skgd._base import fill_parameter_docs, linear_predict
+from skgd._base import fill_shared_docs, linear_predict
 from skgd._estimator import GDRegressor
 from skgd._path import data_alpha_max, grid_from_max, path_objective, solve_path
 from skgd._sklearn_compat import (
@@ -58,7 +58,7 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
     return mse, scores
 
 
-@fill_parameter_docs
+@fill_shared_docs
 class GDRegressorCV(RegressorMixin, BaseEstimator):
     r"""Elastic-net regression with alpha and l1_ratio chosen by cross-validation.
 

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """GDRegressor: the regression estimator on :class:`skgd._base.GDBase`.
 
-It validates the data of its public methods and hands them to the base's fit; it
-adds the regression losses and accepted penalty objects, the ``partial_fit`` of a
-stream of targets, and the stochastic solvers' fit (``_fit_minibatch``, over row
-chunks for Dask) with its start point and early-stopping split and score.
+It validates the data of its public methods and hands them to the base's fit,
+which holds the parameters and the solving; it adds the regression losses, penalty
+objects as ``penalty``, the target checks of ``partial_fit``, the held-out R^2 of
+early stopping, and prediction. It holds no numerical algorithm of its own.
 """
 
 import numbers
@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
-from skgd._base import GDBase, fill_parameter_docs, init_with, linear_predict
+from skgd._base import GDBase, fill_shared_docs, init_with, linear_predict
 from skgd._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from skgd._validation import check_fit_data, check_stream_data
 from skgd.losses import LOSSES
@@ -22,7 +22,7 @@ from skgd.losses import LOSSES
 Real = numbers.Real
 
 
-@fill_parameter_docs
+@fill_shared_docs
 class GDRegressor(RegressorMixin, GDBase):
     r"""Linear regression fitted by gradient descent, to the exact optimum.
 
@@ -298,8 +298,8 @@ class GDRegressor(RegressorMixin, GDBase):
     def _validation_scorer(self, backend, X_val, Y_val, weight_val, k):
         """Return ``score(w, b)``: the weighted R^2 of target ``k`` on held-out rows.
 
-        Early stopping keeps the coefficients with the best score; a subclass for
-        another task (the classifier's accuracy) overrides this.
+        Early stopping keeps the coefficients with the best score (the classifier
+        scores accuracy instead).
         """
         y_val = Y_val[:, k]
 
