@@ -1,71 +1,43 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""GDClassifier: labels in, coded targets to the regressor's engine, labels out.
+"""GDClassifier: labels in, coded targets to the fit of :class:`skgd._base.GDBase`.
 
-The classifier adds label handling and the classification losses; the fitting (every
-solver, partial_fit, early stopping, warm start, the data backends) is GDRegressor's,
-reached through its entry points for validated data. Binary problems are one target
-in {-1, +1}; ``log_loss`` with more classes is one multinomial problem of ``K``
-outputs; ``hinge`` and ``modified_huber`` with more classes are one-vs-rest, one
-{-1, +1} target per class, as in SGDClassifier.
+The classifier adds label handling, class weights and the classification losses;
+the fitting (every solver, partial_fit, early stopping, warm start, the data
+backends) is the base's, shared with GDRegressor. Binary problems are one target in
+{-1, +1}; ``log_loss`` with more classes is one multinomial problem of ``K``
+outputs, whose coefficients it stores transposed (one row per class); ``hinge`` and
+``modified_huber`` with more classes are one-vs-rest, one {-1, +1} target per
+class, as in SGDClassifier.
 """
 
 import numpy as np
 from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
 from sklearn import get_config
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import assert_all_finite, column_or_1d
 
 from skgd._backend import dask_namespace, dask_unique, is_dask
-from skgd._estimator import GDRegressor, linear_predict
+from skgd._base import GDBase, fill_shared_docs, init_with, linear_predict
 from skgd._sklearn_compat import StrOptions, _fit_context
 from skgd._validation import check_fit_data
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
 
-# The engine's parameters that the classifier shares, by the same names.
-_SHARED = [
-    name
-    for name in GDRegressor._parameter_constraints
-    if name not in ("loss", "epsilon")
-]
 
-
-class _Engine(GDRegressor):
-    """GDRegressor's fitting on coded targets, with accuracy for early stopping."""
-
-    def _validation_scorer(self, backend, X_val, Y_val, weight_val, k):
-        y_val = np.asarray(Y_val[:, k])
-        weight = np.asarray(weight_val)
-
-        def score(w, b):
-            raw = np.asarray(backend.matvec(X_val, w)) + np.asarray(b)
-            if raw.ndim == 2:
-                hit = np.argmax(raw, axis=1) == y_val
-            else:
-                hit = np.where(raw > 0, 1.0, -1.0) == y_val
-            return float(np.sum(weight * hit) / np.sum(weight))
-
-        return score
-
-
-class GDClassifier(ClassifierMixin, BaseEstimator):
+@fill_shared_docs
+class GDClassifier(ClassifierMixin, GDBase):
     r"""Linear classification fitted by gradient descent, to the exact optimum.
 
-    Minimises, over coefficients :math:`W` and intercepts :math:`b`,
-
-    .. math::
-
-        \frac{1}{S} \sum_i s_i L(y_i, x_i^\top W + b)
-        + \alpha \left(\rho \|W\|_1 + \frac{1 - \rho}{2} \|W\|_2^2\right),
-
-    with sample weights :math:`s_i` (times the class weights), :math:`S = \sum_i
-    s_i` and :math:`\rho` the ``l1_ratio``: GDRegressor's objective with a
-    classification loss. With ``loss="log_loss"`` and ``solver="gd"`` the solution is
-    :class:`~sklearn.linear_model.LogisticRegression`'s with ``C = 1 / (alpha S)``
-    (binary, or multinomial for more than two classes: one softmax over all
-    classes, not one-vs-rest).
+    Minimises :class:`GDRegressor`'s objective with a classification loss: the
+    weighted mean loss of the scores :math:`x_i^\top W + b` plus
+    :math:`\alpha (\rho \|W\|_1 + \frac{1 - \rho}{2} \|W\|_2^2)`, with
+    :math:`\rho` the ``l1_ratio`` and the sample weights :math:`s_i` times the
+    class weights, of sum :math:`S`. With ``loss="log_loss"`` and ``solver="gd"``
+    the solution is :class:`~sklearn.linear_model.LogisticRegression`'s with
+    ``C = 1 / (alpha S)`` (binary, or multinomial for more than two classes: one
+    softmax over all classes, not one-vs-rest).
 
     Read more in the :ref:`User Guide <gd_classifier>`.
 
@@ -78,18 +50,12 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         multinomial cross-entropy; the other two are fitted one-vs-rest.
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
         The penalty on the coefficients; None for none.
-    alpha : float, default=1e-4
-        Strength of the penalty, in ``[0, inf)``.
-    l1_ratio : float or None, default=0.15
-        Share of the L1 term for ``penalty="elasticnet"``, in ``[0, 1]``.
+    {alpha}
+    {l1_ratio}
     fit_intercept : bool, default=True
         Whether to fit (unpenalized) intercepts.
-    solver : {"auto", "gd", "sgd", "adam"}, default="auto"
-        As for :class:`GDRegressor`: ``"gd"`` (and ``"auto"`` for in-memory data)
-        reaches the optimum with no step size to tune; ``"sgd"`` and ``"adam"`` are
-        minibatch stochastic solvers.
-    max_iter : int, default=1000
-        Maximum number of iterations (passes over the data), in ``[1, inf)``.
+    {solver}
+    {max_iter}
     tol : float or None, default=1e-4
         Stopping tolerance, in ``[0, inf)``, relative to the objective of the best
         constant model. For ``"gd"`` with a penalty it bounds a certified duality
@@ -100,27 +66,24 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         number of iterations that grows like ``1 / tol`` (raise ``max_iter`` at a
         tight ``tol``). For the stochastic solvers it is SGDClassifier's.
         See :ref:`classifier_tol`.
-    n_iter_no_change : int, default=5
-        Epochs without improvement before the stochastic solvers stop.
+    {n_iter_no_change}
     early_stopping : bool, default=False
         Whether the stochastic solvers hold out ``validation_fraction`` of the data
         and stop on its accuracy (per one-vs-rest problem, as SGDClassifier does).
         ``partial_fit`` ignores it (one pass over the batch it is given).
-    validation_fraction : float, default=0.1
-        Share of the data held out for early stopping, in ``(0, 1)``.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the stochastic solvers' shuffling.
-    verbose : int, default=0
-        Print one progress line per iteration when positive.
-    warm_start : bool, default=False
-        Whether to start from the previous fit's coefficients (and, for the
-        stochastic solvers, its optimizer state).
+    {validation_fraction}
+    {random_state}
+    {verbose}
+    {warm_start}
+        Only a fit on the same classes continues the previous one.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying the sample weights. ``"balanced"`` uses
         ``n_samples / (n_classes * count(class))``.
-    batch_size, shuffle, learning_rate, eta0, power_t, momentum, \
-nesterovs_momentum, average, beta_1, beta_2, adam_eps
-        The stochastic solvers' parameters, as for :class:`GDRegressor`.
+    {batch_size}
+    {shuffle}
+    {learning_rate}
+    {eta0}
+    {power_t momentum nesterovs_momentum average beta_1 beta_2 adam_eps}
 
     Attributes
     ----------
@@ -138,10 +101,8 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
         problems).
     t_ : float
         Stochastic solvers: updates made plus one.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has column names.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -166,68 +127,14 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
     """
 
     _parameter_constraints = {
+        **GDBase._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFIER_LOSSES))],
-        **{name: GDRegressor._parameter_constraints[name] for name in _SHARED},
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
-    _parameter_constraints["penalty"] = [StrOptions({"l2", "l1", "elasticnet"}), None]
 
-    def __init__(
-        self,
-        loss="log_loss",
-        *,
-        penalty="l2",
-        alpha=1e-4,
-        l1_ratio=0.15,
-        fit_intercept=True,
-        solver="auto",
-        max_iter=1000,
-        tol=1e-4,
-        n_iter_no_change=5,
-        early_stopping=False,
-        validation_fraction=0.1,
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        class_weight=None,
-        batch_size=128,
-        shuffle=True,
-        learning_rate="adaptive",
-        eta0=0.01,
-        power_t=0.25,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        average=False,
-        beta_1=0.9,
-        beta_2=0.999,
-        adam_eps=1e-8,
-    ):
-        self.loss = loss
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.class_weight = class_weight
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.average = average
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.adam_eps = adam_eps
+    __init__ = init_with(
+        "log_loss", after="warm_start", extra={"class_weight": None}, batch_size=128
+    )
 
     # ---------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -258,19 +165,21 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
                 "GDClassifier needs samples of at least 2 classes in the data; got "
                 f"{classes.shape[0]} class."
             )
+        X, targets, sample_weight, backend = self._check_data(
+            X, classes, codes, sample_weight, reset=True
+        )
         # Warm start continues only the same problem (the same classes).
         same = _same(getattr(self, "classes_", None), classes)
-        engine = self._engine(reuse=self.warm_start and same)
-        return self._fit_engine(
-            engine,
+        return self._fit_validated(
             X,
-            classes,
-            codes,
+            targets,
             sample_weight,
-            reset=True,
-            partial=False,
+            backend,
+            n_classes=classes.shape[0],
             coef_init=coef_init,
             intercept_init=intercept_init,
+            restart=not (self.warm_start and same),
+            classes_=classes,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -319,39 +228,29 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
                     f"to partial_fit, which was {all_classes!r}."
                 )
         _, codes = _encode(_like_x(y, X), classes=all_classes)
-        engine = self._engine(reuse=not first)
-        return self._fit_engine(
-            engine,
+        X, targets, sample_weight, backend = self._check_data(
+            X, all_classes, codes, sample_weight, reset=first
+        )
+        if first:
+            self._warn_power_t()  # once per stream, as fit warns once
+        return self._fit_validated(
             X,
-            all_classes,
-            codes,
+            targets,
             sample_weight,
-            reset=first,
+            backend,
             partial=True,
+            n_classes=all_classes.shape[0],
+            classes_=all_classes,
         )
 
-    def _engine(self, reuse):
-        """Return the regressor engine, with this estimator's shared parameters."""
-        params = {name: getattr(self, name) for name in _SHARED}
-        engine = getattr(self, "_engine_", None) if reuse else None
-        if engine is None:
-            engine = _Engine()
-        return engine.set_params(**params)
+    def _check_data(self, X, classes, codes, sample_weight, *, reset):
+        """Validate the data; return it with the targets coded for the loss.
 
-    def _fit_engine(
-        self,
-        engine,
-        X,
-        classes,
-        codes,
-        sample_weight,
-        *,
-        reset,
-        partial,
-        coef_init=None,
-        intercept_init=None,
-    ):
-        """Validate, code the targets, fit the engine and read its results back."""
+        Two classes give one target in {-1, +1}; ``log_loss`` with more gives the
+        class codes (one multinomial problem); the other losses one {-1, +1}
+        column per class (one-vs-rest). The class weights multiply the sample
+        weights.
+        """
         X, codes, sample_weight, backend = check_fit_data(
             self, X, codes, sample_weight, reset=reset, multi_output=False
         )
@@ -360,72 +259,46 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
         if weight is not None:
             sample_weight = weight if sample_weight is None else sample_weight * weight
         if n_classes == 2:
-            loss, targets = CLASSIFIER_LOSSES[self.loss](), 2.0 * codes - 1.0
+            targets = 2.0 * codes - 1.0
         elif self.loss == "log_loss":
-            loss, targets = MultinomialLogLoss(n_classes=n_classes), codes
+            targets = codes
         else:
-            loss, targets = (
-                CLASSIFIER_LOSSES[self.loss](),
-                _one_vs_rest(codes, n_classes, backend),
-            )
-        engine.set_params(loss=loss)
-        coef_init, intercept_init = self._engine_start(
-            coef_init, intercept_init, n_classes
-        )
-        if partial:
-            if reset:
-                engine._warn_power_t()  # once per stream, as fit warns once
-            engine._partial_fit_checked(X, targets, sample_weight, backend)
-        else:
-            engine._fit_checked(
-                X, targets, sample_weight, backend, coef_init, intercept_init
-            )
-        self._engine_ = engine
-        self.classes_ = classes
-        self._read_engine(engine, n_classes, backend)
-        return self
+            targets = _one_vs_rest(codes, n_classes, backend)
+        return X, targets, sample_weight, backend
 
-    def _engine_start(self, coef_init, intercept_init, n_classes):
-        """Return ``coef_init``/``intercept_init`` in the engine's layout."""
-        if coef_init is None and intercept_init is None:
-            return None, None
-        multinomial = n_classes > 2 and self.loss == "log_loss"
-        if coef_init is not None:
-            coef_init = np.asarray(coef_init)
-            if n_classes == 2:
-                coef_init = coef_init.reshape(-1)
-            elif multinomial:
-                coef_init = coef_init.T
-        if intercept_init is not None:
-            intercept_init = np.asarray(intercept_init).reshape(-1)
-            if n_classes == 2:
-                intercept_init = intercept_init[0]
-        return coef_init, intercept_init
+    def _engine_coef(self, coef, coef_shape, xp):
+        """Return a start ``coef`` in the solvers' layout: multinomial ones transposed.
 
-    def _read_engine(self, engine, n_classes, backend):
-        """Set the classifier's fitted attributes from the engine's."""
+        The solvers hold the multinomial coefficients as ``(n_features,
+        n_classes)``; ``coef_`` and ``coef_init`` have one row per class.
+        """
+        if len(coef_shape) == 2 and coef.ndim == 2:
+            return xp.permute_dims(coef, (1, 0))
+        return coef
+
+    def _public_coef(self, coef, intercept, loss, backend):
+        """Return the solvers' coefficients with one row per class (or one row)."""
         xp = backend.coef_xp
-        coef, intercept = engine.coef_, engine.intercept_
-        if n_classes == 2:
-            self.coef_ = xp.reshape(coef, (1, -1))
-            self.intercept_ = xp.reshape(xp.asarray(intercept), (1,))
-        elif self.loss == "log_loss":
-            self.coef_ = xp.permute_dims(coef, (1, 0))
-            self.intercept_ = intercept
-        else:
-            self.coef_, self.intercept_ = coef, intercept
-        for name in (
-            "n_iter_",
-            "loss_curve_",
-            "t_",
-            "best_loss_",
-            "validation_scores_",
-            "best_validation_score_",
-        ):
-            if name in engine.__dict__:
-                setattr(self, name, getattr(engine, name))
+        if coef.ndim == 1:
+            return xp.reshape(coef, (1, -1)), xp.reshape(xp.asarray(intercept), (1,))
+        if getattr(loss, "n_outputs", 1) > 1:
+            return xp.permute_dims(coef, (1, 0)), intercept
+        return coef, intercept
+
+    def _validation_scorer(self, backend, X_val, Y_val, weight_val, k):
+        """Return ``score(w, b)``: the weighted accuracy of target ``k`` held out."""
+        y_val = np.asarray(Y_val[:, k])
+        weight = np.asarray(weight_val)
+
+        def score(w, b):
+            raw = np.asarray(backend.matvec(X_val, w)) + np.asarray(b)
+            if raw.ndim == 2:
+                hit = np.argmax(raw, axis=1) == y_val
             else:
-                self.__dict__.pop(name, None)
+                hit = np.where(raw > 0, 1.0, -1.0) == y_val
+            return float(np.sum(weight * hit) / np.sum(weight))
+
+        return score
 
     def _class_sample_weight(self, classes, codes, backend):
         """Return the per-sample class weights, or None without ``class_weight``."""
@@ -463,7 +336,8 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples, with the features seen in fit; a Dask array gives lazy
+            scores.
 
         Returns
         -------
@@ -484,7 +358,7 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples to classify.
 
         Returns
         -------
@@ -526,7 +400,7 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples whose class probabilities are returned.
 
         Returns
         -------
@@ -557,7 +431,7 @@ nesterovs_momentum, average, beta_1, beta_2, adam_eps
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples whose log-probabilities are returned.
 
         Returns
         -------

@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 
+from skgd._base import fill_shared_docs, linear_predict
 from skgd._estimator import GDRegressor
 from skgd._path import data_alpha_max, grid_from_max, path_objective, solve_path
 from skgd._sklearn_compat import (
@@ -22,10 +23,9 @@ from skgd._sklearn_compat import (
     StrOptions,
     _check_sample_weight,
     _fit_context,
-    check_is_fitted,
     validate_data,
 )
-from skgd._validation import check_predict_data, refuse_out_of_core
+from skgd._validation import refuse_out_of_core
 
 Integral, Real = numbers.Integral, numbers.Real
 
@@ -58,6 +58,7 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
     return mse, scores
 
 
+@fill_shared_docs
 class GDRegressorCV(RegressorMixin, BaseEstimator):
     r"""Elastic-net regression with alpha and l1_ratio chosen by cross-validation.
 
@@ -116,10 +117,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         Held-out scores, when ``scoring`` is given.
     n_iter_ : int
         Iterations of the final refit.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has column names.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -286,16 +285,14 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples, with the features seen in fit.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
             Predictions.
         """
-        check_is_fitted(self)
-        X, backend = check_predict_data(self, X)
-        return backend.matvec(X, self.coef_) + self.intercept_
+        return linear_predict(self, X, "predict")
 
     def __sklearn_tags__(self):
         """Declare sparse input support."""

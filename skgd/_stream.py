@@ -1,13 +1,14 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The stochastic solvers ("sgd", "adam") behind GDRegressor's fit and partial_fit.
+"""The stochastic solvers ("sgd", "adam") behind the estimators' fit and partial_fit.
 
 :func:`fit_minibatch` fits in-memory data (numpy, scipy.sparse): it resolves where a
 run starts (a fresh fit, a warm start, one more ``partial_fit`` pass), builds the
-learning rule, runs :func:`~skgd.solvers._minibatch.solve_minibatch` once per target and sets
-the fitted attributes. :func:`stream_dask_chunks` fits Dask input one row chunk at a
-time, each chunk one ``partial_fit`` pass; its epochs run in the same loop, under the
-same stopping rule, as the in-memory epochs (:func:`~skgd.solvers._epochs.run_epochs`).
+learning rule, runs :func:`~skgd.solvers._minibatch.solve_minibatch` once per
+target and sets the fitted attributes. :func:`stream_dask_chunks` fits Dask input
+one row chunk at a time, each chunk one ``partial_fit`` pass; its epochs run in the
+same loop, under the same stopping rule, as the in-memory epochs
+(:func:`~skgd.solvers._epochs.run_epochs`).
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from array_api_compat import numpy as np_compat
 from sklearn.utils import check_random_state
 
 from skgd._backend import get_backend, is_dask, is_sparse
-from skgd._estimator import (
+from skgd._base import (
     _AVERAGING_ATTRIBUTES,
     _SPARSE_INTERCEPT_DECAY,
     _is_seed,

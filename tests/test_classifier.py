@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import skgd._base
 from skgd import GDClassifier
 from skgd.losses import Hinge, LogLoss, ModifiedHuber, MultinomialLogLoss
 from skgd.testing import check_loss
@@ -338,3 +339,102 @@ def test_sklearn_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=FutureWarning)
         check(estimator)
+
+
+def test_parameters_and_defaults_are_sgdclassifier_like():
+    params = GDClassifier().get_params()
+    assert params == {
+        "loss": "log_loss",
+        "penalty": "l2",
+        "alpha": 1e-4,
+        "l1_ratio": 0.15,
+        "fit_intercept": True,
+        "solver": "auto",
+        "max_iter": 1000,
+        "tol": 1e-4,
+        "n_iter_no_change": 5,
+        "early_stopping": False,
+        "validation_fraction": 0.1,
+        "random_state": None,
+        "verbose": 0,
+        "warm_start": False,
+        "class_weight": None,
+        "batch_size": 128,
+        "shuffle": True,
+        "learning_rate": "adaptive",
+        "eta0": 0.01,
+        "power_t": 0.25,
+        "momentum": 0.9,
+        "nesterovs_momentum": True,
+        "average": False,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "adam_eps": 1e-8,
+    }
+    assert "batch_size : int, default=128" in GDClassifier.__doc__
+    assert "{" + "alpha}" not in GDClassifier.__doc__
+    assert GDClassifier("hinge", alpha=0.5).get_params()["loss"] == "hinge"
+    with pytest.raises(TypeError):
+        GDClassifier("hinge", "l1")  # only loss is positional
+    with pytest.raises(TypeError):
+        GDClassifier(epsilon=0.1)  # the regressor's parameter
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+def test_refit_on_other_classes_or_without_warm_start_starts_afresh(solver):
+    X, y = _standardized(load_iris)
+    fresh = GDClassifier(solver=solver, random_state=0, max_iter=5, tol=None)
+    fresh.fit(X, y)
+    other = GDClassifier(solver=solver, random_state=0, max_iter=5, tol=None)
+    other.set_params(warm_start=True).fit(X, np.where(y == 2, 5, y))  # classes 0 1 5
+    other.fit(X, y)  # other classes: not continued
+    np.testing.assert_array_equal(other.coef_, fresh.coef_)
+    np.testing.assert_array_equal(other.intercept_, fresh.intercept_)
+    cold = GDClassifier(solver=solver, random_state=0, max_iter=5, tol=None)
+    cold.fit(X, y == 1).fit(X, y)  # no warm start: not continued
+    np.testing.assert_array_equal(cold.coef_, fresh.coef_)
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "modified_huber"])
+def test_multiclass_warm_start_and_partial_fit_continue_coef(loss):
+    # The multinomial coefficients are stored transposed from the solvers'
+    # layout: coef_init, a warm start and a pass after a full-batch fit start
+    # from coef_'s values.
+    X, y = _standardized(load_iris)
+    done = GDClassifier(loss=loss, alpha=1e-2, tol=1e-10).fit(X, y)
+    warm = GDClassifier(loss=loss, alpha=1e-2, tol=1e-10)
+    warm.fit(X, y, coef_init=done.coef_, intercept_init=done.intercept_)
+    assert warm.n_iter_ < done.n_iter_ / 2
+    np.testing.assert_allclose(warm.coef_, done.coef_, atol=1e-4)
+    warm.set_params(warm_start=True).fit(X, y)
+    assert warm.n_iter_ < done.n_iter_ / 2
+    np.testing.assert_allclose(warm.coef_, done.coef_, atol=1e-4)
+    warm.set_params(solver="sgd", eta0=1e-6)
+    warm.partial_fit(X, y)
+    np.testing.assert_allclose(warm.coef_, done.coef_, atol=1e-3)
+    assert warm.coef_.shape == (3, 4)
+    assert warm.intercept_.shape == (3,)
+
+
+def test_interrupted_fit_leaves_previous_model_unchanged(monkeypatch):
+    # A refit that does not continue the previous one sets coef_ aside while it
+    # runs; an interruption puts everything back.
+    X, y = _standardized(load_iris)
+    clf = GDClassifier(alpha=1e-2).fit(X, y)
+    before = {k: np.copy(v) for k, v in vars(clf).items() if k.endswith("_")}
+    original = skgd._base.solve_gd
+
+    def interrupted(*args, **kwargs):
+        def stop(iteration, w, value):
+            if iteration == 1:
+                raise KeyboardInterrupt
+
+        return original(*args, **{**kwargs, "callback": stop})
+
+    monkeypatch.setattr(skgd._base, "solve_gd", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        clf.set_params(alpha=1.0).fit(X[:100], y[:100])
+    after = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    assert before.keys() == after.keys()
+    for key, value in before.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=key)

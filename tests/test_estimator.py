@@ -365,3 +365,41 @@ def test_estimator_constant_target_and_constant_feature():
     est = GDRegressor(penalty=None, tol=1e-22).fit(X, y)
     np.testing.assert_allclose(est.coef_, [2.0, 0.0], atol=1e-9)
     assert est.intercept_ == pytest.approx(1.0)
+
+
+def test_estimator_parameters_and_defaults():
+    params = GDRegressor().get_params()
+    assert params == {
+        "loss": "squared_error",
+        "penalty": "l2",
+        "alpha": 1e-4,
+        "l1_ratio": 0.15,
+        "epsilon": 0.1,
+        "fit_intercept": True,
+        "solver": "auto",
+        "max_iter": 1000,
+        "tol": 1e-4,
+        "n_iter_no_change": 5,
+        "early_stopping": False,
+        "validation_fraction": 0.1,
+        "random_state": None,
+        "verbose": 0,
+        "warm_start": False,
+        "batch_size": 256,
+        "shuffle": True,
+        "learning_rate": "adaptive",
+        "eta0": 0.01,
+        "power_t": 0.25,
+        "momentum": 0.9,
+        "nesterovs_momentum": True,
+        "average": False,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "adam_eps": 1e-8,
+    }
+    assert "batch_size : int, default=256" in GDRegressor.__doc__
+    assert GDRegressor("huber", epsilon=1.0).get_params()["epsilon"] == 1.0
+    with pytest.raises(TypeError):
+        GDRegressor("huber", "l1")  # only loss is positional
+    with pytest.raises(TypeError):
+        GDRegressor(class_weight=None)  # the classifier's parameter

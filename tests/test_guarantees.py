@@ -16,7 +16,7 @@ from _data import make_problem
 from sklearn.exceptions import ConvergenceWarning
 
 # Private seams on purpose: faults are injected into the solver and a step rule.
-import skgd._estimator
+import skgd._base
 import skgd.optimizers._rules
 from skgd import GDRegressor
 
@@ -25,7 +25,7 @@ def test_guarantees_interrupted_fit_leaves_previous_model_unchanged(monkeypatch)
     X, y = make_problem(0, 200, 10)
     est = GDRegressor(penalty="l1", alpha=0.01).fit(X, y)
     before = {k: np.copy(v) for k, v in vars(est).items() if k.endswith("_")}
-    original = skgd._estimator.solve_gd
+    original = skgd._base.solve_gd
 
     def interrupted(*args, **kwargs):
         def stop(iteration, w, value):
@@ -34,7 +34,7 @@ def test_guarantees_interrupted_fit_leaves_previous_model_unchanged(monkeypatch)
 
         return original(*args, **{**kwargs, "callback": stop})
 
-    monkeypatch.setattr(skgd._estimator, "solve_gd", interrupted)
+    monkeypatch.setattr(skgd._base, "solve_gd", interrupted)
     with pytest.raises(KeyboardInterrupt):
         est.set_params(alpha=1.0).fit(X[:100], -y[:100])
     after = {k: v for k, v in vars(est).items() if k.endswith("_")}

@@ -1,0 +1,680 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The base class of GDRegressor and GDClassifier: their shared parameters and fit.
+
+Both estimators take the same 24 parameters besides their own (``loss``, and
+``epsilon`` or ``class_weight``): their defaults, constraints and documentation are
+written here once, and each estimator's ``__init__`` and docstring are built from
+them. :class:`GDBase` turns the parameters into loss and penalty objects, runs a
+fit on validated data (the full-batch solver for each target, or the stochastic
+fit of :class:`StochasticFit`: minibatch passes, over row chunks for Dask, with
+the start point and the early-stopping split) and assigns the fitted attributes.
+A subclass validates the data, codes its targets and, where its ``coef_`` is laid
+out otherwise than the solvers' coefficients, converts between the two.
+"""
+
+import functools
+import inspect
+import math
+import numbers
+import re
+import string
+import warnings
+
+import numpy as np
+from array_api_compat import numpy as np_compat
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import ShuffleSplit
+
+from skgd._backend import is_dask
+from skgd._objective import LinearObjective
+from skgd._sklearn_compat import Interval, StrOptions, check_is_fitted
+from skgd._validation import check_predict_data
+from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss, get_loss
+from skgd.penalties import get_penalty
+from skgd.solvers import solve_gd
+from skgd.solvers._result import warn_not_converged
+
+Integral, Real = numbers.Integral, numbers.Real
+
+# The parameters both estimators take, in their signatures' order, with defaults.
+SHARED_DEFAULTS = {
+    "penalty": "l2",
+    "alpha": 1e-4,
+    "l1_ratio": 0.15,
+    "fit_intercept": True,
+    "solver": "auto",
+    "max_iter": 1000,
+    "tol": 1e-4,
+    "n_iter_no_change": 5,
+    "early_stopping": False,
+    "validation_fraction": 0.1,
+    "random_state": None,
+    "verbose": 0,
+    "warm_start": False,
+    "batch_size": 256,
+    "shuffle": True,
+    "learning_rate": "adaptive",
+    "eta0": 0.01,
+    "power_t": 0.25,
+    "momentum": 0.9,
+    "nesterovs_momentum": True,
+    "average": False,
+    "beta_1": 0.9,
+    "beta_2": 0.999,
+    "adam_eps": 1e-8,
+}
+
+# What a fit by the stochastic solvers leaves besides coef_, intercept_, n_iter_ and
+# loss_curve_; a full-batch fit removes them.
+MINIBATCH_ATTRIBUTES = (
+    "_minibatch_state",
+    "_dask_curve",
+    "t_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "_standard_coef",
+    "_standard_intercept",
+    "_average_coef",
+    "_average_intercept",
+)
+
+_AVERAGING_ATTRIBUTES = MINIBATCH_ATTRIBUTES[-4:]
+# SGDRegressor damps the intercept's updates on sparse data by this factor
+# (sklearn.linear_model._base.SPARSE_INTERCEPT_DECAY): the intercept moves on every
+# row while a sparse feature moves only on the rows where it is stored.
+_SPARSE_INTERCEPT_DECAY = 0.01
+# What a fit continues from: a fit with restart sets them aside.
+_CONTINUED = ("coef_", "intercept_", "_minibatch_state")
+
+# The numpydoc entries of the parameters and attributes that read the same for the
+# estimators; a class docstring names one as a line ``{name}`` and may continue it
+# with lines of its own. ``$batch_size`` is the class's default.
+_SHARED_DOCS = {
+    "alpha": """\
+    alpha : float, default=1e-4
+        Strength of the penalty, in ``[0, inf)``.""",
+    "l1_ratio": """\
+    l1_ratio : float or None, default=0.15
+        Share of the L1 term for ``penalty="elasticnet"``, in ``[0, 1]``; unused
+        by the other penalties, where None is accepted (as in scikit-learn's SGD
+        estimators).""",
+    "solver": """\
+    solver : {"auto", "gd", "sgd", "adam"}, default="auto"
+        ``"gd"``: full-batch accelerated proximal gradient descent, to the optimum,
+        with no step size to tune. ``"sgd"``: minibatch stochastic (proximal)
+        gradient descent with ``learning_rate``, ``momentum`` and ``average``.
+        ``"adam"``: minibatch Adam with ``eta0`` as its step. ``"auto"`` picks
+        ``"gd"`` for in-memory data.""",
+    "max_iter": """\
+    max_iter : int, default=1000
+        Maximum number of iterations (passes over the data), in ``[1, inf)``.""",
+    "n_iter_no_change": """\
+    n_iter_no_change : int, default=5
+        Number of epochs with no improvement before the stochastic solvers stop, in
+        ``[1, inf)``. Unused by ``"gd"``, which stops on ``tol``.""",
+    "validation_fraction": """\
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping, in ``(0, 1)``.""",
+    "random_state": """\
+    random_state : int, RandomState instance or None, default=None
+        Seed of the stochastic solvers' shuffling; ``"gd"`` is deterministic.""",
+    "verbose": """\
+    verbose : int, default=0
+        Print one progress line per iteration when positive.""",
+    "warm_start": """\
+    warm_start : bool, default=False
+        Whether to start from the previous fit's ``coef_`` and ``intercept_``. The
+        stochastic solvers start from the last iterate (not the running average)
+        with a fresh optimizer: the step counter ``t_`` starts again at 1 and the
+        momentum, Adam moments and average are reset, as scikit-learn's SGD
+        estimators and MLPs do. :meth:`partial_fit` is the way to continue a run.""",
+    "batch_size": """\
+    batch_size : int, default=$batch_size
+        Rows per minibatch of ``"sgd"`` and ``"adam"``, in ``[1, inf)``; a step
+        applies to the mean gradient of its batch.""",
+    "shuffle": """\
+    shuffle : bool, default=True
+        Whether the stochastic solvers shuffle the rows before each epoch.""",
+    "learning_rate": """\
+    learning_rate : {"constant", "optimal", "invscaling", "adaptive"}, \
+default="adaptive"
+        Step-size schedule of the stochastic solvers, with scikit-learn's SGD
+        formulas; ``t`` counts updates (batches), from 1. ``"constant"``: ``eta0``.
+        ``"optimal"``: ``1 / (alpha (t0 + t - 1))`` with SGDRegressor's heuristic
+        ``t0`` (needs ``alpha > 0``). ``"invscaling"``: ``eta0 / t**power_t``.
+        ``"adaptive"``: ``eta0``, divided by 5 each time ``n_iter_no_change``
+        epochs fail to improve by ``tol``; the fit stops once it is below 1e-6.
+        For ``"adam"`` the schedule gives Adam's step.""",
+    "eta0": """\
+    eta0 : float, default=0.01
+        Initial step size of the stochastic solvers, in ``(0, inf)``.""",
+    "power_t": """\
+    power_t : float, default=0.25
+        Exponent of ``"invscaling"`` (scikit-learn's SGD default).""",
+    "momentum": """\
+    momentum : float, default=0.9
+        Momentum of ``"sgd"``, in ``[0, 1]`` (MLPRegressor's default): it speeds
+        up the flat directions tenfold while the stability limit of the step grows
+        too. ``momentum=0`` with ``batch_size=1`` is scikit-learn's SGD update.""",
+    "nesterovs_momentum": """\
+    nesterovs_momentum : bool, default=True
+        Whether ``"sgd"`` uses Nesterov's momentum (when ``momentum > 0``).""",
+    "average": """\
+    average : bool or int, default=False
+        Averaged SGD (Polyak-Ruppert): ``True`` averages all iterates, an int
+        ``n > 1`` starts once ``n`` rows have been seen; ``coef_`` is then the
+        average. It converges with L1 and elastic net too (the average of proximal
+        iterates), but is not exactly sparse.""",
+    "beta_1": """\
+    beta_1 : float, default=0.9
+        Adam's decay of the first moment, in ``[0, 1)``.""",
+    "beta_2": """\
+    beta_2 : float, default=0.999
+        Adam's decay of the second moment, in ``[0, 1)``.""",
+    "adam_eps": """\
+    adam_eps : float, default=1e-8
+        Adam's stability constant, in ``(0, inf)`` (MLPRegressor's ``epsilon``).""",
+    "n_features_in_": """\
+    n_features_in_ : int
+        Number of features seen during fit.""",
+    "feature_names_in_": """\
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has column names.""",
+}
+
+
+def init_with(loss, *, after, extra, **defaults):
+    """Return an ``__init__`` taking ``loss`` and the shared parameters.
+
+    ``loss`` is the one positional parameter, with its default; the others are
+    keyword-only: the shared ones (``defaults`` overriding their defaults) and
+    ``extra`` (name to default), placed after the shared parameter ``after``. The
+    function stores each argument under its name, as scikit-learn expects, and its
+    signature is the one that :meth:`~sklearn.base.BaseEstimator.get_params` reads.
+    """
+    shared = {**SHARED_DEFAULTS, **defaults}
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    parameters.append(
+        inspect.Parameter("loss", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=loss)
+    )
+    for name, default in shared.items():
+        parameters.append(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+        )
+        if name == after:
+            parameters += [
+                inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=value)
+                for key, value in extra.items()
+            ]
+    signature = inspect.Signature(parameters)
+
+    def init(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    init.__name__ = init.__qualname__ = "__init__"
+    init.__signature__ = signature
+    return init
+
+
+def fill_shared_docs(cls):
+    """Write the shared entries into ``cls``'s docstring (a class decorator).
+
+    A line ``{name}`` holding only the name of a shared parameter or attribute
+    (or several names, separated by spaces) becomes its entry (their entries);
+    ``$batch_size`` in the entries becomes the class's default.
+    """
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name != "self"
+    }
+
+    def entries(match):
+        text = "\n".join(_SHARED_DOCS[name] for name in match.group(1).split())
+        return string.Template(text).safe_substitute(defaults)
+
+    cls.__doc__ = re.sub(
+        r"^    \{([\w ]+)\}$", entries, cls.__doc__, flags=re.MULTILINE
+    )
+    return cls
+
+
+class StochasticFit:
+    """The stochastic solvers' fit and the start point, shared through GDBase."""
+
+    def _fit_minibatch(
+        self,
+        X,
+        y,
+        sample_weight,
+        backend,
+        loss,
+        penalty,
+        solver,
+        *,
+        coef_init=None,
+        intercept_init=None,
+        partial,
+    ):
+        """Fit (or, with ``partial``, make one pass) with a stochastic solver."""
+        from skgd._stream import fit_minibatch
+
+        init = (coef_init, intercept_init)
+        return fit_minibatch(
+            self, X, y, sample_weight, backend, loss, penalty, solver, init, partial
+        )
+
+    def _stream_dask_chunks(
+        self,
+        X,
+        y,
+        sample_weight,
+        loss,
+        penalty,
+        solver,
+        *,
+        coef_init,
+        intercept_init,
+        partial,
+    ):
+        """Run a stochastic solver on Dask input, one row chunk at a time."""
+        from skgd._stream import stream_dask_chunks
+
+        init = (coef_init, intercept_init)
+        return stream_dask_chunks(
+            self, X, y, sample_weight, loss, penalty, solver, init, partial
+        )
+
+    def _validation_split(self, X, Y, sample_weight, backend):
+        """Hold out ``validation_fraction`` of the rows for early stopping.
+
+        The split is SGDRegressor's: ``ShuffleSplit`` seeded with ``random_state``
+        itself, so the same seed holds out the same rows. Returns the training
+        rows, the weights with the held-out rows zeroed (so the objective's
+        normalised weights cover the training rows only) and the validation data
+        ``(X_val, Y_val, weights_val)``.
+        """
+        n_samples = X.shape[0]
+        cv = ShuffleSplit(
+            test_size=self.validation_fraction, random_state=self.random_state
+        )
+        train, val = next(cv.split(np.zeros((n_samples, 1))))
+        if train.shape[0] == 0 or val.shape[0] == 0:
+            raise ValueError(
+                f"Splitting {n_samples} samples into a train set and a validation "
+                f"set with validation_fraction={self.validation_fraction!r} led to "
+                "an empty set. Change validation_fraction, add samples, or disable "
+                "early_stopping."
+            )
+        weight = (
+            np.ones(n_samples, dtype=X.dtype)
+            if sample_weight is None
+            else sample_weight
+        )
+        if not np.any(weight[val] > 0) or not np.any(weight[train] > 0):
+            raise ValueError(
+                "The sample weights of the train or validation set are all zero; "
+                "use another random_state or disable early_stopping."
+            )
+        mask = np.zeros(n_samples, dtype=X.dtype)
+        mask[train] = 1.0
+        validation = (backend.take_rows(X, val), Y[val], weight[val])
+        return np.sort(train), weight * mask, validation
+
+    def _start_point(
+        self, coef_init, intercept_init, n_targets, coef_shape, dtype, backend
+    ):
+        """Return the start: coefficients (n_targets, *coef_shape) and intercepts.
+
+        ``coef_shape`` is ``(n_features,)``, or ``(n_features, K)`` for a loss of
+        ``K`` outputs, whose intercepts are then of shape ``(n_targets, K)``.
+        """
+        cxp, dev = backend.coef_xp, backend.device
+        n_features = coef_shape[0]
+        size = math.prod(coef_shape)
+        offset_shape = (n_targets, *coef_shape[1:])
+        W0 = cxp.zeros((n_targets, *coef_shape), dtype=dtype, device=dev)
+        B0 = None
+        warm = self.warm_start and hasattr(self, "coef_")
+        if warm and coef_init is None:
+            prev = cxp.asarray(self.coef_)
+            if prev.size == n_targets * size:
+                coef_init = prev
+                if intercept_init is None:
+                    intercept_init = cxp.asarray(self.intercept_)
+        if coef_init is not None:
+            coef_init = cxp.asarray(coef_init, dtype=dtype, device=dev)
+            coef_init = self._engine_coef(coef_init, coef_shape, cxp)
+            if coef_init.size != n_targets * size:
+                raise ValueError(
+                    f"coef_init has shape {coef_init.shape}; expected "
+                    f"({n_features},) or ({n_targets}, {n_features})."
+                )
+            W0 = cxp.reshape(coef_init, (n_targets, *coef_shape))
+        if intercept_init is not None and self.fit_intercept:
+            b = cxp.reshape(cxp.asarray(intercept_init, dtype=dtype), (-1,))
+            if len(offset_shape) > 1:
+                b = cxp.reshape(b, offset_shape[1:])
+            B0 = cxp.broadcast_to(b, offset_shape)
+        finite = bool(cxp.all(cxp.isfinite(W0)))
+        if not finite or (B0 is not None and not bool(cxp.all(cxp.isfinite(B0)))):
+            raise ValueError("coef_init and intercept_init must be finite.")
+        return W0, B0
+
+
+class GDBase(StochasticFit, BaseEstimator):
+    """The parameters, their checks and the fit shared by the skgd estimators.
+
+    A subclass sets ``__init__`` with :func:`init_with`, adds its own entries to
+    ``_parameter_constraints``, validates the data of its public methods and calls
+    :meth:`_fit_validated`; it provides ``_validation_scorer(backend, X_val,
+    Y_val, weight_val, k)``, the held-out score of early stopping. Where its
+    ``coef_`` and ``intercept_`` are laid out otherwise than the solvers'
+    coefficients, it overrides :meth:`_engine_coef` and :meth:`_public_coef`,
+    which convert between the two.
+    """
+
+    _parameter_constraints = {
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", "gd", "sgd", "adam"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "learning_rate": [
+            StrOptions({"constant", "optimal", "invscaling", "adaptive"})
+        ],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "adam_eps": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def _check_params(self, n_classes=None):
+        """Resolve the parameters into the objects fit uses (never stored on self).
+
+        ``n_classes`` is the classifier's number of classes: its loss is the binary
+        one of that name, or the multinomial one for ``log_loss`` with more classes
+        (the other losses are then fitted one-vs-rest).
+        """
+        if n_classes is None:
+            loss = get_loss(self.loss, epsilon=self.epsilon)
+        elif n_classes > 2 and self.loss == "log_loss":
+            loss = MultinomialLogLoss(n_classes=n_classes)
+        else:
+            loss = CLASSIFIER_LOSSES[self.loss]()
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'.")
+        l1_ratio = 0.15 if self.l1_ratio is None else self.l1_ratio
+        penalty = get_penalty(self.penalty, alpha=self.alpha, l1_ratio=l1_ratio)
+        solver = "gd" if self.solver == "auto" else self.solver
+        if self.learning_rate == "optimal" and self.alpha == 0:
+            raise ValueError(
+                "alpha must be > 0 since learning_rate is 'optimal'. alpha is used "
+                "to compute the optimal learning rate."
+            )
+        return loss, penalty, solver
+
+    def _warn_power_t(self):
+        """Warn about a negative ``power_t`` as SGDRegressor does (once per fit)."""
+        if self.power_t < 0:
+            # SGDRegressor deprecated negative exponents (a step that grows with t)
+            # in scikit-learn 1.8; the same values get the same warning here.
+            warnings.warn(
+                "Negative values for `power_t` are deprecated (as in scikit-learn "
+                "1.8's SGDRegressor) and will raise an error in a future release. "
+                "Use values in the range [0.0, inf) instead.",
+                FutureWarning,
+                stacklevel=3,
+            )
+
+    def _fit_validated(
+        self,
+        X,
+        y,
+        sample_weight,
+        backend,
+        *,
+        partial=False,
+        n_classes=None,
+        coef_init=None,
+        intercept_init=None,
+        restart=False,
+        **fitted,
+    ):
+        """Fit on validated data, or with ``partial`` make one stochastic pass.
+
+        ``y`` is 1-D (one problem) or 2-D (one problem per column); with a loss of
+        several outputs (the multinomial one) a 1-D ``y`` gives coefficients of
+        shape ``(n_features, n_outputs)``. ``n_classes`` goes to
+        :meth:`_check_params`. With ``restart`` the previous fit's coefficients
+        and optimizer state are set aside, as for a first fit, and put back if
+        this one fails. ``fitted`` holds further attributes of the subclass (the
+        classifier's ``classes_``), assigned with the others once the solve has
+        succeeded.
+        """
+        loss, penalty, solver = self._check_params(n_classes)
+        if partial:
+            solver = "adam" if self.solver == "adam" else "sgd"
+        elif solver != "gd":
+            self._warn_power_t()
+        aside = {}
+        if restart:
+            aside = {n: self.__dict__.pop(n) for n in _CONTINUED if n in self.__dict__}
+        try:
+            if solver == "gd":
+                fitted.update(
+                    self._fit_gd(
+                        X,
+                        y,
+                        sample_weight,
+                        backend,
+                        loss,
+                        penalty,
+                        coef_init,
+                        intercept_init,
+                    )
+                )
+            else:
+                # The stochastic fit stores its attributes itself, in the solvers'
+                # layout; coef_ and intercept_ may need another one.
+                self._fit_minibatch(
+                    X,
+                    y,
+                    sample_weight,
+                    backend,
+                    loss,
+                    penalty,
+                    solver,
+                    partial=partial,
+                    coef_init=coef_init,
+                    intercept_init=intercept_init,
+                )
+                coef, intercept = self._public_coef(
+                    self.coef_, self.intercept_, loss, backend
+                )
+                fitted.update(coef_=coef, intercept_=intercept)
+        except BaseException:
+            self.__dict__.update(aside)
+            raise
+        # Everything is assigned at the end: an interrupted fit changes nothing.
+        if solver == "gd":  # a full-batch fit leaves no stochastic state behind
+            for name in MINIBATCH_ATTRIBUTES:
+                self.__dict__.pop(name, None)
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        return self
+
+    def _fit_gd(
+        self, X, y, sample_weight, backend, loss, penalty, coef_init, intercept_init
+    ):
+        """Solve each target with the full-batch solver; return fitted attributes."""
+        xp, cxp = backend.xp, backend.coef_xp
+        Y = xp.reshape(y, (-1, 1)) if y.ndim == 1 else y
+        n_targets = Y.shape[1]
+        base = LinearObjective(
+            backend,
+            X,
+            Y[:, 0],
+            loss,
+            penalty,
+            sample_weight=sample_weight,
+            fit_intercept=self.fit_intercept,
+        )
+        W0, B0 = self._start_point(
+            coef_init, intercept_init, n_targets, base.coef_shape, X.dtype, backend
+        )
+        results = []
+        for k in range(n_targets):
+            objective = base if k == 0 else base.with_target(Y[:, k])
+            w0 = W0[k, ...]
+            c0 = (
+                objective.offset(w0, _offset_of(B0[k, ...]))
+                if B0 is not None
+                else objective.initial_offset()
+            )
+            res = solve_gd(
+                objective,
+                w0,
+                c0,
+                max_iter=self.max_iter,
+                tol=0.0 if self.tol is None else self.tol,
+                verbose=self.verbose,
+            )
+            if not res.converged and self.tol is not None:
+                warn_not_converged(
+                    "gd",
+                    self.max_iter,
+                    f"relative optimality measure {res.extra['measure']:.2e}, "
+                    f"tol={self.tol:g}",
+                )
+            results.append(res)
+        coef = cxp.stack([r.coef for r in results])
+        intercepts = [r.intercept for r in results]
+        if base.n_outputs == 1:
+            intercept = cxp.asarray(intercepts, dtype=X.dtype, device=backend.device)
+        else:
+            intercept = cxp.stack([cxp.astype(b, X.dtype) for b in intercepts])
+        if y.ndim == 1:
+            coef = coef[0, ...]
+            intercept = (
+                X.dtype.type(intercepts[0])
+                if cxp is np_compat and base.n_outputs == 1
+                else intercept[0, ...]
+            )
+        coef, intercept = self._public_coef(coef, intercept, loss, backend)
+        return {
+            "coef_": coef,
+            "intercept_": intercept,
+            "n_iter_": int(max(r.n_iter for r in results)),
+            "loss_curve_": _sum_curves([r.objective_curve for r in results]),
+        }
+
+    def _engine_coef(self, coef, coef_shape, xp):
+        """Return a start ``coef`` (``coef_`` or ``coef_init``) in the solvers' layout.
+
+        ``coef_shape`` is the solvers' shape of one target's coefficients; the
+        layouts are the same here.
+        """
+        return coef
+
+    def _public_coef(self, coef, intercept, loss, backend):
+        """Return the solvers' coefficients and intercepts in ``coef_``'s layout."""
+        return coef, intercept
+
+
+def linear_predict(estimator, X, method):
+    """Return ``X @ coef_.T + intercept_`` of a fitted linear estimator.
+
+    ``X`` is checked against the fit (its namespace, device and width; ``method``
+    names the public method in the errors). The coefficients take X's dtype when
+    they differ; a Dask X gives a lazy result, computed blockwise.
+    """
+    check_is_fitted(estimator)
+    X, backend = check_predict_data(estimator, X, method=method)
+    coef = estimator.coef_
+    if coef.dtype != X.dtype:
+        xp = backend.coef_xp
+        coef = xp.astype(coef, xp.result_type(coef.dtype, X.dtype))
+    coef = coef if coef.ndim == 1 else coef.T
+    if is_dask(X):
+        return (X @ coef) + estimator.intercept_
+    return backend.matvec(X, coef) + estimator.intercept_
+
+
+def _offset_of(b):
+    """Return a start intercept: a float, or the array of a loss of several outputs."""
+    return float(b) if b.ndim == 0 else b
+
+
+def _sum_curves(curves):
+    """Sum per-target objective curves, holding a finished curve at its last value."""
+    n = max(len(c) for c in curves)
+    total = [0.0] * n
+    for curve in curves:
+        for i in range(n):
+            if curve:
+                total[i] += curve[min(i, len(curve) - 1)]
+    return total
+
+
+def _is_seed(random_state):
+    """Return whether ``random_state`` is an int seed (not a RandomState or None)."""
+    return isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, bool
+    )
+
+
+# Rows up to which _SeededPermutations caches: 16 such permutations hold 8 MiB.
+_PERMUTATION_CACHE_ROWS = 2**16
+
+
+@functools.lru_cache(maxsize=16)
+def _first_permutation(seed, n):
+    """Return ``RandomState(seed).permutation(n)``, read-only (it is shared)."""
+    perm = np.random.RandomState(seed).permutation(n)
+    perm.flags.writeable = False
+    return perm
+
+
+class _SeededPermutations:
+    """``check_random_state(seed)`` for a pass that draws a single permutation.
+
+    With an int ``random_state`` each ``partial_fit`` call shuffles its rows with a
+    fresh ``RandomState(seed)`` (as SGDRegressor's does), so the permutation depends
+    only on the seed and the number of rows; seeding a Mersenne twister costs about
+    0.1 ms, a fifth of a stochastic pass over 1,000 rows, so it is cached.
+    """
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def permutation(self, n):
+        """Return the first permutation of ``range(n)`` drawn by the seed."""
+        if n > _PERMUTATION_CACHE_ROWS:
+            return np.random.RandomState(self.seed).permutation(n)
+        return _first_permutation(self.seed, n)
+
+
+def _squeeze_offset(intercepts, dtype):
+    """Return the intercept of a 1-D ``y``: a 0-d numpy value, or a ``(K,)`` array."""
+    first = intercepts[0]
+    return dtype.type(first) if np.ndim(first) == 0 else first
