@@ -32,7 +32,7 @@ from skgd._sklearn_compat import Interval, StrOptions, check_is_fitted
 from skgd._validation import check_predict_data
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss, get_loss
 from skgd.penalties import get_penalty
-from skgd.solvers import solve_gd
+from skgd.solvers._gd import solve_gd
 from skgd.solvers._result import warn_not_converged
 
 Integral, Real = numbers.Integral, numbers.Real
