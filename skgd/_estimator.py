@@ -67,7 +67,10 @@ class GDRegressor(RegressorMixin, GDBase):
         penalty no finite dual point exists away from the optimum, and ``tol``
         bounds the equivalent measure ``L/2 ||w - prox(w - grad/(L d))||_D^2``, the
         decrease one more proximal-gradient step would guarantee, relative to the
-        same reference. None runs ``max_iter`` iterations.
+        same reference. The squared loss without a penalty on dense data with at
+        least as many rows as columns (up to 512) is instead solved exactly, the
+        minimum-norm solution as LinearRegression's, and that measure certifies it
+        (``n_iter_ == 1``). None runs ``max_iter`` iterations.
     {n_iter_no_change}
     early_stopping : bool, default=False
         Whether the stochastic solvers hold out ``validation_fraction`` of the data

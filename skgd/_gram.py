@@ -6,9 +6,12 @@ For the squared loss and dense X with many more rows than columns, the centered 
 matrix ``G = X_c.T diag(u) X_c`` and ``q = X_c.T diag(u) y`` hold everything the
 full-batch solver needs, so after one pass that builds them each iteration costs
 ``O(n_features**2)`` instead of two passes over X. This module holds that form (the
-Gram form of :class:`skgd._forms.ObjectiveForm`) and its ridge closed form; the rule
-that chooses it is in :mod:`skgd._planner`.
+Gram form of :class:`skgd._forms.ObjectiveForm`) and its closed forms (ridge, and the
+minimum-norm least squares without a penalty); the rule that chooses it is in
+:mod:`skgd._planner`.
 """
+
+import math
 
 from skgd._backend._dense import serial_blas
 from skgd._forms import CenteredModel
@@ -17,7 +20,10 @@ from skgd._gaps import quadratic_gap
 # Up to this many features a ridge problem is first solved in closed form: the
 # factorization costs ``n_features**3 / 3`` flops, at most a sixth of an iteration per
 # feature (an iteration costs ``2 n_features**2``), so it is cheaper than the ~100
-# iterations of a cold start here, and no more than a few warm-started ones.
+# iterations of a cold start here, and no more than a few warm-started ones. Without a
+# penalty the eigendecomposition costs about ``9 n_features**3`` flops, at most nine
+# times building G (``n_samples * n_features**2``, with n_samples >= n_features), and
+# it replaces iterations whose stopping measure does not bound the error there.
 _CLOSED_FORM_MAX_FEATURES = 512
 
 
@@ -129,33 +135,38 @@ class GramObjective(CenteredModel):
         return cxp.where(self.active, q, cxp.zeros_like(q))
 
     def closed_form(self):
-        r"""Return the minimiser of a ridge problem from one linear solve, or None.
+        r"""Return the minimiser of a ridge or unpenalized problem, or None.
 
         With an L2 penalty alone (``l2 > 0``, no L1 part) the optimality condition
         is linear: ``(curv G + l2 I) w = curv q``, a symmetric positive definite
         system (its eigenvalues are at least ``l2``). Inactive (constant) columns
         have zero rows in ``G`` and zero ``q``, so their coefficient solves to 0.
-        The caller still certifies the result with :meth:`duality_gap` (rounding in
-        an ill-conditioned solve, float32 above all, can leave it short of ``tol``,
-        and the iterations then start from it).
+        Without a penalty (``l1 = l2 = 0``) it is the minimum-norm solution of
+        ``G w = q`` (see :meth:`_min_norm_solution`), LinearRegression's answer.
+        The caller still certifies the result with its stopping measure (rounding
+        in an ill-conditioned solve, float32 above all, can leave it short of
+        ``tol``, and the iterations then start from it).
 
         Returns
         -------
         w : array of shape (n_features,) or None
             The solution, or None where no closed form applies (another penalty,
             more than ``_CLOSED_FORM_MAX_FEATURES`` features, a namespace without
-            ``linalg``) or the solve failed.
+            ``linalg``, or without ``linalg.eigh`` for the unpenalized case) or the
+            solve failed.
         """
         penalty, cxp = self.penalty, self.coef_xp
         l1, l2 = penalty.elastic_net_weights() or (None, None)
         if (
             l1 != 0
             or l2 is None
-            or not l2 > 0
+            or not l2 >= 0
             or self.n_features > _CLOSED_FORM_MAX_FEATURES
             or not hasattr(cxp, "linalg")
         ):
             return None
+        if l2 == 0:
+            return self._min_norm_solution()
         G = self.G
         eye = cxp.eye(self.n_features, dtype=G.dtype, device=self.backend.device)
         system = self.curvature * G + l2 * eye
@@ -167,6 +178,103 @@ class GramObjective(CenteredModel):
         if not bool(cxp.all(cxp.isfinite(w))):
             return None
         return cxp.where(self.active, w, cxp.zeros_like(w))
+
+    def _min_norm_solution(self):
+        r"""Return the minimum-norm solution of ``G w = q``, or None.
+
+        ``G``'s condition number is X's squared, and features of different scales
+        spread its diagonal over as many decades again, so the solve works in the
+        Jacobi-scaled matrix ``S = D^{-1/2} G D^{-1/2}`` (``D = diag(G)`` on the
+        active columns, unit diagonal): ``S z = D^{-1/2} q``, ``w = D^{-1/2} z``,
+        from the eigendecomposition of ``S`` (:meth:`_spectrum`) restricted to its
+        numerically nonzero eigenvalues. That ``z`` has minimum norm in the scaled
+        coordinates; the minimum norm of ``w`` itself (LinearRegression's answer
+        on rank-deficient X, e.g. one-hot columns with an intercept) comes from
+        projecting out the null space of ``G`` in the original coordinates,
+        ``N = D^{-1/2} V_0``, through an orthonormal basis of it. Without rank
+        deficiency the projection is skipped. Inactive columns stay at 0.
+
+        Returns
+        -------
+        w : array of shape (n_features,) or None
+            The solution, or None where the namespace lacks ``linalg.eigh`` or
+            ``linalg.qr`` or the solve is not finite.
+        """
+        cxp = self.coef_xp
+        spectrum = self._spectrum()
+        if spectrum is None:
+            return None
+        scale, V, inv_lam, null_basis, mask = spectrum
+        zero = cxp.zeros_like(self.q)
+        b = cxp.where(mask, scale * self.q, zero)
+        w = scale * (V @ (inv_lam * (V.T @ b)))
+        if null_basis is not None:
+            w = w - null_basis @ (null_basis.T @ w)
+        if not bool(cxp.all(cxp.isfinite(w))):
+            return None
+        return cxp.where(mask, w, zero)
+
+    def _spectrum(self):
+        r"""Return the decomposition of ``G`` that :meth:`_min_norm_solution` uses.
+
+        It depends on ``G`` only, so it is computed once and shared (through the
+        column statistics) by every target of a multi-output fit.
+
+        The eigenvalues kept are those above ``max(n_samples, n_features) * eps``
+        times the largest. ``S``'s eigenvalues are the squares of the singular
+        values of the scaled, centered ``U^{1/2} X_c D^{-1/2}``, but ``S`` is
+        formed by sums of ``n_samples`` products, whose rounding reaches that
+        relative level (and ``eigh``'s own backward error is ``n_features * eps``):
+        below it an eigenvalue is rounding, not data. It is LAPACK's ``lstsq``
+        rule applied to ``S``; on X it drops singular values below
+        ``sqrt(max(n, p) * eps)`` of the largest (3e-7 for 442 rows in float64)
+        where ``lstsq`` on X itself would keep them down to ``max(n, p) * eps``,
+        information the Gram matrix no longer holds. A direction dropped that way
+        leaves a gradient that the certification measures (the iterations then
+        continue from this point).
+
+        Returns
+        -------
+        spectrum : tuple or None
+            ``(scale, V, inv_lam, null_basis, mask)``: ``D^{-1/2}``, the
+            eigenvectors of ``S``, the inverses of the eigenvalues kept (0 for the
+            others), an orthonormal basis of ``D^{-1/2} V_0`` for the eigenvalues
+            dropped (None when there are none: full rank, no constant column) and
+            the active columns; None where the namespace lacks ``linalg.eigh`` or
+            ``linalg.qr``, or ``S`` is not finite.
+        """
+        products = self.stats.products
+        if products.gram_spectrum is not None:
+            return products.gram_spectrum
+        cxp, G = self.coef_xp, self.G
+        if not (hasattr(cxp.linalg, "eigh") and hasattr(cxp.linalg, "qr")):
+            return None
+        diag = cxp.linalg.diagonal(G)
+        mask = self.active & (diag > 0)
+        scale = 1.0 / cxp.sqrt(cxp.where(mask, diag, cxp.ones_like(diag)))
+        pair = mask[:, None] & mask[None, :]
+        S = cxp.where(pair, (scale[:, None] * G) * scale[None, :], cxp.zeros_like(G))
+        with serial_blas(G, self.n_features):
+            try:
+                lam, V = cxp.linalg.eigh(S)
+            except Exception:  # a non-finite matrix: iterate instead
+                return None
+            eps = float(cxp.finfo(G.dtype).eps)
+            top = self.backend.to_float(cxp.max(lam)) if lam.shape[0] else 0.0
+            if not math.isfinite(top):
+                return None
+            keep = lam > max(self.n_samples, self.n_features) * eps * top
+            ones = cxp.ones_like(lam)
+            inv_lam = cxp.where(keep, ones / cxp.where(keep, lam, ones), 0.0 * lam)
+            null_basis = None
+            n_null = int(self.backend.to_float(cxp.sum(cxp.astype(~keep, G.dtype))))
+            if n_null:
+                # The columns of V for the dropped eigenvalues, in any order.
+                order = cxp.argsort(cxp.astype(keep, G.dtype), stable=True)
+                V_0 = cxp.take(V, order[:n_null], axis=1)
+                null_basis, _ = cxp.linalg.qr(scale[:, None] * V_0)
+        products.gram_spectrum = (scale, V, inv_lam, null_basis, mask)
+        return products.gram_spectrum
 
     def raw(self, w, c):
         """Return ``G @ w``, the representation of the predictions used here.

@@ -58,6 +58,9 @@ class SharedProducts:
         The centered weighted Gram matrix (see :mod:`skgd._gram`).
     gram_targets : dict
         ``id(y) -> (y, q, yy)``: the Gram form's products with each target.
+    gram_spectrum : tuple or None
+        The Gram form's eigendecomposition for its unpenalized closed form (see
+        :meth:`skgd._gram.GramObjective._spectrum`).
     anchor : tuple or None
         ``(y, key, X_c.T anchor, sum(anchor))`` of a classification loss's balance
         anchor (see :mod:`skgd._one_pass`).
@@ -66,6 +69,7 @@ class SharedProducts:
     moments: Any = None
     gram: Any = None
     gram_targets: dict = dataclasses.field(default_factory=dict)
+    gram_spectrum: Any = None
     anchor: Any = None
 
 

@@ -52,7 +52,12 @@ def _to_numpy(a):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(
     ("loss", "penalty"),
-    [("squared_error", "l1"), ("squared_error", "elasticnet"), ("huber", "l2")],
+    [
+        ("squared_error", "l1"),
+        ("squared_error", "elasticnet"),
+        ("squared_error", None),
+        ("huber", "l2"),
+    ],
 )
 def test_array_api_fit_predict_match_numpy(xp, dev, dtype, loss, penalty, seed):
     X, y = make_problem(seed, 80, 7)
