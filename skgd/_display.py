@@ -32,6 +32,34 @@ def _positive_or_nan(values, reference):
     return [v if v > 0 and math.isfinite(v) else math.nan for v in shifted]
 
 
+def _validation_axes(ax):
+    """Return the right-hand axes of validation scores for ``ax``, made once.
+
+    Several displays drawn on one axes share it, so their scales and ticks agree.
+    """
+    twin = getattr(ax, "_skgd_validation_axes", None)
+    if twin is None:
+        twin = ax.twinx()
+        twin.set_ylabel("Validation score")
+        ax._skgd_validation_axes = twin
+    return twin
+
+
+def _solved_directly(estimator):
+    """Whether a fitted estimator's single-point curve comes from a direct solve.
+
+    The closed-form solves (ridge, and the penalty-free squared loss on dense data)
+    record ``n_iter_ == 1`` and one objective value; an iterative run stopped by
+    ``max_iter=1`` looks the same, so that case is not called direct.
+    """
+    return (
+        getattr(estimator, "n_iter_", None) == 1
+        and len(getattr(estimator, "loss_curve_", ())) == 1
+        and getattr(estimator, "solver", None) in ("auto", "gd")
+        and getattr(estimator, "max_iter", 1) > 1
+    )
+
+
 class LossCurveDisplay:
     """Convergence curve of a fitted estimator: its ``loss_curve_`` on a log scale.
 
@@ -56,6 +84,9 @@ class LossCurveDisplay:
         the optimal objective value as ``reference`` this is the suboptimality,
         whose slope on the log scale shows the convergence rate. Values that are not
         positive are left out.
+    solved_directly : bool, default=False
+        Whether the curve's single point comes from a direct (closed-form) solve
+        rather than an iteration; the legend then says "solved directly".
 
     Attributes
     ----------
@@ -92,11 +123,13 @@ class LossCurveDisplay:
         validation_scores=None,
         estimator_name=None,
         reference=None,
+        solved_directly=False,
     ):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
         self.estimator_name = estimator_name
         self.reference = reference
+        self.solved_directly = solved_directly
 
     def plot(self, ax=None, *, name=None, **kwargs):
         """Draw the curve.
@@ -123,29 +156,36 @@ class LossCurveDisplay:
         reference = 0.0 if self.reference is None else float(self.reference)
         values = _positive_or_nan(self.loss_curve, reference)
         steps = list(range(1, len(values) + 1))
-        kwargs.setdefault("label", name if name is not None else "loss")
+        label = name if name is not None else "loss"
+        if self.solved_directly:
+            label = f"{label} (solved directly)"
+        kwargs.setdefault("label", label)
+        if len(values) == 1:
+            # A line through one point is invisible: draw the point itself.
+            kwargs.setdefault("marker", "o")
         (self.line_,) = ax.plot(steps, values, **kwargs)
         ax.set_yscale("log")
         ax.set_xlabel("Iteration (passes over the data)")
         ylabel = "Objective" if self.reference is None else "Objective - reference"
         ax.set_ylabel(ylabel)
 
-        # Every labelled line of the axes, so that curves drawn on shared axes by
-        # several calls share one legend.
-        handles = ax.get_legend_handles_labels()[0]
         self.validation_line_ = None
         if self.validation_scores is not None and len(self.validation_scores):
-            twin = ax.twinx()
+            twin = _validation_axes(ax)
             scores = [float(s) for s in self.validation_scores]
             (self.validation_line_,) = twin.plot(
                 list(range(1, len(scores) + 1)),
                 scores,
-                color="tab:orange",
+                color=self.line_.get_color(),
                 linestyle="--",
-                label="validation score",
+                label=f"{kwargs['label']}: validation score",
             )
-            twin.set_ylabel("Validation score")
-            handles.append(self.validation_line_)
+        # Every labelled line of the axes and of its validation axes, so that curves
+        # drawn on shared axes by several calls share one legend.
+        handles = ax.get_legend_handles_labels()[0]
+        twin = getattr(ax, "_skgd_validation_axes", None)
+        if twin is not None:
+            handles += twin.get_legend_handles_labels()[0]
         ax.legend(handles=handles)
 
         self.ax_ = ax
@@ -198,5 +238,6 @@ class LossCurveDisplay:
             validation_scores=getattr(final, "validation_scores_", None),
             estimator_name=name if name is not None else type(final).__name__,
             reference=reference,
+            solved_directly=_solved_directly(final),
         )
         return display.plot(ax=ax, **kwargs)

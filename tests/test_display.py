@@ -97,3 +97,41 @@ def test_display_plot_from_constructor():
 def test_display_unfitted_raises():
     with pytest.raises(ValueError, match="loss_curve_"):
         LossCurveDisplay.from_estimator(GDRegressor())
+
+
+def test_display_direct_solve_shows_one_marked_point():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 5)), rng.normal(size=40)
+    reg = GDRegressor().fit(X, y)  # ridge: solved in closed form
+    assert reg.n_iter_ == 1
+    disp = LossCurveDisplay.from_estimator(reg)
+    assert len(disp.line_.get_xdata()) == 1
+    assert disp.line_.get_marker() not in (None, "", "None", " ")
+    labels = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert labels == ["GDRegressor (solved directly)"]
+
+
+def test_display_iterations_not_called_direct(fitted):
+    disp = LossCurveDisplay.from_estimator(fitted)
+    assert fitted.n_iter_ > 1
+    assert "solved directly" not in disp.line_.get_label()
+
+
+def test_display_two_estimators_share_one_twin_axis():
+    class First(BaseEstimator):
+        loss_curve_ = [4.0, 2.0, 1.0]
+        validation_scores_ = [0.1, 0.5, 0.6]
+
+    class Second(First):
+        loss_curve_ = [3.0, 1.5]
+        validation_scores_ = [0.2, 0.4]
+
+    fig, ax = plt.subplots()
+    first = LossCurveDisplay.from_estimator(First(), ax=ax)
+    second = LossCurveDisplay.from_estimator(Second(), ax=ax)
+    assert first.validation_line_.axes is second.validation_line_.axes
+    assert len(fig.axes) == 2
+    for disp in (first, second):
+        assert disp.validation_line_.get_color() == disp.line_.get_color()
+    assert first.line_.get_color() != second.line_.get_color()
+    assert len(ax.get_legend().get_texts()) == 4

@@ -20,6 +20,7 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import sparse
 from sklearn.datasets import make_regression
 from sklearn.preprocessing import StandardScaler
 
@@ -56,6 +57,12 @@ print(f"optimal objective {p_star:.6f}, R^2 {optimum.score(X, y):.6f}")
 # ``loss_curve_`` records the objectives of the iterates, not of their average, so
 # it would draw the same curve as plain SGD; the exact objectives below tell them
 # apart.)
+#
+# On dense data with fewer than 512 features, ``"gd"`` solves this ridge problem
+# directly (``n_iter_ == 1``, a single point on the plot). To draw its iterations,
+# ``"gd"`` is given the same data as a sparse matrix, which it solves iteratively:
+# same problem, same optimum.
+X_sparse = sparse.csr_matrix(X)
 solvers = {
     "gd": GDRegressor(solver="gd"),
     "sgd (momentum 0.9)": GDRegressor(solver="sgd", random_state=0),
@@ -63,7 +70,7 @@ solvers = {
 }
 fig, ax = plt.subplots()
 for name, reg in solvers.items():
-    reg.fit(X, y)
+    reg.fit(X_sparse if name == "gd" else X, y)
     LossCurveDisplay.from_estimator(reg, ax=ax, name=name, reference=p_star)
     gap = objective(reg) - p_star
     print(
