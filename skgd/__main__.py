@@ -112,7 +112,10 @@ def demo(n_splits=5, out=sys.stdout):
 
 def main(argv=None):
     """Entry point of ``python -m skgd``."""
-    parser = argparse.ArgumentParser(prog="python -m skgd", description=__doc__)
+    # The module docstring is reStructuredText for the docs; a terminal shows it
+    # without the inline-literal markup.
+    description = __doc__.replace("``", "")
+    parser = argparse.ArgumentParser(prog="python -m skgd", description=description)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("demo", help="tune GDRegressor on load_diabetes")
     run.add_argument("--folds", type=int, default=5, help="number of CV folds")
