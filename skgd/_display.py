@@ -67,7 +67,9 @@ class LossCurveDisplay:
     hold. For :class:`~skgd.GDRegressor` the curve is the full penalized objective
     after each iteration (pass over the data). When the estimator also has
     ``validation_scores_`` (stochastic solvers with ``early_stopping=True``), they are
-    drawn on a second y-axis, on a linear scale.
+    drawn on a second y-axis, on a linear scale, in the colour of the loss curve;
+    displays drawn on the same axes share that second axis. A curve of one point (a
+    problem solved directly, ``n_iter_ == 1``) is drawn as a marker.
 
     Read more in the :ref:`User Guide <convergence>`.
 
@@ -97,7 +99,8 @@ class LossCurveDisplay:
     line_ : matplotlib Line2D
         The loss curve.
     validation_line_ : matplotlib Line2D or None
-        The validation scores (on ``ax_.twinx()``), or None when there are none.
+        The validation scores (on a twin of ``ax_``, one per ``ax_``), or None when
+        there are none.
 
     See Also
     --------
