@@ -327,6 +327,19 @@ class GDClassifier(ClassifierMixin, GDBase):
                         f"classes {np.asarray(classes)!r}."
                     )
                 per_class[known[key]] = value
+            # A negative weight makes the objective unbounded below and all-zero
+            # weights leave nothing to fit: both gave a garbage model or an
+            # unrelated overflow message.
+            if not (np.all(np.isfinite(per_class)) and np.all(per_class >= 0)):
+                raise ValueError(
+                    "class_weight values must be finite and non-negative; got "
+                    f"{self.class_weight!r}."
+                )
+            if not np.any(per_class > 0):
+                raise ValueError(
+                    f"class_weight gives every class a zero weight: "
+                    f"{self.class_weight!r}."
+                )
         return _take(per_class, codes, backend)
 
     # ------------------------------------------------------------- prediction

@@ -17,7 +17,13 @@ from sklearn.model_selection import check_cv
 
 from skgd._base import fill_shared_docs, linear_predict
 from skgd._estimator import GDRegressor
-from skgd._path import data_alpha_max, grid_from_max, path_objective, solve_path
+from skgd._path import (
+    _check_alphas,
+    data_alpha_max,
+    grid_from_max,
+    path_objective,
+    solve_path,
+)
 from skgd._sklearn_compat import (
     Interval,
     StrOptions,
@@ -211,7 +217,7 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
         l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float))
-        if np.any((l1_ratios < 0) | (l1_ratios > 1)):
+        if not np.all((l1_ratios >= 0) & (l1_ratios <= 1)):
             raise ValueError(f"l1_ratio must be in [0, 1]; got {self.l1_ratio!r}.")
         if isinstance(self.alphas, Integral):
             if np.any(l1_ratios <= 0):
@@ -230,7 +236,7 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
             )
             grids = [grid_from_max(top / r, self.alphas, self.eps) for r in l1_ratios]
         else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
+            alphas = _check_alphas(self.alphas)
             grids = [alphas] * len(l1_ratios)
         folds = list(check_cv(self.cv).split(X, y, **params))
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)

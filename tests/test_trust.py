@@ -1,0 +1,48 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Silent wrong answers turned into right answers or clear errors."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skgd import GDClassifier, GDRegressor, GDRegressorCV
+
+
+def _year_data(n=1000, seed=0):
+    # A column whose mean (2000) dwarfs its spread (0.1): float32 stores it to
+    # about 1.2e-4, a thousandth of its spread, so it carries the signal well.
+    rng = np.random.default_rng(seed)
+    year = 2000 + 0.1 * rng.standard_normal(n)
+    x2 = rng.standard_normal(n)
+    return np.c_[year, x2], year, x2
+
+
+@pytest.mark.parametrize(
+    "class_weight", [{0: -1.0}, {1: -0.5}, {0: np.nan}, {1: np.inf}, {0: 0, 1: 0}]
+)
+def test_bad_class_weight_is_refused(class_weight):
+    # A negative class weight gave a garbage model, NaN or all-zero weights a
+    # message about overflowing feature values.
+    X, year, x2 = _year_data(n=100)
+    y = (x2 > 0).astype(int)
+    with pytest.raises(ValueError, match="class_weight"):
+        GDClassifier(class_weight=class_weight).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"alphas": [-1.0, 0.5]},
+        {"alphas": [np.nan, 0.5]},
+        {"l1_ratio": np.nan},
+        {"l1_ratio": [0.5, np.nan]},
+    ],
+)
+def test_cv_bad_alphas_or_l1_ratio_is_refused(params):
+    # ElasticNetCV refuses a negative alpha; here it was fitted, and NaN alphas
+    # or l1_ratio were reported as a diverged fit.
+    X, _, x2 = _year_data(n=60)
+    with pytest.raises(ValueError, match="alphas|l1_ratio"):
+        GDRegressorCV(cv=3, **params).fit(X, x2)
