@@ -351,9 +351,11 @@ class StochasticFit:
             coef_init = cxp.asarray(coef_init, dtype=dtype, device=dev)
             coef_init = self._engine_coef(coef_init, coef_shape, cxp)
             if coef_init.size != n_targets * size:
+                # One target takes (n_features,) too; several take only 2-D.
+                one = f"({n_features},) or " if n_targets == 1 else ""
                 raise ValueError(
                     f"coef_init has shape {coef_init.shape}; expected "
-                    f"({n_features},) or ({n_targets}, {n_features})."
+                    f"{one}({n_targets}, {n_features})."
                 )
             W0 = cxp.reshape(coef_init, (n_targets, *coef_shape))
         if intercept_init is not None and self.fit_intercept:

@@ -291,10 +291,19 @@ class GDRegressor(RegressorMixin, GDBase):
         if not first:
             n_targets = 1 if y.ndim == 1 else y.shape[1]
             fitted = 1 if np.ndim(self.coef_) == 1 else self.coef_.shape[0]
-            if n_targets != fitted or (y.ndim == 1) != (np.ndim(self.coef_) == 1):
+            if n_targets != fitted:
                 raise ValueError(
                     f"y has {n_targets} target(s) but the model was fitted on "
                     f"{fitted}; partial_fit needs the same targets in every call."
+                )
+            if (y.ndim == 1) != (np.ndim(self.coef_) == 1):
+                # Same count, other layout: coef_'s shape would change mid-stream.
+                shapes = ("1-D y", "2-D y of shape (n_samples, 1)")
+                given, fitted_on = shapes if y.ndim == 1 else shapes[::-1]
+                raise ValueError(
+                    f"partial_fit got a {given} but the model was fitted on a "
+                    f"{fitted_on}; pass y with the same number of dimensions in "
+                    "every call."
                 )
         return self._fit_validated(X, y, sample_weight, backend, partial=True)
 

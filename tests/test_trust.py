@@ -46,3 +46,34 @@ def test_cv_bad_alphas_or_l1_ratio_is_refused(params):
     X, _, x2 = _year_data(n=60)
     with pytest.raises(ValueError, match="alphas|l1_ratio"):
         GDRegressorCV(cv=3, **params).fit(X, x2)
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+@pytest.mark.parametrize(
+    ("n_targets", "shape", "expected"),
+    [
+        (1, (3,), r"expected \(2,\) or \(1, 2\)\."),
+        (1, (2, 2), r"expected \(2,\) or \(1, 2\)\."),
+        (2, (2,), r"expected \(2, 2\)\."),
+        (2, (3, 2), r"expected \(2, 2\)\."),
+    ],
+)
+def test_wrong_coef_init_names_the_expected_shape(solver, n_targets, shape, expected):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    y = X[:, 0] if n_targets == 1 else X
+    with pytest.raises(ValueError, match=f"coef_init has shape .*; {expected}"):
+        GDRegressor(solver=solver).fit(X, y, coef_init=np.zeros(shape))
+
+
+@pytest.mark.parametrize("first_2d", [False, True])
+def test_partial_fit_names_a_change_of_y_dimensions(first_2d):
+    # A 1-D y then an (n, 1) y (or the reverse) said "y has 1 target(s) but the
+    # model was fitted on 1".
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    y = X[:, 0]
+    ys = (y[:, None], y) if first_2d else (y, y[:, None])
+    est = GDRegressor(solver="sgd").partial_fit(X, ys[0])
+    with pytest.raises(ValueError, match="1-D y.*2-D y|2-D y.*1-D y"):
+        est.partial_fit(X, ys[1])
