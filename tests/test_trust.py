@@ -4,15 +4,12 @@
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
-from numpy.testing import assert_allclose, assert_array_equal
 
 from skgd import GDClassifier, GDRegressor, GDRegressorCV
 
 
 def _year_data(n=1000, seed=0):
-    # A column whose mean (2000) dwarfs its spread (0.1): float32 stores it to
-    # about 1.2e-4, a thousandth of its spread, so it carries the signal well.
+    # A column whose mean (2000) dwarfs its spread (0.1), and a standard one.
     rng = np.random.default_rng(seed)
     year = 2000 + 0.1 * rng.standard_normal(n)
     x2 = rng.standard_normal(n)
