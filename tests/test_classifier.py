@@ -17,7 +17,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import skgd._base
 from skgd import GDClassifier
 from skgd.losses import Hinge, LogLoss, ModifiedHuber, MultinomialLogLoss
 from skgd.testing import check_loss
@@ -414,27 +413,3 @@ def test_multiclass_warm_start_and_partial_fit_continue_coef(loss):
     np.testing.assert_allclose(warm.coef_, done.coef_, atol=1e-3)
     assert warm.coef_.shape == (3, 4)
     assert warm.intercept_.shape == (3,)
-
-
-def test_interrupted_fit_leaves_previous_model_unchanged(monkeypatch):
-    # A refit that does not continue the previous one sets coef_ aside while it
-    # runs; an interruption puts everything back.
-    X, y = _standardized(load_iris)
-    clf = GDClassifier(alpha=1e-2).fit(X, y)
-    before = {k: np.copy(v) for k, v in vars(clf).items() if k.endswith("_")}
-    original = skgd._base.solve_gd
-
-    def interrupted(*args, **kwargs):
-        def stop(iteration, w, value):
-            if iteration == 1:
-                raise KeyboardInterrupt
-
-        return original(*args, **{**kwargs, "callback": stop})
-
-    monkeypatch.setattr(skgd._base, "solve_gd", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        clf.set_params(alpha=1.0).fit(X[:100], y[:100])
-    after = {k: v for k, v in vars(clf).items() if k.endswith("_")}
-    assert before.keys() == after.keys()
-    for key, value in before.items():
-        np.testing.assert_array_equal(after[key], value, err_msg=key)

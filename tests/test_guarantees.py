@@ -13,17 +13,41 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _data import make_problem
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
 
 # Private seams on purpose: faults are injected into the solver and a step rule.
 import skgd._base
 import skgd.optimizers._rules
-from skgd import GDRegressor
+from skgd import GDClassifier, GDRegressor
 
 
-def test_guarantees_interrupted_fit_leaves_previous_model_unchanged(monkeypatch):
-    X, y = make_problem(0, 200, 10)
-    est = GDRegressor(penalty="l1", alpha=0.01).fit(X, y)
+def _iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize(
+    ("make_estimator", "data", "refit_y"),
+    [
+        # The regressor's refit is on other targets; the classifier's on other
+        # classes (2 of 3), a refit that does not continue the previous one and
+        # sets coef_ aside while it runs.
+        (
+            lambda: GDRegressor(penalty="l1", alpha=0.01),
+            lambda: make_problem(0, 200, 10),
+            np.negative,
+        ),
+        (lambda: GDClassifier(alpha=0.01), _iris, lambda y: y),
+    ],
+    ids=["regressor", "classifier"],
+)
+def test_guarantees_interrupted_fit_leaves_previous_model_unchanged(
+    monkeypatch, make_estimator, data, refit_y
+):
+    X, y = data()
+    est = make_estimator().fit(X, y)
     before = {k: np.copy(v) for k, v in vars(est).items() if k.endswith("_")}
     original = skgd._base.solve_gd
 
@@ -36,7 +60,7 @@ def test_guarantees_interrupted_fit_leaves_previous_model_unchanged(monkeypatch)
 
     monkeypatch.setattr(skgd._base, "solve_gd", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        est.set_params(alpha=1.0).fit(X[:100], -y[:100])
+        est.set_params(alpha=1.0).fit(X[:100], refit_y(y[:100]))
     after = {k: v for k, v in vars(est).items() if k.endswith("_")}
     assert before.keys() == after.keys()
     for key, value in before.items():
