@@ -267,7 +267,10 @@ def fit_config(config):
         )
         return {"alphas": _plain(alphas), "coef": _plain(coefs)}
     cls = GDClassifier if config["kind"] == "classifier" else GDRegressor
-    est = cls(fit_intercept=config["fit_intercept"], **config["params"])
+    # The full-batch configurations pin the first-order solver "gd" (what "auto"
+    # chooses is free to change; what "gd" computes is not).
+    params = {"solver": "gd", **config["params"]}
+    est = cls(fit_intercept=config["fit_intercept"], **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(Xi, yi, sample_weight=weight)
