@@ -1,0 +1,265 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _data import make_problem
+from sklearn.linear_model import LogisticRegression
+
+# This file tests a private seam: solve_lbfgs on a LinearObjective, built as the
+# estimators build theirs, and (by routing the estimators' full-batch solver to it)
+# under GDClassifier.
+import skgd._base
+from skgd import GDClassifier
+from skgd._backend import get_backend
+from skgd._objective import LinearObjective
+from skgd.losses import Hinge, Huber, LogLoss, MultinomialLogLoss, SquaredError
+from skgd.penalties import L1, L1L2, L2, NoPenalty
+from skgd.solvers._gd import solve_gd
+from skgd.solvers._lbfgs import lbfgs_applies, solve_lbfgs
+
+
+def objective_of(X, y, loss, penalty, *, sample_weight=None, fit_intercept=True):
+    """The objective of one target, as the estimators' full-batch fit builds it."""
+    dtype = X.dtype
+    return LinearObjective(
+        get_backend(X),
+        X,
+        np.asarray(y, dtype=dtype),
+        loss,
+        penalty,
+        sample_weight=None if sample_weight is None else sample_weight.astype(dtype),
+        fit_intercept=fit_intercept,
+    )
+
+
+def solve(solver, objective, tol, max_iter=10_000, **kw):
+    w0 = np.zeros(objective.coef_shape, dtype=objective.dtype)
+    return solver(
+        objective,
+        w0,
+        objective.initial_offset(),
+        max_iter=max_iter,
+        tol=tol,
+        **kw,
+    )
+
+
+def value_at(objective, res):
+    """The objective at a result's coefficients and offset."""
+    return objective.value(res.coef, objective.raw(res.coef, res.extra["offset"]))
+
+
+def assert_both_within(objective, ours, theirs, tol):
+    """Assert two results certified within ``tol`` agree as far as that allows.
+
+    Both objectives are within ``tol * ref`` of the optimum; the L2 term makes the
+    objective ``l2``-strongly convex in ``w``, so each ``w`` is within
+    ``sqrt(2 tol ref / l2)`` of the solution's.
+    """
+    bound = tol * objective.reference_value()
+    assert abs(value_at(objective, ours) - value_at(objective, theirs)) <= bound
+    radius = np.sqrt(2.0 * bound / objective.penalty.l2)
+    assert np.linalg.norm(ours.coef - theirs.coef) <= 2.0 * radius
+
+
+def classes_problem(seed, n_samples=300, n_features=8, n_classes=4):
+    X, y = make_problem(seed, n_samples, n_features)
+    y = np.digitize(y, np.quantile(y, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    return X, y
+
+
+def binary_problem(seed, n_samples=200, n_features=8):
+    X, y = make_problem(seed, n_samples, n_features, noise=3.0)
+    return X, np.where(y > np.median(y), 1.0, -1.0)
+
+
+def test_lbfgs_applies_to_smooth_losses_with_l2_or_no_penalty():
+    X, y = binary_problem(0)
+    assert lbfgs_applies(objective_of(X, y, LogLoss(), L2(0.1)))
+    assert lbfgs_applies(objective_of(X, y, LogLoss(), NoPenalty()))
+    assert lbfgs_applies(objective_of(X, y, Huber(1.0), L1L2(0.1, 0.0)))
+    assert not lbfgs_applies(objective_of(X, y, LogLoss(), L1(0.1)))
+    assert not lbfgs_applies(objective_of(X, y, LogLoss(), L1L2(0.1, 0.5)))
+    assert not lbfgs_applies(objective_of(X, y, Hinge(), L2(0.1)))
+    with pytest.raises(ValueError, match="smooth loss"):
+        solve(solve_lbfgs, objective_of(X, y, LogLoss(), L1(0.1)), 1e-4)
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "weights"])
+def test_lbfgs_multinomial_l2_matches_logistic_regression(kind):
+    X, y = classes_problem(0)
+    n, alpha = X.shape[0], 1e-2
+    sw = None
+    if kind == "weights":
+        sw = np.random.default_rng(0).uniform(0.5, 2.0, n)
+    if kind == "sparse":
+        X = sp.csr_array(np.where(np.abs(X) > 3.0, X, 0.0))
+    objective = objective_of(X, y, MultinomialLogLoss(n_classes=4), L2(alpha))
+    if sw is not None:
+        objective = objective_of(
+            X, y, MultinomialLogLoss(n_classes=4), L2(alpha), sample_weight=sw
+        )
+    res = solve(solve_lbfgs, objective, 1e-10)
+    assert res.converged
+    assert res.extra["certified"]
+    assert res.extra["measure"] <= 1e-10
+    assert len(res.objective_curve) == res.n_iter
+    # sklearn's objective is sum_i s_i L_i + ||w||^2 / (2 C); ours the weighted mean
+    # plus alpha / 2 ||w||^2. (Its newton-cholesky solver is the accurate one: its
+    # lbfgs stops on the objective's rounding, 2e-6 away here.)
+    scale = n if sw is None else sw.sum()
+    lr = LogisticRegression(
+        C=1.0 / (alpha * scale), tol=1e-12, max_iter=1_000, solver="newton-cholesky"
+    )
+    lr.fit(X, y, sample_weight=sw)
+    # The softmax is invariant to a shift of all the classes' intercepts.
+    b = res.intercept - res.intercept.mean()
+    np.testing.assert_allclose(res.coef.T, lr.coef_, atol=1e-6)
+    # (The intercepts b = c - x_mean @ w carry the offsets of the features: 3.)
+    np.testing.assert_allclose(b, lr.intercept_ - lr.intercept_.mean(), atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", [LogLoss(), Huber(1.0)], ids=["log", "huber"])
+@pytest.mark.parametrize("kind", ["dense", "sparse", "weights", "no_intercept"])
+def test_lbfgs_matches_the_first_order_solver(loss, kind):
+    X, y = binary_problem(1) if isinstance(loss, LogLoss) else make_problem(1, 200, 8)
+    if isinstance(loss, Huber):
+        y[:10] += 20.0  # outliers: the linear part of the loss is active
+    if kind == "sparse":
+        X = sp.csr_array(np.where(np.abs(X) > 2.5, X, 0.0))
+    sw = np.random.default_rng(1).uniform(0.2, 3.0, len(y))
+    kw = {
+        "sample_weight": sw if kind == "weights" else None,
+        "fit_intercept": kind != "no_intercept",
+    }
+    objective = objective_of(X, y, loss, L2(0.01), **kw)
+    ours = solve(solve_lbfgs, objective, 1e-12)
+    theirs = solve(solve_gd, objective, 1e-12)
+    assert ours.converged
+    assert theirs.converged
+    assert_both_within(objective, ours, theirs, 1e-12)
+    np.testing.assert_allclose(ours.coef, theirs.coef, rtol=1e-4, atol=1e-5)
+    # Far fewer passes over X than the first-order solver.
+    assert ours.extra["n_evaluations"] < theirs.n_iter
+
+
+def test_lbfgs_float32_keeps_the_dtype_and_converges():
+    X, y = classes_problem(2)
+    X32 = X.astype(np.float32)
+    loss = MultinomialLogLoss(n_classes=4)
+    res32 = solve(solve_lbfgs, objective_of(X32, y, loss, L2(0.01)), 1e-6)
+    res64 = solve(solve_lbfgs, objective_of(X, y, loss, L2(0.01)), 1e-12)
+    assert res32.coef.dtype == np.float32
+    assert res32.intercept.dtype == np.float32
+    assert res32.converged
+    np.testing.assert_allclose(res32.coef, res64.coef, rtol=1e-3, atol=1e-3)
+
+
+def test_lbfgs_without_penalty_is_not_certified_but_reaches_the_optimum():
+    X, y = binary_problem(3)
+    objective = objective_of(X, y, LogLoss(), NoPenalty())
+    res = solve(solve_lbfgs, objective, 1e-14)
+    # No duality gap without a penalty: the solver says so, and the estimator
+    # would warn; the optimum is reached all the same.
+    assert not res.converged
+    assert not res.extra["certified"]
+    lr = LogisticRegression(C=np.inf, tol=1e-12, solver="newton-cholesky")
+    lr.fit(X, y)
+    np.testing.assert_allclose(res.coef, lr.coef_[0], rtol=1e-5)
+    np.testing.assert_allclose(res.intercept, lr.intercept_[0], rtol=1e-5)
+
+
+def scaled_correlated(seed, rho):
+    rng = np.random.default_rng(seed)
+    p = 10
+    cov = rho ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
+    X = rng.multivariate_normal(np.zeros(p), cov, size=400)
+    y = np.where(X @ rng.normal(size=p) + rng.normal(size=400) > 0, 1.0, -1.0)
+    return X * np.logspace(-3, 3, p), y
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.99])
+@pytest.mark.parametrize("tol", [1e-4, 1e-8])
+def test_lbfgs_claimed_convergence_is_within_tol(rho, tol):
+    # Columns scaled from 1e-3 to 1e3, correlated or not: the metric makes the
+    # problem scale-free, and the gap certifies what the run claims.
+    X, y = scaled_correlated(4, rho)
+    objective = objective_of(X, y, LogLoss(), L2(1e-3))
+    res = solve(solve_lbfgs, objective, tol)
+    best = solve(solve_lbfgs, objective, 1e-15)
+    assert res.converged
+    value = objective.value(res.coef, objective.raw(res.coef, res.extra["offset"]))
+    sub = value - best.objective_curve[-1]
+    assert sub <= tol * objective.reference_value()
+    assert res.objective_curve[-1] == pytest.approx(value, rel=1e-14)
+
+
+def test_lbfgs_max_iter_warm_start_and_callback(capsys):
+    X, y = classes_problem(5)
+    objective = objective_of(X, y, MultinomialLogLoss(n_classes=4), L2(1e-3))
+    seen = []
+    res = solve(
+        solve_lbfgs,
+        objective,
+        1e-12,
+        max_iter=3,
+        verbose=1,
+        callback=lambda it, w, value: seen.append((it, value)),
+    )
+    assert res.n_iter == 3
+    assert not res.converged
+    assert [it for it, _ in seen] == [1, 2, 3]
+    assert [v for _, v in seen] == res.objective_curve
+    assert capsys.readouterr().out.count("[lbfgs] iter") == 3
+    done = solve(solve_lbfgs, objective, 1e-10)
+    # Started at a solution that meets tol: no iteration.
+    again = solve_lbfgs(
+        objective,
+        done.coef,
+        done.extra["offset"],
+        max_iter=100,
+        tol=1e-10,
+    )
+    assert again.n_iter == 0
+    assert again.converged
+    assert again.objective_curve == []
+    np.testing.assert_array_equal(again.coef, done.coef)
+
+
+def test_lbfgs_squared_error_keeps_the_closed_form_offset():
+    X, y = make_problem(6, 100, 6)
+    objective = objective_of(X, y, SquaredError(), L2(0.1))
+    res = solve(solve_lbfgs, objective, 1e-14)
+    theirs = solve(solve_gd, objective, 1e-14)
+    assert res.converged
+    assert_both_within(objective, res, theirs, 1e-14)
+
+
+def test_lbfgs_routed_under_the_classifier(monkeypatch):
+    # What the estimators' routing will do: their full-batch solver replaced by
+    # L-BFGS where it applies.
+    def route(objective, w0, c0, **kw):
+        solver = solve_lbfgs if lbfgs_applies(objective) else solve_gd
+        return solver(objective, w0, c0, **kw)
+
+    X, y = classes_problem(7, n_classes=3)
+    est = GDClassifier(alpha=1e-3, tol=1e-12, max_iter=5_000, solver="gd")
+    reference = est.fit(X, y).coef_.copy()
+    monkeypatch.setattr(skgd._base, "solve_gd", route)
+    ours = GDClassifier(alpha=1e-3, tol=1e-12, max_iter=5_000, solver="gd").fit(X, y)
+    assert ours.n_iter_ < est.n_iter_
+    np.testing.assert_allclose(ours.coef_, reference, atol=1e-6)
+
+
+def test_lbfgs_on_dask_matches_numpy():
+    da = pytest.importorskip("dask.array")
+    X, y = classes_problem(8)
+    loss = MultinomialLogLoss(n_classes=4)
+    Xd = da.from_array(X, chunks=(100, 8))
+    yd = da.from_array(y.astype(float), chunks=100)
+    objective = LinearObjective(get_backend(Xd), Xd, yd, loss, L2(1e-2))
+    res = solve(solve_lbfgs, objective, 1e-10)
+    ref = solve(solve_lbfgs, objective_of(X, y, loss, L2(1e-2)), 1e-10)
+    assert res.converged
+    np.testing.assert_allclose(res.coef, ref.coef, atol=1e-7)
