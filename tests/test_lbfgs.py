@@ -224,7 +224,7 @@ def test_lbfgs_max_iter_warm_start_and_callback(capsys):
     assert again.n_iter == 0
     assert again.converged
     assert again.objective_curve == []
-    np.testing.assert_array_equal(again.coef, done.coef)
+    np.testing.assert_allclose(again.coef, done.coef, rtol=1e-15)
 
 
 def test_lbfgs_squared_error_keeps_the_closed_form_offset():
