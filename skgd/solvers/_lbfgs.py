@@ -105,17 +105,29 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     :func:`~skgd.solvers._gd.solve_gd`:
 
     - with an L2 strength, the duality gap (an upper bound on the suboptimality),
-      checked after each iteration once the free proximal-gradient measure is
-      within a factor 100 of ``tol``: the pass then also returns what the dual
-      point needs, and the gap costs one more elementwise pass over the
-      predictions (no product with X). scipy's own tests are disabled, so a run
-      stops on the gap, on ``max_iter``, or when the line search can no longer
-      decrease the objective (rounding; the gap then decides ``converged``);
+      checked after each iteration once the free proximal-gradient measure (the
+      decrease one more gradient step would guarantee) is below the threshold:
+      the passes then also return what the dual point needs, and each gap costs
+      one more elementwise pass over the predictions (no product with X). scipy's
+      own tests are disabled, so a run stops on the gap, on ``max_iter``, or when
+      the line search can no longer tell a decrease (near a relative gap of
+      ``1e-11``, rounding): the run is then finished by
+      :func:`~skgd.solvers._gd.solve_gd` from where it stands, whose steps are
+      tested on curvature rather than on objective differences, on the same
+      measure (its iterations count in ``n_iter``);
     - without a penalty (or without a duality gap), no cheap certificate exists:
-      the run stops when the proximal-gradient measure (the decrease one more
-      gradient step would guarantee) is below ``tol``, and reports
-      ``converged=False`` with ``extra["certified"] = False``, so that the
-      estimator warns that the result is not certified.
+      the run stops when the proximal-gradient measure is below ``tol``, and
+      reports ``converged=False`` with ``extra["certified"] = False``, so that
+      the estimator warns that the result is not certified.
+
+    **Threads.** The run holds numpy's BLAS to one thread (as
+    :func:`~skgd._backend._dense.serial_blas` decides for dense X), since scipy's
+    small vector operations between evaluations wait on busy cores otherwise.
+
+    Without a penalty on an underdetermined problem the metric is the identity
+    (see :meth:`~skgd._forms.CenteredModel.metric`); L-BFGS steps are
+    combinations of gradients, so from zero the iterates stay in the row space
+    of X.
 
     Parameters
     ----------
