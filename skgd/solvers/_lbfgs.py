@@ -24,12 +24,13 @@ from skgd.solvers._gd import solve_gd
 from skgd.solvers._result import SolverResult, check_finite_objective
 
 # The duality gap (what the dual point needs in the pass, then an elementwise pass
-# over the predictions) is computed once the free proximal-gradient measure is
-# within this factor of the threshold. Each gap costs about one evaluation of the
-# loss (the multinomial one's is the dearest part of a pass), and L-BFGS drives the
-# gradient into the directions of low curvature, where the gap exceeds the free
-# measure: on softmax problems (digits, 15,000 x 100 x 8) waiting for the free
-# measure itself saved 10-35% of the time and no iteration.
+# over the predictions) is first computed once the free proximal-gradient measure
+# is within this factor of the threshold, then as :meth:`_Run.schedule` says. Each
+# gap costs about one evaluation of the loss (the multinomial one's is the dearest
+# part of a pass), and L-BFGS drives the gradient into the directions of low
+# curvature, where the gap exceeds the free measure: on softmax problems (digits,
+# 15,000 x 100 x 8) waiting for the free measure itself saved 10-35% of the time
+# and no iteration.
 _NEAR = 1.0
 # Corrections kept by L-BFGS: 20 took 68 iterations on digits (10 classes, alpha
 # 1e-4, tol 1e-4) against 78 with scipy's default 10 (30: 64); each costs two
@@ -278,6 +279,10 @@ class _Run:
         self.L = L if L > 0 else curv
         self.verbose, self.callback = verbose, callback
         self.want_dual = False
+        # Iterations (and gaps) of the gaps computed, and when the next is due.
+        self.checks, self.next_check = [], None
+        # The largest dual value found, with its (loss dual, scaling, X_c.T theta).
+        self.best_dual = (-math.inf, None)
         self.last = None
         self.last_measure = math.inf
         self.n_iter, self.n_eval, self.curve = 0, 0, []
@@ -409,29 +414,67 @@ class _Run:
         """Return the stopping measure at ``ev`` (``inf`` while not certifiable).
 
         With a gap: the gap where the pass returned the dual point's terms, else
-        ``inf`` (and, once the cheap measure is near the threshold, the following
-        passes return them). Without: the cheap measure itself.
+        ``inf``; the passes return those terms for the iterations that
+        :meth:`schedule` picks. Without: the cheap measure itself.
         """
         cheap = self.cheap_measure(ev)
         if not self.use_gap:
             return cheap
-        self.want_dual = cheap <= _NEAR * self.threshold
+        gap = math.inf
         if _has_dual_terms(self.objective, ev.terms):
-            return self.gap(ev)
-        return math.inf
+            gap = self.gap(ev)
+            if self.n_iter:
+                self.next_check = self.n_iter + self.schedule(gap)
+        elif self.next_check is None and cheap <= _NEAR * self.threshold:
+            self.next_check = self.n_iter + 1
+        self.want_dual = self.next_check is not None and (
+            self.n_iter + 1 >= self.next_check
+        )
+        return gap
+
+    def schedule(self, gap):
+        """Return the number of iterations until the next gap is worth computing.
+
+        The gap falls about geometrically: the rate between the last two gaps
+        predicts the iterations left until ``tol``; the next gap is computed
+        half-way there (so the run overshoots by few iterations when the rate
+        slows), at most twice as far as the last two gaps were apart, and at the
+        next iteration while no rate is known.
+        """
+        previous = self.checks[-1] if self.checks else None
+        self.checks.append((self.n_iter, gap))
+        if previous is None or not 0.0 < gap < previous[1] < math.inf:
+            return 1
+        since = self.n_iter - previous[0]
+        left = math.log(gap / self.threshold) * since / math.log(previous[1] / gap)
+        # The gap of L-BFGS iterates is not monotone: a rate from two close
+        # gaps can be far too slow, so the wait at most doubles.
+        return max(1, min(int(0.5 * left), 2 * since))
 
     def gap(self, ev):
-        """Return the duality gap at ``ev`` (one elementwise pass over ``raw``)."""
+        """Return the duality gap at ``ev`` (one elementwise pass over ``raw``).
+
+        The dual point is made at ``ev``'s gradient, but any feasible dual point
+        bounds the suboptimality of any primal point: the gap pairs the objective
+        at ``ev`` with the best dual point made so far. (The gaps of the iterates'
+        own dual points go up and down by factors of 2-3 near the end, as their
+        gradients do; the best dual value only rises.)
+        """
         objective = self.objective
         if not _has_dual_terms(objective, ev.terms):
             ev = self.evaluate(ev.x, dual_terms=True)
         shift, v = objective.dual_point(ev.terms)
         k = objective.dual_scale(v, ev.terms)
-        if k is None:
+        if k is not None:
+            duals = (shift, [(objective.loss, k)])
+            terms = objective.pass_terms(None, ev.raw, None, duals=duals)
+            dual = (terms["duals"][0], k, v)
+            value = dual[0] - objective.penalty.conjugate(k * v)
+            if math.isfinite(value) and not value <= self.best_dual[0]:
+                self.best_dual = (value, dual)
+        if self.best_dual[1] is None:
             return math.inf
-        duals = (shift, [(objective.loss, k)])
-        dual_value = objective.pass_terms(None, ev.raw, None, duals=duals)["duals"][0]
-        return objective.gap(ev.value, dual_value, k, v)
+        return objective.gap(ev.value, *self.best_dual[1])
 
     def result(self, ev):
         """Return the :class:`SolverResult` at ``ev``."""
