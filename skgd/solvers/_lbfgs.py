@@ -57,22 +57,22 @@ def lbfgs_applies(objective):
 
     Parameters
     ----------
-    objective : ObjectiveForm
-        The problem.
+    objective : LinearObjective or GramObjective
+        The problem, in either form (only the sample form qualifies).
 
     Returns
     -------
     applies : bool
-        Whether the problem is one L-BFGS solves.
+        Whether :func:`solve_lbfgs` takes it.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skgd._backend import get_backend
     >>> from skgd._objective import LinearObjective
+    >>> X, y = np.eye(3), np.array([1.0, -1.0, 1.0])
     >>> from skgd.losses import LogLoss
     >>> from skgd.penalties import L1, L2
-    >>> X, y = np.eye(3), np.array([1.0, -1.0, 1.0])
     >>> make = lambda pen: LinearObjective(get_backend(X), X, y, LogLoss(), pen)
     >>> lbfgs_applies(make(L2(0.1))), lbfgs_applies(make(L1(0.1)))
     (True, False)
@@ -141,11 +141,11 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     max_iter : int
         Maximum number of L-BFGS iterations (each one or more passes over X).
     tol : float
-        Stopping tolerance, as above.
+        The tolerance of the stopping measure above.
     verbose : int, default=0
-        Print one line per iteration when positive.
+        When positive, a line per iteration: objective, measure, time.
     callback : callable or None, default=None
-        Called as ``callback(iteration, w, objective_value)`` after each iteration.
+        ``callback(iteration, w, objective_value)``, called after each iteration.
 
     Returns
     -------
