@@ -263,3 +263,34 @@ def test_lbfgs_on_dask_matches_numpy():
     ref = solve(solve_lbfgs, objective_of(X, y, loss, L2(1e-2)), 1e-10)
     assert res.converged
     np.testing.assert_allclose(res.coef, ref.coef, atol=1e-7)
+
+
+def test_lbfgs_on_dask_computes_once_per_evaluation(monkeypatch):
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    X, y = classes_problem(9)
+    Xd = da.from_array(X, chunks=(100, 8))
+    yd = da.from_array(y.astype(float), chunks=100)
+    objective = LinearObjective(
+        get_backend(Xd), Xd, yd, MultinomialLogLoss(n_classes=4), L2(1e-2)
+    )
+    # The column statistics and the multinomial dual's anchor: once per fit.
+    solve(solve_lbfgs, objective, 0.0, max_iter=1)
+    calls = []
+    original = dask.compute
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(dask, "compute", counted)
+    counts = []
+    for max_iter in (3, 8):
+        calls.clear()
+        # tol=0: no gap is ever due, so every compute is an evaluation's pass
+        # (the start's gap aside, the same in both runs).
+        res = solve(solve_lbfgs, objective, 0.0, max_iter=max_iter)
+        assert res.n_iter == max_iter
+        counts.append((len(calls), res.extra["n_evaluations"]))
+    (c3, e3), (c8, e8) = counts
+    assert c8 - c3 == e8 - e3
