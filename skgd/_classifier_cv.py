@@ -204,14 +204,14 @@ class GDClassifierCV(ClassifierMixin, BaseEstimator):
         Weights of the classes, multiplying the sample weights. ``"balanced"`` is
         computed once on all the data (as LogisticRegressionCV does) and used in
         every fold.
+    random_state : int, RandomState instance or None, default=None
+        Passed to the inner :class:`GDClassifier` (whose full-batch solver draws
+        nothing: it has no effect today).
     n_jobs : int or None, default=None
         Number of (l1_ratio, fold) paths fitted in parallel through joblib (in
         threads).
     verbose : int, default=0
         Verbosity of joblib.
-    random_state : int, RandomState instance or None, default=None
-        Passed to the inner :class:`GDClassifier` (whose full-batch solver draws
-        nothing: it has no effect today).
 
     Attributes
     ----------
@@ -251,17 +251,20 @@ n_features + 1)
 
     Examples
     --------
+    Scaling inside a pipeline keeps the held-out folds out of the scaler's fit:
+
     >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skgd import GDClassifierCV
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> X = StandardScaler().fit_transform(X)
-    >>> clf = GDClassifierCV(alphas=8, cv=5).fit(X, y)
+    >>> model = make_pipeline(StandardScaler(), GDClassifierCV(alphas=8, cv=5))
+    >>> clf = model.fit(X, y)[-1]
     >>> clf.scores_.shape
     (5, 1, 8)
     >>> round(float(clf.alpha_), 5)
     0.00741
-    >>> round(clf.score(X, y), 3)
+    >>> round(model.score(X, y), 3)
     0.986
     """
 
@@ -298,9 +301,9 @@ n_features + 1)
         scoring=None,
         refit=True,
         class_weight=None,
+        random_state=None,
         n_jobs=None,
         verbose=0,
-        random_state=None,
     ):
         self.alphas = alphas
         self.eps = eps
@@ -314,9 +317,9 @@ n_features + 1)
         self.scoring = scoring
         self.refit = refit
         self.class_weight = class_weight
+        self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
-        self.random_state = random_state
 
     def _l1_ratios(self):
         """Return the ``l1_ratio`` values searched, as an array."""
@@ -372,7 +375,7 @@ n_features + 1)
         Returns
         -------
         self : GDClassifierCV
-            The fitted estimator.
+            The estimator, with the chosen model fitted.
         """
         X, y, sample_weight = check_search_data(
             self, X, y, sample_weight, y_numeric=False
