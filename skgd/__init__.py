@@ -9,6 +9,7 @@ skl2onnx is already imported; otherwise ONNX export starts with
 """
 
 from skgd._classifier import GDClassifier
+from skgd._classifier_cv import GDClassifierCV
 from skgd._cv import GDRegressorCV
 from skgd._display import LossCurveDisplay
 from skgd._estimator import GDRegressor
@@ -25,6 +26,7 @@ _register_if_skl2onnx_loaded()
 
 __all__ = [
     "GDClassifier",
+    "GDClassifierCV",
     "GDRegressor",
     "GDRegressorCV",
     "LossCurveDisplay",

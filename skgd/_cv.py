@@ -24,14 +24,8 @@ from skgd._path import (
     path_objective,
     solve_path,
 )
-from skgd._sklearn_compat import (
-    Interval,
-    StrOptions,
-    _check_sample_weight,
-    _fit_context,
-    validate_data,
-)
-from skgd._validation import refuse_out_of_core
+from skgd._search import check_l1_ratios, check_search_data
+from skgd._sklearn_compat import Interval, StrOptions, _fit_context
 
 Integral, Real = numbers.Integral, numbers.Real
 
@@ -202,23 +196,11 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         self : GDRegressorCV
             The fitted estimator.
         """
-        refuse_out_of_core(X, "GDRegressorCV")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=("csr", "csc"),
-            dtype=[np.float64, np.float32],
-            y_numeric=True,
+        X, y, sample_weight = check_search_data(
+            self, X, y, sample_weight, y_numeric=True
         )
         y = np.asarray(y, dtype=X.dtype)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-        l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float))
-        if not np.all((l1_ratios >= 0) & (l1_ratios <= 1)):
-            raise ValueError(f"l1_ratio must be in [0, 1]; got {self.l1_ratio!r}.")
+        l1_ratios = check_l1_ratios(self.l1_ratio)
         if isinstance(self.alphas, Integral):
             if np.any(l1_ratios <= 0):
                 raise ValueError(

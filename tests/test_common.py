@@ -1,10 +1,10 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""scikit-learn's estimator checks over several GDRegressor configurations."""
+"""scikit-learn's estimator checks over several skgd estimator configurations."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgd import GDRegressor, GDRegressorCV
+from skgd import GDClassifierCV, GDRegressor, GDRegressorCV
 
 CONFIGS = [
     GDRegressor(),
@@ -15,6 +15,7 @@ CONFIGS = [
     GDRegressor(loss="squared_epsilon_insensitive"),
     GDRegressor(loss="epsilon_insensitive", tol=1e-3),
     GDRegressorCV(alphas=5, cv=3),
+    GDClassifierCV(alphas=3, cv=3),
 ]
 
 
