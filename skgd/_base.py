@@ -26,6 +26,7 @@ from array_api_compat import numpy as np_compat
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import ShuffleSplit
 
+from skgd._advice import convergence_advice, measure_name
 from skgd._backend import is_dask
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import Interval, StrOptions, check_is_fitted
@@ -562,11 +563,13 @@ class GDBase(StochasticFit, BaseEstimator):
                 verbose=self.verbose,
             )
             if not res.converged and self.tol is not None:
+                alpha = 0.0 if self.penalty is None else self.alpha
                 warn_not_converged(
                     "gd",
                     self.max_iter,
-                    f"relative optimality measure {res.extra['measure']:.2e}, "
+                    f"{measure_name(objective)} {res.extra['measure']:.2e}, "
                     f"tol={self.tol:g}",
+                    convergence_advice(objective, alpha),
                 )
             results.append(res)
         coef = cxp.stack([r.coef for r in results])

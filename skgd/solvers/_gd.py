@@ -549,14 +549,20 @@ class _SampleOracle(Oracle):
         state.done = self.measures.verdict(state.measure)[1]
         return value
 
+    def measure_name(self):
+        """Name the reported measure: a gap once a dual point backs it, else a bound."""
+        if self.measures.report_gap and getattr(self, "certified", True):
+            return "relative duality gap"
+        return "proximal-gradient measure"
+
     def report(self, n_iter, state, value):
         it = self.first_iter + n_iter
         if self.verbose:
             ref, threshold = self.ref, self.measures.threshold
             print(
                 f"[gd] iter {it:4d}  objective {value:.8e}  "
-                f"step 1/L={1.0 / state.L:.3e}  measure {state.measure[1] / ref:.3e} "
-                f"(tol {threshold / ref:.1e})  "
+                f"step 1/L={1.0 / state.L:.3e}  {self.measure_name()} "
+                f"{state.measure[1] / ref:.3e} (tol {threshold / ref:.1e})  "
                 f"{time.perf_counter() - self.start_time:.2f}s"
             )
         if self.callback is not None:
@@ -629,6 +635,7 @@ class _FusedOracle(_SampleOracle):
             # The start needs a second pass: its dual point scales by the first.
             self.dual = m.dual_points(terms)
             terms.update(objective.pass_terms(None, raw, None, duals=self.dual[0]))
+        self.certified = self.dual is not None
         measure = m.from_pass(w, terms, self.dual, (w, gw, gc), L)
         self.want_dual = self.dual is not None
         return _Point(w, c, raw, gw, gc), measure
@@ -657,6 +664,7 @@ class _FusedOracle(_SampleOracle):
         m, L = self.measures, state.L
         gy_w, gy_c = cand.terms["grad"]
         point = (y_w, gy_w, gy_c)
+        self.certified = self.dual is not None
         measure = m.from_pass(cand.w, cand.terms, self.dual, point, L)
         self.dual = m.dual_points(cand.terms) if self.want_dual else None
         # The next pass makes a dual point (its parts, one more column of the
