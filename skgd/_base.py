@@ -190,7 +190,9 @@ default="adaptive"
         problem. It bounds the suboptimality, and is below ``tol`` times the
         objective at zero coefficients when the fit converged. Without a penalty
         there is no gap: it holds the final proximal-gradient measure, the decrease
-        one more step would guarantee. Absent after a stochastic fit.""",
+        one more step would guarantee (``inf`` for a non-smooth loss, whose last
+        smoothing stage stops on its own measure). Absent after a stochastic
+        fit.""",
     "n_features_in_": """\
     n_features_in_ : int
         Number of features seen during fit.""",

@@ -161,3 +161,9 @@ def test_onnx_sparsified_regressor(diabetes):
     )
     got = sess.run(None, {sess.get_inputs()[0].name: X})[0]
     np.testing.assert_allclose(got.ravel(), reg.predict(X), rtol=1e-12, atol=1e-9)
+
+
+def test_dual_gap_of_non_smooth_loss_without_penalty_is_inf(iris):
+    X, y = iris
+    clf = GDClassifier(loss="hinge", penalty=None).fit(X, y == 0)
+    assert clf.dual_gap_ == np.inf
