@@ -188,6 +188,7 @@ def _smoothing_stages(
     # (0.1 mu) far from the end, half of the threshold near it.
     mu, stage_tol = ref, max(threshold, 0.1 * ref)
     total, curve, w, c = 0, [], w0, c0
+    shared = {"threshold": threshold, "ref": ref, "verbose": verbose}
     while True:
         res = _fista(
             objective.with_loss(objective.loss.smoothed(mu)),
@@ -195,12 +196,10 @@ def _smoothing_stages(
             c,
             report=objective,
             max_iter=max_iter - total,
-            threshold=threshold,
             stage_threshold=stage_tol,
-            ref=ref,
-            verbose=verbose,
             callback=callback,
             first_iter=total,
+            **shared,
         )
         total += res.n_iter
         curve += res.objective_curve
