@@ -22,13 +22,20 @@ import string
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from array_api_compat import numpy as np_compat
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import ShuffleSplit
 
+from skgd._advice import convergence_advice, measure_name
 from skgd._backend import is_dask
 from skgd._objective import LinearObjective
-from skgd._sklearn_compat import Interval, StrOptions, check_is_fitted
+from skgd._sklearn_compat import (
+    Interval,
+    SparseCoefMixin,
+    StrOptions,
+    check_is_fitted,
+)
 from skgd._validation import check_predict_data
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss, get_loss
 from skgd.penalties import get_penalty
@@ -176,6 +183,16 @@ default="adaptive"
     "adam_eps": """\
     adam_eps : float, default=1e-8
         Adam's stability constant, in ``(0, inf)`` (MLPRegressor's ``epsilon``).""",
+    "dual_gap_": """\
+    dual_gap_ : float or ndarray of shape (n_problems,)
+        ``solver="gd"``: the duality gap of the objective at the end of the fit,
+        absolute (as Lasso's, for its objective), one per target or one-vs-rest
+        problem. It bounds the suboptimality, and is below ``tol`` times the
+        objective at zero coefficients when the fit converged. Without a penalty
+        there is no gap: it holds the final proximal-gradient measure, the decrease
+        one more step would guarantee (``inf`` for a non-smooth loss, whose last
+        smoothing stage stops on its own measure). Absent after a stochastic
+        fit.""",
     "n_features_in_": """\
     n_features_in_ : int
         Number of features seen during fit.""",
@@ -342,7 +359,8 @@ class StochasticFit:
         B0 = None
         warm = self.warm_start and hasattr(self, "coef_")
         if warm and coef_init is None:
-            prev = cxp.asarray(self.coef_)
+            # (A sparsified coef_ starts a fit as its dense array.)
+            prev = cxp.asarray(_dense(self.coef_))
             if prev.size == n_targets * size:
                 coef_init = prev
                 if intercept_init is None:
@@ -369,7 +387,7 @@ class StochasticFit:
         return W0, B0
 
 
-class GDBase(StochasticFit, BaseEstimator):
+class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
     """The parameters, their checks and the fit shared by the skgd estimators.
 
     A subclass sets ``__init__`` with :func:`init_with`, adds its own entries to
@@ -521,6 +539,8 @@ class GDBase(StochasticFit, BaseEstimator):
         if solver == "gd":  # a full-batch fit leaves no stochastic state behind
             for name in MINIBATCH_ATTRIBUTES:
                 self.__dict__.pop(name, None)
+        else:  # and a stochastic one certifies nothing
+            self.__dict__.pop("dual_gap_", None)
         for name, value in fitted.items():
             setattr(self, name, value)
         return self
@@ -544,7 +564,7 @@ class GDBase(StochasticFit, BaseEstimator):
         W0, B0 = self._start_point(
             coef_init, intercept_init, n_targets, base.coef_shape, X.dtype, backend
         )
-        results = []
+        results, gaps = [], []
         for k in range(n_targets):
             objective = base if k == 0 else base.with_target(Y[:, k])
             w0 = W0[k, ...]
@@ -562,13 +582,16 @@ class GDBase(StochasticFit, BaseEstimator):
                 verbose=self.verbose,
             )
             if not res.converged and self.tol is not None:
+                alpha = 0.0 if self.penalty is None else self.alpha
                 warn_not_converged(
                     "gd",
                     self.max_iter,
-                    f"relative optimality measure {res.extra['measure']:.2e}, "
+                    f"{measure_name(objective)} {res.extra['measure']:.2e}, "
                     f"tol={self.tol:g}",
+                    convergence_advice(objective, alpha),
                 )
             results.append(res)
+            gaps.append(res.extra["measure"] * objective.reference_value())
         coef = cxp.stack([r.coef for r in results])
         intercepts = [r.intercept for r in results]
         if base.n_outputs == 1:
@@ -588,6 +611,7 @@ class GDBase(StochasticFit, BaseEstimator):
             "intercept_": intercept,
             "n_iter_": int(max(r.n_iter for r in results)),
             "loss_curve_": _sum_curves([r.objective_curve for r in results]),
+            "dual_gap_": gaps[0] if len(gaps) == 1 else np.asarray(gaps),
         }
 
     def _engine_coef(self, coef, coef_shape, xp):
@@ -612,7 +636,7 @@ def linear_predict(estimator, X, method):
     """
     check_is_fitted(estimator)
     X, backend = check_predict_data(estimator, X, method=method)
-    coef = estimator.coef_
+    coef = _dense(estimator.coef_)
     if coef.dtype != X.dtype:
         xp = backend.coef_xp
         coef = xp.astype(coef, xp.result_type(coef.dtype, X.dtype))
@@ -620,6 +644,11 @@ def linear_predict(estimator, X, method):
     if is_dask(X):
         return (X @ coef) + estimator.intercept_
     return backend.matvec(X, coef) + estimator.intercept_
+
+
+def _dense(coef):
+    """Return ``coef_`` as an array: a :meth:`~GDBase.sparsify`-ed one densified."""
+    return coef.toarray().reshape(coef.shape) if sp.issparse(coef) else coef
 
 
 def _offset_of(b):

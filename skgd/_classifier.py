@@ -101,6 +101,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         problems).
     t_ : float
         Stochastic solvers: updates made plus one.
+    {dual_gap_}
     {n_features_in_}
     {feature_names_in_}
 

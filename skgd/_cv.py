@@ -58,6 +58,18 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
     return mse, scores
 
 
+def _print_path(l1_ratios, grids, mse, chosen):
+    """Print the mean held-out MSE of each (l1_ratio, alpha) and the chosen pair."""
+    for i, (ratio, grid) in enumerate(zip(l1_ratios, grids, strict=True)):
+        for k, alpha in enumerate(grid):
+            print(
+                f"[GDRegressorCV] l1_ratio={ratio:g}  alpha {alpha:.4e}  "
+                f"mean MSE {mse[i, k].mean():.6e} over {mse.shape[2]} folds"
+            )
+    i, k = chosen
+    print(f"[GDRegressorCV] chose l1_ratio={l1_ratios[i]:g}, alpha={grids[i][k]:.4e}")
+
+
 @fill_shared_docs
 class GDRegressorCV(RegressorMixin, BaseEstimator):
     r"""Elastic-net regression with alpha and l1_ratio chosen by cross-validation.
@@ -97,7 +109,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         Number of (l1_ratio, fold) paths solved in parallel through joblib (a
         ``joblib.parallel_backend("dask")`` context runs them on a Dask cluster).
     verbose : int, default=0
-        Verbosity of joblib.
+        When positive, print each alpha's mean held-out MSE over the folds, per
+        l1_ratio, and the chosen values; joblib reports its jobs too.
 
     Attributes
     ----------
@@ -250,6 +263,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
             )
             i, k = np.unravel_index(np.argmax(scores.mean(axis=2)), scores.shape[:2])
             self.scores_path_ = np.squeeze(scores) if len(l1_ratios) == 1 else scores
+        if self.verbose:
+            _print_path(l1_ratios, grids, mse, (i, k))
         self.alpha_ = float(grids[i][k])
         self.l1_ratio_ = float(l1_ratios[i])
         self.alphas_ = grids[0] if len(l1_ratios) == 1 else np.array(grids)

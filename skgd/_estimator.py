@@ -122,6 +122,7 @@ class GDRegressor(RegressorMixin, GDBase):
         epoch (mean over targets); None otherwise.
     best_validation_score_ : float or None
         The best of ``validation_scores_``, whose coefficients are kept.
+    {dual_gap_}
     {n_features_in_}
     {feature_names_in_}
 

@@ -1,6 +1,6 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""ONNX export of GDRegressor and GDClassifier through skl2onnx (extra ``onnx``).
+"""ONNX export of skgd's estimators through skl2onnx (extra ``onnx``).
 
 It holds the shape calculators and converters (``X @ coef_.T + intercept_`` as one
 MatMul and one Add, then for the classifier its labels and probabilities) and the
@@ -18,6 +18,7 @@ import numpy as np
 
 _ALIAS = "SkgdGDRegressor"
 _CLASSIFIER_ALIAS = "SkgdGDClassifier"
+_CV_ALIAS = "SkgdGDRegressorCV"
 # The options of skl2onnx's own linear classifiers. Declaring "zipmap" also makes
 # skl2onnx parse the model as a classifier: outputs "label" and "probabilities",
 # followed by a ZipMap unless ``options={"zipmap": False}``.
@@ -30,17 +31,19 @@ _CLASSIFIER_OPTIONS = {
 
 
 def register_onnx_converter():
-    """Register the ONNX converters of GDRegressor and GDClassifier with skl2onnx.
+    """Register the ONNX converters of skgd's estimators with skl2onnx.
 
     Afterwards :func:`skl2onnx.to_onnx` converts a fitted
-    :class:`~skgd.GDRegressor` or :class:`~skgd.GDClassifier`, alone or inside a
+    :class:`~skgd.GDRegressor`, :class:`~skgd.GDRegressorCV` or
+    :class:`~skgd.GDClassifier`, alone or inside a
     :class:`~sklearn.pipeline.Pipeline`, into an ONNX graph, in the input's float32
     or float64 precision (other input types are cast to float32).
 
     - :class:`~skgd.GDRegressor` becomes ``X @ coef_.T + intercept_`` (one
       ``MatMul`` and one ``Add``), with output shape ``(n_samples, n_targets)``
       (``n_targets = 1`` for a model fitted on 1-D ``y``), as for scikit-learn's
-      linear regressors.
+      linear regressors; so does :class:`~skgd.GDRegressorCV`, its refitted
+      model (as skl2onnx converts ElasticNetCV).
     - :class:`~skgd.GDClassifier` has the two outputs of skl2onnx's linear
       classifiers: ``label`` (int64 for integer labels, string for string
       labels), as :meth:`~skgd.GDClassifier.predict`, and ``probabilities`` of
@@ -108,11 +111,13 @@ def register_onnx_converter():
         ) from exc
 
     from skgd._classifier import GDClassifier
+    from skgd._cv import GDRegressorCV
     from skgd._estimator import GDRegressor
 
-    update_registered_converter(
-        GDRegressor, _ALIAS, _shape_calculator, _converter, overwrite=True
-    )
+    for model, alias in ((GDRegressor, _ALIAS), (GDRegressorCV, _CV_ALIAS)):
+        update_registered_converter(
+            model, alias, _shape_calculator, _converter, overwrite=True
+        )
     update_registered_converter(
         GDClassifier,
         _CLASSIFIER_ALIAS,
@@ -123,9 +128,16 @@ def register_onnx_converter():
     )
 
 
+def _coef(model, dtype=None):
+    """Return ``coef_`` as a numpy array (densified after ``sparsify()``)."""
+    coef = model.coef_
+    coef = coef.toarray().reshape(coef.shape) if hasattr(coef, "toarray") else coef
+    return np.asarray(coef, dtype=dtype)
+
+
 def _n_targets(model):
     """Return the number of targets of a fitted linear model."""
-    coef = np.asarray(model.coef_)
+    coef = _coef(model)
     return 1 if coef.ndim == 1 else coef.shape[0]
 
 
@@ -200,7 +212,7 @@ def _converter(scope, operator, container):
     model = operator.raw_operator
     x_name, proto, dtype = _float_input(scope, operator, container)
     n_targets = _n_targets(model)
-    coef = np.asarray(model.coef_, dtype=dtype).reshape(n_targets, -1).T
+    coef = _coef(model, dtype).reshape(n_targets, -1).T
     intercept = np.asarray(model.intercept_, dtype=dtype).reshape(-1)
     intercept = np.broadcast_to(intercept, (n_targets,))
     _affine(
@@ -256,7 +268,7 @@ def _classifier_converter(scope, operator, container):
 
     model = operator.raw_operator
     x_name, proto, dtype = _float_input(scope, operator, container)
-    coef = np.asarray(model.coef_, dtype=dtype)
+    coef = _coef(model, dtype)
     intercept = np.asarray(model.intercept_, dtype=dtype).reshape(-1)
     scores = _affine(scope, container, x_name, coef.T, intercept, proto)
     binary = coef.shape[0] == 1

@@ -6,6 +6,7 @@ When scikit-learn renames one of these, this file is the only one to fix.
 """
 
 from sklearn.base import _fit_context
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -28,6 +29,7 @@ __all__ = [
     "Interval",
     "InvalidParameterError",
     "Options",
+    "SparseCoefMixin",
     "StrOptions",
     "_check_sample_weight",
     "_fit_context",

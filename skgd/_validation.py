@@ -9,6 +9,7 @@ so that validation never gathers X. The estimators stay free of array-kind branc
 """
 
 import numpy as np
+import scipy.sparse as sp
 import sklearn
 from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
 
@@ -279,7 +280,8 @@ def check_predict_data(estimator, X, method="predict"):
         reset=False,
     )
     coef = estimator.coef_
-    if not is_numpy_array(coef) and (is_numpy_array(X) or hasattr(X, "format")):
+    foreign = not (is_numpy_array(coef) or sp.issparse(coef))  # sparse: sparsify()
+    if foreign and (is_numpy_array(X) or hasattr(X, "format")):
         raise ValueError(
             f"The model was fitted on {type(coef).__module__} arrays; predict on an "
             "array of that namespace (under array_api_dispatch), not on numpy or "

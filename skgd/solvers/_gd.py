@@ -178,11 +178,17 @@ def _smoothing_stages(
     the previous one; a stage need not be solved below the error of its smoothing
     (``0.1 mu``). With a duality gap the run ends when the gap of the true problem
     meets ``threshold``; without one, at the stage of the floor width ``2 tol ref``.
+    With a gap, a stage whose smoothing already errs by less than tol is solved on
+    to half the threshold rather than narrowed, and a narrowing set by that error
+    alone (see :func:`_narrowing`) is solved so at once.
     """
     certified = objective.has_duality_gap
     mu_floor = 2.0 * tol * ref if not certified else 1e-12 * ref
-    mu = ref
+    # A stage ends when its own measure meets stage_tol: the smoothing's error
+    # (0.1 mu) far from the end, half of the threshold near it.
+    mu, stage_tol = ref, max(threshold, 0.1 * ref)
     total, curve, w, c = 0, [], w0, c0
+    shared = {"threshold": threshold, "ref": ref, "verbose": verbose}
     while True:
         res = _fista(
             objective.with_loss(objective.loss.smoothed(mu)),
@@ -190,12 +196,10 @@ def _smoothing_stages(
             c,
             report=objective,
             max_iter=max_iter - total,
-            threshold=threshold,
-            stage_threshold=max(threshold, 0.1 * mu),
-            ref=ref,
-            verbose=verbose,
+            stage_threshold=stage_tol,
             callback=callback,
             first_iter=total,
+            **shared,
         )
         total += res.n_iter
         curve += res.objective_curve
@@ -203,7 +207,14 @@ def _smoothing_stages(
         done = res.converged if certified else mu <= mu_floor and res.extra["stage"]
         if done or total >= max_iter or mu <= mu_floor:
             break  # (at the floor no narrower stage can follow)
-        mu = max(mu * _narrowing(res.extra["measure"], tol, certified), mu_floor)
+        if certified and stage_tol >= threshold and _fine_enough(res.extra, tol):
+            # The smoothing's own error is within tol: solve this stage to tol.
+            stage_tol = 0.5 * threshold
+            continue
+        factor = _narrowing(res.extra, tol, certified)
+        mu = max(mu * factor, mu_floor)
+        # A stage narrowed for its bias alone is solved to tol at once.
+        stage_tol = 0.5 * threshold if factor > 0.1 else max(threshold, 0.1 * mu)
     return _result(
         objective,
         w,
@@ -215,15 +226,29 @@ def _smoothing_stages(
     )
 
 
-def _narrowing(measure, tol, certified):
+def _fine_enough(extra, tol):
+    """Whether a stage's smoothing error is within tol (relative measures).
+
+    The problem's gap exceeds the stage's by about the smoothing's bias, which for a
+    kink met by few residuals is far below its bound ``mu / 2`` (it shrinks like
+    ``mu**2`` when the residuals have a density at the kink): when that excess is
+    below half of tol, solving the same stage further meets tol without a narrower,
+    costlier one.
+    """
+    return extra["measure"] - extra["stage_measure"] <= 0.5 * tol
+
+
+def _narrowing(extra, tol, certified):
     """Return the factor by which the next smoothing stage narrows ``mu``.
 
-    The smoothing's bias is about proportional to ``mu``: a problem gap just above
-    tol at the end of a stage needs a narrower stage, not a 10x narrower one (whose
-    iterations grow like ``1 / mu``).
+    The smoothing's bias, the excess of the problem's gap over the stage's (see
+    :func:`_fine_enough`), is at most proportional to ``mu``: a bias just above
+    tol needs a narrower stage, not a 10x narrower one (whose iterations grow like
+    ``1 / mu``).
     """
-    if certified and measure > 0:
-        return min(max(0.1, 0.5 * tol / measure), 0.5)
+    bias = extra["measure"] - extra["stage_measure"]
+    if certified and bias > 0:
+        return min(max(0.1, 0.25 * tol / bias), 0.5)
     return 0.1
 
 
@@ -330,6 +355,7 @@ def _fista(
         curve=state.curve,
         measure=state.measure[1] / ref,
         stage=stage_done,
+        stage_measure=state.measure[0] / ref,
     )
 
 
@@ -549,14 +575,20 @@ class _SampleOracle(Oracle):
         state.done = self.measures.verdict(state.measure)[1]
         return value
 
+    def measure_name(self):
+        """Name the reported measure: a gap once a dual point backs it, else a bound."""
+        if self.measures.report_gap and getattr(self, "certified", True):
+            return "relative duality gap"
+        return "proximal-gradient measure"
+
     def report(self, n_iter, state, value):
         it = self.first_iter + n_iter
         if self.verbose:
             ref, threshold = self.ref, self.measures.threshold
             print(
                 f"[gd] iter {it:4d}  objective {value:.8e}  "
-                f"step 1/L={1.0 / state.L:.3e}  measure {state.measure[1] / ref:.3e} "
-                f"(tol {threshold / ref:.1e})  "
+                f"step 1/L={1.0 / state.L:.3e}  {self.measure_name()} "
+                f"{state.measure[1] / ref:.3e} (tol {threshold / ref:.1e})  "
                 f"{time.perf_counter() - self.start_time:.2f}s"
             )
         if self.callback is not None:
@@ -629,6 +661,7 @@ class _FusedOracle(_SampleOracle):
             # The start needs a second pass: its dual point scales by the first.
             self.dual = m.dual_points(terms)
             terms.update(objective.pass_terms(None, raw, None, duals=self.dual[0]))
+        self.certified = self.dual is not None
         measure = m.from_pass(w, terms, self.dual, (w, gw, gc), L)
         self.want_dual = self.dual is not None
         return _Point(w, c, raw, gw, gc), measure
@@ -657,6 +690,7 @@ class _FusedOracle(_SampleOracle):
         m, L = self.measures, state.L
         gy_w, gy_c = cand.terms["grad"]
         point = (y_w, gy_w, gy_c)
+        self.certified = self.dual is not None
         measure = m.from_pass(cand.w, cand.terms, self.dual, point, L)
         self.dual = m.dual_points(cand.terms) if self.want_dual else None
         # The next pass makes a dual point (its parts, one more column of the

@@ -50,7 +50,7 @@ class SolverResult:
     extra: dict = field(default_factory=dict)
 
 
-def warn_not_converged(solver, max_iter, measure=None):
+def warn_not_converged(solver, max_iter, measure=None, advice=None):
     """Emit the ConvergenceWarning for a run that used up ``max_iter``.
 
     Parameters
@@ -61,11 +61,14 @@ def warn_not_converged(solver, max_iter, measure=None):
         The iteration budget that ran out.
     measure : str or None
         A description of where the stopping measure stood.
+    advice : str or None
+        The likely cause and its fix (default: raise max_iter or loosen tol).
     """
     where = f" ({measure})" if measure else ""
+    advice = advice or "Increase max_iter, or loosen tol."
     warnings.warn(
         f"solver={solver!r} reached max_iter={max_iter} before meeting tol{where}. "
-        "Increase max_iter, or loosen tol.",
+        f"{advice}",
         ConvergenceWarning,
         stacklevel=3,
     )
