@@ -9,6 +9,13 @@ target and sets the fitted attributes. :func:`stream_dask_chunks` fits Dask inpu
 one row chunk at a time, each chunk one ``partial_fit`` pass; its epochs run in the
 same loop, under the same stopping rule, as the in-memory epochs
 (:func:`~skgd.solvers._epochs.run_epochs`).
+
+A stream (``partial_fit`` calls, Dask chunks) carries its whole optimizer state
+from call to call and takes nothing from a call's chunk but its rows: its first
+batch fixes the starting intercept and the units of Adam's steps, and its
+weights count as given. A call makes at least ``_MIN_UPDATES`` updates. So,
+with ``shuffle=False``, chunks of at least that many whole batches give the
+steps of the one array they split.
 """
 
 import dataclasses
