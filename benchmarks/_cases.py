@@ -1,6 +1,6 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The benchmark cases 1-11, one function each, returning table rows.
+"""The benchmark cases 1-12, one function each, returning table rows.
 
 Each case builds its data, measures accuracy (untimed), then times skgd and each
 counterpart alternately and reports median paired ratios (skgd / counterpart).
@@ -777,6 +777,80 @@ def case_11(quick, repeats):
     return _classifier_case(11, X, y, 1e-4, size, repeats)
 
 
+def _streamed(est, X, y, chunk, passes, **extra):
+    """Return ``est`` after ``passes`` passes of ``partial_fit`` over row chunks."""
+    for _ in range(passes):
+        for start in range(0, X.shape[0], chunk):
+            rows = slice(start, start + chunk)
+            est.partial_fit(X[rows], y[rows], **extra)
+    return est
+
+
+def _stream_rows(task, X, y, X_test, y_test, passes):
+    """Return the rows of one streaming-quality task: a row per chunk size."""
+    if task == "regression":
+        make = {
+            "sgd": lambda: GDRegressor(solver="sgd", random_state=0),
+            "adam": lambda: GDRegressor(solver="adam", random_state=0),
+            "other": lambda: SGDRegressor(random_state=0),
+        }
+        best = GDRegressor(solver="gd").fit(X, y).score(X_test, y_test)
+        against, extra = "SGDRegressor.partial_fit", {}
+    else:
+        make = {
+            "sgd": lambda: GDClassifier(solver="sgd", random_state=0),
+            "adam": lambda: GDClassifier(solver="adam", random_state=0),
+            "other": lambda: SGDClassifier(loss="log_loss", random_state=0),
+        }
+        best = GDClassifier(solver="gd").fit(X, y).score(X_test, y_test)
+        against, extra = "SGDClassifier.partial_fit", {"classes": np.unique(y)}
+    rows = []
+    for chunk in (250, 1_000):
+        scores = {
+            name: _streamed(f(), X, y, chunk, passes, **extra).score(X_test, y_test)
+            for name, f in make.items()
+        }
+        worst = min(scores["sgd"], scores["adam"])
+        # Where SGD comes within the margin of the optimum, skgd must as well.
+        margin = 0.01 if task == "regression" else 0.03
+        met = worst >= scores["other"] - 1e-3 and (
+            worst >= best - margin or scores["other"] < best - margin
+        )
+        rows.append(
+            _row(
+                12,
+                against,
+                f"{X.shape[0]}x{X.shape[1]} {task}, {chunk}-row chunks, "
+                f"{passes} passes",
+                None,
+                f"score >= SGD's, within {margin} of the optimum where SGD is",
+                met,
+                skgd_sgd_score=scores["sgd"],
+                skgd_adam_score=scores["adam"],
+                other_score=scores["other"],
+                optimum_score=best,
+            )
+        )
+    return rows
+
+
+def case_12(quick, repeats):
+    """Streaming quality: held-out score after k passes over 250 and 1,000-row chunks.
+
+    What case 4's throughput buys must not cost per-row progress: the defaults of
+    ``solver="sgd"`` and ``"adam"`` against SGDRegressor / SGDClassifier (log
+    loss) on the same stream, and the optimum (``solver="gd"``) on all rows.
+    Untimed.
+    """
+    n, p, passes = (5_000, 20, 3) if quick else (20_000, 100, 5)
+    X, y = correlated_dense(n + 5_000, p, rho=0.5, seed=12)
+    X = (X - X.mean(0)) / X.std(0)
+    rows = _stream_rows("regression", X[:n], y[:n], X[n:], y[n:], passes)
+    X, y = classification_dense(n + 5_000, p, 3, rho=0.5, seed=12)
+    rows += _stream_rows("3 classes", X[:n], y[:n], X[n:], y[n:], passes)
+    return rows
+
+
 CASES = {
     1: case_1,
     2: case_2,
@@ -789,4 +863,5 @@ CASES = {
     9: case_9,
     10: case_10,
     11: case_11,
+    12: case_12,
 }

@@ -140,7 +140,16 @@ _SHARED_DOCS = {
     "batch_size": """\
     batch_size : int, default=$batch_size
         Rows per minibatch of ``"sgd"`` and ``"adam"``, in ``[1, inf)``; a step
-        applies to the mean gradient of its batch.""",
+        applies to the mean gradient of its batch (of the sample weights times
+        the per-row gradients in :meth:`partial_fit`, whose weights count as
+        given). A :meth:`partial_fit` call makes at least 4 steps: its batches
+        have ``min(batch_size, ceil(n_rows / 4))`` rows, so that small chunks
+        learn as much per row as large ones. A stream's first batch (the first
+        ``batch_size`` rows of the first call) fixes what it takes from the
+        data: a regressor's starting intercept (the best constant of that
+        batch; a classifier starts from zero, as SGDClassifier does) and the
+        units of ``"adam"`` (see ``eta0``). With ``shuffle=False``, chunks of at
+        least 4 whole batches thus give the steps of the one array they split.""",
     "shuffle": """\
     shuffle : bool, default=True
         Whether the stochastic solvers shuffle the rows before each epoch.""",
@@ -156,7 +165,12 @@ default="adaptive"
         For ``"adam"`` the schedule gives Adam's step.""",
     "eta0": """\
     eta0 : float, default=0.01
-        Initial step size of the stochastic solvers, in ``(0, inf)``.""",
+        Initial step size of the stochastic solvers, in ``(0, inf)``. A
+        regressor's ``"adam"`` takes it in units of the target's standard
+        deviation (of the training rows, or of a :meth:`partial_fit` stream's
+        first batch): Adam moves a coefficient by about ``eta0`` times that per
+        step, so it needs no tuning to the scale of y. The objective is the
+        same: this is Adam on the problem in those units, mapped back.""",
     "power_t": """\
     power_t : float, default=0.25
         Exponent of ``"invscaling"`` (scikit-learn's SGD default).""",

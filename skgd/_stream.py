@@ -9,12 +9,22 @@ target and sets the fitted attributes. :func:`stream_dask_chunks` fits Dask inpu
 one row chunk at a time, each chunk one ``partial_fit`` pass; its epochs run in the
 same loop, under the same stopping rule, as the in-memory epochs
 (:func:`~skgd.solvers._epochs.run_epochs`).
+
+A stream (``partial_fit`` calls, Dask chunks) carries its whole optimizer state
+from call to call and takes nothing from a call's chunk but its rows: its first
+batch fixes the starting intercept and the units of Adam's steps, and its
+weights count as given. A call makes at least ``_MIN_UPDATES`` updates. So,
+with ``shuffle=False``, chunks of at least that many whole batches give the
+steps of the one array they split.
 """
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np  # noqa: TID251 (fitted attributes are numpy, as in _estimator)
 from array_api_compat import numpy as np_compat
+from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
 
 from skgd._backend import get_backend, is_dask, is_sparse
@@ -33,18 +43,24 @@ from skgd.solvers._epochs import Epoch, Stopping, run_epochs
 from skgd.solvers._minibatch import _BLOWUP, solve_minibatch
 from skgd.solvers._result import warn_not_converged
 
+# The fewest updates a partial_fit call makes (see _batch_size).
+_MIN_UPDATES = 4
+
 
 @dataclass(frozen=True)
 class _Start:
     """Where a run starts.
 
     Coefficients ``(n_targets, *coef_shape)``, intercepts (None: the solver's own
-    start) and one optimizer state per target (None: a fresh optimizer).
+    start), one optimizer state per target (None: a fresh optimizer) and one
+    scale of Adam's steps per target (None: from the data, see
+    :func:`_adam_scale`).
     """
 
     coef: object
     intercept: object
     states: list
+    scales: list
 
 
 def fit_minibatch(
@@ -112,16 +128,27 @@ def fit_minibatch(
         fit_intercept=est.fit_intercept,
         centered=not (partial or plain),
     )
-    options = _solver_options(est, X, loss, solver, partial, plain, rows)
+    options = _solver_options(est, X, loss, solver, partial, plain, rows, sample_weight)
     if verbose is not None:
         options["verbose"] = verbose
-    results = []
+    results, scales = [], []
     for k in range(Y.shape[1]):
         objective = base if k == 0 else base.with_target(backend.xp.asarray(Y[:, k]))
+        c0 = _start_offset(est, objective, start, k, plain, partial, sample_weight)
+        scale = start.scales[k]
+        if scale is None:
+            scale = _adam_scale(est, objective, solver, partial, sample_weight)
+        rule = options["rule"]
+        if solver == "adam":
+            rule = dataclasses.replace(rule, scale=scale)
         results.append(
-            _solve_target(est, objective, start, k, options, plain, validation, backend)
+            _solve_target(
+                est, objective, start, k, c0, dict(options, rule=rule), validation
+            )
         )
+        scales.append(scale)
     _store(est, results, y, solver, partial, validation is not None, X.dtype)
+    est._minibatch_state["scales"] = scales
     return est
 
 
@@ -132,13 +159,13 @@ def _random_source(est, partial):
     return check_random_state(est.random_state)
 
 
-def _solver_options(est, X, loss, solver, partial, plain, rows):
+def _solver_options(est, X, loss, solver, partial, plain, rows, sample_weight):
     """Return the keyword arguments of :func:`solve_minibatch` shared by the targets."""
     schedule, rule = _learning(est, loss, solver)
     return {
         "rule": rule,
         "schedule": schedule,
-        "batch_size": est.batch_size,
+        "batch_size": _batch_size(est, X, partial),
         "max_iter": 1 if partial else est.max_iter,
         "tol": None if partial else est.tol,
         "n_iter_no_change": est.n_iter_no_change,
@@ -152,7 +179,28 @@ def _solver_options(est, X, loss, solver, partial, plain, rows):
         "intercept_step_scale": (
             _SPARSE_INTERCEPT_DECAY if plain and is_sparse(X) else 1.0
         ),
+        # A stream takes its weights as given: normalising them per call would
+        # make each chunk's steps depend on the other rows of the chunk.
+        "weight_sum": (
+            float(np.sum(sample_weight))
+            if partial and sample_weight is not None
+            else None
+        ),
     }
+
+
+def _batch_size(est, X, partial):
+    """Return the rows per batch of a run: ``batch_size``, smaller for a small chunk.
+
+    A ``partial_fit`` call makes at least ``_MIN_UPDATES`` updates: its batches
+    have ``min(batch_size, ceil(n_rows / _MIN_UPDATES))`` rows. The steps are
+    per update, so a stream of chunks smaller than a few batches would learn
+    little per sample (one update per 250-row chunk at ``batch_size=256``); large
+    chunks keep their batches, and so the speed of vectorized steps.
+    """
+    if not partial:
+        return est.batch_size
+    return min(est.batch_size, -(-X.shape[0] // _MIN_UPDATES))
 
 
 def _learning(est, loss, solver):
@@ -185,36 +233,100 @@ def _start(est, X, Y, coef_shape, solver, init, partial, backend):
     )
     if resumable and partial:
         # One more pass of the stream: the optimizer's state goes on.
-        return _Start(previous["coef"], previous["intercept"], previous["states"])
+        return _Start(
+            previous["coef"],
+            previous["intercept"],
+            previous["states"],
+            previous["scales"],
+        )
     if resumable and est.warm_start:
         # A new fit from the last (not averaged) iterate with a fresh optimizer,
         # as SGDRegressor (t_ back to 1) and MLPRegressor (a new optimizer) do.
-        return _Start(previous["coef"], previous["intercept"], [None] * n_targets)
+        fresh = [None] * n_targets
+        return _Start(previous["coef"], previous["intercept"], fresh, fresh)
     if partial and hasattr(est, "coef_"):
         # After a fit by another solver: start from its coefficients.
         coef_init, intercept_init = est.coef_, est.intercept_
     W0, B0 = est._start_point(
         coef_init, intercept_init, n_targets, coef_shape, X.dtype, backend
     )
-    return _Start(W0, B0, [None] * n_targets)
+    return _Start(W0, B0, [None] * n_targets, [None] * n_targets)
 
 
-def _solve_target(est, objective, start, k, options, plain, validation, backend):
-    """Run the solver on target ``k``; warn if ``tol`` was not met."""
-    w0 = backend.xp.asarray(start.coef[k])
+def _start_offset(est, objective, start, k, plain, partial, sample_weight):
+    """Return the offset ``c`` that the run on target ``k`` starts from.
+
+    A run that continues (a stream's next pass, a warm start, ``intercept_init``)
+    starts from its intercept. A new fit starts from the loss's best constant on
+    all its rows. A new stream cannot see its rows in advance: a regressor's
+    starts from the best constant of its first batch (the first ``batch_size``
+    rows of the first ``partial_fit`` call), the same whatever the size of the
+    chunks, and a classifier's from zero logits, as SGDClassifier's (the log-odds
+    of a first batch that lacks a class would be extreme); so does
+    SGDRegressor's own setting (``plain``).
+    """
+    w0 = start.coef[k]
+    if not est.fit_intercept:
+        return objective.offset(w0, 0.0)
     if start.intercept is not None:
-        c0 = objective.offset(w0, _offset_of(start.intercept[k, ...]))
-    elif plain:
-        c0 = objective.offset(w0, 0.0)
+        return objective.offset(w0, _offset_of(start.intercept[k, ...]))
+    if not (partial or plain):
+        return objective.initial_offset()
+    if plain or is_classifier(est):
+        return objective.offset(w0, 0.0)
+    y, u = _first_batch(est, objective, sample_weight)
+    best = objective.loss.constant_fit(y, u)
+    return objective.offset(w0, objective.coef_value(best))
+
+
+def _first_batch(est, objective, sample_weight):
+    """Return the targets and normalised weights of a stream's first batch.
+
+    The first ``batch_size`` rows of the first call fix what a stream takes from
+    its data (its starting intercept, the scale of Adam's steps): they are the
+    same rows whatever the size of the chunks (of whole batches), so chunks give
+    the steps of the one array they split.
+    """
+    xp, rows = objective.xp, slice(0, est.batch_size)
+    u = objective.u[rows]
+    if sample_weight is None or not float(xp.sum(u)) > 0:
+        u = xp.ones_like(objective.y[rows])
+    return objective.y[rows], u / xp.sum(u)
+
+
+def _adam_scale(est, objective, solver, partial, sample_weight):
+    """Return the scale of Adam's steps: the weighted std of a regression's target.
+
+    Adam moves each coefficient by about its step per update, in the units of the
+    coefficients; ``eta0`` is meant for a target of unit scale. Adam then runs on
+    the problem in units of the target's spread (see :class:`skgd.optimizers.Adam`'s
+    ``scale``): the same objective, penalties included, with steps that do not
+    depend on the target's units. A fit measures the spread on its training rows,
+    a stream on its first batch (kept for the stream's life); classifiers and a
+    target without spread keep the unit scale.
+    """
+    if solver != "adam" or is_classifier(est):
+        return 1.0
+    xp = objective.xp
+    if partial:
+        y, u = _first_batch(est, objective, sample_weight)
     else:
-        c0 = objective.initial_offset()
+        y, u = objective.y, objective.u
+    centered = y - xp.sum(u * y)
+    scale = float(xp.sqrt(xp.sum(u * centered * centered)))
+    return scale if 0.0 < scale < math.inf else 1.0
+
+
+def _solve_target(est, objective, start, k, c0, options, validation):
+    """Run the solver on target ``k`` from ``c0``; warn if ``tol`` was not met."""
+    w0 = objective.xp.asarray(start.coef[k])
     score = None
     if validation is not None:
-        score = est._validation_scorer(backend, *validation, k)
+        score = est._validation_scorer(objective.backend, *validation, k)
     res = solve_minibatch(
         objective,
         w0,
-        c0 if est.fit_intercept else objective.offset(w0, 0.0),
+        c0,
         state=start.states[k],
         validation_score=score,
         **options,
@@ -312,7 +424,8 @@ def stream_dask_chunks(est, X, y, sample_weight, loss, penalty, solver, init, pa
         est.__dict__.pop("_minibatch_state", None)
     elif not partial and state is not None:
         # A warm start: the last iterate, with a fresh optimizer (see warm_start).
-        est._minibatch_state = dict(state, states=[None] * len(state["states"]))
+        fresh = [None] * len(state["states"])
+        est._minibatch_state = dict(state, states=fresh, scales=fresh)
     chunks = _ChunkPass(est, X, y, sample_weight, loss, penalty, solver)
     tol = None if partial else est.tol
     run = run_epochs(

@@ -109,6 +109,21 @@ def test_adam_matches_mlp_formula():
     assert state[0] == 29
 
 
+def test_adam_scale_is_adam_on_rescaled_parameters():
+    # Adam on the problem in units of s (the squared loss of y / s over the
+    # parameters theta / s, whose gradients are g / s), mapped back: its moves
+    # times s.
+    rng = np.random.default_rng(2)
+    s, eta = 250.0, 0.01
+    scaled, plain = Adam(scale=s), Adam()
+    state, state_inner = scaled.init(np.zeros(3)), plain.init(np.zeros(3))
+    for _ in range(20):
+        g = rng.normal(size=3)
+        d, step, state = scaled.update(g, state, eta)
+        d_in, step_in, state_inner = plain.update(g / s, state_inner, eta)
+        np.testing.assert_allclose(step * d, s * (step_in * d_in), rtol=1e-12)
+
+
 def test_rules_keep_float32():
     g = np.ones(3, dtype=np.float32)
     for rule in (sgd(), sgd(momentum=0.5), adam()):

@@ -204,7 +204,7 @@ def test_partial_fit_after_fit_and_n_features_mismatch(data):
     sgd = GDRegressor(solver="sgd", random_state=0).fit(X, y)
     t = sgd.t_
     sgd.partial_fit(X[:100], y[:100])
-    assert sgd.t_ == t + 1  # one batch of 100 rows (batch_size=256)
+    assert sgd.t_ == t + 4  # a call makes at least 4 updates: batches of 25 rows
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -227,7 +227,8 @@ def test_warm_start_restarts_the_optimizer_from_the_last_iterate(data, solver, a
     np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-12)
     np.testing.assert_allclose(warm.intercept_, cold.intercept_, rtol=1e-12)
     # The optimizer's state mattered to partial_fit, not here: a stream goes on.
-    assert GDRegressor(**kw).fit(X, y).partial_fit(X, y).t_ == 1 + 4 * 3
+    # (a call makes at least 4 updates: 600 rows in batches of 150)
+    assert GDRegressor(**kw).fit(X, y).partial_fit(X, y).t_ == 1 + 3 * 3 + 4
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -390,7 +391,7 @@ def test_gd_fit_clears_the_stochastic_state(data):
     assert not hasattr(est, "t_")
     gd_coef = est.coef_.copy()
     est.partial_fit(X, y)  # a fresh stochastic pass from gd's coefficients
-    assert est.t_ == 1 + 3  # 600 rows in batches of 256
+    assert est.t_ == 1 + 4  # 600 rows: at least 4 batches (of 150, not 256)
     np.testing.assert_allclose(est.coef_, gd_coef, atol=0.05)
 
 

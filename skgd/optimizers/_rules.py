@@ -119,6 +119,12 @@ class Adam:
         Decay of the second moment, in ``[0, 1)``.
     eps : float, default=1e-8
         Added to :math:`\sqrt{v}` for stability, positive (``adam_eps``).
+    scale : float, default=1.0
+        The units of the parameters, positive: the rule is Adam on the parameters
+        divided by ``scale``, mapped back. As Adam's direction does not depend on
+        the gradient's scale, that is Adam with the step ``scale * eta`` and the
+        stability constant ``scale * eps``: a move of about ``scale * eta`` per
+        coordinate, whatever the units of the problem (a regression's target).
 
     References
     ----------
@@ -138,6 +144,7 @@ class Adam:
     beta_1: float = 0.9
     beta_2: float = 0.999
     eps: float = 1e-8
+    scale: float = 1.0
 
     def init(self, params):
         """Return ``(k, m, v)``: the update count and zero moments."""
@@ -152,7 +159,7 @@ class Adam:
         m = self.beta_1 * m + (1.0 - self.beta_1) * grad
         v = self.beta_2 * v + (1.0 - self.beta_2) * (grad * grad)
         lr = eta * math.sqrt(1.0 - self.beta_2**k) / (1.0 - self.beta_1**k)
-        step = lr / (xp.sqrt(v) + self.eps)
+        step = (self.scale * lr) / (xp.sqrt(v) + self.scale * self.eps)
         return m, step, (k, m, v)
 
 
@@ -203,6 +210,6 @@ def adam(beta_1=0.9, beta_2=0.999, eps=1e-8):
     --------
     >>> from skgd.optimizers import adam
     >>> adam(beta_2=0.99)
-    Adam(beta_1=0.9, beta_2=0.99, eps=1e-08)
+    Adam(beta_1=0.9, beta_2=0.99, eps=1e-08, scale=1.0)
     """
     return Adam(beta_1=beta_1, beta_2=beta_2, eps=eps)

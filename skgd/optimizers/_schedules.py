@@ -175,7 +175,14 @@ def optimal(alpha, loss):
     from array_api_compat import numpy as xp  # scalars only: no data involved
 
     typw = math.sqrt(1.0 / math.sqrt(alpha))
-    dloss = float(loss.gradient(xp.asarray([1.0]), xp.asarray([-typw]))[0])
+    n_outputs = getattr(loss, "n_outputs", 1)
+    if n_outputs > 1:
+        # A loss of several outputs (multinomial): class 0, its logit at -w_typ.
+        raw = xp.zeros((1, n_outputs))
+        raw[0, 0] = -typw
+        dloss = float(xp.max(xp.abs(loss.gradient(xp.asarray([0.0]), raw))))
+    else:
+        dloss = float(loss.gradient(xp.asarray([1.0]), xp.asarray([-typw]))[0])
     return Optimal(alpha=alpha, first_eta=typw / max(1.0, dloss))
 
 

@@ -129,17 +129,23 @@ def solve_minibatch(
     solver_name="sgd",
     divergence_factor=_BLOWUP,
     intercept_step_scale=1.0,
+    weight_sum=None,
 ):
     r"""Minimise an objective by minibatch stochastic proximal gradient steps.
 
     **Update.** For a batch ``B`` of ``|B|`` rows out of ``n`` with normalised
     weights ``u``, the gradient of the smooth part is estimated without bias by
     ``n / |B| * sum_{i in B} u_i L'_i [x_i, 1]`` (with ``u_i = 1/n`` and
-    ``|B| = 1``, SGDRegressor's ``dloss * x``). The squared-L2 part of an elastic-net
-    penalty is added as weight decay, the rule turns the gradient into a direction
-    and a (scalar or per-coordinate) step ``eta``, and the L1 part (or any other
-    penalty) is applied by its prox with that step, so L1 gives exact zeros. The
-    offset ``c`` is a free variable updated by the same rule and never penalized.
+    ``|B| = 1``, SGDRegressor's ``dloss * x``): the weights count relative to
+    their mean. With ``weight_sum`` ``S``, the sum of the raw weights ``s_i`` of
+    the rows, it is ``S / |B| * sum_{i in B} u_i L'_i [x_i, 1]``, the batch mean
+    of ``s_i L'_i [x_i, 1]``: the weights count as given, as in SGDRegressor,
+    whatever rows come with them (a stream's chunks). The squared-L2 part of an
+    elastic-net penalty is added as weight decay, the rule turns the gradient into
+    a direction and a (scalar or per-coordinate) step ``eta``, and the L1 part (or
+    any other penalty) is applied by its prox with that step, so L1 gives exact
+    zeros. The offset ``c`` is a free variable updated by the same rule and never
+    penalized.
 
     **Schedules** count updates: update ``t`` (1-based, carried in ``state``) uses
     ``eta_scale * schedule(t)``.
@@ -223,6 +229,9 @@ def solve_minibatch(
     intercept_step_scale : float, default=1.0
         Factor on the offset's step (SGDRegressor damps the intercept's updates on
         sparse data by 0.01).
+    weight_sum : float or None, default=None
+        The sum of the raw sample weights of the rows trained on; None counts
+        the weights relative to their mean (``n_rows``, the sum of unit weights).
 
     Returns
     -------
@@ -264,12 +273,15 @@ def solve_minibatch(
     params = _pack(objective, w0, c0)
     state = MinibatchState(rule=rule.init(params)) if state is None else state
     n_rows = objective.n_samples if rows is None else int(rows.shape[0])
+    weight_sum = n_rows if weight_sum is None else weight_sum
 
     def one_epoch(carry, epoch):
         order = rows
         if shuffle:
             order = random_state.permutation(n_rows if rows is None else rows)
-        params, state, loss, eta = stepper.epoch(*carry, order, n_rows, epoch)
+        params, state, loss, eta = stepper.epoch(
+            *carry, order, n_rows, weight_sum, epoch
+        )
         report = params if state.average is None else state.average
         score = None
         if validation_score is not None:
@@ -347,10 +359,11 @@ class _Stepper:
     intercept_step_scale: float
     guard: object
 
-    def epoch(self, params, state, order, n_rows, epoch):
+    def epoch(self, params, state, order, n_rows, weight_sum, epoch):
         """Return ``(params, state, loss, eta)`` after one pass over the rows.
 
-        ``order`` holds the rows in the order of the pass (None: ``0..n_rows-1``);
+        ``order`` holds the rows in the order of the pass (None: ``0..n_rows-1``),
+        ``weight_sum`` the sum of their weights (see :func:`solve_minibatch`);
         ``loss`` is the running epoch loss and ``eta`` the last update's step.
         """
         objective, rule, schedule = self.objective, self.rule, self.schedule
@@ -372,9 +385,9 @@ class _Stepper:
             # (not x < inf also catches NaN)
             if not epoch_loss < math.inf or epoch_loss > guard.bound:
                 guard.check(epoch_loss, epoch, t + 1, eta)
-            # The batch mean of the per-row gradients: n / |B| times the sum of the
-            # u-weighted ones (u = 1/n unweighted).
-            scale = n_rows / (stop - start)
+            # The batch mean of the per-row gradients times their weights: S / |B|
+            # times the sum of the u-weighted ones (u = s / S).
+            scale = weight_sum / (stop - start)
             grad = xp.empty(params.shape[0], dtype=dtype)
             if decay:
                 grad[:n_coef] = xp.reshape(scale * gw + decay * w, (-1,))

@@ -1,0 +1,207 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Streams: chunks that split one array give its steps; Adam on unscaled targets."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_regression
+from sklearn.preprocessing import StandardScaler
+
+from skgd import GDClassifier, GDRegressor
+
+CONFIGS = [
+    {"solver": "sgd", "momentum": 0.0},
+    {"solver": "sgd"},
+    {"solver": "sgd", "average": True},
+    {"solver": "sgd", "average": 100, "momentum": 0.0, "learning_rate": "invscaling"},
+    {"solver": "sgd", "learning_rate": "optimal", "alpha": 0.1, "momentum": 0.0},
+    {"solver": "adam"},
+    {"solver": "adam", "learning_rate": "invscaling"},
+]
+
+
+def _stream_data(kind, n=512, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    weights = rng.uniform(0.5, 2.0, size=n)
+    if kind == "regressor":
+        return X, 30.0 + 50.0 * (X @ rng.normal(size=5)) + rng.normal(size=n), weights
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    if kind == "3 classes":
+        y = y + (X[:, 2] > 1.0)
+    return X, y, weights
+
+
+def _partial_fits(kind, params, chunks, sample_weight):
+    est = (GDRegressor if kind == "regressor" else GDClassifier)(**params)
+    extra = {}
+    if kind != "regressor":
+        extra = {"classes": [0, 1] if kind == "2 classes" else [0, 1, 2]}
+    for X, y, w in chunks:
+        est.partial_fit(X, y, sample_weight=w if sample_weight else None, **extra)
+    return np.r_[np.ravel(est.coef_), np.ravel(est.intercept_)]
+
+
+@pytest.mark.parametrize("sample_weight", [False, True])
+@pytest.mark.parametrize("kind", ["regressor", "2 classes", "3 classes"])
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_chunks_of_whole_batches_give_the_steps_of_one_array(
+    config, kind, sample_weight
+):
+    # partial_fit(A); partial_fit(B) is partial_fit([A; B]): every state that
+    # carries between calls is carried, and what a stream takes from its data (the
+    # starting intercept, the scale of Adam's steps, the weights' scale) is fixed by
+    # its first batch, not by the chunk that holds it.
+    X, y, w = _stream_data(kind)
+    params = dict(config, batch_size=64, shuffle=False, random_state=0)
+    whole = _partial_fits(kind, params, [(X, y, w)], sample_weight)
+    cuts = [0, 256, 512]  # chunks of at least 4 batches keep their batches
+    chunks = [
+        (X[a:b], y[a:b], w[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+    split = _partial_fits(kind, params, chunks, sample_weight)
+    # Weights normalised per chunk and scaled back round differently, a few ulps
+    # a step, which the first steps of Adam (m / sqrt(v)) amplify.
+    rtol = 1e-10 if sample_weight else 1e-12
+    np.testing.assert_allclose(split, whole, rtol=rtol, atol=1e-12)
+
+
+def test_dask_chunks_are_partial_fit_calls():
+    da = pytest.importorskip("dask.array")
+    X, y, w = _stream_data("regressor")
+    params = {"solver": "adam", "batch_size": 64, "shuffle": False, "tol": None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dask's and the scheduler's own notices
+        fitted = GDRegressor(max_iter=2, **params).fit(
+            da.from_array(X, chunks=(128, 5)),
+            da.from_array(y, chunks=128),
+            sample_weight=da.from_array(w, chunks=128),
+        )
+    stream = GDRegressor(**params)
+    for _ in range(2):
+        for a in range(0, 512, 128):
+            stream.partial_fit(
+                X[a : a + 128], y[a : a + 128], sample_weight=w[a : a + 128]
+            )
+    np.testing.assert_allclose(fitted.coef_, stream.coef_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fitted.intercept_, stream.intercept_, rtol=1e-12)
+
+
+def _scaled_regression(scale, n=3000, seed=1):
+    X, y = make_regression(n + 2000, 20, noise=10.0, random_state=seed)
+    X = StandardScaler().fit_transform(X)
+    y = 5.0 * scale + y * scale / y.std()
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e2, 1e4])
+def test_adam_needs_no_step_for_the_target_units(scale):
+    # Adam's steps are in the target's units, on fit and on a stream: the default
+    # reaches the optimum's R^2 whatever the scale of y.
+    X, y, X_test, y_test = _scaled_regression(scale)
+    best = GDRegressor(solver="gd").fit(X, y).score(X_test, y_test)
+    fit = GDRegressor(solver="adam", random_state=0).fit(X, y)
+    assert fit.score(X_test, y_test) >= best - 0.01
+    stream = GDRegressor(solver="adam", random_state=0)
+    for _ in range(3):
+        for a in range(0, len(y), 250):
+            stream.partial_fit(X[a : a + 250], y[a : a + 250])
+    assert stream.score(X_test, y_test) >= best - 0.01
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e2])
+def test_adam_on_huber_keeps_up_with_sgd_whatever_the_target_units(scale):
+    X, y, X_test, y_test = _scaled_regression(scale)
+    scores = {
+        solver: GDRegressor(solver=solver, loss="huber", random_state=0)
+        .fit(X, y)
+        .score(X_test, y_test)
+        for solver in ("sgd", "adam")
+    }
+    assert scores["adam"] >= scores["sgd"] - 0.01
+
+
+def test_adam_scale_leaves_the_objective_alone():
+    # Adam runs in the target's units, on the same objective: with the squared
+    # loss and L2, y * 100 has the optimum coef_ * 100 at the same alpha (both
+    # terms scale by 100**2), and Adam reaches it at both scales.
+    X, y, _, _ = _scaled_regression(1.0, n=400)
+    params = {"solver": "adam", "random_state": 0, "penalty": "l2", "tol": None}
+    small = GDRegressor(alpha=1e-2, max_iter=300, **params).fit(X, y)
+    best = GDRegressor(solver="gd", alpha=1e-2, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(small.coef_, best.coef_, atol=0.05)
+    large = GDRegressor(alpha=1e-2, max_iter=300, **params).fit(X, 100.0 * y)
+    np.testing.assert_allclose(large.coef_ / 100.0, best.coef_, atol=0.05)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_classifier_warm_start_is_a_fresh_optimizer_from_the_last_iterate(solver):
+    # As its docstring says: the last (not averaged) iterate, a new optimizer,
+    # t_ from 1 again; the same as a fit from those coefficients.
+    X, y, _ = _stream_data("3 classes", n=300)
+    params = {"solver": solver, "max_iter": 3, "tol": None, "random_state": 0}
+    params.update(batch_size=50, average=solver == "sgd")
+    warm = GDClassifier(warm_start=True, **params).fit(X, y)
+    coef = warm._standard_coef.T.copy() if solver == "sgd" else warm.coef_.copy()
+    intercept = warm._standard_intercept if solver == "sgd" else warm.intercept_
+    intercept = np.array(intercept, copy=True)
+    warm.fit(X, y)
+    cold = GDClassifier(**params).fit(X, y, coef_init=coef, intercept_init=intercept)
+    np.testing.assert_array_equal(warm.coef_, cold.coef_)
+    np.testing.assert_array_equal(warm.intercept_, cold.intercept_)
+    assert warm.t_ == cold.t_ == 1 + 3 * 6
+
+
+def _stream(est, X, y, chunk, passes, **extra):
+    for _ in range(passes):
+        for a in range(0, len(y), chunk):
+            est.partial_fit(X[a : a + chunk], y[a : a + chunk], **extra)
+    return est
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_small_chunks_learn_as_much_per_row_as_sgdclassifier(n_classes):
+    # 1,500 rows in 250-row chunks, 5 passes, the first chunk lacking a class:
+    # the defaults score at least as SGDClassifier on the same stream, and
+    # within 0.03 of the optimum.
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import SGDClassifier
+
+    n, chunk = 1500, 250
+    X, y = make_classification(
+        n + 3000, 10, n_informative=6, n_redundant=2, n_classes=n_classes,
+        n_clusters_per_class=1, flip_y=0.05, random_state=0,
+    )  # fmt: skip
+    X = StandardScaler().fit_transform(X)
+    X_test, y_test, X, y = X[n:], y[n:], X[:n], y[:n]
+    first = np.flatnonzero(y != n_classes - 1)[:chunk]
+    rest = np.setdiff1d(np.arange(n), first)
+    order = np.r_[first, np.random.default_rng(0).permutation(rest)]
+    X, y = X[order], y[order]
+    classes = np.arange(n_classes)
+    best = GDClassifier(solver="gd").fit(X, y).score(X_test, y_test)
+    sgd = SGDClassifier(loss="log_loss", random_state=0)
+    reference = _stream(sgd, X, y, chunk, 5, classes=classes).score(X_test, y_test)
+    for solver in ("sgd", "adam"):
+        est = GDClassifier(solver=solver, random_state=0)
+        score = _stream(est, X, y, chunk, 5, classes=classes).score(X_test, y_test)
+        assert score >= reference
+        assert score >= best - 0.03
+
+
+def test_small_chunks_learn_as_much_per_row_as_sgdregressor():
+    # 5,000 rows in 250-row chunks, two passes: the defaults reach SGDRegressor's
+    # score on the same stream, within the rounding of a near-optimal R^2.
+    from sklearn.linear_model import SGDRegressor
+
+    X, y, X_test, y_test = _scaled_regression(1.0, n=5000, seed=0)
+    best = GDRegressor(solver="gd").fit(X, y).score(X_test, y_test)
+    sgd = SGDRegressor(random_state=0)
+    reference = _stream(sgd, X, y, 250, 2).score(X_test, y_test)
+    for solver in ("sgd", "adam"):
+        est = _stream(GDRegressor(solver=solver, random_state=0), X, y, 250, 2)
+        score = est.score(X_test, y_test)
+        assert score >= reference - 1e-3  # both within 1e-3 of the optimum
+        assert score >= best - 0.01
