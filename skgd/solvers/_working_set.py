@@ -16,7 +16,7 @@ from skgd._contract import check_support
 from skgd._objective import LinearObjective
 from skgd._planner import choose_form, in_form
 from skgd._stats import SharedProducts
-from skgd.solvers._gram_enet import scatter, solve_gram_enet
+from skgd.solvers._gram_enet import scatter, solve_gram_cd, solve_gram_enet
 from skgd.solvers._result import SolverResult
 
 # A check of the full problem costs a pass over X; below this many features the
@@ -74,6 +74,8 @@ class _GramSpace:
     # Subproblem iterations in coefficient space cost far less than a check: they
     # are solved well past the current gap, so that the next check often ends it.
     inner_share = 1e-3
+    # The solver of the subproblems on the Gram matrix (see solve_working_set).
+    inner = staticmethod(solve_gram_cd)
 
     def __init__(self, objective, ref):
         self.objective, self.ref = objective, ref
@@ -96,7 +98,7 @@ class _GramSpace:
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
         xp = self.xp
         G = xp.take(xp.take(self.G, cols, axis=0), cols, axis=1)
-        w_cols, gap, curve = solve_gram_enet(
+        w_cols, gap, curve = self.inner(
             G,
             xp.take(self.q, cols),
             self.yy,
@@ -125,6 +127,7 @@ class _SampleSpace:
     """
 
     inner_share = 1e-3
+    inner = staticmethod(solve_gram_cd)
 
     def __init__(self, objective, solve_direct, ref):
         self.objective = objective
@@ -235,7 +238,7 @@ class _SampleSpace:
             self._extend(cols)
         if self.use_gram:
             G, q = self.gram
-            w_cols, gap, curve = solve_gram_enet(
+            w_cols, gap, curve = self.inner(
                 G,
                 q,
                 self.yy,
@@ -353,6 +356,10 @@ def solve_working_set(
     complete = mode == "gram" and n_active <= _MIN_FEATURES
     if complete:
         (cols,) = cxp.nonzero(active)
+        # There the accelerated proximal gradient with exact solves on its support
+        # takes a handful of iterations of a tiny matrix, and its results are
+        # unchanged.
+        space.inner = solve_gram_enet
 
     on_iter = None
     if callback is not None:
@@ -408,7 +415,8 @@ def solve_working_set(
         # At least double the set (celer, skglm), but take half the violators when
         # they are many: each check is a pass over X, while a few extra columns
         # cost the subproblem little.
-        n_add = min(n_violating, max(_FIRST_SIZE - size, size, n_violating // 2))
+        nnz = int(cxp.sum(cxp.astype(w != 0, cxp.int64)))
+        n_add = min(n_violating, max(_FIRST_SIZE, nnz))
         if size + n_add > _FULL_SHARE * n_active:
             if mode == "samples":
                 return finish_direct(w, c)
