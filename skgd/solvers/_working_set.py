@@ -12,6 +12,8 @@ measure is the one of :func:`~skgd.solvers._gd.solve_gd`; only the route to it c
 import dataclasses
 import math
 
+from array_api_compat import device
+
 from skgd._contract import check_support
 from skgd._objective import LinearObjective
 from skgd._planner import choose_form, in_form
@@ -74,8 +76,6 @@ class _GramSpace:
     # Subproblem iterations in coefficient space cost far less than a check: they
     # are solved well past the current gap, so that the next check often ends it.
     inner_share = 1e-3
-    # The solver of the subproblems on the Gram matrix (see solve_working_set).
-    inner = staticmethod(solve_gram_cd)
 
     def __init__(self, objective, ref):
         self.objective, self.ref = objective, ref
@@ -84,6 +84,15 @@ class _GramSpace:
         self.G, self.q, self.yy = objective.G, objective.q, objective.yy
         if curv != 1.0:
             self.G, self.q, self.yy = curv * self.G, curv * self.q, curv * self.yy
+        # The last set solved (the next alpha of a path starts from it).
+        self.cols = self.xp.zeros(0, dtype=self.xp.int64)
+
+    def retarget(self, objective, ref):
+        """Use the space for ``objective``, the same problem with another penalty."""
+        self.objective, self.ref = objective, ref
+
+    def gather(self, cols):
+        """Nothing to gather: the Gram matrix holds every column."""
 
     def check(self, w, c):
         """Return the full gradient in ``w`` and the duality gap at ``(w, c)``."""
@@ -97,6 +106,7 @@ class _GramSpace:
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
         xp = self.xp
+        self.cols = cols
         G = xp.take(xp.take(self.G, cols, axis=0), cols, axis=1)
         w_cols, gap, curve = self.inner(
             G,
@@ -127,7 +137,6 @@ class _SampleSpace:
     """
 
     inner_share = 1e-3
-    inner = staticmethod(solve_gram_cd)
 
     def __init__(self, objective, solve_direct, ref):
         self.objective = objective
@@ -141,6 +150,9 @@ class _SampleSpace:
         self.quadratic = objective.loss.is_quadratic
         # Sparse columns cannot be centered without densifying them.
         self.dense = hasattr(self.backend, "weighted_gram")
+        if self.dense:
+            limit = math.ceil(_FULL_SHARE * objective.n_features)
+            self.columns = _Columns(self.xp, limit)
         self.use_gram = self.quadratic and self.dense
         self.sub = None
         self.gram = None
@@ -156,6 +168,21 @@ class _SampleSpace:
         self.uyc = u * yc
         self.yy = self.curv * float(self.uyc @ yc)
 
+    def retarget(self, objective, ref):
+        """Use the space for ``objective``, the same problem with another penalty.
+
+        The gathered columns and their Gram matrix do not depend on the penalty:
+        along a path they are gathered once.
+        """
+        self.objective, self.ref = objective, ref
+        if self.sub is not None:
+            self.sub = self.sub.with_penalty(objective.penalty)
+
+    def gather(self, cols):
+        """Gather the columns ``cols`` (the gathered ones first) if some are new."""
+        if cols.shape[0] != self.cols.shape[0] or self.sub is None:
+            self._extend(cols)
+
     def _extend(self, cols):
         """Gather the columns of ``cols`` not yet gathered; rebuild the subproblem."""
         cxp, objective = self.cxp, self.objective
@@ -166,11 +193,12 @@ class _SampleSpace:
             block = self.backend.take_columns(objective.X, new)
             if self.dense and objective.fit_intercept:
                 block = block - x_mean[-new.shape[0] :]
-            self.X_cols = (
-                block
-                if self.X_cols is None
-                else self.backend.hstack([self.X_cols, block])
-            )
+            if self.dense:
+                self.X_cols = self.columns.append(block)
+            elif self.X_cols is None:
+                self.X_cols = block
+            else:
+                self.X_cols = self.backend.hstack([self.X_cols, block])
             self.cols = cols
         # Centered columns: the sub-objective's own centering is by zero. Its
         # products (moments, Gram matrix) are those of the gathered columns.
@@ -234,8 +262,7 @@ class _SampleSpace:
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
-        if cols.shape[0] != self.cols.shape[0] or self.sub is None:
-            self._extend(cols)
+        self.gather(cols)
         if self.use_gram:
             G, q = self.gram
             w_cols, gap, curve = self.inner(
@@ -269,8 +296,48 @@ class _SampleSpace:
         return res.coef, res.extra["offset"], res.objective_curve, gap
 
 
+class _Columns:
+    """Gathered dense columns, kept as the rows of a buffer that grows by doubling.
+
+    Adding columns copies only them (and the gathered ones once per doubling, not
+    at every addition, as concatenating would); the gathered matrix is a
+    Fortran-ordered view of the buffer, which BLAS reads in place. The buffer holds
+    at most ``limit`` columns beyond what is asked (the working sets stop at half
+    of X's), so it stays smaller than X.
+    """
+
+    def __init__(self, xp, limit):
+        self.xp, self.limit = xp, limit
+        self.rows, self.k = None, 0
+
+    def append(self, block):
+        """Add the columns of ``block``; return the matrix of all gathered columns."""
+        xp = self.xp
+        n, m = block.shape
+        k = self.k + m
+        if self.rows is None or k > self.rows.shape[0]:
+            capacity = max(k, min(2 * k, self.limit))
+            rows = xp.empty((capacity, n), dtype=block.dtype, device=device(block))
+            if self.k:
+                rows[: self.k, :] = self.rows[: self.k, :]
+            self.rows = rows
+        self.rows[self.k : k, :] = xp.matrix_transpose(block)
+        self.k = k
+        return xp.matrix_transpose(self.rows[:k, :])
+
+
 def solve_working_set(
-    objective, w0, c0, *, mode, max_iter, tol, solve_direct, verbose=0, callback=None
+    objective,
+    w0,
+    c0,
+    *,
+    mode,
+    max_iter,
+    tol,
+    solve_direct,
+    verbose=0,
+    callback=None,
+    spaces=None,
 ):
     r"""Minimise an objective whose penalty has an L1 part, by growing working sets.
 
@@ -315,6 +382,10 @@ def solve_working_set(
     callback : callable or None, default=None
         Called as ``callback(iteration, w, objective_value)`` after each
         subproblem iteration, with the full coefficient vector.
+    spaces : dict or None, default=None
+        Kept by a caller that solves the same problem for several penalties (a
+        path): the columns gathered, and their Gram matrix, are kept there and
+        reused, and each solve starts from the previous one's working set.
 
     Returns
     -------
@@ -337,10 +408,6 @@ def solve_working_set(
     ref = objective.reference_value()
     threshold = tol * ref
     l1 = objective.penalty.elastic_net_weights()[0]
-    if mode == "gram":
-        space = _GramSpace(objective, ref)
-    else:
-        space = _SampleSpace(objective, solve_direct, ref)
     c = c0 if objective.intercept_mode == "free" else objective.initial_offset()
     active = objective.active
     n_features = objective.n_features
@@ -348,18 +415,12 @@ def solve_working_set(
     inv_norm = 1.0 / cxp.sqrt(objective.metric())
     # Constant columns keep w_j = 0 (their gradient is masked): they never enter.
     w = cxp.where(active, w0, 0.0 * w0)
-    (cols,) = cxp.nonzero(w)
-    curve, sizes, n_checks = [], [], 0
-    inner = math.inf
     # With few features in the Gram form, the full problem is the subproblem: its
     # own gap is the check, and no working set is worth its bookkeeping.
     complete = mode == "gram" and n_active <= _MIN_FEATURES
-    if complete:
-        (cols,) = cxp.nonzero(active)
-        # There the accelerated proximal gradient with exact solves on its support
-        # takes a handful of iterations of a tiny matrix, and its results are
-        # unchanged.
-        space.inner = solve_gram_enet
+    space, cols = _space(objective, mode, solve_direct, ref, spaces, w, complete)
+    curve, sizes, n_checks = [], [], 0
+    inner = math.inf
 
     on_iter = None
     if callback is not None:
@@ -449,6 +510,41 @@ def solve_working_set(
             "checks": n_checks,
         },
     )
+
+
+def _space(objective, mode, solve_direct, ref, spaces, w, complete):
+    """Return the space of the solve and its first set: the support of ``w``.
+
+    A space kept in ``spaces`` from a solve with another penalty is reused, and its
+    last set (a superset of that solve's support) starts this one. The first
+    check of the full problem needs the products of the support: its columns are
+    gathered now.
+    """
+    cxp = objective.coef_xp
+    space = None if spaces is None else spaces.get(mode)
+    if space is None:
+        if mode == "gram":
+            space = _GramSpace(objective, ref)
+        else:
+            space = _SampleSpace(objective, solve_direct, ref)
+        if spaces is not None:
+            spaces[mode] = space
+    else:
+        space.retarget(objective, ref)
+    # There the accelerated proximal gradient with exact solves on its support
+    # takes a handful of iterations of a tiny matrix (and its results stay those
+    # of earlier versions); elsewhere coordinate descent solves the subproblems.
+    space.inner = solve_gram_enet if complete else solve_gram_cd
+    if complete:
+        return space, cxp.nonzero(objective.active)[0]
+    listed = (
+        scatter(cxp, w.shape[0], space.cols, cxp.ones_like(w[: space.cols.shape[0]]))
+        > 0
+    )
+    cols = cxp.concat([space.cols, cxp.nonzero((w != 0) & ~listed)[0]])
+    if cols.shape[0]:
+        space.gather(cols)
+    return space, cols
 
 
 def _violations(cxp, grad_w, l1, inv_norm, candidates):
