@@ -38,6 +38,9 @@ try:
     from sklearn.linear_model._cd_fast import enet_coordinate_descent_gram
 except ImportError:  # pragma: no cover
     enet_coordinate_descent_gram = None
+# Its cyclic order draws no random numbers, but it takes a generator (made once:
+# making one costs more than a small subproblem).
+_RNG = check_random_state(0)
 
 
 def _dual_gap(penalty, w, v, yy, vq, xp):
@@ -294,7 +297,8 @@ def solve_gram_cd(
     # The compiled loop scales its tolerance by ``y.y``: a one-element y of that
     # norm makes it the duality gap ``threshold`` (its objective is this one).
     y_norm = xp.asarray([math.sqrt(yy)], dtype=G.dtype)
-    with warnings.catch_warnings(), serial_blas():
+    # (Its BLAS calls are vector operations of the set's size: no threads to limit.)
+    with warnings.catch_warnings():
         # A run cut by its budget warns; the gap below decides what follows.
         warnings.simplefilter("ignore", ConvergenceWarning)
         w_cd = enet_coordinate_descent_gram(
@@ -306,7 +310,7 @@ def solve_gram_cd(
             y_norm,
             _CD_MAX_EPOCHS,
             threshold / yy,
-            check_random_state(0),
+            _RNG,
         )[0]
     report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
     oracle = _GramOracle(

@@ -75,39 +75,51 @@ class _GramSpace:
 
     # Subproblem iterations in coefficient space cost far less than a check: they
     # are solved well past the current gap, so that the next check often ends it.
-    inner_share = 1e-3
+    inner_share = 0.1
 
     def __init__(self, objective, ref):
         self.objective, self.ref = objective, ref
         self.xp = objective.coef_xp
-        curv = objective.curvature
-        self.G, self.q, self.yy = objective.G, objective.q, objective.yy
-        if curv != 1.0:
-            self.G, self.q, self.yy = curv * self.G, curv * self.q, curv * self.yy
-        # The last set solved (the next alpha of a path starts from it).
+        self.curv = objective.curvature
+        self.q, self.yy = self.curv * objective.q, self.curv * objective.yy
+        # The set the last check and subproblem were on (the next alpha of a
+        # path starts from it), G's rows there and its block on the set. Sets
+        # only grow by appending, so their size tells them apart.
         self.cols = self.xp.zeros(0, dtype=self.xp.int64)
+        self.rows = self.block = None
 
     def retarget(self, objective, ref):
         """Use the space for ``objective``, the same problem with another penalty."""
         self.objective, self.ref = objective, ref
 
     def gather(self, cols):
-        """Nothing to gather: the Gram matrix holds every column."""
+        """Take ``cols`` as the set (G holds every column: nothing to gather)."""
+        self.cols = cols
+
+    def _rows(self):
+        """Return the rows of G on the set (kept while the set is the same)."""
+        if self.rows is None or self.rows.shape[0] != self.cols.shape[0]:
+            self.rows = self.xp.take(self.objective.G, self.cols, axis=0)
+            self.block = None
+        return self.rows
 
     def check(self, w, c):
         """Return the full gradient in ``w`` and the duality gap at ``(w, c)``."""
         xp, objective = self.xp, self.objective
-        (idx,) = xp.nonzero(w)
-        # raw = G @ w from the rows of the support only (G is symmetric).
-        raw = xp.take(w, idx) @ xp.take(objective.G, idx, axis=0)
+        # raw = G @ w from the rows of the set, which holds the support (G is
+        # symmetric).
+        raw = xp.take(w, self.cols) @ self._rows()
         _, grad_w, _ = objective.gradient(raw)
         return grad_w, objective.duality_gap(w, raw, grad_w)
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
         xp = self.xp
-        self.cols = cols
-        G = xp.take(xp.take(self.G, cols, axis=0), cols, axis=1)
+        self.gather(cols)
+        rows = self._rows()
+        if self.block is None:
+            self.block = self.curv * xp.take(rows, cols, axis=1)
+        G = self.block
         w_cols, gap, curve = self.inner(
             G,
             xp.take(self.q, cols),
@@ -136,7 +148,7 @@ class _SampleSpace:
     free of X); otherwise the plain solver runs on the gathered columns.
     """
 
-    inner_share = 1e-3
+    inner_share = 0.1
 
     def __init__(self, objective, solve_direct, ref):
         self.objective = objective
