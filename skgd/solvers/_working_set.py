@@ -16,7 +16,7 @@ from array_api_compat import device
 
 from skgd._contract import check_support
 from skgd._objective import LinearObjective
-from skgd._planner import choose_form, in_form
+from skgd._planner import GRAM_MAX_FEATURES, choose_form, in_form
 from skgd._stats import SharedProducts
 from skgd.solvers._gram_enet import scatter, solve_gram_cd, solve_gram_enet
 from skgd.solvers._result import SolverResult
@@ -141,11 +141,13 @@ class _SampleSpace:
     """Checks by passes over X; subproblems over the columns gathered so far.
 
     The gathered columns (a copy of at most half of X's columns, see
-    :data:`_FULL_SHARE`) are kept and extended as the set grows. Dense columns are
+    :data:`_FULL_SHARE`, or up to :data:`~skgd._planner.GRAM_MAX_FEATURES` of them
+    with Gram subproblems) are kept and extended as the set grows. Dense columns are
     stored centered (the copy is ours), so the products that build their Gram
     matrix are single BLAS calls without temporaries. With the squared loss on
     dense X that Gram matrix is the subproblem (solved by :func:`solve_gram_enet`,
-    free of X); otherwise the plain solver runs on the gathered columns.
+    free of X, by :func:`solve_gram_cd`); otherwise the plain solver runs on the
+    gathered columns.
     """
 
     inner_share = 0.1
@@ -162,10 +164,17 @@ class _SampleSpace:
         self.quadratic = objective.loss.is_quadratic
         # Sparse columns cannot be centered without densifying them.
         self.dense = hasattr(self.backend, "weighted_gram")
-        if self.dense:
-            limit = math.ceil(_FULL_SHARE * objective.n_features)
-            self.columns = _Columns(self.xp, limit)
         self.use_gram = self.quadratic and self.dense
+        # The largest set worth gathering: beyond, the plain solver on all the
+        # features. With Gram subproblems (coordinate descent, as fast on a wide
+        # set as on a narrow one) up to GRAM_MAX_FEATURES columns, whose Gram
+        # matrix stays small; else half of them.
+        share = math.ceil(_FULL_SHARE * objective.n_features)
+        self.limit = share
+        if self.use_gram:
+            self.limit = max(share, min(objective.n_features, GRAM_MAX_FEATURES))
+        if self.dense:
+            self.columns = _Columns(self.xp, self.limit)
         self.sub = None
         self.gram = None
         if not self.use_gram:
@@ -490,7 +499,9 @@ def solve_working_set(
         # cost the subproblem little.
         nnz = int(cxp.sum(cxp.astype(w != 0, cxp.int64)))
         n_add = min(n_violating, max(_FIRST_SIZE, nnz))
-        if size + n_add > _FULL_SHARE * n_active:
+        if size + n_add > (
+            space.limit if mode == "samples" else _FULL_SHARE * n_active
+        ):
             if mode == "samples":
                 return finish_direct(w, c)
             # In the Gram form the full problem is as cheap to slice as a part.
