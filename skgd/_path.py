@@ -3,8 +3,9 @@
 """Regularization paths: solutions over a decreasing grid of alphas, warm-started.
 
 The path reuses one objective (its column statistics are computed once), in the form
-that :mod:`skgd._planner` chooses for that many alphas, and the full-batch solver; it
-holds no optimisation code of its own.
+that :mod:`skgd._planner` chooses for that many alphas, and the full-batch solver's
+working sets, whose gathered columns and Gram matrices it keeps from one alpha to
+the next; it holds no optimisation code of its own.
 """
 
 import numbers

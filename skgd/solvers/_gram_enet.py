@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The elastic net on a small Gram matrix, solved in coefficient space.
 
-This is the inner solver of the working-set strategy (:mod:`skgd.solvers._working_set`)
-for the squared loss: it sees only ``G`` (``k x k``), ``q`` and ``y.T U y``, never X,
-so each iteration costs ``O(k**2)`` and a couple of dozen array calls. It knows
-nothing of working sets, intercepts or backends.
+These are the inner solvers of the working-set strategy
+(:mod:`skgd.solvers._working_set`) for the squared loss: they see only ``G``
+(``k x k``), ``q`` and ``y.T U y``, never X, so each iteration costs ``O(k**2)``.
+:func:`solve_gram_cd` runs coordinate descent (scikit-learn's compiled loop) and
+certifies its result; :func:`solve_gram_enet` runs accelerated proximal gradient
+with exact solves on the support (any Array API namespace), and finishes what
+coordinate descent leaves. They know nothing of working sets, intercepts or
+backends.
 """
 
 import math

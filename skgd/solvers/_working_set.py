@@ -82,6 +82,9 @@ class _GramSpace:
         self.xp = objective.coef_xp
         self.curv = objective.curvature
         self.q, self.yy = self.curv * objective.q, self.curv * objective.yy
+        # Beyond this size the set is the whole problem (as cheap to slice).
+        n_active = int(self.xp.sum(self.xp.astype(objective.active, self.xp.int64)))
+        self.limit = _FULL_SHARE * n_active
         # The set the last check and subproblem were on (the next alpha of a
         # path starts from it), G's rows there and its block on the set. Sets
         # only grow by appending, so their size tells them apart.
@@ -370,15 +373,21 @@ def solve_working_set(
     ranked by the distance of the dual point to their constraint,
     ``(|grad_j| - alpha l1_ratio) / sqrt(d_j)`` with ``d_j`` the column's variance
     (the rule of celer, which makes the ranking independent of the features'
-    scales), at most doubling it; then the problem restricted to the set is solved,
-    warm-started, to a gap a quarter of the full one (celer and skglm use the same
-    geometric schedule). Columns once in the set stay there, so their Gram matrix is
-    built once. When the gap of the full problem is small but no feature violates
-    its condition, only the subproblem's accuracy is missing, and its tolerance is
-    cut tenfold. The gap is a certificate for the full problem, so the answer does
-    not depend on which features were tried.
+    scales), by at most the support's size (at least 16: the sets of celer and
+    skglm are twice the support); then the problem restricted to the set is
+    solved, warm-started, to a gap a fraction of the full one (a geometric
+    schedule, as in celer and skglm). With the squared loss the subproblem is its
+    Gram matrix, built incrementally (columns once in the set stay there, so their
+    products are computed once), and solved by coordinate descent
+    (:func:`~skgd.solvers._gram_enet.solve_gram_cd`), which correlated columns do
+    not slow down as they slow a gradient step. When the gap of the full problem is
+    small but no feature violates its condition, only the subproblem's accuracy is
+    missing, and its tolerance is cut tenfold. The gap is a certificate for the
+    full problem, so the answer does not depend on which features were tried.
 
-    When the set would hold half of the features, or when the subproblem can make no
+    When the set would outgrow what gathering is worth (half of the features, or
+    :data:`~skgd._planner.GRAM_MAX_FEATURES` with Gram subproblems; in the Gram
+    form the set becomes the whole problem), or when the subproblem can make no
     more progress (rounding), the plain solver ``solve_direct`` finishes from the
     current point.
 
@@ -492,16 +501,9 @@ def solve_working_set(
         if gap <= threshold or len(curve) >= max_iter:
             break
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
-        score, n_violating = _violations(cxp, grad_w, l1, inv_norm, active & ~listed)
+        score, n_add = _violations(cxp, grad_w, w, l1, inv_norm, active & ~listed)
         size = cols.shape[0]
-        # At least double the set (celer, skglm), but take half the violators when
-        # they are many: each check is a pass over X, while a few extra columns
-        # cost the subproblem little.
-        nnz = int(cxp.sum(cxp.astype(w != 0, cxp.int64)))
-        n_add = min(n_violating, max(_FIRST_SIZE, nnz))
-        if size + n_add > (
-            space.limit if mode == "samples" else _FULL_SHARE * n_active
-        ):
+        if size + n_add > space.limit:
             if mode == "samples":
                 return finish_direct(w, c)
             # In the Gram form the full problem is as cheap to slice as a part.
@@ -526,12 +528,9 @@ def solve_working_set(
         n_iter=len(curve),
         converged=gap <= threshold,
         objective_curve=curve,
-        extra={
-            "measure": gap / ref,
-            "offset": c,
-            "working_set_sizes": sizes,
-            "checks": n_checks,
-        },
+        extra=dict(
+            measure=gap / ref, offset=c, checks=n_checks, working_set_sizes=sizes
+        ),
     )
 
 
@@ -570,15 +569,21 @@ def _space(objective, mode, solve_direct, ref, spaces, w, complete):
     return space, cols
 
 
-def _violations(cxp, grad_w, l1, inv_norm, candidates):
-    """Return the celer scores of the ``candidates`` and how many violate.
+def _violations(cxp, grad_w, w, l1, inv_norm, candidates):
+    """Return the celer scores of the ``candidates`` and how many of them to add.
 
     The score of a feature is the distance of the dual point to its constraint,
     ``(|grad_j| - l1) / sqrt(d_j)``; those outside ``candidates`` get ``-inf``.
+    The set grows by the violators (positive scores), at most as many as the
+    support of ``w`` holds (at least :data:`_FIRST_SIZE`): the rule of celer and
+    skglm, whose sets are twice the support. A set that grew by half the violators
+    at once held thousands of columns of a wide X from the first step.
     """
     score = (cxp.abs(grad_w) - l1) * inv_norm
     score = cxp.where(candidates, score, -math.inf)
-    return score, int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+    n_violating = int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+    nnz = int(cxp.sum(cxp.astype(w != 0, cxp.int64)))
+    return score, min(n_violating, max(_FIRST_SIZE, nnz))
 
 
 def _after(res, curve, sizes, n_checks):
