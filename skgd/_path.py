@@ -3,8 +3,9 @@
 """Regularization paths: solutions over a decreasing grid of alphas, warm-started.
 
 The path reuses one objective (its column statistics are computed once), in the form
-that :mod:`skgd._planner` chooses for that many alphas, and the full-batch solver; it
-holds no optimisation code of its own.
+that :mod:`skgd._planner` chooses for that many alphas, and the full-batch solver's
+working sets, whose gathered columns and Gram matrices it keeps from one alpha to
+the next; it holds no optimisation code of its own.
 """
 
 import numbers
@@ -24,8 +25,9 @@ from skgd._sklearn_compat import (
 from skgd._validation import refuse_out_of_core
 from skgd.losses import get_loss
 from skgd.penalties import L1L2
-from skgd.solvers._gd import solve_gd
+from skgd.solvers._gd import _solve_direct, solve_gd
 from skgd.solvers._result import warn_not_converged
+from skgd.solvers._working_set import solve_working_set, working_set_mode
 
 
 def alpha_max(objective, l1_ratio):
@@ -217,9 +219,25 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
     intercepts = np.empty(len(alphas), dtype=objective.dtype)
     n_iters = np.empty(len(alphas), dtype=int)
     not_converged = []
+    # The working sets' gathered columns and Gram matrices, kept from one alpha to
+    # the next: each solve starts from the previous one's set.
+    spaces = {}
     for k, alpha in enumerate(alphas):
         problem = objective.with_penalty(L1L2(float(alpha), l1_ratio))
-        res = solve_gd(problem, w, problem.initial_offset(), max_iter=max_iter, tol=tol)
+        kw = {"max_iter": max_iter, "tol": tol}
+        mode = working_set_mode(problem)
+        if mode is None:
+            res = solve_gd(problem, w, problem.initial_offset(), **kw)
+        else:
+            res = solve_working_set(
+                problem,
+                w,
+                problem.initial_offset(),
+                mode=mode,
+                solve_direct=_solve_direct,
+                spaces=spaces,
+                **kw,
+            )
         if not res.converged:
             not_converged.append(float(alpha))
         w = res.coef

@@ -194,7 +194,10 @@ class DenseBackend(InMemoryBackend):
 
     def take_columns(self, X, idx):
         """Return a copy of the columns ``idx`` of X (a working set's columns)."""
-        # take beats fancy indexing by 2-4x on a C-ordered X (one gather per row).
+        # take beats fancy indexing by 2-4x on a C-ordered X (one gather per row),
+        # but on a Fortran-ordered one it is 60x slower than copying the columns.
+        if getattr(getattr(X, "flags", None), "f_contiguous", False):
+            return X[:, idx]
         return self.xp.take(X, idx, axis=1)
 
     def hstack(self, blocks):

@@ -12,11 +12,13 @@ measure is the one of :func:`~skgd.solvers._gd.solve_gd`; only the route to it c
 import dataclasses
 import math
 
+from array_api_compat import device
+
 from skgd._contract import check_support
 from skgd._objective import LinearObjective
-from skgd._planner import choose_form, in_form
+from skgd._planner import GRAM_MAX_FEATURES, choose_form, in_form
 from skgd._stats import SharedProducts
-from skgd.solvers._gram_enet import scatter, solve_gram_enet
+from skgd.solvers._gram_enet import scatter, solve_gram_cd, solve_gram_enet
 from skgd.solvers._result import SolverResult
 
 # A check of the full problem costs a pass over X; below this many features the
@@ -73,30 +75,55 @@ class _GramSpace:
 
     # Subproblem iterations in coefficient space cost far less than a check: they
     # are solved well past the current gap, so that the next check often ends it.
-    inner_share = 1e-3
+    inner_share = 0.1
 
     def __init__(self, objective, ref):
         self.objective, self.ref = objective, ref
         self.xp = objective.coef_xp
-        curv = objective.curvature
-        self.G, self.q, self.yy = objective.G, objective.q, objective.yy
-        if curv != 1.0:
-            self.G, self.q, self.yy = curv * self.G, curv * self.q, curv * self.yy
+        self.curv = objective.curvature
+        self.q, self.yy = self.curv * objective.q, self.curv * objective.yy
+        # Beyond this size the set is the whole problem (as cheap to slice).
+        n_active = int(self.xp.sum(self.xp.astype(objective.active, self.xp.int64)))
+        self.limit = _FULL_SHARE * n_active
+        # The set the last check and subproblem were on (the next alpha of a
+        # path starts from it), G's rows there and its block on the set. Sets
+        # only grow by appending, so their size tells them apart.
+        self.cols = self.xp.zeros(0, dtype=self.xp.int64)
+        self.rows = self.block = None
+
+    def retarget(self, objective, ref):
+        """Use the space for ``objective``, the same problem with another penalty."""
+        self.objective, self.ref = objective, ref
+
+    def gather(self, cols):
+        """Take ``cols`` as the set (G holds every column: nothing to gather)."""
+        self.cols = cols
+
+    def _rows(self):
+        """Return the rows of G on the set (kept while the set is the same)."""
+        if self.rows is None or self.rows.shape[0] != self.cols.shape[0]:
+            self.rows = self.xp.take(self.objective.G, self.cols, axis=0)
+            self.block = None
+        return self.rows
 
     def check(self, w, c):
         """Return the full gradient in ``w`` and the duality gap at ``(w, c)``."""
         xp, objective = self.xp, self.objective
-        (idx,) = xp.nonzero(w)
-        # raw = G @ w from the rows of the support only (G is symmetric).
-        raw = xp.take(w, idx) @ xp.take(objective.G, idx, axis=0)
+        # raw = G @ w from the rows of the set, which holds the support (G is
+        # symmetric).
+        raw = xp.take(w, self.cols) @ self._rows()
         _, grad_w, _ = objective.gradient(raw)
         return grad_w, objective.duality_gap(w, raw, grad_w)
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
         xp = self.xp
-        G = xp.take(xp.take(self.G, cols, axis=0), cols, axis=1)
-        w_cols, gap, curve = solve_gram_enet(
+        self.gather(cols)
+        rows = self._rows()
+        if self.block is None:
+            self.block = self.curv * xp.take(rows, cols, axis=1)
+        G = self.block
+        w_cols, gap, curve = self.inner(
             G,
             xp.take(self.q, cols),
             self.yy,
@@ -117,14 +144,16 @@ class _SampleSpace:
     """Checks by passes over X; subproblems over the columns gathered so far.
 
     The gathered columns (a copy of at most half of X's columns, see
-    :data:`_FULL_SHARE`) are kept and extended as the set grows. Dense columns are
+    :data:`_FULL_SHARE`, or up to :data:`~skgd._planner.GRAM_MAX_FEATURES` of them
+    with Gram subproblems) are kept and extended as the set grows. Dense columns are
     stored centered (the copy is ours), so the products that build their Gram
     matrix are single BLAS calls without temporaries. With the squared loss on
     dense X that Gram matrix is the subproblem (solved by :func:`solve_gram_enet`,
-    free of X); otherwise the plain solver runs on the gathered columns.
+    free of X, by :func:`solve_gram_cd`); otherwise the plain solver runs on the
+    gathered columns.
     """
 
-    inner_share = 1e-3
+    inner_share = 0.1
 
     def __init__(self, objective, solve_direct, ref):
         self.objective = objective
@@ -139,6 +168,16 @@ class _SampleSpace:
         # Sparse columns cannot be centered without densifying them.
         self.dense = hasattr(self.backend, "weighted_gram")
         self.use_gram = self.quadratic and self.dense
+        # The largest set worth gathering: beyond, the plain solver on all the
+        # features. With Gram subproblems (coordinate descent, as fast on a wide
+        # set as on a narrow one) up to GRAM_MAX_FEATURES columns, whose Gram
+        # matrix stays small; else half of them.
+        share = math.ceil(_FULL_SHARE * objective.n_features)
+        self.limit = share
+        if self.use_gram:
+            self.limit = max(share, min(objective.n_features, GRAM_MAX_FEATURES))
+        if self.dense:
+            self.columns = _Columns(self.xp, self.limit)
         self.sub = None
         self.gram = None
         if not self.use_gram:
@@ -153,6 +192,21 @@ class _SampleSpace:
         self.uyc = u * yc
         self.yy = self.curv * float(self.uyc @ yc)
 
+    def retarget(self, objective, ref):
+        """Use the space for ``objective``, the same problem with another penalty.
+
+        The gathered columns and their Gram matrix do not depend on the penalty:
+        along a path they are gathered once.
+        """
+        self.objective, self.ref = objective, ref
+        if self.sub is not None:
+            self.sub = self.sub.with_penalty(objective.penalty)
+
+    def gather(self, cols):
+        """Gather the columns ``cols`` (the gathered ones first) if some are new."""
+        if cols.shape[0] != self.cols.shape[0] or self.sub is None:
+            self._extend(cols)
+
     def _extend(self, cols):
         """Gather the columns of ``cols`` not yet gathered; rebuild the subproblem."""
         cxp, objective = self.cxp, self.objective
@@ -163,11 +217,12 @@ class _SampleSpace:
             block = self.backend.take_columns(objective.X, new)
             if self.dense and objective.fit_intercept:
                 block = block - x_mean[-new.shape[0] :]
-            self.X_cols = (
-                block
-                if self.X_cols is None
-                else self.backend.hstack([self.X_cols, block])
-            )
+            if self.dense:
+                self.X_cols = self.columns.append(block)
+            elif self.X_cols is None:
+                self.X_cols = block
+            else:
+                self.X_cols = self.backend.hstack([self.X_cols, block])
             self.cols = cols
         # Centered columns: the sub-objective's own centering is by zero. Its
         # products (moments, Gram matrix) are those of the gathered columns.
@@ -231,11 +286,10 @@ class _SampleSpace:
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
-        if cols.shape[0] != self.cols.shape[0] or self.sub is None:
-            self._extend(cols)
+        self.gather(cols)
         if self.use_gram:
             G, q = self.gram
-            w_cols, gap, curve = solve_gram_enet(
+            w_cols, gap, curve = self.inner(
                 G,
                 q,
                 self.yy,
@@ -266,8 +320,48 @@ class _SampleSpace:
         return res.coef, res.extra["offset"], res.objective_curve, gap
 
 
+class _Columns:
+    """Gathered dense columns, kept as the rows of a buffer that grows by doubling.
+
+    Adding columns copies only them (and the gathered ones once per doubling, not
+    at every addition, as concatenating would); the gathered matrix is a
+    Fortran-ordered view of the buffer, which BLAS reads in place. The buffer holds
+    at most ``limit`` columns beyond what is asked (the working sets stop at half
+    of X's), so it stays smaller than X.
+    """
+
+    def __init__(self, xp, limit):
+        self.xp, self.limit = xp, limit
+        self.rows, self.k = None, 0
+
+    def append(self, block):
+        """Add the columns of ``block``; return the matrix of all gathered columns."""
+        xp = self.xp
+        n, m = block.shape
+        k = self.k + m
+        if self.rows is None or k > self.rows.shape[0]:
+            capacity = max(k, min(2 * k, self.limit))
+            rows = xp.empty((capacity, n), dtype=block.dtype, device=device(block))
+            if self.k:
+                rows[: self.k, :] = self.rows[: self.k, :]
+            self.rows = rows
+        self.rows[self.k : k, :] = xp.matrix_transpose(block)
+        self.k = k
+        return xp.matrix_transpose(self.rows[:k, :])
+
+
 def solve_working_set(
-    objective, w0, c0, *, mode, max_iter, tol, solve_direct, verbose=0, callback=None
+    objective,
+    w0,
+    c0,
+    *,
+    mode,
+    max_iter,
+    tol,
+    solve_direct,
+    verbose=0,
+    callback=None,
+    spaces=None,
 ):
     r"""Minimise an objective whose penalty has an L1 part, by growing working sets.
 
@@ -279,15 +373,21 @@ def solve_working_set(
     ranked by the distance of the dual point to their constraint,
     ``(|grad_j| - alpha l1_ratio) / sqrt(d_j)`` with ``d_j`` the column's variance
     (the rule of celer, which makes the ranking independent of the features'
-    scales), at most doubling it; then the problem restricted to the set is solved,
-    warm-started, to a gap a quarter of the full one (celer and skglm use the same
-    geometric schedule). Columns once in the set stay there, so their Gram matrix is
-    built once. When the gap of the full problem is small but no feature violates
-    its condition, only the subproblem's accuracy is missing, and its tolerance is
-    cut tenfold. The gap is a certificate for the full problem, so the answer does
-    not depend on which features were tried.
+    scales), by at most the support's size (at least 16: the sets of celer and
+    skglm are twice the support); then the problem restricted to the set is
+    solved, warm-started, to a gap a fraction of the full one (a geometric
+    schedule, as in celer and skglm). With the squared loss the subproblem is its
+    Gram matrix, built incrementally (columns once in the set stay there, so their
+    products are computed once), and solved by coordinate descent
+    (:func:`~skgd.solvers._gram_enet.solve_gram_cd`), which correlated columns do
+    not slow down as they slow a gradient step. When the gap of the full problem is
+    small but no feature violates its condition, only the subproblem's accuracy is
+    missing, and its tolerance is cut tenfold. The gap is a certificate for the
+    full problem, so the answer does not depend on which features were tried.
 
-    When the set would hold half of the features, or when the subproblem can make no
+    When the set would outgrow what gathering is worth (half of the features, or
+    :data:`~skgd._planner.GRAM_MAX_FEATURES` with Gram subproblems; in the Gram
+    form the set becomes the whole problem), or when the subproblem can make no
     more progress (rounding), the plain solver ``solve_direct`` finishes from the
     current point.
 
@@ -312,6 +412,10 @@ def solve_working_set(
     callback : callable or None, default=None
         Called as ``callback(iteration, w, objective_value)`` after each
         subproblem iteration, with the full coefficient vector.
+    spaces : dict or None, default=None
+        Kept by a caller that solves the same problem for several penalties (a
+        path): the columns gathered, and their Gram matrix, are kept there and
+        reused, and each solve starts from the previous one's working set.
 
     Returns
     -------
@@ -334,10 +438,6 @@ def solve_working_set(
     ref = objective.reference_value()
     threshold = tol * ref
     l1 = objective.penalty.elastic_net_weights()[0]
-    if mode == "gram":
-        space = _GramSpace(objective, ref)
-    else:
-        space = _SampleSpace(objective, solve_direct, ref)
     c = c0 if objective.intercept_mode == "free" else objective.initial_offset()
     active = objective.active
     n_features = objective.n_features
@@ -345,14 +445,12 @@ def solve_working_set(
     inv_norm = 1.0 / cxp.sqrt(objective.metric())
     # Constant columns keep w_j = 0 (their gradient is masked): they never enter.
     w = cxp.where(active, w0, 0.0 * w0)
-    (cols,) = cxp.nonzero(w)
-    curve, sizes, n_checks = [], [], 0
-    inner = math.inf
     # With few features in the Gram form, the full problem is the subproblem: its
     # own gap is the check, and no working set is worth its bookkeeping.
     complete = mode == "gram" and n_active <= _MIN_FEATURES
-    if complete:
-        (cols,) = cxp.nonzero(active)
+    space, cols = _space(objective, mode, solve_direct, ref, spaces, w, complete)
+    curve, sizes, n_checks = [], [], 0
+    inner = math.inf
 
     on_iter = None
     if callback is not None:
@@ -403,13 +501,9 @@ def solve_working_set(
         if gap <= threshold or len(curve) >= max_iter:
             break
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
-        score, n_violating = _violations(cxp, grad_w, l1, inv_norm, active & ~listed)
+        score, n_add = _violations(cxp, grad_w, w, l1, inv_norm, active & ~listed)
         size = cols.shape[0]
-        # At least double the set (celer, skglm), but take half the violators when
-        # they are many: each check is a pass over X, while a few extra columns
-        # cost the subproblem little.
-        n_add = min(n_violating, max(_FIRST_SIZE - size, size, n_violating // 2))
-        if size + n_add > _FULL_SHARE * n_active:
+        if size + n_add > space.limit:
             if mode == "samples":
                 return finish_direct(w, c)
             # In the Gram form the full problem is as cheap to slice as a part.
@@ -434,24 +528,62 @@ def solve_working_set(
         n_iter=len(curve),
         converged=gap <= threshold,
         objective_curve=curve,
-        extra={
-            "measure": gap / ref,
-            "offset": c,
-            "working_set_sizes": sizes,
-            "checks": n_checks,
-        },
+        extra=dict(
+            measure=gap / ref, offset=c, checks=n_checks, working_set_sizes=sizes
+        ),
     )
 
 
-def _violations(cxp, grad_w, l1, inv_norm, candidates):
-    """Return the celer scores of the ``candidates`` and how many violate.
+def _space(objective, mode, solve_direct, ref, spaces, w, complete):
+    """Return the space of the solve and its first set: the support of ``w``.
+
+    A space kept in ``spaces`` from a solve with another penalty is reused, and its
+    last set (a superset of that solve's support) starts this one. The first
+    check of the full problem needs the products of the support: its columns are
+    gathered now.
+    """
+    cxp = objective.coef_xp
+    space = None if spaces is None else spaces.get(mode)
+    if space is None:
+        if mode == "gram":
+            space = _GramSpace(objective, ref)
+        else:
+            space = _SampleSpace(objective, solve_direct, ref)
+        if spaces is not None:
+            spaces[mode] = space
+    else:
+        space.retarget(objective, ref)
+    # There the accelerated proximal gradient with exact solves on its support
+    # takes a handful of iterations of a tiny matrix (and its results stay those
+    # of earlier versions); elsewhere coordinate descent solves the subproblems.
+    space.inner = solve_gram_enet if complete else solve_gram_cd
+    if complete:
+        return space, cxp.nonzero(objective.active)[0]
+    listed = (
+        scatter(cxp, w.shape[0], space.cols, cxp.ones_like(w[: space.cols.shape[0]]))
+        > 0
+    )
+    cols = cxp.concat([space.cols, cxp.nonzero((w != 0) & ~listed)[0]])
+    if cols.shape[0]:
+        space.gather(cols)
+    return space, cols
+
+
+def _violations(cxp, grad_w, w, l1, inv_norm, candidates):
+    """Return the celer scores of the ``candidates`` and how many of them to add.
 
     The score of a feature is the distance of the dual point to its constraint,
     ``(|grad_j| - l1) / sqrt(d_j)``; those outside ``candidates`` get ``-inf``.
+    The set grows by the violators (positive scores), at most as many as the
+    support of ``w`` holds (at least :data:`_FIRST_SIZE`): the rule of celer and
+    skglm, whose sets are twice the support. A set that grew by half the violators
+    at once held thousands of columns of a wide X from the first step.
     """
     score = (cxp.abs(grad_w) - l1) * inv_norm
     score = cxp.where(candidates, score, -math.inf)
-    return score, int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+    n_violating = int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+    nnz = int(cxp.sum(cxp.astype(w != 0, cxp.int64)))
+    return score, min(n_violating, max(_FIRST_SIZE, nnz))
 
 
 def _after(res, curve, sizes, n_checks):
