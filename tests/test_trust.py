@@ -74,3 +74,67 @@ def test_partial_fit_names_a_change_of_y_dimensions(first_2d):
     est = GDRegressor(solver="sgd").partial_fit(X, ys[0])
     with pytest.raises(ValueError, match="1-D y.*2-D y|2-D y.*1-D y"):
         est.partial_fit(X, ys[1])
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+def test_float32_column_with_a_large_mean_is_not_constant(solver):
+    # float32's own rounding bound called a column of mean 2000 and spread 0.1
+    # constant at 1000 rows: coefficient 0, R^2 0.82 (float64: R^2 1).
+    X, year, x2 = _year_data()
+    y = 3 * (year - 2000) + x2
+    est = GDRegressor(alpha=0, solver=solver, random_state=0)
+    wide = est.fit(X, y).coef_
+    est.fit(X.astype(np.float32), y)
+    # The stochastic solver is slow on a column of spread 0.1, but float32 follows
+    # float64 there too.
+    np.testing.assert_allclose(est.coef_, wide, rtol=1e-3)
+    if solver == "gd":
+        np.testing.assert_allclose(est.coef_, [3, 1], rtol=1e-3)
+
+
+def test_float32_year_column_and_separating_feature():
+    rng = np.random.default_rng(1)
+    year = 2000 + 10 * rng.standard_normal(100_000)
+    x2 = rng.standard_normal(100_000)
+    X = np.c_[year, x2].astype(np.float32)
+    y = 0.5 * (year - 2000) + x2
+    est = GDRegressor(alpha=0, solver="gd").fit(X, y)
+    np.testing.assert_allclose(est.coef_, [0.5, 1], rtol=0.02)
+    X1, year1, _ = _year_data()
+    labels = (year1 > 2000).astype(int)
+    clf = GDClassifier(solver="gd").fit(X1[:, :1].astype(np.float32), labels)
+    assert clf.score(X1[:, :1].astype(np.float32), labels) > 0.95
+
+
+@pytest.mark.parametrize("n", [1000, 100_003])
+@pytest.mark.parametrize("value", [0.1, 2000.37, 123456.7])
+@pytest.mark.parametrize("kind", ["dense", "csr", "csc", "weighted"])
+def test_float32_constant_column_keeps_a_zero_coefficient(n, value, kind):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = np.c_[np.full(n, value), rng.standard_normal(n)].astype(np.float32)
+    y = X[:, 1].astype(np.float64) + 1
+    weight = rng.uniform(0.5, 2, n) if kind == "weighted" else None
+    data = {"csr": sp.csr_matrix, "csc": sp.csc_matrix}.get(kind, np.asarray)(X)
+    est = GDRegressor(alpha=0, solver="gd").fit(data, y, sample_weight=weight)
+    assert est.coef_[0] == 0
+    np.testing.assert_allclose(est.coef_[1], 1, rtol=1e-3)
+
+
+def test_float32_dask_columns_are_decided_in_float64():
+    da = pytest.importorskip("dask.array")
+    X, year, x2 = _year_data()
+    X = np.c_[X, np.full(1000, 2000.37)].astype(np.float32)
+    y = 3 * (year - 2000) + x2
+    est = GDRegressor(alpha=0, solver="gd").fit(da.from_array(X, chunks=(250, 3)), y)
+    np.testing.assert_allclose(est.coef_[:2], [3, 1], rtol=0.05)
+    assert est.coef_[2] == 0
+
+
+def test_float32_column_whose_squares_underflow_is_refused():
+    # Its float32 moment is 0 (the column looked constant) but float64 sees a spread.
+    rng = np.random.default_rng(0)
+    X = np.c_[1e-25 * rng.standard_normal(100), rng.standard_normal(100)]
+    with pytest.raises(ValueError, match="underflow float32.*float64"):
+        GDRegressor().fit(X.astype(np.float32), X[:, 1])
