@@ -29,7 +29,12 @@ from sklearn.model_selection import ShuffleSplit
 from skgd._backend import is_dask
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import Interval, StrOptions, check_is_fitted
-from skgd._validation import check_predict_data
+from skgd._validation import (
+    check_predict_data,
+    scaled_problem,
+    target_scale,
+    unscale_fitted,
+)
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss, get_loss
 from skgd.penalties import get_penalty
 from skgd.solvers._gd import solve_gd
@@ -478,6 +483,16 @@ class GDBase(StochasticFit, BaseEstimator):
             solver = "adam" if self.solver == "adam" else "sgd"
         elif solver != "gd":
             self._warn_power_t()
+        scale = 1.0 if n_classes is not None else target_scale(y, backend)
+        if scale != 1.0:
+            # Targets at a scale whose squares overflow or underflow: the equivalent
+            # problem in y / scale is solved instead (see scaled_problem).
+            loss, penalty, degree = scaled_problem(loss, penalty, scale, solver)
+            y = y / scale
+            coef_init, intercept_init = (
+                None if v is None else backend.coef_xp.asarray(v) / scale
+                for v in (coef_init, intercept_init)
+            )
         aside = {}
         if restart:
             aside = {n: self.__dict__.pop(n) for n in _CONTINUED if n in self.__dict__}
@@ -517,6 +532,8 @@ class GDBase(StochasticFit, BaseEstimator):
         except BaseException:
             self.__dict__.update(aside)
             raise
+        if scale != 1.0:
+            unscale_fitted(fitted, scale, degree)
         # Everything is assigned at the end: an interrupted fit changes nothing.
         if solver == "gd":  # a full-batch fit leaves no stochastic state behind
             for name in MINIBATCH_ATTRIBUTES:

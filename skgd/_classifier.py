@@ -22,7 +22,7 @@ from sklearn.utils.validation import assert_all_finite, column_or_1d
 from skgd._backend import dask_namespace, dask_unique, is_dask
 from skgd._base import GDBase, fill_shared_docs, init_with, linear_predict
 from skgd._sklearn_compat import StrOptions, _fit_context
-from skgd._validation import check_fit_data
+from skgd._validation import check_fit_data, rescale_weights
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
 
 
@@ -257,7 +257,12 @@ class GDClassifier(ClassifierMixin, GDBase):
         n_classes = classes.shape[0]
         weight = self._class_sample_weight(classes, codes, backend)
         if weight is not None:
-            sample_weight = weight if sample_weight is None else sample_weight * weight
+            # Both rescaled, so that their product neither overflows nor underflows.
+            weight = rescale_weights(weight, backend)
+            if sample_weight is not None:
+                sample_weight = rescale_weights(sample_weight * weight, backend)
+            else:
+                sample_weight = weight
         if n_classes == 2:
             targets = 2.0 * codes - 1.0
         elif self.loss == "log_loss":

@@ -8,6 +8,9 @@ their namespace when ``array_api_dispatch`` is on); Dask inputs get cheap, lazy 
 so that validation never gathers X. The estimators stay free of array-kind branches.
 """
 
+import dataclasses
+import math
+
 import numpy as np
 import sklearn
 from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
@@ -18,6 +21,13 @@ from skgd._sklearn_compat import (
     check_same_namespace,
     validate_data,
 )
+from skgd.losses import (
+    EpsilonInsensitive,
+    Huber,
+    SquaredEpsilonInsensitive,
+    SquaredError,
+)
+from skgd.penalties import L1, L1L2, L2, NoPenalty
 
 
 def _dispatch():
@@ -104,6 +114,7 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        sample_weight = rescale_weights(sample_weight, backend)
     return X, y, sample_weight, backend
 
 
@@ -190,12 +201,12 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
                 f"sample_weight.shape == {sample_weight.shape}, expected "
                 f"({n_samples},)!"
             )
-        low = backend.to_float(sample_weight.min())
-        total = backend.to_float(sample_weight.sum())
-        if not np.isfinite(total) or low < 0:
+        low, high = backend.to_floats(sample_weight.min(), sample_weight.max())
+        if not np.isfinite(high) or low < 0:
             raise ValueError("Negative or non-finite values in sample_weight.")
-        if total == 0:
+        if high == 0:
             raise ValueError("Sample weights must contain at least one non-zero.")
+        sample_weight = rescale_weights(sample_weight, backend)
     return X, y, sample_weight, backend
 
 
@@ -313,3 +324,93 @@ def refuse_out_of_core(X, what):
             f"{what} takes numpy or scipy.sparse data; got a {type(X).__module__} "
             "array. Fit GDRegressor on it, or convert it to numpy yourself."
         )
+
+
+def rescale_weights(sample_weight, backend):
+    """Return non-negative finite weights, divided by a power of two if need be.
+
+    The fit depends only on the weights relative to one another, but their sum
+    (``np.full(100, 1e307)``), or a product with them, may overflow, and tiny ones
+    underflow: weights whose largest value lies outside ``[2**-e, 2**e]``, with ``e``
+    a quarter of the dtype's exponent range, are divided by the power of two that
+    brings it into ``[0.5, 1)``, exactly; the others are returned as they are.
+    """
+    xp = backend.xp
+    high = backend.to_float(xp.max(sample_weight))
+    limit = math.frexp(float(xp.finfo(sample_weight.dtype).max))[1] // 4
+    # (Below 2**e, the sum of even 2**(3e) weights is finite.)
+    if high == 0 or 2.0**-limit <= high <= 2.0**limit:
+        return sample_weight
+    return sample_weight / math.ldexp(1.0, math.frexp(high)[1])
+
+
+def target_scale(y, backend):
+    """Return the power of two to divide the targets ``y`` by: 1 at a usual scale.
+
+    Targets whose largest magnitude lies outside ``[2**-e, 2**e]``, with ``e`` a
+    quarter of the dtype's exponent range (float64: about 1e-77 to 1e77; float32:
+    5e-10 to 4e9), would have squares, products and sums that overflow or underflow
+    in the objective: an all-zero model reported as converged. Dividing by a power
+    of two is exact (short of subnormal numbers) and leaves usual targets as they are.
+    """
+    xp = backend.xp
+    top = backend.to_float(xp.max(xp.abs(y)))
+    limit = math.frexp(float(xp.finfo(y.dtype).max))[1] // 4
+    if top == 0 or 2.0**-limit <= top <= 2.0**limit:
+        return 1.0
+    return math.ldexp(1.0, math.frexp(top)[1])
+
+
+def scaled_problem(loss, penalty, scale, solver):
+    """Return the loss and penalty of the problem in ``y / scale``, and its degree.
+
+    With ``y = s y'``, ``w = s w'`` and ``b = s b'``, a loss homogeneous of degree
+    ``d`` in the residual (its ``epsilon`` divided by ``s``) gives a data term
+    ``s**d`` times that of ``(y', w', b')``, while the penalty's L1 part scales as
+    ``s`` and its L2 part as ``s**2``: they do not scale with y. The problem in y' is
+    then solved exactly with the L1 strength times ``s**(1 - d)`` and the L2
+    strength times ``s**(2 - d)``; its solution times ``s`` is the original one.
+    """
+    if solver != "gd":
+        raise ValueError(
+            f"y's scale (largest |y| about 2**{math.frexp(scale)[1] - 1}) is out of "
+            f"the range solver={solver!r} can fit on. Divide y by a constant (and "
+            "multiply the coefficients back), or use solver='gd', which does so."
+        )
+    degree = 1 if isinstance(loss, EpsilonInsensitive) else 2
+    if isinstance(loss, (Huber, EpsilonInsensitive, SquaredEpsilonInsensitive)):
+        loss = dataclasses.replace(loss, epsilon=loss.epsilon / scale)
+    elif not isinstance(loss, SquaredError):
+        raise ValueError(
+            f"y's scale is out of the range a custom loss {loss!r} can be fitted "
+            "on: divide y by a constant first."
+        )
+    l1, l2 = scale ** (1 - degree), scale ** (2 - degree)
+    if isinstance(penalty, L1L2):
+        a1, a2 = (
+            penalty.alpha * penalty.l1_ratio * l1,
+            penalty.alpha * (1 - penalty.l1_ratio) * l2,
+        )
+        total = a1 + a2
+        penalty = L1L2(alpha=total, l1_ratio=a1 / total if total > 0 else 0.0)
+    elif isinstance(penalty, L1):
+        penalty = L1(alpha=penalty.alpha * l1)
+    elif isinstance(penalty, L2):
+        penalty = L2(alpha=penalty.alpha * l2)
+    elif not isinstance(penalty, NoPenalty):
+        raise ValueError(
+            f"y's scale is out of the range a custom penalty {penalty!r} can be "
+            "fitted with: divide y by a constant first."
+        )
+    return loss, penalty, degree
+
+
+def unscale_fitted(fitted, scale, degree):
+    """Map the attributes fitted on ``y / scale`` back to y's scale, in place."""
+    fitted["coef_"] = fitted["coef_"] * scale
+    fitted["intercept_"] = fitted["intercept_"] * scale
+    # (v * s) * s: s**2 alone may overflow where the objective does not.
+    curve = fitted["loss_curve_"]
+    fitted["loss_curve_"] = [
+        v * scale if degree == 1 else (v * scale) * scale for v in curve
+    ]

@@ -138,3 +138,110 @@ def test_float32_column_whose_squares_underflow_is_refused():
     X = np.c_[1e-25 * rng.standard_normal(100), rng.standard_normal(100)]
     with pytest.raises(ValueError, match="underflow float32.*float64"):
         GDRegressor().fit(X.astype(np.float32), X[:, 1])
+
+
+def _linear_problem(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    y = X @ np.array([1.5, -2.0, 0.5]) + 0.3 + 0.1 * rng.standard_normal(n)
+    return X, y
+
+
+# Both fits run the same iterations (the scale is a power of two): whether they
+# converge does not matter here.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    ("dtype", "scale"),
+    [
+        (np.float64, 1e200),
+        (np.float64, 1e-200),
+        (np.float64, 1e300),
+        (np.float64, 1e-300),
+        (np.float32, 1e20),
+        (np.float32, 1e-25),
+    ],
+)
+@pytest.mark.parametrize(
+    ("loss", "penalty", "alpha"),
+    [
+        ("squared_error", None, 0.0),
+        ("squared_error", "l2", 0.1),
+        ("squared_error", "l1", 0.01),
+        ("huber", "l2", 0.01),
+        ("epsilon_insensitive", "l2", 0.01),
+    ],
+)
+def test_targets_of_any_finite_scale_are_fitted(dtype, scale, loss, penalty, alpha):
+    # Their squares overflowed or underflowed: an all-zero model reported as
+    # converged. The problem in y * s with the penalty's and the loss's parameters
+    # scaled to match is s times the problem in y. (Not elastic net: its l1_ratio
+    # cannot express both parts at these scales.)
+    X, y = _linear_problem()
+    X = X.astype(dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-7
+    params = {"loss": loss, "penalty": penalty, "solver": "gd", "tol": tol}
+    ref = GDRegressor(alpha=alpha, epsilon=0.1, **params).fit(X, y)
+    alpha_s, eps_s = _scaled_params(loss, penalty, alpha, 0.1, scale)
+    est = GDRegressor(alpha=alpha_s, epsilon=eps_s, **params).fit(X, y * scale)
+    rtol = 1e-3 if dtype == np.float32 else 1e-6
+    np.testing.assert_allclose(est.coef_ / scale, ref.coef_, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(est.intercept_ / scale, ref.intercept_, rtol=rtol)
+
+
+def _scaled_params(loss, penalty, alpha, epsilon, s):
+    # The data term scales as s**d (d: the loss's degree in the residual), the
+    # L1 penalty as s, the L2 penalty as s**2.
+    d = 1 if loss == "epsilon_insensitive" else 2
+    factor = {None: 1.0, "l1": s ** (d - 1), "l2": s ** (d - 2)}[penalty]
+    return alpha * factor, epsilon * s
+
+
+def test_target_scale_on_dask_and_the_stochastic_solvers():
+    da = pytest.importorskip("dask.array")
+    X, y = _linear_problem()
+    ref = GDRegressor(solver="gd").fit(X, y)
+    est = GDRegressor(solver="gd").fit(da.from_array(X, chunks=(50, 3)), y * 1e200)
+    np.testing.assert_allclose(est.coef_ / 1e200, ref.coef_, rtol=1e-6)
+    # The stochastic solvers refuse them (their steps do not scale), and say what
+    # to do, rather than return a model of zeros.
+    with pytest.raises(ValueError, match="y's scale.*solver='gd'"):
+        GDRegressor(solver="sgd").fit(X, y * 1e200)
+    with pytest.raises(ValueError, match="y's scale"):
+        GDRegressor().partial_fit(X, y * 1e-200)
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+@pytest.mark.parametrize(
+    ("dtype", "weight"), [(np.float64, 1e307), (np.float32, 1e37), (np.float64, 1e-320)]
+)
+@pytest.mark.parametrize("kind", ["numpy", "dask"])
+def test_weights_of_any_finite_sum_are_fitted(solver, dtype, weight, kind):
+    # Their sum overflowed: an all-zero model with intercept 0 (Dask: a ValueError).
+    # The optimum does not depend on the weights' overall scale.
+    X, y = _linear_problem(n=100)
+    X = X.astype(dtype)
+    weights = np.linspace(0.5, 1.5, 100) * weight  # (subnormal: a few bits left)
+    # The same relative weights, at a usual scale (a power of two apart: exact).
+    relative = np.ldexp(weights, -np.frexp(weights.max())[1])
+    ref = GDRegressor(solver=solver, random_state=0).fit(X, y, sample_weight=relative)
+    if kind == "dask":
+        da = pytest.importorskip("dask.array")
+        X = da.from_array(X, chunks=(50, 3))
+    est = GDRegressor(solver=solver, random_state=0)
+    est.fit(X, y, sample_weight=weights)
+    rtol = 1e-4 if dtype == np.float32 else 1e-6
+    if solver == "sgd":
+        # (SGD's steps depend on the weights: only its model must be right.)
+        assert est.score(np.asarray(X), y) > 0.95
+    else:
+        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=rtol)
+        np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=rtol)
+
+
+def test_class_weight_times_large_sample_weights_is_fitted():
+    X, y = _linear_problem(n=200)
+    labels = (y > 0).astype(int)
+    sw = np.full(200, 1e307)
+    ref = GDClassifier(class_weight={0: 10, 1: 1}).fit(X, labels)
+    est = GDClassifier(class_weight={0: 10, 1: 1}).fit(X, labels, sample_weight=sw)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6)
