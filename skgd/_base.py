@@ -31,6 +31,7 @@ from skgd._objective import LinearObjective
 from skgd._sklearn_compat import Interval, StrOptions, check_is_fitted
 from skgd._validation import (
     check_predict_data,
+    commit_input_attributes,
     scaled_problem,
     target_scale,
     unscale_fitted,
@@ -478,6 +479,8 @@ class GDBase(StochasticFit, BaseEstimator):
         classifier's ``classes_``), assigned with the others once the solve has
         succeeded.
         """
+        # The data's input attributes, set with the others once the solve succeeded.
+        input_attributes = self.__dict__.pop("_validated_input", {})
         loss, penalty, solver = self._check_params(n_classes)
         if partial:
             solver = "adam" if self.solver == "adam" else "sgd"
@@ -540,6 +543,8 @@ class GDBase(StochasticFit, BaseEstimator):
                 self.__dict__.pop(name, None)
         for name, value in fitted.items():
             setattr(self, name, value)
+        self._validated_input = input_attributes
+        commit_input_attributes(self)
         return self
 
     def _fit_gd(

@@ -15,7 +15,7 @@ import numpy as np
 import sklearn
 from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
 
-from skgd._backend import get_backend, is_dask
+from skgd._backend import dask_namespace, get_backend, is_dask
 from skgd._sklearn_compat import (
     _check_sample_weight,
     check_same_namespace,
@@ -88,6 +88,40 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
     backend : Backend
         The backend for X.
     """
+    # A fit is all-or-nothing: the input attributes validation sets with ``reset``
+    # wait in _validated_input until the solve has succeeded (see
+    # commit_input_attributes); the estimator keeps its own meanwhile.
+    estimator.__dict__.pop("_validated_input", None)
+    before = {n: estimator.__dict__.get(n) for n in _INPUT_ATTRIBUTES}
+    try:
+        out = _check_fit_data(estimator, X, y, sample_weight, reset, multi_output)
+    finally:
+        after = {n: estimator.__dict__.pop(n, None) for n in _INPUT_ATTRIBUTES}
+        estimator.__dict__.update({n: v for n, v in before.items() if v is not None})
+    if reset:
+        estimator._validated_input = after
+    return out
+
+
+# The attributes scikit-learn's validate_data sets on a fit (reset=True).
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def commit_input_attributes(estimator):
+    """Set the input attributes of the data validated for this fit, if any.
+
+    Called with the other fitted attributes, once the solve has succeeded: a fit
+    that raises leaves the previous ``n_features_in_`` and ``feature_names_in_``.
+    """
+    for name, value in estimator.__dict__.pop("_validated_input", {}).items():
+        if value is None:
+            estimator.__dict__.pop(name, None)
+        else:
+            setattr(estimator, name, value)
+
+
+def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
+    """Validate training data (see :func:`check_fit_data`)."""
     if is_dask(X):
         return _check_dask_fit_data(estimator, X, y, sample_weight, reset=reset)
     _refuse_silent_transfer(X)
@@ -141,6 +175,8 @@ def check_stream_data(estimator, X, y, sample_weight):
     X, y, sample_weight, backend
         As :func:`check_fit_data` returns them.
     """
+    # (A failed fit's input attributes must not be committed by this pass.)
+    estimator.__dict__.pop("_validated_input", None)
     if (
         sample_weight is None
         and type(X) is np.ndarray
@@ -190,7 +226,12 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
             f"[{n_samples}, {y.shape[0]}]"
         )
     _refuse_non_real(_dtype_of(y), "y")
-    y = backend.samples(y, X.dtype)
+    if getattr(y, "ndim", 1) == 2:
+        # One problem per column, as for numpy y: X's row chunks, one column chunk.
+        da = dask_namespace()
+        y = da.asarray(y).astype(X.dtype).rechunk((X.chunks[0], -1)).persist()
+    else:
+        y = backend.samples(y, X.dtype)
     if not backend.to_float(backend.xp.all(backend.xp.isfinite(y))):
         raise ValueError("Input y contains NaN or infinity.")
     if sample_weight is not None:

@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Silent wrong answers turned into right answers or clear errors."""
 
+import pickle
+
 import numpy as np
 import pytest
 
+import skgd._base
+import skgd._stream
 from skgd import GDClassifier, GDRegressor, GDRegressorCV
 
 
@@ -245,3 +249,115 @@ def test_class_weight_times_large_sample_weights_is_fitted():
     ref = GDClassifier(class_weight={0: 10, 1: 1}).fit(X, labels)
     est = GDClassifier(class_weight={0: 10, 1: 1}).fit(X, labels, sample_weight=sw)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6)
+
+
+def _dask_problem(n=120):
+    da = pytest.importorskip("dask.array")
+    X, y = _linear_problem(n=n)
+    return da, X, y, da.from_array(X, chunks=(40, 3))
+
+
+def test_dask_continuous_labels_are_refused_as_numpy_does():
+    # They fitted a model of one class per distinct value.
+    da, X, y, dX = _dask_problem()
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        GDClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        GDClassifier().fit(dX, da.from_array(y, chunks=40))
+
+
+def test_dask_nan_labels_get_numpy_error_without_partial_fit():
+    da, X, y, dX = _dask_problem()
+    labels = (y > 0).astype(float)
+    labels[3] = np.nan
+    with pytest.raises(ValueError, match="NaN") as numpy_error:
+        GDClassifier().fit(X, labels)
+    with pytest.raises(ValueError, match="NaN") as dask_error:
+        GDClassifier().fit(dX, da.from_array(labels, chunks=40))
+    assert "partial_fit" not in str(dask_error.value)
+    assert str(dask_error.value) == str(numpy_error.value)
+
+
+def test_dask_two_dimensional_y_is_accepted_like_numpy():
+    da, X, y, dX = _dask_problem()
+    Y = np.c_[y, -y]
+    ref = GDRegressor(solver="gd").fit(X, Y)
+    est = GDRegressor(solver="gd").fit(dX, da.from_array(Y, chunks=(40, 2)))
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6)
+    labels = (y > 0).astype(int)
+    with pytest.warns(Warning, match="column-vector y"):
+        clf = GDClassifier().fit(dX, da.from_array(labels[:, None], chunks=(40, 1)))
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    with pytest.raises(ValueError, match="1d array"):
+        GDClassifier().fit(dX, da.from_array(np.c_[labels, labels], chunks=(40, 2)))
+
+
+def _fitted_state(est):
+    return {k: pickle.dumps(v) for k, v in vars(est).items() if k != "_dask_curve"}
+
+
+@pytest.mark.parametrize("make", [GDRegressor, GDClassifier])
+@pytest.mark.parametrize("names", [False, True])
+def test_failed_refit_on_another_width_changes_nothing(monkeypatch, make, names):
+    # Validation set n_features_in_ / feature_names_in_ before the solve: a refit
+    # that raised left them at the new width with the old coef_, and predict on
+    # the original data failed.
+    pd = pytest.importorskip("pandas") if names else None
+    X, y = _linear_problem(n=60)
+    y = (y > 0).astype(int) if make is GDClassifier else y
+    wide = np.c_[X, X[:, :1]]
+    if names:
+        X = pd.DataFrame(X, columns=["a", "b", "c"])
+        wide = pd.DataFrame(wide, columns=["a", "b", "c", "d"])
+    est = make().fit(X, y)
+    before, expected = _fitted_state(est), est.predict(X)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver failure")
+
+    monkeypatch.setattr(skgd._base, "solve_gd", broken)
+    with pytest.raises(RuntimeError, match="solver failure"):
+        est.fit(wide, y)
+    assert _fitted_state(est) == before
+    np.testing.assert_array_equal(est.predict(X), expected)
+    monkeypatch.undo()
+    assert est.fit(wide, y).n_features_in_ == 4
+
+
+def test_interrupted_dask_stochastic_refit_changes_nothing(monkeypatch):
+    # The Dask stream wrote coef_ after each chunk: an interrupted fit left
+    # half-trained coefficients (and a new width).
+    da, X, y, dX = _dask_problem()
+    est = GDRegressor(solver="sgd", random_state=0, max_iter=3, tol=None)
+    est.fit(dX, y)
+    before, expected = _fitted_state(est), est.predict(X)
+    original, calls = skgd._stream.fit_minibatch, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skgd._stream, "fit_minibatch", interrupted)
+    wide = da.from_array(np.c_[X, X[:, :1]], chunks=(40, 4))
+    for data in (dX, wide):
+        calls.clear()
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(data, y)
+        assert _fitted_state(est) == before
+        np.testing.assert_array_equal(est.predict(X), expected)
+
+
+@pytest.mark.array_api
+def test_string_labels_with_an_array_api_x_get_a_clear_error():
+    # They gave a TypeError from deep inside the namespace's asarray.
+    torch = pytest.importorskip("torch")
+    sklearn = pytest.importorskip("sklearn")
+    X, y = _linear_problem(n=60)
+    labels = np.where(y > 0, "yes", "no")
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="strings.*LabelEncoder"):
+            GDClassifier().fit(torch.asarray(X), labels)
+        with pytest.raises(ValueError, match="strings.*LabelEncoder"):
+            GDClassifier().fit(torch.asarray(X), list(labels))
