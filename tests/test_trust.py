@@ -361,3 +361,21 @@ def test_string_labels_with_an_array_api_x_get_a_clear_error():
             GDClassifier().fit(torch.asarray(X), labels)
         with pytest.raises(ValueError, match="strings.*LabelEncoder"):
             GDClassifier().fit(torch.asarray(X), list(labels))
+
+
+@pytest.mark.parametrize("zipmap", [True, False])
+def test_onnx_uint64_labels_beyond_int64_are_refused_at_conversion(zipmap):
+    # They came out of the graph wrapped to negative int64 labels.
+    skl2onnx = pytest.importorskip("skl2onnx")
+    pytest.importorskip("onnxruntime")
+    import skgd
+
+    skgd.register_onnx_converter()
+    X, y = _linear_problem(n=60)
+    labels = np.where(y > 0, 2**63 + 5, 7).astype(np.uint64)
+    clf = GDClassifier().fit(X, labels)
+    with pytest.raises((RuntimeError, ValueError), match="int64"):
+        skl2onnx.to_onnx(clf, X[:1].astype(np.float32), options={"zipmap": zipmap})
+    # Labels within int64's range, uint64 included, still convert.
+    clf.fit(X, np.where(y > 0, 2**63 - 1, 7).astype(np.uint64))
+    skl2onnx.to_onnx(clf, X[:1].astype(np.float32), options={"zipmap": zipmap})
