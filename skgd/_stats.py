@@ -9,7 +9,8 @@ only by some solvers (the columns' second moments with the metrics built on them
 the Gram matrix, per-target products) are computed on first use into its
 :class:`SharedProducts`, which every copy made by :func:`dataclasses.replace` over the
 same columns keeps. :func:`column_moments` derives the diagonal metrics and the
-curvature bounds of the full-batch solver from the second moments.
+curvature bounds of the full-batch solver from the second moments, and decides which
+columns are constant (float32 columns its bound flags are recomputed in float64).
 """
 
 import dataclasses

@@ -6,6 +6,13 @@ numpy, scipy.sparse and Array API inputs go through scikit-learn's ``validate_da
 (which keeps float32/float64 dense arrays as they are, and keeps Array API arrays in
 their namespace when ``array_api_dispatch`` is on); Dask inputs get cheap, lazy checks
 so that validation never gathers X. The estimators stay free of array-kind branches.
+
+A fit's validation does not change the estimator: the input attributes
+(``n_features_in_``, ``feature_names_in_``) wait until the solve has succeeded
+(:func:`commit_input_attributes`). Weights and targets of any finite scale are made
+safe here: weights are divided by a power of two (:func:`rescale_weights`), and
+targets are mapped to an equivalent problem at a usual scale
+(:func:`target_scale`, :func:`scaled_problem`, :func:`unscale_fitted`).
 """
 
 import dataclasses
