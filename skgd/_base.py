@@ -486,11 +486,11 @@ class GDBase(StochasticFit, BaseEstimator):
             solver = "adam" if self.solver == "adam" else "sgd"
         elif solver != "gd":
             self._warn_power_t()
-        scale = 1.0 if n_classes is not None else target_scale(y, backend)
+        scale = 1.0 if n_classes is not None else target_scale(y, backend, solver)
         if scale != 1.0:
             # Targets at a scale whose squares overflow or underflow: the equivalent
             # problem in y / scale is solved instead (see scaled_problem).
-            loss, penalty, degree = scaled_problem(loss, penalty, scale, solver)
+            loss, penalty, degree = scaled_problem(loss, penalty, scale)
             y = y / scale
             coef_init, intercept_init = (
                 None if v is None else backend.coef_xp.asarray(v) / scale

@@ -392,7 +392,7 @@ def rescale_weights(sample_weight, backend):
     return sample_weight / math.ldexp(1.0, math.frexp(high)[1])
 
 
-def target_scale(y, backend):
+def target_scale(y, backend, solver):
     """Return the power of two to divide the targets ``y`` by: 1 at a usual scale.
 
     Targets whose largest magnitude lies outside ``[2**-e, 2**e]``, with ``e`` a
@@ -400,16 +400,27 @@ def target_scale(y, backend):
     5e-10 to 4e9), would have squares, products and sums that overflow or underflow
     in the objective: an all-zero model reported as converged. Dividing by a power
     of two is exact (short of subnormal numbers) and leaves usual targets as they are.
+
+    The stochastic solvers, whose steps do not scale with y, are not given a scaled
+    problem: large targets go to them as they are (their first step names an
+    overflow), tiny ones, which they would fit as zeros, raise a ``ValueError``.
     """
     xp = backend.xp
     top = backend.to_float(xp.max(xp.abs(y)))
     limit = math.frexp(float(xp.finfo(y.dtype).max))[1] // 4
-    if top == 0 or 2.0**-limit <= top <= 2.0**limit:
+    if top == 0 or 2.0**-limit <= top <= 2.0**limit or (solver != "gd" and top > 1):
         return 1.0
+    if solver != "gd":
+        raise ValueError(
+            f"y is too small for solver={solver!r} (largest |y| {top:.3g}): its "
+            "squares underflow, and the fit would be a model of zeros. Multiply y "
+            "by a constant (and divide the coefficients back), or use solver='gd', "
+            "which does so."
+        )
     return math.ldexp(1.0, math.frexp(top)[1])
 
 
-def scaled_problem(loss, penalty, scale, solver):
+def scaled_problem(loss, penalty, scale):
     """Return the loss and penalty of the problem in ``y / scale``, and its degree.
 
     With ``y = s y'``, ``w = s w'`` and ``b = s b'``, a loss homogeneous of degree
@@ -419,12 +430,6 @@ def scaled_problem(loss, penalty, scale, solver):
     then solved exactly with the L1 strength times ``s**(1 - d)`` and the L2
     strength times ``s**(2 - d)``; its solution times ``s`` is the original one.
     """
-    if solver != "gd":
-        raise ValueError(
-            f"y's scale (largest |y| about 2**{math.frexp(scale)[1] - 1}) is out of "
-            f"the range solver={solver!r} can fit on. Divide y by a constant (and "
-            "multiply the coefficients back), or use solver='gd', which does so."
-        )
     degree = 1 if isinstance(loss, EpsilonInsensitive) else 2
     if isinstance(loss, (Huber, EpsilonInsensitive, SquaredEpsilonInsensitive)):
         loss = dataclasses.replace(loss, epsilon=loss.epsilon / scale)

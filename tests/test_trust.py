@@ -206,12 +206,15 @@ def test_target_scale_on_dask_and_the_stochastic_solvers():
     ref = GDRegressor(solver="gd").fit(X, y)
     est = GDRegressor(solver="gd").fit(da.from_array(X, chunks=(50, 3)), y * 1e200)
     np.testing.assert_allclose(est.coef_ / 1e200, ref.coef_, rtol=1e-6)
-    # The stochastic solvers refuse them (their steps do not scale), and say what
-    # to do, rather than return a model of zeros.
-    with pytest.raises(ValueError, match="y's scale.*solver='gd'"):
-        GDRegressor(solver="sgd").fit(X, y * 1e200)
-    with pytest.raises(ValueError, match="y's scale"):
+    # The stochastic solvers refuse tiny ones (their steps do not scale), and say
+    # what to do, rather than return a model of zeros; large ones overflow at their
+    # first step, which says so.
+    with pytest.raises(ValueError, match="too small for solver='sgd'.*solver='gd'"):
+        GDRegressor(solver="sgd").fit(X, y * 1e-200)
+    with pytest.raises(ValueError, match="too small"):
         GDRegressor().partial_fit(X, y * 1e-200)
+    with np.errstate(over="ignore"), pytest.raises(ValueError, match="overflows"):
+        GDRegressor(solver="sgd").fit(X, y * 1e200)
 
 
 @pytest.mark.parametrize("solver", ["gd", "sgd"])
