@@ -36,7 +36,13 @@ from skgd._sklearn_compat import (
     StrOptions,
     check_is_fitted,
 )
-from skgd._validation import check_predict_data
+from skgd._validation import (
+    check_predict_data,
+    commit_input_attributes,
+    scaled_problem,
+    target_scale,
+    unscale_fitted,
+)
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss, get_loss
 from skgd.penalties import get_penalty
 from skgd.solvers._gd import solve_gd
@@ -505,11 +511,23 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
         classifier's ``classes_``), assigned with the others once the solve has
         succeeded.
         """
+        # The data's input attributes, set with the others once the solve succeeded.
+        input_attributes = self.__dict__.pop("_validated_input", {})
         loss, penalty, solver = self._check_params(n_classes)
         if partial:
             solver = "adam" if self.solver == "adam" else "sgd"
         elif solver != "gd":
             self._warn_power_t()
+        scale = 1.0 if n_classes is not None else target_scale(y, backend, solver)
+        if scale != 1.0:
+            # Targets at a scale whose squares overflow or underflow: the equivalent
+            # problem in y / scale is solved instead (see scaled_problem).
+            loss, penalty, degree = scaled_problem(loss, penalty, scale)
+            y = y / scale
+            coef_init, intercept_init = (
+                None if v is None else backend.coef_xp.asarray(v) / scale
+                for v in (coef_init, intercept_init)
+            )
         aside = {}
         if restart:
             aside = {n: self.__dict__.pop(n) for n in _CONTINUED if n in self.__dict__}
@@ -549,6 +567,8 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
         except BaseException:
             self.__dict__.update(aside)
             raise
+        if scale != 1.0:
+            unscale_fitted(fitted, scale, degree)
         # Everything is assigned at the end: an interrupted fit changes nothing.
         if solver == "gd":  # a full-batch fit leaves no stochastic state behind
             for name in MINIBATCH_ATTRIBUTES:
@@ -557,6 +577,8 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
             self.__dict__.pop("dual_gap_", None)
         for name, value in fitted.items():
             setattr(self, name, value)
+        self._validated_input = input_attributes
+        commit_input_attributes(self)
         return self
 
     def _fit_gd(

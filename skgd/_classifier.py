@@ -11,10 +11,13 @@ outputs, whose coefficients it stores transposed (one row per class); ``hinge`` 
 class, as in SGDClassifier.
 """
 
+import warnings
+
 import numpy as np
 from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
 from sklearn import get_config
 from sklearn.base import ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import assert_all_finite, column_or_1d
@@ -22,7 +25,7 @@ from sklearn.utils.validation import assert_all_finite, column_or_1d
 from skgd._backend import dask_namespace, dask_unique, is_dask
 from skgd._base import GDBase, fill_shared_docs, init_with, linear_predict
 from skgd._sklearn_compat import StrOptions, _fit_context
-from skgd._validation import check_fit_data
+from skgd._validation import check_fit_data, rescale_weights
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
 
 
@@ -258,7 +261,12 @@ class GDClassifier(ClassifierMixin, GDBase):
         n_classes = classes.shape[0]
         weight = self._class_sample_weight(classes, codes, backend)
         if weight is not None:
-            sample_weight = weight if sample_weight is None else sample_weight * weight
+            # Both rescaled, so that their product neither overflows nor underflows.
+            weight = rescale_weights(weight, backend)
+            if sample_weight is not None:
+                sample_weight = rescale_weights(sample_weight * weight, backend)
+            else:
+                sample_weight = weight
         if n_classes == 2:
             targets = 2.0 * codes - 1.0
         elif self.loss == "log_loss":
@@ -473,7 +481,13 @@ def _encode(y, classes=None):
     with the classes (a few values) computed.
     """
     if is_dask(y):
+        y = _dask_column(y)
         labels = dask_unique(y)
+        # The checks numpy labels get, on the distinct values (the same verdict:
+        # finiteness and the type of target depend only on them).
+        if labels.dtype.kind == "f":
+            assert_all_finite(labels, input_name="y")
+        check_classification_targets(labels)
         classes = labels if classes is None else np.asarray(classes)
         _check_known(labels, classes)
         codes = y.map_blocks(
@@ -500,6 +514,27 @@ def _encode(y, classes=None):
     return classes, xp.astype(xp.searchsorted(classes, y), xp.float64)
 
 
+def _dask_column(y):
+    """Return a Dask ``y`` as 1-D, as :func:`~sklearn.utils.column_or_1d` does numpy's.
+
+    A column vector is raveled with scikit-learn's warning; a wider y is refused
+    with its words.
+    """
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=4,
+        )
+        return y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"y should be a 1d array, got an array of shape {y.shape} instead."
+        )
+    return y
+
+
 def _like_x(y, X):
     """Return ``y`` in X's Array API namespace and device, as sklearn's estimators do.
 
@@ -514,6 +549,15 @@ def _like_x(y, X):
     ):
         return y
     xp = array_namespace(X)
+    kind = getattr(getattr(y, "dtype", None), "kind", None)
+    if kind is None and not is_array_api_obj(y):
+        kind = np.asarray(y).dtype.kind
+    if kind in ("U", "S", "O"):
+        raise ValueError(
+            f"The labels are strings or objects, which X's namespace "
+            f"({xp.__name__}) cannot hold: encode them as integers first (e.g. "
+            "with sklearn.preprocessing.LabelEncoder), or fit on numpy X."
+        )
     return xp.asarray(y, device=device(X))
 
 

@@ -221,6 +221,9 @@ def _converter(scope, operator, container):
 
 
 # ----------------------------------------------------------------- classifier
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _onnx_labels(classes):
     """Return the classes as skl2onnx's classifiers output them, and their type.
 
@@ -236,6 +239,14 @@ def _onnx_labels(classes):
     if all(isinstance(c, (int, float, bool)) for c in values) and all(
         float(c).is_integer() for c in values
     ):
+        if not all(_INT64_MIN <= int(c) <= _INT64_MAX for c in values):
+            # astype would wrap them (2**63 + 5 to a negative label) without a word.
+            raise RuntimeError(
+                "GDClassifier's ONNX converter outputs int64 labels, as skl2onnx's "
+                f"classifiers do; classes_={classes!r} holds labels outside int64's "
+                "range. Encode them (e.g. with sklearn.preprocessing.LabelEncoder) "
+                "before fitting."
+            )
         return classes.astype(np.int64), onnx_proto.TensorProto.INT64
     raise RuntimeError(
         "GDClassifier's ONNX converter needs integer or string class labels, as "

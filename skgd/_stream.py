@@ -402,6 +402,23 @@ def _store_curves(est, results, partial, validated):
 
 
 def stream_dask_chunks(est, X, y, sample_weight, loss, penalty, solver, init, partial):
+    """Run :func:`_stream_chunks` all-or-nothing.
+
+    Its chunk passes update the estimator's attributes one chunk after another:
+    a run that raises (or is interrupted) puts them all back as they were.
+    """
+    saved = dict(est.__dict__)
+    try:
+        return _stream_chunks(
+            est, X, y, sample_weight, loss, penalty, solver, init, partial
+        )
+    except BaseException:
+        est.__dict__.clear()
+        est.__dict__.update(saved)
+        raise
+
+
+def _stream_chunks(est, X, y, sample_weight, loss, penalty, solver, init, partial):
     """Run a stochastic solver on Dask input, one row chunk at a time.
 
     Each epoch visits the row chunks in a seeded random order (``shuffle``); each

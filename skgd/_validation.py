@@ -6,19 +6,36 @@ numpy, scipy.sparse and Array API inputs go through scikit-learn's ``validate_da
 (which keeps float32/float64 dense arrays as they are, and keeps Array API arrays in
 their namespace when ``array_api_dispatch`` is on); Dask inputs get cheap, lazy checks
 so that validation never gathers X. The estimators stay free of array-kind branches.
+
+A fit's validation does not change the estimator: the input attributes
+(``n_features_in_``, ``feature_names_in_``) wait until the solve has succeeded
+(:func:`commit_input_attributes`). Weights and targets of any finite scale are made
+safe here: weights are divided by a power of two (:func:`rescale_weights`), and
+targets are mapped to an equivalent problem at a usual scale
+(:func:`target_scale`, :func:`scaled_problem`, :func:`unscale_fitted`).
 """
+
+import dataclasses
+import math
 
 import numpy as np
 import scipy.sparse as sp
 import sklearn
 from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
 
-from skgd._backend import get_backend, is_dask
+from skgd._backend import dask_namespace, get_backend, is_dask
 from skgd._sklearn_compat import (
     _check_sample_weight,
     check_same_namespace,
     validate_data,
 )
+from skgd.losses import (
+    EpsilonInsensitive,
+    Huber,
+    SquaredEpsilonInsensitive,
+    SquaredError,
+)
+from skgd.penalties import L1, L1L2, L2, NoPenalty
 
 
 def _dispatch():
@@ -79,6 +96,40 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
     backend : Backend
         The backend for X.
     """
+    # A fit is all-or-nothing: the input attributes validation sets with ``reset``
+    # wait in _validated_input until the solve has succeeded (see
+    # commit_input_attributes); the estimator keeps its own meanwhile.
+    estimator.__dict__.pop("_validated_input", None)
+    before = {n: estimator.__dict__.get(n) for n in _INPUT_ATTRIBUTES}
+    try:
+        out = _check_fit_data(estimator, X, y, sample_weight, reset, multi_output)
+    finally:
+        after = {n: estimator.__dict__.pop(n, None) for n in _INPUT_ATTRIBUTES}
+        estimator.__dict__.update({n: v for n, v in before.items() if v is not None})
+    if reset:
+        estimator._validated_input = after
+    return out
+
+
+# The attributes scikit-learn's validate_data sets on a fit (reset=True).
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def commit_input_attributes(estimator):
+    """Set the input attributes of the data validated for this fit, if any.
+
+    Called with the other fitted attributes, once the solve has succeeded: a fit
+    that raises leaves the previous ``n_features_in_`` and ``feature_names_in_``.
+    """
+    for name, value in estimator.__dict__.pop("_validated_input", {}).items():
+        if value is None:
+            estimator.__dict__.pop(name, None)
+        else:
+            setattr(estimator, name, value)
+
+
+def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
+    """Validate training data (see :func:`check_fit_data`)."""
     if is_dask(X):
         return _check_dask_fit_data(estimator, X, y, sample_weight, reset=reset)
     _refuse_silent_transfer(X)
@@ -105,6 +156,7 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        sample_weight = rescale_weights(sample_weight, backend)
     return X, y, sample_weight, backend
 
 
@@ -131,6 +183,8 @@ def check_stream_data(estimator, X, y, sample_weight):
     X, y, sample_weight, backend
         As :func:`check_fit_data` returns them.
     """
+    # (A failed fit's input attributes must not be committed by this pass.)
+    estimator.__dict__.pop("_validated_input", None)
     if (
         sample_weight is None
         and type(X) is np.ndarray
@@ -180,7 +234,12 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
             f"[{n_samples}, {y.shape[0]}]"
         )
     _refuse_non_real(_dtype_of(y), "y")
-    y = backend.samples(y, X.dtype)
+    if getattr(y, "ndim", 1) == 2:
+        # One problem per column, as for numpy y: X's row chunks, one column chunk.
+        da = dask_namespace()
+        y = da.asarray(y).astype(X.dtype).rechunk((X.chunks[0], -1)).persist()
+    else:
+        y = backend.samples(y, X.dtype)
     if not backend.to_float(backend.xp.all(backend.xp.isfinite(y))):
         raise ValueError("Input y contains NaN or infinity.")
     if sample_weight is not None:
@@ -191,12 +250,12 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
                 f"sample_weight.shape == {sample_weight.shape}, expected "
                 f"({n_samples},)!"
             )
-        low = backend.to_float(sample_weight.min())
-        total = backend.to_float(sample_weight.sum())
-        if not np.isfinite(total) or low < 0:
+        low, high = backend.to_floats(sample_weight.min(), sample_weight.max())
+        if not np.isfinite(high) or low < 0:
             raise ValueError("Negative or non-finite values in sample_weight.")
-        if total == 0:
+        if high == 0:
             raise ValueError("Sample weights must contain at least one non-zero.")
+        sample_weight = rescale_weights(sample_weight, backend)
     return X, y, sample_weight, backend
 
 
@@ -315,3 +374,98 @@ def refuse_out_of_core(X, what):
             f"{what} takes numpy or scipy.sparse data; got a {type(X).__module__} "
             "array. Fit GDRegressor on it, or convert it to numpy yourself."
         )
+
+
+def rescale_weights(sample_weight, backend):
+    """Return non-negative finite weights, divided by a power of two if need be.
+
+    The fit depends only on the weights relative to one another, but their sum
+    (``np.full(100, 1e307)``), or a product with them, may overflow, and tiny ones
+    underflow: weights whose largest value lies outside ``[2**-e, 2**e]``, with ``e``
+    a quarter of the dtype's exponent range, are divided by the power of two that
+    brings it into ``[0.5, 1)``, exactly; the others are returned as they are.
+    """
+    xp = backend.xp
+    high = backend.to_float(xp.max(sample_weight))
+    limit = math.frexp(float(xp.finfo(sample_weight.dtype).max))[1] // 4
+    # (Below 2**e, the sum of even 2**(3e) weights is finite.)
+    if high == 0 or 2.0**-limit <= high <= 2.0**limit:
+        return sample_weight
+    return sample_weight / math.ldexp(1.0, math.frexp(high)[1])
+
+
+def target_scale(y, backend, solver):
+    """Return the power of two to divide the targets ``y`` by: 1 at a usual scale.
+
+    Targets whose largest magnitude lies outside ``[2**-e, 2**e]``, with ``e`` a
+    quarter of the dtype's exponent range (float64: about 1e-77 to 1e77; float32:
+    5e-10 to 4e9), would have squares, products and sums that overflow or underflow
+    in the objective: an all-zero model reported as converged. Dividing by a power
+    of two is exact (short of subnormal numbers) and leaves usual targets as they are.
+
+    The stochastic solvers, whose steps do not scale with y, are not given a scaled
+    problem: large targets go to them as they are (their first step names an
+    overflow), tiny ones, which they would fit as zeros, raise a ``ValueError``.
+    """
+    xp = backend.xp
+    top = backend.to_float(xp.max(xp.abs(y)))
+    limit = math.frexp(float(xp.finfo(y.dtype).max))[1] // 4
+    if top == 0 or 2.0**-limit <= top <= 2.0**limit or (solver != "gd" and top > 1):
+        return 1.0
+    if solver != "gd":
+        raise ValueError(
+            f"y is too small for solver={solver!r} (largest |y| {top:.3g}): its "
+            "squares underflow, and the fit would be a model of zeros. Multiply y "
+            "by a constant (and divide the coefficients back), or use solver='gd', "
+            "which does so."
+        )
+    return math.ldexp(1.0, math.frexp(top)[1])
+
+
+def scaled_problem(loss, penalty, scale):
+    """Return the loss and penalty of the problem in ``y / scale``, and its degree.
+
+    With ``y = s y'``, ``w = s w'`` and ``b = s b'``, a loss homogeneous of degree
+    ``d`` in the residual (its ``epsilon`` divided by ``s``) gives a data term
+    ``s**d`` times that of ``(y', w', b')``, while the penalty's L1 part scales as
+    ``s`` and its L2 part as ``s**2``: they do not scale with y. The problem in y' is
+    then solved exactly with the L1 strength times ``s**(1 - d)`` and the L2
+    strength times ``s**(2 - d)``; its solution times ``s`` is the original one.
+    """
+    degree = 1 if isinstance(loss, EpsilonInsensitive) else 2
+    if isinstance(loss, (Huber, EpsilonInsensitive, SquaredEpsilonInsensitive)):
+        loss = dataclasses.replace(loss, epsilon=loss.epsilon / scale)
+    elif not isinstance(loss, SquaredError):
+        raise ValueError(
+            f"y's scale is out of the range a custom loss {loss!r} can be fitted "
+            "on: divide y by a constant first."
+        )
+    l1, l2 = scale ** (1 - degree), scale ** (2 - degree)
+    if isinstance(penalty, L1L2):
+        a1, a2 = (
+            penalty.alpha * penalty.l1_ratio * l1,
+            penalty.alpha * (1 - penalty.l1_ratio) * l2,
+        )
+        total = a1 + a2
+        penalty = L1L2(alpha=total, l1_ratio=a1 / total if total > 0 else 0.0)
+    elif isinstance(penalty, L1):
+        penalty = L1(alpha=penalty.alpha * l1)
+    elif isinstance(penalty, L2):
+        penalty = L2(alpha=penalty.alpha * l2)
+    elif not isinstance(penalty, NoPenalty):
+        raise ValueError(
+            f"y's scale is out of the range a custom penalty {penalty!r} can be "
+            "fitted with: divide y by a constant first."
+        )
+    return loss, penalty, degree
+
+
+def unscale_fitted(fitted, scale, degree):
+    """Map the attributes fitted on ``y / scale`` back to y's scale, in place."""
+    fitted["coef_"] = fitted["coef_"] * scale
+    fitted["intercept_"] = fitted["intercept_"] * scale
+    # (v * s) * s: s**2 alone may overflow where the objective does not.
+    curve = fitted["loss_curve_"]
+    fitted["loss_curve_"] = [
+        v * scale if degree == 1 else (v * scale) * scale for v in curve
+    ]

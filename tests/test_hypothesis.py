@@ -213,3 +213,57 @@ def test_hypothesis_stochastic_fit_is_finite_or_a_clear_error(
     assert np.isfinite(est.intercept_)
     assert np.all(np.isfinite(est.predict(X)))
     assert np.all(np.isfinite(est.loss_curve_))
+
+
+@st.composite
+def scaled_problems(draw):
+    """A problem at an extreme scale: float32 columns with large means, targets
+    from 1e-300 to 1e300 (float32 X: 1e-25 to 1e20), weights summing near overflow
+    or subnormal; with the same problem at a usual scale."""
+    n = draw(st.integers(20, 100))
+    p = draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    Z = rng.normal(size=(n, p))
+    y = Z @ rng.normal(size=p) + 0.1 * rng.normal(size=n)
+    # Means up to 3000 times the spread: float32's rounding bound called such
+    # columns constant; their float32 values still hold the spread to 2e-3.
+    means = draw(st.booleans()) * 10.0 ** rng.uniform(0, 3.5, size=p)
+    spreads = 10.0 ** rng.uniform(-1, 1, size=p)
+    X = (means + spreads * Z).astype(dtype)
+    low, high = (-300, 300) if dtype == np.float64 else (-25, 20)
+    scale = 10.0 ** draw(st.integers(low, high))
+    weights = draw(st.sampled_from([None, "usual", "huge", "tiny"]))
+    sw = None if weights is None else rng.uniform(0.5, 1.5, size=n)
+    if weights == "huge":
+        sw = sw * (float(np.finfo(dtype).max) / (2 * n))  # sum: about max / 2
+    elif weights == "tiny":
+        sw = sw * float(np.finfo(dtype).tiny) * 2.0**-10
+    return X, Z, y, scale, sw
+
+
+@settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(problem=scaled_problems(), penalty=st.sampled_from(["l2", None]))
+def test_hypothesis_extreme_scales_give_the_usual_fit(problem, penalty):
+    # With the squared loss and an L2 penalty (or none) the solution scales exactly
+    # with y and does not depend on the weights' overall scale: the fit at an
+    # extreme scale, scaled back, is the fit at a usual one, never a model of
+    # zeros reported as converged.
+    X, Z, y, scale, sw = problem
+    kw = {"penalty": penalty, "alpha": 1e-3, "solver": "gd", "tol": 1e-10}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = GDRegressor(**kw).fit(X, y * scale, sample_weight=sw)
+    # The usual scale: float64 columns, y as drawn, weights of a usual sum (a
+    # power of two apart: the same relative weights, subnormal rounding included).
+    usual = None if sw is None else np.ldexp(sw, -np.frexp(sw.max())[1])
+    ref = GDRegressor(**kw).fit(X.astype(np.float64), y, sample_weight=usual)
+    assert np.all(np.isfinite(est.coef_))
+    assert np.isfinite(est.intercept_)
+    pred = est.predict(X).astype(np.float64) / scale
+    error = np.sqrt(np.average((pred - ref.predict(X.astype(np.float64))) ** 2))
+    spread = np.std(y)
+    assert error <= (1e-2 if X.dtype == np.float32 else 1e-6) * spread

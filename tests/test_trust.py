@@ -2,9 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Silent wrong answers turned into right answers or clear errors."""
 
+import os
+import pickle
+
 import numpy as np
 import pytest
 
+import skgd._base
+import skgd._stream
 from skgd import GDClassifier, GDRegressor, GDRegressorCV
 
 
@@ -74,3 +79,311 @@ def test_partial_fit_names_a_change_of_y_dimensions(first_2d):
     est = GDRegressor(solver="sgd").partial_fit(X, ys[0])
     with pytest.raises(ValueError, match="1-D y.*2-D y|2-D y.*1-D y"):
         est.partial_fit(X, ys[1])
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+def test_float32_column_with_a_large_mean_is_not_constant(solver):
+    # float32's own rounding bound called a column of mean 2000 and spread 0.1
+    # constant at 1000 rows: coefficient 0, R^2 0.82 (float64: R^2 1).
+    X, year, x2 = _year_data()
+    y = 3 * (year - 2000) + x2
+    est = GDRegressor(alpha=0, solver=solver, random_state=0)
+    wide = est.fit(X, y).coef_
+    est.fit(X.astype(np.float32), y)
+    # The stochastic solver is slow on a column of spread 0.1, but float32 follows
+    # float64 there too.
+    np.testing.assert_allclose(est.coef_, wide, rtol=1e-3)
+    if solver == "gd":
+        np.testing.assert_allclose(est.coef_, [3, 1], rtol=1e-3)
+
+
+def test_float32_year_column_and_separating_feature():
+    rng = np.random.default_rng(1)
+    year = 2000 + 10 * rng.standard_normal(100_000)
+    x2 = rng.standard_normal(100_000)
+    X = np.c_[year, x2].astype(np.float32)
+    y = 0.5 * (year - 2000) + x2
+    est = GDRegressor(alpha=0, solver="gd").fit(X, y)
+    np.testing.assert_allclose(est.coef_, [0.5, 1], rtol=0.02)
+    X1, year1, _ = _year_data()
+    labels = (year1 > 2000).astype(int)
+    clf = GDClassifier(solver="gd").fit(X1[:, :1].astype(np.float32), labels)
+    assert clf.score(X1[:, :1].astype(np.float32), labels) > 0.95
+
+
+@pytest.mark.parametrize("n", [1000, 100_003])
+@pytest.mark.parametrize("value", [0.1, 2000.37, 123456.7])
+@pytest.mark.parametrize("kind", ["dense", "csr", "csc", "weighted"])
+def test_float32_constant_column_keeps_a_zero_coefficient(n, value, kind):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = np.c_[np.full(n, value), rng.standard_normal(n)].astype(np.float32)
+    y = X[:, 1].astype(np.float64) + 1
+    weight = rng.uniform(0.5, 2, n) if kind == "weighted" else None
+    data = {"csr": sp.csr_matrix, "csc": sp.csc_matrix}.get(kind, np.asarray)(X)
+    est = GDRegressor(alpha=0, solver="gd").fit(data, y, sample_weight=weight)
+    assert est.coef_[0] == 0
+    np.testing.assert_allclose(est.coef_[1], 1, rtol=1e-3)
+
+
+def test_float32_dask_columns_are_decided_in_float64():
+    da = pytest.importorskip("dask.array")
+    X, year, x2 = _year_data()
+    X = np.c_[X, np.full(1000, 2000.37)].astype(np.float32)
+    y = 3 * (year - 2000) + x2
+    est = GDRegressor(alpha=0, solver="gd").fit(da.from_array(X, chunks=(250, 3)), y)
+    np.testing.assert_allclose(est.coef_[:2], [3, 1], rtol=0.05)
+    assert est.coef_[2] == 0
+
+
+def test_float32_column_whose_squares_underflow_is_refused():
+    # Its float32 moment is 0 (the column looked constant) but float64 sees a spread.
+    rng = np.random.default_rng(0)
+    X = np.c_[1e-25 * rng.standard_normal(100), rng.standard_normal(100)]
+    with pytest.raises(ValueError, match="underflow float32.*float64"):
+        GDRegressor().fit(X.astype(np.float32), X[:, 1])
+
+
+def _linear_problem(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    y = X @ np.array([1.5, -2.0, 0.5]) + 0.3 + 0.1 * rng.standard_normal(n)
+    return X, y
+
+
+# Both fits run the same iterations (the scale is a power of two): whether they
+# converge does not matter here.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    ("dtype", "scale"),
+    [
+        (np.float64, 1e200),
+        (np.float64, 1e-200),
+        (np.float64, 1e300),
+        (np.float64, 1e-300),
+        (np.float32, 1e20),
+        (np.float32, 1e-25),
+    ],
+)
+@pytest.mark.parametrize(
+    ("loss", "penalty", "alpha"),
+    [
+        ("squared_error", None, 0.0),
+        ("squared_error", "l2", 0.1),
+        ("squared_error", "l1", 0.01),
+        ("huber", "l2", 0.01),
+        ("epsilon_insensitive", "l2", 0.01),
+    ],
+)
+def test_targets_of_any_finite_scale_are_fitted(dtype, scale, loss, penalty, alpha):
+    # Their squares overflowed or underflowed: an all-zero model reported as
+    # converged. The problem in y * s with the penalty's and the loss's parameters
+    # scaled to match is s times the problem in y. (Not elastic net: its l1_ratio
+    # cannot express both parts at these scales.)
+    X, y = _linear_problem()
+    X = X.astype(dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-7
+    params = {"loss": loss, "penalty": penalty, "solver": "gd", "tol": tol}
+    ref = GDRegressor(alpha=alpha, epsilon=0.1, **params).fit(X, y)
+    alpha_s, eps_s = _scaled_params(loss, penalty, alpha, 0.1, scale)
+    est = GDRegressor(alpha=alpha_s, epsilon=eps_s, **params).fit(X, y * scale)
+    rtol = 1e-3 if dtype == np.float32 else 1e-6
+    np.testing.assert_allclose(est.coef_ / scale, ref.coef_, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(est.intercept_ / scale, ref.intercept_, rtol=rtol)
+
+
+def _scaled_params(loss, penalty, alpha, epsilon, s):
+    # The data term scales as s**d (d: the loss's degree in the residual), the
+    # L1 penalty as s, the L2 penalty as s**2.
+    d = 1 if loss == "epsilon_insensitive" else 2
+    factor = {None: 1.0, "l1": s ** (d - 1), "l2": s ** (d - 2)}[penalty]
+    return alpha * factor, epsilon * s
+
+
+def test_target_scale_on_dask_and_the_stochastic_solvers():
+    da = pytest.importorskip("dask.array")
+    X, y = _linear_problem()
+    ref = GDRegressor(solver="gd").fit(X, y)
+    est = GDRegressor(solver="gd").fit(da.from_array(X, chunks=(50, 3)), y * 1e200)
+    np.testing.assert_allclose(est.coef_ / 1e200, ref.coef_, rtol=1e-6)
+    # The stochastic solvers refuse tiny ones (their steps do not scale), and say
+    # what to do, rather than return a model of zeros; large ones overflow at their
+    # first step, which says so.
+    with pytest.raises(ValueError, match="too small for solver='sgd'.*solver='gd'"):
+        GDRegressor(solver="sgd").fit(X, y * 1e-200)
+    with pytest.raises(ValueError, match="too small"):
+        GDRegressor().partial_fit(X, y * 1e-200)
+    with np.errstate(over="ignore"), pytest.raises(ValueError, match="overflows"):
+        GDRegressor(solver="sgd").fit(X, y * 1e200)
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+@pytest.mark.parametrize(
+    ("dtype", "weight"), [(np.float64, 1e307), (np.float32, 1e37), (np.float64, 1e-320)]
+)
+@pytest.mark.parametrize("kind", ["numpy", "dask"])
+def test_weights_of_any_finite_sum_are_fitted(solver, dtype, weight, kind):
+    # Their sum overflowed: an all-zero model with intercept 0 (Dask: a ValueError).
+    # The optimum does not depend on the weights' overall scale.
+    X, y = _linear_problem(n=100)
+    X = X.astype(dtype)
+    weights = np.linspace(0.5, 1.5, 100) * weight  # (subnormal: a few bits left)
+    # The same relative weights, at a usual scale (a power of two apart: exact).
+    relative = np.ldexp(weights, -np.frexp(weights.max())[1])
+    ref = GDRegressor(solver=solver, random_state=0).fit(X, y, sample_weight=relative)
+    if kind == "dask":
+        da = pytest.importorskip("dask.array")
+        X = da.from_array(X, chunks=(50, 3))
+    est = GDRegressor(solver=solver, random_state=0)
+    est.fit(X, y, sample_weight=weights)
+    rtol = 1e-4 if dtype == np.float32 else 1e-6
+    if solver == "sgd":
+        # (SGD's steps depend on the weights: only its model must be right.)
+        assert est.score(np.asarray(X), y) > 0.95
+    else:
+        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=rtol)
+        np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=rtol)
+
+
+def test_class_weight_times_large_sample_weights_is_fitted():
+    X, y = _linear_problem(n=200)
+    labels = (y > 0).astype(int)
+    sw = np.full(200, 1e307)
+    ref = GDClassifier(class_weight={0: 10, 1: 1}).fit(X, labels)
+    est = GDClassifier(class_weight={0: 10, 1: 1}).fit(X, labels, sample_weight=sw)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6)
+
+
+def _dask_problem(n=120):
+    da = pytest.importorskip("dask.array")
+    X, y = _linear_problem(n=n)
+    return da, X, y, da.from_array(X, chunks=(40, 3))
+
+
+def test_dask_continuous_labels_are_refused_as_numpy_does():
+    # They fitted a model of one class per distinct value.
+    da, X, y, dX = _dask_problem()
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        GDClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        GDClassifier().fit(dX, da.from_array(y, chunks=40))
+
+
+def test_dask_nan_labels_get_numpy_error_without_partial_fit():
+    da, X, y, dX = _dask_problem()
+    labels = (y > 0).astype(float)
+    labels[3] = np.nan
+    with pytest.raises(ValueError, match="NaN") as numpy_error:
+        GDClassifier().fit(X, labels)
+    with pytest.raises(ValueError, match="NaN") as dask_error:
+        GDClassifier().fit(dX, da.from_array(labels, chunks=40))
+    assert "partial_fit" not in str(dask_error.value)
+    assert str(dask_error.value) == str(numpy_error.value)
+
+
+def test_dask_two_dimensional_y_is_accepted_like_numpy():
+    da, X, y, dX = _dask_problem()
+    Y = np.c_[y, -y]
+    ref = GDRegressor(solver="gd").fit(X, Y)
+    est = GDRegressor(solver="gd").fit(dX, da.from_array(Y, chunks=(40, 2)))
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6)
+    labels = (y > 0).astype(int)
+    with pytest.warns(Warning, match="column-vector y"):
+        clf = GDClassifier().fit(dX, da.from_array(labels[:, None], chunks=(40, 1)))
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    with pytest.raises(ValueError, match="1d array"):
+        GDClassifier().fit(dX, da.from_array(np.c_[labels, labels], chunks=(40, 2)))
+
+
+def _fitted_state(est):
+    return {k: pickle.dumps(v) for k, v in vars(est).items() if k != "_dask_curve"}
+
+
+@pytest.mark.parametrize("make", [GDRegressor, GDClassifier])
+@pytest.mark.parametrize("names", [False, True])
+def test_failed_refit_on_another_width_changes_nothing(monkeypatch, make, names):
+    # Validation set n_features_in_ / feature_names_in_ before the solve: a refit
+    # that raised left them at the new width with the old coef_, and predict on
+    # the original data failed.
+    pd = pytest.importorskip("pandas") if names else None
+    X, y = _linear_problem(n=60)
+    y = (y > 0).astype(int) if make is GDClassifier else y
+    wide = np.c_[X, X[:, :1]]
+    if names:
+        X = pd.DataFrame(X, columns=["a", "b", "c"])
+        wide = pd.DataFrame(wide, columns=["a", "b", "c", "d"])
+    est = make().fit(X, y)
+    before, expected = _fitted_state(est), est.predict(X)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver failure")
+
+    monkeypatch.setattr(skgd._base, "solve_gd", broken)
+    with pytest.raises(RuntimeError, match="solver failure"):
+        est.fit(wide, y)
+    assert _fitted_state(est) == before
+    np.testing.assert_array_equal(est.predict(X), expected)
+    monkeypatch.undo()
+    assert est.fit(wide, y).n_features_in_ == 4
+
+
+def test_interrupted_dask_stochastic_refit_changes_nothing(monkeypatch):
+    # The Dask stream wrote coef_ after each chunk: an interrupted fit left
+    # half-trained coefficients (and a new width).
+    da, X, y, dX = _dask_problem()
+    est = GDRegressor(solver="sgd", random_state=0, max_iter=3, tol=None)
+    est.fit(dX, y)
+    before, expected = _fitted_state(est), est.predict(X)
+    original, calls = skgd._stream.fit_minibatch, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skgd._stream, "fit_minibatch", interrupted)
+    wide = da.from_array(np.c_[X, X[:, :1]], chunks=(40, 4))
+    for data in (dX, wide):
+        calls.clear()
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(data, y)
+        assert _fitted_state(est) == before
+        np.testing.assert_array_equal(est.predict(X), expected)
+
+
+@pytest.mark.array_api
+@pytest.mark.skipif(
+    os.environ.get("SCIPY_ARRAY_API") != "1",
+    reason="array_api_dispatch needs SCIPY_ARRAY_API=1 set before scipy is imported",
+)
+def test_string_labels_with_an_array_api_x_get_a_clear_error():
+    # They gave a TypeError from deep inside the namespace's asarray.
+    torch = pytest.importorskip("torch")
+    sklearn = pytest.importorskip("sklearn")
+    X, y = _linear_problem(n=60)
+    labels = np.where(y > 0, "yes", "no")
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="strings.*LabelEncoder"):
+            GDClassifier().fit(torch.asarray(X), labels)
+        with pytest.raises(ValueError, match="strings.*LabelEncoder"):
+            GDClassifier().fit(torch.asarray(X), list(labels))
+
+
+@pytest.mark.parametrize("zipmap", [True, False])
+def test_onnx_uint64_labels_beyond_int64_are_refused_at_conversion(zipmap):
+    # They came out of the graph wrapped to negative int64 labels.
+    skl2onnx = pytest.importorskip("skl2onnx")
+    pytest.importorskip("onnxruntime")
+    import skgd
+
+    skgd.register_onnx_converter()
+    X, y = _linear_problem(n=60)
+    labels = np.where(y > 0, 2**63 + 5, 7).astype(np.uint64)
+    clf = GDClassifier().fit(X, labels)
+    with pytest.raises((RuntimeError, ValueError), match="int64"):
+        skl2onnx.to_onnx(clf, X[:1].astype(np.float32), options={"zipmap": zipmap})
+    # Labels within int64's range, uint64 included, still convert.
+    clf.fit(X, np.where(y > 0, 2**63 - 1, 7).astype(np.uint64))
+    skl2onnx.to_onnx(clf, X[:1].astype(np.float32), options={"zipmap": zipmap})
