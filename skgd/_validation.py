@@ -465,7 +465,7 @@ def unscale_fitted(fitted, scale, degree):
     fitted["coef_"] = fitted["coef_"] * scale
     fitted["intercept_"] = fitted["intercept_"] * scale
     # (v * s) * s: s**2 alone may overflow where the objective does not.
-    curve = fitted["loss_curve_"]
-    fitted["loss_curve_"] = [
-        v * scale if degree == 1 else (v * scale) * scale for v in curve
-    ]
+    up = (lambda v: v * scale) if degree == 1 else (lambda v: (v * scale) * scale)
+    fitted["loss_curve_"] = [up(v) for v in fitted["loss_curve_"]]
+    if "dual_gap_" in fitted:  # a gap is in the objective's units
+        fitted["dual_gap_"] = up(fitted["dual_gap_"])
