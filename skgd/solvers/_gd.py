@@ -230,11 +230,15 @@ def _narrowing(measure, tol, certified):
 def _from_closed_form(objective, w, c0, *, max_iter, threshold, ref, verbose, callback):
     """Finish a fit from a closed-form solution ``w`` (one iteration).
 
-    The solution counts as the first iteration (one use of the Gram matrix) and is
-    certified like any iterate: :func:`_fista` starts from it and returns at once
-    when its stopping measure is below ``threshold``, else iterates from there.
+    The solution counts as the first iteration (one linear solve: of the Gram
+    matrix, or of X itself in the sample form) and is certified like any iterate:
+    :func:`_fista` starts from it and returns at once when its stopping measure is
+    below ``threshold``, else iterates from there. The objective reported for it is
+    at the offset the iterations use (the closed-form one, whatever ``c0``).
     """
     start_time = time.perf_counter()
+    if objective.intercept_mode != "free":
+        c0 = objective.initial_offset()
     value = objective.value(w, objective.raw(w, c0))
     _check_finite(value, L=1.0, iteration=1)
     if verbose:
