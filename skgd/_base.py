@@ -567,6 +567,7 @@ class GDBase(StochasticFit, BaseEstimator):
                     self.max_iter,
                     f"relative optimality measure {res.extra['measure']:.2e}, "
                     f"tol={self.tol:g}",
+                    uncertified=res.extra.get("uncertified"),
                 )
             results.append(res)
         coef = cxp.stack([r.coef for r in results])

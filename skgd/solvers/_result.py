@@ -50,7 +50,7 @@ class SolverResult:
     extra: dict = field(default_factory=dict)
 
 
-def warn_not_converged(solver, max_iter, measure=None):
+def warn_not_converged(solver, max_iter, measure=None, uncertified=None):
     """Emit the ConvergenceWarning for a run that used up ``max_iter``.
 
     Parameters
@@ -61,8 +61,18 @@ def warn_not_converged(solver, max_iter, measure=None):
         The iteration budget that ran out.
     measure : str or None
         A description of where the stopping measure stood.
+    uncertified : str or None
+        Why the run cannot certify its result at all (a solver's
+        ``extra["uncertified"]``): the warning then says that instead.
     """
     where = f" ({measure})" if measure else ""
+    if uncertified:
+        warnings.warn(
+            f"solver={solver!r} did not certify its result: {uncertified}.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        return
     warnings.warn(
         f"solver={solver!r} reached max_iter={max_iter} before meeting tol{where}. "
         "Increase max_iter, or loosen tol.",
