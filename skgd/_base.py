@@ -625,6 +625,7 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
                     f"{measure_name(objective)} {res.extra['measure']:.2e}, "
                     f"tol={self.tol:g}",
                     convergence_advice(objective, alpha),
+                    uncertified=res.extra.get("uncertified"),
                 )
             results.append(res)
             gaps.append(res.extra["measure"] * objective.reference_value())

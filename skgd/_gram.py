@@ -21,9 +21,10 @@ from skgd._gaps import quadratic_gap
 # factorization costs ``n_features**3 / 3`` flops, at most a sixth of an iteration per
 # feature (an iteration costs ``2 n_features**2``), so it is cheaper than the ~100
 # iterations of a cold start here, and no more than a few warm-started ones. Without a
-# penalty the eigendecomposition costs about ``9 n_features**3`` flops, at most nine
-# times building G (``n_samples * n_features**2``, with n_samples >= n_features), and
-# it replaces iterations whose stopping measure does not bound the error there.
+# penalty there is no limit beyond the Gram form's own: the eigendecomposition costs
+# about ``9 n_features**3`` flops, at most nine times building G (``n_samples *
+# n_features**2``, with n_samples >= n_features) whatever the width, and it replaces
+# iterations whose stopping measure does not bound the error there.
 _CLOSED_FORM_MAX_FEATURES = 512
 
 
@@ -151,22 +152,18 @@ class GramObjective(CenteredModel):
         -------
         w : array of shape (n_features,) or None
             The solution, or None where no closed form applies (another penalty,
-            more than ``_CLOSED_FORM_MAX_FEATURES`` features, a namespace without
-            ``linalg``, or without ``linalg.eigh`` for the unpenalized case) or the
-            solve failed.
+            a ridge problem of more than ``_CLOSED_FORM_MAX_FEATURES`` features, a
+            namespace without ``linalg``, or without ``linalg.eigh`` for the
+            unpenalized case) or the solve failed.
         """
         penalty, cxp = self.penalty, self.coef_xp
         l1, l2 = penalty.elastic_net_weights() or (None, None)
-        if (
-            l1 != 0
-            or l2 is None
-            or not l2 >= 0
-            or self.n_features > _CLOSED_FORM_MAX_FEATURES
-            or not hasattr(cxp, "linalg")
-        ):
+        if l1 != 0 or l2 is None or not l2 >= 0 or not hasattr(cxp, "linalg"):
             return None
         if l2 == 0:
             return self._min_norm_solution()
+        if self.n_features > _CLOSED_FORM_MAX_FEATURES:
+            return None
         G = self.G
         eye = cxp.eye(self.n_features, dtype=G.dtype, device=self.backend.device)
         system = self.curvature * G + l2 * eye

@@ -7,8 +7,9 @@ forming ``X - x_mean``), the objective's value and the size of a step in the
 predictions, on any backend; solvers see vectors only. What it shares with the Gram
 form (:mod:`skgd._gram`) is in :class:`skgd._forms.CenteredModel`; its other jobs are
 in their own modules, which its methods of the same names call: the duality gap
-(:mod:`skgd._gaps`), the one-pass iteration of the full-batch solver
-(:mod:`skgd._one_pass`) and the mini-batch view (:mod:`skgd._minibatch_view`).
+(:mod:`skgd._gaps`), the penalty-free closed form (:mod:`skgd._lstsq`), the one-pass
+iteration of the full-batch solver (:mod:`skgd._one_pass`) and the mini-batch view
+(:mod:`skgd._minibatch_view`).
 """
 
 import functools
@@ -16,6 +17,7 @@ import functools
 from skgd import _minibatch_view, _one_pass
 from skgd._forms import CenteredModel
 from skgd._gaps import sample_gap
+from skgd._lstsq import min_norm_lstsq
 
 
 class LinearObjective(CenteredModel):
@@ -69,13 +71,19 @@ class LinearObjective(CenteredModel):
         return _one_pass.part_count(self)
 
     def closed_form(self):
-        """Return None: the sample form has no closed-form solution.
+        """Return the solution of a penalty-free least-squares problem, or None.
+
+        The minimum-norm solution of the weighted, centered least-squares problem
+        (LinearRegression's answer), by :func:`skgd._lstsq.min_norm_lstsq`: an SVD
+        of dense X, LSMR on sparse or Dask X. Other problems have no closed form in
+        this form.
 
         Returns
         -------
-        w : None
+        w : array of shape (n_features,) or None
+            The solution, or None where there is none.
         """
-        return None
+        return min_norm_lstsq(self)
 
     def raw(self, w, c):
         """Return ``(X - x_mean) @ w + c``.

@@ -62,6 +62,9 @@ class SharedProducts:
     gram_spectrum : tuple or None
         The Gram form's eigendecomposition for its unpenalized closed form (see
         :meth:`skgd._gram.GramObjective._spectrum`).
+    sample_svd : tuple or None
+        The sample form's SVD for its unpenalized closed form (see
+        :mod:`skgd._lstsq`).
     anchor : tuple or None
         ``(y, key, X_c.T anchor, sum(anchor))`` of a classification loss's balance
         anchor (see :mod:`skgd._one_pass`).
@@ -71,6 +74,7 @@ class SharedProducts:
     gram: Any = None
     gram_targets: dict = dataclasses.field(default_factory=dict)
     gram_spectrum: Any = None
+    sample_svd: Any = None
     anchor: Any = None
 
 

@@ -4,7 +4,9 @@
 
 On dense data with at least as many rows as columns the Gram form solves them in
 closed form (the minimum-norm solution of ``G w = q``, in the Jacobi-scaled
-coordinates) and certifies the result: one iteration, converged. The references are
+coordinates); on sparse X and on wider than tall X the sample form does (an SVD of
+dense X, LSMR on sparse or Dask X); the solver certifies the result: one iteration,
+converged. The references are
 ``LinearRegression(tol=1e-12)`` (its default ``tol=1e-6`` is lstsq's cutoff on the
 singular values of the unscaled X, which drops real directions of badly scaled
 features) or, for the scaled features, the exact rescaling of the unscaled fit.
@@ -136,31 +138,139 @@ def test_float32():
     assert abs(reg.intercept_ - intercept) < bound * abs(intercept)
 
 
-@pytest.mark.xfail(
-    reason="sparse X is fitted in the sample form (no Gram matrix): FISTA's "
-    "proximal-gradient measure at tol=1e-4 stops 93% away from LinearRegression",
-    strict=True,
-)
-def test_sparse_not_on_this_path():
+def _wide(n_samples=30, n_features=60, seed=0):
+    """More columns than rows: the minimum-norm solution is LinearRegression's."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features)) * np.logspace(-1, 1, n_features)
+    return X, rng.standard_normal(n_samples)
+
+
+def _sample_form_cases():
+    """Cases fitted in the sample form: sparse X, or fewer rows than columns."""
     X, y = load_diabetes(return_X_y=True)
-    coef, _ = _reference(X, y)
-    reg = _fit(sp.csr_matrix(X), y)
-    assert reg.n_iter_ > 1
-    assert_allclose(reg.coef_, coef, rtol=RTOL)
+    weights = np.random.default_rng(1).uniform(0.0, 3.0, X.shape[0])
+    X_ar, y_ar = _ar1()
+    X_oh, y_oh = _one_hot()
+    X_w, y_w = _wide()
+    yield "sparse_csr", sp.csr_matrix(X), X, y, None
+    yield "sparse_csc_weights", sp.csc_matrix(X), X, y, weights
+    # Scales 1e-3..1e3: LSMR runs on the Jacobi-scaled X (same unique solution).
+    scaled = X * np.logspace(-3, 3, X.shape[1])
+    yield "sparse_scaled", sp.csr_matrix(scaled), scaled, y, None
+    yield "sparse_ar1", sp.csr_matrix(X_ar), X_ar, y_ar, None
+    # Rank-deficient with the intercept: the minimum-norm solution.
+    yield "sparse_one_hot", sp.csr_matrix(X_oh), X_oh, y_oh, None
+    yield "sparse_2d_y", sp.csr_matrix(X), X, np.c_[y, np.sqrt(y)], None
+    yield "wide", X_w, X_w, y_w, None
+    yield "wide_weights", X_w, X_w, y_w, np.linspace(0.5, 2.0, X_w.shape[0])
+    yield "wide_2d_y", X_w, X_w, np.c_[y_w, y_w**2], None
+    yield "wide_sparse", sp.csr_matrix(X_w), X_w, y_w, None
 
 
-@pytest.mark.xfail(
-    reason="n_samples < n_features is fitted in the sample form (no Gram matrix): "
-    "at tol=1e-4 the minimum-norm coefficients are 10% away from LinearRegression's",
-    strict=True,
-)
-def test_wide_not_on_this_path():
+SAMPLE_FORM = {name: case for name, *case in _sample_form_cases()}
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("name", list(SAMPLE_FORM))
+def test_sample_form_equals_linear_regression(name, fit_intercept):
+    """Sparse and wide X are solved exactly too (SVD or LSMR), at the default tol."""
+    X, X_dense, y, sample_weight = SAMPLE_FORM[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg = GDRegressor(penalty=None, fit_intercept=fit_intercept)
+        reg.fit(X, y, sample_weight=sample_weight)
+    lr = LinearRegression(fit_intercept=fit_intercept, tol=1e-12)
+    lr.fit(X_dense, y, sample_weight=sample_weight)
+    assert_allclose(reg.coef_, lr.coef_, rtol=RTOL, atol=1e-12 * np.abs(lr.coef_).max())
+    assert_allclose(reg.intercept_, lr.intercept_, rtol=RTOL, atol=1e-12)
+    assert reg.n_iter_ == 1
+    assert len(reg.loss_curve_) == 1
+
+
+def _objective(X, y, coef, intercept, sample_weight=None):
+    """Half the weighted mean squared residual: the objective of penalty=None."""
+    u = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    r = y - (X @ coef + intercept)
+    return 0.5 * np.sum(u * r * r) / np.sum(u)
+
+
+@pytest.mark.parametrize("name", ["sparse_scaled", "sparse_one_hot", "wide"])
+def test_converged_is_within_tol(name):
+    """A fit reported converged is within tol (times P_0) of the optimum."""
+    X, X_dense, y, _ = SAMPLE_FORM[name]
+    tol = 1e-4
+    reg = GDRegressor(penalty=None, tol=tol).fit(X, y)
+    lr = LinearRegression(tol=1e-12).fit(X_dense, y)
+    best = _objective(X_dense, y, lr.coef_, lr.intercept_)
+    got = _objective(X_dense, y, reg.coef_, reg.intercept_)
+    p0 = 0.5 * np.var(y)
+    assert got - best <= tol * p0
+    # The one-entry loss curve is the objective at the result.
+    assert_allclose(reg.loss_curve_[0], got, rtol=1e-10)
+
+
+@pytest.mark.parametrize("X", [SAMPLE_FORM["wide"][0], CASES["diabetes"][0]])
+def test_loss_curve_at_the_closed_form_offset(X):
+    """The curve's entry is the objective at the fit, whatever intercept_init was."""
+    y = SAMPLE_FORM["wide"][2] if X.shape[0] == 30 else CASES["diabetes"][1]
+    reg = GDRegressor(penalty=None).fit(X, y, intercept_init=123.0)
+    got = _objective(X, y, reg.coef_, reg.intercept_)
+    assert_allclose(reg.loss_curve_, [got], rtol=1e-10)
+
+
+def test_float32_sample_form():
+    """float32 sparse (LSMR in float64) and wide (SVD in float32) X.
+
+    The reference is the float64 solution of the same float32 data; float32
+    LinearRegression itself is within a float32-level tolerance of it on the tall
+    problem (on the wide one, its cutoff at ``tol=1e-6`` lets rounding through).
+    """
+    X, y = load_diabetes(return_X_y=True)
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    ref = LinearRegression(tol=1e-12).fit(X32.astype(np.float64), y32)
+    reg = _fit(sp.csr_matrix(X32), y32)
+    assert reg.coef_.dtype == np.float32
+    assert reg.n_iter_ == 1
+    scale = np.abs(ref.coef_).max()
+    assert_allclose(reg.coef_, ref.coef_, rtol=1e-6, atol=1e-6 * scale)
+    lr32 = LinearRegression().fit(X32, y32)
+    assert_allclose(reg.coef_, lr32.coef_, rtol=1e-3, atol=1e-4 * scale)
+    X_w, y_w = _wide()
+    Xw32, yw32 = X_w.astype(np.float32), y_w.astype(np.float32)
+    ref = LinearRegression(tol=1e-12).fit(Xw32.astype(np.float64), yw32)
+    reg = _fit(Xw32, yw32)
+    assert reg.coef_.dtype == np.float32
+    assert reg.n_iter_ == 1
+    # cond(X_c) ~ 100 over the kept singular values: error ~ cond * eps32.
+    error = np.abs(reg.coef_ - ref.coef_).max() / np.abs(ref.coef_).max()
+    assert error < 100 * np.finfo(np.float32).eps
+
+
+def test_tall_beyond_the_ridge_limit():
+    """Dense tall X with more than 512 features: the Gram form's eigh still applies."""
     rng = np.random.default_rng(0)
-    X, y = rng.standard_normal((30, 60)), rng.standard_normal(30)
-    coef, _ = _reference(X, y)
+    X = rng.standard_normal((700, 520)) + 1.0
+    y = X @ rng.standard_normal(520) + rng.standard_normal(700)
     reg = _fit(X, y)
-    assert reg.n_iter_ > 1
-    assert_allclose(reg.coef_, coef, rtol=RTOL)
+    coef, intercept = _reference(X, y)
+    assert reg.n_iter_ == 1
+    assert_allclose(reg.coef_, coef, rtol=RTOL, atol=1e-12 * np.abs(coef).max())
+    assert_allclose(reg.intercept_, intercept, rtol=RTOL)
+
+
+def test_wide_dask():
+    """Wide Dask X (no Gram reduction: more columns than rows) goes through LSMR.
+
+    Each LSMR product is one compute; the tall case is the Gram form's (see
+    tests/test_dask.py).
+    """
+    da = pytest.importorskip("dask.array")
+    X, y = _wide()
+    lr = LinearRegression(tol=1e-12).fit(X, y)
+    reg = _fit(da.from_array(X, chunks=(10, -1)), da.from_array(y, chunks=10))
+    assert reg.n_iter_ == 1
+    assert_allclose(reg.coef_, lr.coef_, rtol=RTOL, atol=1e-12 * np.abs(lr.coef_).max())
+    assert_allclose(reg.intercept_, lr.intercept_, rtol=RTOL)
 
 
 def test_namespace_without_eigh_iterates(monkeypatch):
@@ -172,3 +282,22 @@ def test_namespace_without_eigh_iterates(monkeypatch):
     reg = GDRegressor(penalty=None, tol=1e-20, max_iter=100_000).fit(X, y)
     assert reg.n_iter_ > 1
     assert_allclose(reg.coef_, coef, rtol=1e-6)
+
+
+@pytest.mark.array_api
+@pytest.mark.parametrize("namespace", ["array_api_strict", "torch"])
+def test_wide_array_api(namespace):
+    """Wide X of another namespace: the SVD by the namespace's own linalg."""
+    import sklearn
+
+    xp = pytest.importorskip(namespace)
+    X, y = _wide()
+    lr = LinearRegression(tol=1e-12).fit(X, y)
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            reg = _fit(xp.asarray(X), xp.asarray(y))
+    except RuntimeError as exc:  # sklearn's check without SCIPY_ARRAY_API=1
+        pytest.skip(str(exc))
+    assert reg.n_iter_ == 1
+    coef = np.asarray(reg.coef_.cpu() if hasattr(reg.coef_, "cpu") else reg.coef_)
+    assert_allclose(coef, lr.coef_, rtol=RTOL, atol=1e-12 * np.abs(lr.coef_).max())

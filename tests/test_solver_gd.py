@@ -121,12 +121,13 @@ def test_solver_gd_verbose_prints_a_line_per_iteration(capsys, diabetes):
 def test_solver_gd_iteration_count_is_scale_free(seed):
     # The Jacobi metric makes the iterates independent of the columns' scales: the
     # same problem in rescaled variables takes the same number of iterations.
-    # (Sparse X: a dense one is solved in closed form on its Gram matrix, with no
+    # (The Huber loss: penalty-free least squares is solved in closed form, with no
     # iterations to count.)
     X, y = make_problem(seed, 100, 8)
     scale = np.logspace(-3, 3, 8)
-    base = GDRegressor(penalty=None, tol=1e-12).fit(sp.csr_matrix(X), y)
-    scaled = GDRegressor(penalty=None, tol=1e-12).fit(sp.csr_matrix(X * scale), y)
+    kw = {"loss": "huber", "epsilon": 1.0, "penalty": None, "tol": 1e-12}
+    base = GDRegressor(**kw).fit(sp.csr_matrix(X), y)
+    scaled = GDRegressor(**kw).fit(sp.csr_matrix(X * scale), y)
     assert base.n_iter_ > 5
     assert abs(scaled.n_iter_ - base.n_iter_) <= 2
     np.testing.assert_allclose(scaled.coef_ * scale, base.coef_, rtol=1e-5)

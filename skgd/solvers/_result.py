@@ -50,7 +50,7 @@ class SolverResult:
     extra: dict = field(default_factory=dict)
 
 
-def warn_not_converged(solver, max_iter, measure=None, advice=None):
+def warn_not_converged(solver, max_iter, measure=None, advice=None, uncertified=None):
     """Emit the ConvergenceWarning for a run that used up ``max_iter``.
 
     Parameters
@@ -63,8 +63,18 @@ def warn_not_converged(solver, max_iter, measure=None, advice=None):
         A description of where the stopping measure stood.
     advice : str or None
         The likely cause and its fix (default: raise max_iter or loosen tol).
+    uncertified : str or None
+        Why the run cannot certify its result at all (a solver's
+        ``extra["uncertified"]``): the warning then says that instead.
     """
     where = f" ({measure})" if measure else ""
+    if uncertified:
+        warnings.warn(
+            f"solver={solver!r} did not certify its result: {uncertified}.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        return
     advice = advice or "Increase max_iter, or loosen tol."
     warnings.warn(
         f"solver={solver!r} reached max_iter={max_iter} before meeting tol{where}. "
