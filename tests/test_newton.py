@@ -234,3 +234,23 @@ def test_routing():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, X[:, 0])
+
+
+@pytest.mark.parametrize("kind", ["dask", "torch"])
+def test_dask_and_array_api(kind):
+    """solver="newton" runs on Dask and torch; "auto" keeps "gd" there."""
+    X, y = _regression(n=120, p=4, seed=4)
+    y = (y > 0).astype(int)
+    params = dict(penalty="l1", alpha=0.01, tol=1e-10)
+    ref = GDClassifier(solver="newton", **params).fit(X, y)
+    if kind == "dask":
+        da = pytest.importorskip("dask.array")
+        Xk, yk = da.from_array(X, chunks=40), da.from_array(y, chunks=40)
+    else:
+        torch = pytest.importorskip("torch")
+        Xk, yk = torch.asarray(X), torch.asarray(y)
+    est = GDClassifier(solver="newton", **params).fit(Xk, yk)
+    np.testing.assert_allclose(np.asarray(est.coef_), ref.coef_, atol=1e-9)
+    assert est.n_iter_ == ref.n_iter_
+    objective = _objective(Xk, LogLoss(), L2(1e-3), y=Xk[:, 0])
+    assert full_batch_solver(objective, "auto")[0] == "gd"

@@ -240,11 +240,13 @@ class _ProxNewton:
     def decrement(self, w, model):
         """Return half the squared Newton decrement (no penalty strength).
 
-        ``g.T H^-1 g / 2`` over ``(w, c)``: the reduced gradient's part plus the
-        intercept's, ``gc**2 / (2 s)``. The direction is kept for the step.
+        ``g.T H^-1 g / 2`` over ``(w, c)`` (an L2 part, without a duality gap,
+        in both): the reduced gradient's part plus the intercept's, ``gc**2 /
+        (2 s)``. The direction is kept for the step.
         """
         model.direction = self.newton_direction(w, model)
-        lam2 = -float(model.gw @ model.direction)
+        grad = model.gw + self.l2 * self.to64(w) if self.l2 else model.gw
+        lam2 = -float(grad @ model.direction)
         if self.free_c and model.gc:
             lam2 += model.gc * model.gc / model.s if model.s > 0 else math.inf
         return 0.5 * max(lam2, 0.0)
@@ -307,7 +309,7 @@ class _ProxNewton:
         dw = cxp.astype(dw64, w.dtype)
         if dc == 0.0 and not bool(cxp.any(dw != 0)):
             return None
-        draw = objective.raw(dw, dc) if self.free_c else objective.raw(dw, 0.0)
+        draw = objective.raw(dw, dc)  # (raw is linear in (w, c))
         penalty_now = objective.penalty_value(w)
         slope = float(model.slope_w @ dw64) + model.gc * dc
         delta = slope + objective.penalty_value(w + dw) - penalty_now

@@ -31,7 +31,8 @@ def newton_applies(objective):
     It needs a smooth loss of one output that is not quadratic (the squared loss
     has its own exact routes in ``"gd"``: the closed form and the Gram form) and
     implements ``hessian``; a separable elastic-net-family penalty (L1, L2,
-    elastic net or none); and a backend that builds a weighted Gram matrix (every
+    elastic net or none; no L1 part unless the loss has a conjugate, for the
+    duality gap); and a backend that builds a weighted Gram matrix (every
     in-memory backend and Dask).
 
     Parameters
@@ -52,6 +53,9 @@ def newton_applies(objective):
         and provides(loss, "hessian")
         and penalty.is_separable
         and penalty.elastic_net_weights() is not None
+        # Without a duality gap it stops on the Newton decrement, which an L1
+        # part does not have.
+        and (objective.has_duality_gap or not penalty.elastic_net_weights()[0])
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
     )
 
