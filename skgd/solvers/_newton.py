@@ -13,11 +13,12 @@ problems it is chosen for is in :mod:`skgd.solvers._routing`.
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from skgd._backend._dense import serial_blas
 from skgd._contract import check_support
-from skgd.solvers._gram_enet import _newton_step, solve_gram_enet
+from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_enet
 from skgd.solvers._result import SolverResult, check_finite_objective
 
 # Sufficient decrease of the line search (Armijo), and its halvings at most.
@@ -27,10 +28,16 @@ _MAX_HALVINGS = 40
 # where the Hessian is singular (separable classes without a penalty, a Huber fit
 # with fewer inliers than features); the line search corrects the step it biases.
 _RIDGE = 1e-10
-# The inner problem of an L1 part is solved to this share of the outer measure
-# (times the relative outer measure: see _ProxNewton.direction).
-_INNER_SHARE = 0.01
-_INNER_MAX_ITER = 2000
+# The inner problem of an L1 part cuts its own gap by this share (times the
+# relative outer measure near the end: see _ProxNewton.direction), in at most
+# _INNER_MAX_ITER iterations.
+_INNER_SHARE = 0.1
+_INNER_MAX_ITER = 500
+# The duality gap is made once the model's predicted decrease is within this
+# factor of the threshold (see _ProxNewton.measure).
+_NEAR = 100.0
+# Below this many features a solve stays on the calling threads (serial_blas).
+_SERIAL_MIN = 64
 
 
 def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
@@ -109,12 +116,13 @@ def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
 
 @dataclass
 class _Model:
-    """The quadratic model at a point: gradient, Hessian and the measure there.
+    """The quadratic model at a point: gradient, Hessian and what they give.
 
-    ``gw`` is the gradient in ``w`` with ``c`` eliminated (``slope_w`` the plain
-    one); ``gc`` the gradient in ``c``, ``s`` its curvature and ``b`` the coupling
-    of ``c`` and ``w`` (``dc = -(gc + b.dw) / s``); ``direction`` the Newton step
-    where the measure needed it. All in float64.
+    ``gw`` is the gradient in ``w`` with ``c`` eliminated, ``slope_w`` the plain
+    one (in the data's dtype) and ``g`` the per-sample one; ``gc`` the gradient
+    in ``c``, ``s`` its curvature and ``b`` the coupling of ``c`` and ``w``
+    (``dc = -(gc + b.dw) / s``); ``decrement`` the measure without a penalty
+    strength. The matrices and ``gw`` are in float64.
     """
 
     gw: object
@@ -122,9 +130,9 @@ class _Model:
     H: object
     s: float
     b: object
-    measure: float
+    g: object = None
     slope_w: object = None
-    direction: object = None
+    decrement: float = math.inf
 
 
 class _ProxNewton:
@@ -146,22 +154,25 @@ class _ProxNewton:
         c = c0 if self.free_c else objective.initial_offset()
         raw = objective.raw(w, c)
         value = objective.value(w, raw)
-        curve, converged, n_iter = [], False, 0
+        curve, n_iter, self.last_measure = [], 0, math.inf
         while True:
             model = self.model(w, raw)
-            converged = model.measure <= self.threshold
+            step = self.direction(w, model)
+            measure = self.measure(w, raw, model, step, final=n_iter >= max_iter)
+            self.last_measure = measure
+            converged = measure <= self.threshold
             if n_iter >= max_iter:
                 break
             # A certified point stays certified after a step that decreases the
             # objective: the model is built, and its step squares the error for
             # the price of the line search's pass.
-            step = self.step(w, c, raw, value, model, n_iter + 1)
-            if step is None:  # no decrease left at the rounding level
+            new = self.line_search(w, c, raw, value, step, n_iter + 1)
+            if new is None:  # no step left
                 break
-            w, c, raw, value = step
+            w, c, raw, value = new
             n_iter += 1
             curve.append(value)
-            self.report(n_iter, w, value, model.measure)
+            self.report(n_iter, w, value, measure)
             if converged:
                 break
         return SolverResult(
@@ -170,8 +181,23 @@ class _ProxNewton:
             n_iter,
             bool(converged),
             curve,
-            {"measure": model.measure / self.ref, "offset": c},
+            {"measure": measure / self.ref, "offset": c},
         )
+
+    def measure(self, w, raw, model, step, *, final):
+        """Return the stopping measure at ``w``: the duality gap or the decrement.
+
+        The gap costs a pass (two for the classification losses): it is made
+        only once the decrease the model predicts, a free estimate of the
+        suboptimality, is within ``_NEAR`` of the threshold, or at the last
+        step. A gap not made only delays the stop by a step; it never
+        certifies.
+        """
+        if not self.use_gap:
+            return model.decrement
+        if not final and -step[2] > _NEAR * self.threshold:
+            return math.inf
+        return self.objective.duality_gap(w, raw, model.slope_w, model.g)
 
     def to64(self, a):
         """Return a coefficient-sized array in float64."""
@@ -195,18 +221,11 @@ class _ProxNewton:
         gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
         H = self.to64(backend.to_coef(gram(objective.X, hu, mean)))
         gw64, gc = self.to64(gw), float(gc)
-        if s > 0:
-            gw64 = gw64 - b * (gc / s)
-        measure = math.inf
-        if self.use_gap:
-            measure = objective.duality_gap(w, raw, gw, g)
-        model = _Model(gw64, gc, H, s, b, measure, slope_w=self.to64(gw))
-        if not self.use_gap:
-            model.measure = self.decrement(w, model)
-        return model
+        reduced = gw64 - b * (gc / s) if s > 0 else gw64
+        return _Model(reduced, gc, H, s, b, g=g, slope_w=gw)
 
-    def ridge(self, H):
-        """Return ``H`` plus its relative ridge (see :data:`_RIDGE`).
+    def ridge(self, H, l2=0.0):
+        """Return ``H`` plus its relative ridge (see :data:`_RIDGE`) and ``l2``.
 
         Relative to each diagonal entry (the Jacobi metric), so that it is free
         of the features' scales: a ridge relative to the largest entry would
@@ -218,101 +237,98 @@ class _ProxNewton:
         diag = cxp.linalg.diagonal(H)
         top = max(float(cxp.max(diag)) if diag.shape[0] else 0.0, 1e-300)
         ridge = _RIDGE * cxp.where(diag > 0, diag, top)
-        n = H.shape[0]
-        return H + cxp.reshape(ridge, (n, 1)) * cxp.eye(
-            n, dtype=H.dtype, device=self.objective.backend.device
-        )
+        return H + self.diag(ridge + l2)
 
-    def newton_direction(self, w, model):
-        """Return the Newton step in ``w`` for ridge or no penalty."""
-        cxp = self.cxp
-        A = self.ridge(model.H)
-        grad = model.gw
-        if self.l2:
-            eye = cxp.eye(
-                A.shape[0], dtype=A.dtype, device=self.objective.backend.device
-            )
-            A = A + self.l2 * eye
-            grad = grad + self.l2 * self.to64(w)
-        with serial_blas():
-            return -cxp.linalg.solve(A, grad)
+    def diag(self, d):
+        """Return the diagonal matrix of ``d``."""
+        n = d.shape[0]
+        eye = self.cxp.eye(n, dtype=d.dtype, device=self.objective.backend.device)
+        return self.cxp.reshape(d, (n, 1)) * eye
 
-    def decrement(self, w, model):
-        """Return half the squared Newton decrement (no penalty strength).
+    def blas(self, n):
+        """Return the BLAS context of an ``n x n`` solve (see :func:`serial_blas`).
 
-        ``g.T H^-1 g / 2`` over ``(w, c)`` (an L2 part, without a duality gap,
-        in both): the reduced gradient's part plus the intercept's, ``gc**2 /
-        (2 s)``. The direction is kept for the step.
+        Small solves run as they are: entering the thread limit costs more.
         """
-        model.direction = self.newton_direction(w, model)
-        grad = model.gw + self.l2 * self.to64(w) if self.l2 else model.gw
-        lam2 = -float(grad @ model.direction)
-        if self.free_c and model.gc:
-            lam2 += model.gc * model.gc / model.s if model.s > 0 else math.inf
-        return 0.5 * max(lam2, 0.0)
+        return nullcontext() if n < _SERIAL_MIN else serial_blas()
 
     def direction(self, w, model):
-        """Return the step in ``w`` (float64) that minimises the penalized model."""
-        if not self.l1:
-            if model.direction is not None:
-                return model.direction
-            return self.newton_direction(w, model)
-        cxp = self.cxp
-        w64 = self.to64(w)
-        G = self.ridge(model.H)
+        """Return ``(dw, dc, delta)``: the model's step and its predicted change.
+
+        ``dw`` minimises the penalized model (float64), ``dc`` follows it in
+        closed form, ``delta = grad.d + h(w + dw) - h(w)`` (negative). Without a
+        penalty strength the half squared Newton decrement, ``g.T H^-1 g / 2``
+        over ``(w, c)`` (an L2 part in both), is set on ``model.decrement``.
+        """
+        cxp, w64 = self.cxp, self.to64(w)
+        grad = model.gw + self.l2 * w64 if self.l2 else model.gw
+        if self.l1:
+            dw = self.l1_step(w64, model)
+        else:
+            A = self.ridge(model.H, self.l2)
+            with self.blas(A.shape[0]):
+                dw = -cxp.linalg.solve(A, grad)
+        dc = 0.0
+        if self.free_c and model.s > 0:
+            dc = -(model.gc + float(model.b @ dw)) / model.s
+        slope = float(self.to64(model.slope_w) @ dw) + model.gc * dc
+        penalty = self.objective.penalty
+        if self.l1 or self.l2:
+            w_new = w64 + dw
+            slope += float(penalty.value(w_new)) - float(penalty.value(w64))
+        if not self.use_gap:
+            lam2 = -float(grad @ dw)
+            if self.free_c and model.gc:
+                lam2 += model.gc * model.gc / model.s if model.s > 0 else math.inf
+            model.decrement = 0.5 * max(lam2, 0.0)
+        return dw, dc, slope
+
+    def l1_step(self, w64, model):
+        """Return the step that minimises the model with an L1 part (float64)."""
+        cxp, penalty = self.cxp, self.objective.penalty
+        G = self.ridge(model.H)  # (the Gram solver adds the L2 part itself)
         q = G @ w64 - model.gw
         yy = 0.0
         if not self.l2:
             # The gap of a pure L1 scales its dual point by the squared residual
             # yy - 2 q.w + w.G w, which must not be negative: yy = q.G^-1 q.
-            with serial_blas():
+            with self.blas(G.shape[0]):
                 yy = float(q @ cxp.linalg.solve(G, q)) * (1.0 + 1e-12)
-        # The model's gap at a step is quadratic in its distance from the model's
-        # minimum, but the outer gap can be linear in it (the dual point's
-        # scaling): near the end the inner gap must be the square's share.
-        share = _INNER_SHARE * min(1.0, model.measure / self.ref)
-        inner = max(1e-3 * self.threshold, share * model.measure)
+        # The model's own gap at w: the inner solve must cut it by a share, so
+        # every step makes progress. The model's gap is quadratic in the
+        # distance to its minimum, but the outer gap can be linear in it (the
+        # dual point's scaling): near the end the share shrinks with the latter.
+        vq = float(w64 @ (q + q - G @ w64))
+        gap0 = _dual_gap(penalty, w64, -model.gw, yy, vq, cxp)
+        share = _INNER_SHARE * min(1.0, self.last_measure / self.ref)
+        inner = max(1e-3 * self.threshold, share * gap0)
         w_new, _, _ = solve_gram_enet(
-            G,
-            q,
-            yy,
-            self.objective.penalty,
-            w64,
-            threshold=inner,
-            max_iter=_INNER_MAX_ITER,
-            xp=cxp,
+            G, q, yy, penalty, w64, threshold=inner, max_iter=_INNER_MAX_ITER, xp=cxp
         )
         if not bool(cxp.any(w_new != w64)):
             # The model's gap is met at w itself, yet the outer one is not (it
             # can be linear in the distance to the optimum, the model's is
             # quadratic): the exact step on w's support and signs.
-            polished, _ = _newton_step(G, q, self.objective.penalty, cxp.sign(w64), cxp)
+            polished, _ = _newton_step(G, q, penalty, cxp.sign(w64), cxp)
             if polished is not None:
                 w_new = polished
         return w_new - w64
 
-    def step(self, w, c, raw, value, model, iteration):
+    def line_search(self, w, c, raw, value, step, iteration):
         """Return ``(w, c, raw, value)`` after the line search, or None.
 
         The step ``t (dw, dc)`` is halved until the objective decreases by
-        ``_ARMIJO t delta``, with ``delta = grad.d + h(w + d) - h(w)`` the decrease
-        the model predicts (negative); a rounding allowance of a few ulps of the
-        objective lets the last steps through (whose decrease is below the
-        rounding of the objective, while the measure still sees them). None: no
-        step, or none was found.
+        ``_ARMIJO t delta``, ``delta`` the change the model predicts (negative);
+        a rounding allowance of a few ulps of the objective lets the last steps
+        through (whose decrease is below the rounding of the objective, while
+        the measure still sees them). None: no step, or none was found.
         """
         objective, cxp = self.objective, self.cxp
-        dw64 = self.direction(w, model)
-        dc = 0.0
-        if self.free_c and model.s > 0:
-            dc = -(model.gc + float(model.b @ dw64)) / model.s
+        dw64, dc, delta = step
         dw = cxp.astype(dw64, w.dtype)
         if dc == 0.0 and not bool(cxp.any(dw != 0)):
             return None
         draw = objective.raw(dw, dc)  # (raw is linear in (w, c))
-        penalty_now = objective.penalty_value(w)
-        slope = float(model.slope_w @ dw64) + model.gc * dc
-        delta = slope + objective.penalty_value(w + dw) - penalty_now
         noise = 16.0 * float(cxp.finfo(w.dtype).eps) * abs(value)
         t = 1.0
         for _ in range(_MAX_HALVINGS):
