@@ -111,7 +111,7 @@ _SHARED_DOCS = {
         (proximal) gradient descent with ``learning_rate``, ``momentum`` and
         ``average``. ``"adam"``: minibatch Adam with ``eta0`` as its step.
         ``"auto"`` picks ``"newton"`` where it applies on numpy or scipy.sparse
-        data with at most 1,000 features and at least as many samples (and
+        data with at most 256 features and at least as many samples (and
         20), else ``"gd"``.""",
     "max_iter": """\
     max_iter : int, default=1000
