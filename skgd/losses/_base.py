@@ -111,13 +111,15 @@ class Loss:
 
         Parameters
         ----------
-        y, raw : arrays of shape (n_samples,)
-            Targets and linear predictions, as for :meth:`pointwise`.
+        y : array of shape (n_samples,)
+            Targets (as for :meth:`pointwise`).
+        raw : array of shape (n_samples,)
+            Linear predictions where the curvature is taken.
 
         Returns
         -------
         hessian : array of the shape of ``raw``
-            The per-sample second derivatives, non-negative.
+            Non-negative: ``d2 L(y_i, raw_i) / d raw_i**2`` for each sample.
         """
         raise NotImplementedError(f"{type(self).__name__} does not provide hessian.")
 
