@@ -23,19 +23,22 @@ _SMOOTH_ALTERNATIVE = {
 }
 
 
-def measure_name(objective):
+def measure_name(objective, solver="gd"):
     """Return what the full-batch solver's stopping measure is, in words.
 
     Parameters
     ----------
     objective : LinearObjective
         The problem.
+    solver : {"gd", "newton", "lbfgs"}, default="gd"
+        The solver that ran (without a duality gap, Newton stops on its decrement).
 
     Returns
     -------
     name : str
         ``"relative duality gap"`` where the problem has a duality gap (a penalty
-        with a strength), else ``"proximal-gradient measure"``.
+        with a strength), else ``"relative Newton decrement"`` for Newton and
+        ``"proximal-gradient measure"`` for the others.
 
     Examples
     --------
@@ -47,6 +50,8 @@ def measure_name(objective):
     """
     if objective.has_duality_gap:
         return "relative duality gap"
+    if solver == "newton":
+        return "relative Newton decrement"
     return "proximal-gradient measure"
 
 

@@ -45,8 +45,8 @@ from skgd._validation import (
 )
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss, get_loss
 from skgd.penalties import get_penalty
-from skgd.solvers._gd import solve_gd
 from skgd.solvers._result import warn_not_converged
+from skgd.solvers._routing import full_batch_solver
 
 Integral, Real = numbers.Integral, numbers.Real
 
@@ -114,12 +114,18 @@ _SHARED_DOCS = {
         by the other penalties, where None is accepted (as in scikit-learn's SGD
         estimators).""",
     "solver": """\
-    solver : {"auto", "gd", "sgd", "adam"}, default="auto"
+    solver : {"auto", "gd", "newton", "sgd", "adam"}, default="auto"
         ``"gd"``: full-batch accelerated proximal gradient descent, to the optimum,
-        with no step size to tune. ``"sgd"``: minibatch stochastic (proximal)
-        gradient descent with ``learning_rate``, ``momentum`` and ``average``.
-        ``"adam"``: minibatch Adam with ``eta0`` as its step. ``"auto"`` picks
-        ``"gd"`` for in-memory data.""",
+        with no step size to tune. ``"newton"``: full-batch proximal Newton, to
+        the optimum in a few steps, each building the ``n_features**2`` Hessian,
+        for the smooth losses other than the squared one with one output (binary
+        classification, regression) and the L1, L2, elastic-net or no penalty;
+        elsewhere it falls back to ``"gd"``. ``"sgd"``: minibatch stochastic
+        (proximal) gradient descent with ``learning_rate``, ``momentum`` and
+        ``average``. ``"adam"``: minibatch Adam with ``eta0`` as its step.
+        ``"auto"`` picks ``"newton"`` where it applies on numpy or scipy.sparse
+        data with at most 256 features and at least as many samples (and
+        20), else ``"gd"``.""",
     "max_iter": """\
     max_iter : int, default=1000
         Maximum number of iterations (passes over the data), in ``[1, inf)``.""",
@@ -424,7 +430,7 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"auto", "gd", "sgd", "adam"})],
+        "solver": [StrOptions({"auto", "gd", "newton", "sgd", "adam"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -465,7 +471,9 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
             raise ValueError("l1_ratio must be set when penalty is 'elasticnet'.")
         l1_ratio = 0.15 if self.l1_ratio is None else self.l1_ratio
         penalty = get_penalty(self.penalty, alpha=self.alpha, l1_ratio=l1_ratio)
-        solver = "gd" if self.solver == "auto" else self.solver
+        # The full-batch solvers ("auto" among them) share one fit; which of them
+        # runs is chosen there (see skgd.solvers._routing).
+        solver = "gd" if self.solver in ("auto", "newton") else self.solver
         if self.learning_rate == "optimal" and self.alpha == 0:
             raise ValueError(
                 "alpha must be > 0 since learning_rate is 'optimal'. alpha is used "
@@ -600,6 +608,7 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
         W0, B0 = self._start_point(
             coef_init, intercept_init, n_targets, base.coef_shape, X.dtype, backend
         )
+        name, solve = full_batch_solver(base, self.solver)
         results, gaps = [], []
         for k in range(n_targets):
             objective = base if k == 0 else base.with_target(Y[:, k])
@@ -609,7 +618,7 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
                 if B0 is not None
                 else objective.initial_offset()
             )
-            res = solve_gd(
+            res = solve(
                 objective,
                 w0,
                 c0,
@@ -620,9 +629,9 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
             if not res.converged and self.tol is not None:
                 alpha = 0.0 if self.penalty is None else self.alpha
                 warn_not_converged(
-                    "gd",
+                    name,
                     self.max_iter,
-                    f"{measure_name(objective)} {res.extra['measure']:.2e}, "
+                    f"{measure_name(objective, name)} {res.extra['measure']:.2e}, "
                     f"tol={self.tol:g}",
                     convergence_advice(objective, alpha),
                     uncertified=res.extra.get("uncertified"),

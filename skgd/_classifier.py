@@ -470,7 +470,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         """Declare sparse and Array API support."""
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.array_api_support = self.solver in ("auto", "gd")
+        tags.array_api_support = self.solver in ("auto", "gd", "newton")
         return tags
 
 

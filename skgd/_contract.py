@@ -12,7 +12,7 @@ import math
 from skgd.losses._base import Loss
 from skgd.penalties._base import Penalty
 
-SOLVERS = ("gd", "sgd", "adam", "working_set")
+SOLVERS = ("gd", "sgd", "adam", "working_set", "newton")
 
 
 def provides(obj, name):
@@ -46,7 +46,7 @@ def _missing_loss(loss, solver):
         for method in ("pointwise", "gradient")
         if not provides(loss, method)
     ]
-    if solver in ("gd", "working_set"):
+    if solver in ("gd", "working_set", "newton"):
         if loss.is_smooth:
             out += _missing_curvature(loss, solver, "")
         elif solver == "working_set":
@@ -78,6 +78,25 @@ def _missing_loss(loss, solver):
             ]
     if solver == "working_set" and not loss.has_conjugate:
         out.append(f"{name}: the working sets need a conjugate (dual_value).")
+    if solver == "newton":
+        out += _missing_newton(loss)
+    return out
+
+
+def _missing_newton(loss):
+    """Return the reasons ``loss`` cannot run the proximal Newton solver, if any."""
+    name = type(loss).__name__
+    out = []
+    if not loss.is_smooth:
+        out.append(f"{name} is not smooth: solver 'newton' needs a smooth loss.")
+    if getattr(loss, "n_outputs", 1) != 1:
+        out.append(f"{name} has several outputs: solver 'newton' needs one.")
+    if not provides(loss, "hessian"):
+        out.append(
+            f"{name} does not implement hessian(y, raw), the second derivative "
+            "that solver 'newton' builds its Hessian from; implement it, or use "
+            "solver='gd'."
+        )
     return out
 
 
@@ -103,13 +122,13 @@ def _missing_penalty(penalty, solver):
         for method in ("value(w)", "prox(v, step)")
         if not provides(penalty, method.split("(")[0])
     ]
-    if solver in ("gd", "adam", "working_set") and not penalty.is_separable:
+    if solver in ("gd", "adam", "working_set", "newton") and not penalty.is_separable:
         out.append(
             f"{name} has is_separable=False, but solver {solver!r} calls "
             "prox(v, step) with one step per coordinate; use solver='sgd', whose "
             "step is a scalar."
         )
-    if solver in ("gd", "working_set") and provides(penalty, "dual_scale"):
+    if solver in ("gd", "working_set", "newton") and provides(penalty, "dual_scale"):
         if not provides(penalty, "conjugate"):
             out.append(
                 f"{name} implements dual_scale(v) but not conjugate(v), which the "
@@ -117,6 +136,11 @@ def _missing_penalty(penalty, solver):
                 "dual_scale out (the solver then stops on the proximal-gradient "
                 "measure)."
             )
+    if solver == "newton" and penalty.elastic_net_weights() is None:
+        out.append(
+            f"{name}.elastic_net_weights() is None: solver 'newton' solves its "
+            "inner problem for elastic-net-family penalties only."
+        )
     if solver == "working_set":
         weights = penalty.elastic_net_weights()
         if weights is None or not weights[0] > 0:
@@ -141,7 +165,9 @@ def check_support(loss, penalty, solver):
     - ``"adam"``: ``penalty.is_separable`` (its steps are per coordinate);
     - ``"sgd"``: nothing more;
     - ``"working_set"`` (the working sets of ``"gd"``): as ``"gd"``, with a smooth
-      loss with a conjugate, and ``penalty.elastic_net_weights()`` with ``l1 > 0``.
+      loss with a conjugate, and ``penalty.elastic_net_weights()`` with ``l1 > 0``;
+    - ``"newton"``: as ``"gd"``, with a smooth loss of one output that implements
+      ``loss.hessian``, and a penalty with ``elastic_net_weights()``.
 
     Parameters
     ----------
@@ -149,7 +175,7 @@ def check_support(loss, penalty, solver):
         The loss.
     penalty : Penalty
         The penalty.
-    solver : {"gd", "sgd", "adam", "working_set"}
+    solver : {"gd", "sgd", "adam", "working_set", "newton"}
         The solver about to run.
 
     Raises

@@ -344,6 +344,6 @@ class GDRegressor(RegressorMixin, GDBase):
         tags.input_tags.sparse = True
         # The full-batch solver runs in any Array API namespace; the stochastic
         # solvers take numpy and sparse input only (for now).
-        tags.array_api_support = self.solver in ("auto", "gd")
+        tags.array_api_support = self.solver in ("auto", "gd", "newton")
         tags.target_tags.multi_output = True
         return tags

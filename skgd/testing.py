@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from skgd._contract import SOLVERS, check_support
+from skgd._contract import SOLVERS, check_support, provides
 
 # Features of the problem on which the working sets are run: enough that the
 # full-batch solver chooses them (with fewer, it solves the whole problem at once).
@@ -24,7 +24,9 @@ def check_loss(loss, *, y=None, seed=0, n_samples=50, rtol=1e-6, solvers=SOLVERS
 
     The gradient is compared with central finite differences of ``pointwise`` away
     from kinks, ``value`` with the weighted mean of ``pointwise``, and, when the loss
-    declares a ``curvature_bound``, the change of the gradient is checked against it.
+    declares a ``curvature_bound``, the change of the gradient is checked against it;
+    where it provides ``hessian``, that is compared with central finite differences
+    of ``gradient`` away from its kinks.
     A loss of several outputs (``n_outputs > 1``) is checked on ``raw`` of shape
     ``(n_samples, n_outputs)``, one output at a time.
 
@@ -44,11 +46,12 @@ def check_loss(loss, *, y=None, seed=0, n_samples=50, rtol=1e-6, solvers=SOLVERS
         Number of test points (ignored when ``y`` is given).
     rtol : float, default=1e-6
         Relative tolerance of the finite-difference comparison.
-    solvers : tuple of str, default=("gd", "sgd", "adam", "working_set")
+    solvers : tuple of str, default=("gd", "sgd", "adam", "working_set", "newton")
         The solvers to fit with. A loss meant for some of them only (a non-smooth
         loss without ``smoothed``: ``("sgd", "adam")``) names those; one that
         :func:`check_support` rejects fails the check. ``"working_set"`` is skipped
-        where it does not apply (a non-smooth loss, no conjugate, several outputs).
+        where it does not apply (a non-smooth loss, no conjugate, several outputs),
+        and so is ``"newton"`` (a non-smooth loss, several outputs, no ``hessian``).
 
     Examples
     --------
@@ -112,14 +115,45 @@ def check_loss(loss, *, y=None, seed=0, n_samples=50, rtol=1e-6, solvers=SOLVERS
         )
     from skgd.penalties import L1, L2
 
+    if provides(loss, "hessian"):
+        _check_hessian(loss, y, centre_raw, rtol)
     if "working_set" in solvers and not (
         loss.is_smooth and loss.has_conjugate and k == 1
     ):
         solvers = tuple(name for name in solvers if name != "working_set")
+    if "newton" in solvers and not (
+        loss.is_smooth and k == 1 and provides(loss, "hessian")
+    ):
+        solvers = tuple(name for name in solvers if name != "newton")
     ridge = tuple(name for name in solvers if name != "working_set")
     check_solvers(loss, L2(alpha=0.1), y=y, seed=seed, solvers=ridge)
     if "working_set" in solvers:
         check_solvers(loss, L1(alpha=0.01), y=y, seed=seed, solvers=("working_set",))
+
+
+def _check_hessian(loss, y, centre_raw, rtol):
+    """Check ``loss.hessian`` against central differences of ``gradient``.
+
+    Away from kinks of the gradient only (where its one-sided slopes agree); the
+    second derivative must be non-negative (the loss convex) everywhere.
+    """
+    hess = loss.hessian(y, centre_raw)
+    assert hess.shape == centre_raw.shape, f"{loss!r}: hessian has shape {hess.shape}"
+    assert np.all(hess >= 0), f"{loss!r}: negative hessian"
+    h = 1e-6
+    centre = loss.gradient(y, centre_raw)
+    up = loss.gradient(y, centre_raw + h)
+    down = loss.gradient(y, centre_raw - h)
+    smooth_here = np.isclose(
+        (up - centre) / h, (centre - down) / h, rtol=1e-3, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        hess[smooth_here],
+        ((up - down) / (2 * h))[smooth_here],
+        rtol=max(rtol, 1e-5),
+        atol=1e-6,
+        err_msg=f"{loss!r}: hessian disagrees with finite differences of gradient",
+    )
 
 
 def check_penalty(penalty, *, seed=0, n_features=7, rtol=1e-10, solvers=SOLVERS):
@@ -147,7 +181,7 @@ def check_penalty(penalty, *, seed=0, n_features=7, rtol=1e-10, solvers=SOLVERS)
         Length of the test vectors.
     rtol : float, default=1e-10
         Relative tolerance of the identities.
-    solvers : tuple of str, default=("gd", "sgd", "adam", "working_set")
+    solvers : tuple of str, default=("gd", "sgd", "adam", "working_set", "newton")
         The solvers to fit with; one that :func:`check_support` rejects fails the
         check.
 
@@ -176,6 +210,8 @@ def check_penalty(penalty, *, seed=0, n_features=7, rtol=1e-10, solvers=SOLVERS)
     weights = penalty.elastic_net_weights()
     if "working_set" in solvers and (weights is None or not weights[0] > 0):
         solvers = tuple(name for name in solvers if name != "working_set")
+    # (The squared loss never runs Newton steps: "newton" would fit it as "gd".)
+    solvers = tuple(name for name in solvers if name != "newton")
     from skgd.losses import SquaredError
 
     check_solvers(SquaredError(), penalty, seed=seed, solvers=solvers)
@@ -252,7 +288,7 @@ def check_solvers(loss, penalty, *, y=None, seed=0, solvers=SOLVERS):
         targets.
     seed : int, default=0
         Seed of the features (and of the stochastic solvers).
-    solvers : tuple of str, default=("gd", "sgd", "adam", "working_set")
+    solvers : tuple of str, default=("gd", "sgd", "adam", "working_set", "newton")
         The solvers to run.
 
     Examples
@@ -276,11 +312,11 @@ def check_solvers(loss, penalty, *, y=None, seed=0, solvers=SOLVERS):
         except ValueError as exc:
             raise AssertionError(f"{loss!r} with {penalty!r}: {exc}") from exc
         X = wide if solver == "working_set" else narrow
-        full = solver in ("gd", "working_set")
+        full = solver in ("gd", "working_set", "newton")
         est = GDRegressor(
             loss=loss,
             penalty=penalty,
-            solver="gd" if full else solver,
+            solver=solver if solver != "working_set" else "gd",
             tol=(1e-12 if loss.is_smooth else 1e-7) if full else 1e-4,
             max_iter=100_000 if full else 200,
             random_state=seed,

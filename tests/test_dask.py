@@ -40,7 +40,7 @@ def test_dask_fit_on_cluster_matches_numpy(client, loss, penalty):
     # the iterates must be those of the numpy fit, iteration for iteration.
     kw = {"loss": loss, "penalty": penalty, "alpha": 0.05, "tol": 1e-10}
     if loss != "squared_error":
-        kw.update(tol=None, max_iter=8)
+        kw.update(tol=None, max_iter=8, solver="gd")
     ref = GDRegressor(**kw).fit(X, y, sample_weight=s)
     Xd = da.from_array(X, chunks=(100, 6))
     yd = da.from_array(y, chunks=100)
@@ -166,7 +166,14 @@ def test_dask_fit_survives_a_killed_worker(monkeypatch):
     Xd = da.from_array(X, chunks=(500, 6))
     yd = da.from_array(y, chunks=500)
     # huber: a few reductions per iteration, so there is a fit to interrupt.
-    kw = {"loss": "huber", "penalty": "l2", "alpha": 0.05, "tol": None, "max_iter": 4}
+    kw = {
+        "loss": "huber",
+        "penalty": "l2",
+        "alpha": 0.05,
+        "tol": None,
+        "max_iter": 4,
+        "solver": "gd",
+    }
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
@@ -247,7 +254,7 @@ def test_dask_converged_fit_of_non_quadratic_losses_matches_numpy(
     # Converged fits (certified gap below tol), not a fixed number of iterations:
     # the stopping decisions on the cluster are those of numpy.
     X, y = make_problem(3, 300, 5)
-    kw = {"loss": loss, "penalty": penalty, "alpha": 0.02, "tol": 1e-10}
+    kw = {"loss": loss, "penalty": penalty, "alpha": 0.02, "tol": 1e-10, "solver": "gd"}
     if loss == "epsilon_insensitive":
         kw["tol"] = 1e-4  # Moreau stages converge slowly: about 100 iterations
     ref = GDRegressor(**kw).fit(X, y)
@@ -287,7 +294,7 @@ def test_dask_non_quadratic_loss_costs_one_compute_per_iteration(
     X, y = make_problem(4, 2000, 8)
     Xd = da.from_array(X, chunks=(250, 8)).persist()
     yd = da.from_array(y, chunks=250).persist()
-    kw = {"loss": loss, "penalty": "l2", "alpha": 0.01, "tol": None}
+    kw = {"loss": loss, "penalty": "l2", "alpha": 0.01, "tol": None, "solver": "gd"}
     Estimator = GDRegressor
     if loss in ("log_loss", "modified_huber"):
         # Binary classes (their dual point is balanced in the same pass).
@@ -323,7 +330,7 @@ def test_dask_converged_binary_classifier_matches_numpy(client, loss, penalty, t
     # certified stopping decisions on the cluster are numpy's.
     X, y = make_problem(5, 300, 5)
     labels = np.where(y > np.quantile(y, 0.35), "yes", "no")
-    kw = {"loss": loss, "penalty": penalty, "alpha": 0.01, "tol": tol}
+    kw = {"loss": loss, "penalty": penalty, "alpha": 0.01, "tol": tol, "solver": "gd"}
     ref = GDClassifier(**kw).fit(X, labels)
     assert ref.n_iter_ < ref.max_iter
     Xd = da.from_array(X, chunks=(75, 5))
@@ -348,7 +355,7 @@ def test_dask_x_larger_than_the_workers_memory_is_not_persisted(client, monkeypa
     monkeypatch.setattr(dask_backend, "_memory_budget", lambda: X.nbytes)
     lazy = dask_backend.DaskBackend.prepare(Xd)
     assert len(lazy.__dask_graph__()) > lazy.npartitions  # still the expression
-    kw = {"loss": "huber", "penalty": "l2", "alpha": 0.01, "tol": 1e-8}
+    kw = {"loss": "huber", "penalty": "l2", "alpha": 0.01, "tol": 1e-8, "solver": "gd"}
     est = GDRegressor(**kw).fit(Xd, da.from_array(y, chunks=100))
     ref = GDRegressor(**kw).fit(X, y)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-12)

@@ -345,7 +345,7 @@ def test_estimator_predict_before_fit_and_feature_mismatch():
         ("l1_ratio", 1.5),
         ("penalty", "l3"),
         ("loss", "absolute"),
-        ("solver", "newton"),
+        ("solver", "newton-cg"),
         ("max_iter", 0),
         ("tol", -1e-3),
         ("fit_intercept", "yes"),

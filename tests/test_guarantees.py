@@ -49,16 +49,18 @@ def test_guarantees_interrupted_fit_leaves_previous_model_unchanged(
     X, y = data()
     est = make_estimator().fit(X, y)
     before = {k: np.copy(v) for k, v in vars(est).items() if k.endswith("_")}
-    original = skgd._base.solve_gd
+    original = skgd._base.full_batch_solver
 
-    def interrupted(*args, **kwargs):
+    def interrupted(*args):
+        name, solve = original(*args)
+
         def stop(iteration, w, value):
             if iteration == 1:
                 raise KeyboardInterrupt
 
-        return original(*args, **{**kwargs, "callback": stop})
+        return name, lambda *a, **kw: solve(*a, **{**kw, "callback": stop})
 
-    monkeypatch.setattr(skgd._base, "solve_gd", interrupted)
+    monkeypatch.setattr(skgd._base, "full_batch_solver", interrupted)
     with pytest.raises(KeyboardInterrupt):
         est.set_params(alpha=1.0).fit(X[:100], refit_y(y[:100]))
     after = {k: v for k, v in vars(est).items() if k.endswith("_")}

@@ -91,6 +91,21 @@ class SparseBackend(InMemoryBackend):
             start = stop
         return sq + mean * mean * np.clip(1 - weight_nz, 0, None)
 
+    def sparse_gram(self, X, u, mean):
+        """Return ``C.T @ diag(u) @ C`` with ``C = X - mean``, dense ``p x p``.
+
+        One sparse-times-sparse product ``X.T diag(u) X`` (X is never densified)
+        and a rank-two correction for the centering. It is not called
+        ``weighted_gram``: that name tells the planner the squared loss's Gram
+        form pays on this backend, which the proximal Newton solver's Hessian
+        does not imply.
+        """
+        scaled = sp.diags(np.sqrt(u)) @ X
+        gram = np.asarray((scaled.T @ scaled).toarray())
+        a = np.asarray(X.T @ u)
+        s = float(np.sum(u))
+        return gram - np.outer(a, mean) - np.outer(mean, a) + s * np.outer(mean, mean)
+
     def take_rows(self, X, idx):
         """Return ``X[idx]``, still sparse and in X's format."""
         return X[idx]

@@ -29,6 +29,8 @@ class Loss:
       for ``balanced_dual``, :meth:`balance_mix` and its parts);
     - the working sets of ``"gd"`` (for penalties with an L1 part) need a smooth
       loss with a ``curvature_bound`` and a conjugate.
+    - ``"newton"`` needs :meth:`hessian` (the per-sample second derivative) on a
+      smooth loss of one output, besides what ``"gd"`` needs.
 
     Attributes
     ----------
@@ -98,6 +100,28 @@ class Loss:
             The per-sample derivatives.
         """
         raise NotImplementedError
+
+    def hessian(self, y, raw):
+        """Return the second derivative of each sample's loss with respect to ``raw``.
+
+        Optional: ``solver="newton"`` (and ``"auto"``, where it picks Newton) needs
+        it; a loss without it is fitted by the first-order solvers. For a
+        piecewise-smooth loss it is the generalized (one-sided) value, e.g. 1
+        inside the Huber loss's quadratic zone and 0 outside.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets (as for :meth:`pointwise`).
+        raw : array of shape (n_samples,)
+            Linear predictions where the curvature is taken.
+
+        Returns
+        -------
+        hessian : array of the shape of ``raw``
+            Non-negative: ``d2 L(y_i, raw_i) / d raw_i**2`` for each sample.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not provide hessian.")
 
     def smoothed(self, mu):
         """Return a smooth loss within ``mu`` of this one (for a non-smooth loss).

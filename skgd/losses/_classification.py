@@ -128,6 +128,13 @@ class LogLoss(_MarginBalance, Loss):
         xp = array_namespace(y, raw)
         return -y * _sigmoid(xp, -y * raw)
 
+    def hessian(self, y, raw):
+        """Return ``sigmoid(raw) (1 - sigmoid(raw))``, at most 1/4."""
+        xp = array_namespace(y, raw)
+        # As e / (1 + e)**2 with e = exp(-|raw|): no cancellation in 1 - p.
+        e = xp.exp(-xp.abs(raw))
+        return e / ((1.0 + e) * (1.0 + e))
+
     def dual_value(self, y, theta, u):
         """Return ``-sum_i u_i (s log s + (1 - s) log(1 - s))``, ``s = y theta / u``."""
         xp = array_namespace(y, theta)
@@ -243,6 +250,12 @@ class SmoothedHinge(_MarginBalance, Loss):
         xp = array_namespace(y, raw)
         return -y * xp.clip((1.0 - y * raw) / self.mu, 0.0, 1.0)
 
+    def hessian(self, y, raw):
+        """Return ``1 / mu`` where ``0 < 1 - y raw < mu``, else 0."""
+        xp = array_namespace(y, raw)
+        a = 1.0 - y * raw
+        return xp.astype((a > 0.0) & (a < self.mu), raw.dtype) / self.mu
+
 
 @dataclass(frozen=True)
 class ModifiedHuber(_MarginBalance, Loss):
@@ -280,6 +293,12 @@ class ModifiedHuber(_MarginBalance, Loss):
         z = y * raw
         slope = xp.where(z >= -1.0, 2.0 * xp.clip(1.0 - z, 0.0, None), 4.0 + 0.0 * z)
         return -y * slope
+
+    def hessian(self, y, raw):
+        """Return 2 where ``-1 <= y raw < 1`` (the quadratic zone), else 0."""
+        xp = array_namespace(y, raw)
+        z = y * raw
+        return 2.0 * xp.astype((z >= -1.0) & (z < 1.0), raw.dtype)
 
     def dual_value(self, y, theta, u):
         """Return ``sum_i u_i (s - s**2 / 4)``, ``s = y theta / u`` in ``[0, 4]``."""

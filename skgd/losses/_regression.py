@@ -47,6 +47,10 @@ class SquaredError(Loss):
         """Return ``raw - y``."""
         return raw - y
 
+    def hessian(self, y, raw):
+        """Return ones: the curvature is exactly 1."""
+        return 0.0 * raw + 1.0
+
     def dual_value(self, y, theta, u):
         """Return ``sum_i theta_i y_i - theta_i**2 / (2 u_i)``."""
         xp = array_namespace(y, theta)
@@ -94,6 +98,11 @@ class Huber(Loss):
         """Return ``-clip(y - raw, -epsilon, epsilon)``."""
         xp = array_namespace(y, raw)
         return xp.clip(raw - y, -self.epsilon, self.epsilon)
+
+    def hessian(self, y, raw):
+        """Return 1 inside the quadratic zone ``|y - raw| <= epsilon``, else 0."""
+        xp = array_namespace(y, raw)
+        return xp.astype(xp.abs(raw - y) <= self.epsilon, raw.dtype)
 
     def dual_box(self):
         """Return ``epsilon``: the conjugate is finite for ``|theta_i| <= eps u_i``."""
@@ -204,6 +213,12 @@ class SmoothedEpsilonInsensitive(Loss):
         d = raw - y
         return xp.sign(d) * xp.clip((xp.abs(d) - self.epsilon) / self.mu, 0.0, 1.0)
 
+    def hessian(self, y, raw):
+        """Return ``1 / mu`` where ``0 < |y - raw| - epsilon < mu``, else 0."""
+        xp = array_namespace(y, raw)
+        a = xp.abs(raw - y) - self.epsilon
+        return xp.astype((a > 0.0) & (a < self.mu), raw.dtype) / self.mu
+
     def dual_box(self):
         """Return 1: the conjugate is finite for ``|theta_i| <= u_i``."""
         return 1.0
@@ -251,6 +266,11 @@ class SquaredEpsilonInsensitive(Loss):
         xp = array_namespace(y, raw)
         d = raw - y
         return 2.0 * xp.sign(d) * xp.clip(xp.abs(d) - self.epsilon, 0.0, None)
+
+    def hessian(self, y, raw):
+        """Return 2 outside the tube ``|y - raw| > epsilon``, else 0."""
+        xp = array_namespace(y, raw)
+        return 2.0 * xp.astype(xp.abs(raw - y) > self.epsilon, raw.dtype)
 
     def dual_value(self, y, theta, u):
         """Return ``sum_i theta_i y_i - eps |theta_i| - theta_i**2 / (4 u_i)``."""

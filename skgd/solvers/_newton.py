@@ -1,0 +1,359 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Full-batch solver: proximal Newton for smooth losses of one output.
+
+Each outer step makes one pass over the data for the per-sample gradient and
+curvature, and one for the weighted Gram matrix of the data (the Hessian of the
+loss part); the penalized quadratic model is then minimised in coefficient space
+(a linear solve for ridge and no penalty, the Gram elastic-net solver of
+:mod:`skgd.solvers._gram_enet` for an L1 part) and a backtracking line search on
+the true objective takes the step. It knows nothing of the estimator; which
+problems it is chosen for is in :mod:`skgd.solvers._routing`.
+"""
+
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+from skgd._backend._dense import serial_blas
+from skgd._contract import check_support
+from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_enet
+from skgd.solvers._result import SolverResult, check_finite_objective
+
+# Sufficient decrease of the line search (Armijo), and its halvings at most.
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+# Relative ridge added to the model's Hessian: it keeps the linear solve defined
+# where the Hessian is singular (separable classes without a penalty, a Huber fit
+# with fewer inliers than features); the line search corrects the step it biases.
+_RIDGE = 1e-10
+# The inner problem of an L1 part cuts its own gap by this share (times the
+# relative outer measure near the end: see _ProxNewton.direction), in at most
+# _INNER_MAX_ITER iterations.
+_INNER_SHARE = 0.1
+_INNER_MAX_ITER = 500
+# The duality gap is made once the model's predicted decrease is within this
+# factor of the threshold (see _ProxNewton.measure).
+_NEAR = 100.0
+# Below this many features a solve stays on the calling threads (serial_blas).
+_SERIAL_MIN = 64
+
+
+def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
+    r"""Minimise a :class:`~skgd._objective.LinearObjective` by proximal Newton.
+
+    **Outer step.** At ``(w, c)`` one pass gives the per-sample gradient ``g`` and
+    second derivative ``h`` of the loss (:meth:`~skgd.losses.Loss.hessian`); the
+    Hessian of the loss part in ``w`` is the weighted Gram matrix
+    ``H = X_v.T diag(u h) X_v``, with ``X`` centered by its means under the weights
+    ``u h`` when the intercept is free: that eliminates ``c`` from the quadratic
+    model exactly (its Schur complement), so the model is in ``w`` alone and ``c``
+    follows in closed form. On dense data ``H`` is one BLAS ``syrk`` over row
+    blocks; on sparse data one sparse-times-sparse product (X is never densified).
+    ``H`` and the model are in float64 whatever the data's dtype (they are
+    ``p x p``).
+
+    **Inner problem.** The quadratic model plus the penalty: for ridge and no
+    penalty one linear solve of ``(H + l2 I) d = -grad``; with an L1 part the
+    elastic net on the Gram matrix ``H`` (:func:`~skgd.solvers._gram_enet.
+    solve_gram_enet`, FISTA in the Jacobi metric polished by exact solves on the
+    support), warm-started at ``w`` and solved to a duality gap of
+    ``1%`` of the outer measure (looser early, tighter near the end). A
+    relative ridge of ``1e-10`` keeps a singular ``H`` solvable.
+
+    **Line search.** Backtracking from the full step until the true objective
+    decreases by ``1e-4`` of the model's predicted decrease (Armijo), so the
+    iteration is monotone; the step's predictions are one ``X @ dw``, and each
+    halving costs no product with X.
+
+    **Stopping.** ``tol`` bounds, relative to the objective at zero coefficients
+    (:meth:`reference_value`), a certified measure:
+
+    - with a penalty strength, the duality gap, exactly as
+      :func:`~skgd.solvers._gd.solve_gd` (an upper bound on the suboptimality);
+    - without one, half the squared Newton decrement with the exact Hessian of
+      ``(w, c)``, ``grad.T H^-1 grad / 2``: the decrease the Newton step
+      predicts. It equals the suboptimality where the loss is quadratic between
+      the point and the optimum (huber and the epsilon-insensitive squared loss
+      once their pieces are settled) and bounds it up to a factor that tends to
+      one as the decrement vanishes for the self-concordant log loss.
+
+    ``n_iter`` counts outer steps; the objective curve and ``callback`` get one
+    value per step.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem, in the sample form: a smooth loss with ``hessian`` and one
+        output, an elastic-net-family penalty.
+    w0, c0 : array of shape (n_features,), float
+        The start: coefficients and the centered model's offset (``c0`` is
+        used only where the intercept is free).
+    max_iter : int
+        The most outer steps to take.
+    tol : float
+        Stopping tolerance, as above.
+    verbose, callback
+        As for :func:`~skgd.solvers._gd.solve_gd`: a line per step when
+        ``verbose``, and ``callback(iteration, w, objective_value)`` after it.
+
+    Returns
+    -------
+    result : SolverResult
+        The last iterate and its intercept, with ``extra["measure"]`` (the measure
+        before the last step, over the reference) and ``extra["offset"]`` (the
+        centered ``c``).
+
+    References
+    ----------
+    J. D. Lee, Y. Sun and M. A. Saunders, "Proximal Newton-type methods for
+    minimizing composite functions", SIAM J. Optim., 2014.
+    """
+    check_support(objective.loss, objective.penalty, "newton")
+    return _ProxNewton(objective, tol, verbose, callback).solve(w0, c0, max_iter)
+
+
+@dataclass
+class _Model:
+    """The quadratic model at a point: gradient, Hessian and what they give.
+
+    ``gw`` is the gradient in ``w`` with ``c`` eliminated, ``slope_w`` the plain
+    one (in the data's dtype) and ``g`` the per-sample one; ``gc`` the gradient
+    in ``c``, ``s`` its curvature and ``b`` the coupling of ``c`` and ``w``
+    (``dc = -(gc + b.dw) / s``); ``decrement`` the measure without a penalty
+    strength. The matrices and ``gw`` are in float64.
+    """
+
+    gw: object
+    gc: float
+    H: object
+    s: float
+    b: object
+    g: object = None
+    slope_w: object = None
+    decrement: float = math.inf
+
+
+class _ProxNewton:
+    """One run of :func:`solve_newton`: the problem, its scale and its report."""
+
+    def __init__(self, objective, tol, verbose, callback):
+        self.objective, self.verbose, self.callback = objective, verbose, callback
+        self.xp, self.cxp = objective.xp, objective.coef_xp
+        self.ref = objective.reference_value()
+        self.threshold = tol * self.ref
+        self.l1, self.l2 = objective.penalty.elastic_net_weights()
+        self.use_gap = objective.has_duality_gap
+        self.free_c = objective.intercept_mode == "free"
+        self.start_time = time.perf_counter()
+
+    def solve(self, w, c0, max_iter):
+        """Return the :class:`SolverResult` of the run from ``(w, c0)``."""
+        objective = self.objective
+        c = c0 if self.free_c else objective.initial_offset()
+        raw = objective.raw(w, c)
+        value = objective.value(w, raw)
+        curve, n_iter, self.last_measure = [], 0, math.inf
+        while True:
+            model = self.model(w, raw)
+            step = self.direction(w, model)
+            measure = self.measure(w, raw, model, step, final=n_iter >= max_iter)
+            self.last_measure = measure
+            converged = measure <= self.threshold
+            if n_iter >= max_iter:
+                break
+            # A certified point stays certified after a step that decreases the
+            # objective: the model is built, and its step squares the error for
+            # the price of the line search's pass.
+            new = self.line_search(w, c, raw, value, step, n_iter + 1)
+            if new is None:  # no step left
+                break
+            w, c, raw, value = new
+            n_iter += 1
+            curve.append(value)
+            self.report(n_iter, w, value, measure)
+            if converged:
+                break
+        return SolverResult(
+            w,
+            objective.intercept(w, c),
+            n_iter,
+            bool(converged),
+            curve,
+            {"measure": measure / self.ref, "offset": c},
+        )
+
+    def measure(self, w, raw, model, step, *, final):
+        """Return the stopping measure at ``w``: the duality gap or the decrement.
+
+        The gap costs a pass (two for the classification losses): it is made
+        only once the decrease the model predicts, a free estimate of the
+        suboptimality, is within ``_NEAR`` of the threshold, or at the last
+        step. A gap not made only delays the stop by a step; it never
+        certifies.
+        """
+        if not self.use_gap:
+            return model.decrement
+        if not final and -step[2] > _NEAR * self.threshold:
+            return math.inf
+        return self.objective.duality_gap(w, raw, model.slope_w, model.g)
+
+    def to64(self, a):
+        """Return a coefficient-sized array in float64."""
+        return self.cxp.astype(a, self.cxp.float64)
+
+    def model(self, w, raw):
+        """Return the :class:`_Model` at ``w`` with predictions ``raw``."""
+        objective, xp, cxp = self.objective, self.xp, self.cxp
+        backend = objective.backend
+        g = objective.raw_gradient(raw)
+        gw, gc = objective.backprop(g)
+        hu = objective.u * objective.loss.hessian(objective.y, raw)
+        zeros = cxp.zeros_like(objective.x_mean)
+        s, b, mean = 0.0, self.to64(zeros), zeros
+        if self.free_c:
+            s = backend.to_float(xp.sum(hu))
+            if s > 0:
+                # The means under u h center X for the Schur complement of c.
+                mean = backend.weighted_mean(objective.X, hu / s)
+                b = s * self.to64(mean - objective.x_mean)
+        gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
+        H = self.to64(backend.to_coef(gram(objective.X, hu, mean)))
+        gw64, gc = self.to64(gw), float(gc)
+        reduced = gw64 - b * (gc / s) if s > 0 else gw64
+        return _Model(reduced, gc, H, s, b, g=g, slope_w=gw)
+
+    def ridge(self, H, l2=0.0):
+        """Return ``H`` plus its relative ridge (see :data:`_RIDGE`) and ``l2``.
+
+        Relative to each diagonal entry (the Jacobi metric), so that it is free
+        of the features' scales: a ridge relative to the largest entry would
+        swamp the curvature of a column scaled by 1e-3 next to one by 1e3, and
+        understate the Newton decrement there. A column without curvature gets
+        the ridge of the largest entry.
+        """
+        cxp = self.cxp
+        diag = cxp.linalg.diagonal(H)
+        top = max(float(cxp.max(diag)) if diag.shape[0] else 0.0, 1e-300)
+        ridge = _RIDGE * cxp.where(diag > 0, diag, top)
+        return H + self.diag(ridge + l2)
+
+    def diag(self, d):
+        """Return the diagonal matrix of ``d``."""
+        n = d.shape[0]
+        eye = self.cxp.eye(n, dtype=d.dtype, device=self.objective.backend.device)
+        return self.cxp.reshape(d, (n, 1)) * eye
+
+    def blas(self, n):
+        """Return the BLAS context of an ``n x n`` solve (see :func:`serial_blas`).
+
+        Small solves run as they are: entering the thread limit costs more.
+        """
+        return nullcontext() if n < _SERIAL_MIN else serial_blas()
+
+    def direction(self, w, model):
+        """Return ``(dw, dc, delta)``: the model's step and its predicted change.
+
+        ``dw`` minimises the penalized model (float64), ``dc`` follows it in
+        closed form, ``delta = grad.d + h(w + dw) - h(w)`` (negative). Without a
+        penalty strength the half squared Newton decrement, ``g.T H^-1 g / 2``
+        over ``(w, c)`` (an L2 part in both), is set on ``model.decrement``.
+        """
+        cxp, w64 = self.cxp, self.to64(w)
+        grad = model.gw + self.l2 * w64 if self.l2 else model.gw
+        if self.l1:
+            dw = self.l1_step(w64, model)
+        else:
+            A = self.ridge(model.H, self.l2)
+            with self.blas(A.shape[0]):
+                dw = -cxp.linalg.solve(A, grad)
+        dc = 0.0
+        if self.free_c and model.s > 0:
+            dc = -(model.gc + float(model.b @ dw)) / model.s
+        slope = float(self.to64(model.slope_w) @ dw) + model.gc * dc
+        penalty = self.objective.penalty
+        if self.l1 or self.l2:
+            w_new = w64 + dw
+            slope += float(penalty.value(w_new)) - float(penalty.value(w64))
+        if not self.use_gap:
+            lam2 = -float(grad @ dw)
+            if self.free_c and model.gc:
+                lam2 += model.gc * model.gc / model.s if model.s > 0 else math.inf
+            model.decrement = 0.5 * max(lam2, 0.0)
+        return dw, dc, slope
+
+    def l1_step(self, w64, model):
+        """Return the step that minimises the model with an L1 part (float64)."""
+        cxp, penalty = self.cxp, self.objective.penalty
+        G = self.ridge(model.H)  # (the Gram solver adds the L2 part itself)
+        q = G @ w64 - model.gw
+        yy = 0.0
+        if not self.l2:
+            # The gap of a pure L1 scales its dual point by the squared residual
+            # yy - 2 q.w + w.G w, which must not be negative: yy = q.G^-1 q.
+            with self.blas(G.shape[0]):
+                yy = float(q @ cxp.linalg.solve(G, q)) * (1.0 + 1e-12)
+        # The model's own gap at w: the inner solve must cut it by a share, so
+        # every step makes progress. The model's gap is quadratic in the
+        # distance to its minimum, but the outer gap can be linear in it (the
+        # dual point's scaling): near the end the share shrinks with the latter.
+        vq = float(w64 @ (q + q - G @ w64))
+        gap0 = _dual_gap(penalty, w64, -model.gw, yy, vq, cxp)
+        share = _INNER_SHARE * min(1.0, self.last_measure / self.ref)
+        inner = max(1e-3 * self.threshold, share * gap0)
+        w_new, _, _ = solve_gram_enet(
+            G, q, yy, penalty, w64, threshold=inner, max_iter=_INNER_MAX_ITER, xp=cxp
+        )
+        if not bool(cxp.any(w_new != w64)):
+            # The model's gap is met at w itself, yet the outer one is not (it
+            # can be linear in the distance to the optimum, the model's is
+            # quadratic): the exact step on w's support and signs.
+            polished, _ = _newton_step(G, q, penalty, cxp.sign(w64), cxp)
+            if polished is not None:
+                w_new = polished
+        return w_new - w64
+
+    def line_search(self, w, c, raw, value, step, iteration):
+        """Return ``(w, c, raw, value)`` after the line search, or None.
+
+        The step ``t (dw, dc)`` is halved until the objective decreases by
+        ``_ARMIJO t delta``, ``delta`` the change the model predicts (negative);
+        a rounding allowance of a few ulps of the objective lets the last steps
+        through (whose decrease is below the rounding of the objective, while
+        the measure still sees them). None: no step, or none was found.
+        """
+        objective, cxp = self.objective, self.cxp
+        dw64, dc, delta = step
+        dw = cxp.astype(dw64, w.dtype)
+        if dc == 0.0 and not bool(cxp.any(dw != 0)):
+            return None
+        draw = objective.raw(dw, dc)  # (raw is linear in (w, c))
+        noise = 16.0 * float(cxp.finfo(w.dtype).eps) * abs(value)
+        t = 1.0
+        for _ in range(_MAX_HALVINGS):
+            w_t, raw_t = w + t * dw, raw + t * draw
+            value_t = objective.value(w_t, raw_t)
+            check_finite_objective(
+                value_t,
+                step_name="Newton step",
+                step=t,
+                iteration=iteration,
+                hint="Scale the features or use float64.",
+            )
+            if value_t <= value + _ARMIJO * t * min(delta, 0.0) + noise:
+                return w_t, c + t * dc, raw_t, value_t
+            t *= 0.5
+        return None
+
+    def report(self, n_iter, w, value, measure):
+        """Print the verbose line and call the callback after step ``n_iter``."""
+        if self.verbose:
+            print(
+                f"[newton] iter {n_iter:4d}  objective {value:.8e}  "
+                f"measure before step {measure / self.ref:.3e} "
+                f"(tol {self.threshold / self.ref:.1e})  "
+                f"{time.perf_counter() - self.start_time:.2f}s"
+            )
+        if self.callback is not None:
+            self.callback(n_iter, w, value)
