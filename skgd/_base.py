@@ -120,12 +120,15 @@ _SHARED_DOCS = {
         the optimum in a few steps, each building the ``n_features**2`` Hessian,
         for the smooth losses other than the squared one with one output (binary
         classification, regression) and the L1, L2, elastic-net or no penalty;
-        elsewhere it falls back to ``"gd"``. ``"sgd"``: minibatch stochastic
+        for the multinomial log loss with an L2 penalty or none, the quasi-Newton
+        L-BFGS (scipy's) in the same scale-free metric; elsewhere it falls back to
+        ``"gd"``. ``"sgd"``: minibatch stochastic
         (proximal) gradient descent with ``learning_rate``, ``momentum`` and
         ``average``. ``"adam"``: minibatch Adam with ``eta0`` as its step.
         ``"auto"`` picks ``"newton"`` where it applies on numpy or scipy.sparse
         data with at most 256 features and at least as many samples (and
-        20), else ``"gd"``.""",
+        20), L-BFGS for the multinomial log loss with an L2 penalty or none, else
+        ``"gd"``.""",
     "max_iter": """\
     max_iter : int, default=1000
         Maximum number of iterations (passes over the data), in ``[1, inf)``.""",

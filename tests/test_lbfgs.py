@@ -7,9 +7,7 @@ from _data import make_problem
 from sklearn.linear_model import LogisticRegression
 
 # This file tests a private seam: solve_lbfgs on a LinearObjective, built as the
-# estimators build theirs, and (by routing the estimators' full-batch solver to it)
-# under GDClassifier.
-import skgd._base
+# estimators build theirs, and the route of the estimators' solver="auto" to it.
 from skgd import GDClassifier
 from skgd._backend import get_backend
 from skgd._objective import LinearObjective
@@ -17,6 +15,7 @@ from skgd.losses import Hinge, Huber, LogLoss, MultinomialLogLoss, SquaredError
 from skgd.penalties import L1, L1L2, L2, NoPenalty
 from skgd.solvers._gd import solve_gd
 from skgd.solvers._lbfgs import lbfgs_applies, solve_lbfgs
+from skgd.solvers._routing import full_batch_solver
 
 
 def objective_of(X, y, loss, penalty, *, sample_weight=None, fit_intercept=True):
@@ -236,18 +235,15 @@ def test_lbfgs_squared_error_keeps_the_closed_form_offset():
     assert_both_within(objective, res, theirs, 1e-14)
 
 
-def test_lbfgs_routed_under_the_classifier(monkeypatch):
-    # What the estimators' routing will do: their full-batch solver replaced by
-    # L-BFGS where it applies.
-    def route(objective, w0, c0, **kw):
-        solver = solve_lbfgs if lbfgs_applies(objective) else solve_gd
-        return solver(objective, w0, c0, **kw)
-
+def test_lbfgs_routed_under_the_classifier():
+    # solver="auto" takes L-BFGS for the multinomial loss: the same optimum as
+    # "gd" in fewer iterations.
     X, y = classes_problem(7, n_classes=3)
     est = GDClassifier(alpha=1e-3, tol=1e-12, max_iter=5_000, solver="gd")
     reference = est.fit(X, y).coef_.copy()
-    monkeypatch.setattr(skgd._base, "solve_gd", route)
-    ours = GDClassifier(alpha=1e-3, tol=1e-12, max_iter=5_000, solver="gd").fit(X, y)
+    objective = objective_of(X, y, MultinomialLogLoss(n_classes=3), L2(1e-3))
+    assert full_batch_solver(objective, "auto")[0] == "lbfgs"
+    ours = GDClassifier(alpha=1e-3, tol=1e-12, max_iter=5_000).fit(X, y)
     assert ours.n_iter_ < est.n_iter_
     np.testing.assert_allclose(ours.coef_, reference, atol=1e-6)
 

@@ -220,11 +220,19 @@ def test_routing():
         "newton"
     )
     assert name(_objective(X, LogLoss(), L2(1e-3)), "gd") == "gd"
-    # The squared loss keeps its exact routes; the multinomial loss is not Newton's.
+    # The squared loss keeps its exact routes; the multinomial loss is L-BFGS's.
     assert name(_objective(X, SquaredError(), L2(1e-3)), "auto") == "gd"
     assert name(_objective(X, SquaredError(), L2(1e-3)), "newton") == "gd"
     multi = _objective(X, MultinomialLogLoss(n_classes=3), L2(1e-3))
-    assert name(multi, "newton") == "gd"
+    assert name(multi, "newton") == "lbfgs"
+    assert name(multi, "auto") == "lbfgs"
+    assert name(_objective(X, MultinomialLogLoss(n_classes=3), L1(1e-3)), "auto") == (
+        "gd"
+    )
+    # Without a penalty, "auto" takes Newton only where the curvature is positive
+    # everywhere (the decrement certifies there); huber keeps "gd".
+    assert name(_objective(X, Huber(), NoPenalty()), "auto") == "gd"
+    assert name(_objective(X, Huber(), NoPenalty()), "newton") == "newton"
     # Wider than tall, or too few samples: "auto" keeps "gd"; "newton" does not.
     wide = np.random.default_rng(0).normal(size=(10, 50))
     assert name(_objective(wide, LogLoss(), L2(1e-3)), "auto") == "gd"

@@ -49,6 +49,11 @@ class Loss:
     has_conjugate : bool
         Whether :meth:`dual_value` is implemented, so that the full-batch solver can
         certify its solutions with a duality gap.
+    has_positive_curvature : bool
+        Whether :meth:`hessian` is positive at every ``raw`` (the log loss, the
+        squared error; not the losses with linear pieces), so that the Hessian of
+        the data term is positive definite wherever X has full column rank and the
+        Newton decrement can certify a fit without a penalty.
     balanced_dual : bool
         Whether the duality gap builds its dual point with :meth:`balance_dual`
         (the classification losses, whose conjugates are finite on a one-sided box
@@ -66,6 +71,7 @@ class Loss:
     is_smooth = True
     is_quadratic = False
     has_conjugate = False
+    has_positive_curvature = False
 
     def pointwise(self, y, raw):
         """Return the loss of each sample.

@@ -116,6 +116,7 @@ class LogLoss(_MarginBalance, Loss):
 
     curvature_bound = 0.25
     has_conjugate = True
+    has_positive_curvature = True
     balanced_dual = True
 
     def pointwise(self, y, raw):

@@ -35,6 +35,7 @@ class SquaredError(Loss):
     """
 
     has_conjugate = True
+    has_positive_curvature = True
     curvature_bound = 1.0
     is_quadratic = True
 

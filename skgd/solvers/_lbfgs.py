@@ -491,6 +491,13 @@ class _Run:
             "certified": certified,
             "n_evaluations": self.n_eval,
         }
+        if not certified:
+            extra["uncertified"] = (
+                "without a penalty L-BFGS has no measure that bounds the "
+                "suboptimality (its proximal-gradient measure is "
+                f"{measure / self.ref:.2e}); add a small alpha with penalty='l2' "
+                "for a certified fit"
+            )
         converged = certified and measure <= self.threshold
         intercept = objective.intercept(ev.w, ev.c)
         return SolverResult(ev.w, intercept, self.n_iter, converged, self.curve, extra)

@@ -334,16 +334,19 @@ class _ProxNewton:
         for _ in range(_MAX_HALVINGS):
             w_t, raw_t = w + t * dw, raw + t * draw
             value_t = objective.value(w_t, raw_t)
-            check_finite_objective(
-                value_t,
-                step_name="Newton step",
-                step=t,
-                iteration=iteration,
-                hint="Scale the features or use float64.",
-            )
-            if value_t <= value + _ARMIJO * t * min(delta, 0.0) + noise:
+            # (A step far beyond the model's reach may overflow: a shorter one.)
+            if math.isfinite(value_t) and (
+                value_t <= value + _ARMIJO * t * min(delta, 0.0) + noise
+            ):
                 return w_t, c + t * dc, raw_t, value_t
             t *= 0.5
+        check_finite_objective(
+            value_t,
+            step_name="Newton step",
+            step=2.0 * t,
+            iteration=iteration,
+            hint="Scale the features or use float64.",
+        )
         return None
 
     def report(self, n_iter, w, value, measure):

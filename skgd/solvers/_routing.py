@@ -6,13 +6,16 @@ The estimators ask :func:`full_batch_solver` once per fit; the rule is written h
 only. ``"gd"`` (:func:`~skgd.solvers._gd.solve_gd`) fits every problem; the
 proximal Newton solver (:func:`~skgd.solvers._newton.solve_newton`) fits those of
 :func:`newton_applies`, and ``"auto"`` picks it where its Hessian is small enough
-to pay (:func:`newton_pays`).
+to pay (:func:`newton_pays`); the quasi-Newton L-BFGS solver
+(:func:`~skgd.solvers._lbfgs.solve_lbfgs`) takes the multinomial log loss
+(:func:`lbfgs_pays`).
 """
 
 from array_api_compat import is_numpy_namespace
 
 from skgd._contract import provides
 from skgd.solvers._gd import solve_gd
+from skgd.solvers._lbfgs import lbfgs_applies, solve_lbfgs
 from skgd.solvers._newton import solve_newton
 
 # Up to this many features "auto" takes Newton steps: each builds a
@@ -68,25 +71,49 @@ def newton_pays(objective):
 
     On numpy and scipy.sparse data with at least :data:`NEWTON_MIN_SAMPLES`
     rows, at least as many rows as columns and at most
-    :data:`NEWTON_MAX_FEATURES` columns. Wider problems are where the Hessian is
-    too large to build or too singular to help; that is the place of a
-    limited-memory quasi-Newton solver, which ``"gd"`` stands in for today.
+    :data:`NEWTON_MAX_FEATURES` columns; without a penalty strength, only for a
+    loss whose curvature is positive everywhere (``has_positive_curvature``).
+    Wider problems are where the Hessian is too large to build or too singular to
+    help: ``"gd"`` keeps them (L-BFGS there took 0.85-1.7x the time of ``"gd"``:
+    binary log loss, L2 1e-4, dense 5,000 x 500 and 20,000 x 1,000, sparse
+    20,000 x 5,000).
     """
     return (
         is_numpy_namespace(objective.xp)
         and objective.n_samples >= max(NEWTON_MIN_SAMPLES, objective.n_features)
         and objective.n_features <= NEWTON_MAX_FEATURES
+        # Without a penalty strength, a loss with linear pieces (huber, modified
+        # huber) leaves the Hessian singular wherever the residuals sit on them:
+        # the Newton decrement then cannot certify the fit, and "gd" stays.
+        and (objective.has_duality_gap or objective.loss.has_positive_curvature)
     )
+
+
+def lbfgs_pays(objective):
+    """Return whether ``solver="auto"`` picks L-BFGS for a problem it applies to.
+
+    For the losses of several outputs (the multinomial log loss), whose exact
+    Hessian couples the classes (``(n_classes * n_features)**2`` entries, built
+    from ``n_classes**2 / 2`` weighted Gram matrices): the quasi-Newton metric
+    learns that coupling for the price of a few vectors. Measured on 15,000 x 100
+    with 8 classes: 11 iterations against 35 of ``"gd"``, 2.4x faster; on digits
+    (10 classes) 68 iterations against 1,317, 30x faster. The problems of one
+    output are Newton's (up to :data:`NEWTON_MAX_FEATURES`) or ``"gd"``'s.
+    """
+    return objective.n_outputs > 1
 
 
 def full_batch_solver(objective, requested):
     """Return ``(name, solve)``: the full-batch solver that fits ``objective``.
 
     ``"gd"`` is always itself. ``"newton"`` is Newton where
-    :func:`newton_applies`, else ``"gd"`` (a squared loss, a non-smooth loss, the
-    multinomial loss, a penalty outside the elastic-net family: the fit falls
-    back, it does not fail). ``"auto"`` is Newton where it applies and
-    :func:`newton_pays`, else ``"gd"``.
+    :func:`newton_applies`; else the quasi-Newton L-BFGS where it applies (the
+    multinomial log loss, with an L2 penalty or none:
+    :func:`~skgd.solvers._lbfgs.lbfgs_applies`); else ``"gd"`` (a squared loss, a
+    non-smooth loss, a penalty outside the elastic-net family: the fit falls back,
+    it does not fail). ``"auto"`` is Newton where it applies and
+    :func:`newton_pays`, L-BFGS where it applies and :func:`lbfgs_pays`, else
+    ``"gd"``.
 
     Parameters
     ----------
@@ -97,15 +124,18 @@ def full_batch_solver(objective, requested):
 
     Returns
     -------
-    name : {"gd", "newton"}
+    name : {"gd", "newton", "lbfgs"}
         The solver that runs.
     solve : callable
-        :func:`~skgd.solvers._gd.solve_gd` or
-        :func:`~skgd.solvers._newton.solve_newton`.
+        :func:`~skgd.solvers._gd.solve_gd`,
+        :func:`~skgd.solvers._newton.solve_newton` or
+        :func:`~skgd.solvers._lbfgs.solve_lbfgs`.
     """
-    if requested == "gd" or not newton_applies(objective):
+    if requested == "gd":
         return "gd", solve_gd
-    if requested == "newton" or newton_pays(objective):
+    if newton_applies(objective) and (requested == "newton" or newton_pays(objective)):
         return "newton", solve_newton
-    # Here, a quasi-Newton solver where the Hessian is too large.
+    quasi = lbfgs_applies(objective) and not objective.loss.is_quadratic
+    if quasi and (requested == "newton" or lbfgs_pays(objective)):
+        return "lbfgs", solve_lbfgs
     return "gd", solve_gd
