@@ -700,9 +700,7 @@ def _classifier_case(case, X, y, alpha, size, repeats):
         X, y, est.coef_, est.intercept_, alpha, classes
     )
     makers = {
-        "skgd": lambda tol: GDClassifier(
-            alpha=alpha, solver="gd", tol=tol, max_iter=100_000
-        ),
+        "skgd": lambda tol: GDClassifier(alpha=alpha, tol=tol, max_iter=100_000),
         "LogisticRegression(lbfgs)": lambda tol: LogisticRegression(
             C=C, l1_ratio=0.0, tol=tol, max_iter=100_000
         ),

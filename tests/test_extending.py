@@ -153,7 +153,9 @@ def test_user_l1_penalty_gets_working_sets(doc, monkeypatch):
     plain, plain_passes = fit(Undeclared(alpha=0.3))
     np.testing.assert_array_equal(ours.coef_, builtin.coef_)
     assert ours.n_iter_ == builtin.n_iter_
-    assert our_passes == builtin_passes <= 10
+    # (About one pass per check of the working set, which grows by at most the
+    # support's size per check: a handful of checks at tol=1e-10.)
+    assert our_passes == builtin_passes <= 16
     assert plain_passes > 10 * our_passes
     assert plain.n_iter_ > 2 * ours.n_iter_
     np.testing.assert_allclose(plain.coef_, builtin.coef_, rtol=1e-5, atol=1e-6)

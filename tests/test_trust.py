@@ -319,7 +319,7 @@ def test_failed_refit_on_another_width_changes_nothing(monkeypatch, make, names)
     def broken(*args, **kwargs):
         raise RuntimeError("solver failure")
 
-    monkeypatch.setattr(skgd._base, "solve_gd", broken)
+    monkeypatch.setattr(skgd._base, "full_batch_solver", lambda *a: ("gd", broken))
     with pytest.raises(RuntimeError, match="solver failure"):
         est.fit(wide, y)
     assert _fitted_state(est) == before

@@ -18,6 +18,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from array_api_compat import device, is_numpy_namespace
+from array_api_compat import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -37,16 +38,34 @@ _CD_MAX_EPOCHS = 20_000
 # Runs of it per subproblem (see solve_gram_cd).
 _CD_RUNS = 4
 
-try:
-    # scikit-learn's compiled coordinate descent on a Gram matrix, the inner solver
-    # of Lasso(precompute=True); private, hence the guard (without it the
-    # proximal-gradient iteration below does the work).
-    from sklearn.linear_model._cd_fast import enet_coordinate_descent_gram
-except ImportError:  # pragma: no cover
-    enet_coordinate_descent_gram = None
 # Its cyclic order draws no random numbers, but it takes a generator (made once:
 # making one costs more than a small subproblem).
 _RNG = check_random_state(0)
+
+
+def _compiled_cd():
+    """Return scikit-learn's compiled coordinate descent on a Gram matrix, or None.
+
+    It is the inner solver of ``Lasso(precompute=True)``: private, hence the guard.
+    A 1 x 1 problem checks, once, that it takes the arguments and returns the
+    values this module uses; where it does not (another scikit-learn), the
+    proximal-gradient iteration below does the work.
+    """
+    try:
+        from sklearn.linear_model._cd_fast import enet_coordinate_descent_gram as cd
+
+        one = np.ones(1)
+        w, gap, _, _ = cd(
+            np.zeros(1), 0.5, 0.0, np.ones((1, 1)), one, one, 10, 1e-12, _RNG
+        )
+        if not (abs(float(w[0]) - 0.5) < 1e-12 and float(gap) >= 0.0):
+            return None
+    except Exception:
+        return None
+    return cd
+
+
+enet_coordinate_descent_gram = _compiled_cd()
 
 
 def _dual_gap(penalty, w, v, yy, vq, xp):
