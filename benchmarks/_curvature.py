@@ -146,7 +146,7 @@ def l1_log_loss(case, quick, repeats):
     X, y = load_breast_cancer(return_X_y=True)
     data = [("breast cancer", StandardScaler().fit_transform(X), y)]
     n, p = (5_000, 50) if quick else (20_000, 100)
-    data.append((f"{n}x{p} rho 0.9", *classification_dense(n, p, 2, seed=case)))
+    data.append(("AR(1) rho 0.9", *classification_dense(n, p, 2, seed=case)))
     for name, X, y in data:
         rows += _l1_race(case, f"{name} {X.shape[0]}x{X.shape[1]}", X, y, repeats)
     return rows
