@@ -183,7 +183,6 @@ _KNOWN_TO_WARN = {
     ("digits", "hinge", "l2"),
     ("digits", "hinge", "l1"),
     ("digits", "hinge", "elasticnet"),
-    ("digits", "modified_huber", "l1"),
     ("classification", "hinge", "l2"),
     ("classification", "hinge", "l1"),
     ("classification", "hinge", "elasticnet"),

@@ -5,8 +5,8 @@
 Each outer step makes one pass over the data for the per-sample gradient and
 curvature, and one for the weighted Gram matrix of the data (the Hessian of the
 loss part); the penalized quadratic model is then minimised in coefficient space
-(a linear solve for ridge and no penalty, the Gram elastic-net solver of
-:mod:`skgd.solvers._gram_enet` for an L1 part) and a backtracking line search on
+(a linear solve for ridge and no penalty, coordinate descent on the Gram matrix
+of :mod:`skgd.solvers._gram_enet` for an L1 part) and a backtracking line search on
 the true objective takes the step. It knows nothing of the estimator; which
 problems it is chosen for is in :mod:`skgd.solvers._routing`.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from skgd._backend._dense import serial_blas
 from skgd._contract import check_support
-from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_enet
+from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
 from skgd.solvers._result import SolverResult, check_finite_objective
 
 # Sufficient decrease of the line search (Armijo), and its halvings at most.
@@ -57,8 +57,9 @@ def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     **Inner problem.** The quadratic model plus the penalty: for ridge and no
     penalty one linear solve of ``(H + l2 I) d = -grad``; with an L1 part the
     elastic net on the Gram matrix ``H`` (:func:`~skgd.solvers._gram_enet.
-    solve_gram_enet`, FISTA in the Jacobi metric polished by exact solves on the
-    support), warm-started at ``w`` and solved to a duality gap of
+    solve_gram_cd`: coordinate descent, certified by the model's duality gap, with
+    FISTA in the Jacobi metric where the compiled loop is unavailable),
+    warm-started at ``w`` and solved to a duality gap of
     ``1%`` of the outer measure (looser early, tighter near the end). A
     relative ridge of ``1e-10`` keeps a singular ``H`` solvable.
 
@@ -302,7 +303,7 @@ class _ProxNewton:
         gap0 = _dual_gap(penalty, w64, -model.gw, yy, vq, cxp)
         share = _INNER_SHARE * min(1.0, self.last_measure / self.ref)
         inner = max(1e-3 * self.threshold, share * gap0)
-        w_new, _, _ = solve_gram_enet(
+        w_new, _, _ = solve_gram_cd(
             G, q, yy, penalty, w64, threshold=inner, max_iter=_INNER_MAX_ITER, xp=cxp
         )
         if not bool(cxp.any(w_new != w64)):
