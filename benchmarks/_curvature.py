@@ -176,6 +176,18 @@ def _l1_race(case, size, X, y, repeats, alpha=1e-2):
     )
 
 
+def _lasso_race(case, size, X, y, alpha, repeats, limit):
+    """Race ``GDRegressor(penalty="l1")`` against ``Lasso``: one row."""
+    value = lambda est: primal(X, y, est.coef_, est.intercept_, alpha, 1.0)
+    makers = {
+        "skgd": lambda tol: GDRegressor(penalty="l1", alpha=alpha, tol=tol),
+        "Lasso": lambda tol: Lasso(alpha=alpha, tol=tol, max_iter=100_000),
+    }
+    return _race_rows(
+        case, size, makers, X, y, value, TOLS, repeats, targets={"Lasso": limit}
+    )
+
+
 def correlated_lasso(case, quick, repeats):
     """Dense lasso on AR(1) designs (rho 0.7 and 0.9), F order: Lasso's own ground."""
     n, p = (5_000, 500) if quick else (20_000, 2_000)
@@ -183,22 +195,8 @@ def correlated_lasso(case, quick, repeats):
     for rho in (0.7, 0.9):
         X, y = correlated_dense(n, p, rho=rho, n_informative=p // 20, seed=case)
         X = np.asfortranarray(X)
-        alpha = alpha_max(X, y) / 20
-        value = lambda est, X=X, y=y, alpha=alpha: primal(
-            X, y, est.coef_, est.intercept_, alpha, 1.0
-        )
-        makers = {
-            "skgd": lambda tol, alpha=alpha: GDRegressor(
-                penalty="l1", alpha=alpha, tol=tol
-            ),
-            "Lasso": lambda tol, alpha=alpha: Lasso(
-                alpha=alpha, tol=tol, max_iter=100_000
-            ),
-        }
         size = f"{n}x{p}, rho {rho}, F order"
-        rows += _race_rows(
-            case, size, makers, X, y, value, TOLS, repeats, targets={"Lasso": 0.7}
-        )
+        rows += _lasso_race(case, size, X, y, alpha_max(X, y) / 20, repeats, 0.7)
     return rows
 
 
@@ -209,20 +207,7 @@ def wide_lasso(case, quick, repeats):
     for n, p in shapes:
         X, y = correlated_dense(n, p, rho=0.5, n_informative=10, seed=case)
         alpha = alpha_max(X, y) / 10
-        value = lambda est, X=X, y=y, alpha=alpha: primal(
-            X, y, est.coef_, est.intercept_, alpha, 1.0
-        )
-        makers = {
-            "skgd": lambda tol, alpha=alpha: GDRegressor(
-                penalty="l1", alpha=alpha, tol=tol
-            ),
-            "Lasso": lambda tol, alpha=alpha: Lasso(
-                alpha=alpha, tol=tol, max_iter=100_000
-            ),
-        }
-        found = _race_rows(
-            case, f"{n}x{p}", makers, X, y, value, TOLS, repeats, targets={"Lasso": 1.0}
-        )
+        found = _lasso_race(case, f"{n}x{p}", X, y, alpha, repeats, 1.0)
         peak = peak_extra_memory(
             lambda X=X, y=y, alpha=alpha: fit_quiet(
                 GDRegressor(penalty="l1", alpha=alpha), X, y
