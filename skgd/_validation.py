@@ -447,11 +447,12 @@ def scaled_problem(loss, penalty, scale):
             penalty.alpha * (1 - penalty.l1_ratio) * l2,
         )
         total = a1 + a2
-        penalty = L1L2(alpha=total, l1_ratio=a1 / total if total > 0 else 0.0)
+        ratio = a1 / total if total > 0 else 0.0
+        penalty = dataclasses.replace(penalty, alpha=total, l1_ratio=ratio)
     elif isinstance(penalty, L1):
-        penalty = L1(alpha=penalty.alpha * l1)
+        penalty = dataclasses.replace(penalty, alpha=penalty.alpha * l1)
     elif isinstance(penalty, L2):
-        penalty = L2(alpha=penalty.alpha * l2)
+        penalty = dataclasses.replace(penalty, alpha=penalty.alpha * l2)
     elif not isinstance(penalty, NoPenalty):
         raise ValueError(
             f"y's scale is out of the range a custom penalty {penalty!r} can be "
