@@ -55,6 +55,8 @@ SHARED_DEFAULTS = {
     "penalty": "l2",
     "alpha": 1e-4,
     "l1_ratio": 0.15,
+    "positive": False,
+    "penalty_weights": None,
     "fit_intercept": True,
     "solver": "auto",
     "max_iter": 1000,
@@ -113,6 +115,19 @@ _SHARED_DOCS = {
         Share of the L1 term for ``penalty="elasticnet"``, in ``[0, 1]``; unused
         by the other penalties, where None is accepted (as in scikit-learn's SGD
         estimators).""",
+    "positive": """\
+    positive : bool, default=False
+        Constrain the coefficients to ``w >= 0`` (the intercept stays free), as
+        scikit-learn's ``Lasso(positive=True)``: every solver projects onto the
+        constraint, and the duality gap of ``"gd"`` accounts for it. Fitted by
+        ``"gd"``'s proximal gradient path (the shortcuts for the plain elastic net
+        are off).""",
+    "penalty_weights": """\
+    penalty_weights : array-like of shape (n_features,) or None, default=None
+        Non-negative factors of ``alpha``, feature by feature, in both the L1 and
+        the L2 parts (uniform weights ``c`` give the fit at ``alpha * c``); 0 leaves
+        a feature unpenalized, which leaves the fit without a duality gap (it stops
+        on the proximal-gradient measure). None: all 1.""",
     "solver": """\
     solver : {"auto", "gd", "newton", "sgd", "adam"}, default="auto"
         ``"gd"``: full-batch accelerated proximal gradient descent, to the optimum,
@@ -267,6 +282,29 @@ def init_with(loss, *, after, extra, **defaults):
     return init
 
 
+def check_penalty_weights(weights, n_features=None):
+    """Return ``penalty_weights`` as a 1-D float64 array (None stays None).
+
+    Raise a ValueError that says what to pass when they are not one finite,
+    non-negative number per feature (``n_features``, where known).
+    """
+    if weights is None:
+        return None
+    c = np.asarray(weights, dtype=np.float64)
+    if c.ndim != 1 or not np.all(np.isfinite(c)) or np.any(c < 0):
+        raise ValueError(
+            "penalty_weights must be a 1-D array of finite, non-negative numbers, "
+            f"one per feature (0 leaves a feature unpenalized); got shape "
+            f"{c.shape} with minimum {c.min() if c.size else None}."
+        )
+    if n_features is not None and c.shape[0] != n_features:
+        raise ValueError(
+            f"penalty_weights has {c.shape[0]} entries but X has {n_features} "
+            "features: pass one weight per column of X."
+        )
+    return c
+
+
 def fill_shared_docs(cls):
     """Write the shared entries into ``cls``'s docstring (a class decorator).
 
@@ -405,6 +443,10 @@ class StochasticFit:
                     f"{one}({n_targets}, {n_features})."
                 )
             W0 = cxp.reshape(coef_init, (n_targets, *coef_shape))
+            if self.positive:
+                # A start outside the constraint has an infinite objective: start
+                # from its projection, as the first proximal step would.
+                W0 = cxp.maximum(W0, 0.0)
         if intercept_init is not None and self.fit_intercept:
             b = cxp.reshape(cxp.asarray(intercept_init, dtype=dtype), (-1,))
             if len(offset_shape) > 1:
@@ -432,6 +474,8 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "positive": ["boolean"],
+        "penalty_weights": ["array-like", None],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"auto", "gd", "newton", "sgd", "adam"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -473,7 +517,13 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
         if self.penalty == "elasticnet" and self.l1_ratio is None:
             raise ValueError("l1_ratio must be set when penalty is 'elasticnet'.")
         l1_ratio = 0.15 if self.l1_ratio is None else self.l1_ratio
-        penalty = get_penalty(self.penalty, alpha=self.alpha, l1_ratio=l1_ratio)
+        penalty = get_penalty(
+            self.penalty,
+            alpha=self.alpha,
+            l1_ratio=l1_ratio,
+            positive=self.positive,
+            weights=check_penalty_weights(self.penalty_weights),
+        )
         # The full-batch solvers ("auto" among them) share one fit; which of them
         # runs is chosen there (see skgd.solvers._routing).
         solver = "gd" if self.solver in ("auto", "newton") else self.solver
@@ -525,6 +575,7 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
         # The data's input attributes, set with the others once the solve succeeded.
         input_attributes = self.__dict__.pop("_validated_input", {})
         loss, penalty, solver = self._check_params(n_classes)
+        check_penalty_weights(self.penalty_weights, X.shape[1])
         if partial:
             solver = "adam" if self.solver == "adam" else "sgd"
         elif solver != "gd":

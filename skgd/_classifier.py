@@ -55,6 +55,8 @@ class GDClassifier(ClassifierMixin, GDBase):
         The penalty on the coefficients; None for none.
     {alpha}
     {l1_ratio}
+    {positive}
+    {penalty_weights}
     fit_intercept : bool, default=True
         Whether to fit (unpenalized) intercepts.
     {solver}

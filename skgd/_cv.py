@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 
-from skgd._base import fill_shared_docs, linear_predict
+from skgd._base import check_penalty_weights, fill_shared_docs, linear_predict
 from skgd._estimator import GDRegressor
 from skgd._path import (
     _check_alphas,
@@ -39,6 +39,8 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
         sample_weight=sw_train,
         fit_intercept=params["fit_intercept"],
         l1_ratio=l1_ratio,
+        positive=params["positive"],
+        penalty_weights=params["penalty_weights"],
     )
     coefs, intercepts, _ = solve_path(
         objective, alphas, l1_ratio, tol=params["tol"], max_iter=params["max_iter"]
@@ -111,6 +113,14 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
     verbose : int, default=0
         When positive, print each alpha's mean held-out MSE over the folds, per
         l1_ratio, and the chosen values; joblib reports its jobs too.
+    positive : bool, default=False
+        Constrain the coefficients to ``w >= 0`` along the paths and in the refit
+        (as ``ElasticNetCV(positive=True)``); the grid starts at the largest
+        positive correlation.
+    penalty_weights : array-like of shape (n_features,) or None, default=None
+        Non-negative factors of alpha, feature by feature (0: unpenalized), as
+        :class:`GDRegressor`'s; the grid's ``alpha_max`` is computed over the
+        penalized features.
 
     Attributes
     ----------
@@ -162,6 +172,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
+        "positive": ["boolean"],
+        "penalty_weights": ["array-like", None],
     }
 
     def __init__(
@@ -177,6 +189,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         scoring=None,
         n_jobs=None,
         verbose=0,
+        positive=False,
+        penalty_weights=None,
     ):
         self.l1_ratio = l1_ratio
         self.eps = eps
@@ -188,6 +202,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.positive = positive
+        self.penalty_weights = penalty_weights
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, **params):
@@ -213,6 +229,7 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
             self, X, y, sample_weight, y_numeric=True
         )
         y = np.asarray(y, dtype=X.dtype)
+        weights = check_penalty_weights(self.penalty_weights, X.shape[1])
         l1_ratios = check_l1_ratios(self.l1_ratio)
         if isinstance(self.alphas, Integral):
             if np.any(l1_ratios <= 0):
@@ -228,6 +245,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
                 1.0,
                 sample_weight=sample_weight,
                 fit_intercept=self.fit_intercept,
+                positive=self.positive,
+                penalty_weights=weights,
             )
             grids = [grid_from_max(top / r, self.alphas, self.eps) for r in l1_ratios]
         else:
@@ -239,6 +258,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
             "fit_intercept": self.fit_intercept,
             "tol": self.tol,
             "max_iter": self.max_iter,
+            "positive": self.positive,
+            "penalty_weights": weights,
         }
         jobs = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
             delayed(_fold_path)(
@@ -277,6 +298,8 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
             fit_intercept=self.fit_intercept,
             tol=self.tol,
             max_iter=self.max_iter,
+            positive=self.positive,
+            penalty_weights=weights,
         ).fit(X, y, sample_weight=sample_weight)
         self.coef_, self.intercept_ = final.coef_, final.intercept_
         self.n_iter_ = final.n_iter_

@@ -53,6 +53,8 @@ class GDRegressor(RegressorMixin, GDBase):
         instance is used as is (``alpha`` and ``l1_ratio`` are then ignored).
     {alpha}
     {l1_ratio}
+    {positive}
+    {penalty_weights}
     epsilon : float, default=0.1
         The epsilon of the huber and epsilon-insensitive losses, in ``[0, inf)``.
     fit_intercept : bool, default=True

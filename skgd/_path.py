@@ -8,13 +8,16 @@ working sets, whose gathered columns and Gram matrices it keeps from one alpha t
 the next; it holds no optimisation code of its own.
 """
 
+import dataclasses
 import numbers
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.optimize
 from sklearn.utils import check_array, check_consistent_length
 
 from skgd._backend import get_backend
+from skgd._base import check_penalty_weights
 from skgd._objective import LinearObjective
 from skgd._planner import planned
 from skgd._sklearn_compat import (
@@ -36,6 +39,12 @@ def alpha_max(objective, l1_ratio):
     For the squared loss, ``w = 0`` is optimal iff ``|X_c.T (u y_c)|_j <= alpha
     l1_ratio`` for every ``j``. Since ``sum(u y_c) = 0``, ``X_c.T (u y_c) = X.T (u
     y_c)``: one pass over X, and no column statistic (means, variances) is needed.
+    With the penalty's ``positive``, only ``X_c.T (u y_c)_j <= alpha l1_ratio`` is
+    needed (no absolute value); with its per-feature ``weights`` ``c``, the bound
+    is ``alpha l1_ratio c_j`` over the penalized features, and the unpenalized
+    ones (``c_j = 0``) are fitted first (least squares on those columns, by NNLS
+    with ``positive``): every penalized coefficient is zero at the optimum
+    from there on.
 
     Parameters
     ----------
@@ -49,15 +58,30 @@ def alpha_max(objective, l1_ratio):
     alpha : float
         ``max_j |X_c.T (u y_c)|_j / l1_ratio``.
     """
-    return (
-        _max_correlation(
-            objective.backend, objective.X, objective.y, objective.u, objective.y_offset
-        )
-        / l1_ratio
+    penalty = objective.penalty
+    top = _max_correlation(
+        objective.backend,
+        objective.X,
+        objective.y,
+        objective.u,
+        objective.y_offset,
+        positive=getattr(penalty, "positive", False),
+        weights=getattr(penalty, "weights", None),
+        centered=objective.fit_intercept,
     )
+    return top / l1_ratio
 
 
-def data_alpha_max(X, y, l1_ratio, *, sample_weight=None, fit_intercept=True):
+def data_alpha_max(
+    X,
+    y,
+    l1_ratio,
+    *,
+    sample_weight=None,
+    fit_intercept=True,
+    positive=False,
+    penalty_weights=None,
+):
     """Return :func:`alpha_max` of validated data, without building an objective.
 
     An objective computes the column means when it is built, one pass that the
@@ -75,11 +99,15 @@ def data_alpha_max(X, y, l1_ratio, *, sample_weight=None, fit_intercept=True):
         Validated weights.
     fit_intercept : bool, default=True
         Whether an intercept is fitted (then ``y`` is centered).
+    positive : bool, default=False
+        Whether the coefficients are constrained to ``w >= 0``.
+    penalty_weights : array-like of shape (n_features,) or None, default=None
+        The per-feature factors of alpha (see :func:`alpha_max`).
 
     Returns
     -------
     alpha : float
-        The smallest alpha that zeroes every coefficient.
+        The smallest alpha that zeroes every penalized coefficient.
     """
     backend = get_backend(X)
     n_samples = X.shape[0]
@@ -88,15 +116,59 @@ def data_alpha_max(X, y, l1_ratio, *, sample_weight=None, fit_intercept=True):
     else:
         u = sample_weight / np.sum(sample_weight)
     y_offset = float(u @ y) if fit_intercept else 0.0
-    return _max_correlation(backend, X, y, u, y_offset) / l1_ratio
+    top = _max_correlation(
+        backend,
+        X,
+        y,
+        u,
+        y_offset,
+        positive=positive,
+        weights=penalty_weights,
+        centered=fit_intercept,
+    )
+    return top / l1_ratio
 
 
-def _max_correlation(backend, X, y, u, y_offset):
-    """Return ``max_j |X.T (u (y - y_offset))|_j`` (0 without features)."""
-    if not X.shape[1]:
+def _max_correlation(
+    backend, X, y, u, y_offset, *, positive=False, weights=None, centered=True
+):
+    """Return ``max_j |X.T (u r)|_j / c_j`` over the penalized features (or 0).
+
+    ``r = y - y_offset`` less its fit on the unpenalized columns; without the
+    absolute value with ``positive``. ``centered``: an intercept is fitted.
+    """
+    c = None if weights is None else np.asarray(weights, dtype=np.float64)
+    penalized = slice(None) if c is None else c > 0
+    if not X.shape[1] or (c is not None and not np.any(penalized)):
         return 0.0
-    grad = backend.rmatvec(X, u * (y - y_offset))
-    return float(np.max(np.abs(np.asarray(grad))))
+    r = y - y_offset
+    if c is not None and not np.all(penalized):
+        r = _unpenalized_residual(X, r, u, ~penalized, centered, positive)
+    grad = np.asarray(backend.rmatvec(X, u * r))[penalized]
+    if c is not None:
+        grad = grad / c[penalized]
+    top = float(np.max(grad if positive else np.abs(grad)))
+    return max(top, 0.0)
+
+
+def _unpenalized_residual(X, r, u, columns, centered, positive):
+    """Return ``r`` less its weighted least-squares fit on X's ``columns``.
+
+    The unpenalized columns (few, gathered dense) with the intercept when
+    ``centered``: their fit is the optimum of those coefficients at ``alpha_max``,
+    where every penalized one is zero. Non-negative least squares with
+    ``positive``.
+    """
+    Z = X[:, np.flatnonzero(columns)]
+    Z = np.asarray(Z.toarray() if hasattr(Z, "toarray") else Z, dtype=np.float64)
+    if centered:
+        Z = Z - u @ Z
+    root = np.sqrt(u)
+    if positive:
+        beta = scipy.optimize.nnls(Z * root[:, None], r * root)[0]
+    else:
+        beta = np.linalg.lstsq(Z * root[:, None], r * root, rcond=None)[0]
+    return r - Z @ beta
 
 
 def alpha_grid(objective, l1_ratio, n_alphas=100, eps=1e-3):
@@ -152,7 +224,16 @@ def grid_from_max(top, n_alphas=100, eps=1e-3):
     return np.geomspace(top, top * eps, num=n_alphas)
 
 
-def path_objective(X, y, *, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
+def path_objective(
+    X,
+    y,
+    *,
+    sample_weight=None,
+    fit_intercept=True,
+    l1_ratio=1.0,
+    positive=False,
+    penalty_weights=None,
+):
     """Return the squared-loss objective of a validated problem, for path solving.
 
     Parameters
@@ -161,6 +242,9 @@ def path_objective(X, y, *, sample_weight=None, fit_intercept=True, l1_ratio=1.0
         As for :func:`data_alpha_max`.
     l1_ratio : float
         Share of the L1 term of the penalties along the path.
+    positive, penalty_weights
+        The penalty's constraint ``w >= 0`` and per-feature factors of alpha,
+        kept at every alpha of the path.
 
     Returns
     -------
@@ -172,7 +256,7 @@ def path_objective(X, y, *, sample_weight=None, fit_intercept=True, l1_ratio=1.0
         X,
         y,
         get_loss("squared_error"),
-        L1L2(1.0, l1_ratio),
+        L1L2(1.0, l1_ratio, positive=positive, weights=penalty_weights),
         sample_weight=sample_weight,
         fit_intercept=fit_intercept,
     )
@@ -184,7 +268,8 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
     Parameters
     ----------
     objective : LinearObjective
-        The problem; its penalty is replaced at each alpha.
+        The problem; its penalty (an :class:`~skgd.penalties.L1L2`) gets each
+        alpha in turn, its ``positive`` and ``weights`` kept.
     alphas : array-like of shape (n_alphas,)
         Penalty strengths, best given in decreasing order.
     l1_ratio : float
@@ -222,8 +307,10 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
     # The working sets' gathered columns and Gram matrices, kept from one alpha to
     # the next: each solve starts from the previous one's set.
     spaces = {}
+    template = objective.penalty
     for k, alpha in enumerate(alphas):
-        problem = objective.with_penalty(L1L2(float(alpha), l1_ratio))
+        penalty = dataclasses.replace(template, alpha=float(alpha), l1_ratio=l1_ratio)
+        problem = objective.with_penalty(penalty)
         kw = {"max_iter": max_iter, "tol": tol}
         mode = working_set_mode(problem)
         if mode is None:
@@ -265,6 +352,8 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "coef_init": ["array-like", None],
+        "positive": ["boolean"],
+        "penalty_weights": ["array-like", None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -280,6 +369,8 @@ def gd_path(
     tol=1e-4,
     max_iter=1000,
     coef_init=None,
+    positive=False,
+    penalty_weights=None,
 ):
     r"""Compute the elastic-net path of the squared loss with the full-batch solver.
 
@@ -318,6 +409,12 @@ def gd_path(
         Iteration budget at each alpha.
     coef_init : array-like of shape (n_features,), default=None
         Start of the first solve.
+    positive : bool, default=False
+        Constrain the coefficients to ``w >= 0`` (as ``enet_path``'s
+        ``positive``); ``alpha_max`` is then the largest positive correlation.
+    penalty_weights : array-like of shape (n_features,), default=None
+        Non-negative factors of alpha, feature by feature (0: unpenalized), as
+        GDRegressor's; ``alpha_max`` is computed over the penalized features.
 
     Returns
     -------
@@ -354,12 +451,16 @@ def gd_path(
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+    if penalty_weights is not None:
+        penalty_weights = check_penalty_weights(penalty_weights, X.shape[1])
     objective = path_objective(
         X,
         y,
         sample_weight=sample_weight,
         fit_intercept=fit_intercept,
         l1_ratio=l1_ratio,
+        positive=positive,
+        penalty_weights=penalty_weights,
     )
     if isinstance(alphas, numbers.Integral):
         alphas = alpha_grid(objective, l1_ratio, alphas, eps)

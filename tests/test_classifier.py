@@ -347,6 +347,8 @@ def test_parameters_and_defaults_are_sgdclassifier_like():
         "penalty": "l2",
         "alpha": 1e-4,
         "l1_ratio": 0.15,
+        "positive": False,
+        "penalty_weights": None,
         "fit_intercept": True,
         "solver": "auto",
         "max_iter": 1000,
