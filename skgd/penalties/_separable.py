@@ -190,6 +190,10 @@ class _ElasticNetFamily(Penalty):
             diff * diff / (2.0 * l2),
             absw * xp.maximum(-t, 0.0) + 0.5 * l2 * absw * absw + z * z / (2.0 * l2),
         )
+        if c is not None:
+            # A feature of weight 0 has h_j = 0 (or the indicator of w_j >= 0),
+            # and a finite conjugate only at v_j = 0 (v_j <= 0): its term is -w v.
+            term = xp.where(c > 0, term, absw * xp.maximum(-t, 0.0))
         return float(xp.sum(term))
 
     def dual_scale(self, v):

@@ -1,0 +1,269 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""penalty_weights: alpha multiplied feature by feature in the L1 and L2 parts.
+
+References: the fit at ``alpha * c`` for uniform weights ``c``, scikit-learn's
+Lasso on the columns ``X_j / c_j`` for positive weights (``v_j = c_j w_j`` maps
+one problem onto the other), a direct linear solve for a ridge penalty with
+unpenalized columns, and the KKT conditions computed here in float64.
+"""
+
+import os
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _data import TIGHT_TOL, make_problem
+from scipy.special import softmax
+from sklearn.linear_model import Lasso
+
+from skgd import GDClassifier, GDRegressor, GDRegressorCV, gd_path
+from skgd.penalties import L1, L1L2, L2
+from skgd.testing import check_penalty
+
+N_FEATURES = 10
+WEIGHTS = np.array([0.5, 1.0, 2.0, 0.3, 1.5, 1.0, 4.0, 0.7, 1.2, 0.9])
+ZERO = np.array([0.0, 1.0, 2.0, 0.3, 1.5, 0.0, 4.0, 0.7, 1.2, 0.9])
+
+
+def _problem(seed=0, n_samples=80):
+    return make_problem(seed, n_samples, N_FEATURES)
+
+
+def _kkt(X, y, coef, intercept, l1, l2, s=None):
+    """KKT residuals of the squared loss with per-feature strengths, in float64."""
+    s = np.ones(len(y)) if s is None else s
+    d = s * (X @ coef + intercept - y) / s.sum()
+    g = X.T @ d + l2 * coef
+    on = coef != 0
+    stationarity = np.abs(g[on] + l1[on] * np.sign(coef[on])).max(initial=0.0)
+    inside = np.maximum(np.abs(g[~on]) - l1[~on], 0.0).max(initial=0.0)
+    return stationarity, inside, abs(d.sum())
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet", "l2"])
+def test_uniform_weights_are_alpha_times_c(penalty):
+    X, y = _problem()
+    kw = {"penalty": penalty, "l1_ratio": 0.5, "solver": "gd", "max_iter": 10**5}
+    kw["tol"] = TIGHT_TOL[penalty]
+    c = 2.5
+    weighted = GDRegressor(alpha=0.04, penalty_weights=np.full(10, c), **kw).fit(X, y)
+    scaled = GDRegressor(alpha=0.04 * c, **kw).fit(X, y)
+    np.testing.assert_allclose(weighted.coef_, scaled.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_array_equal(weighted.coef_ == 0, scaled.coef_ == 0)
+
+
+def test_positive_weights_match_lasso_on_rescaled_columns():
+    # sum_j c_j |w_j| with v_j = c_j w_j is Lasso's ||v||_1 on the columns X_j / c_j.
+    X, y = _problem(1)
+    s = np.linspace(0.5, 2.0, len(y))
+    ref = Lasso(alpha=0.05, tol=1e-15, max_iter=10**6).fit(X / WEIGHTS, y, s)
+    est = GDRegressor(
+        penalty="l1",
+        alpha=0.05,
+        penalty_weights=WEIGHTS,
+        tol=TIGHT_TOL["l1"],
+        max_iter=10**5,
+    ).fit(X, y, sample_weight=s)
+    np.testing.assert_allclose(est.coef_, ref.coef_ / WEIGHTS, rtol=1e-7, atol=1e-9)
+    assert float(est.intercept_) == pytest.approx(float(ref.intercept_), abs=1e-8)
+    assert np.sum(est.coef_ == 0) >= 1
+
+
+def test_zero_weight_ridge_is_the_direct_solve():
+    # Ridge with unpenalized columns: the normal equations of the centered data,
+    # (X_c' S X_c / sum(s) + alpha diag(c)) w = X_c' S y_c / sum(s).
+    X, y = _problem(2)
+    s = np.linspace(0.5, 2.0, len(y))
+    alpha = 0.3
+    u = s / s.sum()
+    Xc, yc = X - u @ X, y - u @ y
+    A = Xc.T @ (u[:, None] * Xc) + alpha * np.diag(ZERO)
+    exact = np.linalg.solve(A, Xc.T @ (u * yc))
+    est = GDRegressor(
+        penalty="l2", alpha=alpha, penalty_weights=ZERO, tol=1e-22, max_iter=10**5
+    ).fit(X, y, sample_weight=s)
+    np.testing.assert_allclose(est.coef_, exact, rtol=1e-8, atol=1e-11)
+    assert float(est.intercept_) == pytest.approx(u @ y - (u @ X) @ exact, rel=1e-8)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("positive", [False, True])
+def test_zero_weight_kkt(penalty, positive):
+    X, y = _problem(3)
+    alpha, rho = 0.1, 1.0 if penalty == "l1" else 0.5
+    est = GDRegressor(
+        penalty=penalty,
+        alpha=alpha,
+        l1_ratio=rho,
+        penalty_weights=ZERO,
+        positive=positive,
+        tol=1e-22,
+        max_iter=10**5,
+    ).fit(X, y)
+    coef = est.coef_
+    assert np.sum(coef == 0) >= 1
+    if positive:
+        assert coef.min() == 0.0
+    else:
+        assert np.all(coef[ZERO == 0] != 0)  # unpenalized
+    l1, l2 = alpha * rho * ZERO, alpha * (1 - rho) * ZERO
+    if not positive:
+        np.testing.assert_allclose(
+            _kkt(X, y, coef, est.intercept_, l1, l2), 0.0, atol=1e-9
+        )
+    else:
+        d = (X @ coef + est.intercept_ - y) / len(y)
+        g = X.T @ d + l2 * coef + l1
+        np.testing.assert_allclose(g[coef > 0], 0.0, atol=1e-9)
+        assert g[coef == 0].min() >= -1e-9
+        assert abs(d.sum()) < 1e-9
+    # No gap certifies a problem with an unpenalized feature: the measure is the
+    # proximal-gradient one (see dual_scale).
+    assert L1(1.0, weights=ZERO).dual_scale(np.ones(N_FEATURES)) is None
+
+
+def test_weights_inputs_sparse_float32_and_classifier():
+    X, y = _problem(4)
+    kw = {"penalty": "l1", "alpha": 0.05, "penalty_weights": WEIGHTS}
+    dense = GDRegressor(tol=1e-12, max_iter=10**5, **kw).fit(X, y)
+    sparse = GDRegressor(tol=1e-12, max_iter=10**5, **kw).fit(sp.csc_matrix(X), y)
+    single = GDRegressor(tol=1e-6, **kw).fit(X.astype(np.float32), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-11)
+    assert single.coef_.dtype == np.float32
+    np.testing.assert_allclose(single.coef_, dense.coef_, rtol=1e-3, atol=1e-4)
+    # Multinomial coefficients (n_features, n_classes): one weight per feature.
+    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    # (No gap with a zero weight: tol bounds the proximal-gradient measure, which
+    # is quadratic in the gradient.)
+    clf = GDClassifier(
+        penalty="l2", alpha=0.05, penalty_weights=ZERO, tol=1e-20, max_iter=10**5
+    ).fit(X, labels)
+    W, b = clf.coef_, clf.intercept_
+    P = softmax(X @ W.T + b, axis=1)
+    grad = X.T @ (P - np.eye(3)[labels]) / len(y) + 0.05 * ZERO[:, None] * W.T
+    np.testing.assert_allclose(grad, 0.0, atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_weights_stochastic_solvers(solver):
+    X, y = _problem(5, 400)
+    X = (X - X.mean(0)) / X.std(0)
+    kw = {"penalty": "l1", "alpha": 0.02, "penalty_weights": WEIGHTS}
+    est = GDRegressor(solver=solver, random_state=0, max_iter=200, tol=None, **kw)
+    est.fit(X, y)
+    ref = GDRegressor(tol=1e-12, **kw).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=0.05)
+
+
+def test_weights_path_and_cv():
+    X, y = _problem(6)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    top = np.max(np.abs(Xc.T @ yc) / len(y) / WEIGHTS)
+    alphas, coefs, _ = gd_path(
+        X, y, l1_ratio=1.0, alphas=6, penalty_weights=WEIGHTS, tol=1e-12
+    )
+    assert alphas[0] == pytest.approx(top, rel=1e-12)
+    assert np.all(coefs[:, 0] == 0)
+    assert np.any(coefs[:, 1] != 0)
+    # With unpenalized features, alpha_max is taken after fitting them: at it,
+    # every penalized coefficient is zero and the unpenalized ones are not.
+    zero = ZERO == 0
+    [top_zero] = gd_path(X, y, l1_ratio=1.0, alphas=1, penalty_weights=ZERO)[0]
+    _, coefs, _ = gd_path(
+        X,
+        y,
+        l1_ratio=1.0,
+        alphas=[top_zero, 0.99 * top_zero],
+        penalty_weights=ZERO,
+        tol=1e-22,
+        max_iter=10**5,
+    )
+    assert np.all(coefs[~zero, 0] == 0)
+    assert np.all(coefs[zero, 0] != 0)
+    assert np.any(coefs[~zero, 1] != 0)
+    cv = GDRegressorCV(l1_ratio=1.0, alphas=6, penalty_weights=WEIGHTS, cv=3)
+    cv.fit(X, y)
+    assert cv.alphas_[0] == pytest.approx(top, rel=1e-12)
+    ref = GDRegressor(
+        penalty="elasticnet",
+        l1_ratio=1.0,
+        alpha=cv.alpha_,
+        penalty_weights=WEIGHTS,
+        tol=cv.tol,
+    ).fit(X, y)
+    np.testing.assert_allclose(cv.coef_, ref.coef_)
+
+
+@pytest.mark.dask
+def test_weights_dask_matches_numpy():
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    X, y = _problem(7, 200)
+    kw = {"penalty": "elasticnet", "alpha": 0.05, "penalty_weights": ZERO}
+    kw.update(tol=1e-12, loss="huber", l1_ratio=0.5)
+    ref = GDRegressor(solver="gd", **kw).fit(X, y)
+    with dask.config.set(scheduler="synchronous"):
+        est = GDRegressor(**kw).fit(
+            da.from_array(X, chunks=(50, 10)), da.from_array(y, chunks=50)
+        )
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.array_api
+def test_weights_array_api_matches_numpy():
+    # sklearn's Array API dispatch needs SCIPY_ARRAY_API=1 set before scipy is
+    # imported (as the README's test command does).
+    if os.environ.get("SCIPY_ARRAY_API") != "1":
+        pytest.skip("SCIPY_ARRAY_API=1 is not set")
+    xp = pytest.importorskip("array_api_strict")
+    import sklearn
+
+    X, y = _problem(8)
+    kw = {"penalty": "l1", "alpha": 0.05, "penalty_weights": WEIGHTS, "tol": 1e-12}
+    ref = GDRegressor(solver="gd", **kw).fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = GDRegressor(solver="gd", **kw).fit(xp.asarray(X), xp.asarray(y))
+    np.testing.assert_allclose(np.asarray(est.coef_), ref.coef_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "penalty",
+    [L1(0.3, weights=WEIGHTS[:7]), L2(0.3, weights=WEIGHTS[:7])]
+    + [L1L2(0.3, 0.4, positive=True, weights=WEIGHTS[:7])],
+    ids=repr,
+)
+def test_weighted_penalty_contract(penalty):
+    # (Weights fix the number of features: check_penalty's fits use another.)
+    check_penalty(penalty, n_features=7, solvers=())
+
+
+def test_zero_weight_conjugate():
+    # A feature of weight 0 adds the indicator of v_j = 0 (v_j <= 0 with positive).
+    pen = L1L2(1.0, 0.5, weights=[0.0, 2.0])  # feature 1: l1 = l2 = 1
+    assert pen.conjugate(np.array([0.0, 3.0])) == pytest.approx(2.0**2 / 2)
+    assert np.isinf(pen.conjugate(np.array([1e-300, 3.0])))
+    positive = L1L2(1.0, 0.5, weights=[0.0, 2.0], positive=True)
+    assert positive.conjugate(np.array([-5.0, 3.0])) == pytest.approx(2.0)
+    w, v = np.array([1.5, 0.7]), np.array([0.0, 3.0])
+    direct = float(pen.value(w)) + pen.conjugate(v) - w @ v
+    assert pen.fenchel_young(w, v) == pytest.approx(direct, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        (np.ones(N_FEATURES - 1), "9 entries but X has 10 features"),
+        (-np.ones(N_FEATURES), "non-negative"),
+        (np.full(N_FEATURES, np.nan), "finite"),
+        (np.ones((2, N_FEATURES)), "1-D"),
+    ],
+)
+def test_weights_errors(weights, match):
+    X, y = _problem()
+    for est in (GDRegressor, GDRegressorCV):
+        with pytest.raises(ValueError, match=match):
+            est(penalty_weights=weights).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        gd_path(X, y, penalty_weights=weights)
