@@ -284,3 +284,19 @@ def test_positive_errors():
     X, y = _problem()
     with pytest.raises(ValueError, match="built-in penalties only"):
         GDRegressor(penalty=Custom(), positive=True).fit(X, y)
+
+
+def test_user_guide_section_runs():
+    import doctest
+    from pathlib import Path
+
+    guide = Path(__file__).parents[1] / "docs" / "user_guide.rst"
+    if not guide.exists():
+        pytest.skip("docs/user_guide.rst is not available")
+    text = guide.read_text()
+    start = text.index("Positive coefficients and per-feature penalty weights\n~~~")
+    end = text.index("\n~~~", text.index("\n~~~", start) + 4)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    test = doctest.DocTestParser().get_doctest(text[start:end], {}, "guide", None, 0)
+    assert len(test.examples) >= 8
+    assert runner.run(test).failed == 0
