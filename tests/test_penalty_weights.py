@@ -195,14 +195,23 @@ def test_weights_path_and_cv():
     np.testing.assert_allclose(cv.coef_, ref.coef_)
 
 
+# Both options, alone and together, on the input kinds the estimators take.
+OPTIONS = [
+    {"penalty_weights": ZERO, "penalty": "elasticnet", "l1_ratio": 0.5},
+    {"positive": True, "penalty": "l1"},
+    {"positive": True, "penalty_weights": WEIGHTS, "penalty": "l1"},
+]
+
+
 @pytest.mark.dask
-def test_weights_dask_matches_numpy():
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+@pytest.mark.parametrize("options", OPTIONS, ids=["zero", "positive", "both"])
+def test_options_dask_match_numpy(loss, options):
     da = pytest.importorskip("dask.array")
     import dask
 
     X, y = _problem(7, 200)
-    kw = {"penalty": "elasticnet", "alpha": 0.05, "penalty_weights": ZERO}
-    kw.update(tol=1e-12, loss="huber", l1_ratio=0.5)
+    kw = {"loss": loss, "alpha": 0.05, "tol": 1e-12, **options}
     ref = GDRegressor(solver="gd", **kw).fit(X, y)
     with dask.config.set(scheduler="synchronous"):
         est = GDRegressor(**kw).fit(
@@ -212,7 +221,8 @@ def test_weights_dask_matches_numpy():
 
 
 @pytest.mark.array_api
-def test_weights_array_api_matches_numpy():
+@pytest.mark.parametrize("options", OPTIONS, ids=["zero", "positive", "both"])
+def test_options_array_api_match_numpy(options):
     # sklearn's Array API dispatch needs SCIPY_ARRAY_API=1 set before scipy is
     # imported (as the README's test command does).
     if os.environ.get("SCIPY_ARRAY_API") != "1":
@@ -221,10 +231,10 @@ def test_weights_array_api_matches_numpy():
     import sklearn
 
     X, y = _problem(8)
-    kw = {"penalty": "l1", "alpha": 0.05, "penalty_weights": WEIGHTS, "tol": 1e-12}
-    ref = GDRegressor(solver="gd", **kw).fit(X, y)
+    kw = {"alpha": 0.05, "tol": 1e-12, "solver": "gd", **options}
+    ref = GDRegressor(**kw).fit(X, y)
     with sklearn.config_context(array_api_dispatch=True):
-        est = GDRegressor(solver="gd", **kw).fit(xp.asarray(X), xp.asarray(y))
+        est = GDRegressor(**kw).fit(xp.asarray(X), xp.asarray(y))
     np.testing.assert_allclose(np.asarray(est.coef_), ref.coef_, rtol=1e-9, atol=1e-12)
 
 

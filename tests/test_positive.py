@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """positive=True: the constraint w >= 0 for every loss, solver and input kind.
 
+(Dask and the Array API: tests/test_penalty_weights.py, for both options.)
+
 The squared loss is checked against scikit-learn's positive Lasso, ElasticNet and
 LinearRegression (scipy's NNLS); the other losses, and the L2 penalty, against the
 KKT conditions of the constrained problem computed here in float64.
 """
 
-import os
 import warnings
 
 import numpy as np
@@ -209,41 +210,6 @@ def test_positive_path_and_cv_match_sklearn():
     assert cv.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
     np.testing.assert_allclose(cv.mse_path_, ref.mse_path_, rtol=1e-7)
     assert cv.coef_.min() == 0.0
-
-
-_KW = {"penalty": "l1", "alpha": 0.05, "positive": True, "tol": 1e-12}
-
-
-@pytest.mark.dask
-@pytest.mark.parametrize("loss", ["squared_error", "huber"])
-def test_positive_dask_matches_numpy(loss):
-    da = pytest.importorskip("dask.array")
-    import dask
-
-    X, y = _problem(7, 200, 6)
-    ref = GDRegressor(loss=loss, solver="gd", **_KW).fit(X, y)
-    with dask.config.set(scheduler="synchronous"):
-        est = GDRegressor(loss=loss, **_KW).fit(
-            da.from_array(X, chunks=(50, 6)), da.from_array(y, chunks=50)
-        )
-    assert ref.coef_.min() == 0.0
-    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
-
-
-@pytest.mark.array_api
-def test_positive_array_api_matches_numpy():
-    # sklearn's Array API dispatch needs SCIPY_ARRAY_API=1 set before scipy is
-    # imported (as the README's test command does).
-    if os.environ.get("SCIPY_ARRAY_API") != "1":
-        pytest.skip("SCIPY_ARRAY_API=1 is not set")
-    xp = pytest.importorskip("array_api_strict")
-    import sklearn
-
-    X, y = _problem(7, 200, 6)
-    ref = GDRegressor(solver="gd", **_KW).fit(X, y)
-    with sklearn.config_context(array_api_dispatch=True):
-        est = GDRegressor(solver="gd", **_KW).fit(xp.asarray(X), xp.asarray(y))
-    np.testing.assert_allclose(np.asarray(est.coef_), ref.coef_, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -266,12 +266,9 @@ class L1(_ElasticNetFamily):
     ----------
     alpha : float, default=1e-4
         Strength of the penalty.
-    positive : bool, default=False
-        Constrain the coefficients to ``w >= 0``: the prox projects onto them and
-        the conjugate is one-sided.
-    weights : array-like of shape (n_features,) or None, default=None
-        Non-negative factors ``c_j`` of the strengths, feature by feature (None:
-        all 1); 0 leaves a feature unpenalized. Stored as a tuple.
+    positive, weights : bool and array-like or None, default=False and None
+        The constraint ``w >= 0`` and per-feature factors of the strength, as
+        for :class:`L1L2`.
 
     Examples
     --------
@@ -306,12 +303,9 @@ class L2(_ElasticNetFamily):
     ----------
     alpha : float, default=1e-4
         Strength of the penalty (the weight of the squared norm over 2).
-    positive : bool, default=False
-        Constrain the coefficients to ``w >= 0``: the prox projects onto them and
-        the conjugate is one-sided.
-    weights : array-like of shape (n_features,) or None, default=None
-        Non-negative factors ``c_j`` of the strengths, feature by feature (None:
-        all 1); 0 leaves a feature unpenalized. Stored as a tuple.
+    positive, weights : bool and array-like or None, default=False and None
+        The constraint ``w >= 0`` and per-feature factors of the strength, as
+        for :class:`L1L2`.
 
     Examples
     --------
