@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The base class of GDRegressor and GDClassifier: their shared parameters and fit.
 
-Both estimators take the same 24 parameters besides their own (``loss``, and
+Both estimators take the same 26 parameters besides their own (``loss``, and
 ``epsilon`` or ``class_weight``): their defaults, constraints and documentation are
 written here once, and each estimator's ``__init__`` and docstring are built from
 them. :class:`GDBase` turns the parameters into loss and penalty objects, runs a
@@ -119,15 +119,16 @@ _SHARED_DOCS = {
     positive : bool, default=False
         Constrain the coefficients to ``w >= 0`` (the intercept stays free), as
         scikit-learn's ``Lasso(positive=True)``: every solver projects onto the
-        constraint, and the duality gap of ``"gd"`` accounts for it. Fitted by
-        ``"gd"``'s proximal gradient path (the shortcuts for the plain elastic net
-        are off).""",
+        constraint, and the duality gap of ``"gd"`` accounts for it. The
+        full-batch fit runs ``"gd"``'s proximal-gradient path: the closed forms,
+        working sets and Newton steps of the plain elastic net do not apply.""",
     "penalty_weights": """\
     penalty_weights : array-like of shape (n_features,) or None, default=None
         Non-negative factors of ``alpha``, feature by feature, in both the L1 and
         the L2 parts (uniform weights ``c`` give the fit at ``alpha * c``); 0 leaves
         a feature unpenalized, which leaves the fit without a duality gap (it stops
-        on the proximal-gradient measure). None: all 1.""",
+        on the proximal-gradient measure). None: all 1. Like ``positive``, it
+        fits on ``"gd"``'s proximal-gradient path.""",
     "solver": """\
     solver : {"auto", "gd", "newton", "sgd", "adam"}, default="auto"
         ``"gd"``: full-batch accelerated proximal gradient descent, to the optimum,
