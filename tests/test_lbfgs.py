@@ -290,3 +290,66 @@ def test_lbfgs_on_dask_computes_once_per_evaluation(monkeypatch):
         counts.append((len(calls), res.extra["n_evaluations"]))
     (c3, e3), (c8, e8) = counts
     assert c8 - c3 == e8 - e3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multinomial_loss_gradient_is_pointwise_and_gradient_at_once(dtype):
+    rng = np.random.default_rng(3)
+    raw = (rng.standard_normal((50, 4)) * 30.0).astype(dtype)  # far-off logits
+    y = rng.integers(0, 4, 50).astype(dtype)
+    loss = MultinomialLogLoss(n_classes=4)
+    values, grad = loss.loss_gradient(y, raw)
+    assert values.dtype == grad.dtype == dtype
+    # In float64 against a direct evaluation: log-sum-exp and softmax.
+    r = raw.astype(np.float64)
+    top = r.max(axis=1, keepdims=True)
+    lse = top[:, 0] + np.log(np.exp(r - top).sum(axis=1))
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    labels = y.astype(int)
+    # (A difference of logits of size 100: its rounding is absolute.)
+    expected_values = lse - r[np.arange(50), labels]
+    np.testing.assert_allclose(values, expected_values, rtol=rtol, atol=100 * rtol)
+    expected = np.exp(r - lse[:, None])
+    expected[np.arange(50), labels] -= 1.0
+    np.testing.assert_allclose(grad, expected, atol=10 * rtol)
+    np.testing.assert_array_equal(values, loss.pointwise(y, raw))
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "weights", "no_intercept"])
+def test_lbfgs_fused_evaluation_equals_the_pass(monkeypatch, kind):
+    """One softmax per evaluation, the gap from its gradient: the same run."""
+    from skgd.solvers import _lbfgs
+
+    X, y = classes_problem(2)
+    sw = np.random.default_rng(2).uniform(0.2, 3.0, len(y))
+    if kind == "sparse":
+        X = sp.csr_array(np.where(np.abs(X) > 3.0, X, 0.0))
+    objective = objective_of(
+        X,
+        y,
+        MultinomialLogLoss(n_classes=4),
+        L2(1e-3),
+        sample_weight=sw if kind == "weights" else None,
+        fit_intercept=kind != "no_intercept",
+    )
+    assert _lbfgs._fuses(objective)
+    point = np.random.default_rng(3).standard_normal(objective.coef_shape)
+
+    def evaluate(fuse):
+        run = _lbfgs._Run(objective, tol=1e-10, verbose=0, callback=None)
+        run.fused = fuse
+        ev = run.evaluate(run.pack(point, np.arange(4.0)), dual_terms=True)
+        return ev, run.gap(ev)
+
+    (fused, fused_gap), (passed, passed_gap) = evaluate(True), evaluate(False)
+    assert "raw_grad" in fused.terms
+    assert "raw_grad" not in passed.terms
+    np.testing.assert_allclose(fused.value, passed.value, rtol=1e-14)
+    np.testing.assert_allclose(fused.grad_x, passed.grad_x, rtol=1e-12, atol=1e-14)
+    assert fused_gap > 0.0
+    np.testing.assert_allclose(fused_gap, passed_gap, rtol=1e-12)
+    # And a run: certified, at the optimum that the passes reach.
+    res = solve(solve_lbfgs, objective, 1e-10)
+    monkeypatch.setattr(_lbfgs, "_fuses", lambda objective: False)
+    assert res.converged
+    assert_both_within(objective, res, solve(solve_lbfgs, objective, 1e-10), 1e-10)

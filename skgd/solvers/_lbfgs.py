@@ -20,6 +20,9 @@ from array_api_compat import is_numpy_array, is_numpy_namespace
 from scipy.optimize import minimize
 
 from skgd._backend._dense import serial_blas
+from skgd._backend._in_memory import InMemoryBackend
+from skgd._one_pass import balanced
+from skgd.losses._base import mix_dual
 from skgd.solvers._gd import solve_gd
 from skgd.solvers._result import SolverResult, check_finite_objective
 
@@ -98,8 +101,11 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     (the line search of L-BFGS-B sets it). ``c`` is the offset of the centered
     model, a variable only for a free intercept. Each evaluation makes one pass
     over X for the value and the gradient together
-    (:meth:`LinearObjective.pass_terms`, one ``compute`` on Dask); scipy works in
-    float64 on the small vector ``x`` only, X keeps its dtype.
+    (:meth:`LinearObjective.pass_terms`, one ``compute`` on Dask; for the
+    multinomial log loss on data in memory, one softmax,
+    :meth:`~skgd.losses.MultinomialLogLoss.loss_gradient`, whose gradient is kept
+    for the dual point of the gap); scipy works in float64 on the small vector
+    ``x`` only, X keeps its dtype.
 
     **Stopping.** ``tol`` bounds, relative to
     :meth:`~skgd._forms.CenteredModel.reference_value`, the same measure as
@@ -109,7 +115,8 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       checked after each iteration once the free proximal-gradient measure (the
       decrease one more gradient step would guarantee) is below the threshold:
       the passes then also return what the dual point needs, and each gap costs
-      one more elementwise pass over the predictions (no product with X). scipy's
+      one more elementwise pass (over the kept gradient, or over the predictions;
+      no product with X). scipy's
       own tests are disabled, so a run stops on the gap, on ``max_iter``, or when
       the line search can no longer tell a decrease (near a relative gap of
       ``1e-11``, rounding): the run is then finished by
@@ -272,6 +279,7 @@ class _Run:
         self.root_d = cxp.reshape(cxp.sqrt(cxp.astype(self.d, cxp.float64)) * ones, -1)
         self.n_w = self.root_d.shape[0]
         self.use_gap = objective.has_duality_gap and self.l2 > 0
+        self.fused = _fuses(objective)
         self.ref = objective.reference_value()
         self.threshold = tol * self.ref
         curv = float(objective.loss.curvature_bound or 1.0)
@@ -349,9 +357,12 @@ class _Run:
         x = cxp.asarray(x, dtype=cxp.float64, copy=True)
         w, c = self.unpack(x)
         (raw,) = objective.backend.persist(objective.raw(w, c))
-        terms = objective.pass_terms(
-            raw, None, raw, losses=(objective.loss,), dual_terms=dual_terms
-        )
+        if self.fused:
+            terms = _fused_terms(objective, raw, dual_terms)
+        else:
+            terms = objective.pass_terms(
+                raw, None, raw, losses=(objective.loss,), dual_terms=dual_terms
+            )
         self.n_eval += 1
         value = terms["values"][0] + objective.penalty_value(w)
         gw, gc = terms["grad"]
@@ -466,9 +477,13 @@ class _Run:
         shift, v = objective.dual_point(ev.terms)
         k = objective.dual_scale(v, ev.terms)
         if k is not None:
-            duals = (shift, [(objective.loss, k)])
-            terms = objective.pass_terms(None, ev.raw, None, duals=duals)
-            dual = (terms["duals"][0], k, v)
+            if "raw_grad" in ev.terms:
+                loss_dual = _fused_dual(objective, ev.terms["raw_grad"], shift, k)
+            else:
+                duals = (shift, [(objective.loss, k)])
+                terms = objective.pass_terms(None, ev.raw, None, duals=duals)
+                loss_dual = terms["duals"][0]
+            dual = (loss_dual, k, v)
             value = dual[0] - objective.penalty.conjugate(k * v)
             if math.isfinite(value) and not value <= self.best_dual[0]:
                 self.best_dual = (value, dual)
@@ -501,6 +516,58 @@ class _Run:
         converged = certified and measure <= self.threshold
         intercept = objective.intercept(ev.w, ev.c)
         return SolverResult(ev.w, intercept, self.n_iter, converged, self.curve, extra)
+
+
+def _fuses(objective):
+    """Whether :func:`_fused_terms` can replace ``pass_terms`` for ``objective``.
+
+    For a loss with a fused ``loss_gradient`` (the multinomial log loss) on data in
+    memory, whose balanced dual point (with an intercept) needs no parts.
+    """
+    return (
+        hasattr(objective.loss, "loss_gradient")
+        and isinstance(objective.backend, InMemoryBackend)
+        and not objective.balance_part_count
+    )
+
+
+def _fused_terms(objective, raw, dual_terms):
+    """Return the terms of ``pass_terms(raw, None, raw)`` from one fused softmax.
+
+    The value and the gradient of the loss come from one ``loss_gradient`` call,
+    whose gradient array is then weighted in place; it is kept as ``"raw_grad"``
+    (``u * gradient``), so the duality gap at ``raw`` (:func:`_fused_dual`) needs
+    no second softmax.
+    """
+    loss, u, X = objective.loss, objective.u, objective.X
+    values, g = loss.loss_gradient(objective.y, raw)
+    g *= objective.per_sample_shape(u)
+    sum_g = objective.coef_value(objective.xp.sum(g, axis=0))
+    terms = {
+        "values": [float(u @ values)],
+        "grad": objective.chain(objective.backend.rmatvec(X, g), sum_g),
+        "theta_sum": -sum_g,
+        "raw_grad": g,
+    }
+    if dual_terms and balanced(objective):
+        extremes = loss.balance_extremes(objective.y, -g, u)
+        terms["extremes"] = tuple(objective.xp.max(e, axis=0) for e in extremes)
+    return terms
+
+
+def _fused_dual(objective, g, shift, k):
+    """Return the loss's dual value at ``k`` times the dual point made from ``g``.
+
+    ``g`` is the ``"raw_grad"`` of :func:`_fused_terms`; ``shift`` the balancing
+    (or centering) of :meth:`LinearObjective.dual_point`.
+    """
+    loss, y, u = objective.loss, objective.y, objective.u
+    theta = -g
+    if balanced(objective):
+        theta = mix_dual(theta, (), loss.balance_anchor(y, u), u, *shift)
+    elif objective.fit_intercept:
+        theta = theta - objective.per_sample_shape(u) * shift
+    return float(loss.dual_value(y, k * theta, u))
 
 
 def _has_dual_terms(objective, terms):
