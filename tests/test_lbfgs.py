@@ -1,9 +1,12 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from _data import make_problem
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 # This file tests a private seam: solve_lbfgs on a LinearObjective, built as the
@@ -78,11 +81,12 @@ def test_lbfgs_applies_to_smooth_losses_with_l2_or_no_penalty():
     assert lbfgs_applies(objective_of(X, y, LogLoss(), L2(0.1)))
     assert lbfgs_applies(objective_of(X, y, LogLoss(), NoPenalty()))
     assert lbfgs_applies(objective_of(X, y, Huber(1.0), L1L2(0.1, 0.0)))
-    assert not lbfgs_applies(objective_of(X, y, LogLoss(), L1(0.1)))
-    assert not lbfgs_applies(objective_of(X, y, LogLoss(), L1L2(0.1, 0.5)))
+    # An L1 part, certified by the duality gap (see the L1 tests below).
+    assert lbfgs_applies(objective_of(X, y, LogLoss(), L1(0.1)))
+    assert lbfgs_applies(objective_of(X, y, LogLoss(), L1L2(0.1, 0.5)))
     assert not lbfgs_applies(objective_of(X, y, Hinge(), L2(0.1)))
     with pytest.raises(ValueError, match="smooth loss"):
-        solve(solve_lbfgs, objective_of(X, y, LogLoss(), L1(0.1)), 1e-4)
+        solve(solve_lbfgs, objective_of(X, y, Hinge(), L1(0.1)), 1e-4)
 
 
 @pytest.mark.parametrize("kind", ["dense", "sparse", "weights"])
@@ -248,15 +252,16 @@ def test_lbfgs_routed_under_the_classifier():
     np.testing.assert_allclose(ours.coef_, reference, atol=1e-6)
 
 
-def test_lbfgs_on_dask_matches_numpy():
+@pytest.mark.parametrize("penalty", [L2(1e-2), L1L2(0.5, 1e-2)], ids=["l2", "enet"])
+def test_lbfgs_on_dask_matches_numpy(penalty):
     da = pytest.importorskip("dask.array")
     X, y = classes_problem(8)
     loss = MultinomialLogLoss(n_classes=4)
     Xd = da.from_array(X, chunks=(100, 8))
     yd = da.from_array(y.astype(float), chunks=100)
-    objective = LinearObjective(get_backend(Xd), Xd, yd, loss, L2(1e-2))
+    objective = LinearObjective(get_backend(Xd), Xd, yd, loss, penalty)
     res = solve(solve_lbfgs, objective, 1e-10)
-    ref = solve(solve_lbfgs, objective_of(X, y, loss, L2(1e-2)), 1e-10)
+    ref = solve(solve_lbfgs, objective_of(X, y, loss, penalty), 1e-10)
     assert res.converged
     np.testing.assert_allclose(res.coef, ref.coef, atol=1e-7)
 
@@ -290,3 +295,131 @@ def test_lbfgs_on_dask_computes_once_per_evaluation(monkeypatch):
         counts.append((len(calls), res.extra["n_evaluations"]))
     (c3, e3), (c8, e8) = counts
     assert c8 - c3 == e8 - e3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multinomial_loss_gradient_is_pointwise_and_gradient_at_once(dtype):
+    rng = np.random.default_rng(3)
+    raw = (rng.standard_normal((50, 4)) * 30.0).astype(dtype)  # far-off logits
+    y = rng.integers(0, 4, 50).astype(dtype)
+    loss = MultinomialLogLoss(n_classes=4)
+    values, grad = loss.loss_gradient(y, raw)
+    assert values.dtype == grad.dtype == dtype
+    # In float64 against a direct evaluation: log-sum-exp and softmax.
+    r = raw.astype(np.float64)
+    top = r.max(axis=1, keepdims=True)
+    lse = top[:, 0] + np.log(np.exp(r - top).sum(axis=1))
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    labels = y.astype(int)
+    # (A difference of logits of size 100: its rounding is absolute.)
+    expected_values = lse - r[np.arange(50), labels]
+    np.testing.assert_allclose(values, expected_values, rtol=rtol, atol=100 * rtol)
+    expected = np.exp(r - lse[:, None])
+    expected[np.arange(50), labels] -= 1.0
+    np.testing.assert_allclose(grad, expected, atol=10 * rtol)
+    np.testing.assert_array_equal(values, loss.pointwise(y, raw))
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "weights", "no_intercept"])
+def test_lbfgs_fused_evaluation_equals_the_pass(monkeypatch, kind):
+    """One softmax per evaluation, the gap from its gradient: the same run."""
+    from skgd.solvers import _lbfgs
+
+    X, y = classes_problem(2)
+    sw = np.random.default_rng(2).uniform(0.2, 3.0, len(y))
+    if kind == "sparse":
+        X = sp.csr_array(np.where(np.abs(X) > 3.0, X, 0.0))
+    objective = objective_of(
+        X,
+        y,
+        MultinomialLogLoss(n_classes=4),
+        L2(1e-3),
+        sample_weight=sw if kind == "weights" else None,
+        fit_intercept=kind != "no_intercept",
+    )
+    assert _lbfgs._fuses(objective)
+    point = np.random.default_rng(3).standard_normal(objective.coef_shape)
+
+    def evaluate(fuse):
+        run = _lbfgs._Run(objective, tol=1e-10, verbose=0, callback=None)
+        run.fused = fuse
+        ev = run.evaluate(run.pack(point, np.arange(4.0)), dual_terms=True)
+        return ev, run.gap(ev)
+
+    (fused, fused_gap), (passed, passed_gap) = evaluate(True), evaluate(False)
+    assert "raw_grad" in fused.terms
+    assert "raw_grad" not in passed.terms
+    np.testing.assert_allclose(fused.value, passed.value, rtol=1e-14)
+    np.testing.assert_allclose(fused.grad_x, passed.grad_x, rtol=1e-12, atol=1e-14)
+    assert fused_gap > 0.0
+    np.testing.assert_allclose(fused_gap, passed_gap, rtol=1e-12)
+    # And a run: certified, at the optimum that the passes reach.
+    res = solve(solve_lbfgs, objective, 1e-10)
+    monkeypatch.setattr(_lbfgs, "_fuses", lambda objective: False)
+    assert res.converged
+    assert_both_within(objective, res, solve(solve_lbfgs, objective, 1e-10), 1e-10)
+
+
+def standardized_iris():
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize(("penalty", "l1_ratio"), [("l1", 1.0), ("elasticnet", 0.5)])
+def test_lbfgs_multinomial_l1_matches_saga(penalty, l1_ratio):
+    """L-BFGS-B on the split coefficients: LogisticRegression's L1 solution."""
+    X, y = standardized_iris()
+    alpha = 1e-2
+    # A gap of 1e-10 leaves the coefficients up to sqrt(2 gap / l2) ~ 1e-4 apart
+    # (4e-6 here): the gap is tightened to compare them at 1e-6.
+    est = GDClassifier(
+        penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, tol=1e-13, max_iter=10_000
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(X, y)
+    assert est.n_iter_ < 300
+    lr = LogisticRegression(
+        C=1.0 / (alpha * len(y)),
+        l1_ratio=l1_ratio,
+        solver="saga",
+        tol=1e-14,
+        max_iter=100_000,
+    ).fit(X, y)
+    # The same coefficients, exact zeros in the same places (a third of them).
+    np.testing.assert_allclose(est.coef_, lr.coef_, atol=1e-6)
+    np.testing.assert_array_equal(est.coef_ == 0.0, lr.coef_ == 0.0)
+    assert np.mean(est.coef_ == 0.0) > 0.2
+    np.testing.assert_allclose(
+        est.intercept_ - est.intercept_.mean(),
+        lr.intercept_ - lr.intercept_.mean(),
+        atol=1e-6,
+    )
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "weights", "no_intercept", "f32"])
+def test_lbfgs_multinomial_elastic_net_matches_the_first_order_solver(kind):
+    X, y = classes_problem(4)
+    sw = np.random.default_rng(4).uniform(0.2, 3.0, len(y))
+    if kind == "sparse":
+        X = sp.csr_array(np.where(np.abs(X) > 3.0, X, 0.0))
+    if kind == "f32":
+        X = X.astype(np.float32)
+    objective = objective_of(
+        X,
+        y,
+        MultinomialLogLoss(n_classes=4),
+        L1L2(1.0, 0.01),
+        sample_weight=sw if kind == "weights" else None,
+        fit_intercept=kind != "no_intercept",
+    )
+    tol = 1e-5 if kind == "f32" else 1e-10
+    ours = solve(solve_lbfgs, objective, tol)
+    assert ours.converged
+    assert ours.extra["certified"]
+    assert ours.coef.dtype == X.dtype
+    assert np.mean(ours.coef == 0.0) > 0.1
+    assert_both_within(objective, ours, solve(solve_gd, objective, tol), tol)

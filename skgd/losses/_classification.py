@@ -365,6 +365,40 @@ class MultinomialLogLoss(Loss):
         xp = array_namespace(y, raw)
         return self.inverse_link(raw) - self._onehot(xp, y, raw)
 
+    def loss_gradient(self, y, raw):
+        """Return ``(pointwise(y, raw), gradient(y, raw))`` from one softmax.
+
+        What a full-batch evaluation needs, for the price of one of the two: one
+        exponential of ``raw`` serves the log-sum-exp and the probabilities, which
+        are then made in place, and the labels' logits are gathered, not multiplied
+        by a one-hot matrix: on numpy (20,000 x 5, one thread) it takes a third to
+        a half of the time of the two methods, about that of scikit-learn's compiled
+        ``HalfMultinomialLoss.loss_gradient``. The dtype of ``raw`` is kept.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Class indices (as floats).
+        raw : array of shape (n_samples, n_classes)
+            Logits.
+
+        Returns
+        -------
+        values : array of shape (n_samples,)
+            The loss of each row.
+        gradient : array of shape (n_samples, n_classes)
+            ``softmax(raw) - onehot(y)``, a new array.
+        """
+        xp = array_namespace(y, raw)
+        shifted = raw - _row_max(xp, raw)[:, None]
+        labels = xp.astype(y, xp.int64)[:, None]
+        picked = xp.take_along_axis(shifted, labels, axis=1)[:, 0]
+        probabilities = xp.exp(shifted)
+        total = _row_sum(xp, probabilities)
+        probabilities /= total[:, None]
+        probabilities -= self._onehot(xp, y, raw)
+        return xp.log(total) - picked, probabilities
+
     def _dual_probabilities(self, xp, y, theta, u):
         """Return ``q_i = onehot(y_i) - theta_i / u_i`` (``onehot`` where u_i = 0).
 

@@ -20,6 +20,9 @@ from array_api_compat import is_numpy_array, is_numpy_namespace
 from scipy.optimize import minimize
 
 from skgd._backend._dense import serial_blas
+from skgd._backend._in_memory import InMemoryBackend
+from skgd._one_pass import balanced
+from skgd.losses._base import mix_dual
 from skgd.solvers._gd import solve_gd
 from skgd.solvers._result import SolverResult, check_finite_objective
 
@@ -49,10 +52,11 @@ _DIVERGENCE_HINT = (
 def lbfgs_applies(objective):
     """Return whether :func:`solve_lbfgs` can solve ``objective``.
 
-    It takes the sample form (per-sample predictions) of a smooth loss with no
-    penalty or an L2 penalty (an elastic net without L1 part), with coefficients
-    in numpy: numpy dense arrays, scipy.sparse matrices and Dask arrays (each
-    evaluation is one pass, one ``compute`` on Dask). Other Array API namespaces
+    It takes the sample form (per-sample predictions) of a smooth loss with an
+    elastic-net-family penalty (L2, L1, elastic net or none; an L1 part only with
+    a duality gap, which certifies it), with coefficients in numpy: numpy dense
+    arrays, scipy.sparse matrices and Dask arrays (each evaluation is one pass,
+    one ``compute`` on Dask). Other Array API namespaces
     are left to the first-order solver (scipy works on numpy vectors).
 
     Parameters
@@ -71,10 +75,10 @@ def lbfgs_applies(objective):
     >>> from skgd._backend import get_backend
     >>> from skgd._objective import LinearObjective
     >>> X, y = np.eye(3), np.array([1.0, -1.0, 1.0])
-    >>> from skgd.losses import LogLoss
-    >>> from skgd.penalties import L1, L2
-    >>> make = lambda pen: LinearObjective(get_backend(X), X, y, LogLoss(), pen)
-    >>> lbfgs_applies(make(L2(0.1))), lbfgs_applies(make(L1(0.1)))
+    >>> from skgd.losses import Hinge, LogLoss
+    >>> from skgd.penalties import L1
+    >>> make = lambda loss: LinearObjective(get_backend(X), X, y, loss, L1(0.1))
+    >>> lbfgs_applies(make(LogLoss())), lbfgs_applies(make(Hinge()))
     (True, False)
     """
     weights = objective.penalty.elastic_net_weights()
@@ -83,13 +87,14 @@ def lbfgs_applies(objective):
         and objective.per_sample
         and objective.loss.is_smooth
         and weights is not None
-        and weights[0] == 0.0
+        # An L1 part needs the duality gap: nothing else certifies it.
+        and (weights[0] == 0.0 or objective.has_duality_gap)
         and is_numpy_namespace(objective.coef_xp)
     )
 
 
 def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
-    r"""Minimise a smooth, L2-penalized :class:`LinearObjective` by L-BFGS.
+    r"""Minimise a smooth, elastic-net-penalized :class:`LinearObjective` by L-BFGS.
 
     **Variables.** L-BFGS runs on ``x = (sqrt(d) * w, c)``, ``d`` the diagonal
     (Jacobi) metric of :meth:`~skgd._forms.CenteredModel.metric`: there the data
@@ -98,18 +103,31 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     (the line search of L-BFGS-B sets it). ``c`` is the offset of the centered
     model, a variable only for a free intercept. Each evaluation makes one pass
     over X for the value and the gradient together
-    (:meth:`LinearObjective.pass_terms`, one ``compute`` on Dask); scipy works in
-    float64 on the small vector ``x`` only, X keeps its dtype.
+    (:meth:`LinearObjective.pass_terms`, one ``compute`` on Dask; for the
+    multinomial log loss on data in memory, one softmax,
+    :meth:`~skgd.losses.MultinomialLogLoss.loss_gradient`, whose gradient is kept
+    for the dual point of the gap); scipy works in float64 on the small vector
+    ``x`` only, X keeps its dtype.
+
+    **L1.** With an L1 part ``l1 ||w||_1`` the variables are split, ``x = (sqrt(d)
+    w+, sqrt(d) w-, c)`` with ``w = w+ - w-`` and both parts bounded below by 0:
+    the penalty becomes the linear ``l1 sum(w+ + w-)``, the problem smooth with
+    bounds, which L-BFGS-B solves (its projected steps set coefficients exactly to
+    0). At the solution ``w+`` and ``w-`` are not both positive, so it is the
+    elastic net's; the objective at ``w`` is never above the split one's. On
+    standardized digits (10 classes, L1 at the default alpha) 154 iterations
+    meet the default ``tol`` where ``"gd"`` used its 1,000 without.
 
     **Stopping.** ``tol`` bounds, relative to
     :meth:`~skgd._forms.CenteredModel.reference_value`, the same measure as
     :func:`~skgd.solvers._gd.solve_gd`:
 
-    - with an L2 strength, the duality gap (an upper bound on the suboptimality),
+    - with an L1 or L2 strength, the duality gap (an upper bound on the suboptimality),
       checked after each iteration once the free proximal-gradient measure (the
       decrease one more gradient step would guarantee) is below the threshold:
       the passes then also return what the dual point needs, and each gap costs
-      one more elementwise pass over the predictions (no product with X). scipy's
+      one more elementwise pass (over the kept gradient, or over the predictions;
+      no product with X). scipy's
       own tests are disabled, so a run stops on the gap, on ``max_iter``, or when
       the line search can no longer tell a decrease (near a relative gap of
       ``1e-11``, rounding): the run is then finished by
@@ -243,7 +261,11 @@ class _StopRequestError(Exception):
 
 @dataclasses.dataclass
 class _Eval:
-    """One evaluation: a point ``x``, its coefficients, predictions and pass terms."""
+    """One evaluation: a point ``x``, its coefficients, predictions and pass terms.
+
+    ``value`` is the objective at ``w``; ``smooth`` what L-BFGS minimises at ``x``
+    (the same, but for an L1 part: its linear term, at least ``l1 ||w||_1``).
+    """
 
     x: object
     w: object
@@ -251,6 +273,7 @@ class _Eval:
     raw: object
     terms: dict
     value: float
+    smooth: float
     grad_x: object
 
 
@@ -266,12 +289,16 @@ class _Run:
         self.objective = objective
         self.cxp = cxp = objective.coef_xp
         self.free_c = objective.intercept_mode == "free"
-        self.l2 = objective.penalty.elastic_net_weights()[1]
+        self.l1, self.l2 = objective.penalty.elastic_net_weights()
         self.d = objective.metric()
         ones = cxp.ones(objective.coef_shape, dtype=cxp.float64)
         self.root_d = cxp.reshape(cxp.sqrt(cxp.astype(self.d, cxp.float64)) * ones, -1)
         self.n_w = self.root_d.shape[0]
-        self.use_gap = objective.has_duality_gap and self.l2 > 0
+        # With an L1 part, x holds sqrt(d) times the positive and the negative
+        # parts of w, each bounded below by 0 (see solve_lbfgs).
+        self.n_v = 2 * self.n_w if self.l1 else self.n_w
+        self.use_gap = objective.has_duality_gap and (self.l1 > 0 or self.l2 > 0)
+        self.fused = _fuses(objective)
         self.ref = objective.reference_value()
         self.threshold = tol * self.ref
         curv = float(objective.loss.curvature_bound or 1.0)
@@ -304,6 +331,10 @@ class _Run:
             "gtol": 0.0,
             "maxls": 50,
         }
+        bounds = None
+        if self.l1:
+            n_c = start.x.shape[0] - self.n_v
+            bounds = [(0.0, None)] * self.n_v + [(None, None)] * n_c
         try:
             with _blas_threads(self.objective):
                 found = minimize(
@@ -311,6 +342,7 @@ class _Run:
                     start.x,
                     jac=True,
                     method="L-BFGS-B",
+                    bounds=bounds,
                     callback=self.after_iteration,
                     options=options,
                 )
@@ -323,22 +355,34 @@ class _Run:
         return c0 if self.free_c else self.objective.initial_offset()
 
     def pack(self, w, c):
-        """Return the float64 vector ``x = (sqrt(d) w, c)`` (``c`` if free)."""
+        """Return the float64 vector ``x = (sqrt(d) w, c)`` (``c`` if free).
+
+        With an L1 part, ``sqrt(d) w`` is split into its positive part and its
+        negative part's magnitude.
+        """
         cxp = self.cxp
         v = cxp.reshape(cxp.astype(cxp.asarray(w), cxp.float64), -1) * self.root_d
-        if not self.free_c:
-            return v
-        c = cxp.reshape(cxp.asarray(c, dtype=cxp.float64), -1)
-        return cxp.concat([v, c])
+        parts = [cxp.maximum(v, 0.0), cxp.maximum(-v, 0.0)] if self.l1 else [v]
+        return self.join(parts, c)
+
+    def join(self, parts, c):
+        """Return the vector of the ``parts`` of ``x`` in ``w``, then ``c`` if free."""
+        cxp = self.cxp
+        if self.free_c:
+            parts = [*parts, cxp.reshape(cxp.asarray(c, dtype=cxp.float64), -1)]
+        return cxp.concat(parts)
 
     def unpack(self, x):
         """Return ``(w, c)`` at ``x``, in the objective's dtype and shapes."""
         objective, cxp = self.objective, self.cxp
-        w = cxp.reshape(x[: self.n_w] / self.root_d, objective.coef_shape)
+        v = x[: self.n_w]
+        if self.l1:
+            v = v - x[self.n_w : self.n_v]
+        w = cxp.reshape(v / self.root_d, objective.coef_shape)
         w = cxp.astype(w, objective.dtype)
         if not self.free_c:
             return w, self.objective.initial_offset()
-        c = x[self.n_w :]
+        c = x[self.n_v :]
         if objective.n_outputs == 1:
             return w, float(c[0])
         return w, cxp.astype(c, objective.dtype)
@@ -349,16 +393,33 @@ class _Run:
         x = cxp.asarray(x, dtype=cxp.float64, copy=True)
         w, c = self.unpack(x)
         (raw,) = objective.backend.persist(objective.raw(w, c))
-        terms = objective.pass_terms(
-            raw, None, raw, losses=(objective.loss,), dual_terms=dual_terms
-        )
+        if self.fused:
+            terms = _fused_terms(objective, raw, dual_terms)
+        else:
+            terms = objective.pass_terms(
+                raw, None, raw, losses=(objective.loss,), dual_terms=dual_terms
+            )
         self.n_eval += 1
         value = terms["values"][0] + objective.penalty_value(w)
         gw, gc = terms["grad"]
         if self.l2:
             gw = gw + self.l2 * w
-        grad = self.pack(gw / self.d, gc)  # (the chain rule of w = v / sqrt(d))
-        self.last = _Eval(x, w, c, raw, terms, value, grad)
+        # The chain rule of w = v / sqrt(d); with an L1 part, of v = v+ - v-, and
+        # the L1 term is l1 (v+ + v-) / sqrt(d), linear.
+        cxp = self.cxp
+        g = cxp.reshape(cxp.astype(gw, cxp.float64), -1) / self.root_d
+        smooth, t = value, None
+        if self.l1:
+            # In float64 on x: at a point where both parts are positive, more than
+            # the objective at w.
+            plus, minus = x[: self.n_w], x[self.n_w : self.n_v]
+            t = self.l1 / self.root_d
+            smooth = terms["values"][0] + float(cxp.sum(t * (plus + minus)))
+            if self.l2:
+                w64 = (plus - minus) / self.root_d
+                smooth += 0.5 * self.l2 * float(cxp.sum(w64 * w64))
+        grad = self.join([g + t, t - g] if self.l1 else [g], gc)
+        self.last = _Eval(x, w, c, raw, terms, value, smooth, grad)
         return self.last
 
     def at(self, x):
@@ -374,7 +435,7 @@ class _Run:
         if not math.isfinite(ev.value):
             # Too long a line-search step overflowed: let the search shorten it.
             return math.inf, self.cxp.zeros_like(ev.grad_x)
-        return ev.value, ev.grad_x
+        return ev.smooth, ev.grad_x
 
     def after_iteration(self, x):
         """Record the iteration ending at ``x``; stop the run once done."""
@@ -466,9 +527,13 @@ class _Run:
         shift, v = objective.dual_point(ev.terms)
         k = objective.dual_scale(v, ev.terms)
         if k is not None:
-            duals = (shift, [(objective.loss, k)])
-            terms = objective.pass_terms(None, ev.raw, None, duals=duals)
-            dual = (terms["duals"][0], k, v)
+            if "raw_grad" in ev.terms:
+                loss_dual = _fused_dual(objective, ev.terms["raw_grad"], shift, k)
+            else:
+                duals = (shift, [(objective.loss, k)])
+                terms = objective.pass_terms(None, ev.raw, None, duals=duals)
+                loss_dual = terms["duals"][0]
+            dual = (loss_dual, k, v)
             value = dual[0] - objective.penalty.conjugate(k * v)
             if math.isfinite(value) and not value <= self.best_dual[0]:
                 self.best_dual = (value, dual)
@@ -501,6 +566,58 @@ class _Run:
         converged = certified and measure <= self.threshold
         intercept = objective.intercept(ev.w, ev.c)
         return SolverResult(ev.w, intercept, self.n_iter, converged, self.curve, extra)
+
+
+def _fuses(objective):
+    """Whether :func:`_fused_terms` can replace ``pass_terms`` for ``objective``.
+
+    For a loss with a fused ``loss_gradient`` (the multinomial log loss) on data in
+    memory, whose balanced dual point (with an intercept) needs no parts.
+    """
+    return (
+        hasattr(objective.loss, "loss_gradient")
+        and isinstance(objective.backend, InMemoryBackend)
+        and not objective.balance_part_count
+    )
+
+
+def _fused_terms(objective, raw, dual_terms):
+    """Return the terms of ``pass_terms(raw, None, raw)`` from one fused softmax.
+
+    The value and the gradient of the loss come from one ``loss_gradient`` call,
+    whose gradient array is then weighted in place; it is kept as ``"raw_grad"``
+    (``u * gradient``), so the duality gap at ``raw`` (:func:`_fused_dual`) needs
+    no second softmax.
+    """
+    loss, u, X = objective.loss, objective.u, objective.X
+    values, g = loss.loss_gradient(objective.y, raw)
+    g *= objective.per_sample_shape(u)
+    sum_g = objective.coef_value(objective.xp.sum(g, axis=0))
+    terms = {
+        "values": [float(u @ values)],
+        "grad": objective.chain(objective.backend.rmatvec(X, g), sum_g),
+        "theta_sum": -sum_g,
+        "raw_grad": g,
+    }
+    if dual_terms and balanced(objective):
+        extremes = loss.balance_extremes(objective.y, -g, u)
+        terms["extremes"] = tuple(objective.xp.max(e, axis=0) for e in extremes)
+    return terms
+
+
+def _fused_dual(objective, g, shift, k):
+    """Return the loss's dual value at ``k`` times the dual point made from ``g``.
+
+    ``g`` is the ``"raw_grad"`` of :func:`_fused_terms`; ``shift`` the balancing
+    (or centering) of :meth:`LinearObjective.dual_point`.
+    """
+    loss, y, u = objective.loss, objective.y, objective.u
+    theta = -g
+    if balanced(objective):
+        theta = mix_dual(theta, (), loss.balance_anchor(y, u), u, *shift)
+    elif objective.fit_intercept:
+        theta = theta - objective.per_sample_shape(u) * shift
+    return float(loss.dual_value(y, k * theta, u))
 
 
 def _has_dual_terms(objective, terms):
