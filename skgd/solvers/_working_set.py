@@ -79,7 +79,9 @@ class _GramSpace:
 
     def __init__(self, objective, ref):
         self.objective, self.ref = objective, ref
-        self.xp = objective.coef_xp
+        self.xp = self.cxp = objective.coef_xp
+        # The last solution and its gradient (see _strong_rule).
+        self.last = None
         self.curv = objective.curvature
         self.q, self.yy = self.curv * objective.q, self.curv * objective.yy
         # Beyond this size the set is the whole problem (as cheap to slice).
@@ -164,6 +166,7 @@ class _SampleSpace:
         self.stats, self.sq = objective.stats, objective.moments().sq
         self.cols = self.cxp.zeros(0, dtype=self.cxp.int64)
         self.X_cols = None
+        self.last = None
         self.quadratic = objective.loss.is_quadratic
         # Sparse columns cannot be centered without densifying them.
         self.dense = hasattr(self.backend, "weighted_gram")
@@ -449,6 +452,14 @@ def solve_working_set(
     # own gap is the check, and no working set is worth its bookkeeping.
     complete = mode == "gram" and n_active <= _MIN_FEATURES
     space, cols = _space(objective, mode, solve_direct, ref, spaces, w, complete)
+    # Along a path, the previous solution's gradient predicts the new support:
+    # the subproblem is solved first and checked after (one check per alpha
+    # where the prediction holds, instead of one before and one after).
+    strong = None if complete else _strong_rule(space, w0, l1, cols, inv_norm)
+    space.last = None
+    if strong is not None:
+        cols = cxp.concat([cols, strong])
+        space.gather(cols)
     curve, sizes, n_checks = [], [], 0
     inner = math.inf
 
@@ -489,6 +500,8 @@ def solve_working_set(
         curve.extend(sub_curve)
         return scatter(cxp, n_features, cols, w_cols), c, sub_curve, gap
 
+    if strong is not None and cols.shape[0]:
+        w, c, _, _ = solve_on(w, c, 0.5 * threshold)
     while True:
         if complete:
             # The subproblem is the full problem: its gap is the one that counts.
@@ -499,6 +512,8 @@ def solve_working_set(
         if verbose:
             _report(len(curve), cols.shape[0], gap / ref, tol)
         if gap <= threshold or len(curve) >= max_iter:
+            # What the next penalty of a path predicts its set from.
+            space.last = (w, grad_w, l1)
             break
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
         score, n_add = _violations(cxp, grad_w, w, l1, inv_norm, active & ~listed)
@@ -511,7 +526,7 @@ def solve_working_set(
             complete = True
             continue
         if n_add:
-            cols = cxp.concat([cols, cxp.argsort(-score)[:n_add]])
+            cols = cxp.concat([cols, _top(cxp, score, n_add)])
             inner = max(space.inner_share * gap, 0.5 * threshold)
         else:
             # Nothing violates: the subproblem's accuracy is what is missing.
@@ -569,7 +584,42 @@ def _space(objective, mode, solve_direct, ref, spaces, w, complete):
     return space, cols
 
 
-def _violations(cxp, grad_w, w, l1, inv_norm, candidates):
+def _strong_rule(space, w0, l1, cols, inv_norm):
+    """Return the features the sequential strong rule adds to ``cols``, or None.
+
+    Where ``w0`` is the solution of the previous solve in ``space`` (a path), at
+    ``l1_prev``, with gradient ``g``, the rule of Tibshirani et al. (2012) predicts
+    that the features with ``|g_j| < 2 l1 - l1_prev`` stay at zero at ``l1``; the
+    others (at most as many as :func:`_violations` adds, the best by its score)
+    join the set before the first subproblem. A wrong prediction costs one more
+    round (the check of the full problem catches it), never the certificate. None
+    where there is no previous solution, or the set would outgrow the space.
+    """
+    last = space.last
+    if last is None or last[0] is not w0:
+        return None
+    _, grad_w, l1_prev = last
+    cxp = space.cxp
+    listed = scatter(cxp, w0.shape[0], cols, cxp.ones_like(w0[: cols.shape[0]])) > 0
+    candidates = space.objective.active & ~listed
+    score, n_add = _violations(
+        cxp, grad_w, w0, 2.0 * l1 - l1_prev, inv_norm, candidates, strict=False
+    )
+    if cols.shape[0] + n_add > space.limit:
+        return None
+    return _top(cxp, score, n_add)
+
+
+def _top(cxp, score, n):
+    """Return the indices of the ``n`` largest ``score`` (all >= 0), largest first."""
+    # Sorting the violators alone: a sort of all of a wide X's scores cost more
+    # than the rest of a check.
+    (idx,) = cxp.nonzero(score >= 0)
+    order = cxp.argsort(-cxp.take(score, idx), stable=True)
+    return cxp.take(idx, order[:n])
+
+
+def _violations(cxp, grad_w, w, l1, inv_norm, candidates, strict=True):
     """Return the celer scores of the ``candidates`` and how many of them to add.
 
     The score of a feature is the distance of the dual point to its constraint,
@@ -581,7 +631,9 @@ def _violations(cxp, grad_w, w, l1, inv_norm, candidates):
     """
     score = (cxp.abs(grad_w) - l1) * inv_norm
     score = cxp.where(candidates, score, -math.inf)
-    n_violating = int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+    # (strict=False: ties with the bound count, as the strong rule has them.)
+    violating = score > 0 if strict else score >= 0
+    n_violating = int(cxp.sum(cxp.astype(violating, cxp.int64)))
     nnz = int(cxp.sum(cxp.astype(w != 0, cxp.int64)))
     return score, min(n_violating, max(_FIRST_SIZE, nnz))
 
