@@ -149,10 +149,11 @@ class _SampleSpace:
     :data:`_FULL_SHARE`, or up to :data:`~skgd._planner.GRAM_MAX_FEATURES` of them
     with Gram subproblems) are kept and extended as the set grows. Dense columns are
     stored centered (the copy is ours), so the products that build their Gram
-    matrix are single BLAS calls without temporaries. With the squared loss on
-    dense X that Gram matrix is the subproblem (solved by :func:`solve_gram_enet`,
-    free of X, by :func:`solve_gram_cd`); otherwise the plain solver runs on the
-    gathered columns.
+    matrix are single BLAS calls without temporaries; sparse columns stay sparse,
+    and their Gram matrix is a sparse-times-sparse product centered afterwards
+    (dense only at the set's size). With the squared loss that Gram matrix is the
+    subproblem (solved free of X by :func:`solve_gram_cd`); with other losses the
+    plain solver runs on the gathered columns.
     """
 
     inner_share = 0.1
@@ -168,9 +169,11 @@ class _SampleSpace:
         self.X_cols = None
         self.last = None
         self.quadratic = objective.loss.is_quadratic
-        # Sparse columns cannot be centered without densifying them.
+        # Sparse columns cannot be centered without densifying them; their Gram
+        # matrix is a sparse-times-sparse product, centered afterwards.
         self.dense = hasattr(self.backend, "weighted_gram")
-        self.use_gram = self.quadratic and self.dense
+        sparse_gram = hasattr(self.backend, "sparse_gram")
+        self.use_gram = self.quadratic and (self.dense or sparse_gram)
         # The largest set worth gathering: beyond, the plain solver on all the
         # features. With Gram subproblems (coordinate descent, as fast on a wide
         # set as on a narrow one) up to GRAM_MAX_FEATURES columns, whose Gram
@@ -245,7 +248,10 @@ class _SampleSpace:
             stats=stats,
         )
         if self.use_gram and block is not None:
-            self._extend_gram(block)
+            if self.dense:
+                self._extend_gram(block)
+            else:
+                self._sparse_gram(x_mean)
 
     def _extend_gram(self, block):
         """Add the rows and columns of the centered ``block`` to the subproblem.
@@ -274,6 +280,20 @@ class _SampleSpace:
         top = cxp.concat([G, cxp.matrix_transpose(cross)], axis=1)
         bottom = cxp.concat([cross, corner], axis=1)
         self.gram = (cxp.concat([top, bottom], axis=0), cxp.concat([q, q_new]))
+
+    def _sparse_gram(self, x_mean):
+        """Make the subproblem of the sparse gathered columns, centered by ``x_mean``.
+
+        One sparse-times-sparse product of the whole set (the backend's
+        ``sparse_gram``, dense only at the set's size): a set that doubles costs
+        at most twice its last product in all.
+        """
+        backend, objective = self.backend, self.objective
+        G = backend.to_coef(backend.sparse_gram(self.X_cols, objective.u, x_mean))
+        # C.T (u yc) = X_S.T (u yc) - mean sum(u yc), C the centered columns.
+        q = backend.to_coef(backend.rmatvec(self.X_cols, self.uyc))
+        q = q - x_mean * float(self.cxp.sum(self.uyc))
+        self.gram = (self.curv * G, self.curv * q)
 
     def check(self, w, c):
         """Return the full gradient in ``w`` and the duality gap (one pass over X)."""
@@ -380,8 +400,10 @@ def solve_working_set(
     skglm are twice the support); then the problem restricted to the set is
     solved, warm-started, to a gap a fraction of the full one (a geometric
     schedule, as in celer and skglm). With the squared loss the subproblem is its
-    Gram matrix, built incrementally (columns once in the set stay there, so their
-    products are computed once), and solved by coordinate descent
+    Gram matrix, built incrementally on dense X (columns once in the set stay
+    there, so their products are computed once), by one sparse-times-sparse
+    product of the set on sparse X (never densified), and solved by coordinate
+    descent
     (:func:`~skgd.solvers._gram_enet.solve_gram_cd`), which correlated columns do
     not slow down as they slow a gradient step. When the gap of the full problem is
     small but no feature violates its condition, only the subproblem's accuracy is
@@ -418,7 +440,9 @@ def solve_working_set(
     spaces : dict or None, default=None
         Kept by a caller that solves the same problem for several penalties (a
         path): the columns gathered, and their Gram matrix, are kept there and
-        reused, and each solve starts from the previous one's working set.
+        reused, and each solve starts from the previous one's working set plus
+        the features the sequential strong rule keeps (from the previous
+        solution's gradient), solving the subproblem before the first check.
 
     Returns
     -------
