@@ -479,11 +479,8 @@ def solve_working_set(
     # Along a path, the previous solution's gradient predicts the new support:
     # the subproblem is solved first and checked after (one check per alpha
     # where the prediction holds, instead of one before and one after).
-    strong = None if complete else _strong_rule(space, w0, l1, cols, inv_norm)
-    space.last = None
-    if strong is not None:
-        cols = cxp.concat([cols, strong])
-        space.gather(cols)
+    predicted = None if complete else _strong_rule(space, w0, l1, cols, inv_norm)
+    cols = cols if predicted is None else predicted
     curve, sizes, n_checks = [], [], 0
     inner = math.inf
 
@@ -497,15 +494,9 @@ def solve_working_set(
 
     def finish_direct(w, c):
         """Let the plain solver finish from ``(w, c)``."""
-        res = solve_direct(
-            objective,
-            w,
-            c,
-            max_iter=max(max_iter - len(curve), 0),
-            tol=tol,
-            verbose=verbose,
-            callback=callback,
-        )
+        budget = max(max_iter - len(curve), 0)
+        kw = {"tol": tol, "verbose": verbose, "callback": callback}
+        res = solve_direct(objective, w, c, max_iter=budget, **kw)
         return _after(res, curve, sizes, n_checks)
 
     def solve_on(w, c, threshold):
@@ -524,7 +515,7 @@ def solve_working_set(
         curve.extend(sub_curve)
         return scatter(cxp, n_features, cols, w_cols), c, sub_curve, gap
 
-    if strong is not None and cols.shape[0]:
+    if predicted is not None and cols.shape[0]:
         w, c, _, _ = solve_on(w, c, 0.5 * threshold)
     while True:
         if complete:
@@ -609,17 +600,18 @@ def _space(objective, mode, solve_direct, ref, spaces, w, complete):
 
 
 def _strong_rule(space, w0, l1, cols, inv_norm):
-    """Return the features the sequential strong rule adds to ``cols``, or None.
+    """Return ``cols`` and the features the sequential strong rule adds, or None.
 
     Where ``w0`` is the solution of the previous solve in ``space`` (a path), at
     ``l1_prev``, with gradient ``g``, the rule of Tibshirani et al. (2012) predicts
     that the features with ``|g_j| < 2 l1 - l1_prev`` stay at zero at ``l1``; the
     others (at most as many as :func:`_violations` adds, the best by its score)
-    join the set before the first subproblem. A wrong prediction costs one more
-    round (the check of the full problem catches it), never the certificate. None
-    where there is no previous solution, or the set would outgrow the space.
+    join the set (gathered now) before the first subproblem. A wrong prediction
+    costs one more round (the check of the full problem catches it), never the
+    certificate. None where there is no previous solution, or the set would
+    outgrow the space.
     """
-    last = space.last
+    last, space.last = space.last, None
     if last is None or last[0] is not w0:
         return None
     _, grad_w, l1_prev = last
@@ -631,7 +623,9 @@ def _strong_rule(space, w0, l1, cols, inv_norm):
     )
     if cols.shape[0] + n_add > space.limit:
         return None
-    return _top(cxp, score, n_add)
+    cols = cxp.concat([cols, _top(cxp, score, n_add)])
+    space.gather(cols)
+    return cols
 
 
 def _top(cxp, score, n):
