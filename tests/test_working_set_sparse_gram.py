@@ -108,3 +108,27 @@ def test_sparse_gram_path_equals_dense_path():
     np.testing.assert_allclose(
         coefs[:, -1], ref.coef_, rtol=1e-8, atol=1e-10 * np.max(np.abs(ref.coef_))
     )
+
+
+def test_sparse_set_beyond_its_gram_budget_goes_on_without_it(monkeypatch):
+    # A set whose Gram matrix would outgrow X's nonzeros goes on with the
+    # proximal gradient on the gathered columns: the same certified optimum.
+    X, y = _sparse_problem(n_samples=150, n_features=400, density=0.03, seed=3)
+    alpha = _alpha(X, y, 0.01)
+    sizes = []
+    gram = ws_module._SampleSpace._sparse_gram
+
+    def spy(self, x_mean):
+        gram(self, x_mean)
+        sizes.append(self.gram[0].shape[0])
+
+    monkeypatch.setattr(ws_module._SampleSpace, "_sparse_gram", spy)
+    tol = TIGHT_TOL["l1"]
+    est = GDRegressor(penalty="l1", alpha=alpha, tol=tol, max_iter=10**6).fit(X, y)
+    ref = Lasso(alpha=alpha, tol=1e-14, max_iter=10**6).fit(X.toarray(), y)
+    assert np.sum(ref.coef_ != 0) ** 2 > X.nnz
+    assert sizes
+    assert max(sizes) ** 2 <= X.nnz
+    scale = np.max(np.abs(ref.coef_))
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8 * scale)
+    assert est.intercept_ == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)

@@ -176,12 +176,15 @@ class _SampleSpace:
         self.use_gram = self.quadratic and (self.dense or sparse_gram)
         # The largest set worth gathering: beyond, the plain solver on all the
         # features. With Gram subproblems (coordinate descent, as fast on a wide
-        # set as on a narrow one) up to GRAM_MAX_FEATURES columns, whose Gram
-        # matrix stays small; else half of them.
+        # set as on a narrow one) of dense X up to GRAM_MAX_FEATURES columns,
+        # whose Gram matrix stays small next to X; else half of them. A sparse
+        # set's Gram matrix is kept no larger than X's nonzeros: beyond, its
+        # subproblems go back to the plain solver on the gathered columns.
         share = math.ceil(_FULL_SHARE * objective.n_features)
         self.limit = share
-        if self.use_gram:
+        if self.use_gram and self.dense:
             self.limit = max(share, min(objective.n_features, GRAM_MAX_FEATURES))
+        self.gram_budget = getattr(objective.X, "nnz", math.inf)
         if self.dense:
             self.columns = _Columns(self.xp, self.limit)
         self.sub = None
@@ -250,8 +253,10 @@ class _SampleSpace:
         if self.use_gram and block is not None:
             if self.dense:
                 self._extend_gram(block)
-            else:
+            elif cols.shape[0] ** 2 <= self.gram_budget:
                 self._sparse_gram(x_mean)
+            else:
+                self.use_gram, self.gram, self.inner_share = False, None, 0.25
 
     def _extend_gram(self, block):
         """Add the rows and columns of the centered ``block`` to the subproblem.
