@@ -248,3 +248,40 @@ def test_working_set_path_equals_independent_fits(l1_ratio, shape):
         scale = np.max(np.abs(ref.coef_))
         np.testing.assert_allclose(coefs[:, k], ref.coef_, rtol=1e-6, atol=1e-8 * scale)
         assert intercepts[k] == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("mode", ["gram", "samples"])
+@pytest.mark.parametrize("n_alphas", [30, 3])
+def test_working_set_path_strong_rule_one_check_per_alpha(mode, n_alphas, request):
+    # Each alpha of a path starts from the set the previous gradient predicts
+    # (sequential strong rule): on a fine grid one check of the full problem per
+    # alpha; on a coarse one (bad predictions) more, the answers certified alike.
+    import skgd._path as path_module
+
+    if mode == "samples":
+        request.getfixturevalue("samples_mode")
+    X, y = _sparse_truth(7, 60, 300)
+    found = []
+    solve = path_module.solve_working_set
+
+    def counting(*args, **kwargs):
+        res = solve(*args, **kwargs)
+        found.append(res.extra["checks"])
+        return res
+
+    tol = TIGHT_TOL["elasticnet"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(path_module, "solve_working_set", counting)
+        alphas, coefs, intercepts = gd_path(
+            X, y, l1_ratio=0.8, alphas=n_alphas, eps=1e-2, tol=tol, max_iter=10**5
+        )
+    assert len(found) == n_alphas
+    if n_alphas == 30:
+        assert sum(found) <= 1.2 * n_alphas
+    for k in (1, n_alphas // 2, n_alphas - 1):
+        ref = ElasticNet(alpha=alphas[k], l1_ratio=0.8, tol=1e-14, max_iter=10**6).fit(
+            X, y
+        )
+        scale = np.max(np.abs(ref.coef_))
+        np.testing.assert_allclose(coefs[:, k], ref.coef_, rtol=1e-6, atol=1e-8 * scale)
+        assert intercepts[k] == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)

@@ -79,7 +79,9 @@ class _GramSpace:
 
     def __init__(self, objective, ref):
         self.objective, self.ref = objective, ref
-        self.xp = objective.coef_xp
+        self.xp = self.cxp = objective.coef_xp
+        # The last solution and its gradient (see _strong_rule).
+        self.last = None
         self.curv = objective.curvature
         self.q, self.yy = self.curv * objective.q, self.curv * objective.yy
         # Beyond this size the set is the whole problem (as cheap to slice).
@@ -147,10 +149,11 @@ class _SampleSpace:
     :data:`_FULL_SHARE`, or up to :data:`~skgd._planner.GRAM_MAX_FEATURES` of them
     with Gram subproblems) are kept and extended as the set grows. Dense columns are
     stored centered (the copy is ours), so the products that build their Gram
-    matrix are single BLAS calls without temporaries. With the squared loss on
-    dense X that Gram matrix is the subproblem (solved by :func:`solve_gram_enet`,
-    free of X, by :func:`solve_gram_cd`); otherwise the plain solver runs on the
-    gathered columns.
+    matrix are single BLAS calls without temporaries; sparse columns stay sparse,
+    and their Gram matrix is a sparse-times-sparse product centered afterwards
+    (dense only at the set's size). With the squared loss that Gram matrix is the
+    subproblem (solved free of X by :func:`solve_gram_cd`); with other losses the
+    plain solver runs on the gathered columns.
     """
 
     inner_share = 0.1
@@ -164,18 +167,24 @@ class _SampleSpace:
         self.stats, self.sq = objective.stats, objective.moments().sq
         self.cols = self.cxp.zeros(0, dtype=self.cxp.int64)
         self.X_cols = None
+        self.last = None
         self.quadratic = objective.loss.is_quadratic
-        # Sparse columns cannot be centered without densifying them.
+        # Sparse columns cannot be centered without densifying them; their Gram
+        # matrix is a sparse-times-sparse product, centered afterwards.
         self.dense = hasattr(self.backend, "weighted_gram")
-        self.use_gram = self.quadratic and self.dense
+        sparse_gram = hasattr(self.backend, "sparse_gram")
+        self.use_gram = self.quadratic and (self.dense or sparse_gram)
         # The largest set worth gathering: beyond, the plain solver on all the
         # features. With Gram subproblems (coordinate descent, as fast on a wide
-        # set as on a narrow one) up to GRAM_MAX_FEATURES columns, whose Gram
-        # matrix stays small; else half of them.
+        # set as on a narrow one) of dense X up to GRAM_MAX_FEATURES columns,
+        # whose Gram matrix stays small next to X; else half of them. A sparse
+        # set's Gram matrix is kept no larger than X's nonzeros: beyond, its
+        # subproblems go back to the plain solver on the gathered columns.
         share = math.ceil(_FULL_SHARE * objective.n_features)
         self.limit = share
-        if self.use_gram:
+        if self.use_gram and self.dense:
             self.limit = max(share, min(objective.n_features, GRAM_MAX_FEATURES))
+        self.gram_budget = getattr(objective.X, "nnz", math.inf)
         if self.dense:
             self.columns = _Columns(self.xp, self.limit)
         self.sub = None
@@ -242,7 +251,12 @@ class _SampleSpace:
             stats=stats,
         )
         if self.use_gram and block is not None:
-            self._extend_gram(block)
+            if self.dense:
+                self._extend_gram(block)
+            elif cols.shape[0] ** 2 <= self.gram_budget:
+                self._sparse_gram(x_mean)
+            else:
+                self.use_gram, self.gram, self.inner_share = False, None, 0.25
 
     def _extend_gram(self, block):
         """Add the rows and columns of the centered ``block`` to the subproblem.
@@ -271,6 +285,20 @@ class _SampleSpace:
         top = cxp.concat([G, cxp.matrix_transpose(cross)], axis=1)
         bottom = cxp.concat([cross, corner], axis=1)
         self.gram = (cxp.concat([top, bottom], axis=0), cxp.concat([q, q_new]))
+
+    def _sparse_gram(self, x_mean):
+        """Make the subproblem of the sparse gathered columns, centered by ``x_mean``.
+
+        One sparse-times-sparse product of the whole set (the backend's
+        ``sparse_gram``, dense only at the set's size): a set that doubles costs
+        at most twice its last product in all.
+        """
+        backend, objective = self.backend, self.objective
+        G = backend.to_coef(backend.sparse_gram(self.X_cols, objective.u, x_mean))
+        # C.T (u yc) = X_S.T (u yc) - mean sum(u yc), C the centered columns.
+        q = backend.to_coef(backend.rmatvec(self.X_cols, self.uyc))
+        q = q - x_mean * float(self.cxp.sum(self.uyc))
+        self.gram = (self.curv * G, self.curv * q)
 
     def check(self, w, c):
         """Return the full gradient in ``w`` and the duality gap (one pass over X)."""
@@ -377,8 +405,10 @@ def solve_working_set(
     skglm are twice the support); then the problem restricted to the set is
     solved, warm-started, to a gap a fraction of the full one (a geometric
     schedule, as in celer and skglm). With the squared loss the subproblem is its
-    Gram matrix, built incrementally (columns once in the set stay there, so their
-    products are computed once), and solved by coordinate descent
+    Gram matrix, built incrementally on dense X (columns once in the set stay
+    there, so their products are computed once), by one sparse-times-sparse
+    product of the set on sparse X (never densified), and solved by coordinate
+    descent
     (:func:`~skgd.solvers._gram_enet.solve_gram_cd`), which correlated columns do
     not slow down as they slow a gradient step. When the gap of the full problem is
     small but no feature violates its condition, only the subproblem's accuracy is
@@ -415,7 +445,9 @@ def solve_working_set(
     spaces : dict or None, default=None
         Kept by a caller that solves the same problem for several penalties (a
         path): the columns gathered, and their Gram matrix, are kept there and
-        reused, and each solve starts from the previous one's working set.
+        reused, and each solve starts from the previous one's working set plus
+        the features the sequential strong rule keeps (from the previous
+        solution's gradient), solving the subproblem before the first check.
 
     Returns
     -------
@@ -449,6 +481,11 @@ def solve_working_set(
     # own gap is the check, and no working set is worth its bookkeeping.
     complete = mode == "gram" and n_active <= _MIN_FEATURES
     space, cols = _space(objective, mode, solve_direct, ref, spaces, w, complete)
+    # Along a path, the previous solution's gradient predicts the new support:
+    # the subproblem is solved first and checked after (one check per alpha
+    # where the prediction holds, instead of one before and one after).
+    predicted = None if complete else _strong_rule(space, w0, l1, cols, inv_norm)
+    cols = cols if predicted is None else predicted
     curve, sizes, n_checks = [], [], 0
     inner = math.inf
 
@@ -462,15 +499,9 @@ def solve_working_set(
 
     def finish_direct(w, c):
         """Let the plain solver finish from ``(w, c)``."""
-        res = solve_direct(
-            objective,
-            w,
-            c,
-            max_iter=max(max_iter - len(curve), 0),
-            tol=tol,
-            verbose=verbose,
-            callback=callback,
-        )
+        budget = max(max_iter - len(curve), 0)
+        kw = {"tol": tol, "verbose": verbose, "callback": callback}
+        res = solve_direct(objective, w, c, max_iter=budget, **kw)
         return _after(res, curve, sizes, n_checks)
 
     def solve_on(w, c, threshold):
@@ -489,6 +520,8 @@ def solve_working_set(
         curve.extend(sub_curve)
         return scatter(cxp, n_features, cols, w_cols), c, sub_curve, gap
 
+    if predicted is not None and cols.shape[0]:
+        w, c, _, _ = solve_on(w, c, 0.5 * threshold)
     while True:
         if complete:
             # The subproblem is the full problem: its gap is the one that counts.
@@ -499,6 +532,8 @@ def solve_working_set(
         if verbose:
             _report(len(curve), cols.shape[0], gap / ref, tol)
         if gap <= threshold or len(curve) >= max_iter:
+            # What the next penalty of a path predicts its set from.
+            space.last = (w, grad_w, l1)
             break
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
         score, n_add = _violations(cxp, grad_w, w, l1, inv_norm, active & ~listed)
@@ -511,7 +546,7 @@ def solve_working_set(
             complete = True
             continue
         if n_add:
-            cols = cxp.concat([cols, cxp.argsort(-score)[:n_add]])
+            cols = cxp.concat([cols, _top(cxp, score, n_add)])
             inner = max(space.inner_share * gap, 0.5 * threshold)
         else:
             # Nothing violates: the subproblem's accuracy is what is missing.
@@ -569,7 +604,45 @@ def _space(objective, mode, solve_direct, ref, spaces, w, complete):
     return space, cols
 
 
-def _violations(cxp, grad_w, w, l1, inv_norm, candidates):
+def _strong_rule(space, w0, l1, cols, inv_norm):
+    """Return ``cols`` and the features the sequential strong rule adds, or None.
+
+    Where ``w0`` is the solution of the previous solve in ``space`` (a path), at
+    ``l1_prev``, with gradient ``g``, the rule of Tibshirani et al. (2012) predicts
+    that the features with ``|g_j| < 2 l1 - l1_prev`` stay at zero at ``l1``; the
+    others (at most as many as :func:`_violations` adds, the best by its score)
+    join the set (gathered now) before the first subproblem. A wrong prediction
+    costs one more round (the check of the full problem catches it), never the
+    certificate. None where there is no previous solution, or the set would
+    outgrow the space.
+    """
+    last, space.last = space.last, None
+    if last is None or last[0] is not w0:
+        return None
+    _, grad_w, l1_prev = last
+    cxp = space.cxp
+    listed = scatter(cxp, w0.shape[0], cols, cxp.ones_like(w0[: cols.shape[0]])) > 0
+    candidates = space.objective.active & ~listed
+    score, n_add = _violations(
+        cxp, grad_w, w0, 2.0 * l1 - l1_prev, inv_norm, candidates, strict=False
+    )
+    if cols.shape[0] + n_add > space.limit:
+        return None
+    cols = cxp.concat([cols, _top(cxp, score, n_add)])
+    space.gather(cols)
+    return cols
+
+
+def _top(cxp, score, n):
+    """Return the indices of the ``n`` largest ``score`` (all >= 0), largest first."""
+    # Sorting the violators alone: a sort of all of a wide X's scores cost more
+    # than the rest of a check.
+    (idx,) = cxp.nonzero(score >= 0)
+    order = cxp.argsort(-cxp.take(score, idx), stable=True)
+    return cxp.take(idx, order[:n])
+
+
+def _violations(cxp, grad_w, w, l1, inv_norm, candidates, strict=True):
     """Return the celer scores of the ``candidates`` and how many of them to add.
 
     The score of a feature is the distance of the dual point to its constraint,
@@ -581,7 +654,9 @@ def _violations(cxp, grad_w, w, l1, inv_norm, candidates):
     """
     score = (cxp.abs(grad_w) - l1) * inv_norm
     score = cxp.where(candidates, score, -math.inf)
-    n_violating = int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+    # (strict=False: ties with the bound count, as the strong rule has them.)
+    violating = score > 0 if strict else score >= 0
+    n_violating = int(cxp.sum(cxp.astype(violating, cxp.int64)))
     nnz = int(cxp.sum(cxp.astype(w != 0, cxp.int64)))
     return score, min(n_violating, max(_FIRST_SIZE, nnz))
 
