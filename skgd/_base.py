@@ -43,7 +43,7 @@ from skgd._validation import (
     target_scale,
     unscale_fitted,
 )
-from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss, get_loss
+from skgd.losses import MultinomialLogLoss, get_classifier_loss, get_loss
 from skgd.penalties import get_penalty
 from skgd.solvers._result import warn_not_converged
 from skgd.solvers._routing import full_batch_solver
@@ -375,20 +375,25 @@ class StochasticFit:
             self, X, y, sample_weight, loss, penalty, solver, init, partial
         )
 
+    def _held_out_rows(self, Y):
+        """Return the training and validation rows: SGDRegressor's ShuffleSplit."""
+        cv = ShuffleSplit(
+            test_size=self.validation_fraction, random_state=self.random_state
+        )
+        return next(cv.split(np.zeros((Y.shape[0], 1))))
+
     def _validation_split(self, X, Y, sample_weight, backend):
         """Hold out ``validation_fraction`` of the rows for early stopping.
 
         The split is SGDRegressor's: ``ShuffleSplit`` seeded with ``random_state``
-        itself, so the same seed holds out the same rows. Returns the training
+        itself, so the same seed holds out the same rows (the classifier's is
+        stratified, see ``_held_out_rows``). Returns the training
         rows, the weights with the held-out rows zeroed (so the objective's
         normalised weights cover the training rows only) and the validation data
         ``(X_val, Y_val, weights_val)``.
         """
         n_samples = X.shape[0]
-        cv = ShuffleSplit(
-            test_size=self.validation_fraction, random_state=self.random_state
-        )
-        train, val = next(cv.split(np.zeros((n_samples, 1))))
+        train, val = self._held_out_rows(Y)
         if train.shape[0] == 0 or val.shape[0] == 0:
             raise ValueError(
                 f"Splitting {n_samples} samples into a train set and a validation "
@@ -514,7 +519,7 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
         elif n_classes > 2 and self.loss == "log_loss":
             loss = MultinomialLogLoss(n_classes=n_classes)
         else:
-            loss = CLASSIFIER_LOSSES[self.loss]()
+            loss = get_classifier_loss(self.loss, epsilon=self.epsilon)
         if self.penalty == "elasticnet" and self.l1_ratio is None:
             raise ValueError("l1_ratio must be set when penalty is 'elasticnet'.")
         l1_ratio = 0.15 if self.l1_ratio is None else self.l1_ratio

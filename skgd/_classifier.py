@@ -12,19 +12,21 @@ class, as in SGDClassifier.
 """
 
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
 from sklearn import get_config
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import assert_all_finite, column_or_1d
 
 from skgd._backend import dask_namespace, dask_unique, is_dask
 from skgd._base import GDBase, fill_shared_docs, init_with, linear_predict
-from skgd._sklearn_compat import StrOptions, _fit_context
+from skgd._sklearn_compat import Interval, StrOptions, _fit_context
 from skgd._validation import check_fit_data, rescale_weights
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
 
@@ -46,11 +48,16 @@ class GDClassifier(ClassifierMixin, GDBase):
 
     Parameters
     ----------
-    loss : {"log_loss", "hinge", "modified_huber"}, default="log_loss"
+    loss : {"log_loss", "hinge", "modified_huber", "squared_hinge", "perceptron", \
+            "squared_error", "huber", "epsilon_insensitive", \
+            "squared_epsilon_insensitive"}, default="log_loss"
         SGDClassifier's losses of the margin ``z = y f`` (``y`` in {-1, +1}):
-        ``log(1 + exp(-z))``, ``max(0, 1 - z)``, and ``max(0, 1 - z)**2`` for
-        ``z >= -1``, ``-4 z`` below. With more than two classes ``log_loss`` is the
-        multinomial cross-entropy; the other two are fitted one-vs-rest.
+        ``log(1 + exp(-z))``, ``max(0, 1 - z)``, ``max(0, 1 - z)**2`` for
+        ``z >= -1`` and ``-4 z`` below, ``max(0, 1 - z)**2``, and ``max(0, -z)``
+        (the perceptron: ``"sgd"`` and ``"adam"`` only, its full-batch optimum
+        being the zero model); or GDRegressor's losses of the residual ``y - f``,
+        fitted to the labels -1 and +1. With more than two classes ``log_loss`` is
+        the multinomial cross-entropy; the others are fitted one-vs-rest.
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
         The penalty on the coefficients; None for none.
     {alpha}
@@ -75,7 +82,7 @@ class GDClassifier(ClassifierMixin, GDBase):
     early_stopping : bool, default=False
         Whether the stochastic solvers hold out ``validation_fraction`` of the data
         and stop on its accuracy (per one-vs-rest problem, as SGDClassifier does).
-        ``partial_fit`` ignores it (one pass over the batch it is given).
+        ``partial_fit`` raises a ValueError with it (as SGDClassifier's does).
     {validation_fraction}
     {random_state}
     {verbose}
@@ -83,7 +90,14 @@ class GDClassifier(ClassifierMixin, GDBase):
         Only a fit on the same classes continues the previous one.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying the sample weights. ``"balanced"`` uses
-        ``n_samples / (n_classes * count(class))``.
+        ``n_samples / (n_classes * count(class))`` (``fit`` only: a stream's class
+        frequencies are not known in advance).
+    epsilon : float, default=0.1
+        The epsilon of the losses ``"huber"``, ``"epsilon_insensitive"`` and
+        ``"squared_epsilon_insensitive"``, in ``[0, inf)``.
+    n_jobs : int or None, default=None
+        Accepted for SGDClassifier's signature; it changes nothing: the one-vs-rest
+        problems are fitted one after the other, in one process.
     {batch_size}
     {shuffle}
     {learning_rate}
@@ -136,10 +150,15 @@ class GDClassifier(ClassifierMixin, GDBase):
         **GDBase._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFIER_LOSSES))],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     __init__ = init_with(
-        "log_loss", after="warm_start", extra={"class_weight": None}, batch_size=128
+        "log_loss",
+        after="warm_start",
+        extra={"class_weight": None, "epsilon": 0.1, "n_jobs": None},
+        batch_size=128,
     )
 
     # ---------------------------------------------------------------- fitting
@@ -174,6 +193,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         X, targets, sample_weight, backend = self._check_data(
             X, classes, codes, sample_weight, reset=True
         )
+        _check_init(coef_init, intercept_init, classes.shape[0], X.shape[1])
         # Warm start continues only the same problem (the same classes).
         same = _same(getattr(self, "classes_", None), classes)
         return self._fit_validated(
@@ -210,11 +230,18 @@ class GDClassifier(ClassifierMixin, GDBase):
             The updated estimator.
         """
         first = not hasattr(self, "classes_")
+        if self.early_stopping:
+            # One pass over the given chunk has no held-out rows to stop on.
+            raise ValueError("early_stopping should be False with partial_fit.")
         if self.class_weight == "balanced":
+            # scikit-learn's words: a stream's class frequencies are not known.
             raise ValueError(
-                "class_weight 'balanced' is not supported for partial_fit: the class "
-                "frequencies of a stream are not known in advance. Pass a dict of "
-                "class weights instead."
+                "class_weight 'balanced' is not supported for partial_fit. In order "
+                "to use 'balanced' weights, use compute_class_weight('balanced', "
+                "classes=classes, y=y). In place of y you can use a large enough "
+                "sample of the full training set target to properly estimate the "
+                "class frequency distributions. Pass the resulting weights as the "
+                "class_weight parameter."
             )
         if first:
             if classes is None:
@@ -295,6 +322,18 @@ class GDClassifier(ClassifierMixin, GDBase):
         if getattr(loss, "n_outputs", 1) > 1:
             return xp.permute_dims(coef, (1, 0)), intercept
         return coef, intercept
+
+    def _held_out_rows(self, Y):
+        """Return the training and validation rows: SGDClassifier's split.
+
+        ``StratifiedShuffleSplit`` on the classes, seeded with ``random_state``
+        itself, so the same seed holds out the same rows as SGDClassifier.
+        """
+        labels = Y[:, 0] if Y.shape[1] == 1 else np.argmax(Y, axis=1)
+        cv = StratifiedShuffleSplit(
+            test_size=self.validation_fraction, random_state=self.random_state
+        )
+        return next(cv.split(np.zeros((Y.shape[0], 1)), labels))
 
     def _validation_scorer(self, backend, X_val, Y_val, weight_val, k):
         """Return ``score(w, b)``: the weighted accuracy of target ``k`` held out."""
@@ -570,6 +609,27 @@ def _check_known(labels, classes):
         raise ValueError(
             f"The labels {unknown!r} are not among the classes {classes!r} given "
             "on the first call to partial_fit."
+        )
+
+
+def _check_init(coef_init, intercept_init, n_classes, n_features):
+    """Raise SGDClassifier's errors for starting values of the wrong shape.
+
+    One row per class, or one row for two classes (also as a vector); as many
+    intercepts as rows (a scalar for two classes).
+    """
+    rows = 1 if n_classes == 2 else n_classes
+    if coef_init is not None:
+        shape = np.shape(coef_init)
+        if shape != (rows, n_features) and not (rows == 1 and shape == (n_features,)):
+            raise ValueError(
+                f"Provided coef_init does not match dataset: its shape is {shape}, "
+                f"expected ({rows}, {n_features})."
+            )
+    if intercept_init is not None and np.size(intercept_init) != rows:
+        raise ValueError(
+            "Provided intercept_init does not match dataset: its shape is "
+            f"{np.shape(intercept_init)}, expected ({rows},)."
         )
 
 

@@ -12,13 +12,26 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_breast_cancer, load_iris, make_classification
-from sklearn.linear_model import LogisticRegression
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_iris,
+    make_blobs,
+    make_classification,
+)
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skgd import GDClassifier
-from skgd.losses import Hinge, LogLoss, ModifiedHuber, MultinomialLogLoss
+from skgd.losses import (
+    Hinge,
+    LogLoss,
+    ModifiedHuber,
+    MultinomialLogLoss,
+    Perceptron,
+    SquaredHinge,
+)
 from skgd.testing import check_loss
 
 
@@ -302,8 +315,17 @@ def test_single_class_and_continuous_targets_raise():
 
 def test_losses_contract():
     labels = np.where(np.random.default_rng(1).random(60) > 0.5, 1.0, -1.0)
-    for loss in (LogLoss(), Hinge(), Hinge().smoothed(0.3), ModifiedHuber()):
+    for loss in (
+        LogLoss(),
+        Hinge(),
+        Hinge().smoothed(0.3),
+        ModifiedHuber(),
+        SquaredHinge(),
+    ):
         check_loss(loss, y=labels)
+    # The perceptron's optimum is the zero model, which no stochastic run ends at
+    # exactly: its maths only (its fits: test_perceptron_is_stochastic_only).
+    check_loss(Perceptron(), y=labels, solvers=())
     codes = np.random.default_rng(2).integers(0, 4, 60).astype(float)
     check_loss(MultinomialLogLoss(n_classes=4), y=codes)
 
@@ -360,6 +382,8 @@ def test_parameters_and_defaults_are_sgdclassifier_like():
         "verbose": 0,
         "warm_start": False,
         "class_weight": None,
+        "epsilon": 0.1,
+        "n_jobs": None,
         "batch_size": 128,
         "shuffle": True,
         "learning_rate": "adaptive",
@@ -378,7 +402,7 @@ def test_parameters_and_defaults_are_sgdclassifier_like():
     with pytest.raises(TypeError):
         GDClassifier("hinge", "l1")  # only loss is positional
     with pytest.raises(TypeError):
-        GDClassifier(epsilon=0.1)  # the regressor's parameter
+        GDClassifier(power=0.1)  # no such parameter
 
 
 @pytest.mark.parametrize("solver", ["gd", "sgd"])
@@ -415,3 +439,97 @@ def test_multiclass_warm_start_and_partial_fit_continue_coef(loss):
     np.testing.assert_allclose(warm.coef_, done.coef_, atol=1e-3)
     assert warm.coef_.shape == (3, 4)
     assert warm.intercept_.shape == (3,)
+
+
+def test_squared_hinge_is_optimal_and_matches_linear_svc():
+    # LinearSVC minimises ||w||^2 / 2 + C sum_i max(0, 1 - y_i x_i w)^2; skgd the
+    # mean loss plus alpha ||w||^2 / 2: the same optimum at C = 1 / (alpha n).
+    X, y = _standardized(load_breast_cancer)
+    alpha = 1e-2
+    clf = GDClassifier(
+        loss="squared_hinge", alpha=alpha, fit_intercept=False, solver="gd"
+    )
+    clf.set_params(tol=1e-14, max_iter=100_000).fit(X, y)
+    # The squared hinge's objective is piecewise quadratic: Newton's method on
+    # the set of margins below 1 ends at the exact optimum once the set is stable.
+    labels, n = 2.0 * y - 1.0, X.shape[0]
+    w = np.zeros(X.shape[1])
+    for _ in range(100):
+        active = labels * (X @ w) < 1.0
+        A = X[active]
+        w_next = np.linalg.solve(
+            2.0 / n * A.T @ A + alpha * np.eye(X.shape[1]),
+            2.0 / n * A.T @ labels[active],
+        )
+        if np.array_equal(labels * (X @ w_next) < 1.0, active):
+            w = w_next
+            break
+        w = w_next
+    # The certified gap bounds the distance to the optimum: alpha-strong convexity.
+    assert clf.dual_gap_ <= 1e-14
+    bound = np.sqrt(2.0 * clf.dual_gap_ / alpha)
+    assert np.linalg.norm(clf.coef_[0] - w) <= bound < 2e-6
+    # liblinear's primal solver stops at about 1e-5 of it.
+    svc = LinearSVC(C=1 / (alpha * n), fit_intercept=False, tol=1e-12)
+    svc.set_params(max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(svc.coef_[0], w, atol=1e-5)
+
+
+def test_regression_losses_fit_the_labels_as_ridge_does():
+    # loss="squared_error" is the ridge regression of the labels -1 and +1 (one
+    # column per class beyond two), as in SGDClassifier.
+    X, y = _standardized(load_iris)
+    alpha = 1e-2
+    clf = GDClassifier(loss="squared_error", alpha=alpha, solver="gd", tol=1e-12)
+    clf.fit(X, y)
+    targets = 2.0 * _onehot(y, 3) - 1.0
+    ridge = Ridge(alpha=alpha * X.shape[0]).fit(X, targets)
+    np.testing.assert_allclose(clf.coef_, ridge.coef_, atol=1e-9)
+    np.testing.assert_allclose(clf.intercept_, ridge.intercept_, atol=1e-9)
+    X, y = _standardized(load_breast_cancer)
+    for loss in ("huber", "epsilon_insensitive", "squared_epsilon_insensitive"):
+        clf = GDClassifier(loss=loss, epsilon=0.5, solver="sgd", random_state=0)
+        assert clf.fit(X, y).score(X, y) > 0.95
+
+
+def test_perceptron_is_stochastic_only():
+    # Separable data: the perceptron's updates stop once all samples are right.
+    X, y = make_blobs(200, centers=[[-2, -2], [2, 2]], random_state=0)
+    clf = GDClassifier(loss="perceptron", solver="sgd", batch_size=1, random_state=0)
+    assert clf.fit(X, y).score(X, y) == 1.0
+    with pytest.raises(ValueError, match="smoothed"):
+        GDClassifier(loss="perceptron", solver="gd").fit(X, y)
+
+
+def test_sgdclassifier_errors_for_starts_streams_and_balance():
+    X, y = _standardized(load_iris)
+    clf = GDClassifier(solver="sgd")
+    with pytest.raises(ValueError, match="coef_init does not match"):
+        clf.fit(X, y, coef_init=np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="intercept_init does not match"):
+        clf.fit(X, y, intercept_init=np.zeros(1))
+    binary = y > 0
+    clf.fit(X, binary, coef_init=np.zeros(4), intercept_init=0.0)
+    with pytest.raises(ValueError, match="coef_init does not match"):
+        clf.fit(X, binary, coef_init=np.zeros(3))
+    with pytest.raises(ValueError, match="early_stopping should be False"):
+        GDClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="compute_class_weight"):
+        GDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_warm_start_is_a_fresh_optimizer_from_the_last_iterate(solver):
+    # As documented: coef_ and intercept_ carry over, the step counter t_ and the
+    # optimizer's state (momentum, Adam's moments) start afresh.
+    X, y = _standardized(load_iris)
+    params = dict(solver=solver, max_iter=3, tol=None, random_state=0, shuffle=False)
+    warm = GDClassifier(loss="hinge", warm_start=True, **params).fit(X, y)
+    start_coef, start_intercept = warm.coef_.copy(), warm.intercept_.copy()
+    warm.fit(X, y)
+    assert warm.t_ == 3 * np.ceil(X.shape[0] / 128) + 1
+    cold = GDClassifier(loss="hinge", **params)
+    cold.fit(X, y, coef_init=start_coef, intercept_init=start_intercept)
+    np.testing.assert_array_equal(warm.coef_, cold.coef_)
+    np.testing.assert_array_equal(warm.intercept_, cold.intercept_)
+    assert warm.t_ == cold.t_

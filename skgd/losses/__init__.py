@@ -10,6 +10,7 @@ from skgd.losses._classification import (
     MultinomialLogLoss,
     SmoothedHinge,
 )
+from skgd.losses._margin import Perceptron, SquaredHinge
 from skgd.losses._regression import (
     EpsilonInsensitive,
     Huber,
@@ -25,11 +26,15 @@ LOSSES = {
 }
 
 
-# Binary classification losses (labels -1 and +1), by SGDClassifier's names.
+# Binary classification losses (labels -1 and +1), by SGDClassifier's names: its
+# margin losses, and its regression losses fitted to the labels -1 and +1.
 CLASSIFIER_LOSSES = {
     "log_loss": LogLoss,
     "hinge": Hinge,
     "modified_huber": ModifiedHuber,
+    "squared_hinge": SquaredHinge,
+    "perceptron": Perceptron,
+    **LOSSES,
 }
 
 
@@ -57,10 +62,42 @@ def get_loss(loss, epsilon=0.1):
     """
     if isinstance(loss, Loss):
         return loss
-    cls = LOSSES[loss]
-    if cls is SquaredError:
-        return cls()
-    return cls(epsilon=epsilon)
+    return _build(LOSSES[loss], epsilon)
+
+
+def get_classifier_loss(loss, epsilon=0.1):
+    """Return the binary classification loss of a name in ``CLASSIFIER_LOSSES``.
+
+    Parameters
+    ----------
+    loss : str
+        SGDClassifier's name of the loss: a margin loss (``"log_loss"``,
+        ``"hinge"``, ``"modified_huber"``, ``"squared_hinge"``, ``"perceptron"``)
+        or a regression loss, fitted to the labels -1 and +1.
+    epsilon : float, default=0.1
+        The epsilon of the losses that have one.
+
+    Returns
+    -------
+    loss : Loss
+        The loss object, of labels in {-1, +1}.
+
+    Examples
+    --------
+    >>> from skgd.losses import get_classifier_loss
+    >>> get_classifier_loss("squared_hinge")
+    SquaredHinge()
+    >>> get_classifier_loss("huber", epsilon=0.5)
+    Huber(epsilon=0.5)
+    """
+    return _build(CLASSIFIER_LOSSES[loss], epsilon)
+
+
+def _build(cls, epsilon):
+    """Return ``cls``'s instance, with ``epsilon`` where the loss has one."""
+    if "epsilon" in getattr(cls, "__dataclass_fields__", {}):
+        return cls(epsilon=epsilon)
+    return cls()
 
 
 __all__ = [
@@ -73,8 +110,11 @@ __all__ = [
     "Loss",
     "ModifiedHuber",
     "MultinomialLogLoss",
+    "Perceptron",
     "SmoothedHinge",
     "SquaredEpsilonInsensitive",
     "SquaredError",
+    "SquaredHinge",
+    "get_classifier_loss",
     "get_loss",
 ]

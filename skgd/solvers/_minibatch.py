@@ -279,9 +279,17 @@ def solve_minibatch(
         order = rows
         if shuffle:
             order = random_state.permutation(n_rows if rows is None else rows)
-        params, state, loss, eta = stepper.epoch(
-            *carry, order, n_rows, weight_sum, epoch
-        )
+        try:
+            params, state, loss, eta = stepper.epoch(
+                *carry, order, n_rows, weight_sum, epoch
+            )
+        except FloatingPointError as error:
+            # Under np.errstate(all="raise") numpy raises before the divergence
+            # test sees a non-finite value: SGDClassifier's error, for the data.
+            raise ValueError(
+                f"Floating-point under-/overflow occurred at epoch #{epoch}. "
+                "Scaling input data with StandardScaler or MinMaxScaler might help."
+            ) from error
         report = params if state.average is None else state.average
         score = None
         if validation_score is not None:
@@ -389,13 +397,17 @@ class _Stepper:
             # times the sum of the u-weighted ones (u = s / S).
             scale = weight_sum / (stop - start)
             grad = xp.empty(params.shape[0], dtype=dtype)
+            t += 1
+            eta = eta_scale * schedule(t)
             if decay:
-                grad[:n_coef] = xp.reshape(scale * gw + decay * w, (-1,))
+                # A decay step eta * decay beyond 1 would flip w's sign and grow
+                # it; as SGDClassifier clips its factor 1 - eta * alpha at 0,
+                # the step shrinks w to 0 at most.
+                shrink = min(decay, 1.0 / eta) if eta > 0 else decay
+                grad[:n_coef] = xp.reshape(scale * gw + shrink * w, (-1,))
             else:
                 grad[:n_coef] = xp.reshape(scale * gw, (-1,))
             grad[n_coef:] = scale * self.intercept_step_scale * gc
-            t += 1
-            eta = eta_scale * schedule(t)
             direction, step, rule_state = rule.update(grad, rule_state, eta)
             params = params - step * direction
             if prox is not None:
@@ -418,14 +430,18 @@ class _DivergenceGuard:
     no pass over X, and at the start ``(w0, c0)``; the latter is computed only when
     the running loss exceeds the bound the former gives (never, in an honest run),
     so a partial_fit call pays no extra pass over its batch. ``bound`` is
-    ``factor`` times the reference (``inf`` with ``factor=None``).
+    ``factor`` times the reference (``inf`` with ``factor=None`` or a loss of 0 at
+    zero).
     """
 
     def __init__(self, objective, w0, c0, factor, schedule, solver_name):
         xp, dtype = objective.xp, objective.dtype
         zeros = xp.zeros((objective.n_samples,) + objective.coef_shape[1:], dtype=dtype)
-        self.ref = max(objective.loss_value(zeros), float(xp.finfo(dtype).tiny))
-        self.factor = math.inf if factor is None else factor
+        at_zero = objective.loss_value(zeros)
+        self.ref = max(at_zero, float(xp.finfo(dtype).tiny))
+        # A loss of 0 at zero (the perceptron's) gives no scale to compare with:
+        # only non-finite values are divergence then.
+        self.factor = math.inf if factor is None or at_zero == 0 else factor
         self.schedule, self.solver_name, self.dtype = schedule, solver_name, dtype
         self._start = (objective, w0, c0)
         self._set_reference(self.ref)

@@ -1,18 +1,23 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Run scikit-learn's SGDRegressor tests against ``GDRegressor(solver="sgd")``.
+"""Run scikit-learn's SGD tests against ``GDRegressor`` and ``GDClassifier``.
 
 scikit-learn ships ``sklearn/linear_model/tests/test_sgd.py``. This copies it into a
 temporary folder with a conftest that replaces ``sklearn.linear_model.SGDRegressor``
-by :class:`tests.sklearn_suite.shim.SGDRegressorShim` before the module is imported,
-runs its regressor tests with pytest, and prints the pass rate::
+and ``SGDClassifier`` by the shims of :mod:`tests.sklearn_suite.shim`
+(``solver="sgd"``, ``batch_size=1``, scikit-learn's defaults) before the module is
+imported, runs its regressor or its classifier tests (the sparse ones included) with
+pytest, and prints the pass rate::
 
-    python tests/sklearn_suite/run_sgd.py [--min-pass 0.9] [--show-failures]
+    python tests/sklearn_suite/run_sgd.py [--kind classifier] [--min-pass 0.9]
+        [--show-failures]
 
-It exits non-zero when the pass rate is below ``--min-pass`` (0.9 by default).
+It exits non-zero when the pass rate is below ``--min-pass`` (0.9 by default). A
+test that runs past ``TIME_LIMIT`` seconds fails, so that the run stays bounded.
 Tests that read scikit-learn's private internals are not run: they are
-listed in ``EXCLUDED`` with the reason, and the rate is over the others.
-``tests/test_sklearn_sgd_suite.py`` runs this in the test suite.
+listed in ``EXCLUDED`` (regressor) and ``EXCLUDED_CLASSIFIER`` with the reason, and
+the rate is over the others. ``tests/test_sklearn_sgd_suite.py`` runs both in the
+test suite.
 """
 
 import argparse
@@ -24,14 +29,31 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 _CONFTEST = """
+import signal
 import sys
 sys.path.insert(0, {root!r})
 import sklearn.linear_model
-from tests.sklearn_suite.shim import SGDRegressorShim
+from tests.sklearn_suite.shim import SGDClassifierShim, SGDRegressorShim
 SGDRegressorShim.__name__ = "SGDRegressor"
 sklearn.linear_model.SGDRegressor = SGDRegressorShim
+SGDClassifierShim.__name__ = "SGDClassifier"
+sklearn.linear_model.SGDClassifier = SGDClassifierShim
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _time_limit():
+    # A test that runs past the limit fails (per-sample fits of many epochs are
+    # slow in Python), so that the whole run stays within a few minutes.
+    def expire(signum, frame):
+        raise TimeoutError("the test ran past {limit} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm({limit})
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
@@ -40,8 +62,28 @@ def global_random_seed():
     return 42
 """
 
+# Seconds a test may run; one that runs longer fails.
+TIME_LIMIT = 60
+
 # Regressor tests: parametrized over the regressor classes, or regressor-only.
 _SELECT = "SGDRegressor or regress or _reg"
+# Classifier tests: parametrized over the classifier classes (dense and sparse), or
+# classifier-only. scikit-learn's tests of its Cython loss objects (test_loss_hinge
+# and the like) do not fit an estimator and are not selected.
+_CLASSIFIER_ONLY = (
+    "test_l1_ratio",
+    "test_underflow_or_overflow",
+    "test_numerical_stability_large_gradient",
+    "test_large_regularization",
+    "test_tol_parameter",
+    "test_multi_thread_multi_class_and_early_stopping",
+    "test_multi_core_gridsearch_and_early_stopping",
+    "test_validation_mask_correctly_subsets",
+    "test_sgd_error_on_zero_validation_weight",
+)
+_SELECT_CLASSIFIER = (
+    f"(SGDClassifier or {' or '.join(_CLASSIFIER_ONLY)}) and not SGDRegressor"
+)
 
 # Regressor tests that reach into scikit-learn's private internals, which no other
 # implementation has: test function name -> why it is not run.
@@ -54,11 +96,24 @@ EXCLUDED = {
 }
 
 
-def run(show_failures=False):
-    """Run the regressor tests on the shim; return ``{test id: outcome}``.
+# Classifier tests that reach into scikit-learn's private internals: name -> why.
+EXCLUDED_CLASSIFIER = {
+    "test_sgd_predict_proba_method_access": (
+        "iterates over SGDClassifier.loss_functions, the private table of sklearn's "
+        "Cython loss classes"
+    ),
+    "test_validation_mask_correctly_subsets": (
+        "monkeypatches sklearn's private _stochastic_gradient."
+        "_ValidationScoreCallback to read the held-out rows it is given"
+    ),
+}
 
-    Outcomes are ``"passed"``, ``"failed"`` (failures and errors) or
-    ``"skipped"``; the tests in ``EXCLUDED`` are not run.
+
+def run(show_failures=False, kind="regressor"):
+    """Run the ``kind`` ("regressor" or "classifier") tests on the shim.
+
+    Returns ``{test id: outcome}``, the outcomes being ``"passed"``, ``"failed"``
+    (failures and errors) or ``"skipped"``; the excluded tests are not run.
     """
     import sklearn
 
@@ -66,11 +121,12 @@ def run(show_failures=False):
         os.path.dirname(sklearn.__file__), "linear_model", "tests", "test_sgd.py"
     )
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    select = f"({_SELECT}) and not ({' or '.join(EXCLUDED)})"
+    chosen, excluded = _suite(kind)
+    select = f"({chosen}) and not ({' or '.join(excluded)})" if excluded else chosen
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(source, os.path.join(tmp, "test_sgd_on_skgd.py"))
         with open(os.path.join(tmp, "conftest.py"), "w") as f:
-            f.write(_CONFTEST.format(root=root))
+            f.write(_CONFTEST.format(root=root, limit=TIME_LIMIT))
         report = os.path.join(tmp, "report.xml")
         subprocess.run(
             [
@@ -109,24 +165,38 @@ def run(show_failures=False):
     return outcomes
 
 
+def _suite(kind):
+    """Return the ``-k`` selection and the excluded tests of ``kind``."""
+    if kind == "regressor":
+        return _SELECT, EXCLUDED
+    if kind == "classifier":
+        return _SELECT_CLASSIFIER, EXCLUDED_CLASSIFIER
+    raise ValueError(f"kind is 'regressor' or 'classifier', not {kind!r}.")
+
+
 def main(argv=None):
     """Run the suite and report; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-pass", type=float, default=0.9)
     parser.add_argument("--show-failures", action="store_true")
+    parser.add_argument(
+        "--kind", choices=("regressor", "classifier"), default="regressor"
+    )
     args = parser.parse_args(argv)
 
-    outcomes = run(show_failures=args.show_failures)
+    outcomes = run(show_failures=args.show_failures, kind=args.kind)
+    _, excluded = _suite(args.kind)
+    estimator = "GDRegressor" if args.kind == "regressor" else "GDClassifier"
     ran = [k for k, v in outcomes.items() if v != "skipped"]
     passed = [k for k in ran if outcomes[k] == "passed"]
     rate = len(passed) / max(len(ran), 1)
     print(
-        f"sklearn test_sgd.py regressor tests on GDRegressor(solver='sgd', "
+        f"sklearn test_sgd.py {args.kind} tests on {estimator}(solver='sgd', "
         f"batch_size=1): {len(passed)} passed of {len(ran)} run "
         f"({rate:.1%}); {len(outcomes) - len(ran)} skipped; "
-        f"{len(EXCLUDED)} excluded (private internals):"
+        f"{len(excluded)} excluded (private internals):"
     )
-    for name, reason in EXCLUDED.items():
+    for name, reason in excluded.items():
         print(f"  excluded: {name}: {reason}")
     for name in sorted(k for k in ran if outcomes[k] != "passed"):
         print(f"  failed: {name}")

@@ -1,6 +1,11 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""SGDRegressor's constructor on top of ``GDRegressor(solver="sgd", batch_size=1)``.
+"""SGDRegressor's and SGDClassifier's constructors on skgd's per-sample SGD.
+
+``SGDRegressorShim`` is ``GDRegressor(solver="sgd", batch_size=1)`` and
+``SGDClassifierShim`` is ``GDClassifier(solver="sgd", batch_size=1)``, each with
+the scikit-learn estimator's signature and defaults; the classifier needs nothing
+more.
 
 The shim changes no behaviour: with ``batch_size=1`` and ``momentum=0``,
 GDRegressor's stochastic solver *is* SGDRegressor (its uncentered model started at
@@ -19,7 +24,7 @@ parameter checks). It adapts only what the contract makes different in form:
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
-from skgd import GDRegressor
+from skgd import GDClassifier, GDRegressor
 
 _INTERCEPTS = ("intercept_", "_standard_intercept", "_average_intercept")
 
@@ -108,3 +113,63 @@ def _single_output(y):
     if getattr(y, "ndim", 1) == 2:
         return column_or_1d(y, warn=True)
     return y
+
+
+class SGDClassifierShim(GDClassifier):
+    """GDClassifier with SGDClassifier's signature and defaults.
+
+    Per-sample SGD (``batch_size=1``, no momentum) with SGDClassifier's default
+    loss (``"hinge"``), ``tol`` and learning rate (``"optimal"``, ``power_t=0.5``).
+    """
+
+    def __init__(
+        self,
+        loss="hinge",
+        *,
+        penalty="l2",
+        alpha=0.0001,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        max_iter=1000,
+        tol=1e-3,
+        shuffle=True,
+        verbose=0,
+        epsilon=0.1,
+        n_jobs=None,
+        random_state=None,
+        learning_rate="optimal",
+        eta0=0.01,
+        power_t=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        class_weight=None,
+        warm_start=False,
+        average=False,
+    ):
+        super().__init__(
+            loss=loss,
+            penalty=penalty,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            fit_intercept=fit_intercept,
+            solver="sgd",
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            class_weight=class_weight,
+            n_jobs=n_jobs,
+            batch_size=1,
+            shuffle=shuffle,
+            learning_rate=learning_rate,
+            eta0=eta0,
+            power_t=power_t,
+            momentum=0.0,
+            epsilon=epsilon,
+            average=average,
+        )
