@@ -16,7 +16,6 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from skgd._backend._dense import serial_blas
 from skgd._contract import check_support
 from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
 from skgd.solvers._result import SolverResult, check_finite_objective
@@ -36,8 +35,6 @@ _INNER_MAX_ITER = 500
 # The duality gap is made once the model's predicted decrease is within this
 # factor of the threshold (see _ProxNewton.measure).
 _NEAR = 100.0
-# Below this many features a solve stays on the calling threads (serial_blas).
-_SERIAL_MIN = 64
 
 
 def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
@@ -247,11 +244,11 @@ class _ProxNewton:
         return self.cxp.reshape(d, (n, 1)) * eye
 
     def blas(self, n):
-        """Return the BLAS context of an ``n x n`` solve (see :func:`serial_blas`).
+        """Return the BLAS context of an ``n x n`` solve: none.
 
-        Small solves run as they are: entering the thread limit costs more.
+        The thread limit is process-wide, so a solve leaves it as it is.
         """
-        return nullcontext() if n < _SERIAL_MIN else serial_blas()
+        return nullcontext()
 
     def direction(self, w, model):
         """Return ``(dw, dc, delta)``: the model's step and its predicted change.
