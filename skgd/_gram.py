@@ -13,6 +13,7 @@ minimum-norm least squares without a penalty); the rule that chooses it is in
 
 import math
 
+from skgd._backend._dense import solve_spd
 from skgd._forms import CenteredModel
 from skgd._gaps import quadratic_gap
 
@@ -167,7 +168,7 @@ class GramObjective(CenteredModel):
         eye = cxp.eye(self.n_features, dtype=G.dtype, device=self.backend.device)
         system = self.curvature * G + l2 * eye
         try:
-            w = cxp.linalg.solve(system, self.curvature * self.q)
+            w = solve_spd(system, self.curvature * self.q)
         except Exception:  # a singular or non-finite system: iterate instead
             return None
         if not bool(cxp.all(cxp.isfinite(w))):

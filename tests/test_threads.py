@@ -18,6 +18,7 @@ import pytest
 
 from skgd import GDClassifier, GDRegressor
 from skgd._backend import get_backend
+from skgd._backend._dense import solve_spd
 from skgd._objective import LinearObjective
 from skgd.losses import LogLoss
 from skgd.penalties import L2
@@ -121,3 +122,16 @@ def test_fit_bit_identical_while_other_threads_run(name):
     for run in crowded:
         for got, expected in zip(run, alone, strict=True):
             np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 200, 256, 300])
+def test_solve_spd_equals_a_direct_solve(n):
+    # The blocked Cholesky that keeps Newton's solves on the calling thread (up to
+    # 256 rows; above, LAPACK's solve), on a system of condition number below 100.
+    rng = np.random.default_rng(n)
+    M = rng.standard_normal((n, 2 * n + 3))
+    A = M @ M.T / n + 1e-4 * np.eye(n)
+    b = rng.standard_normal((n, 2))
+    expected = np.linalg.solve(A, b)
+    np.testing.assert_allclose(solve_spd(A, b), expected, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(solve_spd(A, b[:, 0]), expected[:, 0], rtol=1e-10)

@@ -29,6 +29,10 @@ _PRODUCT_ELEMENTS = 2**18
 # this width are built from such products (see _numpy_gram).
 _SERIAL_GEMM = 2**19
 _SERIAL_GRAM_MAX_WIDTH = 256
+# Linear systems up to this size are solved on the calling thread, in blocks of
+# _SOLVE_BLOCK rows, which LAPACK factorizes on one thread (see solve_spd).
+_SERIAL_SOLVE_MAX = 256
+_SOLVE_BLOCK = 64
 
 
 def _row_blocks(X, width=1):
@@ -48,6 +52,80 @@ def _row_blocks(X, width=1):
         return None
     step = max(1, _PRODUCT_ELEMENTS // max(n_features * width, 1))
     return [slice(start, start + step) for start in range(0, n_samples, step)]
+
+
+def solve_spd(A, b):
+    """Return ``A^-1 b`` for a symmetric positive definite ``A``.
+
+    Up to ``_SERIAL_SOLVE_MAX`` rows on numpy, by a Cholesky factorization in
+    blocks of ``_SOLVE_BLOCK`` whose every BLAS and LAPACK call is small enough to
+    run on the calling thread (LAPACK's own factorizations take threads from about
+    128 rows on: a 201 x 201 solve took 58 ms with the load average at 21 on 2
+    cores, against 1 ms on one thread). Other arrays, larger systems and a
+    factorization that fails go to the namespace's ``linalg.solve``.
+
+    Parameters
+    ----------
+    A : array of shape (n, n)
+        Symmetric positive definite.
+    b : array of shape (n,) or (n, k)
+        The right-hand side.
+
+    Returns
+    -------
+    x : array of b's shape
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> solve_spd(np.array([[4.0, 2.0], [2.0, 3.0]]), np.array([2.0, 1.0]))
+    array([0.5, 0. ])
+    """
+    if not is_numpy_array(A) or A.shape[0] > _SERIAL_SOLVE_MAX:
+        return array_namespace(A, b).linalg.solve(A, b)
+    try:
+        L, inverses = _blocked_cholesky(A)
+    except np.linalg.LinAlgError:
+        return np.linalg.solve(A, b)
+    x = np.array(b, dtype=np.result_type(A, b))
+    starts = range(0, A.shape[0], _SOLVE_BLOCK)
+    for k, inv in zip(starts, inverses, strict=True):  # L y = b
+        e = k + _SOLVE_BLOCK
+        x[k:e] = inv @ (x[k:e] - L[k:e, :k] @ x[:k])
+    for k, inv in zip(starts[::-1], inverses[::-1], strict=True):  # L.T x = y
+        e = k + _SOLVE_BLOCK
+        x[k:e] = inv.T @ (x[k:e] - L[e:, k:e].T @ x[e:])
+    return x
+
+
+def _blocked_cholesky(A):
+    """Return the Cholesky factor of ``A`` and the inverses of its diagonal blocks.
+
+    Right-looking, in blocks of ``_SOLVE_BLOCK``; the panels and the trailing
+    updates are row chunks of ``gemm`` of at most ``_PRODUCT_ELEMENTS``
+    multiply-adds, the size below which OpenBLAS keeps any product on the calling
+    thread (strided operands included; see :func:`solve_spd`).
+    """
+    n = A.shape[0]
+    W = np.array(A, dtype=np.result_type(A, np.float32))
+    inverses = []
+    for k in range(0, n, _SOLVE_BLOCK):
+        e = min(k + _SOLVE_BLOCK, n)
+        W[k:e, k:e] = np.linalg.cholesky(W[k:e, k:e])
+        inverses.append(np.linalg.inv(W[k:e, k:e]))
+        if e == n:
+            break
+        panel = np.empty((n - e, e - k), dtype=W.dtype)
+        step = max(1, _PRODUCT_ELEMENTS // ((e - k) * (e - k)))
+        for start in range(0, n - e, step):
+            rows = slice(e + start, e + start + step)
+            panel[start : start + step] = W[rows, k:e] @ inverses[-1].T
+        W[e:, k:e] = panel
+        twin = np.ascontiguousarray(panel.T)  # another buffer: gemm, not syrk
+        step = max(1, _PRODUCT_ELEMENTS // ((n - e) * (e - k)))
+        for start in range(0, n - e, step):
+            W[e + start : e + start + step, e:] -= panel[start : start + step] @ twin
+    return np.tril(W), inverses
 
 
 def _numpy_gram(X, u, mean, uniform, target, step):
