@@ -252,9 +252,11 @@ class DenseBackend(InMemoryBackend):
         width = n_features + (target is not None)
         step = max(1, self._block // max(width, 1))
         if is_numpy_array(X):
-            # Blocks of a fixed size in bytes (512 kB): float32 blocks get twice
-            # the rows, which its syrk needs to run at full speed (200,000 x 100,
-            # one thread: 51 ms with 648 rows, 45 ms with 1296; float64: 89 ms).
+            # Blocks of a fixed size in bytes (512 kB) for the syrk of a wide
+            # Gram matrix: float32 blocks get twice the rows, which its syrk
+            # needs to run at full speed (200,000 x 100, one thread: 51 ms with
+            # 648 rows, 45 ms with 1296; float64: 89 ms). Narrower ones have
+            # their own blocks (see _numpy_gram).
             step = max(1, step * 8 // X.dtype.itemsize)
             out = _numpy_gram(X, u, mean, uniform, target, step)
         else:
