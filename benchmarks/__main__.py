@@ -4,9 +4,11 @@
 
 Each case runs in its own Python process (so no case warms the caches or the
 allocator of another); the parent collects their rows and prints one table.
+``--busy N`` keeps N spinning processes on the cores while the cases run.
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -91,6 +93,23 @@ def _details(rows):
     return "\n".join(out)
 
 
+@contextlib.contextmanager
+def _busy(n):
+    """Keep ``n`` processes spinning on the CPU while the block runs.
+
+    They load the cores as other jobs would, so that the table shows what shared
+    cores cost each contender (their threads wait on busy cores).
+    """
+    spin = [sys.executable, "-c", "while True: pass"]
+    procs = [subprocess.Popen(spin) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
 def main(argv=None):
     """Run the cases asked for and print the table."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
@@ -98,6 +117,9 @@ def main(argv=None):
     parser.add_argument("--case", type=int, nargs="*", default=None, help="cases")
     parser.add_argument("--repeats", type=int, default=None, help="timing rounds")
     parser.add_argument("--json", default=None, help="also write rows to this file")
+    parser.add_argument(
+        "--busy", type=int, default=0, help="spinning processes during the cases"
+    )
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeats = args.repeats or (5 if args.quick else 7)
@@ -112,7 +134,23 @@ def main(argv=None):
     print(
         f"python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs; BLAS: {blas_info()}"
+        + (f"; {args.busy} busy processes" if args.busy else "")
     )
+    rows = []
+    with _busy(args.busy):
+        rows = _run_cases(cases, args.quick, repeats)
+    print()
+    print(_table(rows))
+    print()
+    print(_details(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 0
+
+
+def _run_cases(cases, quick, repeats):
+    """Run each case in its own process and return all their rows."""
     rows = []
     for case in cases:
         cmd = [
@@ -123,7 +161,7 @@ def main(argv=None):
             str(case),
             "--repeats",
             str(repeats),
-        ] + (["--quick"] if args.quick else [])
+        ] + (["--quick"] if quick else [])
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         took = time.perf_counter() - start
@@ -134,14 +172,7 @@ def main(argv=None):
         new = json.loads(found[-1][len(_MARK) :])
         rows += new
         print(f"case {case} done in {took:.0f}s", flush=True)
-    print()
-    print(_table(rows))
-    print()
-    print(_details(rows))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
-    return 0
+    return rows
 
 
 if __name__ == "__main__":

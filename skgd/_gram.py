@@ -13,7 +13,7 @@ minimum-norm least squares without a penalty); the rule that chooses it is in
 
 import math
 
-from skgd._backend._dense import serial_blas
+from skgd._backend._dense import solve_spd
 from skgd._forms import CenteredModel
 from skgd._gaps import quadratic_gap
 
@@ -167,11 +167,10 @@ class GramObjective(CenteredModel):
         G = self.G
         eye = cxp.eye(self.n_features, dtype=G.dtype, device=self.backend.device)
         system = self.curvature * G + l2 * eye
-        with serial_blas(G, self.n_features):
-            try:
-                w = cxp.linalg.solve(system, self.curvature * self.q)
-            except Exception:  # a singular or non-finite system: iterate instead
-                return None
+        try:
+            w = solve_spd(system, self.curvature * self.q)
+        except Exception:  # a singular or non-finite system: iterate instead
+            return None
         if not bool(cxp.all(cxp.isfinite(w))):
             return None
         return cxp.where(self.active, w, cxp.zeros_like(w))
@@ -251,25 +250,24 @@ class GramObjective(CenteredModel):
         scale = 1.0 / cxp.sqrt(cxp.where(mask, diag, cxp.ones_like(diag)))
         pair = mask[:, None] & mask[None, :]
         S = cxp.where(pair, (scale[:, None] * G) * scale[None, :], cxp.zeros_like(G))
-        with serial_blas(G, self.n_features):
-            try:
-                lam, V = cxp.linalg.eigh(S)
-            except Exception:  # a non-finite matrix: iterate instead
-                return None
-            eps = float(cxp.finfo(G.dtype).eps)
-            top = self.backend.to_float(cxp.max(lam)) if lam.shape[0] else 0.0
-            if not math.isfinite(top):
-                return None
-            keep = lam > max(self.n_samples, self.n_features) * eps * top
-            ones = cxp.ones_like(lam)
-            inv_lam = cxp.where(keep, ones / cxp.where(keep, lam, ones), 0.0 * lam)
-            null_basis = None
-            n_null = int(self.backend.to_float(cxp.sum(cxp.astype(~keep, G.dtype))))
-            if n_null:
-                # The columns of V for the dropped eigenvalues, in any order.
-                order = cxp.argsort(cxp.astype(keep, G.dtype), stable=True)
-                V_0 = cxp.take(V, order[:n_null], axis=1)
-                null_basis, _ = cxp.linalg.qr(scale[:, None] * V_0)
+        try:
+            lam, V = cxp.linalg.eigh(S)
+        except Exception:  # a non-finite matrix: iterate instead
+            return None
+        eps = float(cxp.finfo(G.dtype).eps)
+        top = self.backend.to_float(cxp.max(lam)) if lam.shape[0] else 0.0
+        if not math.isfinite(top):
+            return None
+        keep = lam > max(self.n_samples, self.n_features) * eps * top
+        ones = cxp.ones_like(lam)
+        inv_lam = cxp.where(keep, ones / cxp.where(keep, lam, ones), 0.0 * lam)
+        null_basis = None
+        n_null = int(self.backend.to_float(cxp.sum(cxp.astype(~keep, G.dtype))))
+        if n_null:
+            # The columns of V for the dropped eigenvalues, in any order.
+            order = cxp.argsort(cxp.astype(keep, G.dtype), stable=True)
+            V_0 = cxp.take(V, order[:n_null], axis=1)
+            null_basis, _ = cxp.linalg.qr(scale[:, None] * V_0)
         products.gram_spectrum = (scale, V, inv_lam, null_basis, mask)
         return products.gram_spectrum
 

@@ -35,7 +35,7 @@ import numpy as np
 from array_api_compat import is_numpy_array
 from scipy.sparse.linalg import LinearOperator, lsmr
 
-from skgd._backend._dense import DenseBackend, serial_blas
+from skgd._backend._dense import DenseBackend
 
 # Up to this many rows or columns (whichever is fewer) dense X is solved by an SVD:
 # its cost, ``O(n_samples * n_features * min(n_samples, n_features))``, is then of
@@ -162,11 +162,10 @@ def _sample_svd(objective):
     A = X - objective.x_mean
     A *= sqrt_u[:, None]
     A *= xp.astype(objective.active, A.dtype)
-    with serial_blas(X, min(X.shape)):
-        try:
-            U, s, Vh = xp.linalg.svd(A, full_matrices=False)
-        except Exception:  # a non-finite matrix: iterate instead
-            return None
+    try:
+        U, s, Vh = xp.linalg.svd(A, full_matrices=False)
+    except Exception:  # a non-finite matrix: iterate instead
+        return None
     del A
     eps = float(xp.finfo(X.dtype).eps)
     top = objective.backend.to_float(xp.max(s))

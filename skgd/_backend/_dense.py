@@ -7,8 +7,6 @@ namespace's matmul), and per-column statistics are accumulated over row blocks s
 temporary memory stays a small fraction of X.
 """
 
-import contextlib
-
 import numpy as np
 from array_api_compat import array_namespace, device, is_numpy_array
 
@@ -20,52 +18,145 @@ _BLOCK_ELEMENTS = 2**16
 # On accelerators each block is a kernel launch: blocks 64 times larger keep the
 # launches few while the temporaries stay a small fraction of a large X.
 _DEVICE_BLOCK_ELEMENTS = 2**22
-# Below this many columns a Gram matrix block product runs on one BLAS thread (see
-# serial_blas).
-_SERIAL_GRAM_MAX_FEATURES = 256
-# One thread-pool controller per process (creating one inspects the loaded
-# libraries; entering its limit is cheap).
-_CONTROLLER = []
+# A product of X (matrix-vector, or by a few columns) is split into row blocks of at
+# most this many multiply-adds, each one BLAS call: OpenBLAS runs such a call on the
+# calling thread alone (0.3.30-0.3.31: up to about 400,000 elements of X for a
+# matrix-vector product, threads from 500,000). skgd never changes the BLAS thread
+# limit, which is one setting for the whole process (see _row_blocks).
+_PRODUCT_ELEMENTS = 2**18
+# Products larger than this (64 MB of float64 X for a matrix-vector product) are one
+# call with the process's BLAS threads: each is milliseconds of memory-bound work
+# on one core, which threads on idle cores divide (the more cores, the more they
+# gain), and beside which the wait for a thread on a busy core is small.
+_THREADED_PRODUCT_ELEMENTS = 2**23
+# A matrix product of at most this many multiply-adds runs on the calling thread
+# (OpenBLAS 0.3.31 on SkylakeX: threads from about 1e6 on); Gram matrices up to
+# this width are built from such products (see _numpy_gram).
+_SERIAL_GEMM = 2**19
+_SERIAL_GRAM_MAX_WIDTH = 256
+# Linear systems up to this size are solved on the calling thread, in blocks of
+# _SOLVE_BLOCK rows, which LAPACK factorizes on one thread (see solve_spd).
+_SERIAL_SOLVE_MAX = 256
+_SOLVE_BLOCK = 64
 
 
-def serial_blas(X=None, n_features=0):
-    """Return a context in which numpy's BLAS runs on one thread.
+def _row_blocks(X, width=1):
+    """Return the row slices of X's products, or None for one whole call.
 
-    For small products (a p x p Gram matrix of a few hundred columns, a solve of
-    that size), a second thread brings nothing: OpenBLAS splits a tall-skinny
-    ``syrk`` over the p output columns, too few to share, and the product is
-    memory-bound (200,000 x 100: 0.077 s on one thread, 0.085 s on two, machine
-    otherwise idle). But a multithreaded BLAS call waits for all its threads, so
-    when the cores are shared (other processes, parallel folds) each call can cost a
-    scheduler time slice: with the load average at 8 on 2 cores, ``X.T @ X`` of
-    50,000 x 100 took 0.30-2.0 s on two threads and 0.05 s on one; a 130 x 130 solve
-    0.19 s on two threads and 0.1 ms on one.
+    A product split so runs on the calling thread: with the cores shared, a BLAS
+    call on two threads waits for both (5,000 x 200 ``X @ w`` with the load
+    average at 11 on 2 cores: 39 ms on two threads, 0.9 ms on one), and skgd makes
+    many such calls per fit. The thread limit itself is left alone: it is
+    process-wide, so lowering it around a call would slow and change the results
+    of BLAS work in every other thread (OpenBLAS's sums depend on its thread
+    count, in the last bits); with it fixed, every product gives the same bits
+    whatever other threads do. Products above ``_THREADED_PRODUCT_ELEMENTS`` keep
+    the process's threads, and only numpy arrays are split (other namespaces
+    manage their own threads).
+    """
+    n_samples, n_features = X.shape
+    size = n_samples * n_features * width
+    if not is_numpy_array(X) or not (
+        _PRODUCT_ELEMENTS < size <= _THREADED_PRODUCT_ELEMENTS
+    ):
+        return None
+    step = max(1, _PRODUCT_ELEMENTS // max(n_features * width, 1))
+    return [slice(start, start + step) for start in range(0, n_samples, step)]
+
+
+def solve_spd(A, b):
+    """Return ``A^-1 b`` for a symmetric positive definite ``A``.
+
+    Up to ``_SERIAL_SOLVE_MAX`` rows on numpy, by a Cholesky factorization in
+    blocks of ``_SOLVE_BLOCK`` whose every BLAS and LAPACK call is small enough to
+    run on the calling thread (LAPACK's own factorizations take threads from about
+    128 rows on: a 201 x 201 solve took 58 ms with the load average at 21 on 2
+    cores, against 1 ms on one thread). Other arrays, larger systems and a
+    factorization that fails go to the namespace's ``linalg.solve``.
 
     Parameters
     ----------
-    X : array or None
-        The data of the product: a non-numpy array (its own library's threads) or
-        more than ``_SERIAL_GRAM_MAX_FEATURES`` columns get no limit.
-    n_features : int
-        The width of the product.
-    """
-    if X is not None and (
-        not is_numpy_array(X) or n_features > _SERIAL_GRAM_MAX_FEATURES
-    ):
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
+    A : array of shape (n, n)
+        Symmetric positive definite.
+    b : array of shape (n,) or (n, k)
+        The right-hand side.
 
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+    Returns
+    -------
+    x : array of b's shape
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> solve_spd(np.array([[4.0, 2.0], [2.0, 3.0]]), np.array([2.0, 1.0]))
+    array([0.5, 0. ])
+    """
+    if not is_numpy_array(A) or A.shape[0] > _SERIAL_SOLVE_MAX:
+        return array_namespace(A, b).linalg.solve(A, b)
+    try:
+        L, inverses = _blocked_cholesky(A)
+    except np.linalg.LinAlgError:
+        return np.linalg.solve(A, b)
+    x = np.array(b, dtype=np.result_type(A, b))
+    starts = range(0, A.shape[0], _SOLVE_BLOCK)
+    for k, inv in zip(starts, inverses, strict=True):  # L y = b
+        e = k + _SOLVE_BLOCK
+        x[k:e] = inv @ (x[k:e] - L[k:e, :k] @ x[:k])
+    for k, inv in zip(starts[::-1], inverses[::-1], strict=True):  # L.T x = y
+        e = k + _SOLVE_BLOCK
+        x[k:e] = inv.T @ (x[k:e] - L[e:, k:e].T @ x[e:])
+    return x
+
+
+def _blocked_cholesky(A):
+    """Return the Cholesky factor of ``A`` and the inverses of its diagonal blocks.
+
+    Right-looking, in blocks of ``_SOLVE_BLOCK``; the panels and the trailing
+    updates are row chunks of ``gemm`` of at most ``_PRODUCT_ELEMENTS``
+    multiply-adds, the size below which OpenBLAS keeps any product on the calling
+    thread (strided operands included; see :func:`solve_spd`).
+    """
+    n = A.shape[0]
+    W = np.array(A, dtype=np.result_type(A, np.float32))
+    inverses = []
+    for k in range(0, n, _SOLVE_BLOCK):
+        e = min(k + _SOLVE_BLOCK, n)
+        W[k:e, k:e] = np.linalg.cholesky(W[k:e, k:e])
+        inverses.append(np.linalg.inv(W[k:e, k:e]))
+        if e == n:
+            break
+        panel = np.empty((n - e, e - k), dtype=W.dtype)
+        step = max(1, _PRODUCT_ELEMENTS // ((e - k) * (e - k)))
+        for start in range(0, n - e, step):
+            rows = slice(e + start, e + start + step)
+            panel[start : start + step] = W[rows, k:e] @ inverses[-1].T
+        W[e:, k:e] = panel
+        twin = np.ascontiguousarray(panel.T)  # another buffer: gemm, not syrk
+        step = max(1, _PRODUCT_ELEMENTS // ((n - e) * (e - k)))
+        for start in range(0, n - e, step):
+            W[e + start : e + start + step, e:] -= panel[start : start + step] @ twin
+    return np.tril(W), inverses
 
 
 def _numpy_gram(X, u, mean, uniform, target, step):
-    """Compute :meth:`DenseBackend._gram` in numpy, with one reused block buffer."""
+    """Compute :meth:`DenseBackend._gram` in numpy, with reused block buffers.
+
+    Up to ``_SERIAL_GRAM_MAX_WIDTH`` columns, each block's product is a ``gemm``
+    of at most ``_SERIAL_GEMM`` multiply-adds with a copy of the block, which
+    OpenBLAS runs on the calling thread (``block.T @ block`` itself would go to
+    ``syrk``, which takes threads from a few thousand elements on): 200,000 x 100
+    with the load average at 14 on 2 cores, 0.46 s, against 0.34 s for ``syrk`` on
+    one thread and 12 s on two. Wider Gram matrices keep ``syrk`` on 512 kB
+    blocks, with the process's threads, which pay for their cubic work.
+    """
     n_samples, n_features = X.shape
     width = n_features + (target is not None)
+    serial = width <= _SERIAL_GRAM_MAX_WIDTH
+    if serial:
+        step = max(1, _SERIAL_GEMM // (width * width))
     dtype = X.dtype
     buf = np.empty((min(step, n_samples), width), dtype=dtype)
+    twin = np.empty_like(buf) if serial else buf
     out = np.zeros((width, width), dtype=dtype)
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)
@@ -75,7 +166,9 @@ def _numpy_gram(X, u, mean, uniform, target, step):
             block[:, n_features] = target[start:stop]
         if not uniform:
             block *= np.sqrt(u[start:stop])[:, None]
-        out += block.T @ block
+        if serial:
+            np.copyto(twin[: stop - start], block)
+        out += block.T @ twin[: stop - start]
     return out
 
 
@@ -96,8 +189,14 @@ class DenseBackend(InMemoryBackend):
         return self.xp.full(n_samples, value, dtype=dtype, device=self.device)
 
     def matvec(self, X, w):
-        """Return ``X @ w``."""
-        return X @ w
+        """Return ``X @ w``, by row blocks on the calling thread (see _row_blocks)."""
+        blocks = _row_blocks(X, 1 if w.ndim == 1 else w.shape[1])
+        if blocks is None:
+            return X @ w
+        out = np.empty((X.shape[0],) + w.shape[1:], dtype=np.result_type(X, w))
+        for rows in blocks:
+            np.matmul(X[rows], w, out=out[rows])
+        return out
 
     def rmatvec(self, X, r):
         """Return ``X.T @ r`` (a transposed view: BLAS reads X in place).
@@ -106,18 +205,20 @@ class DenseBackend(InMemoryBackend):
         transposed X by a skinny ``r`` took 0.57 ms on 20,000 x 50 x 2 on one
         thread, against 0.33 ms this way (two vector products: 0.26 ms).
         """
-        return r @ X if r.ndim == 1 else (r.T @ X).T
+        blocks = _row_blocks(X, 1 if r.ndim == 1 else r.shape[1])
+        if blocks is None:
+            return r @ X if r.ndim == 1 else (r.T @ X).T
+        out = 0
+        for rows in blocks:
+            out = out + (r[rows] @ X[rows] if r.ndim == 1 else r[rows].T @ X[rows])
+        return out if r.ndim == 1 else out.T
 
     def weighted_mean(self, X, u):
         """Return the column means of X under weights ``u`` summing to one.
 
-        On one BLAS thread for a few hundred columns, like the Gram matrix whose
-        centering it feeds (see :func:`serial_blas`): 50,000 x 100 with the load
-        average at 8 on 2 cores, 7.9 ms on one thread and 14.6 ms on two (float32:
-        1.5 ms and 10 ms).
+        By row blocks on the calling thread, as :meth:`rmatvec`.
         """
-        with serial_blas(X, X.shape[1]):
-            return u @ X
+        return self.rmatvec(X, u)
 
     def weighted_centered_sq(self, X, u, mean):
         """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, block by block."""
@@ -160,24 +261,25 @@ class DenseBackend(InMemoryBackend):
         n_samples, n_features = X.shape
         width = n_features + (target is not None)
         step = max(1, self._block // max(width, 1))
-        with serial_blas(X, n_features):
-            if is_numpy_array(X):
-                # Blocks of a fixed size in bytes (512 kB): float32 blocks get twice
-                # the rows, which its syrk needs to run at full speed (200,000 x 100,
-                # one thread: 51 ms with 648 rows, 45 ms with 1296; float64: 89 ms).
-                step = max(1, step * 8 // X.dtype.itemsize)
-                out = _numpy_gram(X, u, mean, uniform, target, step)
-            else:
-                out = xp.zeros((width, width), dtype=X.dtype, device=self.device)
-                for start in range(0, n_samples, step):
-                    stop = min(start + step, n_samples)
-                    centered = X[start:stop, :] - mean
-                    if target is not None:
-                        column = xp.astype(target[start:stop], X.dtype)[:, None]
-                        centered = xp.concat([centered, column], axis=1)
-                    if not uniform:
-                        centered = centered * xp.sqrt(u[start:stop])[:, None]
-                    out = out + centered.T @ centered
+        if is_numpy_array(X):
+            # Blocks of a fixed size in bytes (512 kB) for the syrk of a wide
+            # Gram matrix: float32 blocks get twice the rows, which its syrk
+            # needs to run at full speed (200,000 x 100, one thread: 51 ms with
+            # 648 rows, 45 ms with 1296; float64: 89 ms). Narrower ones have
+            # their own blocks (see _numpy_gram).
+            step = max(1, step * 8 // X.dtype.itemsize)
+            out = _numpy_gram(X, u, mean, uniform, target, step)
+        else:
+            out = xp.zeros((width, width), dtype=X.dtype, device=self.device)
+            for start in range(0, n_samples, step):
+                stop = min(start + step, n_samples)
+                centered = X[start:stop, :] - mean
+                if target is not None:
+                    column = xp.astype(target[start:stop], X.dtype)[:, None]
+                    centered = xp.concat([centered, column], axis=1)
+                if not uniform:
+                    centered = centered * xp.sqrt(u[start:stop])[:, None]
+                out = out + centered.T @ centered
         if uniform:
             out = out * u[0]
         return out

@@ -22,7 +22,6 @@ from array_api_compat import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from skgd._backend._dense import serial_blas
 from skgd._gaps import quadratic_gap
 from skgd.solvers._apg import APGState, Oracle, run
 
@@ -30,8 +29,6 @@ from skgd.solvers._apg import APGState, Oracle, run
 _CHECK_EVERY = 4
 # Rounds of the active-set prediction before the first iteration.
 _ACTIVE_SET_ROUNDS = 3
-# Below this size BLAS runs these products on one thread anyway.
-_SERIAL_MIN = 32
 # Budget of coordinate-descent epochs per subproblem (each costs k**2 operations,
 # less than a FISTA iteration, and no Python call per coordinate).
 _CD_MAX_EPOCHS = 20_000
@@ -244,9 +241,8 @@ def solve_gram_enet(
     curve : list of float
         The objective after each iteration.
     """
-    # Small Gram problems stay on the calling threads; larger ones on one BLAS
-    # thread (see serial_blas).
-    context = nullcontext() if q.shape[0] < _SERIAL_MIN else serial_blas()
+    # The BLAS thread limit is process-wide: the solve leaves it as it is.
+    context = nullcontext()
     with context:
         report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
         oracle = _GramOracle(

@@ -16,10 +16,9 @@ import dataclasses
 import math
 import time
 
-from array_api_compat import is_numpy_array, is_numpy_namespace
+from array_api_compat import is_numpy_namespace
 from scipy.optimize import minimize
 
-from skgd._backend._dense import serial_blas
 from skgd._backend._in_memory import InMemoryBackend
 from skgd._one_pass import balanced
 from skgd.losses._base import mix_dual
@@ -139,9 +138,9 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       reports ``converged=False`` with ``extra["certified"] = False``, so that
       the estimator warns that the result is not certified.
 
-    **Threads.** The run holds numpy's BLAS to one thread (as
-    :func:`~skgd._backend._dense.serial_blas` decides for dense X), since scipy's
-    small vector operations between evaluations wait on busy cores otherwise.
+    **Threads.** The BLAS thread limit is left as the process has it; the passes
+    over a dense X run on the calling thread (see
+    :meth:`~skgd._backend._dense.DenseBackend.matvec`).
 
     Without a penalty on an underdetermined problem the metric is the identity
     (see :meth:`~skgd._forms.CenteredModel.metric`); L-BFGS steps are
@@ -336,16 +335,15 @@ class _Run:
             n_c = start.x.shape[0] - self.n_v
             bounds = [(0.0, None)] * self.n_v + [(None, None)] * n_c
         try:
-            with _blas_threads(self.objective):
-                found = minimize(
-                    self.fun,
-                    start.x,
-                    jac=True,
-                    method="L-BFGS-B",
-                    bounds=bounds,
-                    callback=self.after_iteration,
-                    options=options,
-                )
+            found = minimize(
+                self.fun,
+                start.x,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                callback=self.after_iteration,
+                options=options,
+            )
         except _StopRequestError:
             return self.last
         return self.at(found.x)
@@ -625,21 +623,6 @@ def _has_dual_terms(objective, terms):
     return any(key in terms for key in ("box", "extremes")) or (
         objective.n_outputs > 1 and not objective.fit_intercept
     )
-
-
-def _blas_threads(objective):
-    """Return the context of BLAS threads that a run executes in.
-
-    One thread, as for the other small products (see
-    :func:`~skgd._backend._dense.serial_blas`): scipy's L-BFGS-B makes small BLAS
-    calls on vectors of the size of ``w`` between evaluations, which gain nothing
-    from threads and wait a scheduler slice for each when the cores are shared
-    (8-class softmax on 2,000 x 20, machine loaded: 0.6 s in L-BFGS-B's own work,
-    against 0.01 s on one thread); the passes over X are memory-bound products.
-    Dense X wider than ``serial_blas`` serializes keeps the threads.
-    """
-    X = objective.X
-    return serial_blas(X if is_numpy_array(X) else None, objective.n_features)
 
 
 def _check_finite(value, iteration):

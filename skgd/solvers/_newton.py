@@ -16,7 +16,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from skgd._backend._dense import serial_blas
+from skgd._backend._dense import solve_spd
 from skgd._contract import check_support
 from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
 from skgd.solvers._result import SolverResult, check_finite_objective
@@ -36,8 +36,6 @@ _INNER_MAX_ITER = 500
 # The duality gap is made once the model's predicted decrease is within this
 # factor of the threshold (see _ProxNewton.measure).
 _NEAR = 100.0
-# Below this many features a solve stays on the calling threads (serial_blas).
-_SERIAL_MIN = 64
 
 
 def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
@@ -247,11 +245,11 @@ class _ProxNewton:
         return self.cxp.reshape(d, (n, 1)) * eye
 
     def blas(self, n):
-        """Return the BLAS context of an ``n x n`` solve (see :func:`serial_blas`).
+        """Return the BLAS context of an ``n x n`` solve: none.
 
-        Small solves run as they are: entering the thread limit costs more.
+        The thread limit is process-wide, so a solve leaves it as it is.
         """
-        return nullcontext() if n < _SERIAL_MIN else serial_blas()
+        return nullcontext()
 
     def direction(self, w, model):
         """Return ``(dw, dc, delta)``: the model's step and its predicted change.
@@ -261,14 +259,14 @@ class _ProxNewton:
         penalty strength the half squared Newton decrement, ``g.T H^-1 g / 2``
         over ``(w, c)`` (an L2 part in both), is set on ``model.decrement``.
         """
-        cxp, w64 = self.cxp, self.to64(w)
+        w64 = self.to64(w)
         grad = model.gw + self.l2 * w64 if self.l2 else model.gw
         if self.l1:
             dw = self.l1_step(w64, model)
         else:
             A = self.ridge(model.H, self.l2)
             with self.blas(A.shape[0]):
-                dw = -cxp.linalg.solve(A, grad)
+                dw = -solve_spd(A, grad)
         dc = 0.0
         if self.free_c and model.s > 0:
             dc = -(model.gc + float(model.b @ dw)) / model.s
@@ -294,7 +292,7 @@ class _ProxNewton:
             # The gap of a pure L1 scales its dual point by the squared residual
             # yy - 2 q.w + w.G w, which must not be negative: yy = q.G^-1 q.
             with self.blas(G.shape[0]):
-                yy = float(q @ cxp.linalg.solve(G, q)) * (1.0 + 1e-12)
+                yy = float(q @ solve_spd(G, q)) * (1.0 + 1e-12)
         # The model's own gap at w: the inner solve must cut it by a share, so
         # every step makes progress. The model's gap is quadratic in the
         # distance to its minimum, but the outer gap can be linear in it (the

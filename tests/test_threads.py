@@ -1,0 +1,137 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Determinism across threads: a fit is bit-identical whatever other threads do.
+
+Each fit runs once alone, then again in the main thread while one thread runs
+large BLAS products and another fits other skgd models. skgd never changes the
+BLAS thread limit, which OpenBLAS keeps for the whole process; since OpenBLAS's
+sums depend on its thread count in the last bits, a fit that lowered it would
+change the bits of the products running in the other threads, and one that ran
+while another fit lowered it would get other bits itself.
+"""
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+
+from skgd import GDClassifier, GDRegressor
+from skgd._backend import get_backend
+from skgd._backend._dense import solve_spd
+from skgd._objective import LinearObjective
+from skgd.losses import LogLoss
+from skgd.penalties import L2
+from skgd.solvers._lbfgs import solve_lbfgs
+
+# Tall enough that every product of X is above OpenBLAS's size for threads.
+N_SAMPLES, N_FEATURES = 6_000, 100
+
+
+def _classification(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N_SAMPLES, N_FEATURES))
+    X[:, 1:] += 0.7 * X[:, :-1]  # correlated columns: some curvature to undo
+    w = rng.standard_normal(N_FEATURES) / np.sqrt(N_FEATURES)
+    y = (X @ w + 0.5 * rng.standard_normal(N_SAMPLES) > 0).astype(float)
+    return X, y
+
+
+def _lasso_problem(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((500, 1_200))
+    w = np.zeros(1_200)
+    w[:10] = rng.standard_normal(10)
+    return X, X @ w + 0.1 * rng.standard_normal(500)
+
+
+def _estimator_fit(est, X, y):
+    est.fit(X, y)
+    return est.coef_.copy(), np.copy(est.intercept_), np.copy(est.n_iter_)
+
+
+def _lbfgs_fit(X, y):
+    objective = LinearObjective(get_backend(X), X, y, LogLoss(), L2(1e-3))
+    res = solve_lbfgs(
+        objective,
+        np.zeros(objective.coef_shape),
+        objective.initial_offset(),
+        max_iter=100,
+        tol=1e-6,
+    )
+    return np.copy(res.coef), np.copy(res.intercept), np.asarray(res.n_iter)
+
+
+X_CLF, Y_CLF = _classification(0)
+X_LASSO, Y_LASSO = _lasso_problem(1)
+FITS = {
+    "gd": lambda: _estimator_fit(
+        GDClassifier(alpha=1e-3, solver="gd", tol=1e-5, max_iter=5_000),
+        X_CLF,
+        Y_CLF,
+    ),
+    "newton": lambda: _estimator_fit(
+        GDClassifier(alpha=1e-4, solver="newton", tol=1e-10), X_CLF, Y_CLF
+    ),
+    "lbfgs": lambda: _lbfgs_fit(X_CLF, Y_CLF),
+    "working_set_lasso": lambda: _estimator_fit(
+        GDRegressor(penalty="l1", alpha=0.05, solver="gd", tol=1e-8),
+        X_LASSO,
+        Y_LASSO,
+    ),
+}
+
+
+def _busy_blas(stop):
+    """Large matrix products until told to stop."""
+    A = np.random.default_rng(2).standard_normal((300, 300))
+    while not stop.is_set():
+        A = A @ A
+        A /= np.abs(A).max()
+
+
+def _busy_skgd(stop):
+    """Other skgd fits (dense Gram, Newton, L-BFGS paths) until told to stop."""
+    X, y = _classification(3)
+    fits = [
+        lambda: GDClassifier(alpha=1e-3).fit(X, y),
+        lambda: GDRegressor(alpha=1e-3).fit(X, X @ np.ones(N_FEATURES)),
+        lambda: _lbfgs_fit(X, y),
+    ]
+    for i in itertools.count():
+        if stop.is_set():
+            return
+        fits[i % len(fits)]()
+
+
+@pytest.mark.parametrize("name", list(FITS))
+def test_fit_bit_identical_while_other_threads_run(name):
+    fit = FITS[name]
+    alone = fit()
+    stop = threading.Event()
+    busy = (_busy_blas, _busy_skgd)
+    others = [threading.Thread(target=f, args=(stop,)) for f in busy]
+    for thread in others:
+        thread.start()
+    try:
+        crowded = [fit() for _ in range(2)]
+    finally:
+        stop.set()
+        for thread in others:
+            thread.join()
+    for run in crowded:
+        for got, expected in zip(run, alone, strict=True):
+            np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 200, 256, 300])
+def test_solve_spd_equals_a_direct_solve(n):
+    # The blocked Cholesky that keeps Newton's solves on the calling thread (up to
+    # 256 rows; above, LAPACK's solve), on a system of condition number below 100.
+    rng = np.random.default_rng(n)
+    M = rng.standard_normal((n, 2 * n + 3))
+    A = M @ M.T / n + 1e-4 * np.eye(n)
+    b = rng.standard_normal((n, 2))
+    expected = np.linalg.solve(A, b)
+    np.testing.assert_allclose(solve_spd(A, b), expected, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(solve_spd(A, b[:, 0]), expected[:, 0], rtol=1e-10)
