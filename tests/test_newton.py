@@ -220,14 +220,15 @@ def test_routing():
         "newton"
     )
     assert name(_objective(X, LogLoss(), L2(1e-3)), "gd") == "gd"
-    # The squared loss keeps its exact routes; the multinomial loss is L-BFGS's.
+    # The squared loss keeps its exact routes; the multinomial loss is L-BFGS's,
+    # with an L1 part too (on split coefficients w = w+ - w-, bounded below by 0).
     assert name(_objective(X, SquaredError(), L2(1e-3)), "auto") == "gd"
     assert name(_objective(X, SquaredError(), L2(1e-3)), "newton") == "gd"
     multi = _objective(X, MultinomialLogLoss(n_classes=3), L2(1e-3))
     assert name(multi, "newton") == "lbfgs"
     assert name(multi, "auto") == "lbfgs"
     assert name(_objective(X, MultinomialLogLoss(n_classes=3), L1(1e-3)), "auto") == (
-        "gd"
+        "lbfgs"
     )
     # Without a penalty, "auto" takes Newton only where the curvature is positive
     # everywhere (the decrement certifies there); huber keeps "gd".
