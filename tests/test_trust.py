@@ -10,7 +10,7 @@ import pytest
 
 import skgd._base
 import skgd._stream
-from skgd import GDClassifier, GDRegressor, GDRegressorCV
+from skgd import GDClassifier, GDRegressor, GDRegressorCV, gd_path
 
 
 def _year_data(n=1000, seed=0):
@@ -387,3 +387,61 @@ def test_onnx_uint64_labels_beyond_int64_are_refused_at_conversion(zipmap):
     # Labels within int64's range, uint64 included, still convert.
     clf.fit(X, np.where(y > 0, 2**63 - 1, 7).astype(np.uint64))
     skl2onnx.to_onnx(clf, X[:1].astype(np.float32), options={"zipmap": zipmap})
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e100, 1e-200, 1e-300])
+def test_gd_path_fits_targets_of_any_finite_scale(scale):
+    # The path's objective overflowed or underflowed as the estimators' did. The
+    # L1 path in y * s is s times the path in y, its grid s times the grid.
+    X, y = _linear_problem()
+    alphas, coefs, intercepts = gd_path(X, y, l1_ratio=1.0, alphas=5, tol=1e-10)
+    alphas_s, coefs_s, intercepts_s = gd_path(
+        X, y * scale, l1_ratio=1.0, alphas=5, tol=1e-10
+    )
+    np.testing.assert_allclose(alphas_s / scale, alphas, rtol=1e-12)
+    np.testing.assert_allclose(coefs_s / scale, coefs, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(intercepts_s / scale, intercepts, rtol=1e-6)
+    # An elastic net is not scale-covariant (its L2 part does not scale): each
+    # solution is the estimator's, which maps the two parts separately.
+    grid = [alphas_s[1], alphas_s[3]]
+    _, coefs_e, intercepts_e = gd_path(
+        X, y * scale, l1_ratio=0.5, alphas=grid, tol=1e-10
+    )
+    for k, alpha in enumerate(grid):
+        est = GDRegressor(
+            penalty="elasticnet", alpha=alpha, l1_ratio=0.5, solver="gd", tol=1e-10
+        ).fit(X, y * scale)
+        np.testing.assert_allclose(
+            coefs_e[:, k] / scale, est.coef_ / scale, rtol=1e-6, atol=1e-9
+        )
+        np.testing.assert_allclose(intercepts_e[k], est.intercept_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e100, 1e-200])
+def test_cv_fits_targets_of_any_finite_scale(scale):
+    X, y = _linear_problem()
+    ref = GDRegressorCV(cv=3, l1_ratio=1.0, alphas=8, tol=1e-10).fit(X, y)
+    est = GDRegressorCV(cv=3, l1_ratio=1.0, alphas=8, tol=1e-10).fit(X, y * scale)
+    np.testing.assert_allclose(est.alphas_ / scale, ref.alphas_, rtol=1e-12)
+    assert est.alpha_ / scale == pytest.approx(ref.alpha_, rel=1e-12)
+    np.testing.assert_allclose(est.coef_ / scale, ref.coef_, rtol=1e-6)
+    np.testing.assert_allclose(est.intercept_ / scale, ref.intercept_, rtol=1e-6)
+    if scale == 1e100:  # (the squared errors of the others overflow or underflow)
+        mse = est.mse_path_ / scale / scale
+        np.testing.assert_allclose(mse, ref.mse_path_, rtol=1e-6)
+
+
+def test_gd_path_and_cv_fit_weights_of_any_finite_sum():
+    X, y = _linear_problem()
+    weights = np.linspace(0.5, 1.5, 200)
+    huge = weights * 1e307
+    relative = np.ldexp(huge, -np.frexp(huge.max())[1])  # exact, a usual sum
+    ref = gd_path(X, y, l1_ratio=1.0, alphas=5, sample_weight=relative, tol=1e-10)
+    got = gd_path(X, y, l1_ratio=1.0, alphas=5, sample_weight=huge, tol=1e-10)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    cv_ref = GDRegressorCV(cv=3, alphas=8).fit(X, y, sample_weight=relative)
+    cv = GDRegressorCV(cv=3, alphas=8).fit(X, y, sample_weight=huge)
+    assert cv.alpha_ == pytest.approx(cv_ref.alpha_, rel=1e-12)
+    np.testing.assert_allclose(cv.coef_, cv_ref.coef_, rtol=1e-6)
+    np.testing.assert_allclose(cv.mse_path_, cv_ref.mse_path_, rtol=1e-6)
