@@ -15,7 +15,7 @@ import math
 
 from skgd._backend._dense import serial_blas
 from skgd._forms import CenteredModel
-from skgd._gaps import quadratic_gap
+from skgd._gaps import quadratic_gap, toward_subgradient
 
 # Up to this many features a ridge problem is first solved in closed form: the
 # factorization costs ``n_features**3 / 3`` flops, at most a sixth of an iteration per
@@ -341,7 +341,7 @@ class GramObjective(CenteredModel):
         gap : float
             An upper bound on ``P(w) - P*``.
         """
-        v = -grad_w
+        v = toward_subgradient(self, w, -grad_w)
         k = self.penalty.dual_scale(v)
         fy = self.penalty.fenchel_young(w, k * v)
         return quadratic_gap(k, fy, lambda: self.curvature * self._residual_sq(w, raw))
