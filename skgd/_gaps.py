@@ -303,8 +303,7 @@ def nearest_subgradient(penalty, w, v, bound):
     """
     l1, l2 = penalty.elastic_net_weights()
     xp = array_namespace(w, v)
-    sign = xp.where(w > 0, 1.0, xp.where(w < 0, -1.0, 0.0))
-    target = xp.where(w != 0, l2 * w + l1 * sign, xp.clip(v, -l1, l1))
+    target = xp.where(w != 0, l2 * w + l1 * xp.sign(w), xp.clip(v, -l1, l1))
     return xp.where(xp.abs(v - target) <= bound, target, v)
 
 
