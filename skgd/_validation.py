@@ -155,10 +155,11 @@ def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
             "cast to it. Use float64 X, or scale y."
         )
     if sample_weight is not None:
-        shape = tuple(getattr(sample_weight, "shape", np.shape(sample_weight)))
-        if shape and shape != (X.shape[0],):  # (torch prints its own Size type)
+        shape = getattr(sample_weight, "shape", ())
+        if is_array_api_obj(sample_weight) and tuple(shape) not in ((), X.shape[:1]):
+            # (scikit-learn's message would print torch's own Size type.)
             raise ValueError(
-                f"sample_weight.shape == {shape}, expected ({X.shape[0]},)!"
+                f"sample_weight.shape == {tuple(shape)}, expected ({X.shape[0]},)!"
             )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
