@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 
+from skgd._backend import get_backend
 from skgd._base import check_penalty_weights, fill_shared_docs, linear_predict
 from skgd._estimator import GDRegressor
 from skgd._path import (
@@ -26,12 +27,17 @@ from skgd._path import (
 )
 from skgd._search import check_l1_ratios, check_search_data
 from skgd._sklearn_compat import Interval, StrOptions, _fit_context
+from skgd._validation import rescale_weights, target_scale
 
 Integral, Real = numbers.Integral, numbers.Real
 
 
 def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, scorer):
-    """Solve the path on ``train``; return test MSEs (and scores) per alpha."""
+    """Solve the path on ``train``; return test MSEs (and scores) per alpha.
+
+    ``y`` is the targets divided by ``params["scale"]``, and so are the MSEs.
+    """
+    scale = params["scale"]
     sw_train = None if sample_weight is None else sample_weight[train]
     objective = path_objective(
         X[train],
@@ -43,7 +49,12 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
         penalty_weights=params["penalty_weights"],
     )
     coefs, intercepts, _ = solve_path(
-        objective, alphas, l1_ratio, tol=params["tol"], max_iter=params["max_iter"]
+        objective,
+        alphas,
+        l1_ratio,
+        tol=params["tol"],
+        max_iter=params["max_iter"],
+        scale=scale,
     )
     X_test, y_test = X[test], y[test]
     pred = np.asarray(X_test @ coefs) + intercepts
@@ -54,9 +65,10 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
         scores = np.empty(len(alphas))
         for k in range(len(alphas)):
             model = GDRegressor(fit_intercept=params["fit_intercept"])
-            model.coef_, model.intercept_ = coefs[:, k], intercepts[k]
+            model.coef_ = coefs[:, k] * scale
+            model.intercept_ = intercepts[k] * scale
             model.n_features_in_ = X.shape[1]
-            scores[k] = scorer(model, X_test, y_test)
+            scores[k] = scorer(model, X_test, y_test * scale)
     return mse, scores
 
 
@@ -230,6 +242,12 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         )
         y = np.asarray(y, dtype=X.dtype)
         weights = check_penalty_weights(self.penalty_weights, X.shape[1])
+        # Targets and weights at extreme scales: the folds solve y / scale (a power
+        # of two) with each penalty mapped to match, as GDRegressor does.
+        backend = get_backend(X)
+        scale = target_scale(y, backend, "gd")
+        if sample_weight is not None:
+            sample_weight = rescale_weights(sample_weight, backend)
         l1_ratios = check_l1_ratios(self.l1_ratio)
         if isinstance(self.alphas, Integral):
             if np.any(l1_ratios <= 0):
@@ -241,14 +259,17 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
             # One pass over X for all the l1_ratios: alpha_max scales as 1/l1_ratio.
             top = data_alpha_max(
                 X,
-                y,
+                y / scale,
                 1.0,
                 sample_weight=sample_weight,
                 fit_intercept=self.fit_intercept,
                 positive=self.positive,
                 penalty_weights=weights,
             )
-            grids = [grid_from_max(top / r, self.alphas, self.eps) for r in l1_ratios]
+            # (In y / scale's units, then mapped back: alpha_max is the L1 part's.)
+            grids = [
+                grid_from_max(top / r, self.alphas, self.eps) * scale for r in l1_ratios
+            ]
         else:
             alphas = _check_alphas(self.alphas)
             grids = [alphas] * len(l1_ratios)
@@ -260,10 +281,11 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
             "max_iter": self.max_iter,
             "positive": self.positive,
             "penalty_weights": weights,
+            "scale": scale,
         }
         jobs = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
             delayed(_fold_path)(
-                X, y, sample_weight, train, test, grid, ratio, options, scorer
+                X, y / scale, sample_weight, train, test, grid, ratio, options, scorer
             )
             for ratio, grid in zip(l1_ratios, grids, strict=True)
             for train, test in folds
@@ -289,6 +311,10 @@ class GDRegressorCV(RegressorMixin, BaseEstimator):
         self.alpha_ = float(grids[i][k])
         self.l1_ratio_ = float(l1_ratios[i])
         self.alphas_ = grids[0] if len(l1_ratios) == 1 else np.array(grids)
+        # In y's units: squared errors beyond float's range are inf (or 0), as
+        # they are for ElasticNetCV. (s**2 alone may overflow where this does not.)
+        with np.errstate(over="ignore", under="ignore"):
+            mse = (mse * scale) * scale
         self.mse_path_ = mse[0] if len(l1_ratios) == 1 else mse
 
         final = GDRegressor(

@@ -11,12 +11,23 @@ Every solver's stopping measure is built here:
   value (the sample form's :func:`sample_gap` and the one-pass gaps of
   :mod:`skgd._one_pass` call it);
 - :func:`sample_gap` builds the dual point of the sample form from the gradient,
-  and :func:`dual_scaling` scales it into the dual domain.
+  and :func:`dual_scaling` scales it into the dual domain;
+- :func:`rounding_bound` bounds the rounding of the computed ``X_c.T theta``;
+  :func:`toward_subgradient` and :func:`toward_ball` put the coordinates of the
+  dual point within that bound of feasibility on it. A gap stuck at the rounding
+  level of the gradient (an L1 strength below it, an L2 strength of 1e-300, a
+  column of scale 1e50) is then as certified as floating point allows, not a
+  failure to converge; a coordinate farther from feasibility is left as it is.
 """
 
 import math
 
 from array_api_compat import array_namespace
+
+# How far a computed ``(X_c.T theta)_j`` may be from the exact value, in units of
+# ``eps sqrt(m_j) S`` (see rounding_bound): a margin for the rounding of w itself
+# and of the intercept, and for losses whose derivative exceeds 1.
+ROUNDING = 4.0
 
 
 def quadratic_gap(k, fenchel_young, residual_sq):
@@ -125,6 +136,7 @@ def sample_gap(objective, w, raw, grad_w, raw_grad=None):
     to_float = objective.backend.to_float
     v = -grad_w
     if loss.is_quadratic and raw_grad is None and objective.intercept_mode != "free":
+        v = toward_subgradient(objective, w, v)
         r = objective.y - raw
         k = penalty.dual_scale(v)
         fy = penalty.fenchel_young(w, k * v)
@@ -140,6 +152,7 @@ def sample_gap(objective, w, raw, grad_w, raw_grad=None):
             u > 0, u, xp.ones_like(u)
         )
         largest = to_float(xp.max(ratio))
+    v = toward_ball(objective, v)
     k = dual_scaling(objective, v, largest)
     return _gap_at(objective, w, raw, theta, k, v)
 
@@ -180,6 +193,7 @@ def _balanced_gap(objective, w, raw, grad_w, raw_grad):
         else:
             t, a = objective.backend.to_floats(t, a)
             v = (1.0 - t) * v + a * anchor(objective)[0]
+    v = toward_ball(objective, v)
     k = objective.penalty.dual_scale(v)
     if k is None:
         return math.inf
@@ -221,3 +235,104 @@ def dual_scaling(objective, v, largest):
     if box is not None and largest > box:
         k = box / largest
     return k * objective.penalty.dual_scale(k * v)
+
+
+def rounding_bound(objective):
+    r"""Return a bound on the rounding of each computed ``(X_c.T theta)_j``, or None.
+
+    A coordinate of ``v = X_c.T theta`` is a weighted mean of ``n`` products,
+    whose magnitudes average at most :math:`\sqrt{m_j} \|\theta / u\|_u`
+    (Cauchy-Schwarz, with :math:`m_j` the column's uncentered second moment): its
+    summation rounds by at most about ``log2(n) eps`` times that (pairwise and
+    blocked sums). ``theta`` is itself rounded: for a regression loss it is a
+    function of ``y - raw``, which rounds by ``eps (|y_i| + |raw_i|)``, about
+    ``2 eps |y_i|`` near a fit. The bound is ``ROUNDING eps sqrt(m_j) S`` with ``S
+    = log2(n) B + 2 ||y||_u`` (``B`` bounds ``||theta / u||_u``: the loss's dual
+    box, ``||y - y_offset||_u`` for the squared loss; for the classification
+    losses ``B = 1`` and the labels' term is 1). The exact ``v`` may lie anywhere
+    within it of the computed one: no computation in this precision tells the
+    dual points within it apart. One pass over ``y`` per objective (cached); None
+    for an uncentered objective (no column moments) or a penalty outside the
+    elastic-net family, whose gaps are left as they are.
+    """
+    cached = objective.__dict__.get("_rounding_bound")
+    if cached is not None:
+        return cached[0]
+    bound = None
+    if objective.centered and objective.penalty.elastic_net_weights() is not None:
+        xp, cxp, to_float = objective.xp, objective.coef_xp, objective.backend.to_float
+        u, y, loss = objective.u, objective.y, objective.loss
+        if loss.balanced_dual:
+            big, labels = 1.0, 1.0
+        else:
+            yy = u @ (y * y) if y.ndim == 1 else xp.sum(u[:, None] * y * y)
+            labels = 2.0 * math.sqrt(to_float(yy))
+            big = loss.dual_box()
+            if loss.is_quadratic or big is None:
+                offset = cxp.max(cxp.abs(cxp.asarray(objective.y_offset)))
+                big = 0.5 * labels + float(offset)
+        moments = objective.moments()
+        m2 = moments.sq + objective.x_mean * objective.x_mean
+        eps = float(cxp.finfo(objective.dtype).eps)
+        scale = max(1.0, math.log2(objective.n_samples)) * big + labels
+        bound = objective.per_feature_shape(ROUNDING * eps * scale * cxp.sqrt(m2))
+    objective.__dict__["_rounding_bound"] = (bound,)
+    return bound
+
+
+def toward_subgradient(objective, w, v):
+    """Return ``v`` with the coordinates within rounding of ``dh(w)`` put on it.
+
+    A coordinate within :func:`rounding_bound` of the penalty's subdifferential
+    at ``w`` is replaced by its nearest point there, the others are left as they
+    are: the dual point of the Fenchel-Young form (:func:`quadratic_gap`) that
+    the computed ``X_c.T theta`` cannot be told from. For the elastic net the
+    nearest subgradient is ``l2 w + l1 sign(w)`` where ``w != 0`` and ``v``
+    clipped to ``[-l1, l1]`` where ``w == 0``.
+    """
+    bound = rounding_bound(objective)
+    if bound is None:
+        return v
+    return nearest_subgradient(objective.penalty, w, v, bound)
+
+
+def nearest_subgradient(penalty, w, v, bound):
+    """Return ``v`` with the coordinates within ``bound`` of ``dh(w)`` put on it.
+
+    (See :func:`toward_subgradient`; ``penalty`` of the elastic-net family.)
+    """
+    l1, l2 = penalty.elastic_net_weights()
+    xp = array_namespace(w, v)
+    target = xp.where(w != 0, l2 * w + l1 * xp.sign(w), xp.clip(v, -l1, l1))
+    return xp.where(xp.abs(v - target) <= bound, target, v)
+
+
+def gram_rounding_bound(d, yy, eps):
+    """Return :func:`rounding_bound` for a problem given by its Gram matrix alone.
+
+    ``d`` is the Gram matrix's diagonal (the columns' centered second moments) and
+    ``yy`` the targets' centered weighted sum of squares; the sample count is not
+    known there, so ``S`` is ``2 sqrt(d.size + 1) sqrt(yy)``: the rounding of
+    ``q - G w``, a sum of ``n_features + 1`` terms of that size.
+    """
+    xp = array_namespace(d)
+    scale = 2.0 * math.sqrt(d.shape[0] + 1.0) * math.sqrt(max(float(yy), 0.0))
+    return ROUNDING * eps * scale * xp.sqrt(d)
+
+
+def toward_ball(objective, v):
+    """Return ``v`` with the coordinates within rounding of ``[-l1, l1]`` put in it.
+
+    A coordinate within :func:`rounding_bound` of the ball where the elastic
+    net's conjugate vanishes is clipped into it, the others are left as they are:
+    the dual point of the conjugate form (:func:`conjugate_gap`, whose loss part
+    does not depend on ``v``) that the computed ``X_c.T theta`` cannot be told
+    from, with the smallest conjugate.
+    """
+    bound = rounding_bound(objective)
+    if bound is None:
+        return v
+    l1 = objective.penalty.elastic_net_weights()[0]
+    xp = array_namespace(v)
+    target = xp.clip(v, -l1, l1)
+    return xp.where(xp.abs(v - target) <= bound, target, v)

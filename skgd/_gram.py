@@ -15,7 +15,7 @@ import math
 
 from skgd._backend._dense import solve_spd
 from skgd._forms import CenteredModel
-from skgd._gaps import quadratic_gap
+from skgd._gaps import quadratic_gap, toward_subgradient
 
 # Up to this many features a ridge problem is first solved in closed form: the
 # factorization costs ``n_features**3 / 3`` flops, at most a sixth of an iteration per
@@ -339,7 +339,7 @@ class GramObjective(CenteredModel):
         gap : float
             An upper bound on ``P(w) - P*``.
         """
-        v = -grad_w
+        v = toward_subgradient(self, w, -grad_w)
         k = self.penalty.dual_scale(v)
         fy = self.penalty.fenchel_young(w, k * v)
         return quadratic_gap(k, fy, lambda: self.curvature * self._residual_sq(w, raw))

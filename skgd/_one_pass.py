@@ -14,7 +14,7 @@ of the same names call these.
 import functools
 import math
 
-from skgd._gaps import anchor, conjugate_gap, dual_scaling
+from skgd._gaps import anchor, conjugate_gap, dual_scaling, toward_ball
 from skgd.losses._base import mix_dual
 
 
@@ -194,7 +194,7 @@ def dual_scale(objective, v, terms):
         a_max, a_min = terms["box"]
         theta_sum = terms["theta_sum"] if objective.fit_intercept else 0.0
         largest = max(a_max - theta_sum, theta_sum - a_min)
-    return dual_scaling(objective, v, largest)
+    return dual_scaling(objective, toward_ball(objective, v), largest)
 
 
 def gap(objective, value, loss_dual, k, v):
@@ -204,7 +204,9 @@ def gap(objective, value, loss_dual, k, v):
     ``loss_dual`` (of :func:`pass_terms`), ``k`` (of :func:`dual_scale`) and ``v``
     (of :func:`dual_point`).
     """
-    return conjugate_gap(value, loss_dual, objective.penalty, k, v)
+    return conjugate_gap(
+        value, loss_dual, objective.penalty, k, toward_ball(objective, v)
+    )
 
 
 def pass_block(

@@ -25,7 +25,12 @@ from skgd._sklearn_compat import (
     _check_sample_weight,
     validate_params,
 )
-from skgd._validation import refuse_out_of_core
+from skgd._validation import (
+    refuse_out_of_core,
+    rescale_weights,
+    scaled_problem,
+    target_scale,
+)
 from skgd.losses import get_loss
 from skgd.penalties import L1L2
 from skgd.solvers._gd import _solve_direct, solve_gd
@@ -262,7 +267,9 @@ def path_objective(
     )
 
 
-def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
+def solve_path(
+    objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None, scale=1.0
+):
     """Solve along ``alphas`` (in the given order), each start the previous solution.
 
     Parameters
@@ -271,7 +278,8 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
         The problem; its penalty (an :class:`~skgd.penalties.L1L2`) gets each
         alpha in turn, its ``positive`` and ``weights`` kept.
     alphas : array-like of shape (n_alphas,)
-        Penalty strengths, best given in decreasing order.
+        Penalty strengths, best given in decreasing order, in the units of
+        ``scale`` times the objective's targets.
     l1_ratio : float
         Share of the L1 term.
     tol : float
@@ -280,11 +288,16 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
         Iteration budget at each alpha.
     coef_init : ndarray of shape (n_features,) or None
         Start of the first solve.
+    scale : float, default=1.0
+        The power of two the targets were divided by
+        (:func:`~skgd._validation.target_scale`): each alpha's penalty is mapped
+        to the objective's units with :func:`~skgd._validation.scaled_problem`
+        (the L1 part divided by ``scale``, the L2 part unchanged).
 
     Returns
     -------
     coefs : ndarray of shape (n_features, n_alphas)
-        Solutions.
+        Solutions, in the objective's units (times ``scale`` in the targets').
     intercepts : ndarray of shape (n_alphas,)
         Intercepts.
     n_iters : ndarray of shape (n_alphas,)
@@ -298,7 +311,7 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
     w = (
         xp.zeros(n_features, dtype=objective.dtype)
         if coef_init is None
-        else xp.asarray(coef_init, dtype=objective.dtype)
+        else xp.asarray(coef_init / scale, dtype=objective.dtype)
     )
     coefs = np.empty((n_features, len(alphas)), dtype=objective.dtype)
     intercepts = np.empty(len(alphas), dtype=objective.dtype)
@@ -310,6 +323,8 @@ def solve_path(objective, alphas, l1_ratio, *, tol, max_iter, coef_init=None):
     template = objective.penalty
     for k, alpha in enumerate(alphas):
         penalty = dataclasses.replace(template, alpha=float(alpha), l1_ratio=l1_ratio)
+        if scale != 1.0:
+            penalty = scaled_problem(objective.loss, penalty, scale)[1]
         problem = objective.with_penalty(penalty)
         kw = {"max_iter": max_iter, "tol": tol}
         mode = working_set_mode(problem)
@@ -390,7 +405,9 @@ def gd_path(
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Training data; CSR/CSC sparse matrices are not densified.
     y : array-like of shape (n_samples,)
-        Target.
+        Target, of any finite scale (one whose squares overflow or underflow is
+        solved divided by a power of two, with the penalty mapped to match, and
+        the solutions multiplied back: exactly the path in y).
     l1_ratio : float, default=0.5
         Share of the L1 term, in ``[0, 1]`` (``0`` needs explicit ``alphas``).
     eps : float, default=1e-3
@@ -400,7 +417,7 @@ def gd_path(
         alpha that zeroes every coefficient, down to ``eps * alpha_max``), or the
         alphas themselves (solved in decreasing order).
     sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights.
+        Non-negative weights, of any finite sum (only their ratios matter).
     fit_intercept : bool, default=True
         Whether to fit an intercept.
     tol : float, default=1e-4
@@ -451,11 +468,16 @@ def gd_path(
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        sample_weight = rescale_weights(sample_weight, get_backend(X))
     if penalty_weights is not None:
         penalty_weights = check_penalty_weights(penalty_weights, X.shape[1])
+    # Targets whose squares overflow or underflow are solved divided by a power
+    # of two, as the estimators do; the grid scales with them (alpha_max is the
+    # L1 part's), and the solutions are mapped back.
+    scale = target_scale(y, get_backend(X), "gd")
     objective = path_objective(
         X,
-        y,
+        y / scale,
         sample_weight=sample_weight,
         fit_intercept=fit_intercept,
         l1_ratio=l1_ratio,
@@ -463,15 +485,21 @@ def gd_path(
         penalty_weights=penalty_weights,
     )
     if isinstance(alphas, numbers.Integral):
-        alphas = alpha_grid(objective, l1_ratio, alphas, eps)
+        alphas = alpha_grid(objective, l1_ratio, alphas, eps) * scale
     else:
         alphas = _check_alphas(alphas)
     if coef_init is not None:
         coef_init = _check_coef_init(coef_init, X.shape[1])
     coefs, intercepts, _ = solve_path(
-        objective, alphas, l1_ratio, tol=tol, max_iter=max_iter, coef_init=coef_init
+        objective,
+        alphas,
+        l1_ratio,
+        tol=tol,
+        max_iter=max_iter,
+        coef_init=coef_init,
+        scale=scale,
     )
-    return alphas, coefs, intercepts
+    return alphas, coefs * scale, intercepts * scale
 
 
 def _check_alphas(alphas):

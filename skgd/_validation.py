@@ -133,6 +133,8 @@ def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
     if is_dask(X):
         return _check_dask_fit_data(estimator, X, y, sample_weight, reset=reset)
     _refuse_silent_transfer(X)
+    for name, a in (("X", X), ("y", y), ("sample_weight", sample_weight)):
+        _refuse_complex_array(a, name)
     X, y = validate_data(
         estimator,
         X,
@@ -153,6 +155,12 @@ def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
             "cast to it. Use float64 X, or scale y."
         )
     if sample_weight is not None:
+        shape = getattr(sample_weight, "shape", ())
+        if is_array_api_obj(sample_weight) and tuple(shape) not in ((), X.shape[:1]):
+            # (scikit-learn's message would print torch's own Size type.)
+            raise ValueError(
+                f"sample_weight.shape == {tuple(shape)}, expected ({X.shape[0]},)!"
+            )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
@@ -240,23 +248,43 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
         y = da.asarray(y).astype(X.dtype).rechunk((X.chunks[0], -1)).persist()
     else:
         y = backend.samples(y, X.dtype)
-    if not backend.to_float(backend.xp.all(backend.xp.isfinite(y))):
-        raise ValueError("Input y contains NaN or infinity.")
+    xp = backend.xp
+    nan, inf = backend.to_floats(xp.any(xp.isnan(y)), xp.any(xp.isinf(y)))
+    if nan or inf:
+        raise ValueError(_not_finite_message("y", y.dtype, nan))
     if sample_weight is not None:
         _refuse_non_real(_dtype_of(sample_weight), "sample_weight")
-        sample_weight = backend.samples(sample_weight, X.dtype)
-        if sample_weight.shape != (n_samples,):
+        # (Before the rechunk to X's rows, which fails on another length.)
+        shape = tuple(getattr(sample_weight, "shape", np.shape(sample_weight)))
+        if shape != (n_samples,):
             raise ValueError(
-                f"sample_weight.shape == {sample_weight.shape}, expected "
-                f"({n_samples},)!"
+                f"sample_weight.shape == {shape}, expected ({n_samples},)!"
             )
+        sample_weight = backend.samples(sample_weight, X.dtype)
         low, high = backend.to_floats(sample_weight.min(), sample_weight.max())
-        if not np.isfinite(high) or low < 0:
-            raise ValueError("Negative or non-finite values in sample_weight.")
+        if math.isnan(low) or math.isnan(high) or math.isinf(high):
+            nan = math.isnan(low) or math.isnan(high)
+            raise ValueError(
+                _not_finite_message("sample_weight", sample_weight.dtype, nan)
+            )
+        if low < 0:
+            raise ValueError("Negative values in data passed to `sample_weight`.")
         if high == 0:
             raise ValueError("Sample weights must contain at least one non-zero.")
         sample_weight = rescale_weights(sample_weight, backend)
     return X, y, sample_weight, backend
+
+
+def _refuse_complex_array(a, name):
+    """Raise numpy's error for a complex Array API array.
+
+    A cast to float drops its imaginary part without a word; numpy, sparse and
+    pandas input get scikit-learn's own check.
+    """
+    if a is None or is_numpy_array(a) or not is_array_api_obj(a) or is_dask(a):
+        return
+    if array_namespace(a).isdtype(a.dtype, "complex floating"):
+        raise ValueError(f"Complex data not supported: {name} has dtype {a.dtype}.")
 
 
 def _refuse_non_real(dtype, name):
@@ -281,10 +309,18 @@ def _dtype_of(a):
     return a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype
 
 
+def _not_finite_message(name, dtype, nan):
+    """Return scikit-learn's message for NaN (``nan``) or infinite values."""
+    if nan:
+        return f"Input {name} contains NaN."
+    return f"Input {name} contains infinity or a value too large for {dtype!r}."
+
+
 def _check_finite_block(block):
     """Return a block of X, raising the numpy path's error if it is not finite."""
     if not np.all(np.isfinite(block)):
-        raise ValueError("Input X contains NaN or infinity.")
+        nan = bool(np.any(np.isnan(block)))
+        raise ValueError(_not_finite_message("X", block.dtype, nan))
     return block
 
 

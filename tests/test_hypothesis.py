@@ -3,6 +3,8 @@
 """Property-based tests: any input either fits to finite, optimal output or raises a
 ValueError that says what is wrong."""
 
+import importlib.util
+import os
 import warnings
 
 import numpy as np
@@ -267,3 +269,84 @@ def test_hypothesis_extreme_scales_give_the_usual_fit(problem, penalty):
     error = np.sqrt(np.average((pred - ref.predict(X.astype(np.float64))) ** 2))
     spread = np.std(y)
     assert error <= (1e-2 if X.dtype == np.float32 else 1e-6) * spread
+
+
+def _input_kinds():
+    """The array kinds the extreme-scale fuzz draws from: Dask, and torch on CPU
+    where sklearn's Array API dispatch can run (SCIPY_ARRAY_API=1 before scipy)."""
+    kinds = []
+    if importlib.util.find_spec("distributed") is not None:
+        kinds.append("dask")
+    if (
+        os.environ.get("SCIPY_ARRAY_API") == "1"
+        and importlib.util.find_spec("torch") is not None
+    ):
+        kinds.append("torch")
+    return kinds
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A 2-worker LocalCluster, as the Dask tests use, with thread workers: each
+    iteration of a fit is a round trip, and processes would make it dearer."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def _as_kind(kind, X, y, sw):
+    """Return X, y and sw as arrays of ``kind`` (Dask: chunks of 25 rows)."""
+    if kind == "dask":
+        import dask.array as da
+
+        chunk = (25, X.shape[1])
+        to = lambda a: None if a is None else da.from_array(a, chunks=25)
+        return da.from_array(X, chunks=chunk), to(y), to(sw)
+    import torch
+
+    to = lambda a: None if a is None else torch.asarray(a)
+    return to(X), to(y.astype(X.dtype)), to(None if sw is None else sw.astype(X.dtype))
+
+
+@pytest.mark.skipif(not _input_kinds(), reason="neither distributed nor torch")
+@settings(
+    deadline=None,
+    max_examples=min(6, settings().max_examples),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    problem=scaled_problems(),
+    penalty=st.sampled_from(["l2", None]),
+    kind=st.sampled_from(_input_kinds() or ["numpy"]),
+)
+def test_hypothesis_extreme_scales_on_dask_and_array_api(
+    dask_client, problem, penalty, kind
+):
+    # The same property as above on Dask (a LocalCluster) and torch CPU inputs:
+    # the extreme-scale fit, scaled back, predicts what the numpy fit at a usual
+    # scale predicts.
+    import sklearn
+
+    X, Z, y, scale, sw = problem
+    if kind == "torch" and X.dtype == np.float32:
+        y = y.astype(np.float32).astype(np.float64)  # (torch keeps y in X's dtype)
+    kw = {"penalty": penalty, "alpha": 1e-3, "solver": "gd", "tol": 1e-10}
+    Xk, yk, swk = _as_kind(kind, X, y * scale, sw)
+    with (
+        warnings.catch_warnings(),
+        sklearn.config_context(array_api_dispatch=kind == "torch"),
+    ):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = GDRegressor(**kw).fit(Xk, yk, sample_weight=swk)
+        pred = est.predict(Xk)
+    pred = np.asarray(pred.compute() if kind == "dask" else pred.cpu())
+    usual = None if sw is None else np.ldexp(sw, -np.frexp(sw.max())[1])
+    ref = GDRegressor(**kw).fit(X.astype(np.float64), y, sample_weight=usual)
+    assert np.all(np.isfinite(pred))
+    error = np.sqrt(np.average((pred / scale - ref.predict(X.astype(np.float64))) ** 2))
+    assert error <= (1e-2 if X.dtype == np.float32 else 1e-6) * np.std(y)

@@ -4,13 +4,15 @@
 
 import os
 import pickle
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 import skgd._base
 import skgd._stream
-from skgd import GDClassifier, GDRegressor, GDRegressorCV
+from skgd import GDClassifier, GDRegressor, GDRegressorCV, gd_path
 
 
 def _year_data(n=1000, seed=0):
@@ -387,3 +389,154 @@ def test_onnx_uint64_labels_beyond_int64_are_refused_at_conversion(zipmap):
     # Labels within int64's range, uint64 included, still convert.
     clf.fit(X, np.where(y > 0, 2**63 - 1, 7).astype(np.uint64))
     skl2onnx.to_onnx(clf, X[:1].astype(np.float32), options={"zipmap": zipmap})
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e100, 1e-200, 1e-300])
+def test_gd_path_fits_targets_of_any_finite_scale(scale):
+    # The path's objective overflowed or underflowed as the estimators' did. The
+    # L1 path in y * s is s times the path in y, its grid s times the grid.
+    X, y = _linear_problem()
+    alphas, coefs, intercepts = gd_path(X, y, l1_ratio=1.0, alphas=5, tol=1e-10)
+    alphas_s, coefs_s, intercepts_s = gd_path(
+        X, y * scale, l1_ratio=1.0, alphas=5, tol=1e-10
+    )
+    np.testing.assert_allclose(alphas_s / scale, alphas, rtol=1e-12)
+    np.testing.assert_allclose(coefs_s / scale, coefs, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(intercepts_s / scale, intercepts, rtol=1e-6)
+    # An elastic net is not scale-covariant (its L2 part does not scale): each
+    # solution is the estimator's, which maps the two parts separately.
+    grid = [alphas_s[1], alphas_s[3]]
+    _, coefs_e, intercepts_e = gd_path(
+        X, y * scale, l1_ratio=0.5, alphas=grid, tol=1e-10
+    )
+    for k, alpha in enumerate(grid):
+        est = GDRegressor(
+            penalty="elasticnet", alpha=alpha, l1_ratio=0.5, solver="gd", tol=1e-10
+        ).fit(X, y * scale)
+        np.testing.assert_allclose(
+            coefs_e[:, k] / scale, est.coef_ / scale, rtol=1e-6, atol=1e-9
+        )
+        np.testing.assert_allclose(intercepts_e[k], est.intercept_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e100, 1e-200])
+def test_cv_fits_targets_of_any_finite_scale(scale):
+    X, y = _linear_problem()
+    ref = GDRegressorCV(cv=3, l1_ratio=1.0, alphas=8, tol=1e-10).fit(X, y)
+    est = GDRegressorCV(cv=3, l1_ratio=1.0, alphas=8, tol=1e-10).fit(X, y * scale)
+    np.testing.assert_allclose(est.alphas_ / scale, ref.alphas_, rtol=1e-12)
+    assert est.alpha_ / scale == pytest.approx(ref.alpha_, rel=1e-12)
+    np.testing.assert_allclose(est.coef_ / scale, ref.coef_, rtol=1e-6)
+    np.testing.assert_allclose(est.intercept_ / scale, ref.intercept_, rtol=1e-6)
+    if scale == 1e100:  # (the squared errors of the others overflow or underflow)
+        mse = est.mse_path_ / scale / scale
+        np.testing.assert_allclose(mse, ref.mse_path_, rtol=1e-6)
+
+
+def test_gd_path_and_cv_fit_weights_of_any_finite_sum():
+    X, y = _linear_problem()
+    weights = np.linspace(0.5, 1.5, 200)
+    huge = weights * 1e307
+    relative = np.ldexp(huge, -np.frexp(huge.max())[1])  # exact, a usual sum
+    ref = gd_path(X, y, l1_ratio=1.0, alphas=5, sample_weight=relative, tol=1e-10)
+    got = gd_path(X, y, l1_ratio=1.0, alphas=5, sample_weight=huge, tol=1e-10)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    cv_ref = GDRegressorCV(cv=3, alphas=8).fit(X, y, sample_weight=relative)
+    cv = GDRegressorCV(cv=3, alphas=8).fit(X, y, sample_weight=huge)
+    assert cv.alpha_ == pytest.approx(cv_ref.alpha_, rel=1e-12)
+    np.testing.assert_allclose(cv.coef_, cv_ref.coef_, rtol=1e-6)
+    np.testing.assert_allclose(cv.mse_path_, cv_ref.mse_path_, rtol=1e-6)
+
+
+def _huber_grad(X, y, coef, intercept, epsilon):
+    # The mean Huber loss's gradient in (coef, intercept), in float64.
+    r = y - X @ coef - intercept
+    psi = np.clip(r, -epsilon, epsilon)
+    return -X.T @ psi / len(y), -psi.mean()
+
+
+def _penalty_free_fit(X, y, loss):
+    # An independent reference: least squares by lstsq, Huber by scipy's L-BFGS.
+    from scipy.optimize import minimize
+
+    A = np.c_[X, np.ones(len(y))]
+    z = np.linalg.lstsq(A, y, rcond=None)[0]
+    if loss == "huber":
+
+        def fun(z):
+            r = y - A @ z
+            a = np.abs(r)
+            value = np.where(a <= 0.1, 0.5 * r * r, 0.1 * a - 0.005).mean()
+            g_w, g_c = _huber_grad(X, y, z[:-1], z[-1], 0.1)
+            return value, np.r_[g_w, g_c]
+
+        z = minimize(fun, z, jac=True, method="L-BFGS-B", tol=1e-15).x
+    return z[:-1], z[-1]
+
+
+@pytest.mark.parametrize("solver", ["auto", "gd", "newton"])
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+@pytest.mark.parametrize(
+    ("penalty", "alpha"),
+    [
+        ("l1", 1e-16),
+        ("l1", 1e-20),
+        ("l1", 1e-300),
+        ("l2", 1e-300),
+        ("elasticnet", 1e-300),
+    ],
+)
+def test_penalties_below_rounding_are_certified(request, solver, loss, penalty, alpha):
+    # They reached the exact coefficients but their duality gap stayed at the
+    # rounding level of the gradient (divided by alpha for L2): max_iter and a
+    # ConvergenceWarning. The fit is the penalty-free one to rounding.
+    X, y = _linear_problem(n=100)
+    y = y + np.random.default_rng(1).standard_normal(100)  # residuals past epsilon
+    if loss == "huber" and penalty != "l1" and solver != "gd":
+        # Newton's first step from zero, every residual on Huber's linear part,
+        # solves a Hessian of 1e-300 I: the step overflows, and the line search
+        # reports a diverged fit (a defect of the Newton solver, not of its test).
+        request.applymarker(
+            pytest.mark.xfail(raises=(ValueError, RuntimeWarning), strict=True)
+        )
+    est = GDRegressor(loss=loss, penalty=penalty, alpha=alpha, solver=solver)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(X, y)
+    coef, intercept = _penalty_free_fit(X, y, loss)
+    np.testing.assert_allclose(est.coef_, coef, rtol=1e-5)
+    np.testing.assert_allclose(est.intercept_, intercept, rtol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+@pytest.mark.parametrize("penalty", ["l1", "l2", "elasticnet"])
+def test_feature_scales_from_1e_minus_50_to_1e50_are_certified(loss, penalty):
+    # The gradient's coordinate of a column of scale 1e50 carries a rounding of
+    # 1e50 times that of a unit column: the gap (its square over alpha for L2)
+    # could not fall below it. The KKT conditions, checked here in float64 in
+    # each column's own units, hold to tol.
+    X, y = _linear_problem(n=100)
+    y = y + np.random.default_rng(1).standard_normal(100)
+    scales = 10.0 ** np.array([-50.0, 0.0, 50.0])
+    Xs = X * scales
+    est = GDRegressor(loss=loss, penalty=penalty, solver="gd", tol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(Xs, y)
+    l1_ratio = {"l1": 1.0, "l2": 0.0, "elasticnet": 0.15}[penalty]
+    l1, l2 = est.alpha * l1_ratio, est.alpha * (1 - l1_ratio)
+    if loss == "huber":
+        g_w, g_c = _huber_grad(Xs, y, est.coef_, est.intercept_, 0.1)
+    else:
+        r = y - Xs @ est.coef_ - est.intercept_
+        g_w, g_c = -Xs.T @ r / len(y), -r.mean()
+    w = est.coef_
+    # The subgradient residual of each coordinate, over its column's scale.
+    residual = np.where(
+        w != 0,
+        np.abs(g_w + l2 * w + l1 * np.sign(w)),
+        np.maximum(np.abs(g_w) - l1, 0.0),
+    )
+    assert np.all(residual / (scales * np.std(y)) <= 1e-5), residual / scales
+    assert abs(g_c) <= 1e-8 * np.std(y)

@@ -3,11 +3,14 @@
 """Bad input gets the same clear error whatever the array kind, and bad parameters of
 the functions (not only of the estimators) are refused before any work."""
 
+import os
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from _data import make_problem
 
-from skgd import GDRegressor, gd_path
+from skgd import GDClassifier, GDRegressor, gd_path
 from skgd._sklearn_compat import InvalidParameterError
 
 
@@ -74,3 +77,105 @@ def test_dask_predict_on_nan_raises_as_numpy_does():
         pred.compute()
     good = est.predict(da.from_array(X, chunks=(10, 3))).compute()
     np.testing.assert_allclose(good, est.predict(X), rtol=1e-12)
+
+
+# The bad-input table: each entry breaks one input of a good problem, and every
+# input kind must refuse it with numpy's error (the pattern is the part all
+# kinds share; Dask's NaN check of X runs on the workers, its message is the same).
+BAD_INPUTS = {
+    "nan_X": ("X", lambda a: _put(a, (3, 1), np.nan), r"^Input X contains NaN"),
+    "inf_X": ("X", lambda a: _put(a, (3, 1), np.inf), r"^Input X contains infinity"),
+    "complex_X": ("X", lambda a: a + 1j, r"^Complex data not supported"),
+    "complex_y": ("y", lambda a: a + 1j, r"^Complex data not supported"),
+    "nan_y": ("y", lambda a: _put(a, 4, np.nan), r"^Input y contains NaN"),
+    "inf_y": ("y", lambda a: _put(a, 4, -np.inf), r"^Input y contains infinity"),
+    "negative_weight": (
+        "sample_weight",
+        lambda a: _put(a, 2, -1.0),
+        r"^Negative values in data passed to `sample_weight`",
+    ),
+    "nan_weight": (
+        "sample_weight",
+        lambda a: _put(a, 2, np.nan),
+        r"^Input sample_weight contains NaN",
+    ),
+    "short_y": ("y", lambda a: a[:-1], r"inconsistent numbers of samples: \[30, 29\]"),
+    "short_weight": (
+        "sample_weight",
+        lambda a: a[:-1],
+        r"^sample_weight.shape == \(29,\), expected \(30,\)",
+    ),
+    "continuous_labels": ("labels", lambda a: a, r"^Unknown label type: continuous"),
+    "one_class": ("labels", np.zeros_like, r"at least 2 classes"),
+    "no_rows": ("rows", lambda a: a[:0], r"0 sample\(s\)"),
+    "three_dim_X": ("X", lambda a: a[:, :, None], r"dim 3|3 dimensions"),
+}
+
+
+def _put(a, index, value):
+    a = a.copy()
+    a[index] = value
+    return a
+
+
+def _kinds():
+    out = ["numpy", "csr", "csc", "pandas", "dask"]
+    if os.environ.get("SCIPY_ARRAY_API") == "1":
+        out.append(pytest.param("torch", marks=pytest.mark.array_api))
+    return out
+
+
+def _as_kind(kind, name, a):
+    if kind in ("csr", "csc") and name == "X" and a.ndim == 2:
+        return sp.csr_matrix(a) if kind == "csr" else sp.csc_matrix(a)
+    if kind == "pandas" and a.ndim <= 2:
+        pd = pytest.importorskip("pandas")
+        return pd.DataFrame(a) if a.ndim == 2 else pd.Series(a)
+    if kind == "dask":
+        return da.from_array(a, chunks=(10,) + a.shape[1:] if a.shape[0] else -1)
+    if kind == "torch":
+        torch = pytest.importorskip("torch")
+        return torch.asarray(a)
+    return a
+
+
+@pytest.mark.parametrize("kind", _kinds())
+@pytest.mark.parametrize("bad", list(BAD_INPUTS))
+def test_bad_input_matrix_gets_numpy_error_on_every_kind(bad, kind):
+    import sklearn
+
+    what, breaks, pattern = BAD_INPUTS[bad]
+    if kind in ("csr", "csc") and what not in ("X", "rows"):
+        pytest.skip("the sparse kinds differ from numpy in X only")
+    X, y = make_problem(0, 30, 3)
+    data = {"X": X, "y": y, "sample_weight": np.ones(30)}
+    make = GDRegressor
+    if what == "labels":
+        make = GDClassifier
+        data["y"] = breaks(y)
+    elif what == "rows":
+        data = {k: breaks(v) for k, v in data.items()}
+    else:
+        data[what] = breaks(data[what])
+    if (
+        kind == "torch"
+        and what in ("labels", "rows")
+        or (kind == "csc" and bad == "three_dim_X")
+    ):
+        pass
+    args = {k: _as_kind(kind, k, v) for k, v in data.items()}
+    with (
+        sklearn.config_context(array_api_dispatch=kind == "torch"),
+        pytest.raises(ValueError, match=pattern),
+    ):
+        make().fit(args["X"], args["y"], sample_weight=args["sample_weight"])
+
+
+def test_warm_start_on_data_of_another_width_starts_afresh():
+    # It gave a broadcast error; the previous coefficients do not fit the new
+    # width, so the fit starts from zero, as a cold fit does.
+    X, y = make_problem(0, 30, 3)
+    wide = np.c_[X, X[:, :1] ** 2]
+    est = GDRegressor(solver="gd", warm_start=True).fit(X, y)
+    cold = GDRegressor(solver="gd").fit(wide, y)
+    np.testing.assert_array_equal(est.fit(wide, y).coef_, cold.coef_)

@@ -119,7 +119,12 @@ class DaskBackend:
         if X.nbytes <= 0.5 * _memory_budget():
             X = X.persist()
         if not bool(da.isfinite(X).all().compute()):
-            raise ValueError("Input X contains NaN or infinity.")
+            nan = bool(da.isnan(X).any().compute())  # (numpy's two messages)
+            raise ValueError(
+                "Input X contains NaN."
+                if nan
+                else f"Input X contains infinity or a value too large for {X.dtype!r}."
+            )
         return X
 
     def samples(self, v, dtype):

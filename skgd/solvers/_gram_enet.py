@@ -22,7 +22,7 @@ from array_api_compat import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from skgd._gaps import quadratic_gap
+from skgd._gaps import gram_rounding_bound, nearest_subgradient, quadratic_gap
 from skgd.solvers._apg import APGState, Oracle, run
 
 # The duality gap costs about as much as an iteration: it is checked every few.
@@ -456,6 +456,7 @@ class _GramOracle(Oracle):
         self.q2 = 2.0 * q
         self.d = xp.linalg.diagonal(G)
         self.eps = float(xp.finfo(G.dtype).eps)
+        self.bound = gram_rounding_bound(self.d, yy, self.eps)
         self._steps = (None, None)
 
     def start(self, x, curve):
@@ -476,7 +477,8 @@ class _GramOracle(Oracle):
 
     def gap(self, w, Gw, vq):
         """Return the duality gap at ``w``."""
-        return _dual_gap(self.penalty, w, self.q - Gw, self.yy, vq, self.xp)
+        v = nearest_subgradient(self.penalty, w, self.q - Gw, self.bound)
+        return _dual_gap(self.penalty, w, v, self.yy, vq, self.xp)
 
     def value(self, x):
         """Return the objective at ``x``."""
