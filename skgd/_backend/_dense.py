@@ -93,18 +93,23 @@ def solve_spd(A, b):
     """
     if not is_numpy_array(A) or A.shape[0] > _SERIAL_SOLVE_MAX:
         return array_namespace(A, b).linalg.solve(A, b)
-    try:
-        L, inverses = _blocked_cholesky(A)
-    except np.linalg.LinAlgError:
-        return np.linalg.solve(A, b)
     x = np.array(b, dtype=np.result_type(A, b))
     starts = range(0, A.shape[0], _SOLVE_BLOCK)
-    for k, inv in zip(starts, inverses, strict=True):  # L y = b
-        e = k + _SOLVE_BLOCK
-        x[k:e] = inv @ (x[k:e] - L[k:e, :k] @ x[:k])
-    for k, inv in zip(starts[::-1], inverses[::-1], strict=True):  # L.T x = y
-        e = k + _SOLVE_BLOCK
-        x[k:e] = inv.T @ (x[k:e] - L[e:, k:e].T @ x[e:])
+    # A factorization that succeeds on a matrix singular to working precision can
+    # still overflow: LAPACK's own solve then decides (error or not), as before.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            L, inverses = _blocked_cholesky(A)
+        except np.linalg.LinAlgError:
+            return np.linalg.solve(A, b)
+        for k, inv in zip(starts, inverses, strict=True):  # L y = b
+            e = k + _SOLVE_BLOCK
+            x[k:e] = inv @ (x[k:e] - L[k:e, :k] @ x[:k])
+        for k, inv in zip(starts[::-1], inverses[::-1], strict=True):  # L.T x = y
+            e = k + _SOLVE_BLOCK
+            x[k:e] = inv.T @ (x[k:e] - L[e:, k:e].T @ x[e:])
+    if not np.all(np.isfinite(x)):
+        return np.linalg.solve(A, b)
     return x
 
 
