@@ -142,11 +142,11 @@ def _missing_penalty(penalty, solver):
             "inner problem for elastic-net-family penalties only."
         )
     if solver == "working_set":
-        weights = penalty.elastic_net_weights()
+        weights = penalty.elastic_net_shape()
         if weights is None or not weights[0] > 0:
             out.append(
-                f"{name}.elastic_net_weights() is {weights!r}: the working sets "
-                "need an elastic net with an L1 part, (l1, l2) with l1 > 0."
+                f"{name}.elastic_net_shape() is {weights!r}: the working sets "
+                "need an elastic net with an L1 part, (l1, l2, positive) with l1 > 0."
             )
     return out
 
@@ -165,7 +165,7 @@ def check_support(loss, penalty, solver):
     - ``"adam"``: ``penalty.is_separable`` (its steps are per coordinate);
     - ``"sgd"``: nothing more;
     - ``"working_set"`` (the working sets of ``"gd"``): as ``"gd"``, with a smooth
-      loss with a conjugate, and ``penalty.elastic_net_weights()`` with ``l1 > 0``;
+      loss with a conjugate, and ``penalty.elastic_net_shape()`` with ``l1 > 0``;
     - ``"newton"``: as ``"gd"``, with a smooth loss of one output that implements
       ``loss.hessian``, and a penalty with ``elastic_net_weights()``.
 
