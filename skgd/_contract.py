@@ -136,10 +136,12 @@ def _missing_penalty(penalty, solver):
                 "dual_scale out (the solver then stops on the proximal-gradient "
                 "measure)."
             )
-    if solver == "newton" and penalty.elastic_net_weights() is None:
+    shape = penalty.elastic_net_shape()
+    if solver == "newton" and (shape is None or (shape[2] and not shape[0] > 0)):
         out.append(
-            f"{name}.elastic_net_weights() is None: solver 'newton' solves its "
-            "inner problem for elastic-net-family penalties only."
+            f"{name}.elastic_net_shape() is {shape!r}: solver 'newton' solves its "
+            "inner problem for elastic-net-family penalties only (with the "
+            "constraint w >= 0, only with an L1 part)."
         )
     if solver == "working_set":
         weights = penalty.elastic_net_shape()

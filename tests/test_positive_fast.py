@@ -24,9 +24,10 @@ import skgd.solvers._gram_enet as gram_module
 from skgd import GDClassifier, GDRegressor, gd_path
 from skgd._backend import get_backend
 from skgd._objective import LinearObjective
-from skgd.losses import SquaredError
+from skgd.losses import Huber, LogLoss, SquaredError
 from skgd.penalties import L1, L1L2, L2
 from skgd.solvers._gd import solve_gd
+from skgd.solvers._routing import full_batch_solver
 from skgd.solvers._working_set import working_set_mode
 
 # (n_samples, n_features): the Gram form with all features as one subproblem, the
@@ -230,3 +231,41 @@ def test_positive_working_sets_other_smooth_losses(loss, kind, monkeypatch):
     assert sizes
     assert 0 < sizes[0] < 300
     assert _kkt(Xk, target, coef, intercept, alpha, 0.0, grad) < 1e-7
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "huber"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_positive_newton_l1_model(loss, l1_ratio):
+    # Newton's L1 model is solved by the Gram coordinate descent, which keeps
+    # w >= 0: the constrained lasso and elastic net of smooth losses take Newton
+    # steps; without an L1 part (its ridge step ignores the sign) they do not.
+    X, y = _design(9, 400, 60)
+    alpha = 0.01 if loss == "log_loss" else 0.05
+    if loss == "log_loss":
+        y = (y > np.median(y)).astype(float)
+        data_loss = LogLoss()
+        grad = lambda t, f: expit(f) - t
+    else:
+        data_loss = Huber(epsilon=1.0)
+        grad = lambda t, f: np.clip(f - t, -1.0, 1.0)
+    penalty = L1L2(alpha=alpha, l1_ratio=l1_ratio, positive=True)
+    objective = LinearObjective(get_backend(X), X, y, data_loss, penalty)
+    assert full_batch_solver(objective, "auto")[0] == "newton"
+    ridge = LinearObjective(
+        get_backend(X), X, y, data_loss, L2(alpha=alpha, positive=True)
+    )
+    assert full_batch_solver(ridge, "newton")[0] == "gd"
+    kw = {"alpha": alpha, "l1_ratio": l1_ratio, "positive": True, "tol": 1e-12}
+    if loss == "log_loss":
+        est = GDClassifier(penalty="elasticnet", solver="newton", **kw).fit(X, y)
+        coef, intercept = est.coef_.ravel(), est.intercept_[0]
+    else:
+        est = GDRegressor(
+            loss="huber", epsilon=1.0, penalty="elasticnet", solver="newton", **kw
+        ).fit(X, y)
+        coef, intercept = est.coef_, est.intercept_
+    assert coef.min() == 0.0
+    assert coef.max() > 0.0
+    assert est.n_iter_ < 30
+    l1 = alpha * l1_ratio
+    assert _kkt(X, y, coef, intercept, l1, alpha - l1, grad) < 1e-9

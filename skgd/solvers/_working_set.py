@@ -617,29 +617,23 @@ def _strong_rule(space, w0, bound, cols, inv_norm):
     solve in ``space`` (a path), at ``l1_prev``, with gradient ``g``, the rule of
     Tibshirani et al. (2012) predicts that the features with
     ``|g_j| < 2 l1 - l1_prev`` (``-g_j`` with ``positive``) stay at zero at
-    ``l1``; the
-    others (at most as many as :func:`_violations` adds, the best by its score)
-    join the set (gathered now) before the first subproblem. A wrong prediction
-    costs one more round (the check of the full problem catches it), never the
-    certificate. None where there is no previous solution, or the set would
+    ``l1``; the others (at most as many as :func:`_violations` adds, the best by
+    its score) join the set (gathered now) before the first subproblem. A wrong
+    prediction costs one more round (the check of the full problem catches it),
+    never the certificate. None where there is no previous solution, or the set would
     outgrow the space.
     """
     last, space.last = space.last, None
     if last is None or last[0] is not w0:
         return None
     _, grad_w, l1_prev = last
-    l1, positive = bound
+    # The rule's bound, 2 l1 - l1_prev (one-sided with w >= 0 as the conditions).
+    bound = (2.0 * bound[0] - l1_prev, bound[1])
     cxp = space.cxp
     listed = scatter(cxp, w0.shape[0], cols, cxp.ones_like(w0[: cols.shape[0]])) > 0
     candidates = space.objective.active & ~listed
     score, n_add = _violations(
-        cxp,
-        grad_w,
-        w0,
-        (2.0 * l1 - l1_prev, positive),
-        inv_norm,
-        candidates,
-        strict=False,
+        cxp, grad_w, w0, bound, inv_norm, candidates, strict=False
     )
     if cols.shape[0] + n_add > space.limit:
         return None
