@@ -136,17 +136,19 @@ def _missing_penalty(penalty, solver):
                 "dual_scale out (the solver then stops on the proximal-gradient "
                 "measure)."
             )
-    if solver == "newton" and penalty.elastic_net_weights() is None:
+    shape = penalty.elastic_net_shape()
+    if solver == "newton" and (shape is None or (shape[2] and not shape[0] > 0)):
         out.append(
-            f"{name}.elastic_net_weights() is None: solver 'newton' solves its "
-            "inner problem for elastic-net-family penalties only."
+            f"{name}.elastic_net_shape() is {shape!r}: solver 'newton' solves its "
+            "inner problem for elastic-net-family penalties only (with the "
+            "constraint w >= 0, only with an L1 part)."
         )
     if solver == "working_set":
-        weights = penalty.elastic_net_weights()
+        weights = penalty.elastic_net_shape()
         if weights is None or not weights[0] > 0:
             out.append(
-                f"{name}.elastic_net_weights() is {weights!r}: the working sets "
-                "need an elastic net with an L1 part, (l1, l2) with l1 > 0."
+                f"{name}.elastic_net_shape() is {weights!r}: the working sets "
+                "need an elastic net with an L1 part, (l1, l2, positive) with l1 > 0."
             )
     return out
 
@@ -165,7 +167,7 @@ def check_support(loss, penalty, solver):
     - ``"adam"``: ``penalty.is_separable`` (its steps are per coordinate);
     - ``"sgd"``: nothing more;
     - ``"working_set"`` (the working sets of ``"gd"``): as ``"gd"``, with a smooth
-      loss with a conjugate, and ``penalty.elastic_net_weights()`` with ``l1 > 0``;
+      loss with a conjugate, and ``penalty.elastic_net_shape()`` with ``l1 > 0``;
     - ``"newton"``: as ``"gd"``, with a smooth loss of one output that implements
       ``loss.hessian``, and a penalty with ``elastic_net_weights()``.
 

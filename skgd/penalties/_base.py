@@ -5,7 +5,8 @@
 A penalty acts on ``w`` only; the intercept is never penalized. The conjugate and the
 dual scaling, where a penalty provides them, let the full-batch solver certify its
 solution with a duality gap; the elastic-net weights, where it declares them, open the
-solvers' closed-form fast paths.
+solvers' closed-form fast paths (and, with the sign constraint, the shape of
+:meth:`Penalty.elastic_net_shape` opens those that handle it).
 """
 
 from dataclasses import dataclass
@@ -91,6 +92,31 @@ class Penalty:
             The non-negative strengths of the L1 and squared-L2 terms.
         """
         return None
+
+    def elastic_net_shape(self):
+        """Return ``(l1, l2, positive)`` for an elastic net, with or without ``w >= 0``.
+
+        :meth:`elastic_net_weights` with one more declaration: ``positive`` True
+        says that ``h`` also holds the constraint ``w >= 0`` (its indicator), so
+        the conditions of optimality are one-sided. A solver that handles the
+        constraint asks for this instead of :meth:`elastic_net_weights`. By
+        default, those weights with ``positive`` False (None where there are none).
+
+        Returns
+        -------
+        shape : tuple of (float, float, bool), or None
+            The strengths of the L1 and squared-L2 terms, and the constraint.
+
+        Examples
+        --------
+        >>> from skgd.penalties import L1
+        >>> L1(alpha=0.5, positive=True).elastic_net_shape()
+        (0.5, 0.0, True)
+        >>> L1(alpha=0.5, positive=True).elastic_net_weights() is None
+        True
+        """
+        weights = self.elastic_net_weights()
+        return None if weights is None else (*weights, False)
 
     def conjugate(self, v):
         """Return the convex conjugate ``h*(v) = sup_w v.w - h(w)`` (may be ``inf``).

@@ -23,9 +23,11 @@ class _ElasticNetFamily(Penalty):
     ``c`` is the per-feature ``weights`` (all 1 when None) and ``positive`` adds
     the constraint ``w >= 0`` (the indicator of the non-negative orthant). With
     either, the penalty no longer declares :meth:`elastic_net_weights`: the
-    solvers' closed-form shortcuts, working sets and Newton steps assume the plain
-    elastic net, and the generic proximal-gradient path (certified by the
-    duality gap below) fits it instead.
+    solvers' closed-form shortcuts and Newton steps assume the plain elastic net,
+    and the generic proximal-gradient path (certified by the duality gap below)
+    fits it instead. With ``positive`` alone it declares
+    :meth:`elastic_net_shape`, through which the working sets and the Gram
+    coordinate descent fit it.
     """
 
     positive = False
@@ -64,6 +66,16 @@ class _ElasticNetFamily(Penalty):
         if self.positive or self.weights is not None:
             return None
         return float(self.l1), float(self.l2)
+
+    def elastic_net_shape(self):
+        """Return ``(l1, l2, positive)``; None with weights.
+
+        The working sets and the Gram coordinate descent handle the constraint
+        ``w >= 0`` (their optimality conditions one-sided) and ask for this.
+        """
+        if self.weights is not None:
+            return None
+        return float(self.l1), float(self.l2), bool(self.positive)
 
     def _strengths(self, w):
         """Return ``(l1, l2, c)``: the strengths per feature, broadcast like ``w``.

@@ -44,18 +44,20 @@ def _compiled_cd():
     """Return scikit-learn's compiled coordinate descent on a Gram matrix, or None.
 
     It is the inner solver of ``Lasso(precompute=True)``: private, hence the guard.
-    A 1 x 1 problem checks, once, that it takes the arguments and returns the
-    values this module uses; where it does not (another scikit-learn), the
+    Two 1 x 1 problems check, once, that it takes the arguments and returns the
+    values this module uses (the second, that its ``positive`` flag clips a
+    negative solution to 0); where it does not (another scikit-learn), the
     proximal-gradient iteration below does the work.
     """
     try:
         from sklearn.linear_model._cd_fast import enet_coordinate_descent_gram as cd
 
-        one = np.ones(1)
-        w, gap, _, _ = cd(
-            np.zeros(1), 0.5, 0.0, np.ones((1, 1)), one, one, 10, 1e-12, _RNG
-        )
+        one, G = np.ones(1), np.ones((1, 1))
+        w, gap, _, _ = cd(np.zeros(1), 0.5, 0.0, G, one, one, 10, 1e-12, _RNG)
         if not (abs(float(w[0]) - 0.5) < 1e-12 and float(gap) >= 0.0):
+            return None
+        w, _, _, _ = cd(np.zeros(1), 0.5, 0.0, G, -one, one, 10, 1e-12, _RNG, 0, 1)
+        if float(w[0]) != 0.0:
             return None
     except Exception:
         return None
@@ -72,14 +74,17 @@ def _dual_gap(penalty, w, v, yy, vq, xp):
     (needed only when the dual point needs rescaling: pure L1). The scaling and
     the Fenchel-Young terms are those of the penalty's ``dual_scale`` and
     ``fenchel_young``, written out for the elastic net because this runs every few
-    iterations on small vectors, where the call overhead is the cost.
+    iterations on small vectors, where the call overhead is the cost. With the
+    constraint ``w >= 0`` the conjugate sees ``v`` itself where it sees ``|v|``
+    without (its supremum runs over ``w >= 0``): the conditions are one-sided.
     """
-    l1, l2 = penalty.elastic_net_weights()
+    l1, l2, positive = penalty.elastic_net_shape()
     absw = xp.abs(w)
+    s = v if positive else xp.abs(v)
     if l2:
         # sign(w) v - l1; where w == 0 the term is z**2 / (2 l2) alone.
         t = xp.where(w > 0, v, -v) - l1
-        z = xp.maximum(xp.abs(v) - l1, 0.0)
+        z = xp.maximum(s - l1, 0.0)
         on = (w != 0) & (t >= 0)
         diff = l2 * absw - t
         term = xp.where(
@@ -89,7 +94,7 @@ def _dual_gap(penalty, w, v, yy, vq, xp):
         )
         # With an L2 part the dual point needs no scaling (k = 1).
         return quadratic_gap(1.0, float(xp.sum(term)) / (2.0 * l2), None)
-    vmax = float(xp.max(xp.abs(v))) if v.shape[0] else 0.0
+    vmax = float(xp.max(s)) if v.shape[0] else 0.0
     k = 1.0 if vmax <= l1 else l1 / vmax
     # |w_j| (l1 - sign(w_j) k v_j), each term non-negative as |k v_j| <= l1.
     fy = float(xp.sum(xp.maximum(l1 * absw - k * (w * v), 0.0)))
@@ -136,7 +141,7 @@ def _newton_step(G, q, penalty, signs, xp):
         return None, signs
     s = xp.take(signs, idx)
     A = xp.take(xp.take(G, idx, axis=0), idx, axis=1)
-    l1, l2 = penalty.elastic_net_weights()
+    l1, l2, _ = penalty.elastic_net_shape()
     if l2:
         A = A + l2 * xp.eye(m, dtype=G.dtype, device=device(G))
     try:
@@ -188,7 +193,8 @@ def solve_gram_enet(
 ):
     r"""Minimise ``1/2 (yy - 2 q.w + w.G w) + h(w)`` by FISTA in the Jacobi metric.
 
-    ``h`` is an elastic-net penalty (``l1 ||w||_1 + l2/2 ||w||_2^2``) and ``G`` a
+    ``h`` is an elastic-net penalty (``l1 ||w||_1 + l2/2 ||w||_2^2``, with or
+    without the constraint ``w >= 0``: its prox then clips at 0) and ``G`` a
     positive semi-definite matrix with a positive diagonal. The iteration is the
     kernel of :mod:`skgd.solvers._apg` (that of :func:`~skgd.solvers._gd.solve_gd`) with
     the oracle of a quadratic in coefficient space (:class:`_GramOracle`):
@@ -214,7 +220,8 @@ def solve_gram_enet(
         ``y_c.T U y_c`` (times the loss curvature): the objective at ``w = 0`` is
         ``yy / 2``.
     penalty : Penalty
-        An elastic-net-family penalty with ``l1 > 0`` or ``l2 > 0``.
+        A penalty with :meth:`~skgd.penalties.Penalty.elastic_net_shape`, with
+        ``l1 > 0`` or ``l2 > 0``.
     w : array of shape (k,)
         Starting point.
     threshold : float
@@ -317,7 +324,7 @@ def solve_gram_cd(
             first_iter=first_iter,
             **kw,
         )
-    l1, l2 = penalty.elastic_net_weights()
+    l1, l2, positive = penalty.elastic_net_shape()
     # The compiled loop scales its tolerance by ``y.y``: a one-element y of that
     # norm makes it the duality gap ``threshold`` (its objective is this one).
     y_norm = xp.asarray([math.sqrt(yy)], dtype=G.dtype)
@@ -342,6 +349,8 @@ def solve_gram_cd(
                 _CD_MAX_EPOCHS,
                 target / yy,
                 _RNG,
+                0,  # cyclic order
+                int(positive),
             )
         x = oracle.point(xp.asarray(w))
         curve.append(oracle.value(x))
@@ -406,7 +415,9 @@ def _predict_support(oracle, x):
     best, add = None, True
     for _ in range(_ACTIVE_SET_ROUNDS):
         if add:
-            entering = (signs == 0) & (xp.abs(v) > oracle.l1)
+            # (With w >= 0 only v_j > l1 violates, and enters with sign +1.)
+            score = v if oracle.positive else xp.abs(v)
+            entering = (signs == 0) & (score > oracle.l1)
             signs = xp.where(entering, xp.sign(v), signs)
         guess, kept = _newton_step(G, q, penalty, signs, xp)
         if guess is None:
@@ -451,7 +462,7 @@ class _GramOracle(Oracle):
 
     def __init__(self, G, q, yy, penalty, xp, *, max_iter, threshold, report):
         self.G, self.q, self.yy, self.penalty, self.xp = G, q, yy, penalty, xp
-        self.l1, self.l2 = penalty.elastic_net_weights()
+        self.l1, self.l2, self.positive = penalty.elastic_net_shape()
         self.max_iter, self.threshold, self.announce = max_iter, threshold, report
         self.q2 = 2.0 * q
         self.d = xp.linalg.diagonal(G)
@@ -495,7 +506,10 @@ class _GramOracle(Oracle):
         xp, y = self.xp, state.y
         step, thresh, shrink = self.steps(state.L)
         z = y.w - step * (y.Gw - self.q)
-        w_new = z - xp.minimum(xp.maximum(z, -thresh), thresh)
+        if self.positive:
+            w_new = xp.maximum(z - thresh, 0.0)
+        else:
+            w_new = z - xp.minimum(xp.maximum(z, -thresh), thresh)
         if self.l2:
             w_new = w_new / shrink
         dw = w_new - y.w

@@ -142,7 +142,9 @@ class _ProxNewton:
         self.xp, self.cxp = objective.xp, objective.coef_xp
         self.ref = objective.reference_value()
         self.threshold = tol * self.ref
-        self.l1, self.l2 = objective.penalty.elastic_net_weights()
+        # (With the constraint w >= 0, routed here only with an L1 part: the
+        # model's L1 step, the Gram coordinate descent, keeps it.)
+        self.l1, self.l2, _ = objective.penalty.elastic_net_shape()
         self.use_gap = objective.has_duality_gap
         self.free_c = objective.intercept_mode == "free"
         self.start_time = time.perf_counter()

@@ -38,8 +38,8 @@ def newton_applies(objective):
     has its own exact routes in ``"gd"``: the closed form and the Gram form) and
     implements ``hessian``; a separable elastic-net-family penalty (L1, L2,
     elastic net or none; no L1 part unless the loss has a conjugate, for the
-    duality gap); and a backend that builds a weighted Gram matrix (every
-    in-memory backend and Dask).
+    duality gap; the constraint ``w >= 0`` only with an L1 part); and a backend
+    that builds a weighted Gram matrix (every in-memory backend and Dask).
 
     Parameters
     ----------
@@ -52,16 +52,20 @@ def newton_applies(objective):
         Whether ``solver="newton"`` runs Newton steps on it.
     """
     loss, penalty, backend = objective.loss, objective.penalty, objective.backend
+    shape = penalty.elastic_net_shape()
     return (
         loss.is_smooth
         and not loss.is_quadratic
         and objective.n_outputs == 1
         and provides(loss, "hessian")
         and penalty.is_separable
-        and penalty.elastic_net_weights() is not None
+        and shape is not None
+        # The constraint w >= 0 only with an L1 part: the model's L1 step is
+        # the Gram coordinate descent, which keeps it; its ridge step does not.
+        and (not shape[2] or shape[0] > 0)
         # Without a duality gap it stops on the Newton decrement, which an L1
         # part does not have.
-        and (objective.has_duality_gap or not penalty.elastic_net_weights()[0])
+        and (objective.has_duality_gap or not shape[0])
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
     )
 

@@ -49,9 +49,12 @@ def working_set_mode(objective):
         over X each, subproblems on the gathered columns (backends that gather
         columns: dense arrays and scipy.sparse). None: working sets do not apply
         (no L1 part, no duality gap, a non-smooth loss, K outputs, or too few
-        features for them to pay).
+        features for them to pay). An elastic net with the constraint ``w >= 0``
+        (:meth:`~skgd.penalties.Penalty.elastic_net_shape`) is one too.
     """
-    if not (objective.penalty.elastic_net_weights() or (0.0, 0.0))[0] > 0:
+    # The penalty's shape: the constraint w >= 0 only makes the conditions that
+    # rank the features one-sided (see _violations).
+    if not (objective.penalty.elastic_net_shape() or (0.0,))[0] > 0:
         return None
     if not (objective.loss.is_smooth and objective.has_duality_gap):
         return None
@@ -397,7 +400,9 @@ def solve_working_set(
     (one pass ``X.T @ r``, or a product with the Gram matrix) and its duality gap,
     the stopping measure of :func:`~skgd.solvers._gd.solve_gd`; if the gap is above
     ``tol`` times the objective at zero, the set of columns grows by the features
-    that violate the optimality condition ``|grad_j| <= alpha * l1_ratio`` most,
+    that violate the optimality condition ``|grad_j| <= alpha * l1_ratio`` most
+    (``-grad_j <= alpha * l1_ratio`` with ``positive``: only a feature whose
+    coefficient would grow can enter),
     ranked by the distance of the dual point to their constraint,
     ``(|grad_j| - alpha l1_ratio) / sqrt(d_j)`` with ``d_j`` the column's variance
     (the rule of celer, which makes the ranking independent of the features'
@@ -469,7 +474,8 @@ def solve_working_set(
     cxp = objective.coef_xp
     ref = objective.reference_value()
     threshold = tol * ref
-    l1 = objective.penalty.elastic_net_weights()[0]
+    # (l1, positive): the bound of the optimality conditions (one-sided with w >= 0).
+    bound = objective.penalty.elastic_net_shape()[::2]
     c = c0 if objective.intercept_mode == "free" else objective.initial_offset()
     active = objective.active
     n_features = objective.n_features
@@ -484,7 +490,7 @@ def solve_working_set(
     # Along a path, the previous solution's gradient predicts the new support:
     # the subproblem is solved first and checked after (one check per alpha
     # where the prediction holds, instead of one before and one after).
-    predicted = None if complete else _strong_rule(space, w0, l1, cols, inv_norm)
+    predicted = None if complete else _strong_rule(space, w0, bound, cols, inv_norm)
     cols = cols if predicted is None else predicted
     curve, sizes, n_checks = [], [], 0
     inner = math.inf
@@ -533,10 +539,10 @@ def solve_working_set(
             _report(len(curve), cols.shape[0], gap / ref, tol)
         if gap <= threshold or len(curve) >= max_iter:
             # What the next penalty of a path predicts its set from.
-            space.last = (w, grad_w, l1)
+            space.last = (w, grad_w, bound[0])
             break
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
-        score, n_add = _violations(cxp, grad_w, w, l1, inv_norm, active & ~listed)
+        score, n_add = _violations(cxp, grad_w, w, bound, inv_norm, active & ~listed)
         size = cols.shape[0]
         if size + n_add > space.limit:
             if mode == "samples":
@@ -604,27 +610,30 @@ def _space(objective, mode, solve_direct, ref, spaces, w, complete):
     return space, cols
 
 
-def _strong_rule(space, w0, l1, cols, inv_norm):
+def _strong_rule(space, w0, bound, cols, inv_norm):
     """Return ``cols`` and the features the sequential strong rule adds, or None.
 
-    Where ``w0`` is the solution of the previous solve in ``space`` (a path), at
-    ``l1_prev``, with gradient ``g``, the rule of Tibshirani et al. (2012) predicts
-    that the features with ``|g_j| < 2 l1 - l1_prev`` stay at zero at ``l1``; the
-    others (at most as many as :func:`_violations` adds, the best by its score)
-    join the set (gathered now) before the first subproblem. A wrong prediction
-    costs one more round (the check of the full problem catches it), never the
-    certificate. None where there is no previous solution, or the set would
+    ``bound`` is ``(l1, positive)``. Where ``w0`` is the solution of the previous
+    solve in ``space`` (a path), at ``l1_prev``, with gradient ``g``, the rule of
+    Tibshirani et al. (2012) predicts that the features with
+    ``|g_j| < 2 l1 - l1_prev`` (``-g_j`` with ``positive``) stay at zero at
+    ``l1``; the others (at most as many as :func:`_violations` adds, the best by
+    its score) join the set (gathered now) before the first subproblem. A wrong
+    prediction costs one more round (the check of the full problem catches it),
+    never the certificate. None where there is no previous solution, or the set would
     outgrow the space.
     """
     last, space.last = space.last, None
     if last is None or last[0] is not w0:
         return None
     _, grad_w, l1_prev = last
+    # The rule's bound, 2 l1 - l1_prev (one-sided with w >= 0 as the conditions).
+    bound = (2.0 * bound[0] - l1_prev, bound[1])
     cxp = space.cxp
     listed = scatter(cxp, w0.shape[0], cols, cxp.ones_like(w0[: cols.shape[0]])) > 0
     candidates = space.objective.active & ~listed
     score, n_add = _violations(
-        cxp, grad_w, w0, 2.0 * l1 - l1_prev, inv_norm, candidates, strict=False
+        cxp, grad_w, w0, bound, inv_norm, candidates, strict=False
     )
     if cols.shape[0] + n_add > space.limit:
         return None
@@ -642,17 +651,21 @@ def _top(cxp, score, n):
     return cxp.take(idx, order[:n])
 
 
-def _violations(cxp, grad_w, w, l1, inv_norm, candidates, strict=True):
+def _violations(cxp, grad_w, w, bound, inv_norm, candidates, strict=True):
     """Return the celer scores of the ``candidates`` and how many of them to add.
 
     The score of a feature is the distance of the dual point to its constraint,
-    ``(|grad_j| - l1) / sqrt(d_j)``; those outside ``candidates`` get ``-inf``.
+    ``(|grad_j| - l1) / sqrt(d_j)`` with ``bound = (l1, positive)``; with
+    ``positive`` the constraint is one-sided, ``(-grad_j - l1) / sqrt(d_j)`` (a
+    feature held at 0 by ``w_j >= 0`` does not violate it); those outside
+    ``candidates`` get ``-inf``.
     The set grows by the violators (positive scores), at most as many as the
     support of ``w`` holds (at least :data:`_FIRST_SIZE`): the rule of celer and
     skglm, whose sets are twice the support. A set that grew by half the violators
     at once held thousands of columns of a wide X from the first step.
     """
-    score = (cxp.abs(grad_w) - l1) * inv_norm
+    l1, positive = bound
+    score = ((-grad_w if positive else cxp.abs(grad_w)) - l1) * inv_norm
     score = cxp.where(candidates, score, -math.inf)
     # (strict=False: ties with the bound count, as the strong rule has them.)
     violating = score > 0 if strict else score >= 0
