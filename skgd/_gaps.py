@@ -299,11 +299,17 @@ def toward_subgradient(objective, w, v):
 def nearest_subgradient(penalty, w, v, bound):
     """Return ``v`` with the coordinates within ``bound`` of ``dh(w)`` put on it.
 
-    (See :func:`toward_subgradient`; ``penalty`` of the elastic-net family.)
+    (See :func:`toward_subgradient`; ``penalty`` of the elastic-net family, with
+    the sign constraint ``w >= 0`` or not: where ``w == 0`` its subdifferential
+    is then ``(-inf, l1]``. Other penalties get ``v`` back as it is.)
     """
-    l1, l2 = penalty.elastic_net_weights()
+    shape = penalty.elastic_net_shape()
+    if shape is None:
+        return v
+    l1, l2, positive = shape
     xp = array_namespace(w, v)
-    target = xp.where(w != 0, l2 * w + l1 * xp.sign(w), xp.clip(v, -l1, l1))
+    at_zero = xp.minimum(v, l1) if positive else xp.clip(v, -l1, l1)
+    target = xp.where(w != 0, l2 * w + l1 * xp.sign(w), at_zero)
     return xp.where(xp.abs(v - target) <= bound, target, v)
 
 
