@@ -79,18 +79,9 @@ def smoothed_newton_applies(objective):
     certifies the non-smooth problem. With an L1 part the Hessian of the smoothed
     loss is singular where few samples sit near the kink: the model's step is
     unbounded along the other directions, and ``"gd"`` keeps those problems
-    (as those without a penalty, which have no gap).
-
-    Parameters
-    ----------
-    objective : LinearObjective
-        The problem.
-
-    Returns
-    -------
-    applies : bool
-        Whether :func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton`
-        fits it.
+    (as those without a penalty, which have no gap). Where it applies,
+    :func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton` fits
+    ``objective`` (a :class:`~skgd._objective.LinearObjective`).
     """
     loss, penalty = objective.loss, objective.penalty
     if loss.is_smooth or not provides(loss, "smoothed"):
