@@ -8,7 +8,9 @@ proximal Newton solver (:func:`~skgd.solvers._newton.solve_newton`) fits those o
 :func:`newton_applies`, and ``"auto"`` picks it where its Hessian is small enough
 to pay (:func:`newton_pays`); the quasi-Newton L-BFGS solver
 (:func:`~skgd.solvers._lbfgs.solve_lbfgs`) takes the multinomial log loss
-(:func:`lbfgs_pays`).
+(:func:`lbfgs_pays`); a non-smooth loss with an L2 penalty takes Newton steps on
+its smoothings (:func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton`,
+where :func:`smoothed_newton_applies`).
 """
 
 from array_api_compat import is_numpy_namespace
@@ -17,6 +19,7 @@ from skgd._contract import provides
 from skgd.solvers._gd import solve_gd
 from skgd.solvers._lbfgs import lbfgs_applies, solve_lbfgs
 from skgd.solvers._newton import solve_newton
+from skgd.solvers._smoothed_newton import solve_smoothed_newton
 
 # Up to this many features "auto" takes Newton steps: each builds a
 # ``n_features**2`` Hessian (``n_samples * n_features**2`` flops, at BLAS-3
@@ -70,6 +73,29 @@ def newton_applies(objective):
     )
 
 
+def smoothed_newton_applies(objective):
+    """Return whether Newton steps on the smoothings of a non-smooth loss fit it.
+
+    A non-smooth loss (hinge, epsilon-insensitive) whose smoothed losses Newton
+    applies to (:func:`newton_applies`), with a pure L2 penalty of positive
+    strength: it makes the model positive definite where the smoothed loss has
+    no curvature (samples far from the kink), and gives the duality gap that
+    certifies the non-smooth problem. With an L1 part the Hessian of the smoothed
+    loss is singular where few samples sit near the kink: the model's step is
+    unbounded along the other directions, and ``"gd"`` keeps those problems
+    (as those without a penalty, which have no gap). Where it applies,
+    :func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton` fits
+    ``objective`` (a :class:`~skgd._objective.LinearObjective`).
+    """
+    loss, penalty = objective.loss, objective.penalty
+    if loss.is_smooth or not provides(loss, "smoothed"):
+        return False
+    weights = penalty.elastic_net_weights() if penalty.is_separable else None
+    if weights is None or weights[0] or not weights[1] > 0:
+        return False
+    return newton_applies(objective.with_loss(loss.smoothed(1.0)))
+
+
 def newton_pays(objective):
     """Return whether ``solver="auto"`` picks Newton for a problem it applies to.
 
@@ -118,7 +144,9 @@ def full_batch_solver(objective, requested):
     non-smooth loss, a penalty outside the elastic-net family: the fit falls back,
     it does not fail). ``"auto"`` is Newton where it applies and
     :func:`newton_pays`, L-BFGS where it applies and :func:`lbfgs_pays`, else
-    ``"gd"``.
+    ``"gd"``. A non-smooth loss with an L2 penalty is fitted by Newton steps on
+    its smoothings where :func:`smoothed_newton_applies` and (for ``"auto"``)
+    :func:`newton_pays`.
 
     Parameters
     ----------
@@ -133,13 +161,18 @@ def full_batch_solver(objective, requested):
         The solver that runs.
     solve : callable
         :func:`~skgd.solvers._gd.solve_gd`,
-        :func:`~skgd.solvers._newton.solve_newton` or
+        :func:`~skgd.solvers._newton.solve_newton`,
+        :func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton` or
         :func:`~skgd.solvers._lbfgs.solve_lbfgs`.
     """
     if requested == "gd":
         return "gd", solve_gd
     if newton_applies(objective) and (requested == "newton" or newton_pays(objective)):
         return "newton", solve_newton
+    if smoothed_newton_applies(objective) and (
+        requested == "newton" or newton_pays(objective)
+    ):
+        return "newton", solve_smoothed_newton
     quasi = lbfgs_applies(objective) and not objective.loss.is_quadratic
     if quasi and (requested == "newton" or lbfgs_pays(objective)):
         return "lbfgs", solve_lbfgs
