@@ -10,6 +10,7 @@ from skgd.losses._classification import (
     MultinomialLogLoss,
     SmoothedHinge,
 )
+from skgd.losses._glm import GammaDeviance, PoissonDeviance, TweedieDeviance
 from skgd.losses._regression import (
     EpsilonInsensitive,
     Huber,
@@ -22,6 +23,9 @@ LOSSES = {
     "huber": Huber,
     "epsilon_insensitive": EpsilonInsensitive,
     "squared_epsilon_insensitive": SquaredEpsilonInsensitive,
+    "poisson": PoissonDeviance,
+    "gamma": GammaDeviance,
+    "tweedie": TweedieDeviance,
 }
 
 
@@ -33,16 +37,20 @@ CLASSIFIER_LOSSES = {
 }
 
 
-def get_loss(loss, epsilon=0.1):
+def get_loss(loss, epsilon=0.1, power=1.5):
     """Return the :class:`Loss` instance for a name or an instance.
 
     Parameters
     ----------
     loss : str or Loss
         One of ``"squared_error"``, ``"huber"``, ``"epsilon_insensitive"``,
-        ``"squared_epsilon_insensitive"``, or a :class:`Loss` instance (returned as is).
+        ``"squared_epsilon_insensitive"``, ``"poisson"``, ``"gamma"``,
+        ``"tweedie"``, or a :class:`Loss` instance (returned as is).
     epsilon : float, default=0.1
-        The epsilon of the losses that have one (ignored for ``"squared_error"``).
+        The epsilon of the losses that have one (ignored for the others).
+    power : float, default=1.5
+        The power of ``"tweedie"`` (ignored for the others); power 1 gives the
+        Poisson loss and power 2 the Gamma loss, with their duality gaps.
 
     Returns
     -------
@@ -58,7 +66,10 @@ def get_loss(loss, epsilon=0.1):
     if isinstance(loss, Loss):
         return loss
     cls = LOSSES[loss]
-    if cls is SquaredError:
+    if cls is TweedieDeviance:
+        special = {1: PoissonDeviance, 2: GammaDeviance}
+        return special[power]() if power in special else cls(power=float(power))
+    if cls in (SquaredError, PoissonDeviance, GammaDeviance):
         return cls()
     return cls(epsilon=epsilon)
 
@@ -67,14 +78,17 @@ __all__ = [
     "CLASSIFIER_LOSSES",
     "LOSSES",
     "EpsilonInsensitive",
+    "GammaDeviance",
     "Hinge",
     "Huber",
     "LogLoss",
     "Loss",
     "ModifiedHuber",
     "MultinomialLogLoss",
+    "PoissonDeviance",
     "SmoothedHinge",
     "SquaredEpsilonInsensitive",
     "SquaredError",
+    "TweedieDeviance",
     "get_loss",
 ]
