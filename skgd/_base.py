@@ -529,7 +529,13 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
             solver = "adam" if self.solver == "adam" else "sgd"
         elif solver != "gd":
             self._warn_power_t()
-        scale = 1.0 if n_classes is not None else target_scale(y, backend, solver)
+        # A log link's targets are not rescaled: its deviance is not homogeneous.
+        log_link = getattr(loss, "link", None) == "log"
+        scale = (
+            1.0
+            if n_classes is not None or log_link
+            else target_scale(y, backend, solver)
+        )
         if scale != 1.0:
             # Targets at a scale whose squares overflow or underflow: the equivalent
             # problem in y / scale is solved instead (see scaled_problem).

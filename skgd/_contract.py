@@ -48,7 +48,9 @@ def _missing_loss(loss, solver):
     ]
     if solver in ("gd", "working_set", "newton"):
         if loss.is_smooth:
-            out += _missing_curvature(loss, solver, "")
+            # Newton's line search tests the objective itself: no bound needed.
+            if solver != "newton":
+                out += _missing_curvature(loss, solver, "")
         elif solver == "working_set":
             out.append(f"{name} is not smooth: the working sets need a smooth loss.")
         elif not provides(loss, "smoothed"):
@@ -105,12 +107,20 @@ def _missing_curvature(loss, solver, prefix):
     bound = loss.curvature_bound
     if bound is not None and math.isfinite(float(bound)) and float(bound) > 0:
         return []
+    # Newton needs no bound (where it applies: L2 or no penalty, or L1 with a
+    # conjugate).
+    alt = (
+        "'newton' (which solver='auto' picks for an L2 part or none, or an L1 "
+        "part with a conjugate), "
+        if provides(loss, "hessian")
+        else ""
+    )
     return [
         f"{prefix}{type(loss).__name__} is smooth but its curvature_bound is "
         f"{bound!r}: solver {solver!r} needs a positive upper bound on the second "
         "derivative of the loss with respect to raw (its backtracking test relies "
-        "on it). Set the class attribute curvature_bound, or use solver='sgd' or "
-        "'adam'."
+        f"on it). Set the class attribute curvature_bound, or use solver={alt}'sgd' "
+        "or 'adam'."
     ]
 
 
@@ -166,8 +176,9 @@ def check_support(loss, penalty, solver):
     - ``"sgd"``: nothing more;
     - ``"working_set"`` (the working sets of ``"gd"``): as ``"gd"``, with a smooth
       loss with a conjugate, and ``penalty.elastic_net_weights()`` with ``l1 > 0``;
-    - ``"newton"``: as ``"gd"``, with a smooth loss of one output that implements
-      ``loss.hessian``, and a penalty with ``elastic_net_weights()``.
+    - ``"newton"``: as ``"gd"`` but without a ``curvature_bound`` (its line
+      search tests the objective), with a smooth loss of one output that
+      implements ``loss.hessian``, and a penalty with ``elastic_net_weights()``.
 
     Parameters
     ----------

@@ -8,7 +8,10 @@ proximal Newton solver (:func:`~skgd.solvers._newton.solve_newton`) fits those o
 :func:`newton_applies`, and ``"auto"`` picks it where its Hessian is small enough
 to pay (:func:`newton_pays`); the quasi-Newton L-BFGS solver
 (:func:`~skgd.solvers._lbfgs.solve_lbfgs`) takes the multinomial log loss
-(:func:`lbfgs_pays`).
+(:func:`lbfgs_pays`). A smooth loss without a ``curvature_bound`` (the deviances
+of :mod:`skgd.losses._glm`, whose curvature grows as ``exp``) cannot run ``"gd"``,
+whose step test needs that bound: it runs Newton wherever Newton applies, and
+elsewhere the solver's check names the solvers that fit it.
 """
 
 from array_api_compat import is_numpy_namespace
@@ -113,7 +116,8 @@ def full_batch_solver(objective, requested):
     non-smooth loss, a penalty outside the elastic-net family: the fit falls back,
     it does not fail). ``"auto"`` is Newton where it applies and
     :func:`newton_pays`, L-BFGS where it applies and :func:`lbfgs_pays`, else
-    ``"gd"``.
+    ``"gd"``; but Newton wherever it applies for a smooth loss without a
+    ``curvature_bound`` (the deviances: "gd" cannot run them).
 
     Parameters
     ----------
@@ -133,7 +137,11 @@ def full_batch_solver(objective, requested):
     """
     if requested == "gd":
         return "gd", solve_gd
-    if newton_applies(objective) and (requested == "newton" or newton_pays(objective)):
+    # A loss without a curvature bound cannot run "gd" (its step test needs the
+    # bound): Newton, whose line search tests the objective, takes it anywhere.
+    unbounded = objective.loss.curvature_bound is None
+    newton = requested == "newton" or unbounded or newton_pays(objective)
+    if newton_applies(objective) and newton:
         return "newton", solve_newton
     quasi = lbfgs_applies(objective) and not objective.loss.is_quadratic
     if quasi and (requested == "newton" or lbfgs_pays(objective)):
