@@ -60,10 +60,11 @@ class GDRegressor(RegressorMixin, GDBase):
         are half deviances with a log link (:class:`skgd.losses.PoissonDeviance`,
         :class:`~skgd.losses.GammaDeviance`, :class:`~skgd.losses.TweedieDeviance`);
         targets outside their domain raise a ValueError. Their curvature has no
-        bound, so ``solver="gd"`` does not fit them: ``"auto"`` and ``"newton"``
-        run proximal Newton (certified by the duality gap for Poisson and Gamma,
-        by the Newton decrement for Tweedie, which has no closed-form conjugate,
-        with L2 or no penalty); ``"sgd"`` and ``"adam"`` fit them too.
+        bound, so ``solver="gd"`` does not fit them: ``"auto"`` (up to 4,096
+        features) and ``"newton"`` run proximal Newton, certified by the duality
+        gap for Poisson and Gamma and by the Newton decrement for Tweedie (no
+        closed-form conjugate; L2 or no penalty only); ``"sgd"`` and ``"adam"``
+        fit them too. See :ref:`the User Guide <glm_losses>`.
     penalty : {"l2", "l1", "elasticnet"}, Penalty or None, default="l2"
         The penalty on ``w``; None for none. A :class:`skgd.penalties.Penalty`
         instance is used as is (``alpha`` and ``l1_ratio`` are then ignored).
@@ -440,4 +441,9 @@ def _score(loss, y, pred, sample_weight):
     """Return the R^2 of the prediction ``pred``, or its D^2 for a deviance."""
     if not _is_deviance(loss):
         return r2_score(y, pred, sample_weight=sample_weight)
-    return d2_tweedie_score(y, pred, sample_weight=sample_weight, power=loss.power)
+    if y.ndim == 1:
+        return d2_tweedie_score(y, pred, sample_weight=sample_weight, power=loss.power)
+    # Several targets: their mean, as r2_score's default "uniform_average".
+    return np.mean(
+        [_score(loss, y[:, k], pred[:, k], sample_weight) for k in range(y.shape[1])]
+    )

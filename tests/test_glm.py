@@ -239,8 +239,9 @@ def test_dask_equals_numpy():
     np.testing.assert_allclose(pred, ref.predict(X), rtol=1e-12)
 
 
-def test_array_api_torch_equals_numpy():
-    torch = pytest.importorskip("torch")
+@pytest.mark.parametrize("namespace", ["torch", "array_api_strict"])
+def test_array_api_equals_numpy(namespace):
+    xp = pytest.importorskip(namespace)
     import os
 
     import sklearn
@@ -251,11 +252,32 @@ def test_array_api_torch_equals_numpy():
     kw = dict(loss="gamma", penalty="l2", alpha=0.01, tol=1e-12)
     ref = GDRegressor(**kw).fit(X, y)
     with sklearn.config_context(array_api_dispatch=True):
-        est = GDRegressor(**kw).fit(torch.asarray(X), torch.asarray(y))
-        pred = est.predict(torch.asarray(X))
-    assert isinstance(pred, torch.Tensor)
-    np.testing.assert_allclose(est.coef_.numpy(), ref.coef_, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(pred.numpy(), ref.predict(X), rtol=1e-12)
+        est = GDRegressor(**kw).fit(xp.asarray(X), xp.asarray(y))
+        pred = est.predict(xp.asarray(X))
+    assert type(pred) is type(xp.asarray(X))
+    coef = np.asarray(est.coef_ if namespace != "torch" else est.coef_.numpy())
+    np.testing.assert_allclose(coef, ref.coef_, rtol=0, atol=1e-12)
+    pred = np.asarray(pred if namespace != "torch" else pred.numpy())
+    np.testing.assert_allclose(pred, ref.predict(X), rtol=1e-12)
+
+
+def test_two_targets_score_is_the_mean_d2():
+    X, y, _ = _problem("poisson")
+    Y = np.c_[y, y + 1.0]
+    est = GDRegressor(loss="poisson", alpha=0.01, tol=1e-10).fit(X, Y)
+    for k in range(2):
+        single = GDRegressor(loss="poisson", alpha=0.01, tol=1e-10).fit(X, Y[:, k])
+        np.testing.assert_allclose(est.coef_[k], single.coef_, rtol=0, atol=1e-12)
+    pred = est.predict(X)
+    expected = np.mean([d2_tweedie_score(Y[:, k], pred[:, k], power=1) for k in (0, 1)])
+    assert est.score(X, Y) == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_stochastic_overflow_is_a_clear_error(solver):
+    X, y, _ = _problem("poisson")
+    with pytest.raises(ValueError, match="diverged"):
+        GDRegressor(loss="poisson", solver=solver, eta0=10.0).fit(10.0 * X, y)
 
 
 def test_onnx_applies_the_link():
@@ -274,3 +296,17 @@ def test_onnx_applies_the_link():
     )
     got = sess.run(None, {sess.get_inputs()[0].name: X})[0]
     np.testing.assert_allclose(got.ravel(), est.predict(X), rtol=1e-12)
+
+
+def test_auto_refuses_a_hessian_too_large_but_newton_fits_it(monkeypatch):
+    from skgd.solvers import _routing
+
+    X, y, _ = _problem("poisson", p=6)
+    ref = GDRegressor(loss="poisson", alpha=0.01, tol=1e-12).fit(X, y)
+    # As if the 6 features were many: wider than Newton pays for and than the cap.
+    monkeypatch.setattr(_routing, "NEWTON_MAX_FEATURES", 5)
+    monkeypatch.setattr(_routing, "UNBOUNDED_MAX_FEATURES", 5)
+    with pytest.raises(ValueError, match="solver='newton'"):
+        GDRegressor(loss="poisson", alpha=0.01).fit(X, y)
+    est = GDRegressor(loss="poisson", alpha=0.01, tol=1e-12, solver="newton")
+    np.testing.assert_array_equal(est.fit(X, y).coef_, ref.coef_)

@@ -7,7 +7,9 @@ prediction ``raw`` through the mean ``mu = exp(raw)``; with the same penalty the
 minimisers are those of scikit-learn's PoissonRegressor, GammaRegressor and
 TweedieRegressor(link="log"). The curvature ``mu**(2 - p)``-like terms grow without
 bound, so none declares a ``curvature_bound``: the full-batch fits run proximal
-Newton (see :mod:`skgd.solvers._routing`). Only Array API standard functions are
+Newton (see :mod:`skgd.solvers._routing`). Their exponentials are capped far
+beyond any fitted mean, so that a diverging stochastic step gives a finite loss
+that the solver's divergence test names. Only Array API standard functions are
 used.
 """
 
@@ -17,6 +19,19 @@ from dataclasses import dataclass
 from array_api_compat import array_namespace
 
 from skgd.losses._base import Loss
+
+
+def _exp(t):
+    """Return ``exp(t)`` with ``t`` capped at a third of the largest exponent.
+
+    Far beyond any fitted mean (``e**236`` in float64, ``e**29`` in float32), so
+    that a diverging stochastic step meets a huge finite loss, which the
+    solver's divergence test names, instead of an overflow; sums and squares of
+    the capped values stay finite.
+    """
+    xp = array_namespace(t)
+    cap = math.log(float(xp.finfo(t.dtype).max)) / 3.0
+    return xp.exp(xp.where(t > cap, cap, t))
 
 
 def _xlogx(v):
@@ -95,15 +110,14 @@ class TweedieDeviance(Loss):
             const = xp.where(positive, xp.exp((2 - p) * log_y), 0.0)
         return (
             const / ((1 - p) * (2 - p))
-            - y * xp.exp((1 - p) * raw) / (1 - p)
-            + xp.exp((2 - p) * raw) / (2 - p)
+            - y * _exp((1 - p) * raw) / (1 - p)
+            + _exp((2 - p) * raw) / (2 - p)
         )
 
     def gradient(self, y, raw):
         """Return ``mu**(1 - p) * (mu - y)``."""
-        xp = array_namespace(y, raw)
         p = self.power
-        return xp.exp((2 - p) * raw) - y * xp.exp((1 - p) * raw)
+        return _exp((2 - p) * raw) - y * _exp((1 - p) * raw)
 
     def hessian(self, y, raw):
         """Return ``(2 - p) mu**(2 - p) - (1 - p) y mu**(1 - p)``.
@@ -114,14 +128,14 @@ class TweedieDeviance(Loss):
         """
         xp = array_namespace(y, raw)
         p = self.power
-        h = (2 - p) * xp.exp((2 - p) * raw) - (1 - p) * y * xp.exp((1 - p) * raw)
+        h = (2 - p) * _exp((2 - p) * raw) - (1 - p) * y * _exp((1 - p) * raw)
         return h if 1 <= p <= 2 else xp.abs(h)
 
     def constant_fit(self, y, u):
         """Return ``log`` of the weighted mean of ``y``: the best constant ``raw``."""
         xp = array_namespace(y, u)
         mean = xp.sum(u * y)
-        tiny = xp.finfo(y.dtype).tiny
+        tiny = xp.finfo(y.dtype).smallest_normal
         return xp.log(xp.where(mean > tiny, mean, tiny + 0.0 * mean))
 
     def inverse_link(self, raw):
@@ -182,16 +196,15 @@ class PoissonDeviance(TweedieDeviance):
 
     def pointwise(self, y, raw):
         """Return ``y log(y / mu) - y + mu``."""
-        xp = array_namespace(y, raw)
-        return _xlogx(y) - y * raw - y + xp.exp(raw)
+        return _xlogx(y) - y * raw - y + _exp(raw)
 
     def gradient(self, y, raw):
         """Return ``mu - y``."""
-        return array_namespace(y, raw).exp(raw) - y
+        return _exp(raw) - y
 
     def hessian(self, y, raw):
         """Return ``mu``."""
-        return array_namespace(y, raw).exp(raw)
+        return _exp(raw)
 
     def dual_value(self, y, theta, u):
         """Return ``-sum_i u_i L_i^*(-theta_i / u_i)``; ``-inf`` off the domain.
@@ -233,15 +246,15 @@ class GammaDeviance(TweedieDeviance):
     def pointwise(self, y, raw):
         """Return ``log(mu / y) + y / mu - 1``."""
         xp = array_namespace(y, raw)
-        return raw - xp.log(y) + y * xp.exp(-raw) - 1.0
+        return raw - xp.log(y) + y * _exp(-raw) - 1.0
 
     def gradient(self, y, raw):
         """Return ``1 - y / mu``."""
-        return 1.0 - y * array_namespace(y, raw).exp(-raw)
+        return 1.0 - y * _exp(-raw)
 
     def hessian(self, y, raw):
         """Return ``y / mu``."""
-        return y * array_namespace(y, raw).exp(-raw)
+        return y * _exp(-raw)
 
     def dual_value(self, y, theta, u):
         """Return ``-sum_i u_i L_i^*(-theta_i / u_i)``; ``-inf`` off the domain.

@@ -10,8 +10,9 @@ to pay (:func:`newton_pays`); the quasi-Newton L-BFGS solver
 (:func:`~skgd.solvers._lbfgs.solve_lbfgs`) takes the multinomial log loss
 (:func:`lbfgs_pays`). A smooth loss without a ``curvature_bound`` (the deviances
 of :mod:`skgd.losses._glm`, whose curvature grows as ``exp``) cannot run ``"gd"``,
-whose step test needs that bound: it runs Newton wherever Newton applies, and
-elsewhere the solver's check names the solvers that fit it.
+whose step test needs that bound: it runs Newton wherever Newton applies (up to
+:data:`UNBOUNDED_MAX_FEATURES` features), and elsewhere the solver's check names
+the solvers that fit it.
 """
 
 from array_api_compat import is_numpy_namespace
@@ -32,6 +33,10 @@ from skgd.solvers._newton import solve_newton
 NEWTON_MAX_FEATURES = 256
 # Below this many samples a fit is so small that fixed costs decide; "gd" stays.
 NEWTON_MIN_SAMPLES = 20
+# Up to this many features "auto" takes Newton for a loss without a curvature
+# bound, which "gd" cannot fit: its Hessian holds 128 MB in float64 there. Wider
+# problems fit with solver="newton" asked explicitly, or "sgd" and "adam".
+UNBOUNDED_MAX_FEATURES = 4096
 
 
 def newton_applies(objective):
@@ -116,7 +121,8 @@ def full_batch_solver(objective, requested):
     non-smooth loss, a penalty outside the elastic-net family: the fit falls back,
     it does not fail). ``"auto"`` is Newton where it applies and
     :func:`newton_pays`, L-BFGS where it applies and :func:`lbfgs_pays`, else
-    ``"gd"``; but Newton wherever it applies for a smooth loss without a
+    ``"gd"``; but Newton wherever it applies, up to
+    :data:`UNBOUNDED_MAX_FEATURES` features, for a smooth loss without a
     ``curvature_bound`` (the deviances: "gd" cannot run them).
 
     Parameters
@@ -139,7 +145,10 @@ def full_batch_solver(objective, requested):
         return "gd", solve_gd
     # A loss without a curvature bound cannot run "gd" (its step test needs the
     # bound): Newton, whose line search tests the objective, takes it anywhere.
-    unbounded = objective.loss.curvature_bound is None
+    unbounded = (
+        objective.loss.curvature_bound is None
+        and objective.n_features <= UNBOUNDED_MAX_FEATURES
+    )
     newton = requested == "newton" or unbounded or newton_pays(objective)
     if newton_applies(objective) and newton:
         return "newton", solve_newton
