@@ -184,15 +184,17 @@ class PoissonDeviance(TweedieDeviance):
 
     Examples
     --------
+    The derivative at ``mu = 1`` is ``1 - y``, the curvature ``mu``:
+
     >>> import numpy as np
     >>> from skgd.losses import PoissonDeviance
-    >>> PoissonDeviance().pointwise(np.array([0.0, 1.0]), np.array([0.0, 0.0]))
-    array([1., 0.])
+    >>> loss, y, raw = PoissonDeviance(), np.array([0.0, 3.0]), np.zeros(2)
+    >>> loss.pointwise(y, raw).round(4), loss.gradient(y, raw), loss.hessian(y, raw)
+    (array([1.    , 1.2958]), array([ 1., -2.]), array([1., 1.]))
     """
 
     power: float = 1.0
     has_conjugate = True
-    has_positive_curvature = True
 
     def pointwise(self, y, raw):
         """Return ``y log(y / mu) - y + mu``."""
@@ -233,15 +235,17 @@ class GammaDeviance(TweedieDeviance):
 
     Examples
     --------
+    It is 0 where the mean fits, and depends on ``y / mu`` only:
+
     >>> import numpy as np
     >>> from skgd.losses import GammaDeviance
-    >>> GammaDeviance().pointwise(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
-    array([0.        , 0.30685282])
+    >>> y = np.array([1.0, 2.0, 20.0])
+    >>> GammaDeviance().pointwise(y, np.log([1.0, 1.0, 10.0])).round(6)
+    array([0.      , 0.306853, 0.306853])
     """
 
     power: float = 2.0
     has_conjugate = True
-    has_positive_curvature = True
 
     def pointwise(self, y, raw):
         """Return ``log(mu / y) + y / mu - 1``."""
