@@ -107,14 +107,8 @@ def _missing_curvature(loss, solver, prefix):
     bound = loss.curvature_bound
     if bound is not None and math.isfinite(float(bound)) and float(bound) > 0:
         return []
-    # Newton needs no bound (where it applies: L2 or no penalty, or L1 with a
-    # conjugate).
-    alt = (
-        "'newton' (which solver='auto' picks for an L2 part or none, or an L1 "
-        "part with a conjugate), "
-        if provides(loss, "hessian")
-        else ""
-    )
+    # Newton needs no bound, and takes such a loss with any elastic-net penalty.
+    alt = "'newton' (which solver='auto' picks), " if provides(loss, "hessian") else ""
     return [
         f"{prefix}{type(loss).__name__} is smooth but its curvature_bound is "
         f"{bound!r}: solver {solver!r} needs a positive upper bound on the second "

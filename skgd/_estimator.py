@@ -62,9 +62,9 @@ class GDRegressor(RegressorMixin, GDBase):
         targets outside their domain raise a ValueError. Their curvature has no
         bound, so ``solver="gd"`` does not fit them: ``"auto"`` (up to 4,096
         features) and ``"newton"`` run proximal Newton, certified by the duality
-        gap for Poisson and Gamma and by the Newton decrement for Tweedie (no
-        closed-form conjugate; L2 or no penalty only); ``"sgd"`` and ``"adam"``
-        fit them too. See :ref:`the User Guide <glm_losses>`.
+        gap for Poisson and Gamma and by the (proximal) Newton decrement for
+        Tweedie, which has no closed-form conjugate; ``"sgd"`` and ``"adam"`` fit
+        them too. See :ref:`the User Guide <glm_losses>`.
     penalty : {"l2", "l1", "elasticnet"}, Penalty or None, default="l2"
         The penalty on ``w``; None for none. A :class:`skgd.penalties.Penalty`
         instance is used as is (``alpha`` and ``l1_ratio`` are then ignored).
@@ -261,7 +261,8 @@ class GDRegressor(RegressorMixin, GDBase):
         loss = self._check_params()[0]
         if _is_deviance(loss):
             xp = backend.xp
-            loss.check_targets(*backend.to_floats(xp.min(y), xp.max(y)))
+            bounds = backend.to_floats(xp.min(y), xp.max(y))
+            loss.check_targets(*bounds, some_positive=not kwargs.get("partial"))
         return super()._fit_validated(X, y, sample_weight, backend, **kwargs)
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -71,10 +71,18 @@ def _objective_parts(loss, X, y, sw, coef, intercept):
     return X.T @ g, g.sum()
 
 
-@pytest.mark.parametrize(("loss", "alpha"), [("poisson", 0.4), ("gamma", 0.03)])
+@pytest.mark.parametrize(
+    ("loss", "family", "alpha"),
+    [
+        ("poisson", "poisson", 0.4),
+        ("gamma", "gamma", 0.03),
+        ("tweedie", "poisson", 0.3),
+    ],
+)
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
-def test_l1_kkt_and_gap(loss, alpha, l1_ratio):
-    X, y, sw = _problem(loss, p=12, seed=1)
+def test_l1_kkt_and_gap(loss, family, alpha, l1_ratio):
+    # Tweedie (power 1.5) has no gap: dual_gap_ is its proximal Newton decrement.
+    X, y, sw = _problem(family, p=12, seed=1)
     est = GDRegressor(
         loss=loss, penalty="elasticnet", alpha=alpha, l1_ratio=l1_ratio, tol=1e-12
     ).fit(X, y, sample_weight=sw)
@@ -169,6 +177,15 @@ def test_targets_outside_the_domain_raise(loss, power, y, match):
     X = np.arange(6.0).reshape(3, 2)
     with pytest.raises(ValueError, match=match):
         GDRegressor(loss=loss, power=power).fit(X, np.asarray(y))
+
+
+def test_a_stream_batch_of_zero_counts_is_fine():
+    X, y, _ = _problem("poisson")
+    est = GDRegressor(loss="poisson", alpha=0.01, random_state=0)
+    est.partial_fit(X, y)
+    est.partial_fit(X[:5], np.zeros(5))
+    with pytest.raises(ValueError, match="y >= 0"):
+        est.partial_fit(X[:5], -np.ones(5))
 
 
 def test_power_between_0_and_1_is_invalid():

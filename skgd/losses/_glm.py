@@ -142,13 +142,16 @@ class TweedieDeviance(Loss):
         """Return the mean ``exp(raw)``."""
         return array_namespace(raw).exp(raw)
 
-    def check_targets(self, y_min, y_max):
+    def check_targets(self, y_min, y_max, *, some_positive=True):
         """Raise a ValueError when targets leave the family's domain.
 
         Parameters
         ----------
         y_min, y_max : float
             The smallest and largest target.
+        some_positive : bool, default=True
+            Whether some target must be positive, as a fit needs (the log link
+            has no finite fit of all-zero counts); one batch of a stream need not.
         """
         p = self.power
         name = f"{type(self).__name__}(power={p})"
@@ -158,12 +161,12 @@ class TweedieDeviance(Loss):
             )
         if p >= 2 and y_min <= 0:
             raise ValueError(f"{name} requires y > 0; got min(y) = {y_min:g}.")
-        if p >= 1 and y_max <= 0:
+        if some_positive and p >= 1 and y_max <= 0:
             raise ValueError(
                 f"{name} requires some y > 0 (all targets are zero): the log "
                 "link has no finite fit."
             )
-        if p <= 0 and y_max <= 0:
+        if some_positive and p <= 0 and y_max <= 0:
             raise ValueError(
                 f"{name} with the log link needs a positive mean: some y > 0."
             )

@@ -46,7 +46,8 @@ def newton_applies(objective):
     has its own exact routes in ``"gd"``: the closed form and the Gram form) and
     implements ``hessian``; a separable elastic-net-family penalty (L1, L2,
     elastic net or none; no L1 part unless the loss has a conjugate, for the
-    duality gap); and a backend that builds a weighted Gram matrix (every
+    duality gap, or has no curvature bound, when Newton is all there is); and a
+    backend that builds a weighted Gram matrix (every
     in-memory backend and Dask).
 
     Parameters
@@ -68,8 +69,13 @@ def newton_applies(objective):
         and penalty.is_separable
         and penalty.elastic_net_weights() is not None
         # Without a duality gap it stops on the Newton decrement, which an L1
-        # part does not have.
-        and (objective.has_duality_gap or not penalty.elastic_net_weights()[0])
+        # part does not have, except as the proximal Newton decrement: kept to
+        # the losses that no other full-batch solver fits (no curvature bound).
+        and (
+            objective.has_duality_gap
+            or not penalty.elastic_net_weights()[0]
+            or loss.curvature_bound is None
+        )
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
     )
 
