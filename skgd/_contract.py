@@ -107,8 +107,10 @@ def _missing_curvature(loss, solver, prefix):
     bound = loss.curvature_bound
     if bound is not None and math.isfinite(float(bound)) and float(bound) > 0:
         return []
-    # Newton needs no bound, and takes such a loss with any elastic-net penalty.
-    alt = "'newton' (which solver='auto' picks), " if provides(loss, "hessian") else ""
+    if solver == "gd" and callable(getattr(loss, "curvature_between", None)):
+        return []  # the step test reads the curvature along each step instead
+    # Newton needs no bound.
+    alt = "'newton', " if provides(loss, "hessian") else ""
     return [
         f"{prefix}{type(loss).__name__} is smooth but its curvature_bound is "
         f"{bound!r}: solver {solver!r} needs a positive upper bound on the second "
@@ -162,7 +164,8 @@ def check_support(loss, penalty, solver):
 
     - every solver: ``loss.pointwise`` and ``loss.gradient``, ``penalty.value`` and
       ``penalty.prox``;
-    - ``"gd"``: a positive, finite ``loss.curvature_bound`` for a smooth loss, or
+    - ``"gd"``: a positive, finite ``loss.curvature_bound`` (or
+      ``loss.curvature_between``, a bound along each step) for a smooth loss, or
       ``loss.smoothed(mu)`` returning such a loss for a non-smooth one;
       ``loss.dual_value`` where ``loss.has_conjugate``; ``penalty.conjugate``
       where the penalty implements ``dual_scale``; ``penalty.is_separable``;

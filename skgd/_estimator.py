@@ -59,12 +59,13 @@ class GDRegressor(RegressorMixin, GDBase):
         some ``y > 0``), ``"gamma"`` (``y > 0``) and ``"tweedie"`` (see ``power``)
         are half deviances with a log link (:class:`skgd.losses.PoissonDeviance`,
         :class:`~skgd.losses.GammaDeviance`, :class:`~skgd.losses.TweedieDeviance`);
-        targets outside their domain raise a ValueError. Their curvature has no
-        bound, so ``solver="gd"`` does not fit them: ``"auto"`` (up to 4,096
-        features) and ``"newton"`` run proximal Newton, certified by the duality
-        gap for Poisson and Gamma and by the (proximal) Newton decrement for
-        Tweedie, which has no closed-form conjugate; ``"sgd"`` and ``"adam"`` fit
-        them too. See :ref:`the User Guide <glm_losses>`.
+        targets outside their domain raise a ValueError. ``"auto"`` fits them by
+        proximal Newton where it pays (as for the other losses) and by ``"gd"``
+        elsewhere, whose step test reads their curvature (which has no global
+        bound) along each step; Poisson and Gamma fits are certified by the
+        duality gap, Tweedie ones (no closed-form conjugate) by the Newton
+        decrement or the proximal-gradient measure. See
+        :ref:`the User Guide <glm_losses>`.
     penalty : {"l2", "l1", "elasticnet"}, Penalty or None, default="l2"
         The penalty on ``w``; None for none. A :class:`skgd.penalties.Penalty`
         instance is used as is (``alpha`` and ``l1_ratio`` are then ignored).

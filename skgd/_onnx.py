@@ -16,6 +16,8 @@ import warnings
 
 import numpy as np
 
+from skgd.losses import LOSSES
+
 _ALIAS = "SkgdGDRegressor"
 _CLASSIFIER_ALIAS = "SkgdGDClassifier"
 _CV_ALIAS = "SkgdGDRegressorCV"
@@ -218,8 +220,11 @@ def _converter(scope, operator, container):
     intercept = np.asarray(model.intercept_, dtype=dtype).reshape(-1)
     intercept = np.broadcast_to(intercept, (n_targets,))
     output = operator.outputs[0].full_name
-    # The deviance losses predict exp(X @ coef_.T + intercept_): their log link.
-    log_link = getattr(model, "loss", None) in ("poisson", "gamma", "tweedie")
+    # The deviance losses predict exp(X @ coef_.T + intercept_): their log link
+    # (a name or a Loss instance).
+    loss = getattr(model, "loss", None)
+    loss = LOSSES.get(loss) if isinstance(loss, str) else loss
+    log_link = getattr(loss, "link", None) == "log"
     raw = _affine(
         scope, container, x_name, coef, intercept, proto, None if log_link else output
     )

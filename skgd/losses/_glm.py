@@ -6,8 +6,9 @@ Each is half the unit deviance of its Tweedie family, a function of the linear
 prediction ``raw`` through the mean ``mu = exp(raw)``; with the same penalty their
 minimisers are those of scikit-learn's PoissonRegressor, GammaRegressor and
 TweedieRegressor(link="log"). The curvature ``mu**(2 - p)``-like terms grow without
-bound, so none declares a ``curvature_bound``: the full-batch fits run proximal
-Newton (see :mod:`skgd.solvers._routing`). Their exponentials are capped far
+bound, so none declares a ``curvature_bound``: proximal Newton needs none, and
+``"gd"`` weighs its step test by :meth:`TweedieDeviance.curvature_between`, a bound
+along each step. Their exponentials are capped far
 beyond any fitted mean, so that a diverging stochastic step gives a finite loss
 that the solver's divergence test names. Only Array API standard functions are
 used.
@@ -130,6 +131,33 @@ class TweedieDeviance(Loss):
         p = self.power
         h = (2 - p) * _exp((2 - p) * raw) - (1 - p) * y * _exp((1 - p) * raw)
         return h if 1 <= p <= 2 else xp.abs(h)
+
+    def curvature_between(self, y, raw_a, raw_b):
+        """Return a bound on each sample's ``|L''|`` between ``raw_a`` and ``raw_b``.
+
+        ``|L''| <= |2 - p| mu**(2 - p) + |1 - p| |y| mu**(1 - p)``, each term
+        monotone in ``raw``, so largest at one end of the segment. ``"gd"``
+        weighs its step test with it: the curvature along a step, read from the
+        step's own predictions, in place of a global ``curvature_bound``.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets.
+        raw_a, raw_b : arrays of shape (n_samples,)
+            The ends of the segment.
+
+        Returns
+        -------
+        bound : array of shape (n_samples,)
+            Non-negative.
+        """
+        xp = array_namespace(y, raw_a, raw_b)
+        p = self.power
+        hi = xp.where(raw_a > raw_b, raw_a, raw_b)
+        lo = xp.where(raw_a > raw_b, raw_b, raw_a)
+        first = abs(2 - p) * _exp((2 - p) * (hi if p < 2 else lo))
+        return first + abs(1 - p) * xp.abs(y) * _exp((1 - p) * (lo if p > 1 else hi))
 
     def constant_fit(self, y, u):
         """Return ``log`` of the weighted mean of ``y``: the best constant ``raw``."""

@@ -8,11 +8,7 @@ proximal Newton solver (:func:`~skgd.solvers._newton.solve_newton`) fits those o
 :func:`newton_applies`, and ``"auto"`` picks it where its Hessian is small enough
 to pay (:func:`newton_pays`); the quasi-Newton L-BFGS solver
 (:func:`~skgd.solvers._lbfgs.solve_lbfgs`) takes the multinomial log loss
-(:func:`lbfgs_pays`). A smooth loss without a ``curvature_bound`` (the deviances
-of :mod:`skgd.losses._glm`, whose curvature grows as ``exp``) cannot run ``"gd"``,
-whose step test needs that bound: it runs Newton wherever Newton applies (up to
-:data:`UNBOUNDED_MAX_FEATURES` features), and elsewhere the solver's check names
-the solvers that fit it.
+(:func:`lbfgs_pays`).
 """
 
 from array_api_compat import is_numpy_namespace
@@ -33,10 +29,6 @@ from skgd.solvers._newton import solve_newton
 NEWTON_MAX_FEATURES = 256
 # Below this many samples a fit is so small that fixed costs decide; "gd" stays.
 NEWTON_MIN_SAMPLES = 20
-# Up to this many features "auto" takes Newton for a loss without a curvature
-# bound, which "gd" cannot fit: its Hessian holds 128 MB in float64 there. Wider
-# problems fit with solver="newton" asked explicitly, or "sgd" and "adam".
-UNBOUNDED_MAX_FEATURES = 4096
 
 
 def newton_applies(objective):
@@ -46,7 +38,7 @@ def newton_applies(objective):
     has its own exact routes in ``"gd"``: the closed form and the Gram form) and
     implements ``hessian``; a separable elastic-net-family penalty (L1, L2,
     elastic net or none; no L1 part unless the loss has a conjugate, for the
-    duality gap, or has no curvature bound, when Newton is all there is); and a
+    duality gap, or has no curvature bound: the deviances); and a
     backend that builds a weighted Gram matrix (every
     in-memory backend and Dask).
 
@@ -70,7 +62,8 @@ def newton_applies(objective):
         and penalty.elastic_net_weights() is not None
         # Without a duality gap it stops on the Newton decrement, which an L1
         # part does not have, except as the proximal Newton decrement: kept to
-        # the losses that no other full-batch solver fits (no curvature bound).
+        # the deviances (no curvature bound), whose "gd" steps are slow to
+        # certify without a gap (the proximal-gradient measure).
         and (
             objective.has_duality_gap
             or not penalty.elastic_net_weights()[0]
@@ -98,8 +91,14 @@ def newton_pays(objective):
         and objective.n_features <= NEWTON_MAX_FEATURES
         # Without a penalty strength, a loss with linear pieces (huber, modified
         # huber) leaves the Hessian singular wherever the residuals sit on them:
-        # the Newton decrement then cannot certify the fit, and "gd" stays.
-        and (objective.has_duality_gap or objective.loss.has_positive_curvature)
+        # the Newton decrement then cannot certify the fit, and "gd" stays. The
+        # deviances (no curvature bound) take Newton: for the Tweedie powers
+        # outside [1, 2], not convex, its steps find the stationary point.
+        and (
+            objective.has_duality_gap
+            or objective.loss.has_positive_curvature
+            or objective.loss.curvature_bound is None
+        )
     )
 
 
@@ -127,9 +126,7 @@ def full_batch_solver(objective, requested):
     non-smooth loss, a penalty outside the elastic-net family: the fit falls back,
     it does not fail). ``"auto"`` is Newton where it applies and
     :func:`newton_pays`, L-BFGS where it applies and :func:`lbfgs_pays`, else
-    ``"gd"``; but Newton wherever it applies, up to
-    :data:`UNBOUNDED_MAX_FEATURES` features, for a smooth loss without a
-    ``curvature_bound`` (the deviances: "gd" cannot run them).
+    ``"gd"``.
 
     Parameters
     ----------
@@ -149,14 +146,7 @@ def full_batch_solver(objective, requested):
     """
     if requested == "gd":
         return "gd", solve_gd
-    # A loss without a curvature bound cannot run "gd" (its step test needs the
-    # bound): Newton, whose line search tests the objective, takes it anywhere.
-    unbounded = (
-        objective.loss.curvature_bound is None
-        and objective.n_features <= UNBOUNDED_MAX_FEATURES
-    )
-    newton = requested == "newton" or unbounded or newton_pays(objective)
-    if newton_applies(objective) and newton:
+    if newton_applies(objective) and (requested == "newton" or newton_pays(objective)):
         return "newton", solve_newton
     quasi = lbfgs_applies(objective) and not objective.loss.is_quadratic
     if quasi and (requested == "newton" or lbfgs_pays(objective)):
