@@ -3,15 +3,14 @@
 """The base class of GDRegressor and GDClassifier: their shared parameters and fit.
 
 Both estimators take the same 24 parameters besides their own (``loss``, and
-``epsilon`` and ``power`` or ``class_weight``): their defaults, constraints and
-documentation are written here once, and each estimator's ``__init__`` and
-docstring are built from them. :class:`GDBase` turns the parameters into loss and
-penalty objects, runs a fit on validated data (the full-batch solver for each
-target, or the stochastic fit of :class:`StochasticFit`: minibatch passes, over
-row chunks for Dask, with the start point and the early-stopping split) and
-assigns the fitted attributes. A subclass validates the data, codes its targets
-and, where its ``coef_`` is laid out otherwise than the solvers' coefficients,
-converts between the two.
+``epsilon``, ``power`` or ``class_weight``): their defaults, constraints and docs are
+written here once, and each estimator's ``__init__`` and docstring are built from
+them. :class:`GDBase` turns the parameters into loss and penalty objects, runs a
+fit on validated data (the full-batch solver for each target, or the stochastic
+fit of :class:`StochasticFit`: minibatch passes, over row chunks for Dask, with
+the start point and the early-stopping split) and assigns the fitted attributes.
+A subclass validates the data, codes its targets and, where its ``coef_`` is laid
+out otherwise than the solvers' coefficients, converts between the two.
 """
 
 import functools
