@@ -41,9 +41,10 @@ def _worker(case, quick, repeats):
     """Run one case in this process and print its rows as JSON."""
     from benchmarks._cases import CASES
     from benchmarks._curvature import CURVATURE_CASES
+    from benchmarks._glm import GLM_CASES
 
     start = time.perf_counter()
-    rows = {**CASES, **CURVATURE_CASES}[case](quick, repeats)
+    rows = {**CASES, **CURVATURE_CASES, **GLM_CASES}[case](quick, repeats)
     for row in rows:
         row["seconds"] = time.perf_counter() - start
     print(_MARK + json.dumps(rows), flush=True)
@@ -130,7 +131,7 @@ def main(argv=None):
     from benchmarks._common import blas_info
 
     # Case 12 (streaming quality) next to case 4 (streaming throughput).
-    cases = args.case or [1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17]
+    cases = args.case or [1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18]
     print(
         f"python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs; BLAS: {blas_info()}"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The base class of GDRegressor and GDClassifier: their shared parameters and fit.
 
-Both estimators take the same 26 parameters besides their own (``loss``, and
-``epsilon`` or ``class_weight``): their defaults, constraints and documentation are
+Both estimators take the same 26 parameters besides their own (``loss``,
+``epsilon``, and ``power`` or ``class_weight`` and ``n_jobs``): their defaults,
+constraints and docs are
 written here once, and each estimator's ``__init__`` and docstring are built from
 them. :class:`GDBase` turns the parameters into loss and penalty objects, runs a
 fit on validated data (the full-batch solver for each target, or the stochastic
@@ -586,7 +587,13 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
             solver = "adam" if self.solver == "adam" else "sgd"
         elif solver != "gd":
             self._warn_power_t()
-        scale = 1.0 if n_classes is not None else target_scale(y, backend, solver)
+        # A log link's targets are not rescaled: its deviance is not homogeneous.
+        log_link = getattr(loss, "link", None) == "log"
+        scale = (
+            1.0
+            if n_classes is not None or log_link
+            else target_scale(y, backend, solver)
+        )
         if scale != 1.0:
             # Targets at a scale whose squares overflow or underflow: the equivalent
             # problem in y / scale is solved instead (see scaled_problem).

@@ -48,7 +48,9 @@ def _missing_loss(loss, solver):
     ]
     if solver in ("gd", "working_set", "newton"):
         if loss.is_smooth:
-            out += _missing_curvature(loss, solver, "")
+            # Newton's line search tests the objective itself: no bound needed.
+            if solver != "newton":
+                out += _missing_curvature(loss, solver, "")
         elif solver == "working_set":
             out.append(f"{name} is not smooth: the working sets need a smooth loss.")
         elif not provides(loss, "smoothed"):
@@ -105,12 +107,16 @@ def _missing_curvature(loss, solver, prefix):
     bound = loss.curvature_bound
     if bound is not None and math.isfinite(float(bound)) and float(bound) > 0:
         return []
+    if solver == "gd" and callable(getattr(loss, "curvature_between", None)):
+        return []  # the step test reads the curvature along each step instead
+    # Newton needs no bound.
+    alt = "'newton', " if provides(loss, "hessian") else ""
     return [
         f"{prefix}{type(loss).__name__} is smooth but its curvature_bound is "
         f"{bound!r}: solver {solver!r} needs a positive upper bound on the second "
         "derivative of the loss with respect to raw (its backtracking test relies "
-        "on it). Set the class attribute curvature_bound, or use solver='sgd' or "
-        "'adam'."
+        f"on it). Set the class attribute curvature_bound, or use solver={alt}'sgd' "
+        "or 'adam'."
     ]
 
 
@@ -160,7 +166,8 @@ def check_support(loss, penalty, solver):
 
     - every solver: ``loss.pointwise`` and ``loss.gradient``, ``penalty.value`` and
       ``penalty.prox``;
-    - ``"gd"``: a positive, finite ``loss.curvature_bound`` for a smooth loss, or
+    - ``"gd"``: a positive, finite ``loss.curvature_bound`` (or
+      ``loss.curvature_between``, a bound along each step) for a smooth loss, or
       ``loss.smoothed(mu)`` returning such a loss for a non-smooth one;
       ``loss.dual_value`` where ``loss.has_conjugate``; ``penalty.conjugate``
       where the penalty implements ``dual_scale``; ``penalty.is_separable``;
@@ -168,8 +175,9 @@ def check_support(loss, penalty, solver):
     - ``"sgd"``: nothing more;
     - ``"working_set"`` (the working sets of ``"gd"``): as ``"gd"``, with a smooth
       loss with a conjugate, and ``penalty.elastic_net_shape()`` with ``l1 > 0``;
-    - ``"newton"``: as ``"gd"``, with a smooth loss of one output that implements
-      ``loss.hessian``, and a penalty with ``elastic_net_weights()``.
+    - ``"newton"``: as ``"gd"`` but without a ``curvature_bound`` (its line
+      search tests the objective), with a smooth loss of one output that
+      implements ``loss.hessian``, and a penalty with ``elastic_net_shape()``.
 
     Parameters
     ----------

@@ -12,12 +12,12 @@ import numbers
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
+from sklearn.metrics import d2_tweedie_score, r2_score
 
 from skgd._base import GDBase, fill_shared_docs, init_with, linear_predict
 from skgd._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from skgd._validation import check_fit_data, check_stream_data
-from skgd.losses import LOSSES
+from skgd.losses import LOSSES, TweedieDeviance, get_loss
 
 Real = numbers.Real
 
@@ -38,16 +38,34 @@ class GDRegressor(RegressorMixin, GDBase):
     :class:`~sklearn.linear_model.Lasso` (``penalty="l1"``),
     :class:`~sklearn.linear_model.ElasticNet` (``"elasticnet"``),
     :class:`~sklearn.linear_model.Ridge` with ``alpha * S`` (``"l2"``) and
-    :class:`~sklearn.linear_model.LinearRegression` (``None``).
+    :class:`~sklearn.linear_model.LinearRegression` (``None``). With
+    ``loss="poisson"``, ``"gamma"`` or ``"tweedie"`` the data term is the mean half
+    deviance of ``mu = exp(x^T w + b)`` (a log link) and ``predict`` returns ``mu``:
+    with ``penalty="l2"`` (or None) the solution is that of
+    :class:`~sklearn.linear_model.PoissonRegressor`,
+    :class:`~sklearn.linear_model.GammaRegressor` and
+    :class:`~sklearn.linear_model.TweedieRegressor` with ``link="log"``, at the same
+    ``alpha``; L1 and the elastic net, which they lack, give exact zeros.
 
     Read more in the :ref:`User Guide <gd_regressor>`.
 
     Parameters
     ----------
     loss : {"squared_error", "huber", "epsilon_insensitive", \
-            "squared_epsilon_insensitive"} or Loss, default="squared_error"
+            "squared_epsilon_insensitive", "poisson", "gamma", "tweedie"} or Loss, \
+            default="squared_error"
         The per-sample loss, with SGDRegressor's definitions; a
-        :class:`skgd.losses.Loss` instance is used as is.
+        :class:`skgd.losses.Loss` instance is used as is. ``"poisson"`` (``y >= 0``,
+        some ``y > 0``), ``"gamma"`` (``y > 0``) and ``"tweedie"`` (see ``power``)
+        are half deviances with a log link (:class:`skgd.losses.PoissonDeviance`,
+        :class:`~skgd.losses.GammaDeviance`, :class:`~skgd.losses.TweedieDeviance`);
+        targets outside their domain raise a ValueError. ``"auto"`` fits them by
+        proximal Newton where it pays (as for the other losses) and by ``"gd"``
+        elsewhere, whose step test reads their curvature (which has no global
+        bound) along each step; Poisson and Gamma fits are certified by the
+        duality gap, Tweedie ones (no closed-form conjugate) by the Newton
+        decrement or the proximal-gradient measure. See
+        :ref:`the User Guide <glm_losses>`.
     penalty : {"l2", "l1", "elasticnet"}, Penalty or None, default="l2"
         The penalty on ``w``; None for none. A :class:`skgd.penalties.Penalty`
         instance is used as is (``alpha`` and ``l1_ratio`` are then ignored).
@@ -57,6 +75,14 @@ class GDRegressor(RegressorMixin, GDBase):
     {penalty_weights}
     epsilon : float, default=0.1
         The epsilon of the huber and epsilon-insensitive losses, in ``[0, inf)``.
+    power : float, default=1.5
+        The power of ``loss="tweedie"``, TweedieRegressor's: in ``(-inf, 0]`` (any
+        ``y``, with some ``y > 0``) or ``[1, inf)`` (``y >= 0`` below 2, ``y > 0``
+        from 2). 0 is the normal distribution, 1 Poisson, 2 Gamma, 3 the inverse
+        Gaussian. The loss is convex in ``w`` for powers in ``[1, 2]`` only:
+        outside, a fit reaches a stationary point, as scikit-learn's does, and no
+        certificate of optimality exists (the Newton steps then use the absolute
+        value of the curvature). Ignored by the other losses.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalized) intercept.
     {solver}
@@ -208,6 +234,10 @@ class GDRegressor(RegressorMixin, GDBase):
     _parameter_constraints = {
         **GDBase._parameter_constraints,
         "loss": [StrOptions(set(LOSSES)), HasMethods(["pointwise", "gradient"])],
+        "power": [
+            Interval(Real, None, 0, closed="right"),
+            Interval(Real, 1, None, closed="left"),
+        ],
         "penalty": [
             StrOptions({"l2", "l1", "elasticnet"}),
             HasMethods(["prox", "value"]),
@@ -216,7 +246,27 @@ class GDRegressor(RegressorMixin, GDBase):
         "epsilon": [Interval(Real, 0, None, closed="left")],
     }
 
-    __init__ = init_with("squared_error", after="l1_ratio", extra={"epsilon": 0.1})
+    __init__ = init_with(
+        "squared_error", after="l1_ratio", extra={"epsilon": 0.1, "power": 1.5}
+    )
+
+    def _check_params(self, n_classes=None):
+        """Resolve the parameters, the Tweedie ``power`` into the loss among them."""
+        loss, penalty, solver = super()._check_params(n_classes)
+        if isinstance(self.loss, str) and issubclass(
+            LOSSES[self.loss], TweedieDeviance
+        ):
+            loss = get_loss(self.loss, power=self.power)
+        return loss, penalty, solver
+
+    def _fit_validated(self, X, y, sample_weight, backend, **kwargs):
+        """Check the targets against a deviance's domain, then fit (see GDBase)."""
+        loss = self._check_params()[0]
+        if _is_deviance(loss):
+            xp = backend.xp
+            bounds = backend.to_floats(xp.min(y), xp.max(y))
+            loss.check_targets(*bounds, some_positive=not kwargs.get("partial"))
+        return super()._fit_validated(X, y, sample_weight, backend, **kwargs)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
@@ -314,18 +364,22 @@ class GDRegressor(RegressorMixin, GDBase):
         """Return ``score(w, b)``: the weighted R^2 of target ``k`` on held-out rows.
 
         Early stopping keeps the coefficients with the best score (the classifier
-        scores accuracy instead).
+        scores accuracy instead); for a deviance, the D^2 of :meth:`score`.
         """
         y_val = Y_val[:, k]
+        loss = self._check_params()[0]
 
         def score(w, b):
             pred = np.asarray(backend.matvec(X_val, w)) + float(b)
-            return float(r2_score(y_val, pred, sample_weight=weight_val))
+            return float(_score(loss, y_val, loss.inverse_link(pred), weight_val))
 
         return score
 
     def predict(self, X):
-        """Predict with the linear model.
+        """Predict with the linear model: ``X @ coef_ + intercept_``.
+
+        For ``loss="poisson"``, ``"gamma"`` and ``"tweedie"`` the mean
+        ``exp(X @ coef_ + intercept_)`` (the inverse of the log link).
 
         Parameters
         ----------
@@ -338,7 +392,38 @@ class GDRegressor(RegressorMixin, GDBase):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predictions, in X's dtype when the model was fitted on that dtype.
         """
-        return linear_predict(self, X, "predict")
+        raw = linear_predict(self, X, "predict")
+        loss = get_loss(self.loss, epsilon=self.epsilon, power=self.power)
+        return loss.inverse_link(raw)
+
+    def score(self, X, y, sample_weight=None):
+        """Return R^2, or D^2 (the deviance explained) for a deviance loss.
+
+        For ``loss="poisson"``, ``"gamma"`` and ``"tweedie"``, as scikit-learn's
+        GLMs: :func:`~sklearn.metrics.d2_tweedie_score` with the loss's power,
+        ``1 - D(y, mu) / D(y, mean(y))``. For the other losses
+        :func:`~sklearn.metrics.r2_score` (RegressorMixin's score).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R^2 or D^2 of ``self.predict(X)``; 1 is a perfect fit.
+        """
+        loss = self._check_params()[0]
+        if not _is_deviance(loss):
+            return super().score(X, y, sample_weight=sample_weight)
+        pred = np.asarray(self.predict(X))
+        weight = None if sample_weight is None else np.asarray(sample_weight)
+        return float(_score(loss, np.asarray(y), pred, weight))
 
     def __sklearn_tags__(self):
         """Declare sparse, Array API and multi-output support."""
@@ -349,3 +434,20 @@ class GDRegressor(RegressorMixin, GDBase):
         tags.array_api_support = self.solver in ("auto", "gd", "newton")
         tags.target_tags.multi_output = True
         return tags
+
+
+def _is_deviance(loss):
+    """Return whether ``loss`` is a deviance with a target domain (and D^2 score)."""
+    return hasattr(loss, "check_targets") and hasattr(loss, "power")
+
+
+def _score(loss, y, pred, sample_weight):
+    """Return the R^2 of the prediction ``pred``, or its D^2 for a deviance."""
+    if not _is_deviance(loss):
+        return r2_score(y, pred, sample_weight=sample_weight)
+    if y.ndim == 1:
+        return d2_tweedie_score(y, pred, sample_weight=sample_weight, power=loss.power)
+    # Several targets: their mean, as r2_score's default "uniform_average".
+    return np.mean(
+        [_score(loss, y[:, k], pred[:, k], sample_weight) for k in range(y.shape[1])]
+    )

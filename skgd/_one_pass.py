@@ -238,8 +238,13 @@ def pass_block(
         if raw_y is not None:
             draw = raw_new - raw_y
             scale = raw_new * raw_new + raw_y * raw_y
+            us = u
+            if loss.curvature_bound is None and loss.is_smooth:
+                # No global bound: each sample weighs by its curvature's bound
+                # along the step (the deviances), and the test's factor is 1.
+                us = u * loss.curvature_between(y, raw_y, raw_new)
             if loss.n_outputs == 1:
-                sums += [(u * draw) @ draw, xp.sum(u * scale)]
+                sums += [(us * draw) @ draw, xp.sum(us * scale)]
             else:
                 sums += [xp.sum(uc * draw * draw), xp.sum(uc * scale)]
         sums += [xp.sum(u * f.pointwise(y, raw_new)) for f in losses]

@@ -16,6 +16,8 @@ import warnings
 
 import numpy as np
 
+from skgd.losses import LOSSES
+
 _ALIAS = "SkgdGDRegressor"
 _CLASSIFIER_ALIAS = "SkgdGDClassifier"
 _CV_ALIAS = "SkgdGDRegressorCV"
@@ -40,7 +42,9 @@ def register_onnx_converter():
     or float64 precision (other input types are cast to float32).
 
     - :class:`~skgd.GDRegressor` becomes ``X @ coef_.T + intercept_`` (one
-      ``MatMul`` and one ``Add``), with output shape ``(n_samples, n_targets)``
+      ``MatMul`` and one ``Add``; then ``Exp`` for ``loss="poisson"``,
+      ``"gamma"`` and ``"tweedie"``, the inverse of their log link), with output
+      shape ``(n_samples, n_targets)``
       (``n_targets = 1`` for a model fitted on 1-D ``y``), as for scikit-learn's
       linear regressors; so does :class:`~skgd.GDRegressorCV`, its refitted
       model (as skl2onnx converts ElasticNetCV).
@@ -208,16 +212,24 @@ def _affine(scope, container, x_name, coef, intercept, proto, output=None):
 
 
 def _converter(scope, operator, container):
-    """Write ``X @ coef_.T + intercept_`` as MatMul then Add."""
+    """Write ``X @ coef_.T + intercept_`` as MatMul then Add (then Exp: log link)."""
     model = operator.raw_operator
     x_name, proto, dtype = _float_input(scope, operator, container)
     n_targets = _n_targets(model)
     coef = _coef(model, dtype).reshape(n_targets, -1).T
     intercept = np.asarray(model.intercept_, dtype=dtype).reshape(-1)
     intercept = np.broadcast_to(intercept, (n_targets,))
-    _affine(
-        scope, container, x_name, coef, intercept, proto, operator.outputs[0].full_name
+    output = operator.outputs[0].full_name
+    # The deviance losses predict exp(X @ coef_.T + intercept_): their log link
+    # (a name or a Loss instance).
+    loss = getattr(model, "loss", None)
+    loss = LOSSES.get(loss) if isinstance(loss, str) else loss
+    log_link = getattr(loss, "link", None) == "log"
+    raw = _affine(
+        scope, container, x_name, coef, intercept, proto, None if log_link else output
     )
+    if log_link:
+        _node(scope, container, "Exp", [raw], output)
 
 
 # ----------------------------------------------------------------- classifier

@@ -375,6 +375,7 @@ def test_estimator_parameters_and_defaults():
         "alpha": 1e-4,
         "l1_ratio": 0.15,
         "epsilon": 0.1,
+        "power": 1.5,
         "positive": False,
         "penalty_weights": None,
         "fit_intercept": True,

@@ -10,6 +10,7 @@ from skgd.losses._classification import (
     MultinomialLogLoss,
     SmoothedHinge,
 )
+from skgd.losses._glm import GammaDeviance, PoissonDeviance, TweedieDeviance
 from skgd.losses._margin import Perceptron, SquaredHinge
 from skgd.losses._regression import (
     EpsilonInsensitive,
@@ -23,6 +24,9 @@ LOSSES = {
     "huber": Huber,
     "epsilon_insensitive": EpsilonInsensitive,
     "squared_epsilon_insensitive": SquaredEpsilonInsensitive,
+    "poisson": PoissonDeviance,
+    "gamma": GammaDeviance,
+    "tweedie": TweedieDeviance,
 }
 
 
@@ -38,16 +42,20 @@ CLASSIFIER_LOSSES = {
 }
 
 
-def get_loss(loss, epsilon=0.1):
+def get_loss(loss, epsilon=0.1, power=1.5):
     """Return the :class:`Loss` instance for a name or an instance.
 
     Parameters
     ----------
     loss : str or Loss
         One of ``"squared_error"``, ``"huber"``, ``"epsilon_insensitive"``,
-        ``"squared_epsilon_insensitive"``, or a :class:`Loss` instance (returned as is).
+        ``"squared_epsilon_insensitive"``, ``"poisson"``, ``"gamma"``,
+        ``"tweedie"``, or a :class:`Loss` instance (returned as is).
     epsilon : float, default=0.1
-        The epsilon of the losses that have one (ignored for ``"squared_error"``).
+        The epsilon of the losses that have one (ignored for the others).
+    power : float, default=1.5
+        The power of ``"tweedie"`` (ignored for the others); power 1 gives the
+        Poisson loss and power 2 the Gamma loss, with their duality gaps.
 
     Returns
     -------
@@ -62,7 +70,11 @@ def get_loss(loss, epsilon=0.1):
     """
     if isinstance(loss, Loss):
         return loss
-    return _build(LOSSES[loss], epsilon)
+    cls = LOSSES[loss]
+    if cls is TweedieDeviance:
+        special = {1: PoissonDeviance, 2: GammaDeviance}
+        return special[power]() if power in special else cls(power=float(power))
+    return _build(cls, epsilon)
 
 
 def get_classifier_loss(loss, epsilon=0.1):
@@ -104,6 +116,7 @@ __all__ = [
     "CLASSIFIER_LOSSES",
     "LOSSES",
     "EpsilonInsensitive",
+    "GammaDeviance",
     "Hinge",
     "Huber",
     "LogLoss",
@@ -111,10 +124,12 @@ __all__ = [
     "ModifiedHuber",
     "MultinomialLogLoss",
     "Perceptron",
+    "PoissonDeviance",
     "SmoothedHinge",
     "SquaredEpsilonInsensitive",
     "SquaredError",
     "SquaredHinge",
+    "TweedieDeviance",
     "get_classifier_loss",
     "get_loss",
 ]

@@ -41,7 +41,10 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     holds along the step: ``curv * sum_i u_i (raw_new - raw_y)_i^2 <= L ||x_new -
     y||_D^2``. That test reads the exact curvature along the step from the predictions,
     so it is free of the cancellation of comparing objective values near the optimum,
-    and costs no pass beyond the one that computes the predictions anyway.
+    and costs no pass beyond the one that computes the predictions anyway. A loss
+    whose curvature has no global bound (the deviances) weighs each sample by its
+    bound along the step instead, ``sum_i u_i h_i (raw_new - raw_y)_i^2`` with
+    ``h_i`` from ``loss.curvature_between``; ``L`` then has no ceiling.
 
     **Acceleration.** Nesterov/FISTA momentum with gradient-based adaptive restart
     (O'Donoghue and Candes, 2015): momentum is reset when it points against the last
@@ -535,7 +538,12 @@ class _SampleOracle(Oracle):
         self.first_iter, self.ref = first_iter, ref
         self.verbose, self.callback = verbose, callback
         self.free_c = objective.intercept_mode == "free"
-        self.curv = float(objective.loss.curvature_bound)
+        # A loss without a curvature bound (the deviances) has the step test
+        # weighed by its curvature along each step (see pass_block), factor 1,
+        # and L has no ceiling.
+        bound = objective.loss.curvature_bound
+        self.curv = 1.0 if bound is None else float(bound)
+        self.bounded = bound is not None
         self.start_time = time.perf_counter()
 
     def start(self, w, c0):
@@ -551,6 +559,7 @@ class _SampleOracle(Oracle):
         # ... and the trace bounds it from above (c adds a unit diagonal entry).
         n_c = float(objective.n_outputs) if self.free_c else 0.0
         L_max = curv * max(objective.curvature_ceiling() + n_c, 1.0)
+        L_max = L_max if self.bounded else math.inf
         x, measure = self.first_point(w, c, raw, L)
         state = APGState(x=x, y=x, L=L, L_max=L_max, measure=measure)
         state.done = self.measures.verdict(measure)[1]

@@ -281,7 +281,9 @@ class _ProxNewton:
             lam2 = -float(grad @ dw)
             if self.free_c and model.gc:
                 lam2 += model.gc * model.gc / model.s if model.s > 0 else math.inf
-            model.decrement = 0.5 * max(lam2, 0.0)
+            # With an L1 part (a loss without a conjugate) the proximal Newton
+            # decrement: half the decrease the step predicts, 0 at the optimum.
+            model.decrement = 0.5 * max(-slope if self.l1 else lam2, 0.0)
         return dw, dc, slope
 
     def l1_step(self, w64, model):

@@ -41,8 +41,9 @@ def newton_applies(objective):
     has its own exact routes in ``"gd"``: the closed form and the Gram form) and
     implements ``hessian``; a separable elastic-net-family penalty (L1, L2,
     elastic net or none; no L1 part unless the loss has a conjugate, for the
-    duality gap; the constraint ``w >= 0`` only with an L1 part); and a backend
-    that builds a weighted Gram matrix (every in-memory backend and Dask).
+    duality gap, or has no curvature bound: the deviances; the constraint
+    ``w >= 0`` only with an L1 part); and a backend that builds a weighted Gram
+    matrix (every in-memory backend and Dask).
 
     Parameters
     ----------
@@ -67,8 +68,14 @@ def newton_applies(objective):
         # the Gram coordinate descent, which keeps it; its ridge step does not.
         and (not shape[2] or shape[0] > 0)
         # Without a duality gap it stops on the Newton decrement, which an L1
-        # part does not have.
-        and (objective.has_duality_gap or not shape[0])
+        # part does not have, except as the proximal Newton decrement: kept to
+        # the deviances (no curvature bound), whose "gd" steps are slow to
+        # certify without a gap (the proximal-gradient measure).
+        and (
+            objective.has_duality_gap
+            or not shape[0]
+            or loss.curvature_bound is None
+        )
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
     )
 
@@ -114,8 +121,14 @@ def newton_pays(objective):
         and objective.n_features <= NEWTON_MAX_FEATURES
         # Without a penalty strength, a loss with linear pieces (huber, modified
         # huber) leaves the Hessian singular wherever the residuals sit on them:
-        # the Newton decrement then cannot certify the fit, and "gd" stays.
-        and (objective.has_duality_gap or objective.loss.has_positive_curvature)
+        # the Newton decrement then cannot certify the fit, and "gd" stays. The
+        # deviances (no curvature bound) take Newton: for the Tweedie powers
+        # outside [1, 2], not convex, its steps find the stationary point.
+        and (
+            objective.has_duality_gap
+            or objective.loss.has_positive_curvature
+            or objective.loss.curvature_bound is None
+        )
     )
 
 

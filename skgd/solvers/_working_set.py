@@ -58,6 +58,8 @@ def working_set_mode(objective):
         return None
     if not (objective.loss.is_smooth and objective.has_duality_gap):
         return None
+    if objective.loss.curvature_bound is None:
+        return None  # the subproblems' solver needs a global bound
     if objective.n_outputs > 1:
         # The sets are of features with w_j != 0: K outputs would need sets of
         # rows of W (a group penalty's support), which these sets are not.

@@ -1,0 +1,304 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+r"""The losses of generalized linear models with a log link: Poisson, Gamma, Tweedie.
+
+Each is half the unit deviance of its Tweedie family, a function of the linear
+prediction ``raw`` through the mean ``mu = exp(raw)``; with the same penalty their
+minimisers are those of scikit-learn's PoissonRegressor, GammaRegressor and
+TweedieRegressor(link="log"). The curvature ``mu**(2 - p)``-like terms grow without
+bound, so none declares a ``curvature_bound``: proximal Newton needs none, and
+``"gd"`` weighs its step test by :meth:`TweedieDeviance.curvature_between`, a bound
+along each step. Their exponentials are capped far
+beyond any fitted mean, so that a diverging stochastic step gives a finite loss
+that the solver's divergence test names. Only Array API standard functions are
+used.
+"""
+
+import math
+from dataclasses import dataclass
+
+from array_api_compat import array_namespace
+
+from skgd.losses._base import Loss
+
+
+def _exp(t):
+    """Return ``exp(t)`` with ``t`` capped at a third of the largest exponent.
+
+    Far beyond any fitted mean (``e**236`` in float64, ``e**29`` in float32), so
+    that a diverging stochastic step meets a huge finite loss, which the
+    solver's divergence test names, instead of an overflow; sums and squares of
+    the capped values stay finite.
+    """
+    xp = array_namespace(t)
+    cap = math.log(float(xp.finfo(t.dtype).max)) / 3.0
+    return xp.exp(xp.where(t > cap, cap, t))
+
+
+def _xlogx(v):
+    """Return ``v * log(v)`` with ``0 log 0 = 0`` (``v >= 0``)."""
+    xp = array_namespace(v)
+    positive = v > 0
+    return xp.where(positive, v * xp.log(xp.where(positive, v, xp.ones_like(v))), 0.0)
+
+
+def _dual_ratio(theta, u):
+    """Return ``theta_i / u_i``, 0 where ``u_i = 0`` (there ``theta_i = 0`` too)."""
+    xp = array_namespace(theta, u)
+    return xp.where(u > 0, theta, 0.0 * u) / xp.where(u > 0, u, xp.ones_like(u))
+
+
+def _infeasible_to_inf(value, bad):
+    """Return ``value``, or ``-inf`` where the dual point leaves the domain."""
+    xp = array_namespace(value)
+    return xp.where(xp.any(bad), -math.inf, value)
+
+
+@dataclass(frozen=True)
+class TweedieDeviance(Loss):
+    r"""Half the Tweedie unit deviance of ``mu = exp(raw)`` (log link).
+
+    For the power :math:`p` outside :math:`\{1, 2\}`,
+
+    .. math::
+
+        L(y, f) = \frac{\max(y, 0)^{2-p}}{(1-p)(2-p)}
+        - \frac{y \mu^{1-p}}{1-p} + \frac{\mu^{2-p}}{2-p}, \quad \mu = e^f,
+
+    whose derivative is :math:`\mu^{1-p} (\mu - y)` and second derivative
+    :math:`(2-p) \mu^{2-p} - (1-p) y \mu^{1-p}`. It is convex in ``f`` for
+    :math:`1 \le p \le 2` only (every ``y`` of the domain); outside that range a fit
+    finds a stationary point, as scikit-learn's does, with no certificate of
+    optimality. Power 1 and 2 are :class:`PoissonDeviance` and
+    :class:`GammaDeviance` (``get_loss`` returns those). No closed-form conjugate
+    exists in general, so fits stop on the Newton decrement or the
+    proximal-gradient measure, not a duality gap.
+
+    Parameters
+    ----------
+    power : float, default=1.5
+        The Tweedie power, TweedieRegressor's: ``p <= 0`` (y real) or ``p >= 1``
+        (``y >= 0`` for ``1 <= p < 2``, ``y > 0`` for ``p >= 2``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import TweedieDeviance
+    >>> loss = TweedieDeviance(power=1.5)
+    >>> loss.pointwise(np.array([1.0, 4.0]), np.log(np.array([1.0, 1.0])))
+    array([0., 2.])
+    """
+
+    power: float = 1.5
+    curvature_bound = None
+    link = "log"
+
+    @property
+    def has_positive_curvature(self):
+        """Whether the loss is convex with positive curvature: ``1 <= p <= 2``."""
+        return 1.0 <= self.power <= 2.0
+
+    def pointwise(self, y, raw):
+        """Return half the unit deviance of each sample."""
+        xp = array_namespace(y, raw)
+        p = self.power
+        if p == 0:
+            const = y * y
+        else:
+            # max(y, 0)**(2 - p), 0 at y = 0 (in the domain for p < 2).
+            positive = y > 0
+            log_y = xp.log(xp.where(positive, y, xp.ones_like(y)))
+            const = xp.where(positive, xp.exp((2 - p) * log_y), 0.0)
+        return (
+            const / ((1 - p) * (2 - p))
+            - y * _exp((1 - p) * raw) / (1 - p)
+            + _exp((2 - p) * raw) / (2 - p)
+        )
+
+    def gradient(self, y, raw):
+        """Return ``mu**(1 - p) * (mu - y)``."""
+        p = self.power
+        return _exp((2 - p) * raw) - y * _exp((1 - p) * raw)
+
+    def hessian(self, y, raw):
+        """Return ``(2 - p) mu**(2 - p) - (1 - p) y mu**(1 - p)``.
+
+        Positive for ``1 <= p <= 2``; outside, where it would be negative, its
+        absolute value (a positive-definite model keeps Newton's step a descent
+        direction; the line search takes care of the rest).
+        """
+        xp = array_namespace(y, raw)
+        p = self.power
+        h = (2 - p) * _exp((2 - p) * raw) - (1 - p) * y * _exp((1 - p) * raw)
+        return h if 1 <= p <= 2 else xp.abs(h)
+
+    def curvature_between(self, y, raw_a, raw_b):
+        """Return a bound on each sample's ``|L''|`` between ``raw_a`` and ``raw_b``.
+
+        ``|L''| <= |2 - p| mu**(2 - p) + |1 - p| |y| mu**(1 - p)``, each term
+        monotone in ``raw``, so largest at one end of the segment. ``"gd"``
+        weighs its step test with it: the curvature along a step, read from the
+        step's own predictions, in place of a global ``curvature_bound``.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets.
+        raw_a, raw_b : arrays of shape (n_samples,)
+            The ends of the segment.
+
+        Returns
+        -------
+        bound : array of shape (n_samples,)
+            Non-negative.
+        """
+        xp = array_namespace(y, raw_a, raw_b)
+        p = self.power
+        hi = xp.where(raw_a > raw_b, raw_a, raw_b)
+        lo = xp.where(raw_a > raw_b, raw_b, raw_a)
+        first = abs(2 - p) * _exp((2 - p) * (hi if p < 2 else lo))
+        return first + abs(1 - p) * xp.abs(y) * _exp((1 - p) * (lo if p > 1 else hi))
+
+    def constant_fit(self, y, u):
+        """Return ``log`` of the weighted mean of ``y``: the best constant ``raw``."""
+        xp = array_namespace(y, u)
+        mean = xp.sum(u * y)
+        tiny = xp.finfo(y.dtype).smallest_normal
+        return xp.log(xp.where(mean > tiny, mean, tiny + 0.0 * mean))
+
+    def inverse_link(self, raw):
+        """Return the mean ``exp(raw)``."""
+        return array_namespace(raw).exp(raw)
+
+    def check_targets(self, y_min, y_max, *, some_positive=True):
+        """Raise a ValueError when targets leave the family's domain.
+
+        Parameters
+        ----------
+        y_min, y_max : float
+            The smallest and largest target.
+        some_positive : bool, default=True
+            Whether some target must be positive, as a fit needs (the log link
+            has no finite fit of all-zero counts); one batch of a stream need not.
+        """
+        p = self.power
+        name = f"{type(self).__name__}(power={p})"
+        if 1 <= p < 2 and y_min < 0:
+            raise ValueError(
+                f"{name} requires y >= 0 (and some y > 0); got min(y) = {y_min:g}."
+            )
+        if p >= 2 and y_min <= 0:
+            raise ValueError(f"{name} requires y > 0; got min(y) = {y_min:g}.")
+        if some_positive and p >= 1 and y_max <= 0:
+            raise ValueError(
+                f"{name} requires some y > 0 (all targets are zero): the log "
+                "link has no finite fit."
+            )
+        if some_positive and p <= 0 and y_max <= 0:
+            raise ValueError(
+                f"{name} with the log link needs a positive mean: some y > 0."
+            )
+
+
+@dataclass(frozen=True)
+class PoissonDeviance(TweedieDeviance):
+    r"""Half the Poisson deviance of ``mu = exp(raw)``, PoissonRegressor's loss.
+
+    .. math::
+
+        L(y, f) = y \log(y / \mu) - y + \mu, \quad \mu = e^f
+
+    (``0 log 0 = 0``), for counts or rates ``y >= 0``. Its derivative is
+    :math:`\mu - y`, its second derivative :math:`\mu > 0`. Its convex conjugate
+    in closed form, :math:`L^*(s) = v \log v - v - (y \log y - y)` with
+    :math:`v = y + s \ge 0`, certifies fits with a duality gap.
+
+    Examples
+    --------
+    The derivative at ``mu = 1`` is ``1 - y``, the curvature ``mu``:
+
+    >>> import numpy as np
+    >>> from skgd.losses import PoissonDeviance
+    >>> loss, y, raw = PoissonDeviance(), np.array([0.0, 3.0]), np.zeros(2)
+    >>> loss.pointwise(y, raw).round(4), loss.gradient(y, raw), loss.hessian(y, raw)
+    (array([1.    , 1.2958]), array([ 1., -2.]), array([1., 1.]))
+    """
+
+    power: float = 1.0
+    has_conjugate = True
+
+    def pointwise(self, y, raw):
+        """Return ``y log(y / mu) - y + mu``."""
+        return _xlogx(y) - y * raw - y + _exp(raw)
+
+    def gradient(self, y, raw):
+        """Return ``mu - y``."""
+        return _exp(raw) - y
+
+    def hessian(self, y, raw):
+        """Return ``mu``."""
+        return _exp(raw)
+
+    def dual_value(self, y, theta, u):
+        """Return ``-sum_i u_i L_i^*(-theta_i / u_i)``; ``-inf`` off the domain.
+
+        With ``v_i = y_i - theta_i / u_i`` (must be ``>= 0``), it is
+        ``-sum_i u_i (v_i log v_i - v_i - y_i log y_i + y_i)``.
+        """
+        xp = array_namespace(y, theta)
+        v = y - _dual_ratio(theta, u)
+        value = -xp.sum(u * (_xlogx(v) - v - _xlogx(y) + y))
+        return _infeasible_to_inf(value, v < 0)
+
+
+@dataclass(frozen=True)
+class GammaDeviance(TweedieDeviance):
+    r"""Half the Gamma deviance of ``mu = exp(raw)``, GammaRegressor's loss.
+
+    .. math::
+
+        L(y, f) = \log(\mu / y) + y / \mu - 1, \quad \mu = e^f,
+
+    for ``y > 0``. Its derivative is :math:`1 - y / \mu`, its second derivative
+    :math:`y / \mu > 0`. Its convex conjugate in closed form,
+    :math:`L^*(s) = t \log(t / y) - t + \log y + 1` with :math:`t = 1 - s \ge 0`,
+    certifies fits with a duality gap.
+
+    Examples
+    --------
+    It is 0 where the mean fits, and depends on ``y / mu`` only:
+
+    >>> import numpy as np
+    >>> from skgd.losses import GammaDeviance
+    >>> y = np.array([1.0, 2.0, 20.0])
+    >>> GammaDeviance().pointwise(y, np.log([1.0, 1.0, 10.0])).round(6)
+    array([0.      , 0.306853, 0.306853])
+    """
+
+    power: float = 2.0
+    has_conjugate = True
+
+    def pointwise(self, y, raw):
+        """Return ``log(mu / y) + y / mu - 1``."""
+        xp = array_namespace(y, raw)
+        return raw - xp.log(y) + y * _exp(-raw) - 1.0
+
+    def gradient(self, y, raw):
+        """Return ``1 - y / mu``."""
+        return 1.0 - y * _exp(-raw)
+
+    def hessian(self, y, raw):
+        """Return ``y / mu``."""
+        return y * _exp(-raw)
+
+    def dual_value(self, y, theta, u):
+        """Return ``-sum_i u_i L_i^*(-theta_i / u_i)``; ``-inf`` off the domain.
+
+        With ``t_i = 1 + theta_i / u_i`` (must be ``>= 0``), it is
+        ``-sum_i u_i (t_i log(t_i / y_i) - t_i + log y_i + 1)``.
+        """
+        xp = array_namespace(y, theta)
+        t = 1.0 + _dual_ratio(theta, u)
+        log_y = xp.log(y)
+        value = -xp.sum(u * (_xlogx(t) - t * log_y - t + log_y + 1.0))
+        return _infeasible_to_inf(value, t < 0)
