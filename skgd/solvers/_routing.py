@@ -71,11 +71,7 @@ def newton_applies(objective):
         # part does not have, except as the proximal Newton decrement: kept to
         # the deviances (no curvature bound), whose "gd" steps are slow to
         # certify without a gap (the proximal-gradient measure).
-        and (
-            objective.has_duality_gap
-            or not shape[0]
-            or loss.curvature_bound is None
-        )
+        and (objective.has_duality_gap or not shape[0] or loss.curvature_bound is None)
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
     )
 
