@@ -174,6 +174,11 @@ def _numpy_gram(X, u, mean, uniform, target, step):
         if serial:
             np.copyto(twin[: stop - start], block)
         out += block.T @ twin[: stop - start]
+    if serial:
+        # gemm, unlike syrk, rounds the two triangles differently: the solvers
+        # downstream (Cholesky, the Gram coordinate descent, its gap) take the
+        # matrix as symmetric.
+        out = 0.5 * (out + out.T)
     return out
 
 

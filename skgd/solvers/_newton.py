@@ -295,8 +295,12 @@ class _ProxNewton:
         if not self.l2:
             # The gap of a pure L1 scales its dual point by the squared residual
             # yy - 2 q.w + w.G w, which must not be negative: yy = q.G^-1 q.
+            # G may be singular (columns without curvature: a constant column's
+            # diagonal is rounding, 1e-33): q.G^+ q by the pseudo-inverse, as a
+            # solve gave 1e41 there and the inner solve's gap meant nothing.
             with self.blas(G.shape[0]):
-                yy = float(q @ solve_spd(G, q)) * (1.0 + 1e-12)
+                x = self.cxp.linalg.pinv(G, hermitian=True) @ q
+            yy = float(q @ x) * (1.0 + 1e-12)
         # The model's own gap at w: the inner solve must cut it by a share, so
         # every step makes progress. The model's gap is quadratic in the
         # distance to its minimum, but the outer gap can be linear in it (the
