@@ -45,9 +45,13 @@ class GDRegressor(RegressorMixin, GDBase):
     Parameters
     ----------
     loss : {"squared_error", "huber", "epsilon_insensitive", \
-            "squared_epsilon_insensitive"} or Loss, default="squared_error"
-        The per-sample loss, with SGDRegressor's definitions; a
-        :class:`skgd.losses.Loss` instance is used as is.
+            "squared_epsilon_insensitive", "quantile"} or Loss, \
+            default="squared_error"
+        The per-sample loss, with SGDRegressor's definitions, or ``"quantile"``:
+        the pinball loss ``max(q r, (q - 1) r)`` of the residual ``r = y - f``,
+        whose minimiser predicts the ``q``-quantile of ``y`` given ``X``
+        (QuantileRegressor's objective with ``penalty="l1"``, or None for its
+        ``alpha=0``). A :class:`skgd.losses.Loss` instance is used as is.
     penalty : {"l2", "l1", "elasticnet"}, Penalty or None, default="l2"
         The penalty on ``w``; None for none. A :class:`skgd.penalties.Penalty`
         instance is used as is (``alpha`` and ``l1_ratio`` are then ignored).
@@ -55,6 +59,9 @@ class GDRegressor(RegressorMixin, GDBase):
     {l1_ratio}
     epsilon : float, default=0.1
         The epsilon of the huber and epsilon-insensitive losses, in ``[0, inf)``.
+    quantile : float, default=0.5
+        The quantile ``q`` of ``loss="quantile"``, in ``(0, 1)`` (ignored by the
+        other losses), as QuantileRegressor's.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalized) intercept.
     {solver}
@@ -212,9 +219,12 @@ class GDRegressor(RegressorMixin, GDBase):
             None,
         ],
         "epsilon": [Interval(Real, 0, None, closed="left")],
+        "quantile": [Interval(Real, 0, 1, closed="neither")],
     }
 
-    __init__ = init_with("squared_error", after="l1_ratio", extra={"epsilon": 0.1})
+    __init__ = init_with(
+        "squared_error", after="l1_ratio", extra={"epsilon": 0.1, "quantile": 0.5}
+    )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):

@@ -10,6 +10,7 @@ from skgd.losses._classification import (
     MultinomialLogLoss,
     SmoothedHinge,
 )
+from skgd.losses._quantile import Pinball, SmoothedPinball
 from skgd.losses._regression import (
     EpsilonInsensitive,
     Huber,
@@ -22,6 +23,7 @@ LOSSES = {
     "huber": Huber,
     "epsilon_insensitive": EpsilonInsensitive,
     "squared_epsilon_insensitive": SquaredEpsilonInsensitive,
+    "quantile": Pinball,
 }
 
 
@@ -33,16 +35,19 @@ CLASSIFIER_LOSSES = {
 }
 
 
-def get_loss(loss, epsilon=0.1):
+def get_loss(loss, epsilon=0.1, quantile=0.5):
     """Return the :class:`Loss` instance for a name or an instance.
 
     Parameters
     ----------
     loss : str or Loss
         One of ``"squared_error"``, ``"huber"``, ``"epsilon_insensitive"``,
-        ``"squared_epsilon_insensitive"``, or a :class:`Loss` instance (returned as is).
+        ``"squared_epsilon_insensitive"``, ``"quantile"``, or a :class:`Loss`
+        instance (returned as is).
     epsilon : float, default=0.1
-        The epsilon of the losses that have one (ignored for ``"squared_error"``).
+        The epsilon of the losses that have one (ignored by the others).
+    quantile : float, default=0.5
+        The quantile of the ``"quantile"`` loss (ignored by the others).
 
     Returns
     -------
@@ -60,6 +65,8 @@ def get_loss(loss, epsilon=0.1):
     cls = LOSSES[loss]
     if cls is SquaredError:
         return cls()
+    if cls is Pinball:
+        return cls(quantile=quantile)
     return cls(epsilon=epsilon)
 
 
@@ -73,7 +80,9 @@ __all__ = [
     "Loss",
     "ModifiedHuber",
     "MultinomialLogLoss",
+    "Pinball",
     "SmoothedHinge",
+    "SmoothedPinball",
     "SquaredEpsilonInsensitive",
     "SquaredError",
     "get_loss",
