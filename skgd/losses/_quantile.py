@@ -109,10 +109,14 @@ class Pinball(_BoxBalance, Loss):
     def smoothed(self, mu):
         """Return the Moreau envelope of width ``mu`` (see :meth:`Loss.smoothed`).
 
-        It is a :class:`SmoothedPinball`, within ``mu max(q, 1 - q)**2 / 2`` of this
-        loss, with curvature ``1 / mu``.
+        It is a :class:`SmoothedPinball` within ``mu / 2`` of this loss: the
+        envelope of width ``mu / max(q, 1 - q)**2``, whose curvature is at most
+        ``1 / mu``. (The slopes of the pinball loss are at most ``max(q, 1 - q)``,
+        so a width of ``mu`` itself would err by less than ``mu / 2`` and the
+        solver's stages, sized by ``mu``, would end too early.)
         """
-        return SmoothedPinball(quantile=self.quantile, mu=mu)
+        slope = max(self.quantile, 1.0 - self.quantile)
+        return SmoothedPinball(quantile=self.quantile, mu=mu / (slope * slope))
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,8 @@ class SmoothedPinball(_BoxBalance, Loss):
     Examples
     --------
     >>> import numpy as np
-    >>> from skgd.losses import Pinball
-    >>> loss = Pinball(quantile=0.5).smoothed(1.0)
+    >>> from skgd.losses import SmoothedPinball
+    >>> loss = SmoothedPinball(quantile=0.5, mu=1.0)
     >>> loss.pointwise(np.array([0.2, 1.0, -3.0]), np.zeros(3))
     array([0.02 , 0.375, 1.375])
     """
