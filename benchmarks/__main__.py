@@ -39,9 +39,10 @@ def _worker(case, quick, repeats):
     """Run one case in this process and print its rows as JSON."""
     from benchmarks._cases import CASES
     from benchmarks._curvature import CURVATURE_CASES
+    from benchmarks._quantile import QUANTILE_CASES
 
     start = time.perf_counter()
-    rows = {**CASES, **CURVATURE_CASES}[case](quick, repeats)
+    rows = {**CASES, **CURVATURE_CASES, **QUANTILE_CASES}[case](quick, repeats)
     for row in rows:
         row["seconds"] = time.perf_counter() - start
     print(_MARK + json.dumps(rows), flush=True)
