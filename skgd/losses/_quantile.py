@@ -134,7 +134,8 @@ class SmoothedPinball(_BoxBalance, Loss):
     quantile : float, default=0.5
         The quantile ``q``, in ``(0, 1)``.
     mu : float, default=1.0
-        Smoothing width.
+        Smoothing width, positive: the quadratic zone is ``[(q - 1) mu, q mu]``
+        and the curvature ``1 / mu``.
 
     Examples
     --------
