@@ -109,7 +109,7 @@ def main(argv=None):
     from benchmarks._common import blas_info
 
     # Case 12 (streaming quality) next to case 4 (streaming throughput).
-    cases = args.case or [1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17]
+    cases = args.case or [1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 19]
     print(
         f"python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs; BLAS: {blas_info()}"
