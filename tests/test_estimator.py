@@ -375,6 +375,7 @@ def test_estimator_parameters_and_defaults():
         "alpha": 1e-4,
         "l1_ratio": 0.15,
         "epsilon": 0.1,
+        "quantile": 0.5,
         "fit_intercept": True,
         "solver": "auto",
         "max_iter": 1000,
