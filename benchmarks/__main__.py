@@ -42,9 +42,11 @@ def _worker(case, quick, repeats):
     from benchmarks._cases import CASES
     from benchmarks._curvature import CURVATURE_CASES
     from benchmarks._glm import GLM_CASES
+    from benchmarks._quantile import QUANTILE_CASES
 
     start = time.perf_counter()
-    rows = {**CASES, **CURVATURE_CASES, **GLM_CASES}[case](quick, repeats)
+    cases = {**CASES, **CURVATURE_CASES, **GLM_CASES, **QUANTILE_CASES}
+    rows = cases[case](quick, repeats)
     for row in rows:
         row["seconds"] = time.perf_counter() - start
     print(_MARK + json.dumps(rows), flush=True)
@@ -131,7 +133,10 @@ def main(argv=None):
     from benchmarks._common import blas_info
 
     # Case 12 (streaming quality) next to case 4 (streaming throughput).
-    cases = args.case or [1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18]
+    cases = args.case or [
+        *(1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11),
+        *(13, 14, 15, 16, 17, 18, 19),
+    ]
     print(
         f"python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs; BLAS: {blas_info()}"

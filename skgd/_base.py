@@ -516,7 +516,7 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
         (the other losses are then fitted one-vs-rest).
         """
         if n_classes is None:
-            loss = get_loss(self.loss, epsilon=self.epsilon)
+            loss = get_loss(self.loss, epsilon=self.epsilon, quantile=self.quantile)
         elif n_classes > 2 and self.loss == "log_loss":
             loss = MultinomialLogLoss(n_classes=n_classes)
         else:

@@ -52,10 +52,14 @@ class GDRegressor(RegressorMixin, GDBase):
     Parameters
     ----------
     loss : {"squared_error", "huber", "epsilon_insensitive", \
-            "squared_epsilon_insensitive", "poisson", "gamma", "tweedie"} or Loss, \
-            default="squared_error"
+            "squared_epsilon_insensitive", "quantile", "poisson", "gamma", \
+            "tweedie"} or Loss, default="squared_error"
         The per-sample loss, with SGDRegressor's definitions; a
-        :class:`skgd.losses.Loss` instance is used as is. ``"poisson"`` (``y >= 0``,
+        :class:`skgd.losses.Loss` instance is used as is. ``"quantile"`` is the
+        pinball loss ``max(q r, (q - 1) r)`` of the residual ``r = y - f``, whose
+        minimiser predicts the ``q``-quantile of ``y`` given ``X``
+        (QuantileRegressor's objective with ``penalty="l1"``, or None for its
+        ``alpha=0``). ``"poisson"`` (``y >= 0``,
         some ``y > 0``), ``"gamma"`` (``y > 0``) and ``"tweedie"`` (see ``power``)
         are half deviances with a log link (:class:`skgd.losses.PoissonDeviance`,
         :class:`~skgd.losses.GammaDeviance`, :class:`~skgd.losses.TweedieDeviance`);
@@ -83,6 +87,9 @@ class GDRegressor(RegressorMixin, GDBase):
         outside, a fit reaches a stationary point, as scikit-learn's does, and no
         certificate of optimality exists (the Newton steps then use the absolute
         value of the curvature). Ignored by the other losses.
+    quantile : float, default=0.5
+        The quantile ``q`` of ``loss="quantile"``, in ``(0, 1)`` (ignored by the
+        other losses), as QuantileRegressor's.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalized) intercept.
     {solver}
@@ -244,10 +251,13 @@ class GDRegressor(RegressorMixin, GDBase):
             None,
         ],
         "epsilon": [Interval(Real, 0, None, closed="left")],
+        "quantile": [Interval(Real, 0, 1, closed="neither")],
     }
 
     __init__ = init_with(
-        "squared_error", after="l1_ratio", extra={"epsilon": 0.1, "power": 1.5}
+        "squared_error",
+        after="l1_ratio",
+        extra={"epsilon": 0.1, "power": 1.5, "quantile": 0.5},
     )
 
     def _check_params(self, n_classes=None):

@@ -192,7 +192,8 @@ def _balanced_gap(objective, w, raw, grad_w, raw_grad):
             v = objective.backprop(theta)[0]  # X_c.T of the parts: one pass
         else:
             t, a = objective.backend.to_floats(t, a)
-            v = (1.0 - t) * v + a * anchor(objective)[0]
+            product = anchor(objective)[0]  # None: the loss mixes in no anchor
+            v = (1.0 - t) * v + (0.0 if product is None else a * product)
     v = toward_ball(objective, v)
     k = objective.penalty.dual_scale(v)
     if k is None:

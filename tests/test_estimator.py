@@ -378,6 +378,7 @@ def test_estimator_parameters_and_defaults():
         "power": 1.5,
         "positive": False,
         "penalty_weights": None,
+        "quantile": 0.5,
         "fit_intercept": True,
         "solver": "auto",
         "max_iter": 1000,

@@ -12,6 +12,7 @@ from skgd.losses._classification import (
 )
 from skgd.losses._glm import GammaDeviance, PoissonDeviance, TweedieDeviance
 from skgd.losses._margin import Perceptron, SquaredHinge
+from skgd.losses._quantile import Pinball, SmoothedPinball
 from skgd.losses._regression import (
     EpsilonInsensitive,
     Huber,
@@ -27,6 +28,7 @@ LOSSES = {
     "poisson": PoissonDeviance,
     "gamma": GammaDeviance,
     "tweedie": TweedieDeviance,
+    "quantile": Pinball,
 }
 
 
@@ -42,7 +44,7 @@ CLASSIFIER_LOSSES = {
 }
 
 
-def get_loss(loss, epsilon=0.1, power=1.5):
+def get_loss(loss, epsilon=0.1, power=1.5, quantile=0.5):
     """Return the :class:`Loss` instance for a name or an instance.
 
     Parameters
@@ -50,12 +52,15 @@ def get_loss(loss, epsilon=0.1, power=1.5):
     loss : str or Loss
         One of ``"squared_error"``, ``"huber"``, ``"epsilon_insensitive"``,
         ``"squared_epsilon_insensitive"``, ``"poisson"``, ``"gamma"``,
-        ``"tweedie"``, or a :class:`Loss` instance (returned as is).
+        ``"tweedie"``, ``"quantile"``, or a :class:`Loss` instance (returned as
+        is).
     epsilon : float, default=0.1
         The epsilon of the losses that have one (ignored for the others).
     power : float, default=1.5
         The power of ``"tweedie"`` (ignored for the others); power 1 gives the
         Poisson loss and power 2 the Gamma loss, with their duality gaps.
+    quantile : float, default=0.5
+        The quantile of the ``"quantile"`` loss (ignored by the others).
 
     Returns
     -------
@@ -74,6 +79,8 @@ def get_loss(loss, epsilon=0.1, power=1.5):
     if cls is TweedieDeviance:
         special = {1: PoissonDeviance, 2: GammaDeviance}
         return special[power]() if power in special else cls(power=float(power))
+    if cls is Pinball:
+        return cls(quantile=quantile)
     return _build(cls, epsilon)
 
 
@@ -124,8 +131,10 @@ __all__ = [
     "ModifiedHuber",
     "MultinomialLogLoss",
     "Perceptron",
+    "Pinball",
     "PoissonDeviance",
     "SmoothedHinge",
+    "SmoothedPinball",
     "SquaredEpsilonInsensitive",
     "SquaredError",
     "SquaredHinge",
