@@ -16,6 +16,8 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+from array_api_compat import numpy as np
+
 from skgd._backend._dense import solve_spd
 from skgd._contract import check_support
 from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
@@ -298,9 +300,12 @@ class _ProxNewton:
             # G may be singular (columns without curvature: a constant column's
             # diagonal is rounding, 1e-33): q.G^+ q by the pseudo-inverse, as a
             # solve gave 1e41 there and the inner solve's gap meant nothing.
-            with self.blas(G.shape[0]):
-                x = self.cxp.linalg.pinv(G, hermitian=True) @ q
-            yy = float(q @ x) * (1.0 + 1e-12)
+            # (A G of subnormal size overflows pinv's reciprocals: then the solve.)
+            with self.blas(G.shape[0]), np.errstate(all="ignore"):
+                yy = float(q @ (self.cxp.linalg.pinv(G, hermitian=True) @ q))
+                if not math.isfinite(yy):
+                    yy = float(q @ self.cxp.linalg.solve(G, q))
+            yy *= 1.0 + 1e-12
         # The model's own gap at w: the inner solve must cut it by a share, so
         # every step makes progress. The model's gap is quadratic in the
         # distance to its minimum, but the outer gap can be linear in it (the
