@@ -94,7 +94,11 @@ n_passes = 40
 fig, ax = plt.subplots()
 gd = GDRegressor(solver="gd", tol=None, max_iter=n_passes).fit(X, y)
 ax.semilogy(
-    np.arange(1, n_passes + 1), np.array(gd.loss_curve_) - p_star, label="gd", lw=2
+    np.arange(1, len(gd.loss_curve_) + 1),  # one point when solved directly
+    np.array(gd.loss_curve_) - p_star,
+    label="gd",
+    lw=2,
+    marker="o",
 )
 for name, params in {
     "sgd (momentum 0.9)": {"solver": "sgd"},
