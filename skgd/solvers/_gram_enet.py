@@ -14,7 +14,6 @@ backends.
 
 import math
 import warnings
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from array_api_compat import device, is_numpy_namespace
@@ -248,14 +247,11 @@ def solve_gram_enet(
     curve : list of float
         The objective after each iteration.
     """
-    # The BLAS thread limit is process-wide: the solve leaves it as it is.
-    context = nullcontext()
-    with context:
-        report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
-        oracle = _GramOracle(
-            G, q, yy, penalty, xp, max_iter=max_iter, threshold=threshold, report=report
-        )
-        return _fista_gram(oracle, w)
+    report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
+    oracle = _GramOracle(
+        G, q, yy, penalty, xp, max_iter=max_iter, threshold=threshold, report=report
+    )
+    return _fista_gram(oracle, w)
 
 
 def solve_gram_cd(

@@ -13,7 +13,6 @@ problems it is chosen for is in :mod:`skgd.solvers._routing`.
 
 import math
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from array_api_compat import numpy as np
@@ -248,13 +247,6 @@ class _ProxNewton:
         eye = self.cxp.eye(n, dtype=d.dtype, device=self.objective.backend.device)
         return self.cxp.reshape(d, (n, 1)) * eye
 
-    def blas(self, n):
-        """Return the BLAS context of an ``n x n`` solve: none.
-
-        The thread limit is process-wide, so a solve leaves it as it is.
-        """
-        return nullcontext()
-
     def direction(self, w, model):
         """Return ``(dw, dc, delta)``: the model's step and its predicted change.
 
@@ -269,8 +261,7 @@ class _ProxNewton:
             dw = self.l1_step(w64, model)
         else:
             A = self.ridge(model.H, self.l2)
-            with self.blas(A.shape[0]):
-                dw = -solve_spd(A, grad)
+            dw = -solve_spd(A, grad)
         dc = 0.0
         if self.free_c and model.s > 0:
             dc = -(model.gc + float(model.b @ dw)) / model.s
@@ -301,7 +292,7 @@ class _ProxNewton:
             # diagonal is rounding, 1e-33): q.G^+ q by the pseudo-inverse, as a
             # solve gave 1e41 there and the inner solve's gap meant nothing.
             # (A G of subnormal size overflows pinv's reciprocals: then the solve.)
-            with self.blas(G.shape[0]), np.errstate(all="ignore"):
+            with np.errstate(all="ignore"):
                 yy = float(q @ (self.cxp.linalg.pinv(G, hermitian=True) @ q))
                 if not math.isfinite(yy):
                     yy = float(q @ self.cxp.linalg.solve(G, q))
