@@ -29,11 +29,6 @@ _PRODUCT_ELEMENTS = 2**18
 # on one core, which threads on idle cores divide (the more cores, the more they
 # gain), and beside which the wait for a thread on a busy core is small.
 _THREADED_PRODUCT_ELEMENTS = 2**23
-# A matrix product of at most this many multiply-adds runs on the calling thread
-# (OpenBLAS 0.3.31 on SkylakeX: threads from about 1e6 on); Gram matrices up to
-# this width are built from such products (see _numpy_gram).
-_SERIAL_GEMM = 2**19
-_SERIAL_GRAM_MAX_WIDTH = 256
 # Linear systems up to this size are solved on the calling thread, in blocks of
 # _SOLVE_BLOCK rows, which LAPACK factorizes on one thread (see solve_spd).
 _SERIAL_SOLVE_MAX = 256
@@ -144,25 +139,17 @@ def _blocked_cholesky(A):
 
 
 def _numpy_gram(X, u, mean, uniform, target, step):
-    """Compute :meth:`DenseBackend._gram` in numpy, with reused block buffers.
+    """Compute :meth:`DenseBackend._gram` in numpy, with one reused block buffer.
 
-    Up to ``_SERIAL_GRAM_MAX_WIDTH`` columns, each block's product is a ``gemm``
-    of at most ``_SERIAL_GEMM`` multiply-adds with a copy of the block, which
-    OpenBLAS runs on the calling thread (``block.T @ block`` itself would go to
-    ``syrk``, which takes threads from a few thousand elements on): 200,000 x 100
-    with the load average at 14 on 2 cores, 0.46 s, against 0.34 s for ``syrk`` on
-    one thread and 12 s on two. Wider Gram matrices keep ``syrk`` on 512 kB
-    blocks, with the process's threads, which pay for their cubic work.
+    Each block's product is one ``syrk`` with the process's BLAS threads. Built
+    instead from ``gemm`` blocks small enough for OpenBLAS to keep on the calling
+    thread (51 rows at 100 columns), it cost 2x on a quiet machine (benchmark case
+    13: 1.55x newton-cholesky's time against 0.71x), for a gain under load only.
     """
     n_samples, n_features = X.shape
     width = n_features + (target is not None)
-    serial = width <= _SERIAL_GRAM_MAX_WIDTH
-    if serial:
-        step = max(1, _SERIAL_GEMM // (width * width))
-    dtype = X.dtype
-    buf = np.empty((min(step, n_samples), width), dtype=dtype)
-    twin = np.empty_like(buf) if serial else buf
-    out = np.zeros((width, width), dtype=dtype)
+    buf = np.empty((min(step, n_samples), width), dtype=X.dtype)
+    out = np.zeros((width, width), dtype=X.dtype)
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)
         block = buf[: stop - start]
@@ -171,14 +158,7 @@ def _numpy_gram(X, u, mean, uniform, target, step):
             block[:, n_features] = target[start:stop]
         if not uniform:
             block *= np.sqrt(u[start:stop])[:, None]
-        if serial:
-            np.copyto(twin[: stop - start], block)
-        out += block.T @ twin[: stop - start]
-    if serial:
-        # gemm, unlike syrk, rounds the two triangles differently: the solvers
-        # downstream (Cholesky, the Gram coordinate descent, its gap) take the
-        # matrix as symmetric.
-        out = 0.5 * (out + out.T)
+        out += block.T @ block
     return out
 
 
@@ -275,8 +255,7 @@ class DenseBackend(InMemoryBackend):
             # Blocks of a fixed size in bytes (512 kB) for the syrk of a wide
             # Gram matrix: float32 blocks get twice the rows, which its syrk
             # needs to run at full speed (200,000 x 100, one thread: 51 ms with
-            # 648 rows, 45 ms with 1296; float64: 89 ms). Narrower ones have
-            # their own blocks (see _numpy_gram).
+            # 648 rows, 45 ms with 1296; float64: 89 ms).
             step = max(1, step * 8 // X.dtype.itemsize)
             out = _numpy_gram(X, u, mean, uniform, target, step)
         else:
