@@ -48,7 +48,7 @@ def measure_name(objective, solver="gd"):
     >>> measure_name(SimpleNamespace(has_duality_gap=False))
     'proximal-gradient measure'
     """
-    if objective.has_duality_gap:
+    if objective.has_duality_gap or solver == "interior-point":
         return "relative duality gap"
     if solver == "newton":
         return "relative Newton decrement"

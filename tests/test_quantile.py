@@ -166,14 +166,16 @@ def test_parameter_and_factory():
             GDRegressor(loss="quantile", quantile=bad).fit(X, y)
 
 
+@pytest.mark.parametrize("solver", ["auto", "gd"])
 @pytest.mark.parametrize("q", QUANTILES)
-def test_l1_equals_quantile_regressor(q):
+def test_l1_equals_quantile_regressor(q, solver):
+    """Interior points ("auto") and the smoothing stages of "gd" both meet HiGHS."""
     X, y = _problem()
     alpha = 0.02
     ref = QuantileRegressor(quantile=q, alpha=alpha, solver="highs").fit(X, y)
     best = _objective(X, y, ref.coef_, ref.intercept_, q, alpha)
     assert _lp(X, y, q, alpha) == pytest.approx(best, rel=1e-9)
-    est = _fit(q, penalty="l1", alpha=alpha).fit(X, y)
+    est = _fit(q, penalty="l1", alpha=alpha, solver=solver).fit(X, y)
     got = _objective(X, y, est.coef_, est.intercept_, q, alpha)
     assert best <= got <= best * (1 + 1e-7)
     # The certificate: the reported gap bounds the true suboptimality.
@@ -201,14 +203,15 @@ def test_l2_and_elasticnet_meet_kkt(q, penalty, l1_ratio):
 
 @pytest.mark.parametrize("q", QUANTILES)
 def test_no_penalty_warns_and_small_penalty_is_certified(q):
-    """Without a penalty there is no gap: a ConvergenceWarning, and a feasible point
-    of QuantileRegressor(alpha=0)'s linear program. With a small L2 penalty the gap
+    """Without a penalty "gd" has no gap: a ConvergenceWarning, and a feasible point
+    of QuantileRegressor(alpha=0)'s linear program (the default route solves that
+    program exactly: tests/test_interior_point.py). With a small L2 penalty the gap
     certifies the fit within ``alpha / 2 ||w_lp||^2 + tol P_0`` of the LP optimum."""
     X, y = _problem()
     ref = QuantileRegressor(quantile=q, alpha=0.0, solver="highs").fit(X, y)
     best = _objective(X, y, ref.coef_, ref.intercept_, q, 0.0)
     assert _lp(X, y, q, 0.0) == pytest.approx(best, rel=1e-9)
-    est = GDRegressor(loss="quantile", quantile=q, penalty=None, tol=1e-8)
+    est = GDRegressor(loss="quantile", quantile=q, penalty=None, tol=1e-8, solver="gd")
     with pytest.warns(ConvergenceWarning, match="did not certify"):
         est.set_params(max_iter=50_000).fit(X, y)
     got = _objective(X, y, est.coef_, est.intercept_, q, 0.0)

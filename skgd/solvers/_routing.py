@@ -10,13 +10,18 @@ to pay (:func:`newton_pays`); the quasi-Newton L-BFGS solver
 (:func:`~skgd.solvers._lbfgs.solve_lbfgs`) takes the multinomial log loss
 (:func:`lbfgs_pays`); a non-smooth loss with an L2 penalty takes Newton steps on
 its smoothings (:func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton`,
-where :func:`smoothed_newton_applies`).
+where :func:`smoothed_newton_applies`); the pinball loss with an L1 penalty or
+none is a linear program, solved exactly by interior points
+(:func:`~skgd.solvers._interior_point.solve_interior_point`, where
+:func:`interior_point_applies`).
 """
 
 from array_api_compat import is_numpy_namespace
 
 from skgd._contract import provides
+from skgd.losses._quantile import Pinball
 from skgd.solvers._gd import solve_gd
+from skgd.solvers._interior_point import solve_interior_point
 from skgd.solvers._lbfgs import lbfgs_applies, solve_lbfgs
 from skgd.solvers._newton import solve_newton
 from skgd.solvers._smoothed_newton import solve_smoothed_newton
@@ -99,6 +104,26 @@ def smoothed_newton_applies(objective):
     return newton_applies(objective.with_loss(loss.smoothed(1.0)))
 
 
+def interior_point_applies(objective):
+    """Return whether the interior-point solver fits ``objective`` exactly.
+
+    The pinball loss (quantile regression) of one output with an L1 penalty,
+    per-feature weights included, or none (no L2 part, no constraint
+    ``w >= 0``: those keep the other routes), on numpy or scipy.sparse data
+    with a backend that builds weighted Gram matrices.
+    """
+    loss, penalty, backend = objective.loss, objective.penalty, objective.backend
+    return (
+        isinstance(loss, Pinball)
+        and objective.n_outputs == 1
+        and penalty.is_separable
+        and getattr(penalty, "l2", None) == 0
+        and getattr(penalty, "positive", True) is False
+        and is_numpy_namespace(objective.xp)
+        and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
+    )
+
+
 def newton_pays(objective):
     """Return whether ``solver="auto"`` picks Newton for a problem it applies to.
 
@@ -155,7 +180,9 @@ def full_batch_solver(objective, requested):
     :func:`newton_pays`, L-BFGS where it applies and :func:`lbfgs_pays`, else
     ``"gd"``. A non-smooth loss with an L2 penalty is fitted by Newton steps on
     its smoothings where :func:`smoothed_newton_applies` and (for ``"auto"``)
-    :func:`newton_pays`.
+    :func:`newton_pays`. Both ``"auto"`` and ``"newton"`` solve quantile
+    regression with L1 or no penalty by interior points where
+    :func:`interior_point_applies`.
 
     Parameters
     ----------
@@ -166,16 +193,19 @@ def full_batch_solver(objective, requested):
 
     Returns
     -------
-    name : {"gd", "newton", "lbfgs"}
+    name : {"gd", "newton", "lbfgs", "interior-point"}
         The solver that runs.
     solve : callable
         :func:`~skgd.solvers._gd.solve_gd`,
         :func:`~skgd.solvers._newton.solve_newton`,
-        :func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton` or
-        :func:`~skgd.solvers._lbfgs.solve_lbfgs`.
+        :func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton`,
+        :func:`~skgd.solvers._lbfgs.solve_lbfgs` or
+        :func:`~skgd.solvers._interior_point.solve_interior_point`.
     """
     if requested == "gd":
         return "gd", solve_gd
+    if interior_point_applies(objective):
+        return "interior-point", solve_interior_point
     if newton_applies(objective) and (requested == "newton" or newton_pays(objective)):
         return "newton", solve_newton
     if smoothed_newton_applies(objective) and (

@@ -1,0 +1,208 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The interior-point solver of quantile regression with L1 or no penalty.
+
+Objectives are compared with QuantileRegressor (HiGHS) and
+:func:`scipy.optimize.linprog` (linear programs: coefficients may be non-unique,
+objectives are not), the reported gap is checked against the true suboptimality,
+and the optimality conditions of the program are checked in float64 by
+:func:`test_quantile._kkt_residual`.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
+from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import QuantileRegressor
+from test_quantile import _kkt_residual, _objective, _problem
+
+from skgd import GDRegressor
+from skgd._backend import get_backend
+from skgd._objective import LinearObjective
+from skgd.losses import Pinball
+from skgd.penalties import L1, L2, NoPenalty
+from skgd.solvers._interior_point import solve_interior_point
+from skgd.solvers._routing import full_batch_solver, interior_point_applies
+
+QUANTILES = [0.1, 0.5, 0.9]
+TOL = 1e-10
+
+
+def _fit(q, alpha, **params):
+    penalty = "l1" if alpha else None
+    params = {"tol": TOL, "penalty": penalty, "alpha": alpha, **params}
+    return GDRegressor(loss="quantile", quantile=q, **params)
+
+
+def _reference(X, y, q, alpha, sample_weight=None):
+    """Return HiGHS's objective, from QuantileRegressor's coefficients."""
+    ref = QuantileRegressor(quantile=q, alpha=alpha, solver="highs")
+    ref.fit(X, y, sample_weight=sample_weight)
+    return _objective(X, y, ref.coef_, ref.intercept_, q, alpha, 1.0, sample_weight)
+
+
+def _check(est, X, y, q, alpha, best, sample_weight=None, rel=1e-8):
+    """Assert the fit meets ``best`` to ``rel`` and its gap bounds the difference."""
+    got = _objective(X, y, est.coef_, est.intercept_, q, alpha, 1.0, sample_weight)
+    assert abs(got - best) <= rel * best
+    assert got - best <= est.dual_gap_ + 1e-12 * best
+    return got
+
+
+def _diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return X, y
+
+
+def _badly_scaled(n=400, p=8, seed=1):
+    """Columns scaled from 1e-3 to 1e3, two of them nearly collinear."""
+    X, y = _problem(n=n, p=p, seed=seed)
+    X[:, 1] = X[:, 0] + 1e-6 * X[:, 1]
+    return X * np.logspace(-3, 3, p), y
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.02])
+@pytest.mark.parametrize("q", QUANTILES)
+@pytest.mark.parametrize("data", [_problem, _diabetes, _badly_scaled])
+def test_equals_quantile_regressor(data, q, alpha):
+    X, y = data()
+    if data is _diabetes:
+        alpha *= 10.0  # y is in the hundreds
+    best = _reference(X, y, q, alpha)
+    est = _fit(q, alpha)
+    if data is _badly_scaled and not alpha:
+        # Without a penalty the gap counts the rounding of X.T theta = 0 times
+        # the coefficients, large on these nearly collinear columns: it does
+        # not certify 1e-10, though the objective is met.
+        with pytest.warns(ConvergenceWarning, match="duality gap [0-9.]*e-0[78]"):
+            est.fit(X, y)
+    else:
+        est.fit(X, y)
+    assert est.n_iter_ < 60
+    _check(est, X, y, q, alpha, best)
+    res = _kkt_residual(X, y, est.coef_, est.intercept_, q, alpha, 1.0, zero=1e-6)
+    assert res < 1e-6
+
+
+@pytest.mark.parametrize("q", QUANTILES)
+def test_sample_weights_and_zero_weights(q):
+    X, y = _problem(n=120)
+    sw = np.random.default_rng(0).integers(0, 4, size=y.shape[0]).astype(float)
+    for alpha in (0.0, 0.01):
+        best = _reference(X, y, q, alpha, sample_weight=sw)
+        est = _fit(q, alpha).fit(X, y, sample_weight=sw)
+        _check(est, X, y, q, alpha, best, sample_weight=sw)
+        res = _kkt_residual(X, y, est.coef_, est.intercept_, q, alpha, 1.0, sw, 1e-6)
+        assert res < 1e-6
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_equals_dense(fit_intercept):
+    X, y = _problem(n=300)
+    X[np.abs(X) < 1.0] = 0.0
+    for q, alpha in [(0.1, 0.0), (0.9, 0.02)]:
+        params = {"fit_intercept": fit_intercept}
+        dense = _fit(q, alpha, **params).fit(X, y)
+        sparse = _fit(q, alpha, **params).fit(sp.csr_matrix(X), y)
+        a = _objective(X, y, dense.coef_, dense.intercept_, q, alpha)
+        b = _objective(X, y, sparse.coef_, sparse.intercept_, q, alpha)
+        assert b == pytest.approx(a, rel=1e-9)
+        if not fit_intercept:
+            assert dense.intercept_ == sparse.intercept_ == 0.0
+            ref = QuantileRegressor(quantile=q, alpha=alpha, fit_intercept=False)
+            ref.fit(X, y)
+            best = _objective(X, y, ref.coef_, 0.0, q, alpha)
+            assert a == pytest.approx(best, rel=1e-8)
+
+
+def test_float32():
+    X, y = _badly_scaled()
+    q, alpha = 0.9, 0.02
+    best = _reference(X, y, q, alpha)
+    est = _fit(q, alpha, tol=1e-6).fit(X.astype(np.float32), y.astype(np.float32))
+    assert est.coef_.dtype == np.float32
+    got = _objective(X, y, est.coef_.astype(float), float(est.intercept_), q, alpha)
+    # The float32 coefficients round the float64 solution (to 1e-7 relative).
+    assert abs(got - best) <= 1e-5 * best
+
+
+def _lp_weighted(X, y, q, strengths):
+    """Return the optimum with per-feature L1 strengths by linprog (HiGHS)."""
+    n, p = X.shape
+    u = np.full(n, 1.0 / n)
+    c = np.r_[strengths, strengths, 0.0, 0.0, q * u, (1 - q) * u]
+    one = np.ones((n, 1))
+    A = np.hstack([X, -X, one, -one, np.eye(n), -np.eye(n)])
+    res = linprog(c, A_eq=A, b_eq=y, bounds=(0, None), method="highs")
+    assert res.status == 0
+    return res.fun
+
+
+@pytest.mark.parametrize("q", [0.2, 0.8])
+def test_penalty_weights(q):
+    X, y = _problem()
+    alpha = 0.05
+    weights = np.array([0.0, 1.0, 2.0, 0.5, 0.0, 3.0])
+    best = _lp_weighted(X, y, q, alpha * weights)
+    est = _fit(q, alpha, penalty_weights=weights).fit(X, y)
+    r = y - X @ est.coef_ - est.intercept_
+    got = np.mean(np.maximum(q * r, (q - 1) * r)) + alpha * weights @ np.abs(est.coef_)
+    assert got == pytest.approx(best, rel=1e-8)
+    assert got - best <= est.dual_gap_ + 1e-12 * best
+
+
+def _objective_of(X, y, penalty, q=0.5, **kw):
+    backend = get_backend(X)
+    return LinearObjective(backend, X, y, Pinball(quantile=q), penalty, **kw)
+
+
+def test_routing():
+    X, y = _problem()
+    obj = _objective_of(X, y, L1(alpha=0.1))
+    assert interior_point_applies(obj)
+    assert interior_point_applies(_objective_of(X, y, NoPenalty()))
+    assert interior_point_applies(_objective_of(sp.csr_matrix(X), y, L1(alpha=0.1)))
+    assert full_batch_solver(obj, "auto")[0] == "interior-point"
+    assert full_batch_solver(obj, "newton")[0] == "interior-point"
+    assert full_batch_solver(obj, "gd")[0] == "gd"
+    assert not interior_point_applies(_objective_of(X, y, L2(alpha=0.1)))
+    assert not interior_point_applies(_objective_of(X, y, L1(alpha=0.1, positive=True)))
+
+
+def test_gap_bounds_suboptimality_along_the_run():
+    """At every ``tol`` the reported gap bounds the distance to HiGHS's optimum."""
+    X, y = _badly_scaled(n=1_000)
+    q, alpha = 0.9, 0.01
+    best = _reference(X, y, q, alpha)
+    ref = _objective_of(X, y, L1(alpha=alpha), q=q).reference_value()
+    for tol in (1e-2, 1e-4, 1e-6, 1e-9):
+        est = _fit(q, alpha, tol=tol).fit(X, y)
+        got = _objective(X, y, est.coef_, est.intercept_, q, alpha)
+        assert best * (1 - 1e-9) <= got <= best + est.dual_gap_ * (1 + 1e-9)
+        assert est.dual_gap_ <= tol * ref
+
+
+def test_max_iter_and_solver_result():
+    X, y = _problem()
+    with pytest.warns(ConvergenceWarning, match="interior-point"):
+        _fit(0.5, 0.02, max_iter=2).fit(X, y)
+    obj = _objective_of(X, y, L1(alpha=0.02), q=0.3)
+    seen = []
+    res = solve_interior_point(
+        obj,
+        np.zeros(X.shape[1]),
+        0.0,
+        max_iter=100,
+        tol=1e-8,
+        callback=lambda it, w, value: seen.append(it),
+    )
+    assert res.converged
+    assert res.extra["measure"] <= 1e-8
+    assert (
+        seen
+        == list(range(1, res.n_iter + 1))
+        == list(range(1, len(res.objective_curve) + 1))
+    )
+    assert res.intercept == pytest.approx(obj.intercept(res.coef, res.extra["offset"]))
