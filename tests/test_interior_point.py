@@ -171,6 +171,15 @@ def test_routing():
     assert not interior_point_applies(_objective_of(X, y, L1(alpha=0.1, positive=True)))
 
 
+def test_dask_keeps_its_route():
+    da = pytest.importorskip("dask.array")
+    X, y = _problem()
+    obj = _objective_of(
+        da.from_array(X, chunks=50), da.from_array(y, chunks=50), L1(0.1)
+    )
+    assert not interior_point_applies(obj)
+
+
 def test_gap_bounds_suboptimality_along_the_run():
     """At every ``tol`` the reported gap bounds the distance to HiGHS's optimum."""
     X, y = _badly_scaled(n=1_000)
@@ -206,3 +215,18 @@ def test_max_iter_and_solver_result():
         == list(range(1, len(res.objective_curve) + 1))
     )
     assert res.intercept == pytest.approx(obj.intercept(res.coef, res.extra["offset"]))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.02])
+def test_constant_columns_stay_zero_and_wide_data(alpha):
+    X, y = _problem(n=60)
+    X[:, 2], X[:, 3] = 0.0, 5.0
+    est = _fit(0.3, alpha).fit(X, y)
+    assert est.coef_[2] == est.coef_[3] == 0.0
+    _check(est, X, y, 0.3, alpha, _reference(X, y, 0.3, alpha))
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 40)), rng.normal(size=20)
+    est = _fit(0.7, alpha).fit(X, y)
+    best = _reference(X, y, 0.7, alpha)
+    got = _objective(X, y, est.coef_, est.intercept_, 0.7, alpha)
+    assert abs(got - best) <= 1e-8 * max(best, 1.0)

@@ -55,10 +55,6 @@ class _Point:
     z: object
     w: object
 
-    def gap(self, lp):
-        """Return the program's duality gap ``c.x - b.y + upper.w``."""
-        return float(lp.c @ self.x - lp.b @ self.y + lp.upper @ self.w)
-
 
 class _QuantileProgram:
     """The linear program ``min c.x`` over ``A x = b``, ``0 <= x <= upper``.
@@ -87,6 +83,9 @@ class _QuantileProgram:
         self.backend, self.X, self.n = backend, X, y.shape[0]
         self.fit_intercept = objective.fit_intercept
         self.n_features = X.shape[1]
+        # Constant (or, without an intercept, empty) columns keep w_j = 0, as in
+        # every solver: their steps are held at 0.
+        self.active = xp.asarray(objective.active, dtype=xp.bool)
         strengths = _l1_strengths(objective.penalty, self.n_features, xp)
         (self.penalized,) = xp.nonzero(strengths > 0)
         self.strengths = strengths
@@ -137,11 +136,11 @@ class _QuantileProgram:
         if not self.fit_intercept:
             zero = xp.zeros(self.n_features)
             G = xp.asarray(self._gram(self.X, real, zero), dtype=xp.float64)
-            return _cholesky_solver(G + xp.diag(diag))
+            return _cholesky_solver(G + xp.diag(diag), self.active)
         total = float(real.sum())
         mean = xp.asarray(self.backend.rmatvec(self.X, real), dtype=xp.float64) / total
         G = xp.asarray(self._gram(self.X, real, mean), dtype=xp.float64)
-        inner = _cholesky_solver(G + xp.diag(diag))
+        inner = _cholesky_solver(G + xp.diag(diag), self.active)
 
         def solve(rhs):
             dw = inner(rhs[1:] - mean * rhs[0])
@@ -175,18 +174,21 @@ def _l1_strengths(penalty, n_features, xp):
     return l1 * c
 
 
-def _cholesky_solver(G):
+def _cholesky_solver(G, active):
     """Return a solve with ``G`` by Cholesky in its Jacobi scaling.
 
     The scaling makes the factorization free of the columns' scales (1e-3 next to
-    1e3); where it still fails (a singular G: a column without weight or more
-    columns than rows) a relative ridge of :data:`_RIDGE` is added.
+    1e3); where it still fails (a singular G: more columns than rows without a
+    penalty) a relative ridge of :data:`_RIDGE` is added. The solution is 0 on
+    the inactive columns.
     """
     xp = array_namespace(G)
+    keep = active[:, None] & active[None, :]
+    G = xp.where(keep, G, xp.eye(G.shape[0]))
     d = xp.diag(G).copy()
     d = xp.where(d > 0, d, max(float(d.max(initial=0.0)), 1.0))
-    scale = 1.0 / xp.sqrt(d)
-    S = G * scale[:, None] * scale[None, :]
+    scale = xp.where(active, 1.0 / xp.sqrt(d), 0.0)
+    S = G * scale[:, None] * scale[None, :] + xp.diag(xp.where(active, 0.0, 1.0))
     try:
         factor = scipy.linalg.cho_factor(S, check_finite=False)
     except scipy.linalg.LinAlgError:
