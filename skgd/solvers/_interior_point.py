@@ -29,10 +29,13 @@ from skgd.solvers._result import SolverResult
 # The fraction of the way to the boundary of the box that a step may go
 # (rq.fit.fnb's ``beta``): the iterates stay strictly inside.
 _TO_BOUNDARY = 0.9995
-# Steps that do not lower the smallest duality gap by a tenth before the run
-# gives up: the gap has met the rounding of the steps (a ``tol`` below it is
-# not met).
+# Steps that lower by a tenth neither the smallest duality gap nor the
+# program's complementarity before the run gives up (a breakdown).
 _PATIENCE = 5
+# Complementarity, relative to the objective at zero, at which the program is
+# solved to the rounding of its steps: a gap still above ``tol`` there is that
+# rounding (of ``X.T theta`` times the coefficients), and the run stops.
+_ROUNDING = 1e-14
 # Ridge of the Jacobi-scaled Gram matrix where Cholesky finds it singular (a
 # constant column, or more features than samples without a penalty).
 _RIDGE = 1e-12
@@ -54,6 +57,10 @@ class _Point:
     y: object
     z: object
     w: object
+
+    def complementarity(self):
+        """Return ``z.x + w.s``: the program's gap where the point is feasible."""
+        return float(self.z @ self.x + self.w @ self.s)
 
 
 class _QuantileProgram:
@@ -210,15 +217,19 @@ def _start(lp):
 
     ``y`` solves the weighted least-squares problem of the augmented data (the
     penalty rows make it a ridge); ``z`` and ``w`` are the positive and negative
-    parts of the residual ``c - A.T y``, nudged off zero as rq.fit.fnb does.
+    parts of the residual ``c - A.T y``, both raised by ``delta / upper`` (which
+    keeps their difference): every product ``x_i z_i`` and ``s_i w_i`` is then
+    at least ``delta`` times ``1 - q`` or ``q``. rq.fit.fnb raises only exact
+    zeros; with the samples' bounds (1 / n) far below the penalty rows'
+    (alpha), its steps stalled at 100,000 x 50 from the first one.
     """
     xp = lp.xp
     x = (1.0 - lp.quantile) * lp.upper
     y = lp.normal_solver(lp.upper)(lp.forward(lp.upper * lp.c))
     r = lp.c - lp.back(y)
-    nudge = 1e-3 * max(float(xp.mean(xp.abs(r))), xp.finfo(xp.float64).tiny)
-    r = xp.where(r == 0, nudge, r)
-    z = xp.maximum(r, 0.0)
+    delta = float(lp.upper @ xp.abs(r)) / r.shape[0]
+    delta = max(delta, xp.finfo(xp.float64).tiny) / lp.upper
+    z = xp.maximum(r, 0.0) + delta
     return _Point(x, lp.upper - x, y, z, z - r)
 
 
@@ -386,7 +397,7 @@ def solve_interior_point(objective, w0, c0, *, max_iter, tol, verbose=0, callbac
     ref = exact.reference_value()
     threshold = tol * ref
     point, curve, n_iter = _start(lp), [], 0
-    stalled = 0
+    stalled, smallest = 0, math.inf
     w, b, measure = *lp.coefficients(point.y), math.inf
     while n_iter < max_iter:
         point = _iterate(lp, point)
@@ -395,15 +406,19 @@ def solve_interior_point(objective, w0, c0, *, max_iter, tol, verbose=0, callbac
         if callback is not None:
             callback(n_iter, lp.coefficients(point.y)[0], curve[-1])
         found = _certificate(exact, lp, point)
-        stalled = 0 if found[2] < 0.9 * measure else stalled + 1
+        spread = point.complementarity()
+        progress = found[2] < 0.9 * measure or spread < 0.9 * smallest
+        stalled = 0 if progress else stalled + 1
+        smallest = min(smallest, spread)
         if found[2] <= measure:
             w, b, measure = found
         if verbose:
             print(
                 f"[interior-point] iter {n_iter:3d}  relative duality gap "
-                f"{found[2] / ref:.3e}"
+                f"{found[2] / ref:.3e}, complementarity {spread / ref:.3e}"
             )
-        if measure <= threshold or stalled >= _PATIENCE:
+        solved = spread <= _ROUNDING * ref
+        if measure <= threshold or solved or stalled >= _PATIENCE:
             break
     if curve:
         curve[-1] = exact.value(w, exact.raw(w, exact.offset(w, b)))
