@@ -6,8 +6,9 @@ The pinball loss with an L1 penalty (or none) is a linear program. This module
 solves it by the Frisch-Newton method (Portnoy and Koenker, 1997; R's
 ``quantreg::rq.fit.fnb``): Mehrotra predictor-corrector steps on the dual of the
 quantile program, each one weighted Gram matrix of ``[1, X]`` (the backend's
-``weighted_gram``, or ``sparse_gram``: X is never copied nor densified) and a
-``(p + 1)``-square Cholesky solve, whatever the number of samples. The L1 penalty
+``weighted_gram``, or ``sparse_gram``: a sparse X is never densified; X is
+copied only in float32, or without its rows of weight 0) and a ``(p + 1)``-square
+Cholesky solve, whatever the number of samples. The L1 penalty
 is the program of the augmented data: each penalized feature ``j`` adds the two
 rows ``+e_j`` and ``-e_j`` with target 0 and weight ``alpha c_j`` (``c`` the
 penalty weights), whose pinball losses sum to ``alpha c_j |w_j|``; they enter the
