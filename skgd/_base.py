@@ -697,10 +697,11 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
             )
             if not res.converged and self.tol is not None:
                 alpha = 0.0 if self.penalty is None else self.alpha
+                ran = res.extra.get("solver", name)  # (Newton may hand over to gd)
                 warn_not_converged(
-                    name,
+                    ran,
                     self.max_iter,
-                    f"{measure_name(objective, name)} {res.extra['measure']:.2e}, "
+                    f"{measure_name(objective, ran)} {res.extra['measure']:.2e}, "
                     f"tol={self.tol:g}",
                     convergence_advice(objective, alpha),
                     uncertified=res.extra.get("uncertified"),

@@ -437,8 +437,13 @@ def _stream_chunks(est, X, y, sample_weight, loss, penalty, solver, init, partia
             "validation set yourself, or use solver='gd'."
         )
     state = getattr(est, "_minibatch_state", None)
-    if not partial and not est.warm_start:
-        est.__dict__.pop("_minibatch_state", None)
+    width = getattr(getattr(est, "coef_", None), "shape", X.shape)[-1]
+    if not partial and (not est.warm_start or width != X.shape[1]):
+        # A new fit starts afresh, not from the last fit's coefficients, which
+        # the chunk passes would continue (all of it is put back if it fails);
+        # so does a warm start across a change of width, as in memory.
+        for name in ("_minibatch_state", "coef_", "intercept_"):
+            est.__dict__.pop(name, None)
     elif not partial and state is not None:
         # A warm start: the last iterate, with a fresh optimizer (see warm_start).
         fresh = [None] * len(state["states"])

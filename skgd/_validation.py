@@ -133,6 +133,7 @@ def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
     if is_dask(X):
         return _check_dask_fit_data(estimator, X, y, sample_weight, reset=reset)
     _refuse_silent_transfer(X)
+    _refuse_empty(estimator, X)
     for name, a in (("X", X), ("y", y), ("sample_weight", sample_weight)):
         _refuse_complex_array(a, name)
     X, y = validate_data(
@@ -216,8 +217,27 @@ def check_stream_data(estimator, X, y, sample_weight):
     return check_fit_data(estimator, X, y, sample_weight, reset=False)
 
 
+def _refuse_empty(estimator, X):
+    """Raise scikit-learn's ValueError for a 2-D X without rows or columns.
+
+    Its words exactly, for every input kind: numpy and sparse input get them from
+    ``check_array``, which a Dask X skips and a DataFrame without columns fails
+    before it checks ("at least one array or dtype is required").
+    """
+    shape = tuple(getattr(X, "shape", ()))
+    if len(shape) != 2:
+        return
+    for size, what in zip(shape, ("sample(s)", "feature(s)"), strict=True):
+        if size < 1:
+            raise ValueError(
+                f"Found array with {size} {what} (shape={shape}) while a minimum "
+                f"of 1 is required by {type(estimator).__name__}."
+            )
+
+
 def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
     """Validate Dask training data with lazy checks (one pass for finiteness)."""
+    _refuse_empty(estimator, X)  # (unknown chunk sizes, NaN, pass)
     validate_data(estimator, X, skip_check_array=True, reset=reset)
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D Dask array X, got {X.ndim} dimensions.")
@@ -225,11 +245,6 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
     if np.isnan(n_samples):
         raise ValueError(
             "X has unknown chunk sizes; call X.compute_chunk_sizes() first."
-        )
-    if n_samples < 1 or n_features < 1:
-        raise ValueError(
-            f"Found array with {n_samples} sample(s) and {n_features} feature(s) "
-            "while a minimum of 1 is required."
         )
     _refuse_non_real(X.dtype, "X")
     if X.dtype not in (np.float32, np.float64):
@@ -359,12 +374,14 @@ def check_predict_data(estimator, X, method="predict"):
         If X's namespace or device differs from that of the fitted coefficients.
     """
     if is_dask(X):
+        _refuse_empty(estimator, X)
         validate_data(estimator, X, skip_check_array=True, reset=False)
         _refuse_non_real(X.dtype, "X")
         if X.ndim != 2:
             raise ValueError(f"Expected a 2-D Dask array X, got {X.ndim} dimensions.")
         return _finite_blocks(X), get_backend(X)
     _refuse_silent_transfer(X)
+    _refuse_empty(estimator, X)
     # Under dispatch, scikit-learn's own check: same namespace and device as coef_.
     check_same_namespace(X, estimator, attribute="coef_", method=method)
     X = validate_data(

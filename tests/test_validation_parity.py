@@ -108,6 +108,7 @@ BAD_INPUTS = {
     "continuous_labels": ("labels", lambda a: a, r"^Unknown label type: continuous"),
     "one_class": ("labels", np.zeros_like, r"at least 2 classes"),
     "no_rows": ("rows", lambda a: a[:0], r"0 sample\(s\)"),
+    "no_columns": ("X", lambda a: a[:, :0], r"^Found array with 0 feature\(s\)"),
     "three_dim_X": ("X", lambda a: a[:, :, None], r"dim 3|3 dimensions"),
 }
 
@@ -157,18 +158,25 @@ def test_bad_input_matrix_gets_numpy_error_on_every_kind(bad, kind):
         data = {k: breaks(v) for k, v in data.items()}
     else:
         data[what] = breaks(data[what])
-    if (
-        kind == "torch"
-        and what in ("labels", "rows")
-        or (kind == "csc" and bad == "three_dim_X")
-    ):
-        pass
     args = {k: _as_kind(kind, k, v) for k, v in data.items()}
     with (
         sklearn.config_context(array_api_dispatch=kind == "torch"),
         pytest.raises(ValueError, match=pattern),
     ):
         make().fit(args["X"], args["y"], sample_weight=args["sample_weight"])
+
+
+@pytest.mark.parametrize("kind", ["numpy", "csr", "pandas", "dask"])
+@pytest.mark.parametrize("method", ["predict", "partial_fit"])
+def test_x_without_columns_gets_numpy_error_in_every_method(kind, method):
+    # A DataFrame without columns gave "at least one array or dtype is
+    # required" (scikit-learn's check_array fails on it before its own check).
+    X, y = make_problem(0, 30, 3)
+    est = GDRegressor(solver="sgd").fit(X, y)
+    empty = _as_kind(kind, "X", X[:, :0])
+    call = getattr(est, method)
+    with pytest.raises(ValueError, match=r"^Found array with 0 feature\(s\)"):
+        call(empty) if method == "predict" else call(empty, _as_kind(kind, "y", y))
 
 
 def test_warm_start_on_data_of_another_width_starts_afresh():

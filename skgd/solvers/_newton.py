@@ -20,7 +20,7 @@ from array_api_compat import numpy as np
 from skgd._backend._dense import solve_spd
 from skgd._contract import check_support
 from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
-from skgd.solvers._result import SolverResult, check_finite_objective
+from skgd.solvers._result import SolverResult
 
 # Sufficient decrease of the line search (Armijo), and its halvings at most.
 _ARMIJO = 1e-4
@@ -103,7 +103,9 @@ def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     result : SolverResult
         The last iterate and its intercept, with ``extra["measure"]`` (the measure
         before the last step, over the reference) and ``extra["offset"]`` (the
-        centered ``c``).
+        centered ``c``). Where it ended short of ``tol`` before ``max_iter``
+        (the model's step was zero, or the line search found no decrease),
+        ``extra["stalled"]`` says why; the point is the best one reached.
 
     References
     ----------
@@ -157,6 +159,7 @@ class _ProxNewton:
         raw = objective.raw(w, c)
         value = objective.value(w, raw)
         curve, n_iter, self.last_measure = [], 0, math.inf
+        self.stall = None
         while True:
             model = self.model(w, raw)
             step = self.direction(w, model)
@@ -168,7 +171,7 @@ class _ProxNewton:
             # A certified point stays certified after a step that decreases the
             # objective: the model is built, and its step squares the error for
             # the price of the line search's pass.
-            new = self.line_search(w, c, raw, value, step, n_iter + 1)
+            new = self.line_search(w, c, raw, value, step)
             if new is None:  # no step left
                 break
             w, c, raw, value = new
@@ -177,13 +180,13 @@ class _ProxNewton:
             self.report(n_iter, w, value, measure)
             if converged:
                 break
+        extra = {"measure": measure / self.ref, "offset": c}
+        if not converged and n_iter < max_iter:
+            # Ended short of tol with steps to spare: the caller decides who
+            # goes on from this point (the best so far: the search is monotone).
+            extra["stalled"] = self.stall
         return SolverResult(
-            w,
-            objective.intercept(w, c),
-            n_iter,
-            bool(converged),
-            curve,
-            {"measure": measure / self.ref, "offset": c},
+            w, objective.intercept(w, c), n_iter, bool(converged), curve, extra
         )
 
     def measure(self, w, raw, model, step, *, final):
@@ -317,38 +320,42 @@ class _ProxNewton:
                 w_new = polished
         return w_new - w64
 
-    def line_search(self, w, c, raw, value, step, iteration):
+    def line_search(self, w, c, raw, value, step):
         """Return ``(w, c, raw, value)`` after the line search, or None.
 
         The step ``t (dw, dc)`` is halved until the objective decreases by
         ``_ARMIJO t delta``, ``delta`` the change the model predicts (negative);
         a rounding allowance of a few ulps of the objective lets the last steps
         through (whose decrease is below the rounding of the objective, while
-        the measure still sees them). None: no step, or none was found.
+        the measure still sees them). None: no step, or none was found (then
+        ``self.stall`` says why).
         """
         objective, cxp = self.objective, self.cxp
         dw64, dc, delta = step
         dw = cxp.astype(dw64, w.dtype)
         if dc == 0.0 and not bool(cxp.any(dw != 0)):
+            self.stall = "the model's step is zero"
             return None
-        draw = objective.raw(dw, dc)  # (raw is linear in (w, c))
         noise = 16.0 * float(cxp.finfo(w.dtype).eps) * abs(value)
-        t = 1.0
-        for _ in range(_MAX_HALVINGS):
-            w_t, raw_t = w + t * dw, raw + t * draw
-            value_t = objective.value(w_t, raw_t)
-            # (A step far beyond the model's reach may overflow: a shorter one.)
-            if math.isfinite(value_t) and (
-                value_t <= value + _ARMIJO * t * min(delta, 0.0) + noise
-            ):
-                return w_t, c + t * dc, raw_t, value_t
-            t *= 0.5
-        check_finite_objective(
-            value_t,
-            step_name="Newton step",
-            step=2.0 * t,
-            iteration=iteration,
-            hint="Scale the features or use float64.",
+        t, finite = 1.0, False
+        # A step far beyond the model's reach (a Hessian of rounding size, as
+        # of an L2 of 1e-300 where every residual is on Huber's linear part)
+        # may overflow: that trial is rejected and a shorter one tried.
+        with np.errstate(over="ignore", invalid="ignore"):
+            draw = objective.raw(dw, dc)  # (raw is linear in (w, c))
+            for _ in range(_MAX_HALVINGS):
+                w_t, raw_t = w + t * dw, raw + t * draw
+                value_t = objective.value(w_t, raw_t)
+                finite = finite or math.isfinite(value_t)
+                if math.isfinite(value_t) and (
+                    value_t <= value + _ARMIJO * t * min(delta, 0.0) + noise
+                ):
+                    return w_t, c + t * dc, raw_t, value_t
+                t *= 0.5
+        self.stall = (
+            f"its line search found no decrease in {_MAX_HALVINGS} halvings"
+            if finite
+            else "its steps overflowed"
         )
         return None
 

@@ -6,7 +6,8 @@ The estimators ask :func:`full_batch_solver` once per fit; the rule is written h
 only. ``"gd"`` (:func:`~skgd.solvers._gd.solve_gd`) fits every problem; the
 proximal Newton solver (:func:`~skgd.solvers._newton.solve_newton`) fits those of
 :func:`newton_applies`, and ``"auto"`` picks it where its Hessian is small enough
-to pay (:func:`newton_pays`); the quasi-Newton L-BFGS solver
+to pay (:func:`newton_pays`), with ``"gd"`` going on where it stalls
+(:func:`solve_newton_then_gd`); the quasi-Newton L-BFGS solver
 (:func:`~skgd.solvers._lbfgs.solve_lbfgs`) takes the multinomial log loss
 (:func:`lbfgs_pays`); a non-smooth loss with an L2 penalty takes Newton steps on
 its smoothings (:func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton`,
@@ -24,6 +25,7 @@ from skgd.solvers._gd import solve_gd
 from skgd.solvers._interior_point import solve_interior_point
 from skgd.solvers._lbfgs import lbfgs_applies, solve_lbfgs
 from skgd.solvers._newton import solve_newton
+from skgd.solvers._result import SolverResult
 from skgd.solvers._smoothed_newton import solve_smoothed_newton
 
 # Up to this many features "auto" takes Newton steps: each builds a
@@ -168,6 +170,40 @@ def lbfgs_pays(objective):
     return objective.n_outputs > 1
 
 
+def solve_newton_then_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
+    """Run :func:`~skgd.solvers._newton.solve_newton`; where it stalls, ``"gd"``.
+
+    Newton can stall short of ``tol`` where ``"gd"`` certifies the problem: a
+    Hessian of rounding size (an L2 of 1e-300 with every residual on Huber's
+    linear part) gives a step that overflows, and feature scales spanning 1e-50
+    to 1e50 a step whose line search finds no decrease. A stalled fit is not a
+    diverged one: :func:`~skgd.solvers._gd.solve_gd` goes on from Newton's last
+    point (its best: the line search is monotone) with the iterations left; a
+    ``verbose`` line says so, and ``extra["solver"]`` of the result is ``"gd"``.
+    The parameters and result are those of
+    :func:`~skgd.solvers._newton.solve_newton`.
+    """
+    kw = {"tol": tol, "verbose": verbose}
+    res = solve_newton(objective, w0, c0, max_iter=max_iter, callback=callback, **kw)
+    stall = res.extra.get("stalled")
+    if stall is None:
+        return res
+    done = res.n_iter
+    if verbose:
+        print(f"[newton] stalled after {done} steps ({stall}): solver='gd' goes on")
+    shifted = None if callback is None else lambda k, w, v: callback(done + k, w, v)
+    w, c, left = res.coef, res.extra["offset"], max_iter - done
+    rest = solve_gd(objective, w, c, max_iter=left, callback=shifted, **kw)
+    return SolverResult(
+        rest.coef,
+        rest.intercept,
+        done + rest.n_iter,
+        rest.converged,
+        res.objective_curve + rest.objective_curve,
+        {**rest.extra, "solver": "gd"},
+    )
+
+
 def full_batch_solver(objective, requested):
     """Return ``(name, solve)``: the full-batch solver that fits ``objective``.
 
@@ -197,7 +233,7 @@ def full_batch_solver(objective, requested):
         The solver that runs.
     solve : callable
         :func:`~skgd.solvers._gd.solve_gd`,
-        :func:`~skgd.solvers._newton.solve_newton`,
+        :func:`solve_newton_then_gd` (Newton, ``"gd"`` where it stalls),
         :func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton`,
         :func:`~skgd.solvers._lbfgs.solve_lbfgs` or
         :func:`~skgd.solvers._interior_point.solve_interior_point`.
@@ -207,7 +243,7 @@ def full_batch_solver(objective, requested):
     if interior_point_applies(objective):
         return "interior-point", solve_interior_point
     if newton_applies(objective) and (requested == "newton" or newton_pays(objective)):
-        return "newton", solve_newton
+        return "newton", solve_newton_then_gd
     if smoothed_newton_applies(objective) and (
         requested == "newton" or newton_pays(objective)
     ):
