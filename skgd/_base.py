@@ -32,6 +32,7 @@ from skgd._advice import convergence_advice, measure_name
 from skgd._backend import is_dask
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import (
+    DocLinkMixin,
     Interval,
     SparseCoefMixin,
     StrOptions,
@@ -465,7 +466,7 @@ class StochasticFit:
         return W0, B0
 
 
-class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
+class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
     """The parameters, their checks and the fit shared by the skgd estimators.
 
     A subclass sets ``__init__`` with :func:`init_with`, adds its own entries to
