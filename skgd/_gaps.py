@@ -32,6 +32,10 @@ from array_api_compat import array_namespace
 # and of the intercept, and for losses whose derivative exceeds 1.
 ROUNDING = 4.0
 
+# The most features of penalty weight 0 whose gap final_gap computes: one pass
+# over X each (their Gram columns) is then at most a fit's worth of passes.
+MAX_UNPENALIZED = 64
+
 
 def quadratic_gap(k, fenchel_young, residual_sq):
     r"""Return the duality gap of the squared loss with its closed-form offset.
@@ -351,7 +355,8 @@ def toward_ball(objective, v):
 def final_gap(objective, coef, intercept):
     """Return :func:`unpenalized_gap` at a solver's result, or None.
 
-    None where it does not apply: no feature of penalty weight 0, several
+    None where it does not apply: no feature of penalty weight 0 (or more than
+    :data:`MAX_UNPENALIZED`, whose Gram columns would cost a pass each), several
     outputs, a loss whose dual point the loss balances (classification,
     quantile) or with no conjugate, an uncentered objective. The solvers stop
     such fits on the proximal-gradient measure (the penalty's ``dual_scale`` is
@@ -361,7 +366,7 @@ def final_gap(objective, coef, intercept):
     loss, penalty = objective.loss, objective.penalty
     free = getattr(penalty, "unpenalized_features", tuple)()
     if not (
-        free
+        0 < len(free) <= MAX_UNPENALIZED
         and (penalty.l1 or penalty.l2)
         and objective.n_outputs == 1
         and objective.centered
