@@ -40,12 +40,19 @@ def _fmt(x, kind="g"):
 def _worker(case, quick, repeats):
     """Run one case in this process and print its rows as JSON."""
     from benchmarks._cases import CASES
+    from benchmarks._classifier_cv import CLASSIFIER_CV_CASES
     from benchmarks._curvature import CURVATURE_CASES
     from benchmarks._glm import GLM_CASES
     from benchmarks._quantile import QUANTILE_CASES
 
     start = time.perf_counter()
-    cases = {**CASES, **CURVATURE_CASES, **GLM_CASES, **QUANTILE_CASES}
+    cases = {
+        **CASES,
+        **CURVATURE_CASES,
+        **GLM_CASES,
+        **QUANTILE_CASES,
+        **CLASSIFIER_CV_CASES,
+    }
     rows = cases[case](quick, repeats)
     for row in rows:
         row["seconds"] = time.perf_counter() - start
@@ -135,7 +142,7 @@ def main(argv=None):
     # Case 12 (streaming quality) next to case 4 (streaming throughput).
     cases = args.case or [
         *(1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11),
-        *(13, 14, 15, 16, 17, 18, 19),
+        *(13, 14, 15, 16, 17, 18, 19, 21),
     ]
     print(
         f"python {platform.python_version()}, {platform.machine()}, "

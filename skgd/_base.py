@@ -30,8 +30,10 @@ from sklearn.model_selection import ShuffleSplit
 
 from skgd._advice import convergence_advice, measure_name
 from skgd._backend import is_dask
+from skgd._gaps import final_gap
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import (
+    DocLinkMixin,
     Interval,
     SparseCoefMixin,
     StrOptions,
@@ -127,8 +129,9 @@ _SHARED_DOCS = {
     penalty_weights : array-like of shape (n_features,) or None, default=None
         Non-negative factors of ``alpha``, feature by feature, in both the L1 and
         the L2 parts (uniform weights ``c`` give the fit at ``alpha * c``); 0 leaves
-        a feature unpenalized, which leaves the fit without a duality gap (it stops
-        on the proximal-gradient measure). None: all 1. Like ``positive``, it
+        a feature unpenalized, which leaves the solvers without a duality gap (they
+        stop on the proximal-gradient measure; ``dual_gap_`` is a gap of the
+        result all the same, see the user guide). None: all 1. Like ``positive``, it
         fits on ``"gd"``'s proximal-gradient path.""",
     "solver": """\
     solver : {"auto", "gd", "newton", "sgd", "adam"}, default="auto"
@@ -236,7 +239,9 @@ default="adaptive"
         ``solver="gd"``: the duality gap of the objective at the end of the fit,
         absolute (as Lasso's, for its objective), one per target or one-vs-rest
         problem. It bounds the suboptimality, and is below ``tol`` times the
-        objective at zero coefficients when the fit converged. Without a penalty
+        objective at zero coefficients when the fit converged (with features of
+        ``penalty_weights`` 0 the fit stops on another measure, and this gap of
+        its result, which still bounds it, may be larger). Without a penalty
         there is no gap: it holds the final proximal-gradient measure, the decrease
         one more step would guarantee (``inf`` for a non-smooth loss, whose last
         smoothing stage stops on its own measure). Absent after a stochastic
@@ -467,7 +472,7 @@ class StochasticFit:
         return W0, B0
 
 
-class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
+class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
     """The parameters, their checks and the fit shared by the skgd estimators.
 
     A subclass sets ``__init__`` with :func:`init_with`, adds its own entries to
@@ -707,7 +712,10 @@ class GDBase(SparseCoefMixin, StochasticFit, BaseEstimator):
                     uncertified=res.extra.get("uncertified"),
                 )
             results.append(res)
-            gaps.append(res.extra["measure"] * objective.reference_value())
+            gap = final_gap(objective, res.coef, res.intercept)
+            if gap is None:
+                gap = res.extra["measure"] * objective.reference_value()
+            gaps.append(gap)
         coef = cxp.stack([r.coef for r in results])
         intercepts = [r.intercept for r in results]
         if base.n_outputs == 1:

@@ -25,7 +25,13 @@ from skgd._classifier import GDClassifier, _encode
 from skgd._objective import LinearObjective
 from skgd._path import _check_alphas, grid_from_max
 from skgd._search import check_l1_ratios, check_search_data
-from skgd._sklearn_compat import Interval, StrOptions, _fit_context, check_is_fitted
+from skgd._sklearn_compat import (
+    DocLinkMixin,
+    Interval,
+    StrOptions,
+    _fit_context,
+    check_is_fitted,
+)
 from skgd.losses import CLASSIFIER_LOSSES
 from skgd.penalties import L1L2
 
@@ -142,7 +148,7 @@ def _final_model_method(name):
 
 
 @fill_shared_docs
-class GDClassifierCV(ClassifierMixin, BaseEstimator):
+class GDClassifierCV(DocLinkMixin, ClassifierMixin, BaseEstimator):
     r"""Linear classification with alpha (and l1_ratio) chosen by cross-validation.
 
     For each fold (and each ``l1_ratio``) a :class:`GDClassifier` is fitted along
@@ -228,8 +234,8 @@ class GDClassifierCV(ClassifierMixin, BaseEstimator):
     scores_ : ndarray of shape (n_folds, n_l1_ratios, n_alphas)
         Held-out scores, in the layout of LogisticRegressionCV's ``scores_``
         (scikit-learn 1.8's array layout, not its legacy dict per class).
-    coefs_paths_ : ndarray of shape (n_folds, n_l1_ratios, n_alphas, n_rows, \
-n_features + 1)
+    coefs_paths_ : ndarray of shape \
+            (n_folds, n_l1_ratios, n_alphas, n_rows, n_features + 1)
         Coefficients of every fit, intercepts last, with ``n_rows`` the rows of
         ``coef_`` (1 for a binary problem).
     n_iter_ : int

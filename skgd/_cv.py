@@ -26,7 +26,7 @@ from skgd._path import (
     solve_path,
 )
 from skgd._search import check_l1_ratios, check_search_data
-from skgd._sklearn_compat import Interval, StrOptions, _fit_context
+from skgd._sklearn_compat import DocLinkMixin, Interval, StrOptions, _fit_context
 from skgd._validation import rescale_weights, target_scale
 
 Integral, Real = numbers.Integral, numbers.Real
@@ -85,7 +85,7 @@ def _print_path(l1_ratios, grids, mse, chosen):
 
 
 @fill_shared_docs
-class GDRegressorCV(RegressorMixin, BaseEstimator):
+class GDRegressorCV(DocLinkMixin, RegressorMixin, BaseEstimator):
     r"""Elastic-net regression with alpha and l1_ratio chosen by cross-validation.
 
     For each ``l1_ratio`` and each fold, the whole regularization path of the

@@ -12,6 +12,9 @@ Every solver's stopping measure is built here:
   :mod:`skgd._one_pass` call it);
 - :func:`sample_gap` builds the dual point of the sample form from the gradient,
   and :func:`dual_scaling` scales it into the dual domain;
+- :func:`unpenalized_gap` is the gap with features of penalty weight 0, whose
+  dual constraint ``X_j.T theta = 0`` is met by projecting the dual point, and
+  :func:`final_gap` evaluates it at a solver's result;
 - :func:`rounding_bound` bounds the rounding of the computed ``X_c.T theta``;
   :func:`toward_subgradient` and :func:`toward_ball` put the coordinates of the
   dual point within that bound of feasibility on it. A gap stuck at the rounding
@@ -28,6 +31,10 @@ from array_api_compat import array_namespace
 # ``eps sqrt(m_j) S`` (see rounding_bound): a margin for the rounding of w itself
 # and of the intercept, and for losses whose derivative exceeds 1.
 ROUNDING = 4.0
+
+# The most features of penalty weight 0 whose gap final_gap computes: one pass
+# over X each (their Gram columns) is then at most a fit's worth of passes.
+MAX_UNPENALIZED = 64
 
 
 def quadratic_gap(k, fenchel_young, residual_sq):
@@ -343,3 +350,152 @@ def toward_ball(objective, v):
     xp = array_namespace(v)
     target = xp.clip(v, -l1, l1)
     return xp.where(xp.abs(v - target) <= bound, target, v)
+
+
+def final_gap(objective, coef, intercept):
+    """Return :func:`unpenalized_gap` at a solver's result, or None.
+
+    None where it does not apply: no feature of penalty weight 0 (or more than
+    :data:`MAX_UNPENALIZED`, whose Gram columns would cost a pass each), several
+    outputs, a loss whose dual point the loss balances (classification,
+    quantile) or with no conjugate, an uncentered objective. The solvers stop
+    such fits on the proximal-gradient measure (the penalty's ``dual_scale`` is
+    None); this gap, one more pass over X (and one per unpenalized feature, once
+    per objective), bounds the suboptimality of what they return.
+    """
+    loss, penalty = objective.loss, objective.penalty
+    free = getattr(penalty, "unpenalized_features", tuple)()
+    if not (
+        0 < len(free) <= MAX_UNPENALIZED
+        and (penalty.l1 or penalty.l2)
+        and objective.n_outputs == 1
+        and objective.centered
+        and not loss.balanced_dual
+        and (loss.is_quadratic or loss.has_conjugate)
+    ):
+        return None
+    c = objective.offset(coef, intercept)
+    raw = objective.raw(coef, c)
+    raw_grad, grad_w, _ = objective.gradient(raw)
+    return unpenalized_gap(objective, coef, raw, grad_w, raw_grad)
+
+
+def _free_gram(objective):
+    """Return ``X_c.T U X_c[:, F]`` for the unpenalized features ``F`` (cached).
+
+    One pass over X per feature of ``F``, once per objective: the weighted
+    centered Gram matrix's columns of those features, shape ``(n_features,
+    len(F))``.
+    """
+    cached = objective.__dict__.get("_free_gram")
+    if cached is None:
+        cxp, free = objective.coef_xp, objective.penalty.unpenalized_features()
+        dev = objective.backend.device
+        eye = cxp.eye(objective.n_features, dtype=objective.dtype, device=dev)
+        zero = objective.zero_offset()
+        columns = [
+            objective.backprop(objective.u * objective.raw(eye[:, j], zero))[0]
+            for j in free
+        ]
+        cached = objective.__dict__["_free_gram"] = cxp.stack(columns, axis=1)
+    return cached
+
+
+def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
+    r"""Return a duality gap of a problem with features of penalty weight 0.
+
+    The conjugate of such a penalty is finite only where ``v_j = (X_c.T theta)_j``
+    is 0 on those features ``F`` (at most 0 with ``positive`` where ``w_j = 0``),
+    as the intercept needs ``sum(theta) = 0``; no scaling of the gradient's dual
+    point gives that. Its projection does: with ``G = X_c.T U X_c`` and ``a`` the
+    solution of ``G_FF a = v_F`` (``F`` less the features that ``positive``
+    holds at 0 with ``v_j <= 0``), ``theta' = theta - U X_c[:, F] a`` has
+    ``v'_F = 0`` and ``v' = v - G_{:F} a``, then the penalty's scaling over the
+    penalized features. For the squared loss ``theta'`` is the dual point of
+    ``w' = w + a`` (the exact minimisation over ``F``), so the gap is
+
+    .. math::
+
+        \tfrac12 a^\top G_{FF} a + \mathrm{gap}(w', \theta'),
+
+    both non-negative: :func:`quadratic_gap` at ``w'`` plus ``P(w) - P(w')``.
+    For a loss with a conjugate it is :func:`conjugate_gap` at ``theta'`` (one
+    more pass over X for ``X_c[:, F] a``; ``inf`` where ``theta'`` leaves the
+    loss's domain), and for the squared loss too where ``w'`` leaves ``w >= 0``.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem (one output, centered).
+    w : array of shape (n_features,)
+        Coefficients.
+    raw : array of shape (n_samples,)
+        ``objective.raw(w, c)``.
+    grad_w : array of shape (n_features,)
+        The gradient of the mean loss in ``w``.
+    raw_grad : array of shape (n_samples,)
+        The gradient in the predictions that built ``grad_w``.
+
+    Returns
+    -------
+    gap : float
+        An upper bound on ``P(w, c) - P*`` (``inf`` if none was found).
+    """
+    penalty, loss, cxp = objective.penalty, objective.loss, objective.coef_xp
+    free = penalty.unpenalized_features()
+    # The features of F that move: with the sign constraint, those held at 0 with
+    # v_j <= 0 (the gradient pushes them below 0) stay, their constraint met.
+    moving = [
+        i
+        for i, j in enumerate(free)
+        if not penalty.positive or float(w[j]) > 0 or float(grad_w[j]) < 0
+    ]
+    v, moved, decrease = -grad_w, None, 0.0
+    if moving:
+        eye = cxp.eye(w.shape[0], dtype=w.dtype, device=objective.backend.device)
+        select = cxp.stack([eye[:, free[i]] for i in moving], axis=1)
+        cols = cxp.stack([_free_gram(objective)[:, i] for i in moving], axis=1)
+        block = select.T @ cols
+        try:
+            a = cxp.linalg.solve(block, select.T @ v)
+        except Exception:  # a singular block: collinear unpenalized columns
+            return math.inf
+        moved = select @ a
+        v = cxp.where(cxp.sum(select, axis=1) > 0, 0.0 * v, v - cols @ a)
+        decrease = 0.5 * objective.backend.to_float(a @ (block @ a))
+        if not math.isfinite(decrease):
+            return math.inf
+    moved_w = w if moved is None else w + moved
+    # (With the sign constraint w' may leave w >= 0: then the conjugate form,
+    # which needs only the dual point feasible.)
+    if (
+        loss.is_quadratic
+        and objective.intercept_mode != "free"
+        and not (penalty.positive and bool(cxp.any(moved_w < 0)))
+    ):
+        k = penalty.penalized_dual_scale(v)
+        r = objective.y - raw
+        fy = penalty.fenchel_young(moved_w, k * v)
+
+        def residual_sq():
+            # ||r'||_U^2 = ||r||_U^2 - a.G a (r' = r - X_c[:, F] a, G a = v_F).
+            total = objective.backend.to_float((objective.u * r) @ r)
+            return max(total - 2.0 * decrease, 0.0)
+
+        return decrease + quadratic_gap(k, fy, residual_sq)
+    xp, u = array_namespace(raw), objective.u
+    theta = -raw_grad
+    if objective.fit_intercept:
+        theta = theta - u * xp.sum(theta)
+    if moved is not None:
+        theta = theta - u * objective.raw(moved, objective.zero_offset())
+    k = 1.0
+    box = loss.dual_box()
+    if box is not None:
+        ratio = xp.where(u > 0, xp.abs(theta), 0.0 * u) / xp.where(
+            u > 0, u, xp.ones_like(u)
+        )
+        largest = objective.backend.to_float(xp.max(ratio))
+        k = box / largest if largest > box else 1.0
+    k = k * penalty.penalized_dual_scale(k * v)
+    return _gap_at(objective, w, raw, theta, k, v)

@@ -3,11 +3,13 @@
 """GDClassifierCV: LogisticRegressionCV's choice on the same folds, and its API."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -231,3 +233,53 @@ def test_float32_and_not_fitted():
 
     with pytest.raises(NotFittedError):
         GDClassifierCV().predict(X)
+
+
+def test_l1_grid_fits_quietly_and_chooses_saga_s_c():
+    # An L1 grid on standardized breast cancer: no warning at the defaults, and
+    # LogisticRegressionCV(solver="saga", L1)'s choice of C on the same folds.
+    # saga is loose here (tol=1e-4, for its time): its held-out scores agree to
+    # its accuracy, and our refit's objective is at most saga's.
+    X, y = _standardized(load_breast_cancer, 567)
+    folds = _folds(len(y))
+    n, n_train = len(y), len(folds[0][0])
+    cs = np.array([0.03, 0.1, 0.3, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = GDClassifierCV(
+            penalty="l1", alphas=1.0 / (cs * n_train), cv=folds, scoring="neg_log_loss"
+        ).fit(X, y)
+    ref = LogisticRegressionCV(
+        Cs=cs,
+        cv=folds,
+        l1_ratios=(1.0,),
+        solver="saga",
+        use_legacy_attributes=False,
+        tol=1e-4,
+        max_iter=5000,
+        scoring="neg_log_loss",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref.fit(X, y)
+    assert ours.alpha_ == pytest.approx(1.0 / (ref.C_ * n_train), rel=1e-12)
+    np.testing.assert_allclose(ours.scores_, ref.scores_, atol=5e-3)
+    assert np.sum(ours.coef_ == 0) > 0  # L1: exact zeros
+
+    def objective(coef, intercept):
+        z = X @ coef.ravel() + intercept[0]
+        return np.mean(np.logaddexp(0, -np.where(y == 1, z, -z))) + ours.alpha_ * (
+            np.abs(coef).sum()
+        )
+
+    # saga refits at C_ on all n rows: alpha = 1 / (C_ n), ours at alpha_.
+    final = LogisticRegression(
+        C=1.0 / (ours.alpha_ * n), l1_ratio=1.0, solver="saga", tol=1e-4
+    ).set_params(max_iter=5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        final.fit(X, y)
+    assert (
+        objective(ours.coef_, ours.intercept_)
+        <= objective(final.coef_, final.intercept_) + 1e-4
+    )

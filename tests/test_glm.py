@@ -348,3 +348,30 @@ def test_onnx_applies_the_link(loss):
     )
     got = sess.run(None, {sess.get_inputs()[0].name: X})[0]
     np.testing.assert_allclose(got.ravel(), est.predict(X), rtol=1e-12)
+
+
+@pytest.mark.dask
+def test_dask_on_a_cluster_equals_numpy():
+    # Poisson, Gamma and Tweedie on a distributed LocalCluster: the iterates of
+    # the numpy fit ("gd", the solver "auto" picks on Dask), with sample weights.
+    da = pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    X, y, sw = _problem("gamma")
+    chunks = (100, X.shape[1])
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        for loss in ["poisson", "gamma", "tweedie"]:
+            kw = dict(loss=loss, penalty="elasticnet", alpha=0.02, tol=1e-10)
+            ref = GDRegressor(solver="gd", **kw).fit(X, y, sample_weight=sw)
+            Xd = da.from_array(X, chunks=chunks)
+            est = GDRegressor(**kw).fit(
+                Xd, da.from_array(y, chunks=100), sample_weight=da.from_array(sw, 100)
+            )
+            np.testing.assert_allclose(est.coef_, ref.coef_, rtol=0, atol=1e-12)
+            assert est.n_iter_ == ref.n_iter_
+            pred = est.predict(Xd).compute()
+            np.testing.assert_allclose(pred, ref.predict(X), rtol=1e-12)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _data import TIGHT_TOL, make_problem
+from scipy.optimize import minimize
 from scipy.special import softmax
 from sklearn.linear_model import Lasso
 
@@ -118,9 +119,94 @@ def test_zero_weight_kkt(penalty, positive):
         np.testing.assert_allclose(g[coef > 0], 0.0, atol=1e-9)
         assert g[coef == 0].min() >= -1e-9
         assert abs(d.sum()) < 1e-9
-    # No gap certifies a problem with an unpenalized feature: the measure is the
-    # proximal-gradient one (see dual_scale).
+    # The solvers stop a problem with an unpenalized feature on the
+    # proximal-gradient measure (see dual_scale); dual_gap_ bounds the result
+    # (see test_zero_weight_gap_bounds_suboptimality).
     assert L1(1.0, weights=ZERO).dual_scale(np.ones(N_FEATURES)) is None
+
+
+def _scipy_reference(X, y, loss, l1, l2, positive):
+    """Return ``(coef, intercept)`` by L-BFGS-B on the split ``w = w+ - w-``.
+
+    The objective is smooth in ``(w+, w-, b)`` with bounds ``w+, w- >= 0`` (``w-
+    = 0`` with ``positive``); ``l1``, ``l2`` are per feature.
+    """
+    n, p = X.shape
+
+    def value_grad(z):
+        wp, wm, b = z[:p], z[p : 2 * p], z[-1]
+        w = wp - wm
+        raw = X @ w + b
+        if loss == "squared_error":
+            value, d = 0.5 * np.mean((raw - y) ** 2), (raw - y) / n
+        else:
+            mu = np.exp(raw)
+            value, d = np.mean(mu - y * raw), (mu - y) / n
+        value += l1 @ (wp + wm) + 0.5 * (l2 * w) @ w
+        g = X.T @ d + l2 * w
+        return value, np.r_[g + l1, -g + l1, d.sum()]
+
+    bounds = [(0, None)] * p + [(0, 0 if positive else None)] * p + [(None, None)]
+    z = minimize(
+        value_grad,
+        np.zeros(2 * p + 1),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 0.0, "gtol": 1e-13, "maxiter": 10**5},
+    ).x
+    return z[:p] - z[p : 2 * p], z[-1]
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("positive", [False, True])
+def test_zero_weight_gap_bounds_suboptimality(loss, penalty, positive):
+    # The solvers stop such a fit on the proximal-gradient measure (no scaling
+    # makes the gradient's dual point feasible: v_j = 0 is needed where c_j = 0),
+    # and dual_gap_ is the gap of the projected dual point: a true bound.
+    X, y = _problem(9)
+    X = (X - X.mean(0)) / X.std(0)
+    if loss == "poisson":
+        y = np.random.default_rng(0).poisson(np.exp(0.2 * X[:, :3].sum(1))) * 1.0
+    alpha, rho = 0.1, 1.0 if penalty == "l1" else 0.5
+    l1, l2 = alpha * rho * ZERO, alpha * (1 - rho) * ZERO
+
+    def objective(coef, intercept):
+        raw = X @ coef + intercept
+        if loss == "squared_error":
+            data = 0.5 * np.mean((y - raw) ** 2)
+        else:
+            data = np.mean(np.exp(raw) - y * raw)
+        return data + l1 @ np.abs(coef) + 0.5 * (l2 * coef) @ coef
+
+    kw = {"loss": loss, "penalty": penalty, "alpha": alpha, "l1_ratio": rho}
+    kw.update(penalty_weights=ZERO, positive=positive)
+    best = GDRegressor(tol=1e-22, max_iter=10**5, **kw).fit(X, y)
+    coef, b = best.coef_, float(best.intercept_)
+    # KKT in float64: the gradient is 0 on the unpenalized features, within
+    # alpha c_j elsewhere, -alpha c_j sign(w_j) on the support (with positive:
+    # 0 on the support, >= -alpha c_j at 0, and 0 on unpenalized features > 0).
+    raw = X @ coef + b
+    d = (raw - y if loss == "squared_error" else np.exp(raw) - y) / len(y)
+    g = X.T @ d + l2 * coef
+    on, free = coef != 0, ZERO == 0
+    assert abs(d.sum()) < 1e-9
+    if positive:
+        np.testing.assert_allclose(g[on] + l1[on], 0.0, atol=1e-9)
+        assert np.all(g[~on] >= -l1[~on] - 1e-9)
+    else:
+        np.testing.assert_allclose(g[free], 0.0, atol=1e-9)
+        np.testing.assert_allclose(g[on] + l1[on] * np.sign(coef[on]), 0, atol=1e-9)
+        assert np.all(np.abs(g[~on]) <= l1[~on] + 1e-9)
+    ref = objective(*_scipy_reference(X, y, loss, l1, l2, positive))
+    assert objective(coef, b) <= ref + 1e-12
+    assert best.dual_gap_ < 1e-9
+    for tol in [1e-3, 1e-6]:
+        est = GDRegressor(tol=tol, **kw).fit(X, y)
+        assert np.isfinite(est.dual_gap_)
+        excess = objective(est.coef_, float(est.intercept_)) - ref
+        assert excess <= est.dual_gap_ * (1 + 1e-9) + 1e-14
 
 
 def test_weights_inputs_sparse_float32_and_classifier():
@@ -193,6 +279,39 @@ def test_weights_path_and_cv():
         tol=cv.tol,
     ).fit(X, y)
     np.testing.assert_allclose(cv.coef_, ref.coef_)
+
+
+def test_weights_path_and_cv_equal_lasso_on_rescaled_columns():
+    # Positive weights c: the path of sum_j c_j |w_j| is lasso_path's on the
+    # columns X_j / c_j (v_j = c_j w_j), alpha_max and the grid included, and
+    # the cross-validation picks LassoCV's alpha on the same folds.
+    from sklearn.linear_model import LassoCV, lasso_path
+    from sklearn.model_selection import KFold
+
+    X, y = _problem(10, 120)
+    alphas, coefs, _ = gd_path(
+        X, y, l1_ratio=1.0, alphas=8, penalty_weights=WEIGHTS, tol=1e-14
+    )
+    Xs = X / WEIGHTS
+    Xc = Xs - Xs.mean(0)
+    top = np.max(np.abs(Xc.T @ (y - y.mean()))) / len(y)
+    np.testing.assert_allclose(alphas, np.geomspace(top, 1e-3 * top, 8), rtol=1e-12)
+    _, ref_coefs, _ = lasso_path(
+        Xc, y - y.mean(), alphas=alphas, tol=1e-14, max_iter=10**6
+    )
+    np.testing.assert_allclose(
+        coefs, ref_coefs / WEIGHTS[:, None], rtol=1e-6, atol=1e-9
+    )
+    folds = list(KFold(4, shuffle=True, random_state=0).split(X))
+    cv = GDRegressorCV(
+        l1_ratio=1.0, alphas=8, penalty_weights=WEIGHTS, cv=folds, tol=1e-10
+    ).fit(X, y)
+    ref = LassoCV(alphas=cv.alphas_, cv=folds, tol=1e-12, max_iter=10**6)
+    ref.fit(Xs, y)
+    np.testing.assert_allclose(cv.alphas_, alphas, rtol=1e-12)
+    np.testing.assert_allclose(cv.mse_path_, ref.mse_path_, rtol=1e-6)
+    assert cv.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
+    np.testing.assert_allclose(cv.coef_, ref.coef_ / WEIGHTS, rtol=1e-5, atol=1e-8)
 
 
 # Both options, alone and together, on the input kinds the estimators take.

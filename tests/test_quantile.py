@@ -280,3 +280,84 @@ def test_stochastic_solvers_get_close(solver):
     assert best <= got <= best * 1.02
     # The fitted quantile: about a fraction q of the targets lie below it.
     assert np.mean(y <= est.predict(X)) == pytest.approx(q, abs=0.03)
+
+
+# Every input kind runs the same iterations as numpy: a fixed number of "gd"
+# iterations (tol=None) is compared iterate for iterate.
+KINDS = {"loss": "quantile", "quantile": 0.8, "penalty": "l1", "alpha": 0.02}
+FIXED = {"solver": "gd", "tol": None, "max_iter": 200}
+
+
+@pytest.mark.dask
+def test_dask_on_a_cluster_equals_numpy():
+    da = pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    X, y = _problem()
+    sw = np.linspace(0.5, 2.0, y.shape[0])
+    ref = GDRegressor(**KINDS, **FIXED).fit(X, y, sample_weight=sw)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        Xd = da.from_array(X, chunks=(50, X.shape[1]))
+        est = GDRegressor(**KINDS, **FIXED).fit(
+            Xd, da.from_array(y, chunks=50), sample_weight=da.from_array(sw, chunks=50)
+        )
+        pred = est.predict(Xd).compute()
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(pred, ref.predict(X), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.array_api
+@pytest.mark.parametrize("namespace", ["torch", "array_api_strict"])
+def test_array_api_equals_numpy(namespace):
+    import os
+
+    import sklearn
+
+    xp = pytest.importorskip(namespace)
+    if os.environ.get("SCIPY_ARRAY_API") != "1":
+        pytest.skip("SCIPY_ARRAY_API=1 is needed for array_api_dispatch")
+    X, y = _problem()
+    ref = GDRegressor(**KINDS, **FIXED).fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = GDRegressor(**KINDS, **FIXED).fit(xp.asarray(X), xp.asarray(y))
+        pred = est.predict(xp.asarray(X))
+    assert type(pred) is type(xp.asarray(X))
+    to_numpy = (lambda a: a.numpy()) if namespace == "torch" else np.asarray
+    np.testing.assert_allclose(to_numpy(est.coef_), ref.coef_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(pred), ref.predict(X), rtol=1e-12)
+
+
+def test_onnx_equals_predict():
+    # The pinball loss has the identity link: the exported graph is X w + b.
+    pytest.importorskip("skl2onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from skl2onnx import to_onnx
+
+    from skgd import register_onnx_converter
+
+    register_onnx_converter()
+    X, y = _problem()
+    est = GDRegressor(**KINDS, **FIXED).fit(X, y)
+    sess = ort.InferenceSession(
+        to_onnx(est, X[:1]).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    got = sess.run(None, {sess.get_inputs()[0].name: X})[0]
+    np.testing.assert_allclose(got.ravel(), est.predict(X), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_gets_close(solver):
+    X, y = _problem(n=600)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    q, alpha = 0.9, 0.01
+    best = _lp(X, y, q, alpha)
+    est = GDRegressor(loss="quantile", quantile=q, penalty="l1", alpha=alpha)
+    est.set_params(solver=solver, random_state=0)
+    for _ in range(300):
+        est.partial_fit(X, y)
+    got = _objective(X, y, est.coef_, est.intercept_, q, alpha)
+    assert best <= got <= best * 1.02

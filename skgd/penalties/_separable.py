@@ -148,6 +148,21 @@ class _ElasticNetFamily(Penalty):
         """Whether some feature has weight 0 (its conjugate needs ``v_j`` exactly 0)."""
         return self.weights is not None and min(self.weights, default=1.0) == 0.0
 
+    def unpenalized_features(self):
+        """Return the indices of the features of weight 0, in increasing order.
+
+        Examples
+        --------
+        >>> from skgd.penalties import L1
+        >>> L1(1.0, weights=[0.0, 2.0, 0.0]).unpenalized_features()
+        (0, 2)
+        >>> L1(1.0).unpenalized_features()
+        ()
+        """
+        if self.weights is None:
+            return ()
+        return tuple(j for j, c in enumerate(self.weights) if c == 0.0)
+
     def conjugate(self, v):
         """Return ``sum_j max(s_j - l1 c_j, 0)**2 / (2 l2 c_j)``, or a ball's indicator.
 
@@ -219,11 +234,28 @@ class _ElasticNetFamily(Penalty):
         """
         if not (self.l1 or self.l2) or self._unpenalized():
             return None
+        return self.penalized_dual_scale(v)
+
+    def penalized_dual_scale(self, v):
+        """Return :meth:`dual_scale` over the penalized features alone.
+
+        The features of weight 0 are left out: a dual point whose ``v_j`` is
+        exactly 0 there (at most 0 with ``positive``) has a finite conjugate
+        after this scaling (:func:`skgd._gaps.unpenalized_gap` builds one).
+        None without a penalty.
+        """
+        if not (self.l1 or self.l2):
+            return None
         if self.l2:
             return 1.0
         xp = array_namespace(v)
-        l1, _, _ = self._strengths(v)
-        ratio = self._signed(xp, v) / l1
+        l1, _, c = self._strengths(v)
+        if c is None:
+            ratio = self._signed(xp, v) / l1
+        else:
+            penalized = c > 0
+            safe = xp.where(penalized, l1, xp.ones_like(l1))
+            ratio = xp.where(penalized, self._signed(xp, v) / safe, 0.0 * v)
         vmax = float(xp.max(ratio)) if v.shape[0] else 0.0
         return 1.0 if vmax <= 1.0 else 1.0 / vmax
 
