@@ -285,3 +285,31 @@ def test_working_set_path_strong_rule_one_check_per_alpha(mode, n_alphas, reques
         scale = np.max(np.abs(ref.coef_))
         np.testing.assert_allclose(coefs[:, k], ref.coef_, rtol=1e-6, atol=1e-8 * scale)
         assert intercepts[k] == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("rho", [0.7, 0.9])
+def test_working_set_gram_subproblems_solved_to_tol_at_once(rho):
+    # AR(1) columns: a subproblem on the Gram matrix of its set is solved to the
+    # tolerance of the full problem at once, so no round only refines the last
+    # set's accuracy (each set is larger than the one before), and each
+    # subproblem is followed by exactly one check.
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((1500, 300))
+    for j in range(1, 300):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * X[:, j]
+    w = np.zeros(300)
+    w[rng.choice(300, 15, replace=False)] = rng.normal(size=15)
+    y = X @ w + rng.standard_normal(1500)
+    alpha = _alpha(X, y, 0.05)
+    objective = _objective(X, y, L1L2(alpha, 1.0))
+    assert working_set_mode(objective) == "samples"
+    res = solve_gd(
+        objective, np.zeros(300), objective.initial_offset(), max_iter=10_000, tol=1e-10
+    )
+    assert res.converged
+    sizes = res.extra["working_set_sizes"]
+    assert all(a < b for a, b in zip(sizes, sizes[1:], strict=False))
+    assert res.extra["checks"] == len(sizes) + 1 <= 6
+    ref = Lasso(alpha=alpha, tol=1e-14, max_iter=10**6).fit(X, y)
+    scale = np.max(np.abs(ref.coef_))
+    np.testing.assert_allclose(res.coef, ref.coef_, rtol=1e-6, atol=1e-7 * scale)
