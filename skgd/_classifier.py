@@ -542,9 +542,10 @@ def _encode(y, classes=None):
             assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         if classes is None:
-            classes = np.unique(y)
-        classes = np.asarray(classes)
-        _check_known(np.unique(y), classes)
+            classes = np.unique(y)  # (every label is known: no check)
+        else:
+            classes = np.asarray(classes)
+            _check_known(np.unique(y), classes)
         return classes, np.searchsorted(classes, y).astype(np.float64)
     xp = array_namespace(y)
     if xp.isdtype(y.dtype, "real floating"):

@@ -12,6 +12,7 @@ what the two share: the implicit centering, the intercept, the column statistics
 the diagonal metric of the full-batch solver.
 """
 
+import functools
 from typing import Any, Protocol, runtime_checkable
 
 from skgd._stats import column_moments, column_stats
@@ -307,23 +308,33 @@ class CenteredModel:
         Lasso. A target that the zero model already fits exactly (a value that is
         not positive) is measured against the rounding level, ``eps``.
 
+        Computed once per objective (a pass over the targets): the solver's setup
+        and the estimator's report of the final gap both read it.
+
         Returns
         -------
         ref : float
             ``zero_value()``, or the dtype's ``eps`` when that is not positive.
         """
-        ref = self.zero_value()
-        if not ref > 0:
-            ref = float(self.coef_xp.finfo(self.dtype).eps)
+        ref = self.__dict__.get("_reference_value")
+        if ref is None:
+            ref = self.zero_value()
+            if not ref > 0:
+                ref = float(self.coef_xp.finfo(self.dtype).eps)
+            self.__dict__["_reference_value"] = ref
         return ref
 
     def penalty_value(self, w):
         """Return the penalty ``h(w)`` as a float."""
         return self.backend.to_float(self.penalty.value(w))
 
-    @property
+    @functools.cached_property
     def has_duality_gap(self):
-        """Whether :meth:`duality_gap` is available (a loss and penalty with duals)."""
+        """Whether :meth:`duality_gap` is available (a loss and penalty with duals).
+
+        Read by the routing and each solver's setup: computed once per objective
+        (its loss and penalty are fixed; another is another objective).
+        """
         zero = self.coef_xp.zeros(
             self.n_features, dtype=self.dtype, device=self.backend.device
         )

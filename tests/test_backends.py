@@ -14,6 +14,7 @@ from skgd._backend import (
     _sparse,
     get_backend,
 )
+from skgd._backend._dense import psd_quadratic
 
 
 def test_backends_selection():
@@ -84,3 +85,28 @@ def test_backends_implement_the_protocol():
     for cls in (DenseBackend, SparseBackend, DaskBackend):
         missing = [name for name in methods if not callable(getattr(cls, name, None))]
         assert not missing, (cls.__name__, missing)
+
+
+@pytest.mark.parametrize("n", [1, 30, 64, 65])
+def test_psd_quadratic_equals_the_pseudo_inverse_form(n):
+    # Newton's pure-L1 model reads q.G^+ q: by a pivoted Cholesky up to 64 rows
+    # (on the calling thread), by the pseudo-inverse above.
+    rng = np.random.default_rng(n)
+    M = rng.standard_normal((2 * n + 3, n))
+    A = M.T @ M
+    b = rng.standard_normal(n)
+    expected = b @ np.linalg.pinv(A, hermitian=True) @ b
+    assert psd_quadratic(A, b) == pytest.approx(expected, rel=1e-10)
+    # A column without curvature: its diagonal entry is rounding and b's entry
+    # noise, which the pseudo-inverse drops and a solve would amplify.
+    if n > 1:
+        M[:, 0] = 0.0
+        A = M.T @ M
+        A[0, 0] = 1e-33
+        b = M.T @ rng.standard_normal(M.shape[0])
+        b[0] = 1e-17
+        expected = b @ np.linalg.pinv(A, hermitian=True) @ b
+        assert psd_quadratic(A, b) == pytest.approx(expected, rel=1e-8)
+        assert psd_quadratic(A.astype(np.float32), b.astype(np.float32)) == (
+            pytest.approx(expected, rel=1e-3)
+        )

@@ -9,6 +9,7 @@ temporary memory stays a small fraction of X.
 
 import numpy as np
 from array_api_compat import array_namespace, device, is_numpy_array
+from scipy.linalg import get_lapack_funcs
 
 from skgd._backend._in_memory import InMemoryBackend
 
@@ -30,7 +31,8 @@ _PRODUCT_ELEMENTS = 2**18
 # gain), and beside which the wait for a thread on a busy core is small.
 _THREADED_PRODUCT_ELEMENTS = 2**23
 # Linear systems up to this size are solved on the calling thread, in blocks of
-# _SOLVE_BLOCK rows, which LAPACK factorizes on one thread (see solve_spd).
+# _SOLVE_BLOCK rows, which LAPACK factorizes on one thread (see solve_spd); a
+# system of one block is one LAPACK factorization and solve.
 _SERIAL_SOLVE_MAX = 256
 _SOLVE_BLOCK = 64
 
@@ -66,8 +68,10 @@ def solve_spd(A, b):
     blocks of ``_SOLVE_BLOCK`` whose every BLAS and LAPACK call is small enough to
     run on the calling thread (LAPACK's own factorizations take threads from about
     128 rows on: a 201 x 201 solve took 58 ms with the load average at 21 on 2
-    cores, against 1 ms on one thread). Other arrays, larger systems and a
-    factorization that fails go to the namespace's ``linalg.solve``.
+    cores, against 1 ms on one thread); up to ``_SOLVE_BLOCK`` rows that is
+    LAPACK's ``potrf`` and ``potrs`` alone (30 x 30: 5 us, against 50 us for the
+    blocks' numpy calls). Other arrays, larger systems and a factorization that
+    fails go to the namespace's ``linalg.solve``.
 
     Parameters
     ----------
@@ -88,6 +92,8 @@ def solve_spd(A, b):
     """
     if not is_numpy_array(A) or A.shape[0] > _SERIAL_SOLVE_MAX:
         return array_namespace(A, b).linalg.solve(A, b)
+    if A.shape[0] <= _SOLVE_BLOCK:
+        return _lapack_solve_spd(A, b)
     x = np.array(b, dtype=np.result_type(A, b))
     starts = range(0, A.shape[0], _SOLVE_BLOCK)
     # A factorization that succeeds on a matrix singular to working precision can
@@ -106,6 +112,67 @@ def solve_spd(A, b):
     if not np.all(np.isfinite(x)):
         return np.linalg.solve(A, b)
     return x
+
+
+def _lapack_solve_spd(A, b):
+    """Return :func:`solve_spd` of one block: LAPACK's ``potrf`` and ``potrs``."""
+    dtype = np.result_type(A, b, np.float32)
+    A, b = np.asarray(A, dtype=dtype), np.asarray(b, dtype=dtype)
+    potrf, potrs = get_lapack_funcs(("potrf", "potrs"), (A,))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        factor, info = potrf(A, lower=True, clean=False)
+        if info == 0:
+            x, info = potrs(factor, b, lower=True)
+    if info != 0 or not np.all(np.isfinite(x)):
+        return np.linalg.solve(A, b)
+    return x
+
+
+def psd_quadratic(A, b):
+    """Return ``b.T A^+ b`` for a symmetric positive semi-definite ``A``.
+
+    ``A^+`` is the pseudo-inverse: where ``A`` is singular to working precision
+    (a column without curvature has a diagonal entry of rounding size, 1e-33),
+    the rounding noise of ``b`` along its null space is cut, where a solve
+    amplifies it (to 1e41). Up to ``_SOLVE_BLOCK`` rows on numpy, by a Cholesky
+    factorization with complete pivoting (LAPACK's ``pstrf``), which stops at the
+    numerical rank (pivots below ``n eps`` times the largest diagonal entry):
+    ``b.T A^+ b = |L^-1 P.T b|**2`` over the leading ``rank`` pivots, for ``b``
+    in the range of ``A``. It runs on the calling thread; an eigendecomposition
+    (the pseudo-inverse's) takes BLAS threads from 30 rows (31 x 31: 45-85 ms
+    with the load average at 16 on 2 cores, against 0.06 ms on one thread).
+    Other arrays and larger matrices: the namespace's hermitian ``pinv``.
+
+    Parameters
+    ----------
+    A : array of shape (n, n)
+        Symmetric positive semi-definite.
+    b : array of shape (n,)
+        A vector in (or, to rounding, near) the range of ``A``.
+
+    Returns
+    -------
+    value : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> psd_quadratic(np.array([[4.0, 0.0], [0.0, 0.0]]), np.array([2.0, 0.0]))
+    1.0
+    """
+    if not is_numpy_array(A) or A.shape[0] > _SOLVE_BLOCK:
+        xp = array_namespace(A, b)
+        return float(b @ (xp.linalg.pinv(A, hermitian=True) @ b))
+    A = np.asarray(A, dtype=np.result_type(A, b, np.float32))
+    pstrf, trtrs = get_lapack_funcs(("pstrf", "trtrs"), (A,))
+    factor, pivots, rank, info = pstrf(A, lower=True)
+    if info < 0:  # (an argument LAPACK refuses: not expected)
+        return float(b @ (np.linalg.pinv(A, hermitian=True) @ b))
+    if rank == 0:
+        return 0.0
+    z = np.asarray(b, dtype=A.dtype)[pivots[:rank] - 1]
+    y, info = trtrs(factor[:rank, :rank], z, lower=True)
+    return float(y @ y)
 
 
 def _blocked_cholesky(A):

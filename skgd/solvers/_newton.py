@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from array_api_compat import numpy as np
 
-from skgd._backend._dense import solve_spd
+from skgd._backend._dense import psd_quadratic, solve_spd
 from skgd._contract import check_support
 from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
 from skgd.solvers._result import SolverResult
@@ -294,9 +294,9 @@ class _ProxNewton:
             # G may be singular (columns without curvature: a constant column's
             # diagonal is rounding, 1e-33): q.G^+ q by the pseudo-inverse, as a
             # solve gave 1e41 there and the inner solve's gap meant nothing.
-            # (A G of subnormal size overflows pinv's reciprocals: then the solve.)
+            # (A G of subnormal size overflows the reciprocals: then the solve.)
             with np.errstate(all="ignore"):
-                yy = float(q @ (self.cxp.linalg.pinv(G, hermitian=True) @ q))
+                yy = psd_quadratic(G, q)
                 if not math.isfinite(yy):
                     yy = float(q @ self.cxp.linalg.solve(G, q))
             yy *= 1.0 + 1e-12
