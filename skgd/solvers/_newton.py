@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from array_api_compat import numpy as np
 
 from skgd._backend._dense import solve_spd
-from skgd._contract import check_support
+from skgd._contract import check_support, provides
 from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
 from skgd.solvers._result import SolverResult, check_finite_objective
 
@@ -37,6 +37,187 @@ _INNER_MAX_ITER = 500
 # The duality gap is made once the model's predicted decrease is within this
 # factor of the threshold (see _ProxNewton.measure).
 _NEAR = 100.0
+# A run without a duality gap is certified where half the squared Newton
+# decrement is within this share of the threshold: the decrement then bounds the
+# suboptimality (lambda**2, twice half of it, for a self-concordant function
+# with lambda <= 0.68; half of it exactly where the loss is quadratic between
+# the point and the optimum). See newton_decrement.
+DECREMENT_SHARE = 0.5
+# Up to this many features another solver's run without a duality gap is
+# certified by the Newton decrement (:func:`newton_decrement`): one weighted Gram
+# matrix (``n_samples * n_features**2`` flops) and one ``p x p`` solve, made once
+# per check; 2,048 columns hold a 32 MB Hessian.
+DECREMENT_MAX_FEATURES = 2048
+
+
+def decrement_applies(objective):
+    """Return whether :func:`newton_decrement` can certify a run on ``objective``.
+
+    The sample form of a smooth loss of one output with ``hessian`` (the Gram
+    form's squared loss is solved in closed form), no L1 part and no constraint
+    (the decrement is that of the unconstrained problem), at most
+    :data:`DECREMENT_MAX_FEATURES` features, and a backend that builds a weighted
+    Gram matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd._backend import get_backend
+    >>> from skgd._objective import LinearObjective
+    >>> from skgd.losses import Huber, Hinge
+    >>> from skgd.penalties import NoPenalty
+    >>> X, y = np.eye(3), np.array([1.0, -1.0, 1.0])
+    >>> make = lambda loss: LinearObjective(get_backend(X), X, y, loss, NoPenalty())
+    >>> decrement_applies(make(Huber())), decrement_applies(make(Hinge()))
+    (True, False)
+    """
+    loss, backend = objective.loss, objective.backend
+    shape = objective.penalty.elastic_net_shape()
+    return (
+        getattr(objective, "form", None) == "samples"
+        and loss.is_smooth
+        and objective.n_outputs == 1
+        and provides(loss, "hessian")
+        and shape is not None
+        and not shape[0]
+        and not shape[2]
+        and objective.n_features <= DECREMENT_MAX_FEATURES
+        and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
+    )
+
+
+def _multinomial_applies(objective):
+    """Whether :func:`multinomial_newton` can form the exact softmax Hessian.
+
+    The multinomial log loss without an L1 part or a constraint, ``n_classes *
+    (n_features + 1)`` at most :data:`DECREMENT_MAX_FEATURES`, and a backend
+    that builds a weighted Gram matrix.
+    """
+    shape = objective.penalty.elastic_net_shape()
+    backend = objective.backend
+    return (
+        getattr(objective, "form", None) == "samples"
+        and objective.n_outputs > 1
+        and hasattr(objective.loss, "inverse_link")
+        and hasattr(objective.loss, "n_classes")
+        and shape is not None
+        and not shape[0]
+        and not shape[2]
+        and objective.n_outputs * (objective.n_features + 1) <= DECREMENT_MAX_FEATURES
+        and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
+    )
+
+
+def multinomial_newton(objective, w, c):
+    r"""Return the Newton step of the multinomial log loss at ``(w, c)``, or None.
+
+    The Hessian of the softmax cross-entropy couples the classes: in raw it is
+    ``u_i (diag(p_i) - p_i p_i.T)`` per sample, so over ``(w, c)`` it is made of
+    the ``K (K + 1) / 2`` weighted Gram matrices of ``[X - x_mean, 1]`` with the
+    weights ``u p_k (1 - p_k)`` (``k = l``) and ``u p_k p_l`` (negated, ``k !=
+    l``): ``n_samples * n_features**2 * K**2 / 2`` flops, for ``K (p + 1)`` at
+    most :data:`DECREMENT_MAX_FEATURES`. It is singular along the shifts of all
+    classes' coefficients by one vector (the softmax ignores them), to which the
+    gradient is orthogonal; the relative ridge of the Newton model keeps the
+    solve defined there.
+
+    Returns
+    -------
+    step : tuple or None
+        ``(decrement, dw, dc)``: half the squared Newton decrement
+        ``grad.T H^-1 grad / 2`` and the step (``dw`` of ``w``'s shape, ``dc``
+        of ``(K,)``, zero unless the intercept is free); None where
+        :func:`_multinomial_applies` does not hold.
+    """
+    if not _multinomial_applies(objective):
+        return None
+    backend, cxp = objective.backend, objective.coef_xp
+    free_c = objective.intercept_mode == "free"
+    c = c if free_c else objective.initial_offset()
+    raw = objective.raw(w, c)
+    (prob,) = backend.persist(objective.loss.inverse_link(raw))
+    gw, gc = objective.backprop(objective.raw_gradient(raw))
+    p, K = objective.n_features, objective.n_outputs
+    mean = objective.x_mean if objective.fit_intercept else cxp.zeros_like(w[:, 0])
+    gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
+    n = p + 1 if free_c else p
+    H = np.zeros((n, K, n, K))
+    u = objective.u
+    for k in range(K):
+        for l in range(k, K):
+            pk, pl = prob[:, k], prob[:, l]
+            h = u * pk * (1.0 - pk) if k == l else u * pk * pl
+            block = np.zeros((n, n))
+            block[:p, :p] = np.asarray(backend.to_coef(gram(objective.X, h, mean)))
+            if free_c:
+                product, total = backend.rmatvec_sum(objective.X, h)
+                cross = np.asarray(backend.to_coef(product)) - np.asarray(mean) * total
+                block[:p, p] = block[p, :p] = cross
+                block[p, p] = float(total)
+            sign = 1.0 if k == l else -1.0
+            H[:, k, :, l] = sign * block
+            H[:, l, :, k] = sign * block.T
+    H = H.reshape(n * K, n * K)
+    grad = np.asarray(gw, dtype=np.float64)
+    if free_c:
+        gc = np.reshape(np.asarray(gc, dtype=np.float64), (1, K))
+        grad = np.concatenate([grad, gc])
+    l2 = objective.penalty.elastic_net_shape()[1]
+    if l2:
+        grad[:p] += l2 * np.asarray(w, dtype=np.float64)
+        H[: p * K, : p * K] += l2 * np.eye(p * K)
+    grad = grad.reshape(-1)
+    diag = np.diagonal(H)
+    top = max(float(diag.max()) if diag.size else 0.0, 1e-300)
+    H = H + np.diag(_RIDGE * np.where(diag > 0, diag, top))
+    d = -solve_spd(H, grad)
+    decrement = 0.5 * max(-float(grad @ d), 0.0)
+    d = d.reshape(n, K)
+    dc = d[p] if free_c else np.zeros(K)
+    return decrement, cxp.asarray(d[:p]), cxp.asarray(dc)
+
+
+def newton_decrement(objective, w, c):
+    r"""Return half the squared Newton decrement at ``(w, c)``, or None.
+
+    ``grad.T H^-1 grad / 2`` over ``(w, c)`` with the exact Hessian ``H`` of the
+    objective (an L2 part included), as :func:`solve_newton` stops on (for the
+    multinomial log loss, that of :func:`multinomial_newton`): the
+    decrease the Newton step predicts. It equals the suboptimality where the loss
+    is quadratic between the point and the optimum, and for a self-concordant
+    function with ``lambda <= 0.68`` the suboptimality is at most ``lambda**2``,
+    twice this value (Boyd and Vandenberghe, Convex Optimization, 9.6.3). Where
+    ``H`` is singular (a piecewise-linear loss with residuals on its linear
+    pieces) the relative ridge of the Newton model makes it large unless the
+    gradient vanishes there too. None where :func:`decrement_applies` does not
+    hold.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem, in the sample form.
+    w : array of shape (n_features,)
+        Coefficients.
+    c : float
+        The centered model's offset (used only where the intercept is free).
+
+    Returns
+    -------
+    decrement : float or None
+        Half the squared decrement (in the objective's units).
+    """
+    if objective.n_outputs > 1:
+        step = multinomial_newton(objective, w, c)
+        return None if step is None else step[0]
+    if not decrement_applies(objective):
+        return None
+    run = _ProxNewton(objective, 0.0, 0, None)
+    # (The decrement, not the gap: the model's direction sets it without one.)
+    run.use_gap = False
+    c = c if run.free_c else objective.initial_offset()
+    model = run.model(w, objective.raw(w, c))
+    run.direction(w, model)
+    return model.decrement
 
 
 def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
@@ -74,10 +255,13 @@ def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       :func:`~skgd.solvers._gd.solve_gd` (an upper bound on the suboptimality);
     - without one, half the squared Newton decrement with the exact Hessian of
       ``(w, c)``, ``grad.T H^-1 grad / 2``: the decrease the Newton step
-      predicts. It equals the suboptimality where the loss is quadratic between
-      the point and the optimum (huber and the epsilon-insensitive squared loss
-      once their pieces are settled) and bounds it up to a factor that tends to
-      one as the decrement vanishes for the self-concordant log loss.
+      predicts, within half the threshold. It equals the suboptimality where the
+      loss is quadratic between the point and the optimum (huber and the
+      epsilon-insensitive squared loss once their pieces are settled), and the
+      suboptimality of a self-concordant function is at most ``lambda**2``,
+      twice it, once ``lambda <= 0.68`` (Boyd and Vandenberghe, Convex
+      Optimization, 9.6.3): that factor 2 is the share. The step the decrement
+      was measured for is then taken too, which squares the error.
 
     ``n_iter`` counts outer steps; the objective curve and ``callback`` get one
     value per step.
@@ -147,6 +331,8 @@ class _ProxNewton:
         # model's L1 step, the Gram coordinate descent, keeps it.)
         self.l1, self.l2, _ = objective.penalty.elastic_net_shape()
         self.use_gap = objective.has_duality_gap
+        # The gap bounds the suboptimality itself; the decrement within a share.
+        self.stop = self.threshold * (1.0 if self.use_gap else DECREMENT_SHARE)
         self.free_c = objective.intercept_mode == "free"
         self.start_time = time.perf_counter()
 
@@ -162,7 +348,7 @@ class _ProxNewton:
             step = self.direction(w, model)
             measure = self.measure(w, raw, model, step, final=n_iter >= max_iter)
             self.last_measure = measure
-            converged = measure <= self.threshold
+            converged = measure <= self.stop
             if n_iter >= max_iter:
                 break
             # A certified point stays certified after a step that decreases the
