@@ -137,7 +137,7 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     - without a penalty (or without a duality gap) the run stops when the
       proximal-gradient measure is below ``tol``, which bounds nothing (nor do
       L-BFGS's curvature pairs); for the multinomial log loss with
-      ``n_classes * (n_features + 1)`` up to 2,048 Newton steps with the exact
+      ``n_classes * (n_features + 1)`` up to 1,024 Newton steps with the exact
       softmax Hessian then follow until half the squared Newton decrement is
       within half the threshold (:func:`_newton_finish`; they count in
       ``n_iter``). Elsewhere it reports ``converged=False`` with

@@ -45,9 +45,10 @@ _NEAR = 100.0
 DECREMENT_SHARE = 0.5
 # Up to this many features another solver's run without a duality gap is
 # certified by the Newton decrement (:func:`newton_decrement`): one weighted Gram
-# matrix (``n_samples * n_features**2`` flops) and one ``p x p`` solve, made once
-# per check; 2,048 columns hold a 32 MB Hessian.
-DECREMENT_MAX_FEATURES = 2048
+# matrix (``n_samples * n_features**2`` flops at BLAS-3 speed, about the price of
+# ``n_features / 10`` first-order iterations) and one ``p x p`` solve per check;
+# 1,024 columns hold an 8 MB Hessian.
+DECREMENT_MAX_FEATURES = 1024
 
 
 def decrement_applies(objective):
