@@ -335,6 +335,8 @@ class _ProxNewton:
         # The gap bounds the suboptimality itself; the decrement within a share.
         self.stop = self.threshold * (1.0 if self.use_gap else DECREMENT_SHARE)
         self.free_c = objective.intercept_mode == "free"
+        # The model made by the line search's last full step, with its raw.
+        self.pending = None
         self.start_time = time.perf_counter()
 
     def solve(self, w, c0, max_iter):
@@ -392,10 +394,44 @@ class _ProxNewton:
         """Return a coefficient-sized array in float64."""
         return self.cxp.astype(a, self.cxp.float64)
 
+    def one_pass_model(self, raw):
+        """Return ``(model, loss)`` at ``raw`` from one reduction over the data.
+
+        On a backend with ``newton_terms`` (Dask): the gradient, the curvature
+        sums, the weighted Gram matrix (centered at ``x_mean``, then moved to
+        the means under ``u h`` by a rank-one correction) and the mean loss come
+        from one ``compute``. The :class:`_Model` is :meth:`model`'s.
+        """
+        objective, xp, cxp = self.objective, self.xp, self.cxp
+        g = objective.raw_gradient(raw)
+        hu = objective.u * objective.loss.hessian(objective.y, raw)
+        loss = xp.sum(objective.u * objective.loss.pointwise(objective.y, raw))
+        zeros = cxp.zeros_like(objective.x_mean)
+        mean0 = objective.x_mean if self.free_c else zeros
+        product, sum_g, s, a, G, (loss_value,) = objective.backend.newton_terms(
+            objective.X, g, hu, mean0, loss
+        )
+        gw, gc = objective.chain(product, sum_g)
+        gw64, gc, b, H = self.to64(gw), float(gc), self.to64(zeros), self.to64(G)
+        if not (self.free_c and s > 0):
+            s = 0.0
+        else:
+            # The means under u h are x_mean + a / s: b = s (mean - x_mean) = a.
+            b = self.to64(a)
+            H = H - cxp.linalg.outer(b, b) / s
+        reduced = gw64 - b * (gc / s) if s > 0 else gw64
+        return _Model(reduced, gc, H, s, b, g=g, slope_w=gw), loss_value
+
     def model(self, w, raw):
         """Return the :class:`_Model` at ``w`` with predictions ``raw``."""
         objective, xp, cxp = self.objective, self.xp, self.cxp
         backend = objective.backend
+        if hasattr(backend, "newton_terms"):
+            # (The line search's full step may have made it: see trial_value.)
+            pending, self.pending = self.pending, None
+            if pending is not None and pending[0] is raw:
+                return pending[1]
+            return self.one_pass_model(raw)[0]
         g = objective.raw_gradient(raw)
         gw, gc = objective.backprop(g)
         hu = objective.u * objective.loss.hessian(objective.y, raw)
@@ -523,7 +559,7 @@ class _ProxNewton:
         t = 1.0
         for _ in range(_MAX_HALVINGS):
             w_t, raw_t = w + t * dw, raw + t * draw
-            value_t = objective.value(w_t, raw_t)
+            value_t = self.trial_value(w_t, raw_t, first=t == 1.0)
             # (A step far beyond the model's reach may overflow: a shorter one.)
             if math.isfinite(value_t) and (
                 value_t <= value + _ARMIJO * t * min(delta, 0.0) + noise
@@ -538,6 +574,20 @@ class _ProxNewton:
             hint="Scale the features or use float64.",
         )
         return None
+
+    def trial_value(self, w, raw, *, first):
+        """Return the objective at a trial step ``(w, raw)``.
+
+        On a backend with ``newton_terms`` (Dask) the full step's pass also makes
+        the next model (:meth:`one_pass_model`), kept for :meth:`model`
+        when the step is taken: an outer step is then one ``compute``.
+        """
+        objective = self.objective
+        if not (first and hasattr(objective.backend, "newton_terms")):
+            return objective.value(w, raw)
+        model, loss_value = self.one_pass_model(raw)
+        self.pending = (raw, model)
+        return loss_value + objective.penalty_value(w)
 
     def report(self, n_iter, w, value, measure):
         """Print the verbose line and call the callback after step ``n_iter``."""
