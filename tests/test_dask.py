@@ -266,6 +266,24 @@ def test_dask_converged_fit_of_non_quadratic_losses_matches_numpy(
     assert est.n_iter_ == ref.n_iter_
 
 
+def _count_client_calls(monkeypatch):
+    """Return a dict counting the client's blocking computes and persists.
+
+    ``Client.get`` is every blocking compute, ``Client.persist`` every graph
+    submission of persist; the counts grow as the fits run.
+    """
+    calls = {"get": 0, "persist": 0}
+    for name in calls:
+        original = getattr(distributed.Client, name)
+
+        def counted(self, *args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(distributed.Client, name, counted)
+    return calls
+
+
 @pytest.mark.parametrize(
     "loss",
     [
@@ -282,15 +300,7 @@ def test_dask_non_quadratic_loss_costs_one_compute_per_iteration(
     # Every full pass is one reduction, one synchronisation. Count the
     # blocking computes (Client.get) and the graph submissions of persist per
     # iteration as the difference between two fits that share their setup.
-    calls = {"get": 0, "persist": 0}
-    for name in calls:
-        original = getattr(distributed.Client, name)
-
-        def counted(self, *args, _name=name, _original=original, **kwargs):
-            calls[_name] += 1
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(distributed.Client, name, counted)
+    calls = _count_client_calls(monkeypatch)
     X, y = make_problem(4, 2000, 8)
     Xd = da.from_array(X, chunks=(250, 8)).persist()
     yd = da.from_array(y, chunks=250).persist()
@@ -375,3 +385,32 @@ def test_dask_multinomial_with_an_empty_row_chunk_matches_numpy():
         )
     ref = GDClassifier(**kw).fit(X, y)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("loss", "penalty"),
+    [("log_loss", "l2"), ("log_loss", None), ("modified_huber", "l1")],
+)
+def test_dask_newton_step_is_one_compute(client, monkeypatch, loss, penalty):
+    # A Newton step is one weighted-Gram reduction: the gradient, the curvature
+    # sums and the Gram matrix at the line search's full step come back with the
+    # objective there, in one compute, and make the next step's model (the
+    # decrement of a fit without a penalty is computed from it, on the client).
+    # Counted as in the test above, between fits of 2 and 4 steps.
+    calls = _count_client_calls(monkeypatch)
+    X, y = make_problem(4, 2000, 8)
+    Xd = da.from_array(X, chunks=(250, 8)).persist()
+    y = (y > np.quantile(y, 0.3)).astype(int)
+    yd = da.from_array(y, chunks=250).persist()
+    kw = {"loss": loss, "penalty": penalty, "alpha": 0.01, "tol": None}
+    counts, fits = [], []
+    for max_iter in (2, 4):
+        calls.update(get=0, persist=0)
+        est = GDClassifier(solver="newton", max_iter=max_iter, **kw).fit(Xd, yd)
+        assert est.n_iter_ == max_iter
+        counts.append(dict(calls))
+        fits.append(GDClassifier(solver="newton", max_iter=max_iter, **kw).fit(X, y))
+        np.testing.assert_allclose(est.coef_, fits[-1].coef_, rtol=1e-8, atol=1e-10)
+    per_step = {k: (counts[1][k] - counts[0][k]) / 2 for k in calls}
+    # One compute; the step's predictions X @ dw are persisted (no wait).
+    assert per_step == {"get": 1.0, "persist": 1.0}

@@ -155,6 +155,25 @@ class DaskBackend:
         """Return the weighted column means as numpy."""
         return np.asarray((u @ X).compute())
 
+    def newton_terms(self, X, g, h, mean, *scalars):
+        """Return what a Newton model needs from one reduction over the row chunks.
+
+        ``(X.T @ g, sum(g), sum(h), C.T @ h, C.T @ diag(h) @ C)`` with ``C = X -
+        mean``, and the lazy ``scalars`` (the loss at the same predictions), in
+        one ``compute``: each worker forms its chunks' gradient, curvature sums
+        and ``p x p`` product, and only those travel. The caller recenters the
+        Gram matrix at the means under ``h`` (a rank-one correction).
+        """
+        import dask
+
+        centered = X - mean
+        scaled = centered * h[:, None] ** 0.5
+        product, sum_g, s, a, G, *values = dask.compute(
+            g @ X, g.sum(), h.sum(), h @ centered, scaled.T @ scaled, *scalars
+        )
+        values = [float(v) for v in values]
+        return np.asarray(product), float(sum_g), float(s), np.asarray(a), G, values
+
     def weighted_centered_sq(self, X, u, mean):
         """Return ``sum_i u_i (X_ij - mean_j)**2`` as numpy, chunk by chunk."""
         centered = X - mean

@@ -23,6 +23,7 @@ from skgd._backend._in_memory import InMemoryBackend
 from skgd._one_pass import balanced
 from skgd.losses._base import mix_dual
 from skgd.solvers._gd import solve_gd
+from skgd.solvers._newton import DECREMENT_SHARE, multinomial_newton
 from skgd.solvers._result import SolverResult, check_finite_objective
 
 # The duality gap (what the dual point needs in the pass, then an elementwise pass
@@ -133,10 +134,15 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       :func:`~skgd.solvers._gd.solve_gd` from where it stands, whose steps are
       tested on curvature rather than on objective differences, on the same
       measure (its iterations count in ``n_iter``);
-    - without a penalty (or without a duality gap), no cheap certificate exists:
-      the run stops when the proximal-gradient measure is below ``tol``, and
-      reports ``converged=False`` with ``extra["certified"] = False``, so that
-      the estimator warns that the result is not certified.
+    - without a penalty (or without a duality gap) the run stops when the
+      proximal-gradient measure is below ``tol``, which bounds nothing (nor do
+      L-BFGS's curvature pairs); for the multinomial log loss with
+      ``n_classes * (n_features + 1)`` up to 1,024 Newton steps with the exact
+      softmax Hessian then follow until half the squared Newton decrement is
+      within half the threshold (:func:`_newton_finish`; they count in
+      ``n_iter``). Elsewhere it reports ``converged=False`` with
+      ``extra["certified"] = False``, so that the estimator warns that the
+      result is not certified.
 
     **Threads.** The BLAS thread limit is left as the process has it; the passes
     over a dense X run on the calling thread (see
@@ -202,6 +208,8 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
         )
     run = _Run(objective, tol=tol, verbose=verbose, callback=callback)
     res = run.result(run.minimize(w0, c0, max_iter))
+    if not run.use_gap:
+        return _newton_finish(objective, res, run, max_iter=max_iter)
     if run.use_gap and not res.converged and res.n_iter < max_iter:
         res = _polish(
             objective,
@@ -248,6 +256,78 @@ def _polish(objective, res, *, max_iter, tol, verbose, callback):
     curve = res.objective_curve + more.objective_curve
     n_iter = first + more.n_iter
     return SolverResult(more.coef, more.intercept, n_iter, more.converged, curve, extra)
+
+
+def _newton_finish(objective, res, run, *, max_iter):
+    """Certify a run without a duality gap by Newton steps with the exact Hessian.
+
+    The quasi-Newton metric of L-BFGS is no bound: without a gap the run stops on
+    the proximal-gradient measure, a lower bound on the suboptimality. For the
+    multinomial log loss with ``n_classes * (n_features + 1)`` small
+    (:func:`~skgd.solvers._newton.multinomial_newton`), Newton steps with the
+    exact softmax Hessian, each with a backtracking line search, follow until
+    half the squared Newton decrement is within half the threshold (the
+    decrement bounds the suboptimality, within the factor 2 of a
+    self-concordant function, see :func:`~skgd.solvers._newton.newton_decrement`);
+    the step it predicts is then taken too, as :func:`~skgd.solvers._newton.
+    solve_newton` does. The steps count in ``n_iter``. Elsewhere the result
+    stays uncertified (``extra["uncertified"]``).
+    """
+    w, c = res.coef, res.extra["offset"]
+    raw = objective.raw(w, c)
+    value = objective.value(w, raw)
+    n_iter, curve = res.n_iter, list(res.objective_curve)
+    decrement = None
+    while True:
+        step = multinomial_newton(objective, w, c)
+        if step is None:
+            return res
+        decrement, dw, dc = step
+        certified = decrement <= DECREMENT_SHARE * run.threshold
+        if n_iter >= max_iter:
+            break
+        new = _newton_line_search(objective, w, c, raw, value, dw, dc, decrement)
+        if new is None:
+            break
+        w, c, raw, value = new
+        n_iter += 1
+        curve.append(value)
+        if run.callback is not None:
+            run.callback(n_iter, w, value)
+        if run.verbose:
+            print(
+                f"[lbfgs] newton {n_iter:4d}  objective {value:.8e}  decrement "
+                f"{decrement / run.ref:.3e} (tol {run.threshold / run.ref:.1e})"
+            )
+        if certified:
+            break
+    extra = {**res.extra, "measure": decrement / run.ref, "offset": c}
+    extra["certified"] = certified
+    if certified:
+        extra.pop("uncertified", None)
+    intercept = objective.intercept(w, c)
+    return SolverResult(w, intercept, n_iter, certified, curve, extra)
+
+
+def _newton_line_search(objective, w, c, raw, value, dw, dc, decrement):
+    """Return ``(w, c, raw, value)`` after a backtracking Newton step, or None.
+
+    The step is halved until the objective decreases by ``1e-4`` of the decrease
+    it predicts (``2 * decrement`` for the full step), with an allowance of a few
+    ulps of the objective for the last steps; None where none is found.
+    """
+    dw, dc = (objective.coef_xp.astype(a, w.dtype) for a in (dw, dc))
+    draw = objective.raw(dw, dc)  # (raw is linear in (w, c))
+    noise = 16.0 * float(objective.coef_xp.finfo(w.dtype).eps) * abs(value)
+    t = 1.0
+    for _ in range(40):
+        raw_t = raw + t * draw
+        w_t = w + t * dw
+        value_t = objective.value(w_t, raw_t)
+        if math.isfinite(value_t) and value_t <= value - 2e-4 * t * decrement + noise:
+            return w_t, c + t * dc, raw_t, value_t
+        t *= 0.5
+    return None
 
 
 class _StopRequestError(Exception):

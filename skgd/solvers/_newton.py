@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from array_api_compat import numpy as np
 
 from skgd._backend._dense import psd_quadratic, solve_spd
-from skgd._contract import check_support
+from skgd._contract import check_support, provides
 from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
 from skgd.solvers._result import SolverResult
 
@@ -37,6 +37,188 @@ _INNER_MAX_ITER = 500
 # The duality gap is made once the model's predicted decrease is within this
 # factor of the threshold (see _ProxNewton.measure).
 _NEAR = 100.0
+# A run without a duality gap is certified where half the squared Newton
+# decrement is within this share of the threshold: the decrement then bounds the
+# suboptimality (lambda**2, twice half of it, for a self-concordant function
+# with lambda <= 0.68; half of it exactly where the loss is quadratic between
+# the point and the optimum). See newton_decrement.
+DECREMENT_SHARE = 0.5
+# Up to this many features another solver's run without a duality gap is
+# certified by the Newton decrement (:func:`newton_decrement`): one weighted Gram
+# matrix (``n_samples * n_features**2`` flops at BLAS-3 speed, about the price of
+# ``n_features / 10`` first-order iterations) and one ``p x p`` solve per check;
+# 1,024 columns hold an 8 MB Hessian.
+DECREMENT_MAX_FEATURES = 1024
+
+
+def decrement_applies(objective):
+    """Return whether :func:`newton_decrement` can certify a run on ``objective``.
+
+    The sample form of a smooth loss of one output with ``hessian`` (the Gram
+    form's squared loss is solved in closed form), no L1 part and no constraint
+    (the decrement is that of the unconstrained problem), at most
+    :data:`DECREMENT_MAX_FEATURES` features, and a backend that builds a weighted
+    Gram matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd._backend import get_backend
+    >>> from skgd._objective import LinearObjective
+    >>> from skgd.losses import Huber, Hinge
+    >>> from skgd.penalties import NoPenalty
+    >>> X, y = np.eye(3), np.array([1.0, -1.0, 1.0])
+    >>> make = lambda loss: LinearObjective(get_backend(X), X, y, loss, NoPenalty())
+    >>> decrement_applies(make(Huber())), decrement_applies(make(Hinge()))
+    (True, False)
+    """
+    loss, backend = objective.loss, objective.backend
+    shape = objective.penalty.elastic_net_shape()
+    return (
+        getattr(objective, "form", None) == "samples"
+        and loss.is_smooth
+        and objective.n_outputs == 1
+        and provides(loss, "hessian")
+        and shape is not None
+        and not shape[0]
+        and not shape[2]
+        and objective.n_features <= DECREMENT_MAX_FEATURES
+        and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
+    )
+
+
+def _multinomial_applies(objective):
+    """Whether :func:`multinomial_newton` can form the exact softmax Hessian.
+
+    The multinomial log loss without an L1 part or a constraint, ``n_classes *
+    (n_features + 1)`` at most :data:`DECREMENT_MAX_FEATURES`, and a backend
+    that builds a weighted Gram matrix.
+    """
+    shape = objective.penalty.elastic_net_shape()
+    backend = objective.backend
+    return (
+        getattr(objective, "form", None) == "samples"
+        and objective.n_outputs > 1
+        and hasattr(objective.loss, "inverse_link")
+        and hasattr(objective.loss, "n_classes")
+        and shape is not None
+        and not shape[0]
+        and not shape[2]
+        and objective.n_outputs * (objective.n_features + 1) <= DECREMENT_MAX_FEATURES
+        and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
+    )
+
+
+def multinomial_newton(objective, w, c):
+    r"""Return the Newton step of the multinomial log loss at ``(w, c)``, or None.
+
+    The Hessian of the softmax cross-entropy couples the classes: in raw it is
+    ``u_i (diag(p_i) - p_i p_i.T)`` per sample, so over ``(w, c)`` it is made of
+    the ``K (K + 1) / 2`` weighted Gram matrices of ``[X - x_mean, 1]`` with the
+    weights ``u p_k (1 - p_k)`` (``k = l``) and ``u p_k p_l`` (negated, ``k !=
+    l``): ``n_samples * n_features**2 * K**2 / 2`` flops, for ``K (p + 1)`` at
+    most :data:`DECREMENT_MAX_FEATURES`. It is singular along the shifts of all
+    classes' coefficients by one vector (the softmax ignores them), to which the
+    gradient is orthogonal; the relative ridge of the Newton model keeps the
+    solve defined there.
+
+    Returns
+    -------
+    step : tuple or None
+        ``(decrement, dw, dc)``: half the squared Newton decrement
+        ``grad.T H^-1 grad / 2`` and the step (``dw`` of ``w``'s shape, ``dc``
+        of ``(K,)``, zero unless the intercept is free); None where
+        :func:`_multinomial_applies` does not hold.
+    """
+    if not _multinomial_applies(objective):
+        return None
+    backend, cxp = objective.backend, objective.coef_xp
+    free_c = objective.intercept_mode == "free"
+    c = c if free_c else objective.initial_offset()
+    raw = objective.raw(w, c)
+    (prob,) = backend.persist(objective.loss.inverse_link(raw))
+    gw, gc = objective.backprop(objective.raw_gradient(raw))
+    p, K = objective.n_features, objective.n_outputs
+    mean = objective.x_mean if objective.fit_intercept else cxp.zeros_like(w[:, 0])
+    gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
+    n = p + 1 if free_c else p
+    H = np.zeros((n, K, n, K))
+    u = objective.u
+    for k in range(K):
+        for l in range(k, K):
+            pk, pl = prob[:, k], prob[:, l]
+            h = u * pk * (1.0 - pk) if k == l else u * pk * pl
+            block = np.zeros((n, n))
+            block[:p, :p] = np.asarray(backend.to_coef(gram(objective.X, h, mean)))
+            if free_c:
+                product, total = backend.rmatvec_sum(objective.X, h)
+                cross = np.asarray(backend.to_coef(product)) - np.asarray(mean) * total
+                block[:p, p] = block[p, :p] = cross
+                block[p, p] = float(total)
+            sign = 1.0 if k == l else -1.0
+            H[:, k, :, l] = sign * block
+            H[:, l, :, k] = sign * block.T
+    H = H.reshape(n * K, n * K)
+    grad = np.asarray(gw, dtype=np.float64)
+    if free_c:
+        gc = np.reshape(np.asarray(gc, dtype=np.float64), (1, K))
+        grad = np.concatenate([grad, gc])
+    l2 = objective.penalty.elastic_net_shape()[1]
+    if l2:
+        grad[:p] += l2 * np.asarray(w, dtype=np.float64)
+        H[: p * K, : p * K] += l2 * np.eye(p * K)
+    grad = grad.reshape(-1)
+    diag = np.diagonal(H)
+    top = max(float(diag.max()) if diag.size else 0.0, 1e-300)
+    H = H + np.diag(_RIDGE * np.where(diag > 0, diag, top))
+    d = -solve_spd(H, grad)
+    decrement = 0.5 * max(-float(grad @ d), 0.0)
+    d = d.reshape(n, K)
+    dc = d[p] if free_c else np.zeros(K)
+    return decrement, cxp.asarray(d[:p]), cxp.asarray(dc)
+
+
+def newton_decrement(objective, w, c):
+    r"""Return half the squared Newton decrement at ``(w, c)``, or None.
+
+    ``grad.T H^-1 grad / 2`` over ``(w, c)`` with the exact Hessian ``H`` of the
+    objective (an L2 part included), as :func:`solve_newton` stops on (for the
+    multinomial log loss, that of :func:`multinomial_newton`): the
+    decrease the Newton step predicts. It equals the suboptimality where the loss
+    is quadratic between the point and the optimum, and for a self-concordant
+    function with ``lambda <= 0.68`` the suboptimality is at most ``lambda**2``,
+    twice this value (Boyd and Vandenberghe, Convex Optimization, 9.6.3). Where
+    ``H`` is singular (a piecewise-linear loss with residuals on its linear
+    pieces) the relative ridge of the Newton model makes it large unless the
+    gradient vanishes there too. None where :func:`decrement_applies` does not
+    hold.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem, in the sample form.
+    w : array of shape (n_features,)
+        Coefficients.
+    c : float
+        The centered model's offset (used only where the intercept is free).
+
+    Returns
+    -------
+    decrement : float or None
+        Half the squared decrement (in the objective's units).
+    """
+    if objective.n_outputs > 1:
+        step = multinomial_newton(objective, w, c)
+        return None if step is None else step[0]
+    if not decrement_applies(objective):
+        return None
+    run = _ProxNewton(objective, 0.0, 0, None)
+    # (The decrement, not the gap: the model's direction sets it without one.)
+    run.use_gap = False
+    c = c if run.free_c else objective.initial_offset()
+    model = run.model(w, objective.raw(w, c))
+    run.direction(w, model)
+    return model.decrement
 
 
 def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
@@ -74,10 +256,13 @@ def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       :func:`~skgd.solvers._gd.solve_gd` (an upper bound on the suboptimality);
     - without one, half the squared Newton decrement with the exact Hessian of
       ``(w, c)``, ``grad.T H^-1 grad / 2``: the decrease the Newton step
-      predicts. It equals the suboptimality where the loss is quadratic between
-      the point and the optimum (huber and the epsilon-insensitive squared loss
-      once their pieces are settled) and bounds it up to a factor that tends to
-      one as the decrement vanishes for the self-concordant log loss.
+      predicts, within half the threshold. It equals the suboptimality where the
+      loss is quadratic between the point and the optimum (huber and the
+      epsilon-insensitive squared loss once their pieces are settled), and the
+      suboptimality of a self-concordant function is at most ``lambda**2``,
+      twice it, once ``lambda <= 0.68`` (Boyd and Vandenberghe, Convex
+      Optimization, 9.6.3): that factor 2 is the share. The step the decrement
+      was measured for is then taken too, which squares the error.
 
     ``n_iter`` counts outer steps; the objective curve and ``callback`` get one
     value per step.
@@ -149,7 +334,11 @@ class _ProxNewton:
         # model's L1 step, the Gram coordinate descent, keeps it.)
         self.l1, self.l2, _ = objective.penalty.elastic_net_shape()
         self.use_gap = objective.has_duality_gap
+        # The gap bounds the suboptimality itself; the decrement within a share.
+        self.stop = self.threshold * (1.0 if self.use_gap else DECREMENT_SHARE)
         self.free_c = objective.intercept_mode == "free"
+        # The model made by the line search's last full step, with its raw.
+        self.pending = None
         self.start_time = time.perf_counter()
 
     def solve(self, w, c0, max_iter):
@@ -165,7 +354,7 @@ class _ProxNewton:
             step = self.direction(w, model)
             measure = self.measure(w, raw, model, step, final=n_iter >= max_iter)
             self.last_measure = measure
-            converged = measure <= self.threshold
+            converged = measure <= self.stop
             if n_iter >= max_iter:
                 break
             # A certified point stays certified after a step that decreases the
@@ -208,10 +397,44 @@ class _ProxNewton:
         """Return a coefficient-sized array in float64."""
         return self.cxp.astype(a, self.cxp.float64)
 
+    def one_pass_model(self, raw):
+        """Return ``(model, loss)`` at ``raw`` from one reduction over the data.
+
+        On a backend with ``newton_terms`` (Dask): the gradient, the curvature
+        sums, the weighted Gram matrix (centered at ``x_mean``, then moved to
+        the means under ``u h`` by a rank-one correction) and the mean loss come
+        from one ``compute``. The :class:`_Model` is :meth:`model`'s.
+        """
+        objective, xp, cxp = self.objective, self.xp, self.cxp
+        g = objective.raw_gradient(raw)
+        hu = objective.u * objective.loss.hessian(objective.y, raw)
+        loss = xp.sum(objective.u * objective.loss.pointwise(objective.y, raw))
+        zeros = cxp.zeros_like(objective.x_mean)
+        mean0 = objective.x_mean if self.free_c else zeros
+        product, sum_g, s, a, G, (loss_value,) = objective.backend.newton_terms(
+            objective.X, g, hu, mean0, loss
+        )
+        gw, gc = objective.chain(product, sum_g)
+        gw64, gc, b, H = self.to64(gw), float(gc), self.to64(zeros), self.to64(G)
+        if not (self.free_c and s > 0):
+            s = 0.0
+        else:
+            # The means under u h are x_mean + a / s: b = s (mean - x_mean) = a.
+            b = self.to64(a)
+            H = H - cxp.linalg.outer(b, b) / s
+        reduced = gw64 - b * (gc / s) if s > 0 else gw64
+        return _Model(reduced, gc, H, s, b, g=g, slope_w=gw), loss_value
+
     def model(self, w, raw):
         """Return the :class:`_Model` at ``w`` with predictions ``raw``."""
         objective, xp, cxp = self.objective, self.xp, self.cxp
         backend = objective.backend
+        if hasattr(backend, "newton_terms"):
+            # (The line search's full step may have made it: see trial_value.)
+            pending, self.pending = self.pending, None
+            if pending is not None and pending[0] is raw:
+                return pending[1]
+            return self.one_pass_model(raw)[0]
         g = objective.raw_gradient(raw)
         gw, gc = objective.backprop(g)
         hu = objective.u * objective.loss.hessian(objective.y, raw)
@@ -345,7 +568,7 @@ class _ProxNewton:
             draw = objective.raw(dw, dc)  # (raw is linear in (w, c))
             for _ in range(_MAX_HALVINGS):
                 w_t, raw_t = w + t * dw, raw + t * draw
-                value_t = objective.value(w_t, raw_t)
+                value_t = self.trial_value(w_t, raw_t, first=t == 1.0)
                 finite = finite or math.isfinite(value_t)
                 if math.isfinite(value_t) and (
                     value_t <= value + _ARMIJO * t * min(delta, 0.0) + noise
@@ -358,6 +581,20 @@ class _ProxNewton:
             else "its steps overflowed"
         )
         return None
+
+    def trial_value(self, w, raw, *, first):
+        """Return the objective at a trial step ``(w, raw)``.
+
+        On a backend with ``newton_terms`` (Dask) the full step's pass also makes
+        the next model (:meth:`one_pass_model`), kept for :meth:`model`
+        when the step is taken: an outer step is then one ``compute``.
+        """
+        objective = self.objective
+        if not (first and hasattr(objective.backend, "newton_terms")):
+            return objective.value(w, raw)
+        model, loss_value = self.one_pass_model(raw)
+        self.pending = (raw, model)
+        return loss_value + objective.penalty_value(w)
 
     def report(self, n_iter, w, value, measure):
         """Print the verbose line and call the callback after step ``n_iter``."""
