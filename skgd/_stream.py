@@ -179,6 +179,8 @@ def _solver_options(est, X, loss, solver, partial, plain, rows, sample_weight):
         "intercept_step_scale": (
             _SPARSE_INTERCEPT_DECAY if plain and is_sparse(X) else 1.0
         ),
+        # SGDRegressor's and SGDClassifier's L1: the cumulative penalty.
+        "cumulative_l1": plain,
         # A stream takes its weights as given: normalising them per call would
         # make each chunk's steps depend on the other rows of the chunk.
         "weight_sum": (
