@@ -230,3 +230,20 @@ def test_per_row_sgd_applies_the_cumulative_l1_penalty_across_calls(kind):
     )
     coef = np.atleast_2d(est.fit(X, y).coef_)
     assert np.all(coef[:, 5:] == 0.0)
+
+
+def test_per_row_sgd_clips_the_loss_derivative_as_sgdclassifier():
+    # batch_size=1 without momentum clips each row's loss derivative at 1e12, as
+    # scikit-learn's SGD does: on unscaled data the first steps of "optimal"
+    # blow up, and the clipped run recovers where an unclipped one overflows.
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    est = GDClassifier(
+        loss="squared_hinge", penalty="elasticnet", l1_ratio=0.3, alpha=0.01,
+        solver="sgd", batch_size=1, momentum=0.0, learning_rate="optimal",
+        max_iter=10, tol=None, random_state=0,
+    )  # fmt: skip
+    with np.errstate(all="raise"):
+        est.fit(X, y)
+    assert np.isfinite(est.coef_).all()

@@ -136,6 +136,7 @@ def solve_minibatch(
     intercept_step_scale=1.0,
     weight_sum=None,
     cumulative_l1=False,
+    max_dloss=None,
 ):
     r"""Minimise an objective by minibatch stochastic proximal gradient steps.
 
@@ -246,6 +247,10 @@ def solve_minibatch(
         Apply the L1 part of an elastic-net-family penalty as scikit-learn's SGD
         does (the cumulative penalty) rather than by its prox; for a rule whose
         step is a scalar.
+    max_dloss : float or None, default=None
+        Clip each row's loss derivative to ``[-max_dloss, max_dloss]``, as
+        scikit-learn's SGD does (``1e12``) so that a decaying step can recover
+        from a transient blow-up; None does not clip.
 
     Returns
     -------
@@ -286,6 +291,7 @@ def solve_minibatch(
         intercept_step_scale=intercept_step_scale,
         guard=guard,
         cumulative_l1=bool(cumulative_l1 and parts.l1),
+        max_dloss=max_dloss,
     )
     params = _pack(objective, w0, c0)
     state = MinibatchState(rule=rule.init(params)) if state is None else state
@@ -384,6 +390,7 @@ class _Stepper:
     intercept_step_scale: float
     guard: object
     cumulative_l1: bool = False
+    max_dloss: float | None = None
 
     def epoch(self, params, state, order, n_rows, weight_sum, epoch):
         """Return ``(params, state, loss, eta)`` after one pass over the rows.
@@ -409,7 +416,9 @@ class _Stepper:
             stop = min(start + self.batch_size, n_rows)
             idx = slice(start, stop) if order is None else order[start:stop]
             w, c = _unpack(objective, params, as_float=True)
-            value, share, gw, gc = objective.batch_gradient(idx, w, c)
+            value, share, gw, gc = objective.batch_gradient(
+                idx, w, c, max_dloss=self.max_dloss
+            )
             epoch_loss += value
             if penalty_value is not None:
                 epoch_loss += share * penalty_value(w)
