@@ -174,7 +174,7 @@ def run(show_failures=False, kind="regressor"):
             "-k", select, os.path.join(tmp, "test_sgd_on_skgd.py"),
         ]  # fmt: skip
         try:
-            subprocess.run(
+            child = subprocess.run(
                 command,
                 cwd=tmp,
                 env=env,
@@ -182,8 +182,10 @@ def run(show_failures=False, kind="regressor"):
                 capture_output=not show_failures,
                 timeout=RUN_LIMIT,
             )
+            if child.returncode < 0:  # the tests that ended are reported
+                print(f"the suite's pytest ended by signal {-child.returncode}")
         except subprocess.TimeoutExpired:
-            pass  # the tests that ended are reported; the rest did not run
+            print(f"the suite ran past {RUN_LIMIT} s; the tests that ended count")
         outcomes = _outcomes(report)
     return outcomes
 
@@ -191,23 +193,24 @@ def run(show_failures=False, kind="regressor"):
 def _outcomes(path):
     """Return ``{test name: outcome}`` from the child's JSON-lines report.
 
-    A test fails if any of its phases (setup, call, teardown) failed, else is
+    A test fails if any of its phases (setup, call, teardown) failed or if it has
+    no call report (it did not end: the child was stopped during it), else is
     skipped if a phase was skipped; a module that failed to collect is a failure.
     """
+    phases = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                nodeid, when, outcome = json.loads(line)
+                phases.setdefault(nodeid.rsplit("::", 1)[-1], {})[when] = outcome
     outcomes = {}
-    if not os.path.exists(path):
-        return outcomes
-    with open(path) as f:
-        for line in f:
-            nodeid, _, outcome = json.loads(line)
-            name = nodeid.rsplit("::", 1)[-1]
-            before = outcomes.get(name, "passed")
-            if "failed" in (before, outcome):
-                outcomes[name] = "failed"
-            elif "skipped" in (before, outcome):
-                outcomes[name] = "skipped"
-            else:
-                outcomes[name] = "passed"
+    for name, seen in phases.items():
+        if "failed" in seen.values():
+            outcomes[name] = "failed"
+        elif "skipped" in seen.values():
+            outcomes[name] = "skipped"
+        else:
+            outcomes[name] = "passed" if "call" in seen else "failed"
     return outcomes
 
 
