@@ -89,7 +89,7 @@ def minibatch(
     return cls(backend, X, y, loss, penalty, fit_intercept=fit_intercept, stats=stats)
 
 
-def batch_gradient(objective, idx, w, c):
+def batch_gradient(objective, idx, w, c, max_dloss=None):
     """Return the loss of the rows ``idx`` and its gradients, in one pass.
 
     The step of the minibatch solvers, fused: it equals ``raw``, ``loss_value``
@@ -107,6 +107,9 @@ def batch_gradient(objective, idx, w, c):
         Coefficients.
     c : float
         Offset.
+    max_dloss : float or None, default=None
+        Clip each row's loss derivative to ``[-max_dloss, max_dloss]`` before
+        its weight applies, as scikit-learn's SGD does; None does not clip.
 
     Returns
     -------
@@ -134,12 +137,14 @@ def batch_gradient(objective, idx, w, c):
     if u0 is not None:
         # Equal weights: one scalar instead of a gather and a product per batch.
         share = u0 * yb.shape[0]
-        g = u0 * loss.gradient(yb, raw)
+        g = u0 * _clipped(xp, loss.gradient(yb, raw), max_dloss)
         value = u0 * backend.to_float(xp.sum(loss.pointwise(yb, raw)))
     else:
         ub = objective.u[idx] if isinstance(idx, slice) else xp.take(objective.u, idx)
         share = backend.to_float(xp.sum(ub))
-        g = objective.per_sample_shape(ub) * loss.gradient(yb, raw)
+        g = objective.per_sample_shape(ub) * _clipped(
+            xp, loss.gradient(yb, raw), max_dloss
+        )
         value = backend.to_float(xp.sum(ub * loss.pointwise(yb, raw)))
     grad_c = objective.zero_offset()
     if objective.fit_intercept:
@@ -155,3 +160,11 @@ def batch_gradient(objective, idx, w, c):
         active = objective.per_feature_shape(objective.active)
         grad_w = cxp.where(active, grad_w, cxp.zeros_like(grad_w))
     return value, share, grad_w, grad_c
+
+
+def _clipped(xp, dloss, bound):
+    """Return ``dloss`` clipped to ``[-bound, bound]`` (as is, with ``bound`` None)."""
+    if bound is None:
+        return dloss
+    # Two ufuncs: the compat layer's clip costs as much as the rest of a row's step.
+    return xp.minimum(xp.maximum(dloss, -bound), bound)

@@ -45,6 +45,8 @@ from skgd.solvers._result import warn_not_converged
 
 # The fewest updates a partial_fit call makes (see _batch_size).
 _MIN_UPDATES = 4
+# scikit-learn's SGD clips each row's loss derivative to this bound (MAX_DLOSS).
+_MAX_DLOSS = 1e12
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,10 @@ def _solver_options(est, X, loss, solver, partial, plain, rows, sample_weight):
         "intercept_step_scale": (
             _SPARSE_INTERCEPT_DECAY if plain and is_sparse(X) else 1.0
         ),
+        # SGDRegressor's and SGDClassifier's L1 (the cumulative penalty) and
+        # their clipped loss derivatives.
+        "cumulative_l1": plain,
+        "max_dloss": _MAX_DLOSS if plain else None,
         # A stream takes its weights as given: normalising them per call would
         # make each chunk's steps depend on the other rows of the chunk.
         "weight_sum": (

@@ -205,3 +205,45 @@ def test_small_chunks_learn_as_much_per_row_as_sgdregressor():
         score = est.score(X_test, y_test)
         assert score >= reference - 1e-3  # both within 1e-3 of the optimum
         assert score >= best - 0.01
+
+
+@pytest.mark.parametrize("kind", ["regressor", "3 classes"])
+def test_per_row_sgd_applies_the_cumulative_l1_penalty_across_calls(kind):
+    # batch_size=1 without momentum is scikit-learn's SGD, its L1 included: the
+    # cumulative penalty keeps the noise features at exactly zero where a prox
+    # per row leaves them at the size of one row's step, and its state carries
+    # from call to call.
+    X, y, w = _stream_data(kind, n=200)
+    if kind == "regressor":
+        y = (y - y.mean()) / y.std()
+    X = np.c_[X, np.random.default_rng(1).normal(size=(200, 4))]
+    params = {
+        "solver": "sgd", "batch_size": 1, "momentum": 0.0, "penalty": "l1",
+        "alpha": 0.05, "shuffle": False, "learning_rate": "invscaling",
+    }  # fmt: skip
+    whole = _partial_fits(kind, params, [(X, y, w)], False)
+    chunks = [(X[:120], y[:120], w[:120]), (X[120:], y[120:], w[120:])]
+    split = _partial_fits(kind, params, chunks, False)
+    np.testing.assert_allclose(split, whole, rtol=1e-12, atol=1e-12)
+    est = (GDRegressor if kind == "regressor" else GDClassifier)(
+        **dict(params, alpha=0.2, max_iter=50, tol=None, random_state=0)
+    )
+    coef = np.atleast_2d(est.fit(X, y).coef_)
+    assert np.all(coef[:, 5:] == 0.0)
+
+
+def test_per_row_sgd_clips_the_loss_derivative_as_sgdclassifier():
+    # batch_size=1 without momentum clips each row's loss derivative at 1e12, as
+    # scikit-learn's SGD does: on unscaled data the first steps of "optimal"
+    # blow up, and the clipped run recovers where an unclipped one overflows.
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    est = GDClassifier(
+        loss="squared_hinge", penalty="elasticnet", l1_ratio=0.3, alpha=0.01,
+        solver="sgd", batch_size=1, momentum=0.0, learning_rate="optimal",
+        max_iter=10, tol=None, random_state=0,
+    )  # fmt: skip
+    with np.errstate(all="raise"):
+        est.fit(X, y)
+    assert np.isfinite(est.coef_).all()

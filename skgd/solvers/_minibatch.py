@@ -80,6 +80,10 @@ class MinibatchState(NamedTuple):
         The running mean of the iterates, None before averaging starts.
     n_average : int, default=0
         Iterates in the average.
+    l1 : tuple, default=()
+        The cumulative L1 penalty ``(u, q)`` (see :func:`solve_minibatch`'s
+        ``cumulative_l1``): the penalty each coefficient could have received, and
+        the penalty each one did; empty before the first update.
 
     Examples
     --------
@@ -97,6 +101,7 @@ class MinibatchState(NamedTuple):
     eta_scale: float = 1.0
     average: object = None
     n_average: int = 0
+    l1: tuple = ()
 
     def eta(self, schedule):
         """Return the step size of the last update (of the first, before any)."""
@@ -130,6 +135,8 @@ def solve_minibatch(
     divergence_factor=_BLOWUP,
     intercept_step_scale=1.0,
     weight_sum=None,
+    cumulative_l1=False,
+    max_dloss=None,
 ):
     r"""Minimise an objective by minibatch stochastic proximal gradient steps.
 
@@ -144,8 +151,12 @@ def solve_minibatch(
     elastic-net penalty is added as weight decay, the rule turns the gradient into
     a direction and a (scalar or per-coordinate) step ``eta``, and the L1 part (or
     any other penalty) is applied by its prox with that step, so L1 gives exact
-    zeros. The offset ``c`` is a free variable updated by the same rule and never
-    penalized.
+    zeros. With ``cumulative_l1``, the L1 part is instead SGDClassifier's
+    cumulative penalty (Tsuruoka et al.): each coefficient is clipped towards
+    zero by the penalty it could have received over all the updates so far less
+    the penalty it did receive, which keeps the coefficients that per-row noise
+    moves away from zero at exactly zero. The offset ``c`` is a free variable
+    updated by the same rule and never penalized.
 
     **Schedules** count updates: update ``t`` (1-based, carried in ``state``) uses
     ``eta_scale * schedule(t)``.
@@ -232,6 +243,14 @@ def solve_minibatch(
     weight_sum : float or None, default=None
         The sum of the raw sample weights of the rows trained on; None counts
         the weights relative to their mean (``n_rows``, the sum of unit weights).
+    cumulative_l1 : bool, default=False
+        Apply the L1 part of an elastic-net-family penalty as scikit-learn's SGD
+        does (the cumulative penalty) rather than by its prox; for a rule whose
+        step is a scalar.
+    max_dloss : float or None, default=None
+        Clip each row's loss derivative to ``[-max_dloss, max_dloss]``, as
+        scikit-learn's SGD does (``1e12``) so that a decaying step can recover
+        from a transient blow-up; None does not clip.
 
     Returns
     -------
@@ -252,7 +271,9 @@ def solve_minibatch(
     ----------
     L. Bottou, "Stochastic gradient descent tricks", Neural Networks: Tricks of the
     Trade, 2012. B. T. Polyak and A. B. Juditsky, "Acceleration of stochastic
-    approximation by averaging", SIAM J. Control Optim., 1992.
+    approximation by averaging", SIAM J. Control Optim., 1992. Y. Tsuruoka, J.
+    Tsujii and S. Ananiadou, "Stochastic gradient descent training for
+    L1-regularized log-linear models with cumulative penalty", ACL-IJCNLP, 2009.
     """
     check_support(objective.loss, objective.penalty, solver_name)
     parts = _split_penalty(objective.penalty)
@@ -269,6 +290,8 @@ def solve_minibatch(
         penalty_value=_penalty_value(objective.penalty, parts, objective),
         intercept_step_scale=intercept_step_scale,
         guard=guard,
+        cumulative_l1=bool(cumulative_l1 and parts.l1),
+        max_dloss=max_dloss,
     )
     params = _pack(objective, w0, c0)
     state = MinibatchState(rule=rule.init(params)) if state is None else state
@@ -366,6 +389,8 @@ class _Stepper:
     penalty_value: object
     intercept_step_scale: float
     guard: object
+    cumulative_l1: bool = False
+    max_dloss: float | None = None
 
     def epoch(self, params, state, order, n_rows, weight_sum, epoch):
         """Return ``(params, state, loss, eta)`` after one pass over the rows.
@@ -381,12 +406,19 @@ class _Stepper:
         n_coef = math.prod(objective.coef_shape)
         t, samples, rule_state = state.t, state.samples, state.rule
         eta_scale, avg, n_avg = state.eta_scale, state.average, state.n_average
+        l1_state = state.l1
+        if self.cumulative_l1:
+            prox = None
+            if not l1_state:
+                l1_state = (0.0, xp.zeros(n_coef, dtype=dtype))
         eta, epoch_loss = eta_scale * schedule(t + 1), 0.0
         for start in range(0, n_rows, self.batch_size):
             stop = min(start + self.batch_size, n_rows)
             idx = slice(start, stop) if order is None else order[start:stop]
             w, c = _unpack(objective, params, as_float=True)
-            value, share, gw, gc = objective.batch_gradient(idx, w, c)
+            value, share, gw, gc = objective.batch_gradient(
+                idx, w, c, max_dloss=self.max_dloss
+            )
             epoch_loss += value
             if penalty_value is not None:
                 epoch_loss += share * penalty_value(w)
@@ -413,14 +445,40 @@ class _Stepper:
             if prox is not None:
                 step_w = step if isinstance(step, float) else step[:n_coef]
                 params[:n_coef] = prox.prox(params[:n_coef], step_w)
+            elif self.cumulative_l1:
+                l1_state = _cumulative_l1(
+                    xp, params, n_coef, l1_state, step * self.parts.l1
+                )
             samples += stop - start
             if self.average and samples >= self.average:
                 n_avg += 1
                 avg = params if avg is None else avg + (params - avg) / n_avg
         if not bool(xp.all(xp.isfinite(params))):
             guard.diverged(math.inf, epoch, t, eta)
-        state = MinibatchState(t, samples, rule_state, eta_scale, avg, n_avg)
+        state = MinibatchState(t, samples, rule_state, eta_scale, avg, n_avg, l1_state)
         return params, state, epoch_loss, eta
+
+
+def _cumulative_l1(xp, params, n_coef, l1_state, penalty):
+    """Apply the cumulative L1 penalty in place; return its new ``(u, q)``.
+
+    ``u`` grows by this update's ``penalty`` (step times the L1 strength); each
+    coefficient moves towards zero by ``u`` plus (if positive) or minus (if
+    negative) ``q``, the penalty it received so far (negative), without crossing
+    zero, as scikit-learn's ``l1penalty``.
+    """
+    u, q = l1_state
+    u += penalty
+    w = params[:n_coef]
+    down, up = w - (u + q), w + (u - q)
+    shrunk = xp.where(
+        w > 0,
+        xp.where(down > 0, down, 0.0),
+        xp.where(w < 0, xp.where(up < 0, up, 0.0), w),
+    )
+    q = q + (shrunk - w)
+    params[:n_coef] = shrunk
+    return u, q
 
 
 class _DivergenceGuard:

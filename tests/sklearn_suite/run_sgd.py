@@ -18,17 +18,24 @@ Tests that read scikit-learn's private internals are not run: they are
 listed in ``EXCLUDED`` (regressor) and ``EXCLUDED_CLASSIFIER`` with the reason, and
 the rate is over the others. ``tests/test_sklearn_sgd_suite.py`` runs both in the
 test suite.
+
+The child pytest is isolated from the one that calls :func:`run`: it inherits none
+of its ``PYTEST_*`` (nor coverage) environment variables, loads no plugin but its
+conftest, writes no junit report, and its conftest records the outcomes in a file
+of its own, from its own process only (the suite's multiprocessing tests fork it).
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 
 _CONFTEST = """
+import json
+import os
 import signal
 import sys
 sys.path.insert(0, {root!r})
@@ -60,10 +67,38 @@ def _time_limit():
 def global_random_seed():
     # scikit-learn's own conftest provides this fixture; its default seed is 42.
     return 42
+
+
+# Outcomes go to a JSON-lines file, written by this process alone: the suite's
+# multiprocessing tests fork it, and a forked worker must not report.
+_PID = os.getpid()
+
+
+def _record(nodeid, when, outcome):
+    if os.getpid() == _PID and nodeid:
+        with open({outcomes!r}, "a") as f:
+            f.write(json.dumps([nodeid, when, outcome]) + "\\n")
+
+
+def pytest_runtest_logreport(report):
+    _record(report.nodeid, report.when, report.outcome)
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _record(report.nodeid, "collect", "failed")
 """
+
+# What the child pytest must not inherit: options, plugins or a report path set for
+# the calling pytest (e.g. PYTEST_ADDOPTS="--junitxml=..." in CI), which would make
+# the child write its reports where the caller's go.
+_INHERITED = ("PYTEST_", "COV_CORE_")
 
 # Seconds a test may run; one that runs longer fails.
 TIME_LIMIT = 60
+# Seconds the whole run may take (the classifier's takes several minutes on two
+# busy cores); tests that had not ended by then are not reported.
+RUN_LIMIT = 1800
 
 # Regressor tests: parametrized over the regressor classes, or regressor-only.
 _SELECT = "SGDRegressor or regress or _reg"
@@ -125,43 +160,57 @@ def run(show_failures=False, kind="regressor"):
     select = f"({chosen}) and not ({' or '.join(excluded)})" if excluded else chosen
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(source, os.path.join(tmp, "test_sgd_on_skgd.py"))
+        report = os.path.join(tmp, "outcomes.jsonl")
         with open(os.path.join(tmp, "conftest.py"), "w") as f:
-            f.write(_CONFTEST.format(root=root, limit=TIME_LIMIT))
-        report = os.path.join(tmp, "report.xml")
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "-k",
-                select,
-                f"--junitxml={report}",
-                "--rootdir",
-                tmp,
-                "-o",
-                "addopts=",
-                "-W",
-                "ignore",
-                os.path.join(tmp, "test_sgd_on_skgd.py"),
-            ],
-            cwd=tmp,
-            check=False,
-            capture_output=not show_failures,
-        )
-        outcomes = {}
-        for case in ET.parse(report).getroot().iter("testcase"):
-            kinds = {child.tag for child in case}
-            status = (
-                "failed"
-                if kinds & {"failure", "error"}
-                else "skipped"
-                if "skipped" in kinds
-                else "passed"
+            f.write(_CONFTEST.format(root=root, limit=TIME_LIMIT, outcomes=report))
+        # The folder's own ini file: no configuration of a folder above applies.
+        with open(os.path.join(tmp, "pytest.ini"), "w") as f:
+            f.write("[pytest]\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED)}
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        command = [
+            sys.executable, "-m", "pytest", "-q", "-c", os.path.join(tmp, "pytest.ini"),
+            "-p", "no:cacheprovider", "-p", "no:junitxml", "-W", "ignore",
+            "-k", select, os.path.join(tmp, "test_sgd_on_skgd.py"),
+        ]  # fmt: skip
+        try:
+            child = subprocess.run(
+                command,
+                cwd=tmp,
+                env=env,
+                check=False,
+                capture_output=not show_failures,
+                timeout=RUN_LIMIT,
             )
-            outcomes[case.get("name")] = status
+            if child.returncode < 0:  # the tests that ended are reported
+                print(f"the suite's pytest ended by signal {-child.returncode}")
+        except subprocess.TimeoutExpired:
+            print(f"the suite ran past {RUN_LIMIT} s; the tests that ended count")
+        outcomes = _outcomes(report)
+    return outcomes
+
+
+def _outcomes(path):
+    """Return ``{test name: outcome}`` from the child's JSON-lines report.
+
+    A test fails if any of its phases (setup, call, teardown) failed or if it has
+    no call report (it did not end: the child was stopped during it), else is
+    skipped if a phase was skipped; a module that failed to collect is a failure.
+    """
+    phases = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                nodeid, when, outcome = json.loads(line)
+                phases.setdefault(nodeid.rsplit("::", 1)[-1], {})[when] = outcome
+    outcomes = {}
+    for name, seen in phases.items():
+        if "failed" in seen.values():
+            outcomes[name] = "failed"
+        elif "skipped" in seen.values():
+            outcomes[name] = "skipped"
+        else:
+            outcomes[name] = "passed" if "call" in seen else "failed"
     return outcomes
 
 
