@@ -13,7 +13,7 @@ problems it is chosen for is in :mod:`skgd.solvers._routing`.
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from array_api_compat import numpy as np
 
@@ -37,6 +37,14 @@ _INNER_MAX_ITER = 500
 # The duality gap is made once the model's predicted decrease is within this
 # factor of the threshold (see _ProxNewton.measure).
 _NEAR = 100.0
+# The damping of the model (see _ProxNewton.damped): its start in the Jacobi
+# metric (the curvature of the squared loss), the factor it shrinks by after a
+# full step, and its floor and ceiling.
+_DAMPING_START = 1.0
+_DAMPING_SHRINK = 0.25
+_DAMPING_RANGE = (1e-12, 1e12)
+
+
 # A run without a duality gap is certified where half the squared Newton
 # decrement is within this share of the threshold: the decrement then bounds the
 # suboptimality (lambda**2, twice half of it, for a self-concordant function
@@ -221,7 +229,9 @@ def newton_decrement(objective, w, c):
     return model.decrement
 
 
-def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
+def solve_newton(
+    objective, w0, c0, *, max_iter, tol, verbose=0, callback=None, damping=None
+):
     r"""Minimise a :class:`~skgd._objective.LinearObjective` by proximal Newton.
 
     **Outer step.** At ``(w, c)`` one pass gives the per-sample gradient ``g`` and
@@ -243,6 +253,17 @@ def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     warm-started at ``w`` and solved to a duality gap of
     ``1%`` of the outer measure (looser early, tighter near the end). A
     relative ridge of ``1e-10`` keeps a singular ``H`` solvable.
+
+    **Damping.** With an L1 part and a loss whose curvature vanishes on some
+    samples (huber and the smoothed hinge and epsilon-insensitive losses away
+    from their kinks) the model's Hessian can be singular along directions the
+    L1 term does not bound, and its minimiser lies at infinity. There the model
+    is damped (Levenberg-Marquardt): ``delta D`` is added to the Hessian of
+    ``(w, c)``, ``D`` the Jacobi metric (each column's weighted variance; one
+    for ``c``). ``delta`` starts at the squared loss's curvature and follows
+    the line search: a full step divides it by four (the model predicts well),
+    a step cut to ``t`` multiplies it by ``2 / t``. As ``delta`` falls the steps
+    become Newton's where the loss has curvature.
 
     **Line search.** Backtracking from the full step until the true objective
     decreases by ``1e-4`` of the model's predicted decrease (Armijo), so the
@@ -282,15 +303,20 @@ def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     verbose, callback
         As for :func:`~skgd.solvers._gd.solve_gd`: a line per step when
         ``verbose``, and ``callback(iteration, w, objective_value)`` after it.
+    damping : float or None
+        The damping's start (see above); 0 turns it off. None: on with its
+        default start for an L1 part and a loss without ``has_positive_curvature``,
+        off otherwise. A sequence of related problems passes the last run's.
 
     Returns
     -------
     result : SolverResult
         The last iterate and its intercept, with ``extra["measure"]`` (the measure
-        before the last step, over the reference) and ``extra["offset"]`` (the
-        centered ``c``). Where it ended short of ``tol`` before ``max_iter``
-        (the model's step was zero, or the line search found no decrease),
-        ``extra["stalled"]`` says why; the point is the best one reached.
+        before the last step, over the reference), ``extra["offset"]`` (the
+        centered ``c``) and ``extra["damping"]`` (the damping at the end). Where it
+        ended short of ``tol`` before ``max_iter`` (the model's step was zero, or
+        the line search found no decrease), ``extra["stalled"]`` says why; the
+        point is the best one reached.
 
     References
     ----------
@@ -298,7 +324,8 @@ def solve_newton(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     minimizing composite functions", SIAM J. Optim., 2014.
     """
     check_support(objective.loss, objective.penalty, "newton")
-    return _ProxNewton(objective, tol, verbose, callback).solve(w0, c0, max_iter)
+    run = _ProxNewton(objective, tol, verbose, callback, damping)
+    return run.solve(w0, c0, max_iter)
 
 
 @dataclass
@@ -325,7 +352,7 @@ class _Model:
 class _ProxNewton:
     """One run of :func:`solve_newton`: the problem, its scale and its report."""
 
-    def __init__(self, objective, tol, verbose, callback):
+    def __init__(self, objective, tol, verbose, callback, damping=None):
         self.objective, self.verbose, self.callback = objective, verbose, callback
         self.xp, self.cxp = objective.xp, objective.coef_xp
         self.ref = objective.reference_value()
@@ -339,6 +366,10 @@ class _ProxNewton:
         self.free_c = objective.intercept_mode == "free"
         # The model made by the line search's last full step, with its raw.
         self.pending = None
+        if damping is None:
+            flat = not objective.loss.has_positive_curvature
+            damping = _DAMPING_START if self.l1 and flat else 0.0
+        self.damping = damping
         self.start_time = time.perf_counter()
 
     def solve(self, w, c0, max_iter):
@@ -364,12 +395,13 @@ class _ProxNewton:
             if new is None:  # no step left
                 break
             w, c, raw, value = new
+            self.adapt_damping()
             n_iter += 1
             curve.append(value)
             self.report(n_iter, w, value, measure)
             if converged:
                 break
-        extra = {"measure": measure / self.ref, "offset": c}
+        extra = {"measure": measure / self.ref, "offset": c, "damping": self.damping}
         if not converged and n_iter < max_iter:
             # Ended short of tol with steps to spare: the caller decides who
             # goes on from this point (the best so far: the search is monotone).
@@ -482,6 +514,7 @@ class _ProxNewton:
         over ``(w, c)`` (an L2 part in both), is set on ``model.decrement``.
         """
         w64 = self.to64(w)
+        model = self.damped(model) if self.damping else model
         grad = model.gw + self.l2 * w64 if self.l2 else model.gw
         if self.l1:
             dw = self.l1_step(w64, model)
@@ -505,6 +538,34 @@ class _ProxNewton:
             model.decrement = 0.5 * max(-slope if self.l1 else lam2, 0.0)
         return dw, dc, slope
 
+    def damped(self, model):
+        """Return ``model`` with ``damping * D`` added to its Hessian in ``(w, c)``.
+
+        The curvature of ``c`` becomes ``s + damping`` (the weights sum to one),
+        which changes its Schur complement: ``H`` (with ``c`` eliminated at
+        curvature ``s``) gains ``b b.T (1 / s - 1 / (s + damping))``.
+        """
+        cxp, delta = self.cxp, self.damping
+        d = self.to64(self.objective.metric())
+        H = model.H + self.diag(delta * d)
+        if not self.free_c:
+            return replace(model, H=H)
+        s = model.s + delta
+        gw = model.gw
+        if model.s > 0:
+            gw = gw + model.b * (model.gc / model.s - model.gc / s)
+            outer = cxp.reshape(model.b, (-1, 1)) * cxp.reshape(model.b, (1, -1))
+            H = H + outer * (1.0 / model.s - 1.0 / s)
+        return replace(model, H=H, gw=gw, s=s)
+
+    def adapt_damping(self):
+        """Shrink the damping after a full step, raise it after a cut one."""
+        if self.damping:
+            t = self.step_length
+            factor = _DAMPING_SHRINK if t == 1.0 else 2.0 / t
+            low, high = _DAMPING_RANGE
+            self.damping = min(max(self.damping * factor, low), high)
+
     def l1_step(self, w64, model):
         """Return the step that minimises the model with an L1 part (float64)."""
         cxp, penalty = self.cxp, self.objective.penalty
@@ -518,8 +579,12 @@ class _ProxNewton:
             # diagonal is rounding, 1e-33): q.G^+ q by the pseudo-inverse, as a
             # solve gave 1e41 there and the inner solve's gap meant nothing.
             # (A G of subnormal size overflows the reciprocals: then the solve.)
+            # (A damped G is positive definite: a Cholesky solve.)
             with np.errstate(all="ignore"):
-                yy = psd_quadratic(G, q)
+                if self.damping:
+                    yy = float(q @ solve_spd(G, q))
+                else:
+                    yy = psd_quadratic(G, q)
                 if not math.isfinite(yy):
                     yy = float(q @ self.cxp.linalg.solve(G, q))
             yy *= 1.0 + 1e-12
@@ -573,6 +638,7 @@ class _ProxNewton:
                 if math.isfinite(value_t) and (
                     value_t <= value + _ARMIJO * t * min(delta, 0.0) + noise
                 ):
+                    self.step_length = t
                     return w_t, c + t * dc, raw_t, value_t
                 t *= 0.5
         self.stall = (
