@@ -177,11 +177,20 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         if w_direct is not None:
             return _from_closed_form(objective, w_direct, c0, **run_kw)
         res = _fista(objective, w0, c0, **run_kw)
-        if objective.has_duality_gap:
+        if objective.has_duality_gap or not _penalty_free(objective.penalty):
+            # (A penalty with a strength but no gap, e.g. a loss without a
+            # conjugate, stops on the proximal-gradient measure, as documented
+            # for extensions.)
             return res
         return _certify_by_decrement(objective, res, **run_kw)
 
     return _smoothing_stages(objective, w0, c0, tol=tol, **run_kw)
+
+
+def _penalty_free(penalty):
+    """Return whether ``penalty`` has no strength at all (``penalty=None``)."""
+    shape = penalty.elastic_net_shape() if penalty.is_separable else None
+    return shape is not None and not shape[0] and not shape[1]
 
 
 def _uncertified_smooth(measure):
