@@ -123,10 +123,12 @@ def _missing_curvature(loss, solver, prefix):
 def _missing_penalty(penalty, solver):
     """Return the reasons ``penalty`` cannot run with ``solver`` (empty if it can)."""
     name = type(penalty).__name__
+    # (Literal names: a name built per call, e.g. by split, fills CPython's
+    # type attribute cache with new strings at every fit.)
     out = [
-        f"{name} does not implement {method}, which every solver calls."
-        for method in ("value(w)", "prox(v, step)")
-        if not provides(penalty, method.split("(")[0])
+        f"{name} does not implement {signature}, which every solver calls."
+        for method, signature in (("value", "value(w)"), ("prox", "prox(v, step)"))
+        if not provides(penalty, method)
     ]
     if solver in ("gd", "adam", "working_set", "newton") and not penalty.is_separable:
         out.append(

@@ -245,11 +245,12 @@ def _settle():
     """Free what is unreachable, and what CPython's type cache alone keeps.
 
     The cache of attribute lookups on types holds a reference to the name of
-    each of its up to 4,096 entries, and a name built at run time (as
-    ``"prox(v, step)".split("(")[0]``) is a new string per call: the strings
-    fill the cache over a few thousand calls (about 30 kB after 200 calls
-    where nothing else grew) and then stay at its size. Whether it is full
-    depends on what ran before, not on the calls measured.
+    each of its up to 4,096 entries, and a name built at run time (skgd's
+    contract checks use literal names for this reason; other libraries may
+    not) is a new string per call: the strings fill the cache over a
+    few thousand calls (about 30 kB after 200 calls where nothing else grew)
+    and then stay at its size. Whether it is full depends on what ran before,
+    not on the calls measured.
     """
     gc.collect()
     # (Python 3.13 renamed it, and clears other caches with it.)

@@ -490,3 +490,16 @@ def test_claimed_convergence_is_within_tol(loss, kind, design, solver):
     best, p0 = _optimum(objective, X, target, n_classes)
     got = _mean_objective(v, objective, X, target, n_classes)[0]
     assert got - best <= tol * p0
+
+
+def test_uncertified_huber_warning_gives_a_number_not_nan():
+    # Huber's default epsilon on the raw diabetes target leaves every residual on
+    # a linear piece: the Hessian is zero, the decrement 0/0. The warning says
+    # the decrement is infinite (nothing certifies the fit), not "nan".
+    X, y = load_diabetes(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    with pytest.warns(ConvergenceWarning, match="did not certify") as record:
+        GDRegressor(loss="huber", penalty=None).fit(X, y)
+    messages = [str(r.message) for r in record]
+    assert not any("nan" in m for m in messages), messages
+    assert any("inf relative" in m for m in messages), messages

@@ -198,8 +198,8 @@ def newton_decrement(objective, w, c):
     twice this value (Boyd and Vandenberghe, Convex Optimization, 9.6.3). Where
     ``H`` is singular (a piecewise-linear loss with residuals on its linear
     pieces) the relative ridge of the Newton model makes it large unless the
-    gradient vanishes there too. None where :func:`decrement_applies` does not
-    hold.
+    gradient vanishes there too (infinite where the 0/0 of a zero Hessian makes it
+    undefined). None where :func:`decrement_applies` does not hold.
 
     Parameters
     ----------
@@ -217,7 +217,9 @@ def newton_decrement(objective, w, c):
     """
     if objective.n_outputs > 1:
         step = multinomial_newton(objective, w, c)
-        return None if step is None else step[0]
+        if step is None:
+            return None
+        return step[0] if not math.isnan(step[0]) else math.inf
     if not decrement_applies(objective):
         return None
     run = _ProxNewton(objective, 0.0, 0, None)
@@ -226,7 +228,9 @@ def newton_decrement(objective, w, c):
     c = c if run.free_c else objective.initial_offset()
     model = run.model(w, objective.raw(w, c))
     run.direction(w, model)
-    return model.decrement
+    # (A Hessian that is zero, every residual on a linear piece, can make it
+    # 0/0: nothing is predicted there, and no decrease is certified.)
+    return model.decrement if not math.isnan(model.decrement) else math.inf
 
 
 def solve_newton(
