@@ -26,7 +26,7 @@ from skgd.solvers._interior_point import solve_interior_point
 from skgd.solvers._lbfgs import lbfgs_applies, solve_lbfgs
 from skgd.solvers._newton import solve_newton
 from skgd.solvers._result import SolverResult
-from skgd.solvers._smoothed_newton import solve_smoothed_newton
+from skgd.solvers._smoothed_newton import _shifted, solve_smoothed_newton
 
 # Up to this many features "auto" takes Newton steps: each builds a
 # ``n_features**2`` Hessian (``n_samples * n_features**2`` flops, at BLAS-3
@@ -213,9 +213,10 @@ def solve_newton_then_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callbac
     done = res.n_iter
     if verbose:
         print(f"[newton] stalled after {done} steps ({stall}): solver='gd' goes on")
-    shifted = None if callback is None else lambda k, w, v: callback(done + k, w, v)
     w, c, left = res.coef, res.extra["offset"], max_iter - done
-    rest = solve_gd(objective, w, c, max_iter=left, callback=shifted, **kw)
+    rest = solve_gd(
+        objective, w, c, max_iter=left, callback=_shifted(callback, done), **kw
+    )
     return SolverResult(
         rest.coef,
         rest.intercept,
