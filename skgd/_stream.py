@@ -346,6 +346,8 @@ def _store(est, results, y, solver, partial, validated, dtype):
     """Set the fitted attributes from the per-target results of a run."""
 
     def stack(arrays):
+        if len(arrays) == 1:  # one target (a stream's usual case): no list copy
+            return np.asarray(arrays[0], dtype=dtype)[None, ...]
         return np.stack([np.asarray(a, dtype=dtype) for a in arrays])
 
     standard = [r.extra["standard"] for r in results]
@@ -387,10 +389,13 @@ def _store(est, results, y, solver, partial, validated, dtype):
 def _store_curves(est, results, partial, validated):
     """Set ``loss_curve_``, ``n_iter_`` and the validation attributes."""
     curve = _sum_curves([r.objective_curve for r in results])
-    if partial and hasattr(est, "coef_"):
-        # One more epoch of one long stream: loss_curve_ keeps len == n_iter_.
-        est.loss_curve_ = list(getattr(est, "loss_curve_", [])) + curve
-        est.n_iter_ = len(est.loss_curve_)
+    previous = getattr(est, "loss_curve_", None)
+    if partial and hasattr(est, "coef_") and isinstance(previous, list):
+        # One more epoch of one long stream: loss_curve_ keeps len == n_iter_. It
+        # grows in place, as MLPRegressor's does: a copy per call would make a
+        # stream's calls cost in proportion to the calls before them.
+        previous.extend(curve)
+        est.n_iter_ = len(previous)
     else:
         est.loss_curve_ = curve
         est.n_iter_ = int(max(r.n_iter for r in results))
@@ -404,7 +409,11 @@ def _store_curves(est, results, partial, validated):
     else:
         est.validation_scores_ = None
         est.best_validation_score_ = None
-        est.best_loss_ = min(est.loss_curve_)
+        best = None
+        if previous is est.loss_curve_:
+            best = getattr(est, "best_loss_", None)
+        curve = est.loss_curve_ if best is None else [best, *curve]
+        est.best_loss_ = min(curve)
 
 
 def stream_dask_chunks(est, X, y, sample_weight, loss, penalty, solver, init, partial):

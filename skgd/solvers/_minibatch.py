@@ -353,17 +353,20 @@ def _result(objective, run):
     params, state = run.carry
     best = run.best if run.best is not None else run.last.params
     w_out, c_out = _unpack(objective, best, as_float=True)
+    b_out = objective.intercept(w_out, c_out)
     averaged = None if state.average is None else _split(objective, state.average)
+    # (Without averaging or early stopping the result is the last iterate.)
+    standard = (w_out, b_out) if best is params else _split(objective, params)
     return SolverResult(
         coef=w_out,
-        intercept=objective.intercept(w_out, c_out),
+        intercept=b_out,
         n_iter=run.n_iter,
         converged=run.converged,
         objective_curve=run.curve,
         extra={
             "state": state,
             "offset": c_out,
-            "standard": _split(objective, params),
+            "standard": standard,
             "averaged": averaged,
             "validation_scores": run.scores,
             "best_validation_score": run.best_score,
@@ -404,6 +407,9 @@ class _Stepper:
         decay, prox = self.parts.decay, self.parts.prox
         xp, dtype = objective.xp, objective.dtype
         n_coef = math.prod(objective.coef_shape)
+        # The coefficients and the offset are views of params, taken without
+        # _unpack's reshapes (namespace calls) where the shapes are flat already.
+        flat, one_output = len(objective.coef_shape) == 1, objective.n_outputs == 1
         t, samples, rule_state = state.t, state.samples, state.rule
         eta_scale, avg, n_avg = state.eta_scale, state.average, state.n_average
         l1_state = state.l1
@@ -415,7 +421,10 @@ class _Stepper:
         for start in range(0, n_rows, self.batch_size):
             stop = min(start + self.batch_size, n_rows)
             idx = slice(start, stop) if order is None else order[start:stop]
-            w, c = _unpack(objective, params, as_float=True)
+            w = params[:n_coef]
+            if not flat:
+                w = xp.reshape(w, objective.coef_shape)
+            c = float(params[n_coef]) if one_output else params[n_coef:]
             value, share, gw, gc = objective.batch_gradient(
                 idx, w, c, max_dloss=self.max_dloss
             )
@@ -436,9 +445,10 @@ class _Stepper:
                 # it; as SGDClassifier clips its factor 1 - eta * alpha at 0,
                 # the step shrinks w to 0 at most.
                 shrink = min(decay, 1.0 / eta) if eta > 0 else decay
-                grad[:n_coef] = xp.reshape(scale * gw + shrink * w, (-1,))
+                gw = scale * gw + shrink * w
             else:
-                grad[:n_coef] = xp.reshape(scale * gw, (-1,))
+                gw = scale * gw
+            grad[:n_coef] = gw if flat else xp.reshape(gw, (-1,))
             grad[n_coef:] = scale * self.intercept_step_scale * gc
             direction, step, rule_state = rule.update(grad, rule_state, eta)
             params = params - step * direction
@@ -533,8 +543,12 @@ class _DivergenceGuard:
 def _pack(objective, w, c):
     """Return the flat parameters ``[w.ravel(), c]`` that the step rules update."""
     xp = objective.xp
-    c = xp.reshape(xp.asarray(c, dtype=objective.dtype), (-1,))
-    return xp.concat([xp.reshape(w, (-1,)), c])
+    n_coef = math.prod(objective.coef_shape)
+    dtype = xp.result_type(w.dtype, objective.dtype)
+    params = xp.empty(n_coef + objective.n_outputs, dtype=dtype)
+    params[:n_coef] = w if w.ndim == 1 else xp.reshape(w, (-1,))
+    params[n_coef:] = c
+    return params
 
 
 def _unpack(objective, params, as_float=False):
@@ -569,7 +583,7 @@ def _penalty_value(penalty, parts, objective):
         if w.ndim > 1:  # the coefficients of a loss of several outputs
             w = xp.reshape(w, (-1,))
         if l2:
-            out += 0.5 * l2 * float(xp.vecdot(w, w))
+            out += 0.5 * l2 * float(w @ w)
         if l1:
             out += l1 * float(xp.sum(xp.abs(w)))
         return out
