@@ -207,6 +207,19 @@ def test_small_chunks_learn_as_much_per_row_as_sgdregressor():
         assert score >= best - 0.01
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_partial_fit_extends_the_curve_of_a_fit_and_its_best_loss(early_stopping):
+    # One value per call after the fit's epochs; best_loss_ is the lowest of all
+    # (the fit's own is None under early stopping, which partial_fit ignores).
+    X, y, _ = _stream_data("regressor")
+    params = {"max_iter": 3, "tol": None, "early_stopping": early_stopping}
+    est = GDRegressor(solver="sgd", random_state=0, **params).fit(X, y)
+    for a in range(0, 512, 128):
+        est.partial_fit(X[a : a + 128], y[a : a + 128])
+    assert len(est.loss_curve_) == est.n_iter_ == 3 + 4
+    assert est.best_loss_ == min(est.loss_curve_)
+
+
 @pytest.mark.parametrize("kind", ["regressor", "3 classes"])
 def test_per_row_sgd_applies_the_cumulative_l1_penalty_across_calls(kind):
     # batch_size=1 without momentum is scikit-learn's SGD, its L1 included: the
