@@ -15,10 +15,16 @@ import math
 from array_api_compat import device
 
 from skgd._contract import check_support
+from skgd._gaps import toward_subgradient
 from skgd._objective import LinearObjective
 from skgd._planner import GRAM_MAX_FEATURES, choose_form, in_form
 from skgd._stats import SharedProducts
-from skgd.solvers._gram_enet import scatter, solve_gram_cd, solve_gram_enet
+from skgd.solvers._gram_enet import (
+    lasso_form_gap,
+    scatter,
+    solve_gram_cd,
+    solve_gram_enet,
+)
 from skgd.solvers._result import SolverResult
 
 # A check of the full problem costs a pass over X; below this many features the
@@ -124,7 +130,12 @@ class _GramSpace:
         # symmetric).
         raw = xp.take(w, self.cols) @ self._rows()
         _, grad_w, _ = objective.gradient(raw)
-        return grad_w, objective.duality_gap(w, raw, grad_w)
+        gap = objective.duality_gap(w, raw, grad_w)
+        # sum_i u_i r_i**2 = yy - w.(2 q - G w), times the curvature.
+        residual_sq = lambda: max(
+            self.yy - float(w @ (2.0 * self.q - self.curv * raw)), 0.0
+        )
+        return grad_w, _lasso_form(objective, w, grad_w, residual_sq, gap)
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
@@ -319,9 +330,12 @@ class _SampleSpace:
         else:
             raw = self.sub.raw(self.cxp.take(w, self.cols), c)
         g, grad_w, _ = objective.gradient(raw)
-        return grad_w, objective.duality_gap(
-            w, raw, grad_w, None if self.quadratic else g
-        )
+        gap = objective.duality_gap(w, raw, grad_w, None if self.quadratic else g)
+        if not self.quadratic:
+            return grad_w, gap
+        u, r = objective.u, objective.y - raw
+        residual_sq = lambda: self.backend.to_float((u * r) @ r)
+        return grad_w, _lasso_form(objective, w, grad_w, residual_sq, gap)
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
@@ -581,6 +595,23 @@ def solve_working_set(
             measure=gap / ref, offset=c, checks=n_checks, working_set_sizes=sizes
         ),
     )
+
+
+def _lasso_form(objective, w, grad_w, residual_sq, gap):
+    """Return the smaller of ``gap`` and the elastic net's gap in lasso form.
+
+    (See :func:`~skgd.solvers._gram_enet.lasso_form_gap`: with both an L1 and an
+    L2 part and the squared loss, the residual scaled into the L1 ball of the
+    lasso on augmented data is a second dual point; near the optimum of a small
+    ``l2`` its gap is far the smaller.) ``residual_sq`` returns ``sum_i u_i
+    r_i**2`` times the loss curvature.
+    """
+    l1, l2, _ = objective.penalty.elastic_net_shape()
+    if not (l1 and l2 and objective.intercept_mode != "free"):
+        return gap
+    v = toward_subgradient(objective, w, -grad_w)
+    form = lasso_form_gap(objective.penalty, w, v, residual_sq, objective.coef_xp)
+    return min(gap, form)
 
 
 def _space(objective, mode, solve_direct, ref, spaces, w, complete):
