@@ -242,6 +242,7 @@ def solve_gram_enet(
     verbose=0,
     ref=1.0,
     first_iter=0,
+    lasso_form=False,
 ):
     r"""Minimise ``1/2 (yy - 2 q.w + w.G w) + h(w)`` by FISTA in the Jacobi metric.
 
@@ -290,6 +291,12 @@ def solve_gram_enet(
         The printed gap is relative to this.
     first_iter : int, default=0
         Number of iterations made before this call (for the printed count).
+    lasso_form : bool, default=False
+        Certify by the smaller of the elastic net's gap and its lasso form's
+        (:func:`lasso_form_gap`), as a caller whose own measure is that smaller
+        gap does (the working sets). Off, the gap is the elastic net's alone: a
+        caller that sets ``threshold`` as a share of that gap (proximal Newton's
+        inner solves) needs the same measure, or the share is met at the start.
 
     Returns
     -------
@@ -302,7 +309,15 @@ def solve_gram_enet(
     """
     report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
     oracle = _GramOracle(
-        G, q, yy, penalty, xp, max_iter=max_iter, threshold=threshold, report=report
+        G,
+        q,
+        yy,
+        penalty,
+        xp,
+        max_iter=max_iter,
+        threshold=threshold,
+        report=report,
+        lasso_form=lasso_form,
     )
     return _fista_gram(oracle, w)
 
@@ -321,6 +336,7 @@ def solve_gram_cd(
     verbose=0,
     ref=1.0,
     first_iter=0,
+    lasso_form=False,
 ):
     r"""Minimise the objective of :func:`solve_gram_enet` by coordinate descent first.
 
@@ -343,6 +359,8 @@ def solve_gram_cd(
     ----------
     G, q, yy, penalty, w, threshold, max_iter, xp, on_iter, verbose, ref, first_iter
         As for :func:`solve_gram_enet`.
+    lasso_form : bool, default=False
+        As for :func:`solve_gram_enet`.
 
     Returns
     -------
@@ -353,7 +371,7 @@ def solve_gram_cd(
     curve : list of float
         The objective after each iteration.
     """
-    kw = {"on_iter": on_iter, "verbose": verbose, "ref": ref}
+    kw = {"on_iter": on_iter, "verbose": verbose, "ref": ref, "lasso_form": lasso_form}
     if (
         enet_coordinate_descent_gram is None
         or not is_numpy_namespace(xp)
@@ -379,7 +397,15 @@ def solve_gram_cd(
     y_norm = xp.asarray([math.sqrt(yy)], dtype=G.dtype)
     report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
     oracle = _GramOracle(
-        G, q, yy, penalty, xp, max_iter=max_iter, threshold=threshold, report=report
+        G,
+        q,
+        yy,
+        penalty,
+        xp,
+        max_iter=max_iter,
+        threshold=threshold,
+        report=report,
+        lasso_form=lasso_form,
     )
     curve, target = [], threshold
     while True:
@@ -509,9 +535,13 @@ class _GramOracle(Oracle):
     (:func:`_newton_step`) replaces the iterate when its gap is smaller.
     """
 
-    def __init__(self, G, q, yy, penalty, xp, *, max_iter, threshold, report):
+    def __init__(
+        self, G, q, yy, penalty, xp, *, max_iter, threshold, report, lasso_form
+    ):
         self.G, self.q, self.yy, self.penalty, self.xp = G, q, yy, penalty, xp
         self.l1, self.l2, self.positive = penalty.elastic_net_shape()
+        # (Pure L1 or L2: the two gaps are one.)
+        self.lasso_form = lasso_form and bool(self.l1 and self.l2)
         self.max_iter, self.threshold, self.announce = max_iter, threshold, report
         self.q2 = 2.0 * q
         self.d = xp.linalg.diagonal(G)
@@ -539,7 +569,7 @@ class _GramOracle(Oracle):
         """Return the duality gap at ``w``."""
         v = nearest_subgradient(self.penalty, w, self.q - Gw, self.bound)
         gap = _dual_gap(self.penalty, w, v, self.yy, vq, self.xp)
-        if self.l1 and self.l2:
+        if self.lasso_form:
             # Both dual points certify; the lasso form's is the smaller near
             # the optimum when l2 is small.
             residual_sq = lambda: max(self.yy - vq, 0.0)

@@ -158,6 +158,7 @@ class _GramSpace:
             verbose=verbose,
             ref=self.ref,
             first_iter=first,
+            lasso_form=True,
         )
         return w_cols, c, curve, gap
 
@@ -355,6 +356,7 @@ class _SampleSpace:
                 verbose=verbose,
                 ref=self.ref,
                 first_iter=first,
+                lasso_form=True,
             )
             return w_cols, c, curve, gap
         callback = None
