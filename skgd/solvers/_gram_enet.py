@@ -69,22 +69,61 @@ enet_coordinate_descent_gram = _compiled_cd()
 def _dual_gap(penalty, w, v, yy, vq, xp):
     """Return the duality gap at ``w`` with ``v = q - G w`` and ``vq = w.(2q - Gw)``.
 
-    :func:`skgd._gaps.quadratic_gap`, with the squared residual norm ``yy - vq``
-    (needed only when the dual point needs rescaling: pure L1). The scaling and
+    :func:`elastic_net_gap` of the elastic net's own dual point alone, with the
+    squared residual norm ``yy - vq``.
+    """
+    residual_sq = lambda: max(yy - vq, 0.0)
+    return elastic_net_gap(penalty, w, v, residual_sq, xp, lasso_form=False)
+
+
+def elastic_net_gap(penalty, w, v, residual_sq, xp, lasso_form=True):
+    r"""Return the duality gap of the squared loss with an elastic net at ``w``.
+
+    :func:`skgd._gaps.quadratic_gap` at the dual point ``k v``. The scaling and
     the Fenchel-Young terms are those of the penalty's ``dual_scale`` and
     ``fenchel_young``, written out for the elastic net because this runs every few
     iterations on small vectors, where the call overhead is the cost. With the
     constraint ``w >= 0`` the conjugate sees ``v`` itself where it sees ``|v|``
     without (its supremum runs over ``w >= 0``): the conditions are one-sided.
+
+    With both an L1 and an L2 part and ``lasso_form``, the smaller of that gap
+    and the gap of the lasso form: ``min 1/2 ||r||^2 + l1 ||w||_1 + l2/2
+    ||w||^2`` is the lasso of the design ``[X_c; sqrt(l2) I]`` and the targets
+    ``[y_c; 0]``, whose residual is ``(r, -sqrt(l2) w)``. Its dual point (that
+    residual scaled into the L1 ball, the one of scikit-learn's coordinate
+    descent) has the correlations ``v - l2 w`` and the squared norm ``||r||^2 +
+    l2 ||w||^2``: the pure-L1 gap of those certifies the same problem from
+    another dual point. Near the optimum the elastic net's own conjugate divides
+    the residual of the optimality conditions by ``l2`` (its gap is quadratic in
+    it over ``l2``), the lasso form's is linear in it: with a small ``l2`` (the
+    end of a path) it is far the smaller, and a warm start often meets it at
+    once where the other took hundreds of coordinate-descent epochs. Far from
+    the optimum (a large residual to scale) the other can be the smaller.
+
+    Parameters
+    ----------
+    penalty : Penalty
+        A penalty with :meth:`~skgd.penalties.Penalty.elastic_net_shape`.
+    w : array of shape (k,)
+        Coefficients.
+    v : array of shape (k,)
+        ``-grad_w`` of the loss (``q - G w``, times the loss curvature).
+    residual_sq : callable
+        Returns ``sum_i u_i r_i**2`` (times the loss curvature) when called
+        (needed only where a dual point is scaled).
+    xp : namespace
+        The arrays' namespace.
+    lasso_form : bool, default=True
+        Whether the lasso form's gap is taken too.
+
+    Returns
+    -------
+    gap : float
+        An upper bound on the suboptimality of ``w`` (``inf`` if not finite).
     """
     l1, l2, positive = penalty.elastic_net_shape()
-    if l2:
-        return _enet_gap(l1, l2, positive, w, v, xp)
-    return _l1_gap(l1, positive, w, v, lambda: max(yy - vq, 0.0), xp)
-
-
-def _enet_gap(l1, l2, positive, w, v, xp):
-    """Return the gap of :func:`_dual_gap` with an L2 part (no scaling, ``k = 1``)."""
+    if not l2:
+        return _l1_gap(l1, positive, w, v, residual_sq, xp)
     absw = xp.abs(w)
     s = v if positive else xp.abs(v)
     # sign(w) v - l1; where w == 0 the term is z**2 / (2 l2) alone.
@@ -97,60 +136,22 @@ def _enet_gap(l1, l2, positive, w, v, xp):
         diff * diff,
         2.0 * l2 * absw * xp.maximum(-t, 0.0) + (l2 * absw) ** 2 + z * z,
     )
-    return quadratic_gap(1.0, float(xp.sum(term)) / (2.0 * l2), None)
+    # With an L2 part the dual point needs no scaling (k = 1).
+    gap = quadratic_gap(1.0, float(xp.sum(term)) / (2.0 * l2), None)
+    if not (l1 and lasso_form):
+        return gap
+    augmented = lambda: residual_sq() + l2 * float(w @ w)
+    return min(gap, _l1_gap(l1, positive, w, v - l2 * w, augmented, xp))
 
 
 def _l1_gap(l1, positive, w, v, residual_sq, xp):
-    """Return the gap of :func:`_dual_gap` for pure L1 (the dual point scaled)."""
+    """Return the gap of :func:`elastic_net_gap` for pure L1 (the dual point scaled)."""
     s = v if positive else xp.abs(v)
     vmax = float(xp.max(s)) if v.shape[0] else 0.0
     k = 1.0 if vmax <= l1 else l1 / vmax
     # |w_j| (l1 - sign(w_j) k v_j), each term non-negative as |k v_j| <= l1.
     fy = float(xp.sum(xp.maximum(l1 * xp.abs(w) - k * (w * v), 0.0)))
     return quadratic_gap(k, fy, residual_sq)
-
-
-def lasso_form_gap(penalty, w, v, residual_sq, xp):
-    r"""Return the duality gap of the elastic net written as a lasso.
-
-    ``min 1/2 ||r||^2 + l1 ||w||_1 + l2/2 ||w||^2`` is the lasso of the design
-    ``[X_c; sqrt(l2) I]`` and the targets ``[y_c; 0]``, whose residual is
-    ``(r, -sqrt(l2) w)``. Its dual point (that residual scaled into the L1 ball,
-    the one of scikit-learn's coordinate descent) has the correlations
-    ``v - l2 w`` and the squared norm ``||r||^2 + l2 ||w||^2``, so its gap is
-    :func:`_dual_gap`'s pure-L1 one of those: a certificate of the same problem
-    from another dual point. Near the optimum the elastic net's own conjugate
-    divides the residual of the optimality conditions by ``l2`` (its gap is
-    quadratic in it over ``l2``), this one is linear in it: with a small ``l2``
-    (the end of a path) it is far the smaller, and a warm start often meets it
-    at once where the other took hundreds of coordinate-descent epochs. Far from
-    the optimum (a large residual to scale) the other can be the smaller: the
-    callers keep the smaller of the two. Pure L1 (``l2 = 0``): the same gap.
-
-    Parameters
-    ----------
-    penalty : Penalty
-        A penalty with :meth:`~skgd.penalties.Penalty.elastic_net_shape`.
-    w : array of shape (k,)
-        Coefficients.
-    v : array of shape (k,)
-        ``-grad_w`` of the loss (``q - G w``, times the loss curvature).
-    residual_sq : callable
-        Returns ``sum_i u_i r_i**2`` (times the loss curvature) when called.
-    xp : namespace
-        The arrays' namespace.
-
-    Returns
-    -------
-    gap : float
-        An upper bound on the suboptimality of ``w``.
-    """
-    l1, l2, positive = penalty.elastic_net_shape()
-    if not l2:
-        return _l1_gap(l1, positive, w, v, residual_sq, xp)
-    return _l1_gap(
-        l1, positive, w, v - l2 * w, lambda: residual_sq() + l2 * float(w @ w), xp
-    )
 
 
 def scatter(xp, n, idx, values):
@@ -293,7 +294,7 @@ def solve_gram_enet(
         Number of iterations made before this call (for the printed count).
     lasso_form : bool, default=False
         Certify by the smaller of the elastic net's gap and its lasso form's
-        (:func:`lasso_form_gap`), as a caller whose own measure is that smaller
+        (:func:`elastic_net_gap`), as a caller whose own measure is that smaller
         gap does (the working sets). Off, the gap is the elastic net's alone: a
         caller that sets ``threshold`` as a share of that gap (proximal Newton's
         inner solves) needs the same measure, or the share is met at the start.
@@ -540,8 +541,7 @@ class _GramOracle(Oracle):
     ):
         self.G, self.q, self.yy, self.penalty, self.xp = G, q, yy, penalty, xp
         self.l1, self.l2, self.positive = penalty.elastic_net_shape()
-        # (Pure L1 or L2: the two gaps are one.)
-        self.lasso_form = lasso_form and bool(self.l1 and self.l2)
+        self.lasso_form = lasso_form
         self.max_iter, self.threshold, self.announce = max_iter, threshold, report
         self.q2 = 2.0 * q
         self.d = xp.linalg.diagonal(G)
@@ -568,13 +568,10 @@ class _GramOracle(Oracle):
     def gap(self, w, Gw, vq):
         """Return the duality gap at ``w``."""
         v = nearest_subgradient(self.penalty, w, self.q - Gw, self.bound)
-        gap = _dual_gap(self.penalty, w, v, self.yy, vq, self.xp)
-        if self.lasso_form:
-            # Both dual points certify; the lasso form's is the smaller near
-            # the optimum when l2 is small.
-            residual_sq = lambda: max(self.yy - vq, 0.0)
-            gap = min(gap, lasso_form_gap(self.penalty, w, v, residual_sq, self.xp))
-        return gap
+        residual_sq = lambda: max(self.yy - vq, 0.0)
+        return elastic_net_gap(
+            self.penalty, w, v, residual_sq, self.xp, lasso_form=self.lasso_form
+        )
 
     def value(self, x):
         """Return the objective at ``x``."""

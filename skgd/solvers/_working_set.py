@@ -20,7 +20,7 @@ from skgd._objective import LinearObjective
 from skgd._planner import GRAM_MAX_FEATURES, choose_form, in_form
 from skgd._stats import SharedProducts
 from skgd.solvers._gram_enet import (
-    lasso_form_gap,
+    elastic_net_gap,
     scatter,
     solve_gram_cd,
     solve_gram_enet,
@@ -130,12 +130,11 @@ class _GramSpace:
         # symmetric).
         raw = xp.take(w, self.cols) @ self._rows()
         _, grad_w, _ = objective.gradient(raw)
-        gap = objective.duality_gap(w, raw, grad_w)
         # sum_i u_i r_i**2 = yy - w.(2 q - G w), times the curvature.
         residual_sq = lambda: max(
             self.yy - float(w @ (2.0 * self.q - self.curv * raw)), 0.0
         )
-        return grad_w, _lasso_form(objective, w, grad_w, residual_sq, gap)
+        return grad_w, _quadratic_gap(objective, w, grad_w, residual_sq)
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
@@ -331,12 +330,12 @@ class _SampleSpace:
         else:
             raw = self.sub.raw(self.cxp.take(w, self.cols), c)
         g, grad_w, _ = objective.gradient(raw)
-        gap = objective.duality_gap(w, raw, grad_w, None if self.quadratic else g)
-        if not self.quadratic:
-            return grad_w, gap
+        if not (self.quadratic and objective.intercept_mode != "free"):
+            raw_grad = None if self.quadratic else g
+            return grad_w, objective.duality_gap(w, raw, grad_w, raw_grad)
         u, r = objective.u, objective.y - raw
         residual_sq = lambda: self.backend.to_float((u * r) @ r)
-        return grad_w, _lasso_form(objective, w, grad_w, residual_sq, gap)
+        return grad_w, _quadratic_gap(objective, w, grad_w, residual_sq)
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
@@ -599,21 +598,17 @@ def solve_working_set(
     )
 
 
-def _lasso_form(objective, w, grad_w, residual_sq, gap):
-    """Return the smaller of ``gap`` and the elastic net's gap in lasso form.
+def _quadratic_gap(objective, w, grad_w, residual_sq):
+    """Return the gap of the full problem with the squared loss at ``w``.
 
-    (See :func:`~skgd.solvers._gram_enet.lasso_form_gap`: with both an L1 and an
-    L2 part and the squared loss, the residual scaled into the L1 ball of the
-    lasso on augmented data is a second dual point; near the optimum of a small
-    ``l2`` its gap is far the smaller.) ``residual_sq`` returns ``sum_i u_i
-    r_i**2`` times the loss curvature.
+    The gap of :meth:`~skgd._objective.LinearObjective.duality_gap` (the same
+    dual point, rounded toward the subdifferential the same way), written out
+    for the elastic net, or the smaller gap of its lasso form where it has both
+    an L1 and an L2 part (see :func:`~skgd.solvers._gram_enet.elastic_net_gap`).
+    ``residual_sq`` returns ``sum_i u_i r_i**2`` times the loss curvature.
     """
-    l1, l2, _ = objective.penalty.elastic_net_shape()
-    if not (l1 and l2 and objective.intercept_mode != "free"):
-        return gap
     v = toward_subgradient(objective, w, -grad_w)
-    form = lasso_form_gap(objective.penalty, w, v, residual_sq, objective.coef_xp)
-    return min(gap, form)
+    return elastic_net_gap(objective.penalty, w, v, residual_sq, objective.coef_xp)
 
 
 def _space(objective, mode, solve_direct, ref, spaces, w, complete):
