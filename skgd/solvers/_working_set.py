@@ -39,6 +39,12 @@ _GROWTH = 16
 # Once a working set would hold this share of the features, the full problem is
 # solved instead: the working set no longer saves work.
 _FULL_SHARE = 0.5
+# The subproblems' gap target, a share of the full problem's: the full gap
+# adds only what features outside the set violate (and rounding), so a set that
+# holds them passes its check at once. Half of it cost the coordinate descent
+# of a GDRegressorCV path (100 x 2,000) 47% more epochs than 0.9, and no check
+# fewer.
+_INNER = 0.9
 
 
 def working_set_mode(objective):
@@ -432,7 +438,7 @@ def solve_working_set(
     set: the sets of celer and skglm are twice the support); then the problem
     restricted to the set is solved, warm-started, to a gap a fraction of the full
     one (a geometric schedule, as in celer and skglm; a subproblem on the gathered
-    columns' Gram matrix, whose epochs cost far less than a check, to half ``tol``
+    columns' Gram matrix, whose epochs cost far less than a check, to 0.9 ``tol``
     at once). With the squared loss the subproblem is its Gram matrix, built
     incrementally on dense X (columns once in the set stay there, so their products
     are computed once), by one sparse-times-sparse product of the set on sparse X
@@ -550,7 +556,7 @@ def solve_working_set(
         return scatter(cxp, n_features, cols, w_cols), c, sub_curve, gap
 
     if predicted is not None and cols.shape[0]:
-        w, c, _, _ = solve_on(w, c, 0.5 * threshold)
+        w, c, _, _ = solve_on(w, c, _INNER * threshold)
     while True:
         if complete:
             # The subproblem is the full problem: its gap is the one that counts.
@@ -576,10 +582,10 @@ def solve_working_set(
             continue
         if n_add:
             cols = cxp.concat([cols, _top(cxp, score, n_add)])
-            inner = max(space.inner_share * gap, 0.5 * threshold)
+            inner = max(space.inner_share * gap, _INNER * threshold)
         else:
             # Nothing violates: the subproblem's accuracy is what is missing.
-            inner = 0.1 * min(inner, max(space.inner_share * gap, 0.5 * threshold))
+            inner = 0.1 * min(inner, max(space.inner_share * gap, _INNER * threshold))
             if size == 0 or inner < 1e-4 * threshold:
                 return finish_direct(w, c)
         w, c, sub_curve, _ = solve_on(w, c, inner)
