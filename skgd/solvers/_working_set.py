@@ -15,7 +15,7 @@ import math
 from array_api_compat import device
 
 from skgd._contract import check_support
-from skgd._gaps import toward_subgradient
+from skgd._gaps import nearest_subgradient, rounding_bound
 from skgd._objective import LinearObjective
 from skgd._planner import GRAM_MAX_FEATURES, choose_form, in_form
 from skgd._stats import SharedProducts
@@ -101,6 +101,8 @@ class _GramSpace:
     def __init__(self, objective, ref):
         self.objective, self.ref = objective, ref
         self.xp = self.cxp = objective.coef_xp
+        # The rounding bound of the checks' gaps (see _quadratic_gap).
+        self.rounding = None
         # The last solution and its gradient (see _strong_rule).
         self.last = None
         self.curv = objective.curvature
@@ -140,7 +142,7 @@ class _GramSpace:
         residual_sq = lambda: max(
             self.yy - float(w @ (2.0 * self.q - self.curv * raw)), 0.0
         )
-        return grad_w, _quadratic_gap(objective, w, grad_w, residual_sq)
+        return grad_w, _quadratic_gap(self, w, grad_w, residual_sq)
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
@@ -196,6 +198,7 @@ class _SampleSpace:
         self.stats, self.sq = objective.stats, objective.moments().sq
         self.cols = self.cxp.zeros(0, dtype=self.cxp.int64)
         self.X_cols = None
+        self.rounding = None
         self.last = None
         self.quadratic = objective.loss.is_quadratic
         # Sparse columns cannot be centered without densifying them; their Gram
@@ -233,11 +236,11 @@ class _SampleSpace:
         """Use the space for ``objective``, the same problem with another penalty.
 
         The gathered columns and their Gram matrix do not depend on the penalty:
-        along a path they are gathered once.
+        along a path they are gathered once. (The sub-objective takes the new
+        penalty where the plain solver needs it, see :meth:`solve`; the checks
+        use its products alone.)
         """
         self.objective, self.ref = objective, ref
-        if self.sub is not None:
-            self.sub = self.sub.with_penalty(objective.penalty)
 
     def gather(self, cols):
         """Gather the columns ``cols`` (the gathered ones first) if some are new."""
@@ -341,7 +344,7 @@ class _SampleSpace:
             return grad_w, objective.duality_gap(w, raw, grad_w, raw_grad)
         u, r = objective.u, objective.y - raw
         residual_sq = lambda: self.backend.to_float((u * r) @ r)
-        return grad_w, _quadratic_gap(objective, w, grad_w, residual_sq)
+        return grad_w, _quadratic_gap(self, w, grad_w, residual_sq)
 
     def solve(self, cols, w_cols, c, threshold, budget, on_iter, verbose, first):
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
@@ -367,6 +370,8 @@ class _SampleSpace:
         callback = None
         if on_iter is not None:
             callback = lambda it, w, value: on_iter(w, value)
+        if self.sub.penalty is not self.objective.penalty:
+            self.sub = self.sub.with_penalty(self.objective.penalty)
         res = self.solve_direct(
             self.sub,
             w_cols,
@@ -604,8 +609,8 @@ def solve_working_set(
     )
 
 
-def _quadratic_gap(objective, w, grad_w, residual_sq):
-    """Return the gap of the full problem with the squared loss at ``w``.
+def _quadratic_gap(space, w, grad_w, residual_sq):
+    """Return the gap of the full problem of ``space`` with the squared loss at ``w``.
 
     The gap of :meth:`~skgd._objective.LinearObjective.duality_gap` (the same
     dual point, rounded toward the subdifferential the same way), written out
@@ -613,7 +618,14 @@ def _quadratic_gap(objective, w, grad_w, residual_sq):
     an L1 and an L2 part (see :func:`~skgd.solvers._gram_enet.elastic_net_gap`).
     ``residual_sq`` returns ``sum_i u_i r_i**2`` times the loss curvature.
     """
-    v = toward_subgradient(objective, w, -grad_w)
+    objective = space.objective
+    if space.rounding is None:
+        # It depends on the data and the penalty's kind, not on its strength:
+        # one per path, where each alpha's objective would compute it again.
+        space.rounding = (rounding_bound(objective),)
+    v, bound = -grad_w, space.rounding[0]
+    if bound is not None:
+        v = nearest_subgradient(objective.penalty, w, v, bound)
     return elastic_net_gap(objective.penalty, w, v, residual_sq, objective.coef_xp)
 
 
