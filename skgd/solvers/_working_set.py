@@ -506,15 +506,12 @@ def solve_working_set(
     if mode == "gram":
         objective = in_form(objective, "gram")
     cxp = objective.coef_xp
-    ref = objective.reference_value()
+    ref, active, n_active, inv_norm = _fixed(objective, spaces)
     threshold = tol * ref
     # (l1, positive): the bound of the optimality conditions (one-sided with w >= 0).
     bound = objective.penalty.elastic_net_shape()[::2]
     c = c0 if objective.intercept_mode == "free" else objective.initial_offset()
-    active = objective.active
     n_features = objective.n_features
-    n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
-    inv_norm = 1.0 / cxp.sqrt(objective.metric())
     # Constant columns keep w_j = 0 (their gradient is masked): they never enter.
     w = cxp.where(active, w0, 0.0 * w0)
     # With few features in the Gram form, the full problem is the subproblem: its
@@ -627,6 +624,27 @@ def _quadratic_gap(space, w, grad_w, residual_sq):
     if bound is not None:
         v = nearest_subgradient(objective.penalty, w, v, bound)
     return elastic_net_gap(objective.penalty, w, v, residual_sq, objective.coef_xp)
+
+
+def _fixed(objective, spaces):
+    """Return what the solve needs of the data alone, kept in ``spaces`` along a path.
+
+    ``(ref, active, n_active, inv_norm)``: the objective at zero, the mask of the
+    non-constant columns and its count, and ``1 / sqrt(d)`` with ``d`` the
+    metric (the columns' variances, as an L1 penalty has it). None of them
+    depends on the penalty's strength, and each alpha's objective would compute
+    them again.
+    """
+    key = ("fixed", type(objective))  # (one per form)
+    fixed = None if spaces is None else spaces.get(key)
+    if fixed is None:
+        cxp, active = objective.coef_xp, objective.active
+        n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
+        inv_norm = 1.0 / cxp.sqrt(objective.metric())
+        fixed = (objective.reference_value(), active, n_active, inv_norm)
+        if spaces is not None:
+            spaces[key] = fixed
+    return fixed
 
 
 def _space(objective, mode, solve_direct, ref, spaces, w, complete):
