@@ -502,7 +502,9 @@ def solve_working_set(
     Q. Bertrand, Q. Klopfenstein, P.-A. Bannier et al., "Beyond L1: faster and
     better sparse models with skglm", NeurIPS, 2022.
     """
-    check_support(objective.loss, objective.penalty, "working_set")
+    if not spaces:
+        # (Along a path, the first penalty's check holds for the next.)
+        check_support(objective.loss, objective.penalty, "working_set")
     if mode == "gram":
         objective = in_form(objective, "gram")
     cxp = objective.coef_xp
@@ -518,6 +520,8 @@ def solve_working_set(
     # own gap is the check, and no working set is worth its bookkeeping.
     complete = mode == "gram" and n_active <= _MIN_FEATURES
     space, cols = _space(objective, mode, solve_direct, ref, spaces, w, complete)
+    # (A check's gap at most this is not refined: see _quadratic_gap.)
+    space.enough = threshold
     # Along a path, the previous solution's gradient predicts the new support:
     # the subproblem is solved first and checked after (one check per alpha
     # where the prediction holds, instead of one before and one after).
@@ -613,7 +617,9 @@ def _quadratic_gap(space, w, grad_w, residual_sq):
     dual point, rounded toward the subdifferential the same way), written out
     for the elastic net, or the smaller gap of its lasso form where it has both
     an L1 and an L2 part (see :func:`~skgd.solvers._gram_enet.elastic_net_gap`).
-    ``residual_sq`` returns ``sum_i u_i r_i**2`` times the loss curvature.
+    ``residual_sq`` returns ``sum_i u_i r_i**2`` times the loss curvature. A
+    gap at most ``space.enough`` (the solve's threshold) is returned as soon as
+    one form gives it.
     """
     objective = space.objective
     if space.rounding is None:
@@ -623,7 +629,9 @@ def _quadratic_gap(space, w, grad_w, residual_sq):
     v, bound = -grad_w, space.rounding[0]
     if bound is not None:
         v = nearest_subgradient(objective.penalty, w, v, bound)
-    return elastic_net_gap(objective.penalty, w, v, residual_sq, objective.coef_xp)
+    return elastic_net_gap(
+        objective.penalty, w, v, residual_sq, objective.coef_xp, enough=space.enough
+    )
 
 
 def _fixed(objective, spaces):
