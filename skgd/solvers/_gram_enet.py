@@ -314,19 +314,9 @@ def solve_gram_enet(
     curve : list of float
         The objective after each iteration.
     """
-    report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
-    oracle = _GramOracle(
-        G,
-        q,
-        yy,
-        penalty,
-        xp,
-        max_iter=max_iter,
-        threshold=threshold,
-        report=report,
-        lasso_form=lasso_form,
-    )
-    return _fista_gram(oracle, w)
+    kw = {"on_iter": on_iter, "verbose": verbose, "ref": ref, "lasso_form": lasso_form}
+    limits = {"max_iter": max_iter, "threshold": threshold, "first_iter": first_iter}
+    return _fista_gram(_oracle(G, q, yy, penalty, xp, **limits, **kw), w)
 
 
 def solve_gram_cd(
@@ -402,18 +392,8 @@ def solve_gram_cd(
     # The compiled loop scales its tolerance by ``y.y``: a one-element y of that
     # norm makes it the duality gap ``threshold`` (its objective is this one).
     y_norm = xp.asarray([math.sqrt(yy)], dtype=G.dtype)
-    report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
-    oracle = _GramOracle(
-        G,
-        q,
-        yy,
-        penalty,
-        xp,
-        max_iter=max_iter,
-        threshold=threshold,
-        report=report,
-        lasso_form=lasso_form,
-    )
+    limits = {"max_iter": max_iter, "threshold": threshold, "first_iter": first_iter}
+    oracle = _oracle(G, q, yy, penalty, xp, **limits, **kw)
     curve, target = [], threshold
     while True:
         # (Its BLAS calls are vector operations of the set's size: no threads to
@@ -436,7 +416,7 @@ def solve_gram_cd(
             )
         x = oracle.point(xp.asarray(w))
         curve.append(oracle.value(x))
-        report(len(curve), curve[-1], x.w, None, x.gap)
+        oracle.announce(len(curve), curve[-1], x.w, None, x.gap)
         # The compiled loop's gap scales its dual point into the dual domain
         # even with an L2 part, ours does not: far from the optimum its gap is
         # the smaller. Until ours meets the threshold, it runs again to the
@@ -461,6 +441,12 @@ def solve_gram_cd(
         **kw,
     )
     return w, gap, curve + rest
+
+
+def _oracle(G, q, yy, penalty, xp, *, first_iter, on_iter, verbose, ref, **kw):
+    """Return the :class:`_GramOracle` of a solve, reporting as its caller asked."""
+    report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
+    return _GramOracle(G, q, yy, penalty, xp, report=report, **kw)
 
 
 def _fista_gram(oracle, w):

@@ -151,23 +151,33 @@ class _GramSpace:
         rows = self._rows()
         if self.block is None:
             self.block = self.curv * xp.take(rows, cols, axis=1)
-        G = self.block
-        w_cols, gap, curve = self.inner(
-            G,
-            xp.take(self.q, cols),
-            self.yy,
-            self.objective.penalty,
-            w_cols,
-            threshold=threshold,
-            max_iter=budget,
-            xp=xp,
-            on_iter=on_iter,
-            verbose=verbose,
-            ref=self.ref,
-            first_iter=first,
-            lasso_form=True,
-        )
+        q = xp.take(self.q, cols)
+        run = (threshold, budget, on_iter, verbose, first)
+        w_cols, gap, curve = _solve_gram(self, self.block, q, w_cols, *run)
         return w_cols, c, curve, gap
+
+
+def _solve_gram(space, G, q, w, threshold, budget, on_iter, verbose, first):
+    """Solve the subproblem ``(G, q)`` of ``space`` from ``w`` by its inner solver.
+
+    Return ``(w, gap, curve)``. The gap is the smaller of the elastic net's and
+    its lasso form's, as in the checks (see :func:`_quadratic_gap`).
+    """
+    return space.inner(
+        G,
+        q,
+        space.yy,
+        space.objective.penalty,
+        w,
+        threshold=threshold,
+        max_iter=budget,
+        xp=space.cxp,
+        on_iter=on_iter,
+        verbose=verbose,
+        ref=space.ref,
+        first_iter=first,
+        lasso_form=True,
+    )
 
 
 class _SampleSpace:
@@ -350,22 +360,8 @@ class _SampleSpace:
         """Solve the problem on ``cols``; return ``(w_cols, c, curve, gap)``."""
         self.gather(cols)
         if self.use_gram:
-            G, q = self.gram
-            w_cols, gap, curve = self.inner(
-                G,
-                q,
-                self.yy,
-                self.objective.penalty,
-                w_cols,
-                threshold=threshold,
-                max_iter=budget,
-                xp=self.cxp,
-                on_iter=on_iter,
-                verbose=verbose,
-                ref=self.ref,
-                first_iter=first,
-                lasso_form=True,
-            )
+            run = (threshold, budget, on_iter, verbose, first)
+            w_cols, gap, curve = _solve_gram(self, *self.gram, w_cols, *run)
             return w_cols, c, curve, gap
         callback = None
         if on_iter is not None:
