@@ -397,7 +397,8 @@ class _ProxNewton:
         while True:
             model = self.model(w, raw)
             step = self.direction(w, model)
-            measure = self.measure(w, raw, model, step, final=n_iter >= max_iter)
+            final = n_iter >= max_iter
+            measure = self.measure(w, raw, value, model, step, final=final)
             # (Where the gap was not made, the decrease the model predicts sets
             # the next inner problem's accuracy: see l1_step.)
             self.last_measure = measure if measure < math.inf else -step[2]
@@ -426,7 +427,7 @@ class _ProxNewton:
             w, objective.intercept(w, c), n_iter, bool(converged), curve, extra
         )
 
-    def measure(self, w, raw, model, step, *, final):
+    def measure(self, w, raw, value, model, step, *, final):
         """Return the stopping measure at ``w``: the duality gap or the decrement.
 
         The gap costs a pass (two for the classification losses) and as much
@@ -442,7 +443,8 @@ class _ProxNewton:
             return model.decrement
         if not final and -step[2] > _NEAR * self.threshold:
             return math.inf
-        return self.objective.duality_gap(w, raw, model.slope_w, model.g)
+        objective = self.objective
+        return objective.duality_gap(w, raw, model.slope_w, model.g, value=value)
 
     def to64(self, a):
         """Return a coefficient-sized array in float64."""
