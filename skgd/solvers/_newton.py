@@ -13,17 +13,20 @@ problems it is chosen for is in :mod:`skgd.solvers._routing`.
 
 import math
 import time
-import warnings
 from dataclasses import dataclass, replace
 
 from array_api_compat import is_numpy_array, is_numpy_namespace
 from array_api_compat import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from skgd._backend._dense import psd_quadratic, solve_spd
 from skgd._contract import check_support, provides
 from skgd.solvers import _gram_enet
-from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
+from skgd.solvers._gram_enet import (
+    _dual_gap,
+    _newton_step,
+    compiled_cd,
+    solve_gram_cd,
+)
 from skgd.solvers._result import SolverResult
 
 # Sufficient decrease of the line search (Armijo), and its halvings at most.
@@ -692,24 +695,9 @@ class _ProxNewton:
                 xp=cxp,
             )
             return w_new
-        l1, l2, positive = penalty.elastic_net_shape()
-        with warnings.catch_warnings():
-            # A run cut by its budget warns: the line search takes what it gives.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            w_new, _, _, _ = cd(
-                np.array(w64, dtype=G.dtype, copy=True),
-                l1,
-                l2,
-                G,
-                q,
-                np.asarray([math.sqrt(yy)], dtype=G.dtype),
-                _INNER_EPOCHS,
-                threshold / yy,
-                _gram_enet._RNG,
-                0,  # cyclic order
-                int(positive),
-            )
-        return np.asarray(w_new)
+        # (A run cut by its budget: the line search takes what it gives.)
+        y_norm = np.asarray([math.sqrt(yy)], dtype=G.dtype)
+        return compiled_cd(G, q, y_norm, penalty, w64, _INNER_EPOCHS, threshold / yy)[0]
 
     def line_search(self, w, c, raw, value, step):
         """Return ``(w, c, raw, value)`` after the line search, or None.
