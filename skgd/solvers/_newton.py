@@ -267,12 +267,16 @@ def solve_newton(
 
     **Inner problem.** The quadratic model plus the penalty: for ridge and no
     penalty one linear solve of ``(H + l2 I) d = -grad``; with an L1 part the
-    elastic net on the Gram matrix ``H`` (:func:`~skgd.solvers._gram_enet.
-    solve_gram_cd`: coordinate descent, certified by the model's duality gap, with
-    FISTA in the Jacobi metric where the compiled loop is unavailable),
-    warm-started at ``w`` and solved to a duality gap of
-    ``1%`` of the outer measure (looser early, tighter near the end). A
-    relative ridge of ``1e-10`` keeps a singular ``H`` solvable.
+    elastic net on the Gram matrix ``H`` by coordinate descent (on numpy
+    scikit-learn's compiled loop, stopped on its own duality gap; elsewhere,
+    and for a damped model, :func:`~skgd.solvers._gram_enet.solve_gram_cd`,
+    certified by the model's duality gap, with FISTA in the Jacobi metric where
+    the compiled loop is unavailable), warm-started at ``w`` and solved to a
+    tenth of the model's duality gap at ``w``, times the relative outer measure
+    (the last duality gap, or the decrease the last step predicted) near the
+    end. A relative ridge of ``1e-10`` keeps a singular ``H`` solvable. On a
+    dense numpy X of at most 65,536 entries each model comes from a centered,
+    transposed copy of X made once per run (:class:`_CenteredCopy`).
 
     **Damping.** With an L1 part and a loss whose curvature vanishes on some
     samples (huber and the smoothed hinge and epsilon-insensitive losses away
