@@ -105,7 +105,7 @@ def conjugate_gap(value, loss_dual, penalty, k, v):
     return gap if math.isfinite(gap) else math.inf
 
 
-def sample_gap(objective, w, raw, grad_w, raw_grad=None):
+def sample_gap(objective, w, raw, grad_w, raw_grad=None, value=None):
     r"""Return the duality gap of the sample form at ``w``.
 
     The dual point is built from the gradient: ``theta = -raw_grad`` (the derivative
@@ -130,6 +130,9 @@ def sample_gap(objective, w, raw, grad_w, raw_grad=None):
     raw_grad : array of shape (n_samples,) or None
         The gradient in the predictions that built ``grad_w``; None means
         ``objective.raw_gradient(raw)``.
+    value : float or None
+        The objective at ``w``, where the caller has it (a line search's last
+        value: a pass saved); None computes it.
 
     Returns
     -------
@@ -138,7 +141,7 @@ def sample_gap(objective, w, raw, grad_w, raw_grad=None):
     """
     loss, penalty, u = objective.loss, objective.penalty, objective.u
     if loss.balanced_dual:
-        return _balanced_gap(objective, w, raw, grad_w, raw_grad)
+        return _balanced_gap(objective, w, raw, grad_w, raw_grad, value)
     xp = array_namespace(raw)
     to_float = objective.backend.to_float
     v = -grad_w
@@ -161,12 +164,17 @@ def sample_gap(objective, w, raw, grad_w, raw_grad=None):
         largest = to_float(xp.max(ratio))
     v = toward_ball(objective, v)
     k = dual_scaling(objective, v, largest)
-    return _gap_at(objective, w, raw, theta, k, v)
+    return _gap_at(objective, w, raw, theta, k, v, value)
 
 
-def _gap_at(objective, w, raw, theta, k, v):
+def _gap_at(objective, w, raw, theta, k, v, value=None):
     """Return :func:`conjugate_gap` at ``w`` for the dual point ``k * theta``."""
     xp = objective.xp
+    if value is not None:
+        loss_dual = objective.backend.to_float(
+            objective.loss.dual_value(objective.y, k * theta, objective.u)
+        )
+        return conjugate_gap(value, loss_dual, objective.penalty, k, v)
     # The loss's dual part and the primal loss, in one synchronisation.
     loss_dual, primal_loss = objective.backend.to_floats(
         objective.loss.dual_value(objective.y, k * theta, objective.u),
@@ -176,7 +184,7 @@ def _gap_at(objective, w, raw, theta, k, v):
     return conjugate_gap(value, loss_dual, objective.penalty, k, v)
 
 
-def _balanced_gap(objective, w, raw, grad_w, raw_grad):
+def _balanced_gap(objective, w, raw, grad_w, raw_grad, value=None):
     """Return the duality gap of a classification loss (``loss.balanced_dual``).
 
     The dual point ``theta = -raw_grad`` is feasible for these losses' conjugates
@@ -205,7 +213,7 @@ def _balanced_gap(objective, w, raw, grad_w, raw_grad):
     k = objective.penalty.dual_scale(v)
     if k is None:
         return math.inf
-    return _gap_at(objective, w, raw, theta, k, v)
+    return _gap_at(objective, w, raw, theta, k, v, value)
 
 
 def anchor(objective):

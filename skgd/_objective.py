@@ -235,7 +235,7 @@ class LinearObjective(CenteredModel):
             raw = zeros[:, None] + self.y_offset
         return self.loss_value(raw)
 
-    def duality_gap(self, w, raw, grad_w, raw_grad=None):
+    def duality_gap(self, w, raw, grad_w, raw_grad=None, value=None):
         """Return an upper bound on ``P(w, c) - P*``: a duality gap.
 
         The dual point is built from the gradient, so the gap costs no pass over X
@@ -244,7 +244,7 @@ class LinearObjective(CenteredModel):
 
         Parameters
         ----------
-        w, raw, grad_w, raw_grad
+        w, raw, grad_w, raw_grad, value
             As for :func:`skgd._gaps.sample_gap`.
 
         Returns
@@ -252,4 +252,4 @@ class LinearObjective(CenteredModel):
         gap : float
             The gap (``inf`` if no feasible dual point was found).
         """
-        return sample_gap(self, w, raw, grad_w, raw_grad)
+        return sample_gap(self, w, raw, grad_w, raw_grad, value)

@@ -388,7 +388,6 @@ def solve_gram_cd(
             first_iter=first_iter,
             **kw,
         )
-    l1, l2, positive = penalty.elastic_net_shape()
     # The compiled loop scales its tolerance by ``y.y``: a one-element y of that
     # norm makes it the duality gap ``threshold`` (its objective is this one).
     y_norm = xp.asarray([math.sqrt(yy)], dtype=G.dtype)
@@ -396,24 +395,8 @@ def solve_gram_cd(
     oracle = _oracle(G, q, yy, penalty, xp, **limits, **kw)
     curve, target = [], threshold
     while True:
-        # (Its BLAS calls are vector operations of the set's size: no threads to
-        # limit.)
-        with warnings.catch_warnings():
-            # A run cut by its budget warns; the gap below decides what follows.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            w, cd_gap, _, _ = enet_coordinate_descent_gram(
-                xp.asarray(w, dtype=G.dtype, copy=True),
-                l1,
-                l2,
-                G,
-                q,
-                y_norm,
-                _CD_MAX_EPOCHS,
-                target / yy,
-                _RNG,
-                0,  # cyclic order
-                int(positive),
-            )
+        # (A run cut by its budget: the gap below decides what follows.)
+        w, cd_gap = compiled_cd(G, q, y_norm, penalty, w, _CD_MAX_EPOCHS, target / yy)
         x = oracle.point(xp.asarray(w))
         curve.append(oracle.value(x))
         oracle.announce(len(curve), curve[-1], x.w, None, x.gap)
@@ -447,6 +430,40 @@ def _oracle(G, q, yy, penalty, xp, *, first_iter, on_iter, verbose, ref, **kw):
     """Return the :class:`_GramOracle` of a solve, reporting as its caller asked."""
     report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
     return _GramOracle(G, q, yy, penalty, xp, report=report, **kw)
+
+
+def compiled_cd(G, q, y_norm, penalty, w, max_epochs, tol):
+    """Run :data:`enet_coordinate_descent_gram` from ``w`` (numpy, not changed).
+
+    Cyclic order; the warning of a run cut by ``max_epochs`` is silenced (the
+    caller judges the result). ``tol`` is relative to ``y_norm @ y_norm``, as
+    for the loop itself. Its BLAS calls are vector operations of ``G``'s size:
+    no threads to limit.
+
+    Returns
+    -------
+    w : array of shape (k,)
+        The loop's last iterate.
+    gap : float
+        Its own duality gap there.
+    """
+    l1, l2, positive = penalty.elastic_net_shape()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        w, gap, _, _ = enet_coordinate_descent_gram(
+            np.asarray(w, dtype=G.dtype, copy=True),
+            l1,
+            l2,
+            G,
+            q,
+            y_norm,
+            max_epochs,
+            tol,
+            _RNG,
+            0,  # cyclic order
+            int(positive),
+        )
+    return np.asarray(w), gap
 
 
 def _fista_gram(oracle, w):
