@@ -27,6 +27,9 @@ import math
 
 from array_api_compat import array_namespace
 
+from skgd._backend._dense import psd_solve
+from skgd._contract import provides
+
 # How far a computed ``(X_c.T theta)_j`` may be from the exact value, in units of
 # ``eps sqrt(m_j) S`` (see rounding_bound): a margin for the rounding of w itself
 # and of the intercept, and for losses whose derivative exceeds 1.
@@ -263,10 +266,19 @@ def rounding_bound(objective):
     for an uncentered objective (no column moments) or a penalty outside the
     elastic-net family, whose gaps are left as they are.
     """
+    return _rounding(objective)[0]
+
+
+def _rounding(objective):
+    """Return ``(bound, unit)``: :func:`rounding_bound` and ``ROUNDING eps S``.
+
+    ``unit`` bounds the rounding of a sum ``sum_i theta_i`` (a column of ones,
+    ``m = 1``); both None where :func:`rounding_bound` is. Cached per objective.
+    """
     cached = objective.__dict__.get("_rounding_bound")
     if cached is not None:
-        return cached[0]
-    bound = None
+        return cached
+    bound = unit = None
     if objective.centered and objective.penalty.elastic_net_weights() is not None:
         xp, cxp, to_float = objective.xp, objective.coef_xp, objective.backend.to_float
         u, y, loss = objective.u, objective.y, objective.loss
@@ -283,9 +295,10 @@ def rounding_bound(objective):
         m2 = moments.sq + objective.x_mean * objective.x_mean
         eps = float(cxp.finfo(objective.dtype).eps)
         scale = max(1.0, math.log2(objective.n_samples)) * big + labels
-        bound = objective.per_feature_shape(ROUNDING * eps * scale * cxp.sqrt(m2))
-    objective.__dict__["_rounding_bound"] = (bound,)
-    return bound
+        unit = ROUNDING * eps * scale
+        bound = objective.per_feature_shape(unit * cxp.sqrt(m2))
+    cached = objective.__dict__["_rounding_bound"] = (bound, unit)
+    return cached
 
 
 def toward_subgradient(objective, w, v):
@@ -378,6 +391,131 @@ def final_gap(objective, coef, intercept):
     raw = objective.raw(coef, c)
     raw_grad, grad_w, _ = objective.gradient(raw)
     return unpenalized_gap(objective, coef, raw, grad_w, raw_grad)
+
+
+def box_gap_applies(objective):
+    """Return whether :func:`box_gap` certifies fits of ``objective``.
+
+    No penalty at all (no strength, constraint or weights), one output, a
+    centered objective, a loss with :meth:`~skgd.losses.Loss.quadratic_dual_box`
+    and :meth:`~skgd.losses.Loss.hessian`, at most :data:`MAX_UNPENALIZED`
+    features and a backend that builds a weighted Gram matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd._backend import get_backend
+    >>> from skgd._objective import LinearObjective
+    >>> from skgd.losses import Huber, LogLoss
+    >>> from skgd.penalties import NoPenalty
+    >>> X, y = np.eye(3), np.array([1.0, -1.0, 1.0])
+    >>> make = lambda loss: LinearObjective(get_backend(X), X, y, loss, NoPenalty())
+    >>> box_gap_applies(make(Huber())), box_gap_applies(make(LogLoss()))
+    (True, False)
+    """
+    loss, backend = objective.loss, objective.backend
+    return (
+        objective.n_outputs == 1
+        and objective.centered
+        and objective.penalty.elastic_net_shape() == (0.0, 0.0, False)
+        and provides(loss, "quadratic_dual_box")
+        and provides(loss, "hessian")
+        and objective.n_features <= MAX_UNPENALIZED
+        and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
+    )
+
+
+def box_gap(objective, w, c):
+    r"""Return the duality gap of a penalty-free fit whose loss has a quadratic box.
+
+    Without a penalty the dual point must meet ``X_c.T theta = 0`` (and
+    ``sum(theta) = 0`` with an intercept) exactly, besides the box of the loss's
+    conjugate (:meth:`~skgd.losses.Loss.quadratic_dual_box`), on which the
+    conjugate is quadratic. The gradient's point ``theta = -u L'(raw)`` is in the
+    box; it is corrected on the samples ``Q`` strictly inside it alone (the
+    others sit on its faces and stay): with ``W = u h`` on ``Q`` (``h`` of
+    :meth:`~skgd.losses.Loss.hessian`, 0 elsewhere) and ``Z = [X_c, 1]``,
+
+    .. math::
+
+        (Z^	op W Z)\, a = Z^	op 	heta, \qquad 	heta' = 	heta - W Z a,
+
+    the gradient's dual point at the generalized Newton point ``(w, c) + a``:
+    ``Z.T theta' = 0``. Where ``theta'`` stays in the box it is dual feasible and
+    ``P(w, c) - D(theta')`` bounds the suboptimality; it is 0 once the samples'
+    pieces are those of the optimum, which a Newton iteration on the
+    generalized Hessian reaches in finitely many steps. ``Z.T theta'`` is
+    computed by a pass over X and must be within :func:`rounding_bound` of 0
+    (a singular ``Z.T W Z`` whose range misses ``Z.T theta`` leaves more). Four
+    passes over X, one of them the ``p x p`` weighted Gram matrix.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem (:func:`box_gap_applies`).
+    w : array of shape (n_features,)
+        Coefficients.
+    c : float
+        The centered model's offset.
+
+    Returns
+    -------
+    gap : float
+        An upper bound on ``P(w, c) - P*`` (``inf`` where ``theta'`` leaves the
+        box or misses the constraints).
+    """
+    xp, cxp, backend = objective.xp, objective.coef_xp, objective.backend
+    loss, y, u = objective.loss, objective.y, objective.u
+    raw = objective.raw(w, c)
+    theta = -objective.raw_gradient(raw)
+    lo, hi = loss.quadratic_dual_box(y, u)
+    inside = (theta > lo) & (theta < hi)
+    weights = xp.where(inside, u * loss.hessian(y, raw), 0.0 * u)
+    step = _interior_step(objective, weights, *objective.backprop(theta))
+    if step is None:
+        return math.inf
+    theta = theta - weights * objective.raw(*step)
+    # Within rounding of the box: on it; farther, no certificate.
+    slack = 64.0 * float(cxp.finfo(objective.dtype).eps)
+    width = hi - lo
+    if bool(xp.any((theta < lo - slack * width) | (theta > hi + slack * width))):
+        return math.inf
+    theta = xp.clip(theta, lo, hi)
+    v, total = objective.backprop(theta)
+    bound, unit = _rounding(objective)
+    if bool(cxp.any(cxp.abs(v) > bound)) or abs(backend.to_float(total)) > unit:
+        return math.inf
+    return _gap_at(objective, w, raw, theta, 1.0, 0.0 * v)
+
+
+def _interior_step(objective, weights, v, t):
+    """Return ``a = (a_w, a_c)`` solving ``(Z.T W Z) a = (v, t)``, or None.
+
+    ``Z = [X_c, 1]`` (no column of ones without a free intercept), ``W =
+    diag(weights)``; by the pseudo-inverse in float64, so that columns without
+    weight (constant ones, or no sample on them in ``Q``) get 0.
+    """
+    cxp, backend = objective.coef_xp, objective.backend
+    f64 = cxp.float64
+    gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
+    mean = objective.x_mean if objective.fit_intercept else 0.0 * objective.x_mean
+    H = cxp.astype(backend.to_coef(gram(objective.X, weights, mean)), f64)
+    rhs = cxp.astype(v, f64)
+    free = objective.intercept_mode == "free"
+    if free:
+        b, s = objective.backprop(weights)
+        b = cxp.reshape(cxp.astype(b, f64), (-1, 1))
+        s = cxp.reshape(cxp.asarray(backend.to_float(s), dtype=f64), (1, 1))
+        H = cxp.concat([cxp.concat([H, b], axis=1), cxp.concat([b.T, s], axis=1)])
+        rhs = cxp.concat(
+            [rhs, cxp.reshape(cxp.asarray(backend.to_float(t), dtype=f64), (1,))]
+        )
+    a = psd_solve(H, rhs)
+    if not bool(cxp.all(cxp.isfinite(a))):
+        return None
+    p = objective.n_features
+    a_w = cxp.astype(a[:p], objective.dtype)
+    return a_w, float(a[p]) if free else objective.zero_offset()
 
 
 def _free_gram(objective):

@@ -18,6 +18,7 @@ import math
 import time
 
 from skgd._contract import check_support
+from skgd._gaps import box_gap, box_gap_applies
 from skgd._planner import planned
 from skgd.solvers._apg import APGState, Oracle, run
 from skgd.solvers._newton import DECREMENT_SHARE, newton_decrement
@@ -193,14 +194,14 @@ def _penalty_free(penalty):
     return shape is not None and not shape[0] and not shape[1]
 
 
-def _uncertified_smooth(measure):
+def _uncertified_smooth(measure, name="Newton decrement"):
     """Return why a smooth fit without a gap is not certified, in words."""
     why = (
         "no Newton decrement, which would, is formed for this problem (it needs "
         "a loss with a Hessian, no constraint and a few thousand features at "
         "most)"
         if measure is None
-        else f"the Newton decrement that would ({measure:.2e} relative) did not "
+        else f"the {name} that would ({measure:.2e} relative) did not "
         "meet tol within max_iter"
     )
     return (
@@ -209,6 +210,23 @@ def _uncertified_smooth(measure):
         "a larger max_iter, or add a small penalty (e.g. penalty='l2', "
         "alpha=1e-6) for a result certified within tol"
     )
+
+
+def _certificate(objective, w, c, threshold):
+    """Return ``(measure, limit, name)``: what certifies ``(w, c)`` where it is within.
+
+    Half the squared Newton decrement, within ``DECREMENT_SHARE * threshold``;
+    where that does not certify and the loss has a quadratic dual box, the gap
+    of :func:`~skgd._gaps.box_gap` within ``threshold``, if it is the nearer of
+    the two. ``measure`` is None where neither can be formed.
+    """
+    decrement = newton_decrement(objective, w, c)
+    limit = DECREMENT_SHARE * threshold
+    if (decrement is None or not decrement <= limit) and box_gap_applies(objective):
+        gap = box_gap(objective, w, c)
+        if decrement is None or gap * limit <= decrement * threshold:
+            return gap, threshold, "duality gap"
+    return decrement, limit, "Newton decrement"
 
 
 def _certify_by_decrement(
@@ -223,21 +241,26 @@ def _certify_by_decrement(
     (:func:`~skgd.solvers._newton.newton_decrement`) is within half the threshold:
     the decrement bounds the suboptimality (exactly where the loss is quadratic
     between the point and the optimum, within a factor 2 for a self-concordant
-    one, whose bound ``lambda**2`` this share meets). Where it is not, the
-    iterations go on from where they stand at a proximal-gradient threshold cut
-    by the ratio of the two, until the decrement certifies or ``max_iter`` ends
-    the run; where no decrement can be formed the result is not reported
-    converged, and ``extra["uncertified"]`` says why.
+    one, whose bound ``lambda**2`` this share meets); or, for huber and modified
+    huber, whose Hessian is singular where residuals sit on the linear pieces,
+    where the gap of :func:`~skgd._gaps.box_gap` is within the threshold (see
+    :func:`_certificate`). Where neither is, the iterations go on from where they
+    stand at a proximal-gradient threshold cut by the ratio of the measure to
+    its limit, until it certifies or ``max_iter`` ends the run; where none can be
+    formed the result is not reported converged, and ``extra["uncertified"]``
+    says why.
     """
     total, curve = res.n_iter, list(res.objective_curve)
-    stop, decrement, certified = threshold, None, False
+    stop, measure, certified = threshold, None, False
     kw = {"ref": ref, "verbose": verbose, "callback": callback}
     while res.converged:
-        decrement = newton_decrement(objective, res.coef, res.extra["offset"])
-        certified = decrement is not None and decrement <= DECREMENT_SHARE * threshold
-        if certified or decrement is None or total >= max_iter:
+        measure, limit, name = _certificate(
+            objective, res.coef, res.extra["offset"], threshold
+        )
+        certified = measure is not None and measure <= limit
+        if certified or measure is None or total >= max_iter:
             break
-        stop *= min(0.5, max(1e-6, DECREMENT_SHARE * threshold / decrement))
+        stop *= min(0.5, max(1e-6, limit / measure))
         left = {"max_iter": max_iter - total, "first_iter": total}
         res = _fista(
             objective, res.coef, res.extra["offset"], threshold=stop, **left, **kw
@@ -245,12 +268,12 @@ def _certify_by_decrement(
         total += res.n_iter
         curve += res.objective_curve
     extra = dict(res.extra)
-    if decrement is not None:
-        extra["measure"] = decrement / ref
-    if not certified and (res.converged or decrement is not None):
+    if measure is not None:
+        extra["measure"] = measure / ref
+    if not certified and (res.converged or measure is not None):
         # (A run that max_iter ended before any check warns as such.)
-        known = None if decrement is None else decrement / ref
-        extra["uncertified"] = _uncertified_smooth(known)
+        known = None if measure is None else measure / ref
+        extra["uncertified"] = _uncertified_smooth(known, name)
     converged = res.converged and certified
     return dataclasses.replace(
         res, n_iter=total, objective_curve=curve, converged=converged, extra=extra

@@ -19,6 +19,7 @@ from array_api_compat import numpy as np
 
 from skgd._backend._dense import psd_quadratic, solve_spd
 from skgd._contract import check_support, provides
+from skgd._gaps import box_gap, box_gap_applies
 from skgd.solvers._gram_enet import _dual_gap, _newton_step, solve_gram_cd
 from skgd.solvers._result import SolverResult
 
@@ -222,7 +223,7 @@ def newton_decrement(objective, w, c):
         return step[0] if not math.isnan(step[0]) else math.inf
     if not decrement_applies(objective):
         return None
-    run = _ProxNewton(objective, 0.0, 0, None)
+    run = _ProxNewton(objective, 0.0, 0, None, damping=0.0)
     # (The decrement, not the gap: the model's direction sets it without one.)
     run.use_gap = False
     c = c if run.free_c else objective.initial_offset()
@@ -258,10 +259,11 @@ def solve_newton(
     ``1%`` of the outer measure (looser early, tighter near the end). A
     relative ridge of ``1e-10`` keeps a singular ``H`` solvable.
 
-    **Damping.** With an L1 part and a loss whose curvature vanishes on some
-    samples (huber and the smoothed hinge and epsilon-insensitive losses away
-    from their kinks) the model's Hessian can be singular along directions the
-    L1 term does not bound, and its minimiser lies at infinity. There the model
+    **Damping.** With an L1 part or no penalty at all and a loss whose
+    curvature vanishes on some samples (huber and the smoothed hinge and
+    epsilon-insensitive losses away from their kinks) the model's Hessian can be
+    singular along directions nothing bounds, and its minimiser lies at
+    infinity. There the model
     is damped (Levenberg-Marquardt): ``delta D`` is added to the Hessian of
     ``(w, c)``, ``D`` the Jacobi metric (each column's weighted variance; one
     for ``c``). ``delta`` starts at the squared loss's curvature and follows
@@ -287,7 +289,12 @@ def solve_newton(
       suboptimality of a self-concordant function is at most ``lambda**2``,
       twice it, once ``lambda <= 0.68`` (Boyd and Vandenberghe, Convex
       Optimization, 9.6.3): that factor 2 is the share. The step the decrement
-      was measured for is then taken too, which squares the error.
+      was measured for is then taken too, which squares the error. For huber
+      and modified huber, whose Hessian is singular where residuals sit on the
+      linear pieces, the duality gap of :func:`~skgd._gaps.box_gap` instead
+      (the gradient's dual point corrected on the quadratic pieces), within
+      the threshold: the damped steps settle the pieces in finitely many steps,
+      and the gap is then the exact suboptimality.
 
     ``n_iter`` counts outer steps; the objective curve and ``callback`` get one
     value per step.
@@ -309,8 +316,9 @@ def solve_newton(
         ``verbose``, and ``callback(iteration, w, objective_value)`` after it.
     damping : float or None
         The damping's start (see above); 0 turns it off. None: on with its
-        default start for an L1 part and a loss without ``has_positive_curvature``,
-        off otherwise. A sequence of related problems passes the last run's.
+        default start for a loss without ``has_positive_curvature`` with an L1
+        part or certified by the box gap (no penalty), off otherwise. A
+        sequence of related problems passes the last run's.
 
     Returns
     -------
@@ -365,14 +373,19 @@ class _ProxNewton:
         # model's L1 step, the Gram coordinate descent, keeps it.)
         self.l1, self.l2, _ = objective.penalty.elastic_net_shape()
         self.use_gap = objective.has_duality_gap
+        # Without a penalty, a loss with a quadratic dual box (huber, modified
+        # huber) is certified by the gap of box_gap: its Hessian is singular
+        # where the residuals sit on linear pieces, so the decrement cannot.
+        self.box = not self.use_gap and box_gap_applies(objective)
         # The gap bounds the suboptimality itself; the decrement within a share.
-        self.stop = self.threshold * (1.0 if self.use_gap else DECREMENT_SHARE)
+        gap = self.use_gap or self.box
+        self.stop = self.threshold * (1.0 if gap else DECREMENT_SHARE)
         self.free_c = objective.intercept_mode == "free"
         # The model made by the line search's last full step, with its raw.
         self.pending = None
         if damping is None:
             flat = not objective.loss.has_positive_curvature
-            damping = _DAMPING_START if self.l1 and flat else 0.0
+            damping = _DAMPING_START if (self.l1 or self.box) and flat else 0.0
         self.damping = damping
         self.start_time = time.perf_counter()
 
@@ -387,7 +400,7 @@ class _ProxNewton:
         while True:
             model = self.model(w, raw)
             step = self.direction(w, model)
-            measure = self.measure(w, raw, model, step, final=n_iter >= max_iter)
+            measure = self.measure(w, c, raw, model, step, final=n_iter >= max_iter)
             self.last_measure = measure
             converged = measure <= self.stop
             if n_iter >= max_iter:
@@ -414,19 +427,22 @@ class _ProxNewton:
             w, objective.intercept(w, c), n_iter, bool(converged), curve, extra
         )
 
-    def measure(self, w, raw, model, step, *, final):
-        """Return the stopping measure at ``w``: the duality gap or the decrement.
+    def measure(self, w, c, raw, model, step, *, final):
+        """Return the stopping measure at ``(w, c)``: a duality gap or the decrement.
 
-        The gap costs a pass (two for the classification losses): it is made
+        The gap costs a pass (two for the classification losses, four and a
+        weighted Gram matrix for :func:`~skgd._gaps.box_gap`): it is made
         only once the decrease the model predicts, a free estimate of the
         suboptimality, is within ``_NEAR`` of the threshold, or at the last
         step. A gap not made only delays the stop by a step; it never
         certifies.
         """
-        if not self.use_gap:
+        if not (self.use_gap or self.box):
             return model.decrement
         if not final and -step[2] > _NEAR * self.threshold:
             return math.inf
+        if self.box:
+            return box_gap(self.objective, w, c)
         return self.objective.duality_gap(w, raw, model.slope_w, model.g)
 
     def to64(self, a):
