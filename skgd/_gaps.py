@@ -368,29 +368,45 @@ def toward_ball(objective, v):
 def final_gap(objective, coef, intercept):
     """Return :func:`unpenalized_gap` at a solver's result, or None.
 
-    None where it does not apply: no feature of penalty weight 0 (or more than
-    :data:`MAX_UNPENALIZED`, whose Gram columns would cost a pass each), several
+    None where :func:`unpenalized_gap_applies` does not hold. The full-batch
+    solver stops such fits on this gap (:func:`unpenalized_gap_at`); this
+    evaluates it at what a solver returns, one more pass over X (and the Gram
+    columns of the unpenalized features, once per objective).
+    """
+    if not unpenalized_gap_applies(objective):
+        return None
+    return unpenalized_gap_at(objective, coef, objective.offset(coef, intercept))
+
+
+def unpenalized_gap_applies(objective):
+    """Return whether :func:`unpenalized_gap` bounds fits of ``objective``.
+
+    Not where there is no feature of penalty weight 0 (or more than
+    :data:`MAX_UNPENALIZED`, whose Gram columns would cost too much), several
     outputs, a loss whose dual point the loss balances (classification,
-    quantile) or with no conjugate, an uncentered objective. The solvers stop
-    such fits on the proximal-gradient measure (the penalty's ``dual_scale`` is
-    None); this gap, one more pass over X (and one per unpenalized feature, once
-    per objective), bounds the suboptimality of what they return.
+    quantile) or with no conjugate, an uncentered objective, no penalty
+    strength, an objective in the Gram form (a path's, which has no samples).
+    Where it does not, such fits stop on the proximal-gradient measure (the
+    penalty's ``dual_scale`` is None).
     """
     loss, penalty = objective.loss, objective.penalty
     free = getattr(penalty, "unpenalized_features", tuple)()
-    if not (
-        0 < len(free) <= MAX_UNPENALIZED
+    return bool(
+        getattr(objective, "form", None) == "samples"
+        and 0 < len(free) <= MAX_UNPENALIZED
         and (penalty.l1 or penalty.l2)
         and objective.n_outputs == 1
         and objective.centered
         and not loss.balanced_dual
         and (loss.is_quadratic or loss.has_conjugate)
-    ):
-        return None
-    c = objective.offset(coef, intercept)
-    raw = objective.raw(coef, c)
+    )
+
+
+def unpenalized_gap_at(objective, w, c):
+    """Return :func:`unpenalized_gap` at ``(w, c)`` (one pass for the gradient)."""
+    raw = objective.raw(w, c)
     raw_grad, grad_w, _ = objective.gradient(raw)
-    return unpenalized_gap(objective, coef, raw, grad_w, raw_grad)
+    return unpenalized_gap(objective, w, raw, grad_w, raw_grad)
 
 
 def box_gap_applies(objective):

@@ -209,6 +209,51 @@ def test_zero_weight_gap_bounds_suboptimality(loss, penalty, positive):
         assert excess <= est.dual_gap_ * (1 + 1e-9) + 1e-14
 
 
+@pytest.mark.parametrize("n_zero", [1, 3, 5])
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "poisson"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_zero_weight_fits_stop_on_the_gap(penalty, loss, n_zero):
+    # With unpenalized features the fit stops on the gap of the projected dual
+    # point: a fit reported converged at the default tol has dual_gap_ within
+    # tol times the objective at zero, and dual_gap_ bounds its distance to the
+    # optimum (a fit at tol=1e-14 and its own gap).
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skgd._backend import get_backend
+    from skgd._objective import LinearObjective
+    from skgd.losses import get_loss
+
+    X, y = make_problem(9, 200, N_FEATURES)
+    X = (X - X.mean(0)) / X.std(0)
+    if loss == "poisson":
+        y = np.random.default_rng(0).poisson(np.exp(0.2 * X[:, :3].sum(1))) * 1.0
+    c = np.ones(N_FEATURES)
+    c[:n_zero] = 0.0
+    alpha, rho = 0.1, 1.0 if penalty == "l1" else 0.5
+    kw = {"loss": loss, "penalty": penalty, "alpha": alpha, "l1_ratio": rho}
+    kw.update(penalty_weights=c, epsilon=1.0)
+    the_penalty = L1(alpha, weights=c) if rho == 1.0 else L1L2(alpha, rho, weights=c)
+    objective = LinearObjective(
+        get_backend(X), X, y, get_loss(loss, epsilon=1.0), the_penalty
+    )
+
+    def value(est):
+        coef = est.coef_
+        offset = objective.offset(coef, float(est.intercept_))
+        return objective.value(coef, objective.raw(coef, offset))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = GDRegressor(**kw).fit(X, y)
+    best = GDRegressor(tol=1e-14, max_iter=10**5, **kw).fit(X, y)
+    ref = objective.reference_value()
+    assert est.dual_gap_ <= est.tol * ref
+    assert value(est) - (value(best) - best.dual_gap_) <= est.dual_gap_ * (1 + 1e-9)
+    assert best.dual_gap_ <= 1e-12 * ref
+
+
 def test_weights_inputs_sparse_float32_and_classifier():
     X, y = _problem(4)
     kw = {"penalty": "l1", "alpha": 0.05, "penalty_weights": WEIGHTS}

@@ -18,7 +18,12 @@ import math
 import time
 
 from skgd._contract import check_support
-from skgd._gaps import box_gap, box_gap_applies
+from skgd._gaps import (
+    box_gap,
+    box_gap_applies,
+    unpenalized_gap_applies,
+    unpenalized_gap_at,
+)
 from skgd._planner import planned
 from skgd.solvers._apg import APGState, Oracle, run
 from skgd.solvers._newton import DECREMENT_SHARE, newton_decrement
@@ -82,10 +87,15 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       pass earlier): a feasible dual point certifies any primal point, so the bound
       is as certified, and the iteration stays at one pass; it typically lags the
       gap of the iterate's own gradient by one iteration;
-    - otherwise (no penalty: the dual is feasible only at the optimum), the squared
-      norm of the proximal gradient mapping over twice the curvature constant,
-      ``L/2 ||x - prox(x - grad / (L d))||_D^2``: the decrease one more step would
-      guarantee.
+    - otherwise (no penalty, or features of penalty weight 0: the dual is
+      feasible only at the optimum), the squared norm of the proximal gradient
+      mapping over twice the curvature constant, ``L/2 ||x - prox(x - grad / (L
+      d))||_D^2``: the decrease one more step would guarantee. It bounds nothing,
+      so the run is then certified (see :func:`_certify_by_decrement`): with
+      features of penalty weight 0 by the gap of the dual point projected onto
+      their constraints (:func:`~skgd._gaps.unpenalized_gap`), without a penalty
+      by the Newton decrement or, for huber and modified huber, the box gap
+      (:func:`~skgd._gaps.box_gap`); the iterations go on until it meets tol.
 
     **Non-smooth losses** (``epsilon_insensitive``) are replaced by their Moreau
     envelope of width ``mu`` (a Huber-like smoothing within ``mu / 2`` of the loss),
@@ -164,7 +174,7 @@ _UNCERTIFIED = (
 
 def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     """Run :func:`solve_gd` on all the features at once (no working set)."""
-    objective = planned(objective)
+    sample, objective = objective, planned(objective)
     loss = objective.loss
     ref = objective.reference_value()
     threshold = tol * ref
@@ -178,12 +188,15 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         if w_direct is not None:
             return _from_closed_form(objective, w_direct, c0, **run_kw)
         res = _fista(objective, w0, c0, **run_kw)
-        if objective.has_duality_gap or not _penalty_free(objective.penalty):
+        gap_free = unpenalized_gap_applies(sample)
+        if objective.has_duality_gap or not (
+            _penalty_free(objective.penalty) or gap_free
+        ):
             # (A penalty with a strength but no gap, e.g. a loss without a
             # conjugate, stops on the proximal-gradient measure, as documented
             # for extensions.)
             return res
-        return _certify_by_decrement(objective, res, **run_kw)
+        return _certify_by_decrement(objective, res, sample=sample, **run_kw)
 
     return _smoothing_stages(objective, w0, c0, tol=tol, **run_kw)
 
@@ -205,21 +218,27 @@ def _uncertified_smooth(measure, name="Newton decrement"):
         "meet tol within max_iter"
     )
     return (
-        "without a penalty the proximal-gradient measure that stops the run does "
+        "without a penalty (or on features of penalty weight 0) the "
+        "proximal-gradient measure that stops the run does "
         f"not bound the distance to the optimum, and {why}. Use solver='newton', "
         "a larger max_iter, or add a small penalty (e.g. penalty='l2', "
         "alpha=1e-6) for a result certified within tol"
     )
 
 
-def _certificate(objective, w, c, threshold):
+def _certificate(objective, sample, w, c, threshold):
     """Return ``(measure, limit, name)``: what certifies ``(w, c)`` where it is within.
 
-    Half the squared Newton decrement, within ``DECREMENT_SHARE * threshold``;
-    where that does not certify and the loss has a quadratic dual box, the gap
-    of :func:`~skgd._gaps.box_gap` within ``threshold``, if it is the nearer of
-    the two. ``measure`` is None where neither can be formed.
+    With features of penalty weight 0, the gap of
+    :func:`~skgd._gaps.unpenalized_gap` (of the sample form ``sample``) within
+    ``threshold``. Without a penalty, half the squared Newton decrement, within
+    ``DECREMENT_SHARE * threshold``; where that does not certify and the loss
+    has a quadratic dual box, the gap of :func:`~skgd._gaps.box_gap` within
+    ``threshold``, if it is the nearer of the two. ``measure`` is None where
+    none can be formed.
     """
+    if unpenalized_gap_applies(sample):
+        return unpenalized_gap_at(sample, w, c), threshold, "duality gap"
     decrement = newton_decrement(objective, w, c)
     limit = DECREMENT_SHARE * threshold
     if (decrement is None or not decrement <= limit) and box_gap_applies(objective):
@@ -230,13 +249,15 @@ def _certificate(objective, w, c, threshold):
 
 
 def _certify_by_decrement(
-    objective, res, *, max_iter, threshold, ref, verbose, callback
+    objective, res, *, sample, max_iter, threshold, ref, verbose, callback
 ):
     """Certify a run that stopped on the proximal-gradient measure, or say why not.
 
     Without a duality gap the iterations stop on ``L/2 ||grad mapping||^2``, a
     lower bound on the suboptimality: on correlated or badly scaled data it meets
-    tol 10% above the optimum. The fit is reported converged only where half the
+    tol 10% above the optimum. With features of penalty weight 0 the fit is
+    reported converged only where the gap of :func:`~skgd._gaps.unpenalized_gap`
+    is within the threshold; without a penalty, where half the
     squared Newton decrement with the exact Hessian
     (:func:`~skgd.solvers._newton.newton_decrement`) is within half the threshold:
     the decrement bounds the suboptimality (exactly where the loss is quadratic
@@ -254,9 +275,10 @@ def _certify_by_decrement(
     stop, measure, certified = threshold, None, False
     kw = {"ref": ref, "verbose": verbose, "callback": callback}
     while res.converged:
-        measure, limit, name = _certificate(
-            objective, res.coef, res.extra["offset"], threshold
-        )
+        c = res.extra["offset"]
+        if sample is not objective and sample.intercept_mode != "free":
+            c = sample.initial_offset()  # (the Gram form's offset is its own)
+        measure, limit, name = _certificate(objective, sample, res.coef, c, threshold)
         certified = measure is not None and measure <= limit
         if certified or measure is None or total >= max_iter:
             break
