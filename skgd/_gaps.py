@@ -537,22 +537,67 @@ def _interior_step(objective, weights, v, t):
 def _free_gram(objective):
     """Return ``X_c.T U X_c[:, F]`` for the unpenalized features ``F`` (cached).
 
-    One pass over X per feature of ``F``, once per objective: the weighted
-    centered Gram matrix's columns of those features, shape ``(n_features,
-    len(F))``.
+    The weighted centered Gram matrix's columns of those features, shape
+    ``(n_features, len(F))``, once per objective (:func:`gram_columns`).
     """
     cached = objective.__dict__.get("_free_gram")
     if cached is None:
-        cxp, free = objective.coef_xp, objective.penalty.unpenalized_features()
-        dev = objective.backend.device
-        eye = cxp.eye(objective.n_features, dtype=objective.dtype, device=dev)
-        zero = objective.zero_offset()
-        columns = [
-            objective.backprop(objective.u * objective.raw(eye[:, j], zero))[0]
-            for j in free
-        ]
-        cached = objective.__dict__["_free_gram"] = cxp.stack(columns, axis=1)
+        free = objective.penalty.unpenalized_features()
+        cached = gram_columns(objective, objective.u, free)
+        objective.__dict__["_free_gram"] = cached
     return cached
+
+
+# The most entries of the sample-sized block of gram_columns at once (64 MB of
+# float64): more columns go in several blocks.
+_BLOCK_ENTRIES = 2**23
+
+
+def gram_columns(objective, weights, columns):
+    """Return ``X_c.T diag(weights) X_c[:, columns]``, zero on inactive rows.
+
+    One block product through the backend: ``X_c[:, columns]`` (a copy of the
+    columns where the backend takes columns, ``X @ E`` otherwise: still one
+    sample-by-``k`` block, never a densified X), scaled by ``weights`` and
+    multiplied by ``X_c.T`` in one pass, ``rmatvec_sum`` of the block, whose
+    column sums center it. Where the columns are half of X's or more, the
+    backend's weighted Gram matrix (one ``syrk``, or the sparse product) costs
+    no more, and its columns are taken. A block of more than
+    ``_BLOCK_ENTRIES`` entries is split by columns. The columns' centering and
+    the zeroed inactive rows are those of ``backprop(u * raw(e_j, 0))``, the
+    pair of passes per column this replaces.
+    """
+    backend, X, cxp = objective.backend, objective.X, objective.coef_xp
+    p, dtype, dev = objective.n_features, objective.dtype, backend.device
+    centered = objective.fit_intercept and objective.centered
+    mean = objective.x_mean if centered else cxp.zeros(p, dtype=dtype, device=dev)
+    index = cxp.asarray(list(columns), dtype=cxp.int64, device=dev)
+    gram = getattr(backend, "weighted_gram", None) or getattr(
+        backend, "sparse_gram", None
+    )
+    if gram is not None and 2 * len(columns) >= p:
+        out = cxp.take(
+            cxp.astype(backend.to_coef(gram(X, weights, mean)), dtype), index, axis=1
+        )
+    else:
+        blocks = []
+        step = max(1, _BLOCK_ENTRIES // max(objective.n_samples, 1))
+        eye = cxp.eye(p, dtype=dtype, device=dev)
+        for start in range(0, len(columns), step):
+            part = index[start : start + step]
+            take = getattr(backend, "take_columns", None)
+            if take is not None and hasattr(backend, "weighted_gram"):
+                block = take(X, part)  # (dense: a copy of the columns)
+            else:
+                block = backend.matvec(X, cxp.take(eye, part, axis=1))
+            block = weights[:, None] * (block - cxp.take(mean, part))
+            product, total = backend.rmatvec_sum(X, block)
+            product = backend.to_coef(product)
+            if centered:
+                product = product - mean[:, None] * backend.to_coef(total)
+            blocks.append(product)
+        out = blocks[0] if len(blocks) == 1 else cxp.concat(blocks, axis=1)
+    return cxp.where(objective.active[:, None], out, 0.0 * out)
 
 
 def unpenalized_gap(objective, w, raw, grad_w, raw_grad):

@@ -254,6 +254,56 @@ def test_zero_weight_fits_stop_on_the_gap(penalty, loss, n_zero):
     assert best.dual_gap_ <= 1e-12 * ref
 
 
+@pytest.mark.parametrize("kind", ["dense", "sparse", "fortran"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("free", [(0,), (1, 4, 7), tuple(range(6))])
+@pytest.mark.parametrize("split", [False, True])
+def test_free_gram_equals_the_columns_one_by_one(kind, fit_intercept, free, split):
+    # The unpenalized features' Gram columns come from one block product (or
+    # the weighted Gram matrix when they are half of the features or more):
+    # the same as the two passes per column, backprop(u * raw(e_j, 0)).
+    from skgd import _gaps
+    from skgd._backend import get_backend
+    from skgd._objective import LinearObjective
+    from skgd.losses import get_loss
+
+    X, y = _problem(3)
+    X[:, 5] = 2.0  # a constant column: inactive with an intercept
+    s = np.random.default_rng(1).uniform(0.2, 2.0, len(y))
+    X = {"dense": X, "sparse": sp.csr_matrix(X), "fortran": np.asfortranarray(X)}[kind]
+    c = np.ones(N_FEATURES)
+    c[list(free)] = 0.0
+    objective = LinearObjective(
+        get_backend(X),
+        X,
+        y,
+        get_loss("squared_error"),
+        L1(0.1, weights=c),
+        sample_weight=s,
+        fit_intercept=fit_intercept,
+    )
+    eye = np.eye(N_FEATURES)
+    expected = np.stack(
+        [
+            objective.backprop(objective.u * objective.raw(eye[:, j], 0.0))[0]
+            for j in free
+        ],
+        axis=1,
+    )
+    if split:
+        # Blocks of one column each.
+        old, _gaps._BLOCK_ENTRIES = _gaps._BLOCK_ENTRIES, 1
+    try:
+        got = _gaps._free_gram(objective)
+    finally:
+        if split:
+            _gaps._BLOCK_ENTRIES = old
+    assert got.shape == (N_FEATURES, len(free))
+    np.testing.assert_allclose(
+        got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max()
+    )
+
+
 def test_weights_inputs_sparse_float32_and_classifier():
     X, y = _problem(4)
     kw = {"penalty": "l1", "alpha": 0.05, "penalty_weights": WEIGHTS}
