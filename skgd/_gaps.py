@@ -266,20 +266,23 @@ def rounding_bound(objective):
     for an uncentered objective (no column moments) or a penalty outside the
     elastic-net family, whose gaps are left as they are.
     """
+    if objective.penalty.elastic_net_weights() is None:
+        return None
     return _rounding(objective)[0]
 
 
 def _rounding(objective):
-    """Return ``(bound, unit)``: :func:`rounding_bound` and ``ROUNDING eps S``.
+    """Return ``(bound, unit)``: :func:`rounding_bound`'s bound and ``ROUNDING eps S``.
 
-    ``unit`` bounds the rounding of a sum ``sum_i theta_i`` (a column of ones,
-    ``m = 1``); both None where :func:`rounding_bound` is. Cached per objective.
+    For any penalty: ``unit`` bounds the rounding of a sum ``sum_i theta_i`` (a
+    column of ones, ``m = 1``). Both None for an uncentered objective. Cached
+    per objective.
     """
     cached = objective.__dict__.get("_rounding_bound")
     if cached is not None:
         return cached
     bound = unit = None
-    if objective.centered and objective.penalty.elastic_net_weights() is not None:
+    if objective.centered:
         xp, cxp, to_float = objective.xp, objective.coef_xp, objective.backend.to_float
         u, y, loss = objective.u, objective.y, objective.loss
         if loss.balanced_dual:
@@ -454,7 +457,7 @@ def box_gap(objective, w, c):
 
     .. math::
 
-        (Z^	op W Z)\, a = Z^	op 	heta, \qquad 	heta' = 	heta - W Z a,
+        (Z^\top W Z)\, a = Z^\top \theta, \qquad \theta' = \theta - W Z a,
 
     the gradient's dual point at the generalized Newton point ``(w, c) + a``:
     ``Z.T theta' = 0``. Where ``theta'`` stays in the box it is dual feasible and
@@ -463,7 +466,8 @@ def box_gap(objective, w, c):
     generalized Hessian reaches in finitely many steps. ``Z.T theta'`` is
     computed by a pass over X and must be within :func:`rounding_bound` of 0
     (a singular ``Z.T W Z`` whose range misses ``Z.T theta`` leaves more). Four
-    passes over X, one of them the ``p x p`` weighted Gram matrix.
+    passes over X, one of them the ``p x p`` weighted Gram matrix
+    (:func:`_interior_correction`).
 
     Parameters
     ----------
@@ -480,23 +484,13 @@ def box_gap(objective, w, c):
         An upper bound on ``P(w, c) - P*`` (``inf`` where ``theta'`` leaves the
         box or misses the constraints).
     """
-    xp, cxp, backend = objective.xp, objective.coef_xp, objective.backend
-    loss, y, u = objective.loss, objective.y, objective.u
+    cxp, backend = objective.coef_xp, objective.backend
     raw = objective.raw(w, c)
-    theta = -objective.raw_gradient(raw)
-    lo, hi = loss.quadratic_dual_box(y, u)
-    inside = (theta > lo) & (theta < hi)
-    weights = xp.where(inside, u * loss.hessian(y, raw), 0.0 * u)
-    step = _interior_step(objective, weights, *objective.backprop(theta))
-    if step is None:
+    theta = _interior_correction(
+        objective, -objective.raw_gradient(raw), raw, range(objective.n_features)
+    )
+    if theta is None:
         return math.inf
-    theta = theta - weights * objective.raw(*step)
-    # Within rounding of the box: on it; farther, no certificate.
-    slack = 64.0 * float(cxp.finfo(objective.dtype).eps)
-    width = hi - lo
-    if bool(xp.any((theta < lo - slack * width) | (theta > hi + slack * width))):
-        return math.inf
-    theta = xp.clip(theta, lo, hi)
     v, total = objective.backprop(theta)
     bound, unit = _rounding(objective)
     if bool(cxp.any(cxp.abs(v) > bound)) or abs(backend.to_float(total)) > unit:
@@ -504,34 +498,65 @@ def box_gap(objective, w, c):
     return _gap_at(objective, w, raw, theta, 1.0, 0.0 * v)
 
 
-def _interior_step(objective, weights, v, t):
-    """Return ``a = (a_w, a_c)`` solving ``(Z.T W Z) a = (v, t)``, or None.
+def _interior_correction(objective, theta, raw, columns):
+    """Return ``theta - W Z a`` with ``Z.T`` of it 0, in the loss's box, or None.
 
-    ``Z = [X_c, 1]`` (no column of ones without a free intercept), ``W =
-    diag(weights)``; by the pseudo-inverse in float64, so that columns without
-    weight (constant ones, or no sample on them in ``Q``) get 0.
+    ``Z = [X_c[:, columns], 1]`` (no column of ones without a free intercept),
+    ``W = u h`` on the samples strictly inside the box of
+    :meth:`~skgd.losses.Loss.quadratic_dual_box` (0 elsewhere) and ``a`` the
+    solution of ``(Z.T W Z) a = Z.T theta`` (:func:`_interior_step`); None where
+    the corrected point leaves the box by more than rounding (a point within it
+    is clipped onto it). Two passes over X and the Gram columns of ``columns``
+    under ``W`` (:func:`gram_columns`).
+    """
+    xp, cxp, loss = objective.xp, objective.coef_xp, objective.loss
+    y, u = objective.y, objective.u
+    lo, hi = loss.quadratic_dual_box(y, u)
+    inside = (theta > lo) & (theta < hi)
+    weights = xp.where(inside, u * loss.hessian(y, raw), 0.0 * u)
+    step = _interior_step(objective, weights, *objective.backprop(theta), columns)
+    if step is None:
+        return None
+    theta = theta - weights * objective.raw(*step)
+    slack = 64.0 * float(cxp.finfo(objective.dtype).eps) * (hi - lo)
+    if bool(xp.any((theta < lo - slack) | (theta > hi + slack))):
+        return None
+    return xp.clip(theta, lo, hi)
+
+
+def _interior_step(objective, weights, v, t, columns):
+    """Return ``(a_w, a_c)`` solving ``(Z.T W Z) a = (v_F, t)``, or None.
+
+    ``Z = [X_c[:, F], 1]`` with ``F = columns`` (no column of ones without a
+    free intercept), ``W = diag(weights)``, ``v = X_c.T theta`` and ``t =
+    sum(theta)``; ``a_w`` is 0 off ``F``. In float64, over the numerical rank
+    of ``Z.T W Z`` (:func:`~skgd._backend._dense.psd_solve`), so that columns
+    without weight (constant ones, or none of the samples inside the box)
+    get 0.
     """
     cxp, backend = objective.coef_xp, objective.backend
-    f64 = cxp.float64
-    gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
-    mean = objective.x_mean if objective.fit_intercept else 0.0 * objective.x_mean
-    H = cxp.astype(backend.to_coef(gram(objective.X, weights, mean)), f64)
-    rhs = cxp.astype(v, f64)
+    f64, dev = cxp.float64, backend.device
+    columns = list(columns)
+    index = cxp.asarray(columns, dtype=cxp.int64, device=dev)
+    H = cxp.astype(
+        cxp.take(gram_columns(objective, weights, columns), index, axis=0), f64
+    )
+    rhs = cxp.astype(cxp.take(v, index), f64)
     free = objective.intercept_mode == "free"
     if free:
         b, s = objective.backprop(weights)
-        b = cxp.reshape(cxp.astype(b, f64), (-1, 1))
+        b = cxp.reshape(cxp.astype(cxp.take(b, index), f64), (-1, 1))
         s = cxp.reshape(cxp.asarray(backend.to_float(s), dtype=f64), (1, 1))
         H = cxp.concat([cxp.concat([H, b], axis=1), cxp.concat([b.T, s], axis=1)])
-        rhs = cxp.concat(
-            [rhs, cxp.reshape(cxp.asarray(backend.to_float(t), dtype=f64), (1,))]
-        )
+        t = cxp.reshape(cxp.asarray(backend.to_float(t), dtype=f64), (1,))
+        rhs = cxp.concat([rhs, t])
     a = psd_solve(H, rhs)
     if not bool(cxp.all(cxp.isfinite(a))):
         return None
-    p = objective.n_features
-    a_w = cxp.astype(a[:p], objective.dtype)
-    return a_w, float(a[p]) if free else objective.zero_offset()
+    k, p = len(columns), objective.n_features
+    select = cxp.take(cxp.eye(p, dtype=f64, device=dev), index, axis=1)
+    a_w = cxp.astype(select @ a[:k], objective.dtype)
+    return a_w, float(a[k]) if free else objective.zero_offset()
 
 
 def _free_gram(objective):
@@ -584,7 +609,7 @@ def gram_columns(objective, weights, columns):
         step = max(1, _BLOCK_ENTRIES // max(objective.n_samples, 1))
         eye = cxp.eye(p, dtype=dtype, device=dev)
         for start in range(0, len(columns), step):
-            part = index[start : start + step]
+            part = index[start : min(start + step, len(columns))]
             take = getattr(backend, "take_columns", None)
             if take is not None and hasattr(backend, "weighted_gram"):
                 block = take(X, part)  # (dense: a copy of the columns)
@@ -621,6 +646,11 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
     For a loss with a conjugate it is :func:`conjugate_gap` at ``theta'`` (one
     more pass over X for ``X_c[:, F] a``; ``inf`` where ``theta'`` leaves the
     loss's domain), and for the squared loss too where ``w'`` leaves ``w >= 0``.
+    For a loss whose conjugate is quadratic on a box (huber), without the sign
+    constraint, the smaller of that and the gap of the point corrected on the
+    samples inside the box (:func:`_box_unpenalized_gap`), which is not scaled
+    into the box and so is the exact suboptimality once the samples' pieces are
+    the optimum's.
 
     Parameters
     ----------
@@ -640,6 +670,16 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
     gap : float
         An upper bound on ``P(w, c) - P*`` (``inf`` if none was found).
     """
+    gap = _projected_gap(objective, w, raw, grad_w, raw_grad)
+    penalty = objective.penalty
+    if provides(objective.loss, "quadratic_dual_box") and not penalty.positive:
+        free = penalty.unpenalized_features()
+        gap = min(gap, _box_unpenalized_gap(objective, w, raw, raw_grad, free))
+    return gap
+
+
+def _projected_gap(objective, w, raw, grad_w, raw_grad):
+    """Return :func:`unpenalized_gap` by the projection in the weights ``u``."""
     penalty, loss, cxp = objective.penalty, objective.loss, objective.coef_xp
     free = penalty.unpenalized_features()
     # The features of F that move: with the sign constraint, those held at 0 with
@@ -697,4 +737,33 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
         largest = objective.backend.to_float(xp.max(ratio))
         k = box / largest if largest > box else 1.0
     k = k * penalty.penalized_dual_scale(k * v)
+    return _gap_at(objective, w, raw, theta, k, v)
+
+
+def _box_unpenalized_gap(objective, w, raw, raw_grad, free):
+    """Return :func:`unpenalized_gap` by the interior correction of a box loss.
+
+    The gradient's dual point corrected on the samples strictly inside the box
+    of the loss's conjugate (:func:`_interior_correction` over the columns
+    ``free`` and the intercept), which leaves the dual point at the optimum
+    unscaled: ``inf`` where the corrected point leaves the box, or its
+    ``X_c[:, free].T theta`` (one pass) is beyond :func:`rounding_bound`. The
+    Gram columns of
+    ``free`` are those of the samples inside the box: one block product per
+    call.
+    """
+    cxp, backend = objective.coef_xp, objective.backend
+    theta = _interior_correction(objective, -raw_grad, raw, free)
+    if theta is None:
+        return math.inf
+    v, total = objective.backprop(theta)
+    bound, unit = _rounding(objective)
+    index = cxp.asarray(list(free), dtype=cxp.int64, device=backend.device)
+    off = cxp.abs(cxp.take(v, index)) > cxp.take(bound, index)
+    if bool(cxp.any(off)) or abs(backend.to_float(total)) > unit:
+        return math.inf
+    eye = cxp.eye(v.shape[0], dtype=v.dtype, device=backend.device)
+    mask = cxp.sum(cxp.take(eye, index, axis=1), axis=1) > 0
+    v = cxp.where(mask, 0.0 * v, v)
+    k = objective.penalty.penalized_dual_scale(v)
     return _gap_at(objective, w, raw, theta, k, v)

@@ -254,6 +254,41 @@ def test_zero_weight_fits_stop_on_the_gap(penalty, loss, n_zero):
     assert best.dual_gap_ <= 1e-12 * ref
 
 
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_zero_weight_huber_gap_is_the_suboptimality(penalty):
+    # Huber's conjugate is quadratic on a box: the dual point corrected on the
+    # samples inside it (not scaled into the box, as the projection in the
+    # weights u is) gives the suboptimality itself once the samples' pieces are
+    # settled, several times tighter than the projected point's gap.
+    from skgd._backend import get_backend
+    from skgd._objective import LinearObjective
+    from skgd.losses import get_loss
+
+    X, y = make_problem(9, 200, N_FEATURES)
+    X = (X - X.mean(0)) / X.std(0)
+    c = np.ones(N_FEATURES)
+    c[:3] = 0.0
+    alpha, rho = 0.1, 1.0 if penalty == "l1" else 0.5
+    kw = {"loss": "huber", "epsilon": 1.0, "penalty": penalty, "alpha": alpha}
+    kw.update(l1_ratio=rho, penalty_weights=c)
+    the_penalty = L1(alpha, weights=c) if rho == 1.0 else L1L2(alpha, rho, weights=c)
+    objective = LinearObjective(
+        get_backend(X), X, y, get_loss("huber", epsilon=1.0), the_penalty
+    )
+
+    def value(est):
+        coef = est.coef_
+        offset = objective.offset(coef, float(est.intercept_))
+        return objective.value(coef, objective.raw(coef, offset))
+
+    best = GDRegressor(tol=1e-14, max_iter=10**5, **kw).fit(X, y)
+    est = GDRegressor(tol=1e-6, **kw).fit(X, y)
+    excess = value(est) - (value(best) - best.dual_gap_)
+    ref = objective.reference_value()
+    assert excess <= est.dual_gap_ * (1 + 1e-9)
+    assert est.dual_gap_ <= 1.01 * excess + 1e-12 * ref
+
+
 @pytest.mark.parametrize("kind", ["dense", "sparse", "fortran"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("free", [(0,), (1, 4, 7), tuple(range(6))])

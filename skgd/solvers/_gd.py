@@ -209,6 +209,15 @@ def _penalty_free(penalty):
 
 def _uncertified_smooth(measure, name="Newton decrement"):
     """Return why a smooth fit without a gap is not certified, in words."""
+    if name == "projected duality gap":
+        # (Features of penalty weight 0: a penalty is there, the gap too.)
+        return (
+            "on features of penalty weight 0 the proximal-gradient measure "
+            "that stops the run does not bound the distance to the optimum, and "
+            f"the duality gap that does ({measure:.2e} relative) did not meet "
+            "tol within max_iter. Use a larger max_iter, or a small positive "
+            "weight for those features, for a result certified within tol"
+        )
     why = (
         "no Newton decrement, which would, is formed for this problem (it needs "
         "a loss with a Hessian, no constraint and a few thousand features at "
@@ -218,8 +227,7 @@ def _uncertified_smooth(measure, name="Newton decrement"):
         "meet tol within max_iter"
     )
     return (
-        "without a penalty (or on features of penalty weight 0) the "
-        "proximal-gradient measure that stops the run does "
+        "without a penalty the proximal-gradient measure that stops the run does "
         f"not bound the distance to the optimum, and {why}. Use solver='newton', "
         "a larger max_iter, or add a small penalty (e.g. penalty='l2', "
         "alpha=1e-6) for a result certified within tol"
@@ -238,7 +246,8 @@ def _certificate(objective, sample, w, c, threshold):
     none can be formed.
     """
     if unpenalized_gap_applies(sample):
-        return unpenalized_gap_at(sample, w, c), threshold, "duality gap"
+        gap = unpenalized_gap_at(sample, w, c)
+        return gap, threshold, "projected duality gap"
     decrement = newton_decrement(objective, w, c)
     limit = DECREMENT_SHARE * threshold
     if (decrement is None or not decrement <= limit) and box_gap_applies(objective):
