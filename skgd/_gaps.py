@@ -423,14 +423,13 @@ def box_gap_applies(objective):
     Examples
     --------
     >>> import numpy as np
-    >>> from skgd._backend import get_backend
-    >>> from skgd._objective import LinearObjective
-    >>> from skgd.losses import Huber, LogLoss
-    >>> from skgd.penalties import NoPenalty
-    >>> X, y = np.eye(3), np.array([1.0, -1.0, 1.0])
-    >>> make = lambda loss: LinearObjective(get_backend(X), X, y, loss, NoPenalty())
-    >>> box_gap_applies(make(Huber())), box_gap_applies(make(LogLoss()))
-    (True, False)
+    >>> from skgd import _backend, _objective, losses, penalties
+    >>> X, labels = np.eye(3), np.array([1.0, -1.0, 1.0])
+    >>> def problem(penalty):
+    ...     backend, loss = _backend.get_backend(X), losses.ModifiedHuber()
+    ...     return _objective.LinearObjective(backend, X, labels, loss, penalty)
+    >>> [box_gap_applies(problem(p)) for p in (penalties.NoPenalty(), penalties.L2())]
+    [True, False]
     """
     loss, backend = objective.loss, objective.backend
     return (

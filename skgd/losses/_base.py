@@ -344,10 +344,8 @@ class Loss:
 
         Parameters
         ----------
-        y : array of shape (n_samples,)
-            Targets.
-        u : array of shape (n_samples,)
-            Normalised sample weights.
+        y, u : arrays of shape (n_samples,)
+            Targets and normalised sample weights.
 
         Returns
         -------
