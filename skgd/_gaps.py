@@ -531,7 +531,7 @@ def _interior_step(objective, weights, v, t, columns):
     sum(theta)``; ``a_w`` is 0 off ``F``. In float64, over the numerical rank
     of ``Z.T W Z`` (:func:`~skgd._backend._dense.psd_solve`), so that columns
     without weight (constant ones, or none of the samples inside the box)
-    get 0.
+    get 0; None where the system has no solution to the data's rounding.
     """
     cxp, backend = objective.coef_xp, objective.backend
     f64, dev = cxp.float64, backend.device
@@ -549,8 +549,17 @@ def _interior_step(objective, weights, v, t, columns):
         H = cxp.concat([cxp.concat([H, b], axis=1), cxp.concat([b.T, s], axis=1)])
         t = cxp.reshape(cxp.asarray(backend.to_float(t), dtype=f64), (1,))
         rhs = cxp.concat([rhs, t])
-    a = psd_solve(H, rhs)
+    # (The rank at the data's precision: a float32 Gram matrix's rounding
+    # would otherwise pass for curvature, and its huge steps for a correction.)
+    eps = float(cxp.finfo(objective.dtype).eps)
+    a = psd_solve(H, rhs, rtol=H.shape[0] * eps)
     if not bool(cxp.all(cxp.isfinite(a))):
+        return None
+    # A singular Z.T W Z (fewer samples inside the box than unknowns) whose
+    # range misses the right-hand side: such a point certifies nothing.
+    size = float(cxp.max(cxp.abs(H))) * float(cxp.max(cxp.abs(a)))
+    size += float(cxp.max(cxp.abs(rhs)))
+    if float(cxp.max(cxp.abs(H @ a - rhs))) > 64.0 * eps * size:
         return None
     k, p = len(columns), objective.n_features
     select = cxp.take(cxp.eye(p, dtype=f64, device=dev), index, axis=1)

@@ -644,3 +644,28 @@ def test_box_gap_is_a_bound(loss, weighted, fit_intercept):
     # (Near the optimum the pieces are settled: the bound is not vacuous.)
     assert finite >= 2
     assert box_gap(objective, np.zeros(5), objective.initial_offset()) > 0
+
+
+@pytest.mark.parametrize("kind", ["float32", "sparse"])
+def test_box_loss_certified_float32_and_sparse(kind):
+    """The box gap of a float32 or sparse fit is a bound, as in float64.
+
+    Half the entries of the standardized diabetes columns set to 0 (sparse
+    data), huber at its default epsilon: few samples sit inside the box, and a
+    float32 Gram matrix's rounding must not pass for curvature there.
+    """
+    X, y = _standard("diabetes")
+    X[np.abs(X) < 0.5] = 0.0
+    data = X.astype(np.float32) if kind == "float32" else sp.csr_matrix(X)
+    target = y.astype(np.float32) if kind == "float32" else y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = GDRegressor(loss="huber", penalty=None).fit(data, target)
+    objective = _box_objective(get_loss("huber"), X, y)
+    *_, best = _box_optimum(objective)
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    c = objective.offset(coef, float(est.intercept_))
+    got = objective.value(coef, objective.raw(coef, c))
+    ref = objective.reference_value()
+    assert est.dual_gap_ >= -1e-6 * ref
+    assert got - best <= est.tol * ref

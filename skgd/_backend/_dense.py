@@ -175,11 +175,13 @@ def psd_quadratic(A, b):
     return float(y @ y)
 
 
-def psd_solve(A, b):
+def psd_solve(A, b, rtol=None):
     """Return a solution of ``A x = b`` for a symmetric positive semi-definite ``A``.
 
     Over the numerical rank of ``A`` (0 on the rest, which a ``b`` in its range
-    does not need), by a Cholesky factorization with complete pivoting (LAPACK's
+    does not need): pivots below ``rtol`` times the largest diagonal entry end
+    it (None: ``n`` times A's ``eps``; a matrix made from float32 data needs
+    float32's). By a Cholesky factorization with complete pivoting (LAPACK's
     ``pstrf``, as :func:`psd_quadratic`) on numpy up to ``_SOLVE_BLOCK`` rows:
     on the calling thread, where the pseudo-inverse's SVD of a 65 x 65 matrix
     took 0.1 s with the cores shared. Other arrays and larger matrices: the
@@ -192,11 +194,13 @@ def psd_solve(A, b):
     array([0.5, 0. ])
     """
     if not is_numpy_array(A) or A.shape[0] > _SOLVE_BLOCK + 1:
-        return array_namespace(A, b).linalg.pinv(A) @ b
+        return array_namespace(A, b).linalg.pinv(A, rtol=rtol) @ b
     pstrf, trtrs = get_lapack_funcs(("pstrf", "trtrs"), (A,))
-    factor, pivots, rank, info = pstrf(A, lower=True)
+    top = float(np.max(np.diagonal(A))) if A.shape[0] else 0.0
+    tol = -1.0 if rtol is None else rtol * top
+    factor, pivots, rank, info = pstrf(A, lower=True, tol=tol)
     if info < 0:  # (an argument LAPACK refuses: not expected)
-        return np.linalg.pinv(A, hermitian=True) @ b
+        return np.linalg.pinv(A, hermitian=True, rtol=rtol) @ b
     x = np.zeros_like(b)
     if rank == 0:
         return x
