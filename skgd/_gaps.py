@@ -27,6 +27,9 @@ import math
 
 from array_api_compat import array_namespace
 
+from skgd._backend._dense import psd_solve
+from skgd._contract import provides
+
 # How far a computed ``(X_c.T theta)_j`` may be from the exact value, in units of
 # ``eps sqrt(m_j) S`` (see rounding_bound): a margin for the rounding of w itself
 # and of the intercept, and for losses whose derivative exceeds 1.
@@ -271,11 +274,23 @@ def rounding_bound(objective):
     for an uncentered objective (no column moments) or a penalty outside the
     elastic-net family, whose gaps are left as they are.
     """
+    if objective.penalty.elastic_net_weights() is None:
+        return None
+    return _rounding(objective)[0]
+
+
+def _rounding(objective):
+    """Return ``(bound, unit)``: :func:`rounding_bound`'s bound and ``ROUNDING eps S``.
+
+    For any penalty: ``unit`` bounds the rounding of a sum ``sum_i theta_i`` (a
+    column of ones, ``m = 1``). Both None for an uncentered objective. Cached
+    per objective.
+    """
     cached = objective.__dict__.get("_rounding_bound")
     if cached is not None:
-        return cached[0]
-    bound = None
-    if objective.centered and objective.penalty.elastic_net_weights() is not None:
+        return cached
+    bound = unit = None
+    if objective.centered:
         xp, cxp, to_float = objective.xp, objective.coef_xp, objective.backend.to_float
         u, y, loss = objective.u, objective.y, objective.loss
         if loss.balanced_dual:
@@ -291,9 +306,10 @@ def rounding_bound(objective):
         m2 = moments.sq + objective.x_mean * objective.x_mean
         eps = float(cxp.finfo(objective.dtype).eps)
         scale = max(1.0, math.log2(objective.n_samples)) * big + labels
-        bound = objective.per_feature_shape(ROUNDING * eps * scale * cxp.sqrt(m2))
-    objective.__dict__["_rounding_bound"] = (bound,)
-    return bound
+        unit = ROUNDING * eps * scale
+        bound = objective.per_feature_shape(unit * cxp.sqrt(m2))
+    cached = objective.__dict__["_rounding_bound"] = (bound, unit)
+    return cached
 
 
 def toward_subgradient(objective, w, v):
@@ -364,50 +380,266 @@ def toward_ball(objective, v):
 def final_gap(objective, coef, intercept):
     """Return :func:`unpenalized_gap` at a solver's result, or None.
 
-    None where it does not apply: no feature of penalty weight 0 (or more than
-    :data:`MAX_UNPENALIZED`, whose Gram columns would cost a pass each), several
+    None where :func:`unpenalized_gap_applies` does not hold. The full-batch
+    solver stops such fits on this gap (:func:`unpenalized_gap_at`); this
+    evaluates it at what a solver returns, one more pass over X (and the Gram
+    columns of the unpenalized features, once per objective).
+    """
+    if not unpenalized_gap_applies(objective):
+        return None
+    return unpenalized_gap_at(objective, coef, objective.offset(coef, intercept))
+
+
+def unpenalized_gap_applies(objective):
+    """Return whether :func:`unpenalized_gap` bounds fits of ``objective``.
+
+    Not where there is no feature of penalty weight 0 (or more than
+    :data:`MAX_UNPENALIZED`, whose Gram columns would cost too much), several
     outputs, a loss whose dual point the loss balances (classification,
-    quantile) or with no conjugate, an uncentered objective. The solvers stop
-    such fits on the proximal-gradient measure (the penalty's ``dual_scale`` is
-    None); this gap, one more pass over X (and one per unpenalized feature, once
-    per objective), bounds the suboptimality of what they return.
+    quantile) or with no conjugate, an uncentered objective, no penalty
+    strength, an objective in the Gram form (a path's, which has no samples).
+    Where it does not, such fits stop on the proximal-gradient measure (the
+    penalty's ``dual_scale`` is None).
     """
     loss, penalty = objective.loss, objective.penalty
     free = getattr(penalty, "unpenalized_features", tuple)()
-    if not (
-        0 < len(free) <= MAX_UNPENALIZED
+    return bool(
+        getattr(objective, "form", None) == "samples"
+        and 0 < len(free) <= MAX_UNPENALIZED
         and (penalty.l1 or penalty.l2)
         and objective.n_outputs == 1
         and objective.centered
         and not loss.balanced_dual
         and (loss.is_quadratic or loss.has_conjugate)
-    ):
-        return None
-    c = objective.offset(coef, intercept)
-    raw = objective.raw(coef, c)
+    )
+
+
+def unpenalized_gap_at(objective, w, c):
+    """Return :func:`unpenalized_gap` at ``(w, c)`` (one pass for the gradient)."""
+    raw = objective.raw(w, c)
     raw_grad, grad_w, _ = objective.gradient(raw)
-    return unpenalized_gap(objective, coef, raw, grad_w, raw_grad)
+    return unpenalized_gap(objective, w, raw, grad_w, raw_grad)
+
+
+def box_gap_applies(objective):
+    """Return whether :func:`box_gap` certifies fits of ``objective``.
+
+    No penalty at all (no strength, constraint or weights), one output, a
+    centered objective, a loss with :meth:`~skgd.losses.Loss.quadratic_dual_box`
+    and :meth:`~skgd.losses.Loss.hessian`, at most :data:`MAX_UNPENALIZED`
+    features and a backend that builds a weighted Gram matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd import _backend, _objective, losses, penalties
+    >>> X, labels = np.eye(3), np.array([1.0, -1.0, 1.0])
+    >>> def problem(penalty):
+    ...     backend, loss = _backend.get_backend(X), losses.ModifiedHuber()
+    ...     return _objective.LinearObjective(backend, X, labels, loss, penalty)
+    >>> [box_gap_applies(problem(p)) for p in (penalties.NoPenalty(), penalties.L2())]
+    [True, False]
+    """
+    loss, backend = objective.loss, objective.backend
+    return (
+        objective.n_outputs == 1
+        and objective.centered
+        and objective.penalty.elastic_net_shape() == (0.0, 0.0, False)
+        and provides(loss, "quadratic_dual_box")
+        and provides(loss, "hessian")
+        and objective.n_features <= MAX_UNPENALIZED
+        and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
+    )
+
+
+def box_gap(objective, w, c):
+    r"""Return the duality gap of a penalty-free fit whose loss has a quadratic box.
+
+    Without a penalty the dual point must meet ``X_c.T theta = 0`` (and
+    ``sum(theta) = 0`` with an intercept) exactly, besides the box of the loss's
+    conjugate (:meth:`~skgd.losses.Loss.quadratic_dual_box`), on which the
+    conjugate is quadratic. The gradient's point ``theta = -u L'(raw)`` is in the
+    box; it is corrected on the samples ``Q`` strictly inside it alone (the
+    others sit on its faces and stay): with ``W = u h`` on ``Q`` (``h`` of
+    :meth:`~skgd.losses.Loss.hessian`, 0 elsewhere) and ``Z = [X_c, 1]``,
+
+    .. math::
+
+        (Z^\top W Z)\, a = Z^\top \theta, \qquad \theta' = \theta - W Z a,
+
+    the gradient's dual point at the generalized Newton point ``(w, c) + a``:
+    ``Z.T theta' = 0``. Where ``theta'`` stays in the box it is dual feasible and
+    ``P(w, c) - D(theta')`` bounds the suboptimality; it is 0 once the samples'
+    pieces are those of the optimum, which a Newton iteration on the
+    generalized Hessian reaches in finitely many steps. ``Z.T theta'`` is
+    computed by a pass over X and must be within :func:`rounding_bound` of 0
+    (a singular ``Z.T W Z`` whose range misses ``Z.T theta`` leaves more). Four
+    passes over X, one of them the ``p x p`` weighted Gram matrix
+    (:func:`_interior_correction`).
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem (:func:`box_gap_applies`).
+    w : array of shape (n_features,)
+        Coefficients.
+    c : float
+        The centered model's offset.
+
+    Returns
+    -------
+    gap : float
+        An upper bound on ``P(w, c) - P*`` (``inf`` where ``theta'`` leaves the
+        box or misses the constraints).
+    """
+    cxp, backend = objective.coef_xp, objective.backend
+    raw = objective.raw(w, c)
+    theta = _interior_correction(
+        objective, -objective.raw_gradient(raw), raw, range(objective.n_features)
+    )
+    if theta is None:
+        return math.inf
+    v, total = objective.backprop(theta)
+    bound, unit = _rounding(objective)
+    if bool(cxp.any(cxp.abs(v) > bound)) or abs(backend.to_float(total)) > unit:
+        return math.inf
+    return _gap_at(objective, w, raw, theta, 1.0, 0.0 * v)
+
+
+def _interior_correction(objective, theta, raw, columns):
+    """Return ``theta - W Z a`` with ``Z.T`` of it 0, in the loss's box, or None.
+
+    ``Z = [X_c[:, columns], 1]`` (no column of ones without a free intercept),
+    ``W = u h`` on the samples strictly inside the box of
+    :meth:`~skgd.losses.Loss.quadratic_dual_box` (0 elsewhere) and ``a`` the
+    solution of ``(Z.T W Z) a = Z.T theta`` (:func:`_interior_step`); None where
+    the corrected point leaves the box by more than rounding (a point within it
+    is clipped onto it). Two passes over X and the Gram columns of ``columns``
+    under ``W`` (:func:`gram_columns`).
+    """
+    xp, cxp, loss = objective.xp, objective.coef_xp, objective.loss
+    y, u = objective.y, objective.u
+    lo, hi = loss.quadratic_dual_box(y, u)
+    inside = (theta > lo) & (theta < hi)
+    weights = xp.where(inside, u * loss.hessian(y, raw), 0.0 * u)
+    step = _interior_step(objective, weights, *objective.backprop(theta), columns)
+    if step is None:
+        return None
+    theta = theta - weights * objective.raw(*step)
+    slack = 64.0 * float(cxp.finfo(objective.dtype).eps) * (hi - lo)
+    if bool(xp.any((theta < lo - slack) | (theta > hi + slack))):
+        return None
+    return xp.clip(theta, lo, hi)
+
+
+def _interior_step(objective, weights, v, t, columns):
+    """Return ``(a_w, a_c)`` solving ``(Z.T W Z) a = (v_F, t)``, or None.
+
+    ``Z = [X_c[:, F], 1]`` with ``F = columns`` (no column of ones without a
+    free intercept), ``W = diag(weights)``, ``v = X_c.T theta`` and ``t =
+    sum(theta)``; ``a_w`` is 0 off ``F``. In float64, over the numerical rank
+    of ``Z.T W Z`` (:func:`~skgd._backend._dense.psd_solve`), so that columns
+    without weight (constant ones, or none of the samples inside the box)
+    get 0; None where the system has no solution to the data's rounding.
+    """
+    cxp, backend = objective.coef_xp, objective.backend
+    f64, dev = cxp.float64, backend.device
+    columns = list(columns)
+    index = cxp.asarray(columns, dtype=cxp.int64, device=dev)
+    H = cxp.astype(
+        cxp.take(gram_columns(objective, weights, columns), index, axis=0), f64
+    )
+    rhs = cxp.astype(cxp.take(v, index), f64)
+    free = objective.intercept_mode == "free"
+    if free:
+        b, s = objective.backprop(weights)
+        b = cxp.reshape(cxp.astype(cxp.take(b, index), f64), (-1, 1))
+        s = cxp.reshape(cxp.asarray(backend.to_float(s), dtype=f64), (1, 1))
+        H = cxp.concat([cxp.concat([H, b], axis=1), cxp.concat([b.T, s], axis=1)])
+        t = cxp.reshape(cxp.asarray(backend.to_float(t), dtype=f64), (1,))
+        rhs = cxp.concat([rhs, t])
+    # (The rank at the data's precision: a float32 Gram matrix's rounding
+    # would otherwise pass for curvature, and its huge steps for a correction.)
+    eps = float(cxp.finfo(objective.dtype).eps)
+    a = psd_solve(H, rhs, rtol=H.shape[0] * eps)
+    if not bool(cxp.all(cxp.isfinite(a))):
+        return None
+    # A singular Z.T W Z (fewer samples inside the box than unknowns) whose
+    # range misses the right-hand side: such a point certifies nothing.
+    size = float(cxp.max(cxp.abs(H))) * float(cxp.max(cxp.abs(a)))
+    size += float(cxp.max(cxp.abs(rhs)))
+    if float(cxp.max(cxp.abs(H @ a - rhs))) > 64.0 * eps * size:
+        return None
+    k, p = len(columns), objective.n_features
+    select = cxp.take(cxp.eye(p, dtype=f64, device=dev), index, axis=1)
+    a_w = cxp.astype(select @ a[:k], objective.dtype)
+    return a_w, float(a[k]) if free else objective.zero_offset()
 
 
 def _free_gram(objective):
     """Return ``X_c.T U X_c[:, F]`` for the unpenalized features ``F`` (cached).
 
-    One pass over X per feature of ``F``, once per objective: the weighted
-    centered Gram matrix's columns of those features, shape ``(n_features,
-    len(F))``.
+    The weighted centered Gram matrix's columns of those features, shape
+    ``(n_features, len(F))``, once per objective (:func:`gram_columns`).
     """
     cached = objective.__dict__.get("_free_gram")
     if cached is None:
-        cxp, free = objective.coef_xp, objective.penalty.unpenalized_features()
-        dev = objective.backend.device
-        eye = cxp.eye(objective.n_features, dtype=objective.dtype, device=dev)
-        zero = objective.zero_offset()
-        columns = [
-            objective.backprop(objective.u * objective.raw(eye[:, j], zero))[0]
-            for j in free
-        ]
-        cached = objective.__dict__["_free_gram"] = cxp.stack(columns, axis=1)
+        free = objective.penalty.unpenalized_features()
+        cached = gram_columns(objective, objective.u, free)
+        objective.__dict__["_free_gram"] = cached
     return cached
+
+
+# The most entries of the sample-sized block of gram_columns at once (64 MB of
+# float64): more columns go in several blocks.
+_BLOCK_ENTRIES = 2**23
+
+
+def gram_columns(objective, weights, columns):
+    """Return ``X_c.T diag(weights) X_c[:, columns]``, zero on inactive rows.
+
+    One block product through the backend: ``X_c[:, columns]`` (a copy of the
+    columns where the backend takes columns, ``X @ E`` otherwise: still one
+    sample-by-``k`` block, never a densified X), scaled by ``weights`` and
+    multiplied by ``X_c.T`` in one pass, ``rmatvec_sum`` of the block, whose
+    column sums center it. Where the columns are half of X's or more, the
+    backend's weighted Gram matrix (one ``syrk``, or the sparse product) costs
+    no more, and its columns are taken. A block of more than
+    ``_BLOCK_ENTRIES`` entries is split by columns. The columns' centering and
+    the zeroed inactive rows are those of ``backprop(u * raw(e_j, 0))``, the
+    pair of passes per column this replaces.
+    """
+    backend, X, cxp = objective.backend, objective.X, objective.coef_xp
+    p, dtype, dev = objective.n_features, objective.dtype, backend.device
+    centered = objective.fit_intercept and objective.centered
+    mean = objective.x_mean if centered else cxp.zeros(p, dtype=dtype, device=dev)
+    index = cxp.asarray(list(columns), dtype=cxp.int64, device=dev)
+    gram = getattr(backend, "weighted_gram", None) or getattr(
+        backend, "sparse_gram", None
+    )
+    if gram is not None and 2 * len(columns) >= p:
+        out = cxp.take(
+            cxp.astype(backend.to_coef(gram(X, weights, mean)), dtype), index, axis=1
+        )
+    else:
+        blocks = []
+        step = max(1, _BLOCK_ENTRIES // max(objective.n_samples, 1))
+        eye = cxp.eye(p, dtype=dtype, device=dev)
+        for start in range(0, len(columns), step):
+            part = index[start : min(start + step, len(columns))]
+            take = getattr(backend, "take_columns", None)
+            if take is not None and hasattr(backend, "weighted_gram"):
+                block = take(X, part)  # (dense: a copy of the columns)
+            else:
+                block = backend.matvec(X, cxp.take(eye, part, axis=1))
+            block = weights[:, None] * (block - cxp.take(mean, part))
+            product, total = backend.rmatvec_sum(X, block)
+            product = backend.to_coef(product)
+            if centered:
+                product = product - mean[:, None] * backend.to_coef(total)
+            blocks.append(product)
+        out = blocks[0] if len(blocks) == 1 else cxp.concat(blocks, axis=1)
+    return cxp.where(objective.active[:, None], out, 0.0 * out)
 
 
 def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
@@ -431,6 +663,11 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
     For a loss with a conjugate it is :func:`conjugate_gap` at ``theta'`` (one
     more pass over X for ``X_c[:, F] a``; ``inf`` where ``theta'`` leaves the
     loss's domain), and for the squared loss too where ``w'`` leaves ``w >= 0``.
+    For a loss whose conjugate is quadratic on a box (huber), without the sign
+    constraint, the smaller of that and the gap of the point corrected on the
+    samples inside the box (:func:`_box_unpenalized_gap`), which is not scaled
+    into the box and so is the exact suboptimality once the samples' pieces are
+    the optimum's.
 
     Parameters
     ----------
@@ -450,6 +687,16 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
     gap : float
         An upper bound on ``P(w, c) - P*`` (``inf`` if none was found).
     """
+    gap = _projected_gap(objective, w, raw, grad_w, raw_grad)
+    penalty = objective.penalty
+    if provides(objective.loss, "quadratic_dual_box") and not penalty.positive:
+        free = penalty.unpenalized_features()
+        gap = min(gap, _box_unpenalized_gap(objective, w, raw, raw_grad, free))
+    return gap
+
+
+def _projected_gap(objective, w, raw, grad_w, raw_grad):
+    """Return :func:`unpenalized_gap` by the projection in the weights ``u``."""
     penalty, loss, cxp = objective.penalty, objective.loss, objective.coef_xp
     free = penalty.unpenalized_features()
     # The features of F that move: with the sign constraint, those held at 0 with
@@ -507,4 +754,33 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
         largest = objective.backend.to_float(xp.max(ratio))
         k = box / largest if largest > box else 1.0
     k = k * penalty.penalized_dual_scale(k * v)
+    return _gap_at(objective, w, raw, theta, k, v)
+
+
+def _box_unpenalized_gap(objective, w, raw, raw_grad, free):
+    """Return :func:`unpenalized_gap` by the interior correction of a box loss.
+
+    The gradient's dual point corrected on the samples strictly inside the box
+    of the loss's conjugate (:func:`_interior_correction` over the columns
+    ``free`` and the intercept), which leaves the dual point at the optimum
+    unscaled: ``inf`` where the corrected point leaves the box, or its
+    ``X_c[:, free].T theta`` (one pass) is beyond :func:`rounding_bound`. The
+    Gram columns of
+    ``free`` are those of the samples inside the box: one block product per
+    call.
+    """
+    cxp, backend = objective.coef_xp, objective.backend
+    theta = _interior_correction(objective, -raw_grad, raw, free)
+    if theta is None:
+        return math.inf
+    v, total = objective.backprop(theta)
+    bound, unit = _rounding(objective)
+    index = cxp.asarray(list(free), dtype=cxp.int64, device=backend.device)
+    off = cxp.abs(cxp.take(v, index)) > cxp.take(bound, index)
+    if bool(cxp.any(off)) or abs(backend.to_float(total)) > unit:
+        return math.inf
+    eye = cxp.eye(v.shape[0], dtype=v.dtype, device=backend.device)
+    mask = cxp.sum(cxp.take(eye, index, axis=1), axis=1) > 0
+    v = cxp.where(mask, 0.0 * v, v)
+    k = objective.penalty.penalized_dual_scale(v)
     return _gap_at(objective, w, raw, theta, k, v)

@@ -168,18 +168,15 @@ _PENALTIES = ("l2", "l1", "elasticnet", None)
 # Cases that still warn at max_iter=1000 at the default solver: the hinge
 # with an L1 part on more features than Newton steps on its smoothings are
 # chosen for ("gd" fits them, and needs far more than 20,000 iterations of its
-# smoothing stages on the hard one-vs-rest problems); and the huber and
-# modified huber losses without a penalty, whose Hessian is singular where the
-# residuals sit on their linear pieces: nothing certifies them (no duality gap,
-# no usable Newton decrement), so they say so.
+# smoothing stages on the hard one-vs-rest problems). (The huber and modified
+# huber losses without a penalty are certified by the gap of their dual point
+# corrected on the quadratic pieces, after Newton steps on the generalized
+# Hessian: tests/test_no_penalty.py::test_box_loss_certified_at_defaults.)
 _KNOWN_TO_WARN = {
     ("digits", "hinge", "l1"),
     ("digits", "hinge", "elasticnet"),
     ("classification", "hinge", "l1"),
     ("classification", "hinge", "elasticnet"),
-    ("digits", "modified_huber", None),
-    ("cancer", "modified_huber", None),
-    ("diabetes", "huber", None),
 }
 # Large enough to take seconds per fit: only in the slow run.
 _SLOW_DATA = ("digits", "classification")

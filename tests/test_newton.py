@@ -230,9 +230,12 @@ def test_routing():
     assert name(_objective(X, MultinomialLogLoss(n_classes=3), L1(1e-3)), "auto") == (
         "lbfgs"
     )
-    # Without a penalty, "auto" takes Newton only where the curvature is positive
-    # everywhere (the decrement certifies there); huber keeps "gd".
-    assert name(_objective(X, Huber(), NoPenalty()), "auto") == "gd"
+    # Without a penalty, "auto" takes Newton where the curvature is positive
+    # everywhere (the decrement certifies there) or, up to 64 features, where
+    # the loss's conjugate is quadratic on a box (the box gap certifies huber).
+    assert name(_objective(X, Huber(), NoPenalty()), "auto") == "newton"
+    tall = np.random.default_rng(0).normal(size=(200, 65))
+    assert name(_objective(tall, Huber(), NoPenalty()), "auto") == "gd"
     assert name(_objective(X, Huber(), NoPenalty()), "newton") == "newton"
     # Wider than tall, or too few samples: "auto" keeps "gd"; "newton" does not.
     wide = np.random.default_rng(0).normal(size=(10, 50))

@@ -209,6 +209,136 @@ def test_zero_weight_gap_bounds_suboptimality(loss, penalty, positive):
         assert excess <= est.dual_gap_ * (1 + 1e-9) + 1e-14
 
 
+@pytest.mark.parametrize("n_zero", [1, 3, 5])
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "poisson"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_zero_weight_fits_stop_on_the_gap(penalty, loss, n_zero):
+    # With unpenalized features the fit stops on the gap of the projected dual
+    # point: a fit reported converged at the default tol has dual_gap_ within
+    # tol times the objective at zero, and dual_gap_ bounds its distance to the
+    # optimum (a fit at tol=1e-14 and its own gap).
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skgd._backend import get_backend
+    from skgd._objective import LinearObjective
+    from skgd.losses import get_loss
+
+    X, y = make_problem(9, 200, N_FEATURES)
+    X = (X - X.mean(0)) / X.std(0)
+    if loss == "poisson":
+        y = np.random.default_rng(0).poisson(np.exp(0.2 * X[:, :3].sum(1))) * 1.0
+    c = np.ones(N_FEATURES)
+    c[:n_zero] = 0.0
+    alpha, rho = 0.1, 1.0 if penalty == "l1" else 0.5
+    kw = {"loss": loss, "penalty": penalty, "alpha": alpha, "l1_ratio": rho}
+    kw.update(penalty_weights=c, epsilon=1.0)
+    the_penalty = L1(alpha, weights=c) if rho == 1.0 else L1L2(alpha, rho, weights=c)
+    objective = LinearObjective(
+        get_backend(X), X, y, get_loss(loss, epsilon=1.0), the_penalty
+    )
+
+    def value(est):
+        coef = est.coef_
+        offset = objective.offset(coef, float(est.intercept_))
+        return objective.value(coef, objective.raw(coef, offset))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = GDRegressor(**kw).fit(X, y)
+    best = GDRegressor(tol=1e-14, max_iter=10**5, **kw).fit(X, y)
+    ref = objective.reference_value()
+    assert est.dual_gap_ <= est.tol * ref
+    assert value(est) - (value(best) - best.dual_gap_) <= est.dual_gap_ * (1 + 1e-9)
+    assert best.dual_gap_ <= 1e-12 * ref
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_zero_weight_huber_gap_is_the_suboptimality(penalty):
+    # Huber's conjugate is quadratic on a box: the dual point corrected on the
+    # samples inside it (not scaled into the box, as the projection in the
+    # weights u is) gives the suboptimality itself once the samples' pieces are
+    # settled, several times tighter than the projected point's gap.
+    from skgd._backend import get_backend
+    from skgd._objective import LinearObjective
+    from skgd.losses import get_loss
+
+    X, y = make_problem(9, 200, N_FEATURES)
+    X = (X - X.mean(0)) / X.std(0)
+    c = np.ones(N_FEATURES)
+    c[:3] = 0.0
+    alpha, rho = 0.1, 1.0 if penalty == "l1" else 0.5
+    kw = {"loss": "huber", "epsilon": 1.0, "penalty": penalty, "alpha": alpha}
+    kw.update(l1_ratio=rho, penalty_weights=c)
+    the_penalty = L1(alpha, weights=c) if rho == 1.0 else L1L2(alpha, rho, weights=c)
+    objective = LinearObjective(
+        get_backend(X), X, y, get_loss("huber", epsilon=1.0), the_penalty
+    )
+
+    def value(est):
+        coef = est.coef_
+        offset = objective.offset(coef, float(est.intercept_))
+        return objective.value(coef, objective.raw(coef, offset))
+
+    best = GDRegressor(tol=1e-14, max_iter=10**5, **kw).fit(X, y)
+    est = GDRegressor(tol=1e-6, **kw).fit(X, y)
+    excess = value(est) - (value(best) - best.dual_gap_)
+    ref = objective.reference_value()
+    assert excess <= est.dual_gap_ * (1 + 1e-9)
+    assert est.dual_gap_ <= 1.01 * excess + 1e-12 * ref
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "fortran"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("free", [(0,), (1, 4, 7), tuple(range(6))])
+@pytest.mark.parametrize("split", [False, True])
+def test_free_gram_equals_the_columns_one_by_one(kind, fit_intercept, free, split):
+    # The unpenalized features' Gram columns come from one block product (or
+    # the weighted Gram matrix when they are half of the features or more):
+    # the same as the two passes per column, backprop(u * raw(e_j, 0)).
+    from skgd import _gaps
+    from skgd._backend import get_backend
+    from skgd._objective import LinearObjective
+    from skgd.losses import get_loss
+
+    X, y = _problem(3)
+    X[:, 5] = 2.0  # a constant column: inactive with an intercept
+    s = np.random.default_rng(1).uniform(0.2, 2.0, len(y))
+    X = {"dense": X, "sparse": sp.csr_matrix(X), "fortran": np.asfortranarray(X)}[kind]
+    c = np.ones(N_FEATURES)
+    c[list(free)] = 0.0
+    objective = LinearObjective(
+        get_backend(X),
+        X,
+        y,
+        get_loss("squared_error"),
+        L1(0.1, weights=c),
+        sample_weight=s,
+        fit_intercept=fit_intercept,
+    )
+    eye = np.eye(N_FEATURES)
+    expected = np.stack(
+        [
+            objective.backprop(objective.u * objective.raw(eye[:, j], 0.0))[0]
+            for j in free
+        ],
+        axis=1,
+    )
+    if split:
+        # Blocks of one column each.
+        old, _gaps._BLOCK_ENTRIES = _gaps._BLOCK_ENTRIES, 1
+    try:
+        got = _gaps._free_gram(objective)
+    finally:
+        if split:
+            _gaps._BLOCK_ENTRIES = old
+    assert got.shape == (N_FEATURES, len(free))
+    np.testing.assert_allclose(
+        got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max()
+    )
+
+
 def test_weights_inputs_sparse_float32_and_classifier():
     X, y = _problem(4)
     kw = {"penalty": "l1", "alpha": 0.05, "penalty_weights": WEIGHTS}

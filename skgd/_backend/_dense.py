@@ -175,6 +175,42 @@ def psd_quadratic(A, b):
     return float(y @ y)
 
 
+def psd_solve(A, b, rtol=None):
+    """Return a solution of ``A x = b`` for a symmetric positive semi-definite ``A``.
+
+    Over the numerical rank of ``A`` (0 on the rest, which a ``b`` in its range
+    does not need): pivots below ``rtol`` times the largest diagonal entry end
+    it (None: ``n`` times A's ``eps``; a matrix made from float32 data needs
+    float32's). By a Cholesky factorization with complete pivoting (LAPACK's
+    ``pstrf``, as :func:`psd_quadratic`) on numpy up to ``_SOLVE_BLOCK`` rows:
+    on the calling thread, where the pseudo-inverse's SVD of a 65 x 65 matrix
+    took 0.1 s with the cores shared. Other arrays and larger matrices: the
+    namespace's ``pinv``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> psd_solve(np.array([[4.0, 0.0], [0.0, 0.0]]), np.array([2.0, 0.0]))
+    array([0.5, 0. ])
+    """
+    if not is_numpy_array(A) or A.shape[0] > _SOLVE_BLOCK + 1:
+        return array_namespace(A, b).linalg.pinv(A, rtol=rtol) @ b
+    pstrf, trtrs = get_lapack_funcs(("pstrf", "trtrs"), (A,))
+    top = float(np.max(np.diagonal(A))) if A.shape[0] else 0.0
+    tol = -1.0 if rtol is None else rtol * top
+    factor, pivots, rank, info = pstrf(A, lower=True, tol=tol)
+    if info < 0:  # (an argument LAPACK refuses: not expected)
+        return np.linalg.pinv(A, hermitian=True, rtol=rtol) @ b
+    x = np.zeros_like(b)
+    if rank == 0:
+        return x
+    order = pivots[:rank] - 1
+    L = factor[:rank, :rank]
+    z, _ = trtrs(L, b[order], lower=True)
+    x[order], _ = trtrs(L, z, lower=True, trans=1)
+    return x
+
+
 def _blocked_cholesky(A):
     """Return the Cholesky factor of ``A`` and the inverses of its diagonal blocks.
 

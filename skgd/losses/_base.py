@@ -331,6 +331,29 @@ class Loss:
         """
         return None
 
+    def quadratic_dual_box(self, y, u):
+        """Return the box ``lo <= theta <= hi`` where the conjugate is quadratic.
+
+        Optional: a loss made of quadratic and linear pieces (huber, modified
+        huber) has a conjugate that is finite only on a box and quadratic on
+        it, with curvature ``1 / (u_i h_i)`` (``h_i`` of :meth:`hessian`).
+        There a fit without a penalty is certified by a duality gap: the
+        gradient's dual point, corrected on the samples strictly inside the box
+        (:func:`skgd._gaps.box_gap`). Losses without such a box do not
+        implement it.
+
+        Parameters
+        ----------
+        y, u : arrays of shape (n_samples,)
+            Targets and normalised sample weights.
+
+        Returns
+        -------
+        lo, hi : arrays of shape (n_samples,)
+            The bounds of each ``theta_i``.
+        """
+        raise NotImplementedError
+
     def dual_value(self, y, theta, u):
         """Return ``-sum_i u_i L_i^*(-theta_i / u_i)``, the loss part of the dual.
 

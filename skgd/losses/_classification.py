@@ -301,6 +301,12 @@ class ModifiedHuber(_MarginBalance, Loss):
         z = y * raw
         return 2.0 * xp.astype((z >= -1.0) & (z < 1.0), raw.dtype)
 
+    def quadratic_dual_box(self, y, u):
+        """Return the box ``y theta / u`` in ``[0, 4]``, where it is quadratic."""
+        xp = array_namespace(y, u)
+        edge = 4.0 * y * u
+        return xp.minimum(edge, 0.0), xp.maximum(edge, 0.0)
+
     def dual_value(self, y, theta, u):
         """Return ``sum_i u_i (s - s**2 / 4)``, ``s = y theta / u`` in ``[0, 4]``."""
         xp = array_namespace(y, theta)

@@ -109,6 +109,10 @@ class Huber(Loss):
         """Return ``epsilon``: the conjugate is finite for ``|theta_i| <= eps u_i``."""
         return self.epsilon
 
+    def quadratic_dual_box(self, y, u):
+        """Return ``(-eps u, eps u)``: the conjugate there is ``theta**2 / (2 u)``."""
+        return -self.epsilon * u, self.epsilon * u
+
     def dual_value(self, y, theta, u):
         """Return ``sum_i theta_i y_i - theta_i**2 / (2 u_i)`` (inside the box)."""
         xp = array_namespace(y, theta)

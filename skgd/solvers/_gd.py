@@ -18,6 +18,12 @@ import math
 import time
 
 from skgd._contract import check_support
+from skgd._gaps import (
+    box_gap,
+    box_gap_applies,
+    unpenalized_gap_applies,
+    unpenalized_gap_at,
+)
 from skgd._planner import planned
 from skgd.solvers._apg import APGState, Oracle, run
 from skgd.solvers._newton import DECREMENT_SHARE, newton_decrement
@@ -81,10 +87,15 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       pass earlier): a feasible dual point certifies any primal point, so the bound
       is as certified, and the iteration stays at one pass; it typically lags the
       gap of the iterate's own gradient by one iteration;
-    - otherwise (no penalty: the dual is feasible only at the optimum), the squared
-      norm of the proximal gradient mapping over twice the curvature constant,
-      ``L/2 ||x - prox(x - grad / (L d))||_D^2``: the decrease one more step would
-      guarantee.
+    - otherwise (no penalty, or features of penalty weight 0: the dual is
+      feasible only at the optimum), the squared norm of the proximal gradient
+      mapping over twice the curvature constant, ``L/2 ||x - prox(x - grad / (L
+      d))||_D^2``: the decrease one more step would guarantee. It bounds nothing,
+      so the run is then certified (see :func:`_certify_by_decrement`): with
+      features of penalty weight 0 by the gap of the dual point projected onto
+      their constraints (:func:`~skgd._gaps.unpenalized_gap`), without a penalty
+      by the Newton decrement or, for huber and modified huber, the box gap
+      (:func:`~skgd._gaps.box_gap`); the iterations go on until it meets tol.
 
     **Non-smooth losses** (``epsilon_insensitive``) are replaced by their Moreau
     envelope of width ``mu`` (a Huber-like smoothing within ``mu / 2`` of the loss),
@@ -163,7 +174,7 @@ _UNCERTIFIED = (
 
 def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     """Run :func:`solve_gd` on all the features at once (no working set)."""
-    objective = planned(objective)
+    sample, objective = objective, planned(objective)
     loss = objective.loss
     ref = objective.reference_value()
     threshold = tol * ref
@@ -177,12 +188,15 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         if w_direct is not None:
             return _from_closed_form(objective, w_direct, c0, **run_kw)
         res = _fista(objective, w0, c0, **run_kw)
-        if objective.has_duality_gap or not _penalty_free(objective.penalty):
+        gap_free = unpenalized_gap_applies(sample)
+        if objective.has_duality_gap or not (
+            _penalty_free(objective.penalty) or gap_free
+        ):
             # (A penalty with a strength but no gap, e.g. a loss without a
             # conjugate, stops on the proximal-gradient measure, as documented
             # for extensions.)
             return res
-        return _certify_by_decrement(objective, res, **run_kw)
+        return _certify_by_decrement(objective, res, sample=sample, **run_kw)
 
     return _smoothing_stages(objective, w0, c0, tol=tol, **run_kw)
 
@@ -193,14 +207,23 @@ def _penalty_free(penalty):
     return shape is not None and not shape[0] and not shape[1]
 
 
-def _uncertified_smooth(measure):
+def _uncertified_smooth(measure, name="Newton decrement"):
     """Return why a smooth fit without a gap is not certified, in words."""
+    if name == "projected duality gap":
+        # (Features of penalty weight 0: a penalty is there, the gap too.)
+        return (
+            "on features of penalty weight 0 the proximal-gradient measure "
+            "that stops the run does not bound the distance to the optimum, and "
+            f"the duality gap that does ({measure:.2e} relative) did not meet "
+            "tol within max_iter. Use a larger max_iter, or a small positive "
+            "weight for those features, for a result certified within tol"
+        )
     why = (
         "no Newton decrement, which would, is formed for this problem (it needs "
         "a loss with a Hessian, no constraint and a few thousand features at "
         "most)"
         if measure is None
-        else f"the Newton decrement that would ({measure:.2e} relative) did not "
+        else f"the {name} that would ({measure:.2e} relative) did not "
         "meet tol within max_iter"
     )
     return (
@@ -211,33 +234,64 @@ def _uncertified_smooth(measure):
     )
 
 
+def _certificate(objective, sample, w, c, threshold):
+    """Return ``(measure, limit, name)``: what certifies ``(w, c)`` where it is within.
+
+    With features of penalty weight 0, the gap of
+    :func:`~skgd._gaps.unpenalized_gap` (of the sample form ``sample``) within
+    ``threshold``. Without a penalty, half the squared Newton decrement, within
+    ``DECREMENT_SHARE * threshold``; where that does not certify and the loss
+    has a quadratic dual box, the gap of :func:`~skgd._gaps.box_gap` within
+    ``threshold``, if it is the nearer of the two. ``measure`` is None where
+    none can be formed.
+    """
+    if unpenalized_gap_applies(sample):
+        gap = unpenalized_gap_at(sample, w, c)
+        return gap, threshold, "projected duality gap"
+    decrement = newton_decrement(objective, w, c)
+    limit = DECREMENT_SHARE * threshold
+    if (decrement is None or not decrement <= limit) and box_gap_applies(objective):
+        gap = box_gap(objective, w, c)
+        if decrement is None or gap * limit <= decrement * threshold:
+            return gap, threshold, "duality gap"
+    return decrement, limit, "Newton decrement"
+
+
 def _certify_by_decrement(
-    objective, res, *, max_iter, threshold, ref, verbose, callback
+    objective, res, *, sample, max_iter, threshold, ref, verbose, callback
 ):
     """Certify a run that stopped on the proximal-gradient measure, or say why not.
 
     Without a duality gap the iterations stop on ``L/2 ||grad mapping||^2``, a
     lower bound on the suboptimality: on correlated or badly scaled data it meets
-    tol 10% above the optimum. The fit is reported converged only where half the
+    tol 10% above the optimum. With features of penalty weight 0 the fit is
+    reported converged only where the gap of :func:`~skgd._gaps.unpenalized_gap`
+    is within the threshold; without a penalty, where half the
     squared Newton decrement with the exact Hessian
     (:func:`~skgd.solvers._newton.newton_decrement`) is within half the threshold:
     the decrement bounds the suboptimality (exactly where the loss is quadratic
     between the point and the optimum, within a factor 2 for a self-concordant
-    one, whose bound ``lambda**2`` this share meets). Where it is not, the
-    iterations go on from where they stand at a proximal-gradient threshold cut
-    by the ratio of the two, until the decrement certifies or ``max_iter`` ends
-    the run; where no decrement can be formed the result is not reported
-    converged, and ``extra["uncertified"]`` says why.
+    one, whose bound ``lambda**2`` this share meets); or, for huber and modified
+    huber, whose Hessian is singular where residuals sit on the linear pieces,
+    where the gap of :func:`~skgd._gaps.box_gap` is within the threshold (see
+    :func:`_certificate`). Where neither is, the iterations go on from where they
+    stand at a proximal-gradient threshold cut by the ratio of the measure to
+    its limit, until it certifies or ``max_iter`` ends the run; where none can be
+    formed the result is not reported converged, and ``extra["uncertified"]``
+    says why.
     """
     total, curve = res.n_iter, list(res.objective_curve)
-    stop, decrement, certified = threshold, None, False
+    stop, measure, certified = threshold, None, False
     kw = {"ref": ref, "verbose": verbose, "callback": callback}
     while res.converged:
-        decrement = newton_decrement(objective, res.coef, res.extra["offset"])
-        certified = decrement is not None and decrement <= DECREMENT_SHARE * threshold
-        if certified or decrement is None or total >= max_iter:
+        c = res.extra["offset"]
+        if sample is not objective and sample.intercept_mode != "free":
+            c = sample.initial_offset()  # (the Gram form's offset is its own)
+        measure, limit, name = _certificate(objective, sample, res.coef, c, threshold)
+        certified = measure is not None and measure <= limit
+        if certified or measure is None or total >= max_iter:
             break
-        stop *= min(0.5, max(1e-6, DECREMENT_SHARE * threshold / decrement))
+        stop *= min(0.5, max(1e-6, limit / measure))
         left = {"max_iter": max_iter - total, "first_iter": total}
         res = _fista(
             objective, res.coef, res.extra["offset"], threshold=stop, **left, **kw
@@ -245,12 +299,12 @@ def _certify_by_decrement(
         total += res.n_iter
         curve += res.objective_curve
     extra = dict(res.extra)
-    if decrement is not None:
-        extra["measure"] = decrement / ref
-    if not certified and (res.converged or decrement is not None):
+    if measure is not None:
+        extra["measure"] = measure / ref
+    if not certified and (res.converged or measure is not None):
         # (A run that max_iter ended before any check warns as such.)
-        known = None if decrement is None else decrement / ref
-        extra["uncertified"] = _uncertified_smooth(known)
+        known = None if measure is None else measure / ref
+        extra["uncertified"] = _uncertified_smooth(known, name)
     converged = res.converged and certified
     return dataclasses.replace(
         res, n_iter=total, objective_curve=curve, converged=converged, extra=extra

@@ -20,6 +20,7 @@ from array_api_compat import numpy as np
 
 from skgd._backend._dense import psd_quadratic, solve_spd
 from skgd._contract import check_support, provides
+from skgd._gaps import box_gap, box_gap_applies
 from skgd.solvers import _gram_enet
 from skgd.solvers._gram_enet import (
     _dual_gap,
@@ -238,7 +239,7 @@ def newton_decrement(objective, w, c):
         return step[0] if not math.isnan(step[0]) else math.inf
     if not decrement_applies(objective):
         return None
-    run = _ProxNewton(objective, 0.0, 0, None)
+    run = _ProxNewton(objective, 0.0, 0, None, damping=0.0)
     # (The decrement, not the gap: the model's direction sets it without one.)
     run.use_gap = False
     c = c if run.free_c else objective.initial_offset()
@@ -278,10 +279,11 @@ def solve_newton(
     dense numpy X of at most 65,536 entries each model comes from a centered,
     transposed copy of X made once per run (:class:`_CenteredCopy`).
 
-    **Damping.** With an L1 part and a loss whose curvature vanishes on some
-    samples (huber and the smoothed hinge and epsilon-insensitive losses away
-    from their kinks) the model's Hessian can be singular along directions the
-    L1 term does not bound, and its minimiser lies at infinity. There the model
+    **Damping.** With an L1 part or no penalty at all and a loss whose
+    curvature vanishes on some samples (huber and the smoothed hinge and
+    epsilon-insensitive losses away from their kinks) the model's Hessian can be
+    singular along directions nothing bounds, and its minimiser lies at
+    infinity. There the model
     is damped (Levenberg-Marquardt): ``delta D`` is added to the Hessian of
     ``(w, c)``, ``D`` the Jacobi metric (each column's weighted variance; one
     for ``c``). ``delta`` starts at the squared loss's curvature and follows
@@ -307,7 +309,12 @@ def solve_newton(
       suboptimality of a self-concordant function is at most ``lambda**2``,
       twice it, once ``lambda <= 0.68`` (Boyd and Vandenberghe, Convex
       Optimization, 9.6.3): that factor 2 is the share. The step the decrement
-      was measured for is then taken too, which squares the error.
+      was measured for is then taken too, which squares the error. For huber
+      and modified huber, whose Hessian is singular where residuals sit on the
+      linear pieces, the duality gap of :func:`~skgd._gaps.box_gap` instead
+      (the gradient's dual point corrected on the quadratic pieces), within
+      the threshold: the damped steps settle the pieces in finitely many steps,
+      and the gap is then the exact suboptimality.
 
     ``n_iter`` counts outer steps; the objective curve and ``callback`` get one
     value per step.
@@ -329,8 +336,9 @@ def solve_newton(
         ``verbose``, and ``callback(iteration, w, objective_value)`` after it.
     damping : float or None
         The damping's start (see above); 0 turns it off. None: on with its
-        default start for an L1 part and a loss without ``has_positive_curvature``,
-        off otherwise. A sequence of related problems passes the last run's.
+        default start for a loss without ``has_positive_curvature`` with an L1
+        part or certified by the box gap (no penalty), off otherwise. A
+        sequence of related problems passes the last run's.
 
     Returns
     -------
@@ -385,14 +393,19 @@ class _ProxNewton:
         # model's L1 step, the Gram coordinate descent, keeps it.)
         self.l1, self.l2, _ = objective.penalty.elastic_net_shape()
         self.use_gap = objective.has_duality_gap
+        # Without a penalty, a loss with a quadratic dual box (huber, modified
+        # huber) is certified by the gap of box_gap: its Hessian is singular
+        # where the residuals sit on linear pieces, so the decrement cannot.
+        self.box = not self.use_gap and box_gap_applies(objective)
         # The gap bounds the suboptimality itself; the decrement within a share.
-        self.stop = self.threshold * (1.0 if self.use_gap else DECREMENT_SHARE)
+        gap = self.use_gap or self.box
+        self.stop = self.threshold * (1.0 if gap else DECREMENT_SHARE)
         self.free_c = objective.intercept_mode == "free"
         # The model made by the line search's last full step, with its raw.
         self.pending = None
         if damping is None:
             flat = not objective.loss.has_positive_curvature
-            damping = _DAMPING_START if self.l1 and flat else 0.0
+            damping = _DAMPING_START if (self.l1 or self.box) and flat else 0.0
         self.damping = damping
         self.start_time = time.perf_counter()
         # What makes a model in one call (see one_pass_model), or None.
@@ -413,7 +426,7 @@ class _ProxNewton:
             model = self.model(w, raw)
             step = self.direction(w, model)
             final = n_iter >= max_iter
-            measure = self.measure(w, raw, value, model, step, final=final)
+            measure = self.measure(w, c, raw, value, model, step, final=final)
             # (Where the gap was not made, the decrease the model predicts sets
             # the next inner problem's accuracy: see l1_step.)
             self.last_measure = measure if measure < math.inf else -step[2]
@@ -442,10 +455,11 @@ class _ProxNewton:
             w, objective.intercept(w, c), n_iter, bool(converged), curve, extra
         )
 
-    def measure(self, w, raw, value, model, step, *, final):
-        """Return the stopping measure at ``w``: the duality gap or the decrement.
+    def measure(self, w, c, raw, value, model, step, *, final):
+        """Return the stopping measure at ``(w, c)``: a duality gap or the decrement.
 
-        The gap costs a pass (two for the classification losses) and as much
+        The gap costs a pass (two for the classification losses, four and a
+        weighted Gram matrix for :func:`~skgd._gaps.box_gap`) and as much
         Python as the rest of a step on small data: it is made only once the
         decrease the model predicts is within ``_NEAR`` of the threshold, or at
         the last step. Where the loss is quadratic, ``-delta / 2`` is a lower
@@ -454,10 +468,12 @@ class _ProxNewton:
         have met the threshold. Elsewhere a gap not made only delays the stop by
         a step; it never certifies.
         """
-        if not self.use_gap:
+        if not (self.use_gap or self.box):
             return model.decrement
         if not final and -step[2] > _NEAR * self.threshold:
             return math.inf
+        if self.box:
+            return box_gap(self.objective, w, c)
         objective = self.objective
         gap = objective.duality_gap(w, raw, model.slope_w, model.g, value=value)
         # (Below zero only by rounding, at the optimum to working precision.)

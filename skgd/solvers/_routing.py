@@ -20,6 +20,7 @@ interior points (:func:`~skgd.solvers._interior_point.solve_interior_point`, whe
 from array_api_compat import is_numpy_namespace
 
 from skgd._contract import provides
+from skgd._gaps import box_gap_applies
 from skgd.losses._quantile import Pinball
 from skgd.solvers._gd import solve_gd
 from skgd.solvers._interior_point import solve_interior_point
@@ -154,7 +155,9 @@ def newton_pays(objective):
     On numpy and scipy.sparse data with at least :data:`NEWTON_MIN_SAMPLES`
     rows, at least as many rows as columns and at most
     :data:`NEWTON_MAX_FEATURES` columns; without a penalty strength, only for a
-    loss whose curvature is positive everywhere (``has_positive_curvature``).
+    loss whose curvature is positive everywhere (``has_positive_curvature``)
+    or whose conjugate is quadratic on a box (huber and modified huber, at most
+    :data:`~skgd._gaps.MAX_UNPENALIZED` columns: :func:`~skgd._gaps.box_gap_applies`).
     Wider problems are where the Hessian is too large to build or too singular to
     help: ``"gd"`` keeps them (L-BFGS there took 0.85-1.7x the time of ``"gd"``:
     binary log loss, L2 1e-4, dense 5,000 x 500 and 20,000 x 1,000, sparse
@@ -166,13 +169,17 @@ def newton_pays(objective):
         and objective.n_features <= NEWTON_MAX_FEATURES
         # Without a penalty strength, a loss with linear pieces (huber, modified
         # huber) leaves the Hessian singular wherever the residuals sit on them:
-        # the Newton decrement then cannot certify the fit, and "gd" stays. The
-        # deviances (no curvature bound) take Newton: for the Tweedie powers
-        # outside [1, 2], not convex, its steps find the stationary point.
+        # the Newton decrement cannot certify the fit, but the gap of the dual
+        # point corrected on the quadratic pieces can, once damped Newton steps
+        # on the generalized Hessian have settled the pieces (finitely many);
+        # wider problems stay with "gd". The deviances (no curvature bound)
+        # take Newton: for the Tweedie powers outside [1, 2], not convex, its
+        # steps find the stationary point.
         and (
             objective.has_duality_gap
             or objective.loss.has_positive_curvature
             or objective.loss.curvature_bound is None
+            or box_gap_applies(objective)
         )
     )
 
