@@ -447,7 +447,7 @@ def rescale_weights(sample_weight, backend):
     return sample_weight / math.ldexp(1.0, math.frexp(high)[1])
 
 
-def target_scale(y, backend, solver):
+def target_scale(y, backend, carried=None):
     """Return the power of two to divide the targets ``y`` by: 1 at a usual scale.
 
     Targets whose largest magnitude lies outside ``[2**-e, 2**e]``, with ``e`` a
@@ -456,22 +456,25 @@ def target_scale(y, backend, solver):
     in the objective: an all-zero model reported as converged. Dividing by a power
     of two is exact (short of subnormal numbers) and leaves usual targets as they are.
 
-    The stochastic solvers, whose steps do not scale with y, are not given a scaled
-    problem: large targets go to them as they are (their first step names an
-    overflow), tiny ones, which they would fit as zeros, raise a ``ValueError``.
+    ``carried`` is the scale a stream (``partial_fit`` calls, a stochastic fit that
+    they continue) fixed at its first call: its coefficients and optimizer state
+    are in the units of ``y / carried``, so every later call is divided by the
+    same scale, and one whose targets would overflow at it raises a ``ValueError``.
     """
     xp = backend.xp
     top = backend.to_float(xp.max(xp.abs(y)))
     limit = math.frexp(float(xp.finfo(y.dtype).max))[1] // 4
-    if top == 0 or 2.0**-limit <= top <= 2.0**limit or (solver != "gd" and top > 1):
+    if carried is not None:
+        if top / carried > 2.0**limit:
+            raise ValueError(
+                f"y is too large for this stream (largest |y| {top:.3g}): the "
+                f"stream's first call fixed the targets' scale at {carried:.3g}, "
+                "at which this call's squares overflow. Divide y by a constant "
+                "for the whole stream, or start a new one with fit."
+            )
+        return carried
+    if top == 0 or 2.0**-limit <= top <= 2.0**limit:
         return 1.0
-    if solver != "gd":
-        raise ValueError(
-            f"y is too small for solver={solver!r} (largest |y| {top:.3g}): its "
-            "squares underflow, and the fit would be a model of zeros. Multiply y "
-            "by a constant (and divide the coefficients back), or use solver='gd', "
-            "which does so."
-        )
     return math.ldexp(1.0, math.frexp(top)[1])
 
 

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 import skgd._base
@@ -209,15 +210,124 @@ def test_target_scale_on_dask_and_the_stochastic_solvers():
     ref = GDRegressor(solver="gd").fit(X, y)
     est = GDRegressor(solver="gd").fit(da.from_array(X, chunks=(50, 3)), y * 1e200)
     np.testing.assert_allclose(est.coef_ / 1e200, ref.coef_, rtol=1e-6)
-    # The stochastic solvers refuse tiny ones (their steps do not scale), and say
-    # what to do, rather than return a model of zeros; large ones overflow at their
-    # first step, which says so.
-    with pytest.raises(ValueError, match="too small for solver='sgd'.*solver='gd'"):
-        GDRegressor(solver="sgd").fit(X, y * 1e-200)
-    with pytest.raises(ValueError, match="too small"):
-        GDRegressor().partial_fit(X, y * 1e-200)
-    with np.errstate(over="ignore"), pytest.raises(ValueError, match="overflows"):
-        GDRegressor(solver="sgd").fit(X, y * 1e200)
+    # The stochastic solvers refused tiny targets, and overflowed at their first
+    # step on large ones: they fit them now (see the tests below).
+    for scale in (1e-200, 1e200):
+        for fit in (GDRegressor(solver="sgd").fit, GDRegressor().partial_fit):
+            coef = fit(X, y * scale).coef_ / scale
+            assert np.all(np.isfinite(coef))
+            assert np.all(coef != 0)
+
+
+# The stochastic runs below take a fixed number of epochs at a fixed step: the
+# paths are compared, not where tol would stop them.
+_STOCHASTIC = {"tol": None, "max_iter": 20, "learning_rate": "constant", "eta0": 0.01}
+_EXTREME_SCALES = [
+    (np.float64, 1e200),
+    (np.float64, 1e-200),
+    (np.float32, 1e20),
+    (np.float32, 1e-25),
+]
+
+
+def _two_calls(est, X, y):
+    est.partial_fit(X[:100], y[:100])
+    return est.partial_fit(X[100:], y[100:])
+
+
+def _assert_scaled_fit(est, ref, scale, rtol, intercept_rtol=None):
+    # Never an all-zero or NaN model: the coefficients of the fit in y, scaled.
+    assert np.all(np.isfinite(est.coef_))
+    assert np.all(est.coef_ != 0)
+    np.testing.assert_allclose(est.coef_ / scale, ref.coef_, rtol=rtol)
+    np.testing.assert_allclose(
+        est.intercept_ / scale, ref.intercept_, rtol=intercept_rtol or rtol
+    )
+
+
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize(("dtype", "scale"), _EXTREME_SCALES)
+@pytest.mark.parametrize(
+    ("loss", "penalty", "alpha"),
+    [
+        ("squared_error", "l2", 0.01),
+        ("squared_error", "l1", 0.01),
+        ("huber", "l2", 0.01),
+    ],
+)
+def test_stochastic_targets_of_any_finite_scale_are_fitted(
+    how, solver, dtype, scale, loss, penalty, alpha
+):
+    # "sgd" and "adam" refused tiny targets and overflowed on large ones. They
+    # fit y / s' (s' a power of two near the scale, fixed by a stream's first
+    # call) and map back. A loss of degree 2 (huber with epsilon * s) under a
+    # constant step gives "sgd" the path in y * s of s times its path in y, to
+    # rounding (float64: 1e-15 seen, float32: 4e-7). Adam's steps, m / (sqrt(v) +
+    # adam_eps), are homogeneous up to adam_eps: its coefficients follow the same
+    # path to rounding too, but the intercept of fit, whose gradient vanishes
+    # under fit's centering, moves by steps of adam_eps's size, another path to
+    # the same optimum (7e-2 seen after 20 epochs).
+    X, y = _linear_problem()
+    X = X.astype(dtype)
+    params = {"loss": loss, "penalty": penalty, "solver": solver, "random_state": 0}
+    alpha_s, eps_s = _scaled_params(loss, penalty, alpha, 0.1, scale)
+    ref = GDRegressor(alpha=alpha, epsilon=0.1, **params, **_STOCHASTIC)
+    est = GDRegressor(alpha=alpha_s, epsilon=eps_s, **params, **_STOCHASTIC)
+    if how == "fit":
+        ref.fit(X, y), est.fit(X, y * scale)
+    else:
+        _two_calls(ref, X, y), _two_calls(est, X, y * scale)
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    loose = 0.2 if solver == "adam" and how == "fit" and loss != "huber" else None
+    _assert_scaled_fit(est, ref, scale, rtol, loose)
+    # The scale is a power of two, carried from the first call of a stream.
+    first = y * scale if how == "fit" else y[:100] * scale
+    assert est.target_scale_ == 2.0 ** np.frexp(np.max(np.abs(first)))[1]
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_stochastic_targets_of_any_finite_scale_on_dask(solver, scale):
+    da, X, y, dX = _dask_problem(n=200)
+    params = {"solver": solver, "random_state": 0, **_STOCHASTIC}
+    ref = GDRegressor(**params).fit(dX, da.from_array(y, chunks=40))
+    est = GDRegressor(**params).fit(dX, da.from_array(y * scale, chunks=40))
+    _assert_scaled_fit(est, ref, scale, 1e-10)
+    ref, est = GDRegressor(**params), GDRegressor(**params)
+    for chunk in (slice(0, 120), slice(120, 200)):
+        dXc = da.from_array(X[chunk], chunks=(40, 3))
+        ref.partial_fit(dXc, da.from_array(y[chunk], chunks=40))
+        est.partial_fit(dXc, da.from_array(y[chunk] * scale, chunks=40))
+    _assert_scaled_fit(est, ref, scale, 1e-10)
+
+
+def test_a_stream_carries_the_scale_of_its_first_call():
+    X, y = _linear_problem()
+    params = {"solver": "sgd", "random_state": 0, **_STOCHASTIC}
+    # A stream's state is in the units of its first call: a later call of
+    # another scale is divided by the same, and one that would overflow at it
+    # says so (and changes nothing).
+    est = GDRegressor(**params).partial_fit(X[:100], y[:100])
+    assert est.target_scale_ == 1.0
+    before = _fitted_state(est)
+    with pytest.raises(ValueError, match="too large for this stream.*fixed"):
+        est.partial_fit(X[100:], y[100:] * 1e200)
+    assert _fitted_state(est) == before
+    est = GDRegressor(**params).partial_fit(X[:100], y[:100] * 1e-200)
+    first = est.target_scale_
+    est.partial_fit(X[100:], y[100:] * 1e-190)
+    assert est.target_scale_ == first
+    # A warm start across a change of scale (y * 1e200, then y * 2e200: the
+    # scale doubles) goes on from the same point, and a pass after a "gd" fit
+    # starts from its coefficients.
+    ref = GDRegressor(**params, warm_start=True).fit(X, y).fit(X, 2 * y)
+    est = GDRegressor(**params, warm_start=True).fit(X, y * 1e200)
+    _assert_scaled_fit(est.fit(X, y * 2e200), ref, 1e200, 1e-10)
+    gd = GDRegressor(solver="gd", random_state=0)
+    ref = clone(gd).fit(X, y).partial_fit(X, y)
+    est = clone(gd).fit(X, y * 1e-200).partial_fit(X, y * 1e-200)
+    _assert_scaled_fit(est, ref, 1e-200, 1e-10)
 
 
 @pytest.mark.parametrize("solver", ["gd", "sgd"])
