@@ -646,6 +646,40 @@ def test_a_stalled_newton_fit_says_that_gd_goes_on(capsys):
     assert len(est.loss_curve_) == est.n_iter_ > 0
 
 
+@pytest.mark.parametrize(
+    ("penalty", "alpha", "scales", "finisher"),
+    [
+        # Huber's Hessian is 1e-300 I on its linear part: Newton stalls.
+        ("l2", 1e-300, [1.0, 1.0, 1.0], "gd"),
+        # No decrease along Newton's step across scales 1e-50 to 1e50.
+        ("l2", 1e-4, [1e-50, 1.0, 1e50], "gd"),
+        # The same scales with L1: Newton goes on, and finishes, itself.
+        ("l1", 1e-4, [1e-50, 1.0, 1e50], "newton"),
+    ],
+)
+def test_the_convergence_warning_names_the_solver_that_finished(
+    capsys, penalty, alpha, scales, finisher
+):
+    # Newton's hand-off to "gd" showed only in the verbose output: a fit that
+    # stalls in Newton and runs out of iterations in "gd" warns in the name of
+    # "gd", whose measure the warning gives, after the verbose line that says
+    # "gd" goes on; a fit that stays in Newton warns as Newton.
+    X, y = _linear_problem(n=100)
+    y = y + np.random.default_rng(1).standard_normal(100)
+    est = GDRegressor(
+        loss="huber", penalty=penalty, alpha=alpha, solver="newton", tol=1e-8
+    )
+    est.set_params(max_iter=4, verbose=1)
+    with pytest.warns(ConvergenceWarning) as record:
+        est.fit(X * np.array(scales), y)
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1
+    assert messages[0].startswith(f"solver='{finisher}' reached max_iter=4 ")
+    handed_over = "solver='gd' goes on" in capsys.readouterr().out
+    assert handed_over == (finisher == "gd")
+    assert est.n_iter_ == len(est.loss_curve_) == 4
+
+
 @pytest.mark.parametrize("solver", ["auto", "gd", "newton"])
 @pytest.mark.parametrize("loss", ["squared_error", "huber"])
 @pytest.mark.parametrize("penalty", ["l1", "l2", "elasticnet"])
