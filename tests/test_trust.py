@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skgd._base
 import skgd._stream
+import skgd.optimizers._rules
 from skgd import GDClassifier, GDRegressor, GDRegressorCV, gd_path
 
 
@@ -463,6 +464,71 @@ def test_interrupted_dask_stochastic_refit_changes_nothing(monkeypatch):
             est.fit(data, y)
         assert _fitted_state(est) == before
         np.testing.assert_array_equal(est.predict(X), expected)
+
+
+def _interrupt(monkeypatch, solver, after):
+    """Make the next fits raise KeyboardInterrupt partway through their solve:
+    "gd" at its first iteration, "sgd" and "adam" at their ``after``-th update."""
+    if solver == "gd":
+        original = skgd._base.full_batch_solver
+
+        def interrupted(*args):
+            name, solve = original(*args)
+
+            def stop(iteration, w, value):
+                raise KeyboardInterrupt
+
+            return name, lambda *a, **kw: solve(*a, **{**kw, "callback": stop})
+
+        monkeypatch.setattr(skgd._base, "full_batch_solver", interrupted)
+        return
+    rule = getattr(skgd.optimizers._rules, "Adam" if solver == "adam" else "Momentum")
+    update, calls = rule.update, []
+
+    def interrupted_update(self, grad, state, eta):
+        calls.append(1)
+        if len(calls) == after:
+            raise KeyboardInterrupt
+        return update(self, grad, state, eta)
+
+    monkeypatch.setattr(rule, "update", interrupted_update)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "dask"])
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+@pytest.mark.parametrize("make", [GDRegressor, GDClassifier])
+def test_interrupted_refit_on_another_width_changes_nothing(
+    monkeypatch, make, solver, kind
+):
+    # Everything a fit sets waits for the solve: a refit interrupted on data of
+    # another width (after some chunks of a Dask stream were passed), and an
+    # interrupted partial_fit, leave every attribute, optimizer state included,
+    # as it was; the stream then goes on as if they had not run.
+    X, y = _linear_problem(n=120)
+    y = (y > 0).astype(int) if make is GDClassifier else y
+    wide = np.c_[X, X[:, :1]]
+    if kind == "dask":
+        da = pytest.importorskip("dask.array")
+        X, wide = (da.from_array(a, chunks=(40, a.shape[1])) for a in (X, wide))
+        y = da.from_array(y, chunks=40)
+    params = {"solver": solver, "random_state": 0, "max_iter": 3, "tol": None}
+    params["batch_size"] = 16  # (8 updates an epoch, 4 for a 40-row chunk)
+    est, twin = make(**params).fit(X, y), make(**params).fit(X, y)
+    before = _fitted_state(est)
+    _interrupt(monkeypatch, solver, after=6)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(wide, y)
+    assert _fitted_state(est) == before
+    if solver != "gd":
+        _interrupt(monkeypatch, solver, after=6)
+        with pytest.raises(KeyboardInterrupt):
+            est.partial_fit(X, y)
+        assert _fitted_state(est) == before
+    monkeypatch.undo()
+    if solver != "gd":
+        est.partial_fit(X, y), twin.partial_fit(X, y)
+    np.testing.assert_array_equal(est.coef_, twin.coef_)
+    np.testing.assert_array_equal(est.predict(X), twin.predict(X))
 
 
 @pytest.mark.parametrize("make", [GDRegressor, GDClassifier])
