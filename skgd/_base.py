@@ -691,7 +691,7 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
         state, carried = self.__dict__.get("_minibatch_state"), None
         if partial and state is not None and state["solver"] == solver:
             carried = self.__dict__.get("target_scale_", 1.0)
-        return target_scale(y, backend, carried)
+        return target_scale(y, backend, carried, stochastic=solver != "gd")
 
     def _fit_gd(
         self, X, y, sample_weight, backend, loss, penalty, coef_init, intercept_init

@@ -211,7 +211,10 @@ class GDRegressor(RegressorMixin, GDBase):
     rounding. Other losses and schedules, and ``"adam"`` (whose ``adam_eps`` does
     not scale), reach the same optimum by another path; ``tol`` then applies to
     the epoch losses of ``y / s``. ``loss_curve_`` is in ``y``'s units (inf or 0
-    where those overflow or underflow).
+    where those overflow or underflow). The columns of a 2-D ``y`` share ``s``:
+    columns too far apart in scale for that (one whose values underflow at the
+    others' scale; for the stochastic solvers, one outside 1e-77 to 1e77 of it,
+    in float64) raise a ValueError.
 
     The ``"gd"`` solver is FISTA with adaptive restart in a diagonal metric ``D``
     holding each feature's weighted variance (Jacobi preconditioning), so features

@@ -447,7 +447,7 @@ def rescale_weights(sample_weight, backend):
     return sample_weight / math.ldexp(1.0, math.frexp(high)[1])
 
 
-def target_scale(y, backend, carried=None):
+def target_scale(y, backend, carried=None, *, stochastic=False):
     """Return the power of two to divide the targets ``y`` by: 1 at a usual scale.
 
     Targets whose largest magnitude lies outside ``[2**-e, 2**e]``, with ``e`` a
@@ -456,13 +456,20 @@ def target_scale(y, backend, carried=None):
     in the objective: an all-zero model reported as converged. Dividing by a power
     of two is exact (short of subnormal numbers) and leaves usual targets as they are.
 
-    ``carried`` is the scale a stream (``partial_fit`` calls, a stochastic fit that
-    they continue) fixed at its first call: its coefficients and optimizer state
-    are in the units of ``y / carried``, so every later call is divided by the
-    same scale, and one whose targets would overflow at it raises a ``ValueError``.
+    The columns of a 2-D ``y`` share the scale; each must keep its values at it
+    (for the ``stochastic`` solvers, whose stopping rule is in the units of the
+    targets, stay within the usual range): columns too far apart in scale for
+    that raise a ``ValueError``. ``carried`` is the scale a stream (``partial_fit``
+    calls, a stochastic fit that they continue) fixed at its first call: its
+    coefficients and optimizer state are in the units of ``y / carried``, so every
+    later call is divided by the same scale, and one whose targets would overflow
+    at it raises a ``ValueError``.
     """
     xp = backend.xp
-    top = backend.to_float(xp.max(xp.abs(y)))
+    tops = xp.max(xp.abs(y), axis=0)
+    top = xp.max(tops)
+    # The smallest column's scale (zero columns aside: they fit as zeros anyway).
+    top, low = backend.to_floats(top, xp.min(xp.where(tops > 0, tops, top)))
     limit = math.frexp(float(xp.finfo(y.dtype).max))[1] // 4
     if carried is not None:
         if top / carried > 2.0**limit:
@@ -473,9 +480,18 @@ def target_scale(y, backend, carried=None):
                 "for the whole stream, or start a new one with fit."
             )
         return carried
-    if top == 0 or 2.0**-limit <= top <= 2.0**limit:
-        return 1.0
-    return math.ldexp(1.0, math.frexp(top)[1])
+    scale = 1.0
+    if top != 0 and not 2.0**-limit <= top <= 2.0**limit:
+        scale = math.ldexp(1.0, math.frexp(top)[1])
+    floor = 2.0**-limit if stochastic else float(xp.finfo(y.dtype).smallest_normal)
+    if low != 0 and low / scale < floor:
+        raise ValueError(
+            f"The columns of y differ too much in scale to be fitted together "
+            f"(largest |y| {top:.3g} in one column, {low:.3g} in another): fit "
+            "them one at a time"
+            + (", or with solver='gd'." if stochastic and low / scale > 0 else ".")
+        )
+    return scale
 
 
 def scaled_problem(loss, penalty, scale):

@@ -303,6 +303,28 @@ def test_stochastic_targets_of_any_finite_scale_on_dask(solver, scale):
     _assert_scaled_fit(est, ref, scale, 1e-10)
 
 
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+@pytest.mark.parametrize(("a", "b"), [(1e200, 1.0), (1.0, 1e-200), (1e300, 1e-300)])
+def test_columns_of_y_too_far_apart_in_scale_are_named(solver, a, b):
+    # The columns of a 2-D y share one scale. A column at 1 next to one at
+    # 1e200 reached the stochastic solvers in units of 1e-200, where their
+    # stopping rule (in the targets' units) stops at once: far from its optimum
+    # and reported as converged (Adam: coefficients of 1e78). "gd", whose
+    # measures are relative, fits it, unless its values underflow at the other
+    # column's scale (1e300 and 1e-300: a column of zeros). Otherwise a clear
+    # error.
+    X, y = _linear_problem()
+    Y = np.c_[y * a, y * b]
+    est = GDRegressor(solver=solver, random_state=0)
+    if solver == "gd" and a / b < 1e300:
+        ref = GDRegressor(solver="gd").fit(X, y)
+        est.fit(X, Y)
+        np.testing.assert_allclose(est.coef_ / [[a], [b]], [ref.coef_] * 2)
+        return
+    with pytest.raises(ValueError, match="columns of y differ too much in scale"):
+        est.fit(X, Y)
+
+
 def test_a_stream_carries_the_scale_of_its_first_call():
     X, y = _linear_problem()
     params = {"solver": "sgd", "random_state": 0, **_STOCHASTIC}
