@@ -590,6 +590,41 @@ def test_string_labels_with_an_array_api_x_get_a_clear_error():
             GDClassifier().fit(torch.asarray(X), list(labels))
 
 
+@pytest.mark.array_api
+@pytest.mark.skipif(
+    os.environ.get("SCIPY_ARRAY_API") != "1",
+    reason="array_api_dispatch needs SCIPY_ARRAY_API=1 set before scipy is imported",
+)
+@pytest.mark.parametrize(
+    ("dtype", "weight", "scale"),
+    [
+        (np.float64, 1e307, 1e200),
+        (np.float64, 1e-320, 1e-200),
+        (np.float32, 1e37, 1e20),
+    ],
+)
+def test_array_api_weights_and_targets_of_any_finite_scale(dtype, weight, scale):
+    # Weights whose sum overflowed gave an all-zero model with intercept 0 on
+    # Array API input as on numpy: torch CPU tensors get numpy's fit, with
+    # extreme weights and targets together.
+    torch = pytest.importorskip("torch")
+    sklearn = pytest.importorskip("sklearn")
+    X, y = _linear_problem(n=100)
+    X = X.astype(dtype)
+    weights = np.linspace(0.5, 1.5, 100) * weight
+    relative = np.ldexp(weights, -np.frexp(weights.max())[1])
+    ref = GDRegressor(solver="gd").fit(X, y, sample_weight=relative)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = GDRegressor(solver="gd").fit(
+            torch.asarray(X),
+            torch.asarray((y * scale).astype(dtype)),
+            sample_weight=torch.asarray(weights.astype(dtype)),
+        )
+    rtol = 1e-3 if dtype == np.float32 else 1e-6
+    np.testing.assert_allclose(est.coef_.cpu().numpy() / scale, ref.coef_, rtol=rtol)
+    np.testing.assert_allclose(float(est.intercept_) / scale, ref.intercept_, rtol=rtol)
+
+
 @pytest.mark.parametrize("zipmap", [True, False])
 def test_onnx_uint64_labels_beyond_int64_are_refused_at_conversion(zipmap):
     # They came out of the graph wrapped to negative int64 labels.
