@@ -43,6 +43,7 @@ from skgd._validation import (
     check_predict_data,
     commit_input_attributes,
     scaled_problem,
+    scaled_weights,
     target_scale,
     unscale_fitted,
 )
@@ -688,10 +689,38 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
         """
         if n_classes is not None or getattr(loss, "link", None) == "log":
             return 1.0
-        state, carried = self.__dict__.get("_minibatch_state"), None
-        if partial and state is not None and state["solver"] == solver:
-            carried = self.__dict__.get("target_scale_", 1.0)
+        carried = self._carried("target_scale_", 1.0, partial, solver)
         return target_scale(y, backend, carried, stochastic=solver != "gd")
+
+    def _carried(self, name, default, partial, solver):
+        """Return what a stream's first call fixed, if this call continues it.
+
+        A ``partial`` call continues the stream of the stochastic state it finds
+        (from ``partial_fit`` or a fit by the same ``solver``); otherwise None.
+        """
+        state = self.__dict__.get("_minibatch_state")
+        if partial and state is not None and state["solver"] == solver:
+            return self.__dict__.get(name, default)
+        return None
+
+    def _scaled_weights(self, weights, X, backend, *, partial):
+        """Return the product of the validated ``weights`` at a usual scale.
+
+        ``weights`` are the sample weights (and the classifier's class weights of
+        each sample), ``None`` for none. The power of two they are divided by (see
+        scaled_weights) is fixed by a stream's first call: the stochastic
+        solvers' steps scale with the weights, so a ``partial`` call continuing
+        the stream takes the same, and its weights stay relative to those of the
+        earlier calls (no weights then mean weights of 1 in that unit). It is
+        kept with the input attributes, set once the solve has succeeded.
+        """
+        solver = "adam" if self.solver == "adam" else "sgd"
+        carried = self._carried("_weight_exponent", 0, partial, solver)
+        if carried and all(w is None for w in weights):
+            weights = [backend.full(X.shape[0], 1.0, X.dtype)]
+        weights, exponent = scaled_weights(weights, backend, carried)
+        self.__dict__.setdefault("_validated_input", {})["_weight_exponent"] = exponent
+        return weights
 
     def _fit_gd(
         self, X, y, sample_weight, backend, loss, penalty, coef_init, intercept_init

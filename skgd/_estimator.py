@@ -328,6 +328,7 @@ class GDRegressor(RegressorMixin, GDBase):
         X, y, sample_weight, backend = check_fit_data(
             self, X, y, sample_weight, reset=True
         )
+        sample_weight = self._scaled_weights([sample_weight], X, backend, partial=False)
         return self._fit_validated(
             X,
             y,
@@ -373,6 +374,7 @@ class GDRegressor(RegressorMixin, GDBase):
             )
         else:
             X, y, sample_weight, backend = check_stream_data(self, X, y, sample_weight)
+        sample_weight = self._scaled_weights([sample_weight], X, backend, partial=True)
         if not first:
             n_targets = 1 if y.ndim == 1 else y.shape[1]
             fitted = 1 if np.ndim(self.coef_) == 1 else self.coef_.shape[0]
