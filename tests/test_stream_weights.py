@@ -139,3 +139,17 @@ def test_a_refit_starts_a_new_weight_unit(make):
     est.partial_fit(X[:100], y[:100], sample_weight=np.full(100, 1e300))
     with pytest.raises(ValueError, match="out of this stream's range.*is zero"):
         est.partial_fit(X[:100], y[:100], sample_weight=np.full(100, 1e-300))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "weight"), [(np.float64, 1.7e308), (np.float32, 3e38)]
+)
+def test_weights_up_to_the_largest_float_are_fitted(dtype, weight):
+    # Their power of two, 2**1024 (float32: 2**128), is no float of the dtype:
+    # dividing by it raised an OverflowError (float32: NaN weights, blamed on
+    # the squares of the features).
+    X, y = _problem(n=50)
+    X = X.astype(dtype)
+    ref = GDRegressor(solver="gd").fit(X, y)
+    est = GDRegressor(solver="gd").fit(X, y, sample_weight=np.full(50, weight, dtype))
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-5)
