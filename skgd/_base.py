@@ -43,6 +43,7 @@ from skgd._validation import (
     check_predict_data,
     commit_input_attributes,
     scaled_problem,
+    scaled_weights,
     target_scale,
     unscale_fitted,
 )
@@ -87,6 +88,7 @@ SHARED_DEFAULTS = {
 # loss_curve_; a full-batch fit removes them.
 MINIBATCH_ATTRIBUTES = (
     "_minibatch_state",
+    "target_scale_",
     "_dask_curve",
     "t_",
     "best_loss_",
@@ -105,6 +107,18 @@ _AVERAGING_ATTRIBUTES = MINIBATCH_ATTRIBUTES[-4:]
 _SPARSE_INTERCEPT_DECAY = 0.01
 # What a fit continues from: a fit with restart sets them aside.
 _CONTINUED = ("coef_", "intercept_", "_minibatch_state")
+# What a stochastic fit stores in y's units: coefficients (they scale with y) and
+# objective values (with y**degree, see scaled_problem). The stream's own state
+# (_minibatch_state) is in the units of the scaled problem it continues.
+_COEF_UNITS = (
+    "coef_",
+    "intercept_",
+    "_standard_coef",
+    "_standard_intercept",
+    "_average_coef",
+    "_average_intercept",
+)
+_OBJECTIVE_UNITS = ("loss_curve_", "_dask_curve", "best_loss_")
 
 # The numpydoc entries of the parameters and attributes that read the same for the
 # estimators; a class docstring names one as a line ``{name}`` and may continue it
@@ -350,17 +364,32 @@ class StochasticFit:
         penalty,
         solver,
         *,
+        scale=1.0,
+        degree=2,
         coef_init=None,
         intercept_init=None,
         partial,
     ):
-        """Fit (or, with ``partial``, make one pass) with a stochastic solver."""
+        """Fit (or, with ``partial``, make one pass) with a stochastic solver.
+
+        ``y`` is the targets divided by ``scale`` (see scaled_problem). The
+        estimator keeps its attributes in y's units and its stream's state in
+        those of ``y / target_scale_``: both are brought to the units of
+        ``y / scale`` for the run (the solver continues from them), and the
+        attributes back to y's after it. Returns ``coef_`` and ``intercept_``.
+        """
         from skgd._stream import fit_minibatch
 
+        previous = self.__dict__.get("target_scale_", 1.0)
+        _rescale_stored(self, 1.0 / scale, degree, previous / scale)
         init = (coef_init, intercept_init)
-        return fit_minibatch(
+        fit_minibatch(
             self, X, y, sample_weight, backend, loss, penalty, solver, init, partial
         )
+        _rescale_stored(self, scale, degree, 1.0)
+        # The solvers store their coefficients in their own layout.
+        coef, intercept = self._public_coef(self.coef_, self.intercept_, loss, backend)
+        return {"coef_": coef, "intercept_": intercept}
 
     def _stream_dask_chunks(
         self,
@@ -594,13 +623,8 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
             solver = "adam" if self.solver == "adam" else "sgd"
         elif solver != "gd":
             self._warn_power_t()
-        # A log link's targets are not rescaled: its deviance is not homogeneous.
-        log_link = getattr(loss, "link", None) == "log"
-        scale = (
-            1.0
-            if n_classes is not None or log_link
-            else target_scale(y, backend, solver)
-        )
+        scale = self._target_scale(y, backend, loss, solver, partial, n_classes)
+        degree = 2
         if scale != 1.0:
             # Targets at a scale whose squares overflow or underflow: the equivalent
             # problem in y / scale is solved instead (see scaled_problem).
@@ -610,47 +634,41 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
                 None if v is None else backend.coef_xp.asarray(v) / scale
                 for v in (coef_init, intercept_init)
             )
-        aside = {}
+        # A failed or interrupted fit puts back every attribute it changed.
+        saved = dict(self.__dict__)
         if restart:
-            aside = {n: self.__dict__.pop(n) for n in _CONTINUED if n in self.__dict__}
+            for name in _CONTINUED:
+                self.__dict__.pop(name, None)
+        init = {"coef_init": coef_init, "intercept_init": intercept_init}
         try:
             if solver == "gd":
                 fitted.update(
-                    self._fit_gd(
+                    self._fit_gd(X, y, sample_weight, backend, loss, penalty, **init)
+                )
+                if scale != 1.0:
+                    unscale_fitted(fitted, scale, degree)
+            else:
+                fitted.update(
+                    self._fit_minibatch(
                         X,
                         y,
                         sample_weight,
                         backend,
                         loss,
                         penalty,
-                        coef_init,
-                        intercept_init,
+                        solver,
+                        scale=scale,
+                        degree=degree,
+                        partial=partial,
+                        **init,
                     )
                 )
-            else:
-                # The stochastic fit stores its attributes itself, in the solvers'
-                # layout; coef_ and intercept_ may need another one.
-                self._fit_minibatch(
-                    X,
-                    y,
-                    sample_weight,
-                    backend,
-                    loss,
-                    penalty,
-                    solver,
-                    partial=partial,
-                    coef_init=coef_init,
-                    intercept_init=intercept_init,
-                )
-                coef, intercept = self._public_coef(
-                    self.coef_, self.intercept_, loss, backend
-                )
-                fitted.update(coef_=coef, intercept_=intercept)
+                if n_classes is None:
+                    fitted["target_scale_"] = scale
         except BaseException:
-            self.__dict__.update(aside)
+            self.__dict__.clear()
+            self.__dict__.update(saved)
             raise
-        if scale != 1.0:
-            unscale_fitted(fitted, scale, degree)
         # Everything is assigned at the end: an interrupted fit changes nothing.
         if solver == "gd":  # a full-batch fit leaves no stochastic state behind
             for name in MINIBATCH_ATTRIBUTES:
@@ -662,6 +680,47 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
         self._validated_input = input_attributes
         commit_input_attributes(self)
         return self
+
+    def _target_scale(self, y, backend, loss, solver, partial, n_classes):
+        """Return the power of two that y is divided by (see target_scale).
+
+        Labels and a log link's targets keep theirs (their losses are not
+        homogeneous in y); a stream's later calls take the scale of its first.
+        """
+        if n_classes is not None or getattr(loss, "link", None) == "log":
+            return 1.0
+        carried = self._carried("target_scale_", 1.0, partial, solver)
+        return target_scale(y, backend, carried, stochastic=solver != "gd")
+
+    def _carried(self, name, default, partial, solver):
+        """Return what a stream's first call fixed, if this call continues it.
+
+        A ``partial`` call continues the stream of the stochastic state it finds
+        (from ``partial_fit`` or a fit by the same ``solver``); otherwise None.
+        """
+        state = self.__dict__.get("_minibatch_state")
+        if partial and state is not None and state["solver"] == solver:
+            return self.__dict__.get(name, default)
+        return None
+
+    def _scaled_weights(self, weights, X, backend, *, partial):
+        """Return the product of the validated ``weights`` at a usual scale.
+
+        ``weights`` are the sample weights (and the classifier's class weights of
+        each sample), ``None`` for none. The power of two they are divided by (see
+        scaled_weights) is fixed by a stream's first call: the stochastic
+        solvers' steps scale with the weights, so a ``partial`` call continuing
+        the stream takes the same, and its weights stay relative to those of the
+        earlier calls (no weights then mean weights of 1 in that unit). It is
+        kept with the input attributes, set once the solve has succeeded.
+        """
+        solver = "adam" if self.solver == "adam" else "sgd"
+        carried = self._carried("_weight_exponent", 0, partial, solver)
+        if carried and all(w is None for w in weights):
+            weights = [backend.full(X.shape[0], 1.0, X.dtype)]
+        weights, exponent = scaled_weights(weights, backend, carried)
+        self.__dict__.setdefault("_validated_input", {})["_weight_exponent"] = exponent
+        return weights
 
     def _fit_gd(
         self, X, y, sample_weight, backend, loss, penalty, coef_init, intercept_init
@@ -789,6 +848,35 @@ def _sum_curves(curves):
             if curve:
                 total[i] += curve[min(i, len(curve) - 1)]
     return total
+
+
+def _rescale_stored(est, factor, degree, state_factor):
+    """Multiply what ``est`` stores in y's units by ``factor``, in place.
+
+    Coefficients are multiplied by ``factor``, objective values by
+    ``factor**degree`` and the stream's coefficients by ``state_factor``: powers
+    of two, so that a round trip is exact short of overflow and subnormals.
+    """
+    stored = est.__dict__
+    if factor != 1.0:
+        for name in _COEF_UNITS:
+            if stored.get(name) is not None:
+                stored[name] = stored[name] * factor
+        # (v * f) * f: f**2 alone may overflow or underflow where the value does not.
+        up = (lambda v: v * factor) if degree == 1 else (lambda v: v * factor * factor)
+        for name in _OBJECTIVE_UNITS:
+            value = stored.get(name)
+            if isinstance(value, list):
+                stored[name] = [up(v) for v in value]
+            elif value is not None:
+                stored[name] = up(value)
+    state = stored.get("_minibatch_state")
+    if state_factor != 1.0 and state is not None:
+        stored["_minibatch_state"] = dict(
+            state,
+            coef=state["coef"] * state_factor,
+            intercept=state["intercept"] * state_factor,
+        )
 
 
 def _is_seed(random_state):

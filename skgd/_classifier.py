@@ -27,7 +27,7 @@ from sklearn.utils.validation import assert_all_finite, column_or_1d
 from skgd._backend import dask_namespace, dask_unique, is_dask
 from skgd._base import GDBase, fill_shared_docs, init_with, linear_predict
 from skgd._sklearn_compat import Interval, StrOptions, _fit_context
-from skgd._validation import check_fit_data, rescale_weights
+from skgd._validation import check_fit_data
 from skgd.losses import CLASSIFIER_LOSSES, MultinomialLogLoss
 
 
@@ -282,20 +282,17 @@ class GDClassifier(ClassifierMixin, GDBase):
         Two classes give one target in {-1, +1}; ``log_loss`` with more gives the
         class codes (one multinomial problem); the other losses one {-1, +1}
         column per class (one-vs-rest). The class weights multiply the sample
-        weights.
+        weights, brought to a usual scale (see ``GDBase._scaled_weights``).
         """
         X, codes, sample_weight, backend = check_fit_data(
             self, X, codes, sample_weight, reset=reset, multi_output=False
         )
         n_classes = classes.shape[0]
         weight = self._class_sample_weight(classes, codes, backend)
-        if weight is not None:
-            # Both rescaled, so that their product neither overflows nor underflows.
-            weight = rescale_weights(weight, backend)
-            if sample_weight is not None:
-                sample_weight = rescale_weights(sample_weight * weight, backend)
-            else:
-                sample_weight = weight
+        # (A later partial_fit call, reset=False, takes its stream's unit.)
+        sample_weight = self._scaled_weights(
+            [sample_weight, weight], X, backend, partial=not reset
+        )
         if n_classes == 2:
             targets = 2.0 * codes - 1.0
         elif self.loss == "log_loss":

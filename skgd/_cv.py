@@ -248,7 +248,7 @@ class GDRegressorCV(DocLinkMixin, RegressorMixin, BaseEstimator):
         # Targets and weights at extreme scales: the folds solve y / scale (a power
         # of two) with each penalty mapped to match, as GDRegressor does.
         backend = get_backend(X)
-        scale = target_scale(y, backend, "gd")
+        scale = target_scale(y, backend)
         if sample_weight is not None:
             sample_weight = rescale_weights(sample_weight, backend)
         l1_ratios = check_l1_ratios(self.l1_ratio)

@@ -157,6 +157,13 @@ class GDRegressor(RegressorMixin, GDBase):
         epoch (mean over targets); None otherwise.
     best_validation_score_ : float or None
         The best of ``validation_scores_``, whose coefficients are kept.
+    target_scale_ : float
+        Stochastic solvers: the power of two that ``y`` was divided by for the
+        solver (see Notes), 1.0 for targets of a usual scale (largest ``|y|``
+        between about 1e-77 and 1e77 in float64, 5e-10 and 4e9 with float32 X).
+        A stream fixes it at its first :meth:`partial_fit` call (or at the fit
+        that the calls continue): later calls divide their ``y`` by the same
+        scale, and one whose ``y`` would overflow at it raises a ValueError.
     {dual_gap_}
     {n_features_in_}
     {feature_names_in_}
@@ -193,6 +200,21 @@ class GDRegressor(RegressorMixin, GDBase):
     one, stops the fit with a ``ValueError`` naming the learning-rate settings;
     ``coef_`` is never left non-finite. Sparse X stays sparse (each batch is a row
     slice of it) and float32 stays float32.
+
+    Targets of any finite scale are fitted: where the squares of ``y`` would
+    overflow or underflow, every solver fits the equivalent problem in ``y / s``
+    (``s`` a power of two, the loss's ``epsilon`` and the penalty's strengths
+    mapped to match) and multiplies the solution by ``s``: the optimum is that of
+    the problem in ``y``. For ``"sgd"`` with a loss homogeneous of degree 2 in the
+    residual (squared error, Huber) and a ``"constant"`` or ``"invscaling"``
+    step, the path in ``y / s`` is the path in ``y`` divided by ``s``, to
+    rounding. Other losses and schedules, and ``"adam"`` (whose ``adam_eps`` does
+    not scale), reach the same optimum by another path; ``tol`` then applies to
+    the epoch losses of ``y / s``. ``loss_curve_`` is in ``y``'s units (inf or 0
+    where those overflow or underflow). The columns of a 2-D ``y`` share ``s``:
+    columns too far apart in scale for that (one whose values underflow at the
+    others' scale; for the stochastic solvers, one outside 1e-77 to 1e77 of it,
+    in float64) raise a ValueError.
 
     The ``"gd"`` solver is FISTA with adaptive restart in a diagonal metric ``D``
     holding each feature's weighted variance (Jacobi preconditioning), so features
@@ -306,6 +328,7 @@ class GDRegressor(RegressorMixin, GDBase):
         X, y, sample_weight, backend = check_fit_data(
             self, X, y, sample_weight, reset=True
         )
+        sample_weight = self._scaled_weights([sample_weight], X, backend, partial=False)
         return self._fit_validated(
             X,
             y,
@@ -351,6 +374,7 @@ class GDRegressor(RegressorMixin, GDBase):
             )
         else:
             X, y, sample_weight, backend = check_stream_data(self, X, y, sample_weight)
+        sample_weight = self._scaled_weights([sample_weight], X, backend, partial=True)
         if not first:
             n_targets = 1 if y.ndim == 1 else y.shape[1]
             fitted = 1 if np.ndim(self.coef_) == 1 else self.coef_.shape[0]

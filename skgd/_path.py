@@ -474,7 +474,7 @@ def gd_path(
     # Targets whose squares overflow or underflow are solved divided by a power
     # of two, as the estimators do; the grid scales with them (alpha_max is the
     # L1 part's), and the solutions are mapped back.
-    scale = target_scale(y, get_backend(X), "gd")
+    scale = target_scale(y, get_backend(X))
     objective = path_objective(
         X,
         y / scale,

@@ -10,13 +10,16 @@ so that validation never gathers X. The estimators stay free of array-kind branc
 A fit's validation does not change the estimator: the input attributes
 (``n_features_in_``, ``feature_names_in_``) wait until the solve has succeeded
 (:func:`commit_input_attributes`). Weights and targets of any finite scale are made
-safe here: weights are divided by a power of two (:func:`rescale_weights`), and
-targets are mapped to an equivalent problem at a usual scale
+safe here: validated weights are brought to a usual scale by a power of two
+(:func:`scaled_weights`, which a stream calls with the unit of its first call),
+and targets are mapped to an equivalent problem at a usual scale
 (:func:`target_scale`, :func:`scaled_problem`, :func:`unscale_fitted`).
 """
 
 import dataclasses
+import functools
 import math
+import operator
 
 import numpy as np
 import scipy.sparse as sp
@@ -92,7 +95,7 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
     -------
     X, y, sample_weight : arrays
         In the backend's kind: ``y`` and weights take X's dtype, with X's row
-        chunks for Dask.
+        chunks for Dask. The weights keep their scale (see :func:`scaled_weights`).
     backend : Backend
         The backend for X.
     """
@@ -165,7 +168,6 @@ def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
-        sample_weight = rescale_weights(sample_weight, backend)
     return X, y, sample_weight, backend
 
 
@@ -286,7 +288,6 @@ def _check_dask_fit_data(estimator, X, y, sample_weight, *, reset):
             raise ValueError("Negative values in data passed to `sample_weight`.")
         if high == 0:
             raise ValueError("Sample weights must contain at least one non-zero.")
-        sample_weight = rescale_weights(sample_weight, backend)
     return X, y, sample_weight, backend
 
 
@@ -438,16 +439,85 @@ def rescale_weights(sample_weight, backend):
     a quarter of the dtype's exponent range, are divided by the power of two that
     brings it into ``[0.5, 1)``, exactly; the others are returned as they are.
     """
+    return scaled_weights([sample_weight], backend)[0]
+
+
+def scaled_weights(factors, backend, carried=None):
+    """Return the product of the weight arrays ``factors`` and its power of two.
+
+    The product is returned as ``(weights, k)``, the true product being
+    ``weights * 2**k``: each factor, then the product, is brought to a usual scale
+    as :func:`rescale_weights` does, exactly, so that neither the product nor the
+    solvers' sums of weights overflow or underflow (``None`` factors are skipped;
+    none at all give ``(None, 0)``).
+
+    ``carried`` is the ``k`` that a stream's first call fixed: the stochastic
+    solvers' steps scale with the weights, so every later call of the stream
+    returns its weights in that unit (``k == carried``), which keeps the weights of
+    all its calls relative to one another. A call whose weights would overflow,
+    or all underflow to zero, in that unit raises a ``ValueError``.
+    """
+    exponent, scaled, tops = 0, [], []
+    for weights in factors:
+        if weights is not None:
+            k, top = _weight_exponent(weights, backend)
+            scaled.append(_times_power_of_two(weights, -k, backend))
+            tops.append(math.ldexp(top, -k))
+            exponent += k
+    if not scaled:
+        return None, 0
+    product = functools.reduce(operator.mul, scaled)
+    # (The largest product: one factor's is known, several need a pass.)
+    high = tops[0] if len(scaled) == 1 else backend.to_float(backend.xp.max(product))
+    if carried is None:
+        k, _ = _weight_exponent(product, backend, high)
+        return _times_power_of_two(product, -k, backend), exponent + k
+    shift = exponent - carried
+    finfo = backend.xp.finfo(product.dtype)
+    limit = math.frexp(float(finfo.max))[1] // 4
+    tiny = float(finfo.smallest_normal) * float(finfo.eps)
+    top = math.frexp(high)[1] + shift
+    if high > 0 and (top > limit + 1 or math.ldexp(high, min(shift, 0)) < tiny):
+        raise ValueError(
+            "The sample weights (times the class weights, if any) are out of this "
+            f"stream's range: in the unit its first call fixed, 2**{carried}, this "
+            f"call's largest weight is about 2**{top}, where it "
+            f"{'overflows' if top > 0 else 'is zero'}. Give the whole stream's "
+            f"weights one scale (within 2**{limit} of that unit, either way), or "
+            "start a new stream with fit."
+        )
+    return _times_power_of_two(product, shift, backend), carried
+
+
+def _weight_exponent(weights, backend, high=None):
+    """Return ``(k, top)``: weights / 2**k are at a usual scale (k = 0 if they are).
+
+    ``top`` is the weights' largest value (computed unless given as ``high``).
+    """
     xp = backend.xp
-    high = backend.to_float(xp.max(sample_weight))
-    limit = math.frexp(float(xp.finfo(sample_weight.dtype).max))[1] // 4
+    top = backend.to_float(xp.max(weights)) if high is None else high
+    limit = math.frexp(float(xp.finfo(weights.dtype).max))[1] // 4
     # (Below 2**e, the sum of even 2**(3e) weights is finite.)
-    if high == 0 or 2.0**-limit <= high <= 2.0**limit:
-        return sample_weight
-    return sample_weight / math.ldexp(1.0, math.frexp(high)[1])
+    if top == 0 or 2.0**-limit <= top <= 2.0**limit:
+        return 0, top
+    return math.frexp(top)[1], top
 
 
-def target_scale(y, backend, solver):
+def _times_power_of_two(weights, k, backend):
+    """Return ``weights * 2**k``, exactly short of subnormal results.
+
+    By steps whose factor the weights' dtype holds: a float32 array takes a Python
+    float in its own dtype, where ``2**-150`` is already zero.
+    """
+    step = math.frexp(float(backend.xp.finfo(weights.dtype).max))[1] - 2
+    while k != 0:
+        now = max(-step, min(step, k))
+        weights = weights * math.ldexp(1.0, now)
+        k -= now
+    return weights
+
+
+def target_scale(y, backend, carried=None, *, stochastic=False):
     """Return the power of two to divide the targets ``y`` by: 1 at a usual scale.
 
     Targets whose largest magnitude lies outside ``[2**-e, 2**e]``, with ``e`` a
@@ -456,23 +526,42 @@ def target_scale(y, backend, solver):
     in the objective: an all-zero model reported as converged. Dividing by a power
     of two is exact (short of subnormal numbers) and leaves usual targets as they are.
 
-    The stochastic solvers, whose steps do not scale with y, are not given a scaled
-    problem: large targets go to them as they are (their first step names an
-    overflow), tiny ones, which they would fit as zeros, raise a ``ValueError``.
+    The columns of a 2-D ``y`` share the scale; each must keep its values at it
+    (for the ``stochastic`` solvers, whose stopping rule is in the units of the
+    targets, stay within the usual range): columns too far apart in scale for
+    that raise a ``ValueError``. ``carried`` is the scale a stream (``partial_fit``
+    calls, a stochastic fit that they continue) fixed at its first call: its
+    coefficients and optimizer state are in the units of ``y / carried``, so every
+    later call is divided by the same scale, and one whose targets would overflow
+    at it raises a ``ValueError``.
     """
     xp = backend.xp
-    top = backend.to_float(xp.max(xp.abs(y)))
+    tops = xp.max(xp.abs(y), axis=0)
+    top = xp.max(tops)
+    # The smallest column's scale (zero columns aside: they fit as zeros anyway).
+    top, low = backend.to_floats(top, xp.min(xp.where(tops > 0, tops, top)))
     limit = math.frexp(float(xp.finfo(y.dtype).max))[1] // 4
-    if top == 0 or 2.0**-limit <= top <= 2.0**limit or (solver != "gd" and top > 1):
-        return 1.0
-    if solver != "gd":
+    if carried is not None:
+        if top / carried > 2.0**limit:
+            raise ValueError(
+                f"y is too large for this stream (largest |y| {top:.3g}): the "
+                f"stream's first call fixed the targets' scale at {carried:.3g}, "
+                "at which this call's squares overflow. Divide y by a constant "
+                "for the whole stream, or start a new one with fit."
+            )
+        return carried
+    scale = 1.0
+    if top != 0 and not 2.0**-limit <= top <= 2.0**limit:
+        scale = math.ldexp(1.0, math.frexp(top)[1])
+    floor = 2.0**-limit if stochastic else float(xp.finfo(y.dtype).smallest_normal)
+    if low != 0 and low / scale < floor:
         raise ValueError(
-            f"y is too small for solver={solver!r} (largest |y| {top:.3g}): its "
-            "squares underflow, and the fit would be a model of zeros. Multiply y "
-            "by a constant (and divide the coefficients back), or use solver='gd', "
-            "which does so."
+            f"The columns of y differ too much in scale to be fitted together "
+            f"(largest |y| {top:.3g} in one column, {low:.3g} in another): fit "
+            "them one at a time"
+            + (", or with solver='gd'." if stochastic and low / scale > 0 else ".")
         )
-    return math.ldexp(1.0, math.frexp(top)[1])
+    return scale
 
 
 def scaled_problem(loss, penalty, scale):

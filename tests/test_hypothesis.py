@@ -271,6 +271,88 @@ def test_hypothesis_extreme_scales_give_the_usual_fit(problem, penalty):
     assert error <= (1e-2 if X.dtype == np.float32 else 1e-6) * spread
 
 
+def _usual_scale(values, dtype):
+    """Return the power of two that brings ``values`` to a usual scale, 1 for
+    values already there: ``target_scale_``'s rule (the largest magnitude within
+    ``2**-e`` to ``2**e``, ``e`` a quarter of ``dtype``'s exponent range)."""
+    top = float(np.max(np.abs(values)))
+    e = np.finfo(dtype).maxexp // 4
+    return 1.0 if top == 0 or 2.0**-e <= top <= 2.0**e else 2.0 ** np.frexp(top)[1]
+
+
+def _stochastic_at_two_scales(fit, X, y, scale, sw, solver, penalty):
+    """Run ``fit`` (fit then partial_fit) at ``y * scale`` and at the usual scale.
+
+    Returns both outcomes (the estimator or the ValueError's message) and the
+    power of two ``s`` between them. The usual problem is ``y * scale / s`` with
+    the weights a power of two apart and the L1 strength divided by ``s``: the
+    problem that the estimator solves for ``y * scale``.
+    """
+    dtype = X.dtype
+    y_extreme = (y * scale).astype(dtype)
+    sw = None if sw is None else sw.astype(dtype)
+    s = _usual_scale(y_extreme, dtype)
+    usual_sw = None if sw is None else sw / _usual_scale(sw, dtype)
+    alpha = 1e-3
+    outcomes = []
+    for target, weights, a in [
+        (y_extreme, sw, alpha),
+        (y_extreme / s, usual_sw, alpha / s if penalty == "l1" else alpha),
+    ]:
+        est = GDRegressor(
+            solver=solver, penalty=penalty, alpha=a, max_iter=5, random_state=0
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                outcomes.append(fit(est, X, target, weights))
+            except ValueError as exc:
+                outcomes.append(str(exc))
+    return *outcomes, s
+
+
+def _assert_same_fit_scaled(est, ref, s):
+    """Assert that ``est`` is ``s`` times ``ref``, or both raised."""
+    assert isinstance(est, str) == isinstance(ref, str), (est, ref)
+    if isinstance(est, str):
+        return
+    assert np.all(np.isfinite(est.coef_))
+    assert np.any(est.coef_ != 0) or not np.any(ref.coef_ != 0)
+    # The same computation in the units of y / s; only subnormal values of
+    # coef_ lose bits when scaled back (tiny scales).
+    atol = 1e-12 * np.max(np.abs(ref.coef_))
+    np.testing.assert_allclose(est.coef_ / s, ref.coef_, rtol=1e-12, atol=atol)
+    np.testing.assert_allclose(est.intercept_ / s, ref.intercept_, rtol=1e-12)
+
+
+def _fit_then_partial_fit(est, X, y, sw):
+    est.fit(X, y, sample_weight=sw)
+    return est.partial_fit(X, y, sample_weight=sw)
+
+
+@settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    problem=scaled_problems(),
+    solver=st.sampled_from(["sgd", "adam"]),
+    penalty=st.sampled_from(["l2", "l1", None]),
+)
+def test_hypothesis_stochastic_extreme_scales_give_the_usual_fit(
+    problem, solver, penalty
+):
+    # "sgd" and "adam" refused tiny targets and overflowed on large ones. At any
+    # scale, fit then partial_fit give s times what they give on the same problem
+    # at a usual scale (or raise as it does), never a model of zeros.
+    X, Z, y, scale, sw = problem
+    est, ref, s = _stochastic_at_two_scales(
+        _fit_then_partial_fit, X, y, scale, sw, solver, penalty
+    )
+    _assert_same_fit_scaled(est, ref, s)
+
+
 def _input_kinds():
     """The array kinds the extreme-scale fuzz draws from: Dask, and torch on CPU
     where sklearn's Array API dispatch can run (SCIPY_ARRAY_API=1 before scipy)."""
@@ -316,23 +398,40 @@ def _as_kind(kind, X, y, sw):
 @pytest.mark.skipif(not _input_kinds(), reason="neither distributed nor torch")
 @settings(
     deadline=None,
-    max_examples=min(6, settings().max_examples),
+    max_examples=min(9, settings().max_examples),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(
     problem=scaled_problems(),
     penalty=st.sampled_from(["l2", None]),
     kind=st.sampled_from(_input_kinds() or ["numpy"]),
+    solver=st.sampled_from(["gd", "sgd", "adam"]),
 )
 def test_hypothesis_extreme_scales_on_dask_and_array_api(
-    dask_client, problem, penalty, kind
+    dask_client, problem, penalty, kind, solver
 ):
-    # The same property as above on Dask (a LocalCluster) and torch CPU inputs:
-    # the extreme-scale fit, scaled back, predicts what the numpy fit at a usual
-    # scale predicts.
+    # The same properties as above on Dask (a LocalCluster) and torch CPU inputs:
+    # the extreme-scale "gd" fit, scaled back, predicts what the numpy fit at a
+    # usual scale predicts; a Dask stream of "sgd" or "adam" is s times the one
+    # at the usual scale (torch takes "gd" only, and says so).
     import sklearn
 
     X, Z, y, scale, sw = problem
+    if solver != "gd":
+        if kind == "torch":
+            with (
+                sklearn.config_context(array_api_dispatch=True),
+                pytest.raises(ValueError, match="use solver='gd'"),
+            ):
+                GDRegressor(solver=solver).fit(*_as_kind(kind, X, y * scale, sw))
+            return
+
+        def fit(est, X, y, sw):
+            return _fit_then_partial_fit(est, *_as_kind(kind, X, y, sw))
+
+        est, ref, s = _stochastic_at_two_scales(fit, X, y, scale, sw, solver, penalty)
+        _assert_same_fit_scaled(est, ref, s)
+        return
     if kind == "torch" and X.dtype == np.float32:
         y = y.astype(np.float32).astype(np.float64)  # (torch keeps y in X's dtype)
     kw = {"penalty": penalty, "alpha": 1e-3, "solver": "gd", "tol": 1e-10}

@@ -74,6 +74,11 @@ FITS = {
         GDClassifier(alpha=1e-4, solver="newton", tol=1e-10), X_CLF, Y_CLF
     ),
     "lbfgs": lambda: _lbfgs_fit(X_CLF, Y_CLF),
+    "sgd": lambda: _estimator_fit(
+        GDClassifier(alpha=1e-3, solver="sgd", random_state=0, max_iter=5, tol=None),
+        X_CLF,
+        Y_CLF,
+    ),
     "working_set_lasso": lambda: _estimator_fit(
         GDRegressor(penalty="l1", alpha=0.05, solver="gd", tol=1e-8),
         X_LASSO,

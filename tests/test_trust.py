@@ -8,10 +8,12 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 import skgd._base
 import skgd._stream
+import skgd.optimizers._rules
 from skgd import GDClassifier, GDRegressor, GDRegressorCV, gd_path
 
 
@@ -209,15 +211,146 @@ def test_target_scale_on_dask_and_the_stochastic_solvers():
     ref = GDRegressor(solver="gd").fit(X, y)
     est = GDRegressor(solver="gd").fit(da.from_array(X, chunks=(50, 3)), y * 1e200)
     np.testing.assert_allclose(est.coef_ / 1e200, ref.coef_, rtol=1e-6)
-    # The stochastic solvers refuse tiny ones (their steps do not scale), and say
-    # what to do, rather than return a model of zeros; large ones overflow at their
-    # first step, which says so.
-    with pytest.raises(ValueError, match="too small for solver='sgd'.*solver='gd'"):
-        GDRegressor(solver="sgd").fit(X, y * 1e-200)
-    with pytest.raises(ValueError, match="too small"):
-        GDRegressor().partial_fit(X, y * 1e-200)
-    with np.errstate(over="ignore"), pytest.raises(ValueError, match="overflows"):
-        GDRegressor(solver="sgd").fit(X, y * 1e200)
+    # The stochastic solvers refused tiny targets, and overflowed at their first
+    # step on large ones: they fit them now (see the tests below).
+    for scale in (1e-200, 1e200):
+        for fit in (GDRegressor(solver="sgd").fit, GDRegressor().partial_fit):
+            coef = fit(X, y * scale).coef_ / scale
+            assert np.all(np.isfinite(coef))
+            assert np.all(coef != 0)
+
+
+# The stochastic runs below take a fixed number of epochs at a fixed step: the
+# paths are compared, not where tol would stop them.
+_STOCHASTIC = {"tol": None, "max_iter": 20, "learning_rate": "constant", "eta0": 0.01}
+_EXTREME_SCALES = [
+    (np.float64, 1e200),
+    (np.float64, 1e-200),
+    (np.float32, 1e20),
+    (np.float32, 1e-25),
+]
+
+
+def _two_calls(est, X, y):
+    est.partial_fit(X[:100], y[:100])
+    return est.partial_fit(X[100:], y[100:])
+
+
+def _assert_scaled_fit(est, ref, scale, rtol, intercept_rtol=None):
+    # Never an all-zero or NaN model: the coefficients of the fit in y, scaled.
+    assert np.all(np.isfinite(est.coef_))
+    assert np.all(est.coef_ != 0)
+    np.testing.assert_allclose(est.coef_ / scale, ref.coef_, rtol=rtol)
+    np.testing.assert_allclose(
+        est.intercept_ / scale, ref.intercept_, rtol=intercept_rtol or rtol
+    )
+
+
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize(("dtype", "scale"), _EXTREME_SCALES)
+@pytest.mark.parametrize(
+    ("loss", "penalty", "alpha"),
+    [
+        ("squared_error", "l2", 0.01),
+        ("squared_error", "l1", 0.01),
+        ("huber", "l2", 0.01),
+    ],
+)
+def test_stochastic_targets_of_any_finite_scale_are_fitted(
+    how, solver, dtype, scale, loss, penalty, alpha
+):
+    # "sgd" and "adam" refused tiny targets and overflowed on large ones. They
+    # fit y / s' (s' a power of two near the scale, fixed by a stream's first
+    # call) and map back. A loss of degree 2 (huber with epsilon * s) under a
+    # constant step gives "sgd" the path in y * s of s times its path in y, to
+    # rounding (float64: 1e-15 seen, float32: 4e-7). Adam's steps, m / (sqrt(v) +
+    # adam_eps), are homogeneous up to adam_eps: its coefficients follow the same
+    # path to rounding too, but the intercept of fit, whose gradient vanishes
+    # under fit's centering, moves by steps of adam_eps's size, another path to
+    # the same optimum (7e-2 seen after 20 epochs).
+    X, y = _linear_problem()
+    X = X.astype(dtype)
+    params = {"loss": loss, "penalty": penalty, "solver": solver, "random_state": 0}
+    alpha_s, eps_s = _scaled_params(loss, penalty, alpha, 0.1, scale)
+    ref = GDRegressor(alpha=alpha, epsilon=0.1, **params, **_STOCHASTIC)
+    est = GDRegressor(alpha=alpha_s, epsilon=eps_s, **params, **_STOCHASTIC)
+    if how == "fit":
+        ref.fit(X, y), est.fit(X, y * scale)
+    else:
+        _two_calls(ref, X, y), _two_calls(est, X, y * scale)
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    loose = 0.2 if solver == "adam" and how == "fit" and loss != "huber" else None
+    _assert_scaled_fit(est, ref, scale, rtol, loose)
+    # The scale is a power of two, carried from the first call of a stream.
+    first = y * scale if how == "fit" else y[:100] * scale
+    assert est.target_scale_ == 2.0 ** np.frexp(np.max(np.abs(first)))[1]
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_stochastic_targets_of_any_finite_scale_on_dask(solver, scale):
+    da, X, y, dX = _dask_problem(n=200)
+    params = {"solver": solver, "random_state": 0, **_STOCHASTIC}
+    ref = GDRegressor(**params).fit(dX, da.from_array(y, chunks=40))
+    est = GDRegressor(**params).fit(dX, da.from_array(y * scale, chunks=40))
+    _assert_scaled_fit(est, ref, scale, 1e-10)
+    ref, est = GDRegressor(**params), GDRegressor(**params)
+    for chunk in (slice(0, 120), slice(120, 200)):
+        dXc = da.from_array(X[chunk], chunks=(40, 3))
+        ref.partial_fit(dXc, da.from_array(y[chunk], chunks=40))
+        est.partial_fit(dXc, da.from_array(y[chunk] * scale, chunks=40))
+    _assert_scaled_fit(est, ref, scale, 1e-10)
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+@pytest.mark.parametrize(("a", "b"), [(1e200, 1.0), (1.0, 1e-200), (1e300, 1e-300)])
+def test_columns_of_y_too_far_apart_in_scale_are_named(solver, a, b):
+    # The columns of a 2-D y share one scale. A column at 1 next to one at
+    # 1e200 reached the stochastic solvers in units of 1e-200, where their
+    # stopping rule (in the targets' units) stops at once: far from its optimum
+    # and reported as converged (Adam: coefficients of 1e78). "gd", whose
+    # measures are relative, fits it, unless its values underflow at the other
+    # column's scale (1e300 and 1e-300: a column of zeros). Otherwise a clear
+    # error.
+    X, y = _linear_problem()
+    Y = np.c_[y * a, y * b]
+    est = GDRegressor(solver=solver, random_state=0)
+    if solver == "gd" and a / b < 1e300:
+        ref = GDRegressor(solver="gd").fit(X, y)
+        est.fit(X, Y)
+        np.testing.assert_allclose(est.coef_ / [[a], [b]], [ref.coef_] * 2)
+        return
+    with pytest.raises(ValueError, match="columns of y differ too much in scale"):
+        est.fit(X, Y)
+
+
+def test_a_stream_carries_the_scale_of_its_first_call():
+    X, y = _linear_problem()
+    params = {"solver": "sgd", "random_state": 0, **_STOCHASTIC}
+    # A stream's state is in the units of its first call: a later call of
+    # another scale is divided by the same, and one that would overflow at it
+    # says so (and changes nothing).
+    est = GDRegressor(**params).partial_fit(X[:100], y[:100])
+    assert est.target_scale_ == 1.0
+    before = _fitted_state(est)
+    with pytest.raises(ValueError, match="too large for this stream.*fixed"):
+        est.partial_fit(X[100:], y[100:] * 1e200)
+    assert _fitted_state(est) == before
+    est = GDRegressor(**params).partial_fit(X[:100], y[:100] * 1e-200)
+    first = est.target_scale_
+    est.partial_fit(X[100:], y[100:] * 1e-190)
+    assert est.target_scale_ == first
+    # A warm start across a change of scale (y * 1e200, then y * 2e200: the
+    # scale doubles) goes on from the same point, and a pass after a "gd" fit
+    # starts from its coefficients.
+    ref = GDRegressor(**params, warm_start=True).fit(X, y).fit(X, 2 * y)
+    est = GDRegressor(**params, warm_start=True).fit(X, y * 1e200)
+    _assert_scaled_fit(est.fit(X, y * 2e200), ref, 1e200, 1e-10)
+    gd = GDRegressor(solver="gd", random_state=0)
+    ref = clone(gd).fit(X, y).partial_fit(X, y)
+    est = clone(gd).fit(X, y * 1e-200).partial_fit(X, y * 1e-200)
+    _assert_scaled_fit(est, ref, 1e-200, 1e-10)
 
 
 @pytest.mark.parametrize("solver", ["gd", "sgd"])
@@ -355,6 +488,71 @@ def test_interrupted_dask_stochastic_refit_changes_nothing(monkeypatch):
         np.testing.assert_array_equal(est.predict(X), expected)
 
 
+def _interrupt(monkeypatch, solver, after):
+    """Make the next fits raise KeyboardInterrupt partway through their solve:
+    "gd" at its first iteration, "sgd" and "adam" at their ``after``-th update."""
+    if solver == "gd":
+        original = skgd._base.full_batch_solver
+
+        def interrupted(*args):
+            name, solve = original(*args)
+
+            def stop(iteration, w, value):
+                raise KeyboardInterrupt
+
+            return name, lambda *a, **kw: solve(*a, **{**kw, "callback": stop})
+
+        monkeypatch.setattr(skgd._base, "full_batch_solver", interrupted)
+        return
+    rule = getattr(skgd.optimizers._rules, "Adam" if solver == "adam" else "Momentum")
+    update, calls = rule.update, []
+
+    def interrupted_update(self, grad, state, eta):
+        calls.append(1)
+        if len(calls) == after:
+            raise KeyboardInterrupt
+        return update(self, grad, state, eta)
+
+    monkeypatch.setattr(rule, "update", interrupted_update)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "dask"])
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+@pytest.mark.parametrize("make", [GDRegressor, GDClassifier])
+def test_interrupted_refit_on_another_width_changes_nothing(
+    monkeypatch, make, solver, kind
+):
+    # Everything a fit sets waits for the solve: a refit interrupted on data of
+    # another width (after some chunks of a Dask stream were passed), and an
+    # interrupted partial_fit, leave every attribute, optimizer state included,
+    # as it was; the stream then goes on as if they had not run.
+    X, y = _linear_problem(n=120)
+    y = (y > 0).astype(int) if make is GDClassifier else y
+    wide = np.c_[X, X[:, :1]]
+    if kind == "dask":
+        da = pytest.importorskip("dask.array")
+        X, wide = (da.from_array(a, chunks=(40, a.shape[1])) for a in (X, wide))
+        y = da.from_array(y, chunks=40)
+    params = {"solver": solver, "random_state": 0, "max_iter": 3, "tol": None}
+    params["batch_size"] = 16  # (8 updates an epoch, 4 for a 40-row chunk)
+    est, twin = make(**params).fit(X, y), make(**params).fit(X, y)
+    before = _fitted_state(est)
+    _interrupt(monkeypatch, solver, after=6)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(wide, y)
+    assert _fitted_state(est) == before
+    if solver != "gd":
+        _interrupt(monkeypatch, solver, after=6)
+        with pytest.raises(KeyboardInterrupt):
+            est.partial_fit(X, y)
+        assert _fitted_state(est) == before
+    monkeypatch.undo()
+    if solver != "gd":
+        est.partial_fit(X, y), twin.partial_fit(X, y)
+    np.testing.assert_array_equal(est.coef_, twin.coef_)
+    np.testing.assert_array_equal(est.predict(X), twin.predict(X))
+
+
 @pytest.mark.parametrize("make", [GDRegressor, GDClassifier])
 @pytest.mark.parametrize("warm_start", [False, True])
 def test_dask_stochastic_refit_starts_as_a_new_fit(make, warm_start):
@@ -390,6 +588,41 @@ def test_string_labels_with_an_array_api_x_get_a_clear_error():
             GDClassifier().fit(torch.asarray(X), labels)
         with pytest.raises(ValueError, match="strings.*LabelEncoder"):
             GDClassifier().fit(torch.asarray(X), list(labels))
+
+
+@pytest.mark.array_api
+@pytest.mark.skipif(
+    os.environ.get("SCIPY_ARRAY_API") != "1",
+    reason="array_api_dispatch needs SCIPY_ARRAY_API=1 set before scipy is imported",
+)
+@pytest.mark.parametrize(
+    ("dtype", "weight", "scale"),
+    [
+        (np.float64, 1e307, 1e200),
+        (np.float64, 1e-320, 1e-200),
+        (np.float32, 1e37, 1e20),
+    ],
+)
+def test_array_api_weights_and_targets_of_any_finite_scale(dtype, weight, scale):
+    # Weights whose sum overflowed gave an all-zero model with intercept 0 on
+    # Array API input as on numpy: torch CPU tensors get numpy's fit, with
+    # extreme weights and targets together.
+    torch = pytest.importorskip("torch")
+    sklearn = pytest.importorskip("sklearn")
+    X, y = _linear_problem(n=100)
+    X = X.astype(dtype)
+    weights = np.linspace(0.5, 1.5, 100) * weight
+    relative = np.ldexp(weights, -np.frexp(weights.max())[1])
+    ref = GDRegressor(solver="gd").fit(X, y, sample_weight=relative)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = GDRegressor(solver="gd").fit(
+            torch.asarray(X),
+            torch.asarray((y * scale).astype(dtype)),
+            sample_weight=torch.asarray(weights.astype(dtype)),
+        )
+    rtol = 1e-3 if dtype == np.float32 else 1e-6
+    np.testing.assert_allclose(est.coef_.cpu().numpy() / scale, ref.coef_, rtol=rtol)
+    np.testing.assert_allclose(float(est.intercept_) / scale, ref.intercept_, rtol=rtol)
 
 
 @pytest.mark.parametrize("zipmap", [True, False])
@@ -534,6 +767,40 @@ def test_a_stalled_newton_fit_says_that_gd_goes_on(capsys):
     assert "[newton] stalled after 0 steps (its line search" in out
     assert "solver='gd' goes on" in out
     assert len(est.loss_curve_) == est.n_iter_ > 0
+
+
+@pytest.mark.parametrize(
+    ("penalty", "alpha", "scales", "finisher"),
+    [
+        # Huber's Hessian is 1e-300 I on its linear part: Newton stalls.
+        ("l2", 1e-300, [1.0, 1.0, 1.0], "gd"),
+        # No decrease along Newton's step across scales 1e-50 to 1e50.
+        ("l2", 1e-4, [1e-50, 1.0, 1e50], "gd"),
+        # The same scales with L1: Newton goes on, and finishes, itself.
+        ("l1", 1e-4, [1e-50, 1.0, 1e50], "newton"),
+    ],
+)
+def test_the_convergence_warning_names_the_solver_that_finished(
+    capsys, penalty, alpha, scales, finisher
+):
+    # Newton's hand-off to "gd" showed only in the verbose output: a fit that
+    # stalls in Newton and runs out of iterations in "gd" warns in the name of
+    # "gd", whose measure the warning gives, after the verbose line that says
+    # "gd" goes on; a fit that stays in Newton warns as Newton.
+    X, y = _linear_problem(n=100)
+    y = y + np.random.default_rng(1).standard_normal(100)
+    est = GDRegressor(
+        loss="huber", penalty=penalty, alpha=alpha, solver="newton", tol=1e-8
+    )
+    est.set_params(max_iter=4, verbose=1)
+    with pytest.warns(ConvergenceWarning) as record:
+        est.fit(X * np.array(scales), y)
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1
+    assert messages[0].startswith(f"solver='{finisher}' reached max_iter=4 ")
+    handed_over = "solver='gd' goes on" in capsys.readouterr().out
+    assert handed_over == (finisher == "gd")
+    assert est.n_iter_ == len(est.loss_curve_) == 4
 
 
 @pytest.mark.parametrize("solver", ["auto", "gd", "newton"])

@@ -166,6 +166,34 @@ def test_bad_input_matrix_gets_numpy_error_on_every_kind(bad, kind):
         make().fit(args["X"], args["y"], sample_weight=args["sample_weight"])
 
 
+# (torch arrays take solver="gd" only: no stream.)
+@pytest.mark.parametrize("kind", ["numpy", "csr", "csc", "pandas", "dask"])
+@pytest.mark.parametrize("bad", [b for b in BAD_INPUTS if b != "one_class"])
+def test_bad_input_matrix_gets_numpy_error_in_a_later_partial_fit(bad, kind):
+    # A fitted stream's later batches take another, faster path through
+    # validation (check_stream_data): the same table, the same errors. (One
+    # class in a later batch is valid: the classes are known by then.)
+    what, breaks, pattern = BAD_INPUTS[bad]
+    if kind in ("csr", "csc") and what not in ("X", "rows"):
+        pytest.skip("the sparse kinds differ from numpy in X only")
+    X, y = make_problem(0, 30, 3)
+    data = {"X": X, "y": y, "sample_weight": np.ones(30)}
+    if what == "labels":
+        est = GDClassifier(solver="sgd")
+        est.partial_fit(_as_kind(kind, "X", X), (y > 0).astype(int), classes=[0, 1])
+        data["y"] = breaks(y)
+    else:
+        est = GDRegressor(solver="sgd")
+        est.partial_fit(_as_kind(kind, "X", X), _as_kind(kind, "y", y))
+        if what == "rows":
+            data = {k: breaks(v) for k, v in data.items()}
+        else:
+            data[what] = breaks(data[what])
+    args = {k: _as_kind(kind, k, v) for k, v in data.items()}
+    with pytest.raises(ValueError, match=pattern):
+        est.partial_fit(args["X"], args["y"], sample_weight=args["sample_weight"])
+
+
 @pytest.mark.parametrize("kind", ["numpy", "csr", "pandas", "dask"])
 @pytest.mark.parametrize("method", ["predict", "partial_fit"])
 def test_x_without_columns_gets_numpy_error_in_every_method(kind, method):

@@ -596,9 +596,9 @@ def _overflow(ref, solver_name, dtype):
     # Nothing has been stepped yet: the data, not the step size, is at fault.
     raise ValueError(
         f"The objective of the {solver_name!r} solver is {ref:.3g} before its "
-        f"first step: the loss of y (or of X @ w) overflows {dtype}. Scale y and "
-        "the features (e.g. with sklearn.preprocessing.StandardScaler), or use "
-        "solver='gd', which fits on centered data."
+        f"first step: the loss of X @ w at the start overflows {dtype} (y is "
+        "fitted at any scale). Start from smaller coefficients, or scale the "
+        "features (e.g. with sklearn.preprocessing.StandardScaler)."
     )
 
 
