@@ -636,6 +636,9 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
             )
         # A failed or interrupted fit puts back every attribute it changed.
         saved = dict(self.__dict__)
+        # (A stream's loss_curve_ grows in place, chunk by chunk: its length too.)
+        curve = saved.get("loss_curve_")
+        curve_len = len(curve) if isinstance(curve, list) else None
         if restart:
             for name in _CONTINUED:
                 self.__dict__.pop(name, None)
@@ -668,6 +671,8 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if curve_len is not None:
+                del curve[curve_len:]
             raise
         # Everything is assigned at the end: an interrupted fit changes nothing.
         if solver == "gd":  # a full-batch fit leaves no stochastic state behind
