@@ -37,7 +37,7 @@ from skgd._sklearn_compat import (
 from skgd.losses import CLASSIFIER_LOSSES
 from skgd.penalties import L1L2
 from skgd.solvers._result import warn_not_converged
-from skgd.solvers._routing import full_batch_solver
+from skgd.solvers._routing import full_batch_solver, solve_newton_then_gd
 
 Integral, Real = numbers.Integral, numbers.Real
 
@@ -156,28 +156,32 @@ def _solve_path(problem, alphas):
     The objectives are built once (their column statistics with them) and take
     each alpha's penalty; the solver is the one GDClassifier's fit would run
     (:func:`~skgd.solvers._routing.full_batch_solver`), started from the
-    previous alpha's coefficients and centered offsets. Returns the coefficients
-    in ``coef_``'s layout with the intercepts last, of shape ``(n_alphas,
-    n_rows, n_features + 1)``, and the iterations per alpha; a ConvergenceWarning
-    names the alphas whose fit missed ``tol``.
+    previous alpha's coefficients and centered offsets and, for Newton, its
+    last Hessian (the first step of each alpha then builds none: see
+    :func:`~skgd.solvers._newton.solve_newton`). Returns the coefficients in
+    ``coef_``'s layout with the intercepts last, of shape ``(n_alphas, n_rows,
+    n_features + 1)``, and the iterations per alpha; a ConvergenceWarning names
+    the alphas whose fit missed ``tol``.
     """
     classifier = problem.classifier
     n_classes = problem.classes.shape[0]
     objectives = problem.objectives(classifier._check_params(n_classes)[1])
     starts = [
-        (np.zeros(o.coef_shape, dtype=o.dtype), o.initial_offset()) for o in objectives
+        (np.zeros(o.coef_shape, dtype=o.dtype), o.initial_offset(), {})
+        for o in objectives
     ]
     coefs, n_iter, missed = [], [], []
     for alpha in alphas:
         penalty = classifier.set_params(alpha=float(alpha))._check_params(n_classes)[1]
         problems = [o.with_penalty(penalty) for o in objectives]
         name, solve = full_batch_solver(problems[0], classifier.solver)
+        kw = {"max_iter": classifier.max_iter, "tol": classifier.tol}
         results = [
-            solve(o, w, c, max_iter=classifier.max_iter, tol=classifier.tol)
-            for o, (w, c) in zip(problems, starts, strict=True)
+            solve(o, w, c, **kw, **(state if solve is solve_newton_then_gd else {}))
+            for o, (w, c, state) in zip(problems, starts, strict=True)
         ]
         starts = [
-            (r.coef, o.offset(r.coef, r.intercept))
+            (r.coef, o.offset(r.coef, r.intercept), _state(r))
             for o, r in zip(problems, results, strict=True)
         ]
         if not all(r.converged for r in results):
@@ -193,6 +197,12 @@ def _solve_path(problem, alphas):
             convergence_advice(objective, alpha),
         )
     return np.array(coefs), np.array(n_iter)
+
+
+def _state(result):
+    """Return the solver state a result passes to the next alpha's Newton run."""
+    hessian = result.extra.get("hessian")
+    return {} if hessian is None else {"hessian": hessian}
 
 
 def _public_row(result):
