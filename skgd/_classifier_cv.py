@@ -41,6 +41,14 @@ from skgd.solvers._routing import full_batch_solver, solve_newton_then_gd
 
 Integral, Real = numbers.Integral, numbers.Real
 
+# Where a refit follows, the paths' fits only rank the alphas: they stop at this
+# many times ``tol``. Measured on benchmark case 21's data (three seeds, quick and
+# full sizes, L2 grid): 15-20% fewer Newton steps, the same choice of alpha
+# everywhere, single held-out scores moved by at most one sample; their
+# suboptimality stays below LogisticRegressionCV's lbfgs paths' (1e-7 of the
+# objective at zero), as Newton's last step squares the certified gap.
+_PATH_TOL_FACTOR = 10.0
+
 
 def classification_alpha_max(classifier, X, y, sample_weight=None):
     """Return the size of the loss gradient at zero coefficients, the grid's top.
@@ -343,9 +351,11 @@ class GDClassifierCV(DocLinkMixin, ClassifierMixin, BaseEstimator):
     max_iter : int, default=1000
         Iteration budget of each fit, in ``[1, inf)``.
     tol : float, default=1e-4
-        Stopping tolerance of each fit, in ``[0, inf)``: a certified duality gap
-        relative to the objective of the best constant model (see
-        :class:`GDClassifier`).
+        Stopping tolerance of the final fit, in ``[0, inf)``: a certified duality
+        gap relative to the objective of the best constant model (see
+        :class:`GDClassifier`). With ``refit`` the fits along the paths, which
+        only rank the alphas, stop at 10 times ``tol``; without it at ``tol``
+        (their mean is the final model).
     cv : int, cross-validation generator or iterable, default=None
         As in :func:`sklearn.model_selection.check_cv` for a classifier (None:
         5-fold stratified).
@@ -493,10 +503,9 @@ class GDClassifierCV(DocLinkMixin, ClassifierMixin, BaseEstimator):
             l1_ratio=l1_ratio if self.penalty == "elasticnet" else None,
             fit_intercept=self.fit_intercept,
             max_iter=self.max_iter,
-            tol=self.tol,
             class_weight=class_weight,
             random_state=self.random_state,
-            **params,
+            **{"tol": self.tol, **params},
         )
 
     def _grids(self, problem, l1_ratios):
@@ -556,9 +565,12 @@ class GDClassifierCV(DocLinkMixin, ClassifierMixin, BaseEstimator):
         scorer = check_scoring(self._classifier(None, None), scoring=self.scoring)
         if self.scoring in (None, "accuracy"):
             scorer = None  # (counted from the predictions: see _fold_path)
+        tol = self.tol * (_PATH_TOL_FACTOR if self.refit else 1.0)
         jobs = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
             delayed(_fold_path)(
-                replace(problem, classifier=self._classifier(ratio, class_weight)),
+                replace(
+                    problem, classifier=self._classifier(ratio, class_weight, tol=tol)
+                ),
                 y,
                 sample_weight,
                 train,
