@@ -180,20 +180,23 @@ def _solve_path(problem, alphas):
     ]
     coefs, n_iter, missed = [], [], []
     for alpha in alphas:
-        penalty = classifier.set_params(alpha=float(alpha))._check_params(n_classes)[1]
-        problems = [o.with_penalty(penalty) for o in objectives]
-        name, solve = full_batch_solver(problems[0], classifier.solver)
+        # (The path's own classifier: set_params would inspect its signature.)
+        classifier.alpha = float(alpha)
+        penalty = classifier._check_params(n_classes)[1]
+        # (Each from the previous alpha's, whose reference value it keeps.)
+        objectives = [o.with_penalty(penalty) for o in objectives]
+        name, solve = full_batch_solver(objectives[0], classifier.solver)
         kw = {"max_iter": classifier.max_iter, "tol": classifier.tol}
         results = [
             solve(o, w, c, **kw, **(state if solve is solve_newton_then_gd else {}))
-            for o, (w, c, state) in zip(problems, starts, strict=True)
+            for o, (w, c, state) in zip(objectives, starts, strict=True)
         ]
         starts = [
             (r.coef, o.offset(r.coef, r.intercept), _state(r))
-            for o, r in zip(problems, results, strict=True)
+            for o, r in zip(objectives, results, strict=True)
         ]
         if not all(r.converged for r in results):
-            missed.append((float(alpha), name, problems[0]))
+            missed.append((float(alpha), name, objectives[0]))
         coefs.append(np.vstack([_public_row(r) for r in results]))
         n_iter.append(max(r.n_iter for r in results))
     if missed:
