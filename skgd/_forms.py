@@ -258,7 +258,12 @@ class CenteredModel:
 
     def with_penalty(self, penalty):
         """Return the objective with another penalty, e.g. a path's (stats shared)."""
-        return self._replace(penalty=penalty)
+        other = self._replace(penalty=penalty)
+        # The reference, the loss at zero coefficients, has no penalty term: a
+        # path's alphas share the pass over the targets that computes it.
+        if "_reference_value" in self.__dict__:
+            other.__dict__["_reference_value"] = self.__dict__["_reference_value"]
+        return other
 
     def _replace(self, y=None, loss=None, penalty=None, stats=None):
         """Return a copy with ``y``, ``loss``, ``penalty`` or ``stats`` replaced."""

@@ -283,3 +283,25 @@ def test_l1_grid_fits_quietly_and_chooses_saga_s_c():
         objective(ours.coef_, ours.intercept_)
         <= objective(final.coef_, final.intercept_) + 1e-4
     )
+
+
+@pytest.mark.parametrize(
+    ("problem", "penalty"), [("binary", "l2"), ("binary", "l1"), ("multiclass", "l2")]
+)
+def test_path_fits_are_the_classifier_s_fits(problem, penalty):
+    # Each alpha of a fold's path (one objective, warm starts, Newton's Hessian
+    # carried from one alpha to the next) is GDClassifier's fit at that alpha:
+    # the same probabilities to the fits' accuracy (the multinomial intercepts
+    # are defined up to a common shift).
+    X, y = PROBLEMS[problem]()
+    folds = _folds(len(y))
+    kw = {"penalty": penalty, "tol": 1e-10}
+    # (Without refit the paths stop at tol itself: their mean is the model.)
+    cv = GDClassifierCV(alphas=3, eps=1e-2, cv=folds, refit=False, **kw).fit(X, y)
+    for f, (train, _) in enumerate(folds):
+        for k, alpha in enumerate(cv.alphas_):
+            clf = GDClassifier(alpha=alpha, **kw).fit(X[train], y[train])
+            expected = clf.predict_proba(X)
+            clf.coef_ = cv.coefs_paths_[f, 0, k, :, :-1]
+            clf.intercept_ = cv.coefs_paths_[f, 0, k, :, -1]
+            np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-5)

@@ -251,7 +251,16 @@ def newton_decrement(objective, w, c):
 
 
 def solve_newton(
-    objective, w0, c0, *, max_iter, tol, verbose=0, callback=None, damping=None
+    objective,
+    w0,
+    c0,
+    *,
+    max_iter,
+    tol,
+    verbose=0,
+    callback=None,
+    damping=None,
+    hessian=None,
 ):
     r"""Minimise a :class:`~skgd._objective.LinearObjective` by proximal Newton.
 
@@ -339,13 +348,21 @@ def solve_newton(
         default start for a loss without ``has_positive_curvature`` with an L1
         part or certified by the box gap (no penalty), off otherwise. A
         sequence of related problems passes the last run's.
+    hessian : array of shape (n_features, n_features) or None
+        The weighted Gram matrix of the loss part from a run on the same X and
+        targets (its ``extra["hessian"]``: the previous alpha of a path, whose
+        last point starts this run), taken by the first step in place of
+        building one. It changes that step's direction only (the line search
+        and the duality gap are this problem's); without a duality gap, whose
+        decrement needs the exact Hessian, it is ignored.
 
     Returns
     -------
     result : SolverResult
         The last iterate and its intercept, with ``extra["measure"]`` (the measure
         before the last step, over the reference), ``extra["offset"]`` (the
-        centered ``c``) and ``extra["damping"]`` (the damping at the end). Where it
+        centered ``c``), ``extra["damping"]`` (the damping at the end) and
+        ``extra["hessian"]`` (the last Gram matrix built). Where it
         ended short of ``tol`` before ``max_iter`` (the model's step was zero, or
         the line search found no decrease), ``extra["stalled"]`` says why; the
         point is the best one reached.
@@ -357,6 +374,7 @@ def solve_newton(
     """
     check_support(objective.loss, objective.penalty, "newton")
     run = _ProxNewton(objective, tol, verbose, callback, damping)
+    run.reused = hessian if run.use_gap else None
     return run.solve(w0, c0, max_iter)
 
 
@@ -403,6 +421,8 @@ class _ProxNewton:
         self.free_c = objective.intercept_mode == "free"
         # The model made by the line search's last full step, with its raw.
         self.pending = None
+        # A Gram matrix for the first model, from a related run (see solve_newton).
+        self.reused = None
         if damping is None:
             flat = not objective.loss.has_positive_curvature
             damping = _DAMPING_START if (self.l1 or self.box) and flat else 0.0
@@ -447,6 +467,7 @@ class _ProxNewton:
             if converged:
                 break
         extra = {"measure": measure / self.ref, "offset": c, "damping": self.damping}
+        extra["hessian"] = model.H
         if not converged and n_iter < max_iter:
             # Ended short of tol with steps to spare: the caller decides who
             # goes on from this point (the best so far: the search is monotone).
@@ -543,7 +564,9 @@ class _ProxNewton:
                 mean = backend.weighted_mean(objective.X, hu / s)
                 b = s * self.to64(mean - objective.x_mean)
         gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
-        H = self.to64(backend.to_coef(gram(objective.X, hu, mean)))
+        H, self.reused = self.reused, None
+        if H is None:
+            H = self.to64(backend.to_coef(gram(objective.X, hu, mean)))
         gw64, gc = self.to64(gw), float(gc)
         reduced = gw64 - b * (gc / s) if s > 0 else gw64
         return _Model(reduced, gc, H, s, b, g=g, slope_w=gw)

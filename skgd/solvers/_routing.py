@@ -199,7 +199,9 @@ def lbfgs_pays(objective):
     return objective.n_outputs > 1
 
 
-def solve_newton_then_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
+def solve_newton_then_gd(
+    objective, w0, c0, *, max_iter, tol, verbose=0, callback=None, hessian=None
+):
     """Run :func:`~skgd.solvers._newton.solve_newton`; where it stalls, ``"gd"``.
 
     Newton can stall short of ``tol`` where ``"gd"`` certifies the problem: a
@@ -213,7 +215,9 @@ def solve_newton_then_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callbac
     :func:`~skgd.solvers._newton.solve_newton`.
     """
     kw = {"tol": tol, "verbose": verbose}
-    res = solve_newton(objective, w0, c0, max_iter=max_iter, callback=callback, **kw)
+    res = solve_newton(
+        objective, w0, c0, max_iter=max_iter, callback=callback, hessian=hessian, **kw
+    )
     stall = res.extra.get("stalled")
     if stall is None:
         return res
