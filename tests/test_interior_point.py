@@ -173,7 +173,8 @@ def test_routing():
     assert full_batch_solver(obj, "auto")[0] == "interior-point"
     assert full_batch_solver(obj, "newton")[0] == "interior-point"
     assert full_batch_solver(obj, "gd")[0] == "gd"
-    assert not interior_point_applies(_objective_of(X, y, L2(alpha=0.1)))
+    # An L2 part makes a quadratic program: a diagonal in each step's system.
+    assert interior_point_applies(_objective_of(X, y, L2(alpha=0.1)))
     assert not interior_point_applies(_objective_of(X, y, L1(alpha=0.1, positive=True)))
 
 
