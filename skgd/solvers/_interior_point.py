@@ -448,14 +448,28 @@ def _gap(objective, lp, w, b, theta):
         full = xp.zeros(objective.n_samples)
         full[objective.u > 0] = theta
         theta = full
-    if objective.fit_intercept:
-        # The program keeps sum(theta) = 0 to rounding; exact for the gap.
-        theta = theta - objective.u * xp.sum(theta)
-    g = -theta
-    grad_w, _ = objective.backprop(g)
     if objective.has_duality_gap:
-        return objective.duality_gap(w, raw, grad_w, g)
-    return _complementarity(objective, lp, w, raw, theta, -grad_w)
+        # theta is in the loss's box (x is inside its own): the gap centres it
+        # for the intercept the loss's way, which keeps it there. (Centred
+        # here, the hinge's one-sided box was left where the steps had not yet
+        # met A x = b, and the "gap" came out negative.)
+        g = -theta
+        return objective.duality_gap(w, raw, objective.backprop(g)[0], g)
+    if objective.fit_intercept:
+        # The program keeps sum(theta) = 0 to rounding: centred, and put back
+        # into the loss's box, theta misses it by less (counted below).
+        theta = _into_box(objective, theta - objective.u * xp.sum(theta))
+    grad_w, _ = objective.backprop(-theta)
+    return _complementarity(objective, lp, w, c, raw, theta, -grad_w)
+
+
+def _into_box(objective, theta):
+    """Return ``theta`` clipped into the loss's box (the sum of its pieces')."""
+    xp = array_namespace(theta)
+    pieces = pinball_pieces(objective.loss, xp.asarray(objective.y, dtype=xp.float64))
+    upper = sum(q for _, q in pieces) * objective.u
+    lower = upper - len(pieces) * objective.u
+    return xp.clip(theta, lower, upper)
 
 
 def _sparsified(objective, lp, point, w, b):
@@ -479,25 +493,28 @@ def _sparsified(objective, lp, point, w, b):
     return sparse, _gap(objective, lp, sparse, b, lp.dual_point(point))
 
 
-def _complementarity(objective, lp, w, raw, theta, v):
+def _complementarity(objective, lp, w, c, raw, theta, v):
     """Return the gap ``P(w) - D(theta)`` where unpenalized features have no dual.
 
-    With ``sum(theta) = 0`` and ``v = X_c.T theta`` it is the loss's Fenchel-Young
-    sum ``sum_i u_i L(y_i, f_i) + L*(theta_i) - f_i theta_i`` (each term
-    non-negative in the box) plus the penalty's, ``h_j(w_j) + h_j*(v_j) - w_j
-    v_j``, over the penalized features. On the others ``v_j = 0`` is the
-    program's own constraint, met to the rounding of its steps; that rounding
-    moves the lower bound ``y.theta - w*.v`` by ``w*.v``, counted as ``|w_j
-    v_j|`` (the coefficients standing in for the optimum's).
+    With ``theta`` in the loss's box and ``v = X_c.T theta`` it is the loss's
+    Fenchel-Young sum ``sum_i u_i L(y_i, f_i) + L*(theta_i)`` minus ``y.theta``
+    (:meth:`~skgd.losses.Loss.dual_value`) plus the penalty's, ``h_j(w_j) +
+    h_j*(v_j)``, over the penalized features. On the others ``v_j = 0`` is the
+    program's own constraint, and ``sum(theta) = 0`` the intercept's, met to
+    the rounding of its steps; that rounding moves the lower bound by ``w*.v +
+    c* sum(theta)``, counted as ``|w_j v_j|`` and ``|c sum(theta)|`` (the
+    coefficients standing in for the optimum's).
     """
     xp = lp.xp
     u, loss = objective.u, objective.loss
-    fenchel = xp.sum(u * loss.pointwise(objective.y, raw) + raw * theta)
+    fenchel = xp.sum(u * loss.pointwise(objective.y, raw))
     fenchel = fenchel - loss.dual_value(objective.y, theta, u)
+    if objective.fit_intercept:
+        fenchel = fenchel + abs(float(c) * float(xp.sum(theta)))
     l1, l2 = lp.strengths, lp.ridge
     excess = xp.maximum(xp.abs(v) - l1, 0.0)
     conjugate = xp.where(l2 > 0, excess * excess / xp.where(l2 > 0, 2.0 * l2, 1.0), 0.0)
-    terms = l1 * xp.abs(w) + 0.5 * l2 * w * w + conjugate - w * v
+    terms = l1 * xp.abs(w) + 0.5 * l2 * w * w + conjugate
     terms = xp.where((l1 <= 0) & (l2 <= 0), xp.abs(w * v), terms)
     return max(float(fenchel + xp.sum(terms)), 0.0)
 
