@@ -148,7 +148,7 @@ def interior_point_pays(objective):
     ``n_features**2`` Gram matrix costs what a Newton step's Hessian does.
     Measured at defaults (alpha 1e-4, one BLAS thread, 2 shared cores),
     hinge, standardized digits (64 features, ten classes one against the
-    rest) and make_classification(5000, 200): 13-54 steps per class, 0.3-1.5
+    rest) and make_classification(5000, 200): 12-33 steps per class, 0.3-1.5
     s in all, against 2-6 s for Newton steps on the smoothings with L2, and
     warnings at max_iter with L1 (see :data:`SMOOTHED_L1_MAX_FEATURES`).
     """
