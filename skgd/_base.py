@@ -162,9 +162,11 @@ _SHARED_DOCS = {
         ``"auto"`` picks ``"newton"`` where it applies on numpy or scipy.sparse
         data with at most 256 features and at least as many samples (and
         20), L-BFGS for the multinomial log loss with an L2 penalty or none, else
-        ``"gd"``. Both ``"auto"`` and ``"newton"`` solve ``loss="quantile"`` with
-        the ``"l1"`` penalty or none on numpy or scipy.sparse data exactly, by
-        interior points (a linear program).""",
+        ``"gd"``. Both ``"auto"`` and ``"newton"`` solve ``loss="quantile"``,
+        ``"hinge"`` and ``"epsilon_insensitive"`` with any of the penalties or
+        none on numpy or scipy.sparse data exactly, by interior points (a
+        linear program; with an L2 part a quadratic one; for ``"auto"``, hinge
+        and epsilon-insensitive up to 256 features).""",
     "max_iter": """\
     max_iter : int, default=1000
         Maximum number of iterations (passes over the data), in ``[1, inf)``.""",

@@ -74,7 +74,8 @@ class GDClassifier(ClassifierMixin, GDBase):
         gap (the dual point is balanced over the classes for the intercept, from
         the pass that takes the gradient); without a penalty, the
         proximal-gradient measure. Coefficient errors are of order
-        ``sqrt(tol / alpha)``. The hinge is reached through smoothings, in a
+        ``sqrt(tol / alpha)``. ``"auto"`` solves the hinge by interior points
+        (a few dozen steps); ``"gd"`` reaches it through smoothings, in a
         number of iterations that grows like ``1 / tol`` (raise ``max_iter`` at a
         tight ``tol``). For the stochastic solvers it is SGDClassifier's.
         See :ref:`classifier_tol`.

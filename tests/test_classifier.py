@@ -349,7 +349,7 @@ def _expected_failed(estimator):
     [
         # Tight tol: the weight-equivalence checks compare two fits at 1e-7.
         GDClassifier(tol=1e-12),
-        GDClassifier(loss="hinge"),
+        GDClassifier(loss="hinge", tol=1e-12),
         GDClassifier(penalty="l1", alpha=1e-3, tol=1e-12),
         GDClassifier(solver="sgd"),
         GDClassifier(loss="modified_huber", solver="adam"),

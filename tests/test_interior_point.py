@@ -173,7 +173,8 @@ def test_routing():
     assert full_batch_solver(obj, "auto")[0] == "interior-point"
     assert full_batch_solver(obj, "newton")[0] == "interior-point"
     assert full_batch_solver(obj, "gd")[0] == "gd"
-    assert not interior_point_applies(_objective_of(X, y, L2(alpha=0.1)))
+    # An L2 part makes a quadratic program: a diagonal in each step's system.
+    assert interior_point_applies(_objective_of(X, y, L2(alpha=0.1)))
     assert not interior_point_applies(_objective_of(X, y, L1(alpha=0.1, positive=True)))
 
 
@@ -236,3 +237,65 @@ def test_constant_columns_stay_zero_and_wide_data(alpha):
     best = _reference(X, y, 0.7, alpha)
     got = _objective(X, y, est.coef_, est.intercept_, 0.7, alpha)
     assert abs(got - best) <= 1e-8 * max(best, 1.0)
+
+
+def _pinball_sum_lp(kind, X, y, u, l1):
+    """Return the optimum of ``sum u_i loss_i + sum_j l1_j |w_j|`` by HiGHS.
+
+    Variables ``(w+, w-, b, xi)``; ``xi_i`` bounds the loss of sample ``i``.
+    """
+    n, p = X.shape
+    cost = np.concatenate([l1, l1, [0.0], u])
+    slack = -np.eye(n)
+    if kind == "hinge":
+        yx = y[:, None] * X
+        rows, rhs = np.hstack([-yx, yx, -y[:, None], slack]), -np.ones(n)
+    else:
+        one = np.ones((n, 1))
+        rows = np.vstack(
+            [np.hstack([X, -X, one, slack]), np.hstack([-X, X, -one, slack])]
+        )
+        rhs = np.concatenate([y + 0.3, 0.3 - y])
+    bounds = [(0, None)] * (2 * p) + [(None, None)] + [(0, None)] * n
+    res = linprog(cost, A_ub=rows, b_ub=rhs, bounds=bounds, method="highs")
+    assert res.status == 0
+    return res.fun
+
+
+@pytest.mark.parametrize("kind", ["hinge", "epsilon_insensitive"])
+@pytest.mark.parametrize("form", ["dense", "sparse"])
+def test_hinge_and_epsilon_insensitive_equal_the_linear_program(kind, form):
+    """Sums of pinball losses: an unpenalized feature, weights, a row of weight 0.
+
+    Without a duality gap (a feature of weight 0) the certificate is the
+    program's complementarity, for the hinge's and the epsilon-insensitive
+    loss's dual boxes as for quantile regression.
+    """
+    from skgd.losses import EpsilonInsensitive, Hinge
+
+    X, y = _problem(n=150, p=6, seed=3)
+    if kind == "hinge":
+        y = np.where(y > np.median(y), 1.0, -1.0)
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    weights[4] = 0.0
+    c = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 1.0])
+    alpha = 0.01
+    loss = Hinge() if kind == "hinge" else EpsilonInsensitive(epsilon=0.3)
+    data = sp.csr_matrix(X) if form == "sparse" else X
+    obj = LinearObjective(
+        get_backend(data),
+        data,
+        y,
+        loss,
+        L1(alpha=alpha, weights=c),
+        sample_weight=weights,
+        fit_intercept=True,
+    )
+    res = solve_interior_point(obj, None, None, max_iter=100, tol=1e-10)
+    assert res.converged
+    u = weights / weights.sum()
+    best = _pinball_sum_lp(kind, X, y, u, alpha * c)
+    raw = X @ res.coef + res.intercept
+    got = float(u @ loss.pointwise(y, raw) + alpha * c @ np.abs(res.coef))
+    gap = res.extra["measure"] * obj.reference_value()
+    assert -1e-9 <= got - best <= gap + 1e-12

@@ -165,19 +165,14 @@ def test_alpha_translation_logistic_regression(cancer):
 _CLASSIFIER_DATA = ("iris", "digits", "cancer", "classification")
 _REGRESSOR_DATA = ("diabetes",)
 _PENALTIES = ("l2", "l1", "elasticnet", None)
-# Cases that still warn at max_iter=1000 at the default solver: the hinge
-# with an L1 part on more features than Newton steps on its smoothings are
-# chosen for ("gd" fits them, and needs far more than 20,000 iterations of its
-# smoothing stages on the hard one-vs-rest problems). (The huber and modified
-# huber losses without a penalty are certified by the gap of their dual point
-# corrected on the quadratic pieces, after Newton steps on the generalized
-# Hessian: tests/test_no_penalty.py::test_box_loss_certified_at_defaults.)
-_KNOWN_TO_WARN = {
-    ("digits", "hinge", "l1"),
-    ("digits", "hinge", "elasticnet"),
-    ("classification", "hinge", "l1"),
-    ("classification", "hinge", "elasticnet"),
-}
+# No case warns at max_iter=1000 at the default solver. The hinge and
+# epsilon-insensitive losses, with any of the penalties or none, are linear or
+# quadratic programs, solved and certified by interior points; the huber and
+# modified huber losses without a penalty are certified by the gap of their dual
+# point corrected on the quadratic pieces, after Newton steps on the generalized
+# Hessian (tests/test_no_penalty.py::test_box_loss_certified_at_defaults). A case
+# that warns again goes here, as a strict xfail.
+_KNOWN_TO_WARN = frozenset()
 # Large enough to take seconds per fit: only in the slow run.
 _SLOW_DATA = ("digits", "classification")
 
@@ -229,13 +224,6 @@ def _load(name):
 def test_defaults_converge_on_standard_data(data, loss, penalty):
     X, y = _load(data)
     Est = GDRegressor if data in _REGRESSOR_DATA else GDClassifier
-    if penalty is None and loss in ("hinge", "epsilon_insensitive"):
-        # Nothing certifies a non-smooth loss without a penalty: the fit says so.
-        # (The multinomial log loss without one is certified by the Newton
-        # decrement of its exact Hessian.)
-        with pytest.warns(ConvergenceWarning, match="did not certify"):
-            Est(loss=loss, penalty=penalty).fit(X, y)
-        return
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         Est(loss=loss, penalty=penalty).fit(X, y)

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Non-smooth losses without a penalty: honest results, checked against the LP optimum.
 
-Without a penalty ``"epsilon_insensitive"`` and ``"hinge"`` have no duality gap: the
-full-batch solver minimises a smooth approximation whose width shrinks to
-``2 * tol * P_0``, and nothing bounds the distance of the result to the optimum of
-the loss itself, so the fit is not reported converged and a ConvergenceWarning says
-what to do (a small penalty). The references are the exact optima of the linear
-programs, by :func:`scipy.optimize.linprog` (HiGHS).
+Without a penalty ``"epsilon_insensitive"`` and ``"hinge"`` are linear programs:
+``"auto"`` solves them by interior points and certifies the result by the gap of
+the program's dual point. ``solver="gd"`` has no duality gap there: it minimises a
+smooth approximation whose width shrinks to ``2 * tol * P_0``, and nothing bounds
+the distance of the result to the optimum of the loss itself, so the fit is not
+reported converged and a ConvergenceWarning says what to do (a small penalty).
+The references are the exact optima of the linear programs, by
+:func:`scipy.optimize.linprog` (HiGHS).
 """
 
 import warnings
@@ -73,10 +75,24 @@ def _estimator(loss, **params):
 
 
 @pytest.mark.parametrize("loss", ["epsilon_insensitive", "hinge"])
-def test_no_penalty_is_not_reported_converged(loss):
+@pytest.mark.parametrize("tol", [TOL, 1e-10])
+def test_no_penalty_is_certified_by_interior_points(loss, tol):
     X, y = _problem(loss)
     best, _, _ = _lp_optimum(X, y, loss)
-    est = _estimator(loss, penalty=None)
+    p0, _, _ = _lp_optimum(X[:, :0], y, loss)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = _estimator(loss, penalty=None).set_params(tol=tol).fit(X, y)
+    got = _mean_loss(X, y, np.ravel(est.coef_), np.ravel(est.intercept_)[0], loss)
+    assert best * (1 - 1e-9) <= got <= best + est.dual_gap_ + 1e-12
+    assert est.dual_gap_ <= tol * p0 * 1.5  # (the reference: P_0 or above)
+
+
+@pytest.mark.parametrize("loss", ["epsilon_insensitive", "hinge"])
+def test_no_penalty_is_not_reported_converged_by_gd(loss):
+    X, y = _problem(loss)
+    best, _, _ = _lp_optimum(X, y, loss)
+    est = _estimator(loss, penalty=None, solver="gd")
     with pytest.warns(ConvergenceWarning, match="did not certify") as record:
         est.fit(X, y)
     message = str(record[0].message)
@@ -116,7 +132,9 @@ def test_no_penalty_tol_none_runs_silently():
     X, y = _problem("epsilon_insensitive")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        est = GDRegressor(loss="epsilon_insensitive", penalty=None, tol=None)
+        est = GDRegressor(
+            loss="epsilon_insensitive", penalty=None, tol=None, solver="gd"
+        )
         est.set_params(max_iter=50).fit(X, y)
     assert 0 < est.n_iter_ <= 50
     assert np.all(np.isfinite(est.coef_))

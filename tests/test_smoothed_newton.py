@@ -143,14 +143,16 @@ def test_stages_stop_on_the_true_gap(cancer):
 @pytest.mark.parametrize(
     ("loss", "penalty", "solver", "expected"),
     [
-        (Hinge(), L2(1e-4), "auto", "solve_smoothed_newton"),
-        (Hinge(), L2(1e-4), "newton", "solve_smoothed_newton"),
+        # Sums of pinball losses with an elastic-net-family penalty or none
+        # are linear (or, with an L2 part, quadratic) programs.
+        (Hinge(), L2(1e-4), "auto", "solve_interior_point"),
+        (Hinge(), L2(1e-4), "newton", "solve_interior_point"),
         (Hinge(), L2(1e-4), "gd", "solve_gd"),
-        (Hinge(), L1(1e-4), "auto", "solve_smoothed_newton"),
-        (Hinge(), L1L2(1e-4), "auto", "solve_smoothed_newton"),
-        (EpsilonInsensitive(), L1(1e-4), "newton", "solve_smoothed_newton"),
-        (Hinge(), L1(0.0), "auto", "solve_gd"),
-        (EpsilonInsensitive(), L2(1e-4), "auto", "solve_smoothed_newton"),
+        (Hinge(), L1(1e-4), "auto", "solve_interior_point"),
+        (Hinge(), L1L2(1e-4), "auto", "solve_interior_point"),
+        (EpsilonInsensitive(), L1(1e-4), "newton", "solve_interior_point"),
+        (Hinge(), L1(0.0), "auto", "solve_interior_point"),
+        (EpsilonInsensitive(), L2(1e-4), "auto", "solve_interior_point"),
     ],
 )
 def test_routing(cancer, loss, penalty, solver, expected):
@@ -164,6 +166,22 @@ def test_routing(cancer, loss, penalty, solver, expected):
         fit_intercept=True,
     )
     assert full_batch_solver(objective, solver)[1].__name__ == expected
+
+
+def test_dask_takes_newton_steps_on_the_smoothings(cancer):
+    # (The interior points need in-memory data.)
+    da = pytest.importorskip("dask.array")
+    X, y = cancer
+    objective = LinearObjective(
+        get_backend(da.from_array(X, chunks=100)),
+        da.from_array(X, chunks=100),
+        da.from_array(np.where(y > 0, 1.0, -1.0), chunks=100),
+        Hinge(),
+        L1(1e-4),
+        fit_intercept=True,
+    )
+    solve = full_batch_solver(objective, "newton")[1]
+    assert solve.__name__ == "solve_smoothed_newton"
 
 
 def _l1_linear_program(kind, X, y, u, l1):

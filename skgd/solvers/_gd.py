@@ -28,6 +28,7 @@ from skgd._planner import planned
 from skgd.solvers._apg import APGState, Oracle, run
 from skgd.solvers._newton import DECREMENT_SHARE, newton_decrement
 from skgd.solvers._result import SolverResult, check_finite_objective
+from skgd.solvers._smoothed_newton import run_stages
 from skgd.solvers._working_set import solve_working_set, working_set_mode
 
 _DIVERGENCE_HINT = (
@@ -331,44 +332,54 @@ def _smoothing_stages(
     certified = objective.has_duality_gap
     # (Never below 1e-12 ref: with tol=None, a zero width would divide by zero.)
     mu_floor = max(2.0 * tol * ref if not certified else 0.0, 1e-12 * ref)
-    # A stage ends when its own measure meets stage_tol: the smoothing's error
-    # (0.1 mu) far from the end, half of the threshold near it.
-    mu, stage_tol = ref, max(threshold, 0.1 * ref)
-    total, curve, w, c = 0, [], w0, c0
     shared = {"threshold": threshold, "ref": ref, "verbose": verbose}
-    while True:
-        res = _fista(
-            objective.with_loss(objective.loss.smoothed(mu)),
+
+    def solve_stage(stage, w, c, stage_tol, *, mu, max_iter, first_iter):
+        return _fista(
+            stage,
             w,
             c,
             report=objective,
-            max_iter=max_iter - total,
+            max_iter=max_iter,
             stage_threshold=stage_tol,
             callback=callback,
-            first_iter=total,
+            first_iter=first_iter,
             **shared,
         )
-        total += res.n_iter
-        curve += res.objective_curve
-        w, c = res.coef, res.extra["offset"]
-        done = res.converged if certified else mu <= mu_floor and res.extra["stage"]
-        if done or total >= max_iter or mu <= mu_floor:
-            break  # (at the floor no narrower stage can follow)
+
+    def next_stage(res, mu, stage_tol):
+        if finished(res, mu) or mu <= mu_floor:
+            return None  # (at the floor no narrower stage can follow)
         if certified and stage_tol >= threshold and _fine_enough(res.extra, tol):
             # The smoothing's own error is within tol: solve this stage to tol.
-            stage_tol = 0.5 * threshold
-            continue
+            return mu, 0.5 * threshold
         factor = _narrowing(res.extra, tol, certified)
         mu = max(mu * factor, mu_floor)
         # A stage narrowed for its bias alone is solved to tol at once.
-        stage_tol = 0.5 * threshold if factor > 0.1 else max(threshold, 0.1 * mu)
+        return mu, 0.5 * threshold if factor > 0.1 else max(threshold, 0.1 * mu)
+
+    def finished(res, mu):
+        return res.converged if certified else mu <= mu_floor and res.extra["stage"]
+
+    # A stage ends when its own measure meets stage_tol: the smoothing's error
+    # (0.1 mu) far from the end, half of the threshold near it.
+    first = (ref, max(threshold, 0.1 * ref))
+    res, total, curve, mu = run_stages(
+        objective,
+        w0,
+        c0,
+        max_iter=max_iter,
+        first=first,
+        solve_stage=solve_stage,
+        next_stage=next_stage,
+    )
     extra = {} if certified else {"uncertified": _UNCERTIFIED}
     return _result(
         objective,
-        w,
-        c,
+        res.coef,
+        res.extra["offset"],
         n_iter=total,
-        converged=bool(done) and certified,
+        converged=bool(finished(res, mu)) and certified,
         curve=curve,
         measure=res.extra["measure"],
         **extra,

@@ -1,9 +1,12 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Quantile regression with L1 or no penalty, solved exactly by interior points.
+"""Sums of pinball losses with an elastic-net penalty, solved by interior points.
 
-The pinball loss with an L1 penalty (or none) is a linear program. This module
-solves it by the Frisch-Newton method (Portnoy and Koenker, 1997; R's
+The pinball loss with an L1 penalty (or none) is a linear program, and so are
+the hinge and epsilon-insensitive losses, which are sums of pinball losses of
+shifted targets at the quantiles 0 and 1 (:func:`pinball_pieces`: one row of
+the program per piece and sample; the dual box of each row is its own). This
+module solves them by the Frisch-Newton method (Portnoy and Koenker, 1997; R's
 ``quantreg::rq.fit.fnb``): Mehrotra predictor-corrector steps on the dual of the
 quantile program, each one weighted Gram matrix of ``[1, X]`` (the backend's
 ``weighted_gram``, or ``sparse_gram``: a sparse X is never densified; X is
@@ -12,10 +15,11 @@ Cholesky solve, whatever the number of samples. The L1 penalty
 is the program of the augmented data: each penalized feature ``j`` adds the two
 rows ``+e_j`` and ``-e_j`` with target 0 and weight ``alpha c_j`` (``c`` the
 penalty weights), whose pinball losses sum to ``alpha c_j |w_j|``; they enter the
-Gram matrix as a diagonal, never as rows of X. The intercept is not penalized.
-The run stops on the duality gap of the true problem (see
-:func:`solve_interior_point`). Which problems it is chosen for is in
-:mod:`skgd.solvers._routing`.
+Gram matrix as a diagonal, never as rows of X. An L2 part makes the program
+quadratic: ``l2 c_j`` joins that diagonal, and ``l2 c_j w_j`` the constraint's
+residual. The intercept is not penalized. The run stops on the duality gap of
+the true problem (see :func:`solve_interior_point`). Which problems it is
+chosen for is in :mod:`skgd.solvers._routing`.
 """
 
 import math
@@ -25,6 +29,7 @@ import scipy.linalg
 from array_api_compat import array_namespace
 
 from skgd._objective import LinearObjective
+from skgd.losses import EpsilonInsensitive, Hinge, Pinball
 from skgd.solvers._result import SolverResult
 
 # The fraction of the way to the boundary of the box that a step may go
@@ -32,11 +37,34 @@ from skgd.solvers._result import SolverResult
 _TO_BOUNDARY = 0.9995
 # Steps that lower by a tenth neither the smallest duality gap nor the
 # program's complementarity before the run gives up (a breakdown).
-_PATIENCE = 5
+_PATIENCE = 10
 # Complementarity, relative to the objective at zero, at which the program is
 # solved to the rounding of its steps: a gap still above ``tol`` there is that
 # rounding (of ``X.T theta`` times the coefficients), and the run stops.
 _ROUNDING = 1e-14
+# Where the pinball quantile is 0 or 1 (the hinge's and epsilon-insensitive
+# loss's pieces) the start ``x = (1 - q) upper`` is a corner of the box: it is
+# moved this far into the box. Its dual point ``theta`` is then near 0, as the
+# optimum's is on every sample beyond the hinge's margin or inside the tube.
+# Measured at defaults (hinge, L1 1e-4) on standardized digits, one class
+# against the rest: 19-31 steps at 0.01, 22-38 at 0.001 and 15-48, 6 of 10
+# stalled, from the box's centre.
+_CORNER = 0.01
+# The proximal term ``sum_j rho_j dy_j**2 / 2`` of every step, ``rho_j`` this
+# share of feature j's diagonal entry in the first normal matrix (the weighted
+# sum of squares of its column): it bounds the steps of the coefficients along
+# directions on which only samples at a corner of the box depend (beyond the
+# margin), which otherwise grow without bound as those samples' weights vanish
+# (the gap of digits, hinge without a penalty, one class against the rest,
+# rose from 8e-4 to 1e6 with 1e5-sized coefficients; with it, 8.6e-5 at the
+# default tol, 2e-9 at 1e-8). It does not move the optimum (the residuals of
+# the steps are the true program's), but it slows the directions of smaller
+# curvature: 1e-10 and 1e-12 stalled quantile regression on two columns 1e-6
+# apart near a gap of 4e-3.
+_PROXIMAL = 1e-14
+# A coefficient whose penalty rows' dual ``|X_j.theta|`` stays below ``alpha
+# c_j`` by this share is 0 at the optimum: the result sets it to 0 exactly.
+_SLACK = 1e-3
 # Ridge of the Jacobi-scaled Gram matrix where Cholesky finds it singular (a
 # constant column, or more features than samples without a penalty).
 _RIDGE = 1e-12
@@ -65,13 +93,17 @@ class _Point:
 
 
 class _QuantileProgram:
-    """The linear program ``min c.x`` over ``A x = b``, ``0 <= x <= upper``.
+    """The program ``min c.x`` over ``A x = b``, ``0 <= x <= upper`` (see below).
 
     ``A`` is the transpose of the augmented design ``[1, X]`` (plus the penalty
     rows), held as the operators :meth:`forward` (``A v``) and :meth:`back`
     (``A.T y``); ``c`` is minus the targets (0 on the penalty rows); ``upper`` the
     sample weights ``u`` (summing to 1) and the penalty strengths; ``b = A
-    (1 - q) upper``, which makes ``x = (1 - q) upper`` the start.
+    (1 - q) upper``, which makes ``x = (1 - q) upper`` feasible. The samples'
+    rows come once per pinball piece of the loss, with that piece's target and
+    quantile ``q`` (per row); the penalty rows' quantile is 1/2. With an L2 part
+    (``ridge``, per feature) it is the quadratic program whose constraint is
+    ``A x + ridge * w = b`` (see :meth:`infeasibility`).
     """
 
     def __init__(self, objective):
@@ -94,21 +126,35 @@ class _QuantileProgram:
         # Constant (or, without an intercept, empty) columns keep w_j = 0, as in
         # every solver: their steps are held at 0.
         self.active = xp.asarray(objective.active, dtype=xp.bool)
-        strengths = _l1_strengths(objective.penalty, self.n_features, xp)
+        strengths, self.ridge = _strengths(objective.penalty, self.n_features, xp)
         (self.penalized,) = xp.nonzero(strengths > 0)
         self.strengths = strengths
         alpha = strengths[self.penalized]
-        self.upper = xp.concatenate([u, alpha, alpha])
-        self.c = xp.concatenate([-y, xp.zeros(2 * alpha.shape[0])])
-        self.quantile = float(objective.loss.quantile)
+        pieces = pinball_pieces(objective.loss, y)
+        self.copies = len(pieces)
+        self.upper = xp.concatenate([u] * self.copies + [alpha, alpha])
+        targets = [-t for t, _ in pieces]
+        self.c = xp.concatenate([*targets, xp.zeros(2 * alpha.shape[0])])
+        # The penalty rows' pinball losses sum to alpha c_j |w_j| at any
+        # quantile: the middle one starts them at the centre of their box.
+        half = xp.full(2 * alpha.shape[0], 0.5)
+        self.quantile = xp.concatenate([q for _, q in pieces] + [half])
         self.b = self.forward((1.0 - self.quantile) * self.upper)
         gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
         self._gram = gram
+        # The proximal term of the steps (see _PROXIMAL), set by _start.
+        self.shift = 0.0
 
     def split(self, v):
-        """Return the samples' part and the ``+e_j`` and ``-e_j`` parts of ``v``."""
-        n, k = self.n, self.penalized.shape[0]
-        return v[:n], v[n : n + k], v[n + k :]
+        """Return the samples' part and the ``+e_j`` and ``-e_j`` parts of ``v``.
+
+        The samples' part sums the copies of each sample (one per pinball piece).
+        """
+        n, k = self.n * self.copies, self.penalized.shape[0]
+        real = v[:n]
+        if self.copies > 1:
+            real = self.xp.sum(self.xp.reshape(real, (self.copies, self.n)), axis=0)
+        return real, v[n : n + k], v[n + k :]
 
     def forward(self, v):
         """Return ``A v``: ``(sum(v_samples), X.T v_samples + v_plus - v_minus)``."""
@@ -127,7 +173,18 @@ class _QuantileProgram:
         y0, yw = (y[0], y[1:]) if self.fit_intercept else (0.0, y)
         real = xp.asarray(self.backend.matvec(self.X, yw), dtype=xp.float64) + y0
         pen = yw[self.penalized]
-        return xp.concatenate([real, pen, -pen])
+        return xp.concatenate([real] * self.copies + [pen, -pen])
+
+    def ridge_part(self, y):
+        """Return ``l2 P y``: the L2 part's term of the constraint ``A x = b``."""
+        xp = self.xp
+        if self.fit_intercept:
+            return xp.concatenate([[0.0], self.ridge * y[1:]])
+        return self.ridge * y
+
+    def infeasibility(self, point):
+        """Return ``b - A x - l2 P y``: the residual of the program's constraint."""
+        return self.b - self.forward(point.x) - self.ridge_part(point.y)
 
     def normal_solver(self, q):
         """Return a solve of ``(A diag(q) A.T) d = rhs``: one weighted Gram matrix.
@@ -139,21 +196,22 @@ class _QuantileProgram:
         """
         xp = self.xp
         real, plus, minus = self.split(q)
-        diag = xp.zeros(self.n_features)
-        diag[self.penalized] = plus + minus
+        diag = xp.array(self.ridge, copy=True)
+        diag[self.penalized] += plus + minus
         if not self.fit_intercept:
             zero = xp.zeros(self.n_features)
             G = xp.asarray(self._gram(self.X, real, zero), dtype=xp.float64)
-            return _cholesky_solver(G + xp.diag(diag), self.active)
+            return _cholesky_solver(G + xp.diag(diag), self.active, self.shift)
         total = float(real.sum())
         mean = xp.asarray(self.backend.rmatvec(self.X, real), dtype=xp.float64) / total
         G = xp.asarray(self._gram(self.X, real, mean), dtype=xp.float64)
-        inner = _cholesky_solver(G + xp.diag(diag), self.active)
+        inner = _cholesky_solver(G + xp.diag(diag), self.active, self.shift)
 
         def solve(rhs):
             dw = inner(rhs[1:] - mean * rhs[0])
             return xp.concatenate([[(rhs[0] - total * (mean @ dw)) / total], dw])
 
+        solve.diagonal = inner.diagonal
         return solve
 
     def coefficients(self, y):
@@ -171,18 +229,81 @@ class _QuantileProgram:
         xp = self.xp
         r = point.w - point.z
         q = self.quantile
-        return float(self.upper @ xp.maximum(q * r, (q - 1.0) * r))
+        w = self.coefficients(point.y)[0]
+        ridge = 0.5 * float(self.ridge @ (w * w))
+        return float(self.upper @ xp.maximum(q * r, (q - 1.0) * r)) + ridge
+
+    def dual_point(self, point):
+        """Return ``theta``: the samples' ``x - (1 - q) u``, summed over the copies."""
+        n = self.n * self.copies
+        theta = point.x[:n] - (1.0 - self.quantile[:n]) * self.upper[:n]
+        if self.copies > 1:
+            theta = self.xp.sum(self.xp.reshape(theta, (self.copies, self.n)), axis=0)
+        return theta
 
 
-def _l1_strengths(penalty, n_features, xp):
-    """Return the L1 strength of each feature: ``alpha c_j`` (zeros without L1)."""
+def _strengths(penalty, n_features, xp):
+    """Return the L1 and L2 strengths of each feature: ``alpha c_j`` times each."""
     l1 = float(getattr(penalty, "l1", 0.0))
+    l2 = float(getattr(penalty, "l2", 0.0))
     weights = getattr(penalty, "weights", None)
     c = xp.ones(n_features) if weights is None else xp.asarray(weights, dtype=float)
-    return l1 * c
+    return l1 * c, l2 * c
 
 
-def _cholesky_solver(G, active):
+# The losses that are sums of pinball losses (see pinball_pieces).
+_PINBALL_SUMS = (Pinball, Hinge, EpsilonInsensitive)
+
+
+def is_pinball_sum(loss):
+    """Return whether :func:`pinball_pieces` writes ``loss`` as pinball losses."""
+    return isinstance(loss, _PINBALL_SUMS)
+
+
+def pinball_pieces(loss, y):
+    """Return ``[(t, q), ...]``: the pinball losses that sum to ``loss`` at ``y``.
+
+    ``loss(y_i, f) = sum over the pieces of rho_{q_i}(t_i - f)``, or None where
+    ``loss`` is not such a sum. The pinball loss is one piece. The hinge loss
+    of a label ``y_i`` in {-1, +1} is one, with the target ``y_i`` and the
+    quantile 1 for ``+1`` and 0 for ``-1``: ``max(0, 1 - f)`` is ``rho_1(1 -
+    f)`` and ``max(0, 1 + f)`` is ``rho_0(-1 - f)``. The epsilon-insensitive
+    loss is two, ``rho_1(y_i - epsilon - f) + rho_0(y_i + epsilon - f)``: at
+    most one of them is positive.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss.
+    y : array of shape (n_samples,)
+        The targets, float64.
+
+    Returns
+    -------
+    pieces : list of (array, array) or None
+        The targets and quantiles of each piece, one entry per sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import EpsilonInsensitive, Hinge
+    >>> pinball_pieces(Hinge(), np.array([1.0, -1.0]))
+    [(array([ 1., -1.]), array([1., 0.]))]
+    >>> [t for t, q in pinball_pieces(EpsilonInsensitive(0.5), np.array([2.0]))]
+    [array([1.5]), array([2.5])]
+    """
+    xp = array_namespace(y)
+    if isinstance(loss, Pinball):
+        return [(y, xp.full_like(y, float(loss.quantile)))]
+    if isinstance(loss, Hinge):
+        return [(y, xp.where(y > 0, 1.0, 0.0))]
+    if isinstance(loss, EpsilonInsensitive):
+        one, eps = xp.ones_like(y), float(loss.epsilon)
+        return [(y - eps, one), (y + eps, 0.0 * one)]
+    return None
+
+
+def _cholesky_solver(G, active, shift=0.0):
     """Return a solve with ``G`` by Cholesky in its Jacobi scaling.
 
     The scaling makes the factorization free of the columns' scales (1e-3 next to
@@ -197,6 +318,10 @@ def _cholesky_solver(G, active):
     d = xp.where(d > 0, d, max(float(d.max(initial=0.0)), 1.0))
     scale = xp.where(active, 1.0 / xp.sqrt(d), 0.0)
     S = G * scale[:, None] * scale[None, :] + xp.diag(xp.where(active, 0.0, 1.0))
+    # A proximal term on the steps (see _PROXIMAL): the same shift in G, which
+    # the refinement below solves with.
+    S = S + xp.diag(xp.where(active, shift / d, 0.0))
+    G = G + xp.diag(xp.where(active, shift, 0.0))
     try:
         factor = scipy.linalg.cho_factor(S, check_finite=False)
     except scipy.linalg.LinAlgError:
@@ -210,23 +335,32 @@ def _cholesky_solver(G, active):
         fix = scale * (rhs - G @ d)
         return d + scale * scipy.linalg.cho_solve(factor, fix, check_finite=False)
 
+    solve.diagonal = d
     return solve
 
 
 def _start(lp):
     """Return the first interior point: ``x = (1 - q) upper`` and a least-squares y.
 
-    ``y`` solves the weighted least-squares problem of the augmented data (the
-    penalty rows make it a ridge); ``z`` and ``w`` are the positive and negative
-    parts of the residual ``c - A.T y``, both raised by ``delta / upper`` (which
-    keeps their difference): every product ``x_i z_i`` and ``s_i w_i`` is then
+    Where ``q`` is 0 or 1 (the hinge's and epsilon-insensitive loss's pieces)
+    that ``x`` is a corner of the box: those rows start :data:`_CORNER` into
+    it, off the constraint ``A x = b`` (for the hinge), which the steps
+    restore (see :func:`_iterate`). ``y`` solves the weighted least-squares
+    problem of the augmented data (the penalty rows and the L2 part make it a
+    ridge); ``z`` and ``w`` are the positive and negative parts of the residual
+    ``c - A.T y``, both raised by ``delta / upper`` (which keeps their
+    difference): every product ``x_i z_i`` and ``s_i w_i`` is then
     at least ``delta`` times ``1 - q`` or ``q``. rq.fit.fnb raises only exact
     zeros; with the samples' bounds (1 / n) far below the penalty rows'
     (alpha), its steps stalled at 100,000 x 50 from the first one.
     """
     xp = lp.xp
-    x = (1.0 - lp.quantile) * lp.upper
-    y = lp.normal_solver(lp.upper)(lp.forward(lp.upper * lp.c))
+    q = lp.quantile
+    inside = xp.where((q > 0.0) & (q < 1.0), q, xp.clip(q, _CORNER, 1.0 - _CORNER))
+    x = (1.0 - inside) * lp.upper
+    solve = lp.normal_solver(lp.upper)
+    y = solve(lp.forward(lp.upper * lp.c))
+    lp.shift = _PROXIMAL * solve.diagonal
     r = lp.c - lp.back(y)
     delta = float(lp.upper @ xp.abs(r)) / r.shape[0]
     delta = max(delta, xp.finfo(xp.float64).tiny) / lp.upper
@@ -263,8 +397,9 @@ def _iterate(lp, p):
     r = p.z - p.w
     solve = lp.normal_solver(q)
     # The steps keep A x = b only to the rounding of their solves, which an
-    # ill-conditioned X makes large: the residual is put back into each step.
-    infeasible = lp.b - lp.forward(p.x)
+    # ill-conditioned X makes large, and the hinge's start is off it: the
+    # residual is put back into each step.
+    infeasible = lp.infeasibility(p)
     dy = solve(lp.forward(q * r) + infeasible)
     dx = q * (lp.back(dy) - r)
     dz = -p.z * (dx / p.x + 1.0)
@@ -290,51 +425,98 @@ def _iterate(lp, p):
 def _certificate(objective, lp, point):
     """Return ``(w, b, gap)``: the coefficients and the true problem's duality gap.
 
-    The dual point of quantile regression is ``theta = x - (1 - q) u`` on the
-    samples (in the loss's box ``[(q - 1) u, q u]``). With a penalty that has a
-    duality gap, :meth:`~skgd._objective.LinearObjective.duality_gap` makes it
-    feasible (centred for the intercept, scaled into the L1 ball) and bounds the
+    The dual point is ``theta = x - (1 - q) u`` on the samples, summed over
+    their pinball pieces (:meth:`_QuantileProgram.dual_point`): in the loss's
+    box (``[(q - 1) u, q u]`` for quantile regression, ``0 <= y theta <= u`` for
+    the hinge, ``|theta| <= u`` for the epsilon-insensitive loss). With a
+    penalty that has a duality gap,
+    :meth:`~skgd._objective.LinearObjective.duality_gap` makes it feasible
+    (centred for the intercept, scaled into the L1 ball) and bounds the
     suboptimality of ``(w, b)``. Without one (no penalty, or a feature of
     weight 0) see :func:`_complementarity`.
     """
-    xp = lp.xp
     w, b = lp.coefficients(point.y)
+    return w, b, _gap(objective, lp, w, b, lp.dual_point(point))
+
+
+def _gap(objective, lp, w, b, theta):
+    """Return the duality gap at ``(w, b)`` of the program's dual point ``theta``."""
+    xp = lp.xp
     c = objective.offset(w, b)
     raw = objective.raw(w, c)
-    theta = point.x[: lp.n] - (1.0 - lp.quantile) * lp.upper[: lp.n]
     if lp.n < objective.n_samples:
         full = xp.zeros(objective.n_samples)
         full[objective.u > 0] = theta
         theta = full
-    if objective.fit_intercept:
-        # The program keeps sum(theta) = 0 to rounding; exact for the gap.
-        theta = theta - objective.u * xp.sum(theta)
-    g = -theta
-    grad_w, _ = objective.backprop(g)
     if objective.has_duality_gap:
-        return w, b, objective.duality_gap(w, raw, grad_w, g)
-    return w, b, _complementarity(objective, lp, w, raw, theta, -grad_w)
+        # theta is in the loss's box (x is inside its own): the gap centres it
+        # for the intercept the loss's way, which keeps it there. (Centred
+        # here, the hinge's one-sided box was left where the steps had not yet
+        # met A x = b, and the "gap" came out negative.)
+        g = -theta
+        return objective.duality_gap(w, raw, objective.backprop(g)[0], g)
+    if objective.fit_intercept:
+        # The program keeps sum(theta) = 0 to rounding: centred, and put back
+        # into the loss's box, theta misses it by less (counted below).
+        theta = _into_box(objective, theta - objective.u * xp.sum(theta))
+    grad_w, _ = objective.backprop(-theta)
+    return _complementarity(objective, lp, w, c, raw, theta, -grad_w)
 
 
-def _complementarity(objective, lp, w, raw, theta, v):
-    """Return the gap ``P(w) - D(theta)`` where unpenalized features have no dual.
+def _into_box(objective, theta):
+    """Return ``theta`` clipped into the loss's box (the sum of its pieces')."""
+    xp = array_namespace(theta)
+    pieces = pinball_pieces(objective.loss, xp.asarray(objective.y, dtype=xp.float64))
+    upper = sum(q for _, q in pieces) * objective.u
+    lower = upper - len(pieces) * objective.u
+    return xp.clip(theta, lower, upper)
 
-    With ``sum(theta) = 0`` and ``v = X_c.T theta`` it is the loss's Fenchel-Young
-    sum ``sum_i u_i rho(r_i) - r_i theta_i`` (each term non-negative in the box)
-    plus ``alpha_j |w_j| - w_j v_j`` over the penalized features. On the others
-    ``v_j = 0`` is the program's own constraint, met to the rounding of its
-    steps; that rounding moves the lower bound ``y.theta - w*.v`` by ``w*.v``,
-    counted as ``|w_j v_j|`` (the coefficients standing in for the optimum's).
+
+def _sparsified(objective, lp, point, w, b):
+    """Return ``(w, gap)`` with the coefficients that L1 zeroes set to 0 exactly.
+
+    The iterates are interior: a coefficient that is 0 at the optimum is only
+    small. Its two penalty rows tell it: their dual variables ``x`` give
+    ``|X_j.theta| = |x_plus - x_minus|``, strictly below ``alpha c_j`` (by
+    :data:`_SLACK`) only where ``w_j = 0`` at the optimum. Those coefficients are
+    zeroed and the gap is made again at the result (``gap``, None where none
+    is zeroed).
     """
     xp = lp.xp
-    r = objective.y - raw
-    quantile = lp.quantile
-    u = objective.u
-    loss = xp.sum(u * xp.maximum(quantile * r, (quantile - 1.0) * r) - r * theta)
-    terms = lp.strengths * xp.abs(w) - w * v
-    free = lp.strengths <= 0
-    terms = xp.where(free, xp.abs(w * v), terms)
-    return max(float(loss + xp.sum(terms)), 0.0)
+    _, plus, minus = lp.split(point.x)
+    alpha = lp.strengths[lp.penalized]
+    inside = xp.abs(plus - minus) < (1.0 - _SLACK) * alpha
+    if not xp.any(inside):
+        return w, None
+    sparse = xp.array(w, copy=True)
+    sparse[lp.penalized[inside]] = 0.0
+    return sparse, _gap(objective, lp, sparse, b, lp.dual_point(point))
+
+
+def _complementarity(objective, lp, w, c, raw, theta, v):
+    """Return the gap ``P(w) - D(theta)`` where unpenalized features have no dual.
+
+    With ``theta`` in the loss's box and ``v = X_c.T theta`` it is the loss's
+    Fenchel-Young sum ``sum_i u_i L(y_i, f_i) + L*(theta_i)`` minus ``y.theta``
+    (:meth:`~skgd.losses.Loss.dual_value`) plus the penalty's, ``h_j(w_j) +
+    h_j*(v_j)``, over the penalized features. On the others ``v_j = 0`` is the
+    program's own constraint, and ``sum(theta) = 0`` the intercept's, met to
+    the rounding of its steps; that rounding moves the lower bound by ``w*.v +
+    c* sum(theta)``, counted as ``|w_j v_j|`` and ``|c sum(theta)|`` (the
+    coefficients standing in for the optimum's).
+    """
+    xp = lp.xp
+    u, loss = objective.u, objective.loss
+    fenchel = xp.sum(u * loss.pointwise(objective.y, raw))
+    fenchel = fenchel - loss.dual_value(objective.y, theta, u)
+    if objective.fit_intercept:
+        fenchel = fenchel + abs(float(c) * float(xp.sum(theta)))
+    l1, l2 = lp.strengths, lp.ridge
+    excess = xp.maximum(xp.abs(v) - l1, 0.0)
+    conjugate = xp.where(l2 > 0, excess * excess / xp.where(l2 > 0, 2.0 * l2, 1.0), 0.0)
+    terms = l1 * xp.abs(w) + 0.5 * l2 * w * w + conjugate
+    terms = xp.where((l1 <= 0) & (l2 <= 0), xp.abs(w * v), terms)
+    return max(float(fenchel + xp.sum(terms)), 0.0)
 
 
 def _float64_objective(objective):
@@ -356,26 +538,28 @@ def _float64_objective(objective):
 
 
 def solve_interior_point(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
-    """Minimise the pinball loss with an L1 penalty (or none) by interior points.
+    """Minimise a sum of pinball losses with an elastic-net penalty by interior points.
 
     **Steps.** Frisch-Newton predictor-corrector steps on the dual of the
     quantile program of the augmented data (see the module docstring), from
-    rq.fit.fnb's start: the interior method needs no start of its own, so ``w0``
-    and ``c0`` are not used. Each step costs one weighted Gram matrix of X and a
-    few products with X and X.T. float32 data are solved in float64 (a copy of
-    X).
+    rq.fit.fnb's start (see :func:`_start`): the interior method needs no start
+    of its own, so ``w0`` and ``c0`` are not used. Each step costs one
+    weighted Gram matrix of X and a few products with X and X.T. float32 data
+    are solved in float64 (a copy of X).
 
     **Stopping.** After each step the duality gap of the true problem is made at
     the coefficients (see :func:`_certificate`; two passes over X): the run
     stops when that, relative to the objective at zero, is below ``tol``, or
     when the program's own gap no longer falls (rounding). The result is the
-    step of the smallest gap.
+    step of the smallest gap, with the coefficients that the L1 part zeroes set
+    to 0 (see :func:`_sparsified`).
 
     Parameters
     ----------
     objective : LinearObjective
-        The problem: the pinball loss, an L1 penalty (with weights or not) or
-        none, one output, numpy or scipy.sparse data.
+        The problem: the pinball, hinge or epsilon-insensitive loss, an
+        elastic-net-family penalty (with weights or not, no constraint ``w >=
+        0``) or none, one output, numpy or scipy.sparse data.
     w0, c0 : array of shape (n_features,), float
         Not used (see above).
     max_iter : int
@@ -412,7 +596,7 @@ def solve_interior_point(objective, w0, c0, *, max_iter, tol, verbose=0, callbac
         stalled = 0 if progress else stalled + 1
         smallest = min(smallest, spread)
         if found[2] <= measure:
-            w, b, measure = found
+            (w, b, measure), best = found, point
         if verbose:
             print(
                 f"[interior-point] iter {n_iter:3d}  relative duality gap "
@@ -421,6 +605,10 @@ def solve_interior_point(objective, w0, c0, *, max_iter, tol, verbose=0, callbac
         solved = spread <= _ROUNDING * ref
         if measure <= threshold or solved or stalled >= _PATIENCE:
             break
+    if n_iter and lp.penalized.shape[0]:
+        sparse, gap = _sparsified(exact, lp, best, w, b)
+        if gap is not None and gap <= max(measure, threshold):
+            w, measure = sparse, gap
     if curve:
         curve[-1] = exact.value(w, exact.raw(w, exact.offset(w, b)))
     w = objective.coef_xp.asarray(w, dtype=objective.dtype)

@@ -80,42 +80,49 @@ def solve_smoothed_newton(
     """
     ref = objective.reference_value()
     threshold = tol * ref
-    mu = _FIRST_WIDTH * ref
-    total, curve, w, c = 0, [], w0, c0
-    best = (math.inf, w0, c0, 0)
-    while True:
-        stage = objective.with_loss(objective.loss.smoothed(mu))
-        fine = 0.25 * mu <= threshold
-        stage_threshold = 0.5 * threshold if fine else max(threshold, 0.1 * mu)
+    best = [math.inf, w0, c0, 0]  # (gap, w, c, length of the curve)
+    curve_length = [0]
+
+    def solve_stage(stage, w, c, stage_tol, *, mu, max_iter, first_iter):
         res = solve_newton(
             stage,
             w,
             c,
-            max_iter=max_iter - total,
-            tol=stage_threshold / stage.reference_value(),
+            max_iter=max_iter,
+            tol=stage_tol / stage.reference_value(),
             verbose=verbose,
-            callback=_shifted(callback, total),
+            callback=_shifted(callback, first_iter),
         )
-        total += res.n_iter
-        curve += res.objective_curve
-        w, c = res.coef, res.extra["offset"]
-        measure = _true_gap(objective, stage, w, c)
+        measure = _true_gap(objective, stage, res.coef, res.extra["offset"])
         if verbose:
             print(
-                f"[newton] smoothing width {mu / ref:.1e}: relative duality gap of "
-                f"the non-smooth problem {measure / ref:.3e} (tol {tol:.1e})"
+                f"[newton] smoothing width {mu / ref:.1e}: relative "
+                f"duality gap of the non-smooth problem {measure / ref:.3e} "
+                f"(tol {tol:.1e})"
             )
         # The gap need not fall at every stage (a stage stops at its own
         # tolerance), and narrow stages meet the rounding of their curvature
         # (1 / mu): the best stage is the result.
+        curve_length[0] += len(res.objective_curve)
         if measure <= best[0]:
-            best = (measure, w, c, len(curve))
+            best[:] = [measure, res.coef, res.extra["offset"], curve_length[0]]
+        return res
+
+    def next_stage(res, mu, stage_tol):
         stuck = res.n_iter == 0 and not res.converged
-        if best[0] <= threshold or stuck or total >= max_iter:
-            break
-        if mu <= _NARROWEST * ref:
-            break
-        mu *= _NARROWING
+        if best[0] <= threshold or stuck or mu <= _NARROWEST * ref:
+            return None
+        return _stage(mu * _NARROWING, threshold)
+
+    _, total, curve, _ = run_stages(
+        objective,
+        w0,
+        c0,
+        max_iter=max_iter,
+        first=_stage(_FIRST_WIDTH * ref, threshold),
+        solve_stage=solve_stage,
+        next_stage=next_stage,
+    )
     measure, w, c, steps = best
     curve = curve[:steps]
     if curve:
@@ -128,6 +135,69 @@ def solve_smoothed_newton(
         curve,
         {"measure": measure / ref, "offset": c},
     )
+
+
+def _stage(mu, threshold):
+    """Return ``(mu, stage_tol)``: a stage solved to its smoothing's error.
+
+    That is ``0.1 mu``, or half the threshold once ``mu / 4`` is within it.
+    """
+    if 0.25 * mu <= threshold:
+        return mu, 0.5 * threshold
+    return mu, max(threshold, 0.1 * mu)
+
+
+def run_stages(objective, w0, c0, *, max_iter, first, solve_stage, next_stage):
+    """Minimise a non-smooth ``objective`` through smoothings of decreasing width.
+
+    The loop that both :func:`solve_smoothed_newton` and ``"gd"``'s smoothing
+    stages (:func:`skgd.solvers._gd._smoothing_stages`) run: each stage replaces
+    the loss by ``loss.smoothed(mu)`` and is warm-started from the previous one.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The non-smooth problem.
+    w0, c0 : array of shape (n_features,), float
+        The start: coefficients and the centered model's offset.
+    max_iter : int
+        The most iterations over all stages: the run ends when they are spent.
+    first : (float, float)
+        The first stage's ``(mu, stage_tol)``: its width and the threshold of
+        its own measure.
+    solve_stage : callable
+        ``solve_stage(stage, w, c, stage_tol, mu=mu, max_iter=left,
+        first_iter=done)`` solves the smoothed objective ``stage`` (of width
+        ``mu``) from ``(w, c)``; it returns a
+        :class:`~skgd.solvers._result.SolverResult` with ``extra["offset"]``.
+    next_stage : callable
+        ``next_stage(res, mu, stage_tol)`` returns the next stage's ``(mu,
+        stage_tol)``, or None to end the run.
+
+    Returns
+    -------
+    res : SolverResult
+        The last stage's result.
+    n_iter : int
+        The iterations of all stages.
+    curve : list of float
+        Their objective curves, end to end.
+    mu : float
+        The last stage's width.
+    """
+    mu, stage_tol = first
+    total, curve, w, c = 0, [], w0, c0
+    while True:
+        stage = objective.with_loss(objective.loss.smoothed(mu))
+        left = {"max_iter": max_iter - total, "first_iter": total}
+        res = solve_stage(stage, w, c, stage_tol, mu=mu, **left)
+        total += res.n_iter
+        curve += res.objective_curve
+        w, c = res.coef, res.extra["offset"]
+        step = None if total >= max_iter else next_stage(res, mu, stage_tol)
+        if step is None:
+            return res, total, curve, mu
+        mu, stage_tol = step
 
 
 def _shifted(callback, done):
