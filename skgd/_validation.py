@@ -383,6 +383,8 @@ def check_predict_data(estimator, X, method="predict"):
         return _finite_blocks(X), get_backend(X)
     _refuse_silent_transfer(X)
     _refuse_empty(estimator, X)
+    # (An Array API array would lose its imaginary part in the cast to float.)
+    _refuse_complex_array(X, "X")
     # Under dispatch, scikit-learn's own check: same namespace and device as coef_.
     check_same_namespace(X, estimator, attribute="coef_", method=method)
     X = validate_data(

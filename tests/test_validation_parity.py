@@ -215,3 +215,32 @@ def test_warm_start_on_data_of_another_width_starts_afresh():
     est = GDRegressor(solver="gd", warm_start=True).fit(X, y)
     cold = GDRegressor(solver="gd").fit(wide, y)
     np.testing.assert_array_equal(est.fit(wide, y).coef_, cold.coef_)
+
+
+# What predict refuses: the entries of the table that break X, and a width other
+# than the fitted one.
+PREDICT_BAD_INPUTS = {
+    **{
+        name: BAD_INPUTS[name][1:]
+        for name in ("nan_X", "inf_X", "complex_X", "no_columns", "three_dim_X")
+    },
+    "wide_X": (
+        lambda a: np.c_[a, a[:, :1]],
+        r"X has 4 features, but GDRegressor is expecting 3 features",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", _kinds())
+@pytest.mark.parametrize("bad", list(PREDICT_BAD_INPUTS))
+def test_bad_input_matrix_gets_numpy_error_in_predict(bad, kind):
+    import sklearn
+
+    breaks, pattern = PREDICT_BAD_INPUTS[bad]
+    X, y = make_problem(0, 30, 3)
+    with sklearn.config_context(array_api_dispatch=kind == "torch"):
+        est = GDRegressor().fit(_as_kind(kind, "X", X), _as_kind(kind, "y", y))
+        X_bad = _as_kind(kind, "X", breaks(X))
+        # (Dask checks the values of X on the workers, when they are computed.)
+        with pytest.raises(ValueError, match=pattern):
+            getattr(est.predict(X_bad), "compute", lambda: None)()
