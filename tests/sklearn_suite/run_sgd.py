@@ -49,18 +49,22 @@ sklearn.linear_model.SGDClassifier = SGDClassifierShim
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _time_limit():
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
     # A test that runs past the limit fails (per-sample fits of many epochs are
-    # slow in Python), so that the whole run stays within a few minutes.
+    # slow in Python), so that the whole run stays within a few minutes. The
+    # alarm covers the test's call alone: one that went off in pytest's own
+    # reporting or a fixture's teardown would end the session, not the test.
     def expire(signum, frame):
         raise TimeoutError("the test ran past {limit} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.alarm({limit})
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
@@ -173,6 +177,7 @@ def run(show_failures=False, kind="regressor"):
             "-p", "no:cacheprovider", "-p", "no:junitxml", "-W", "ignore",
             "-k", select, os.path.join(tmp, "test_sgd_on_skgd.py"),
         ]  # fmt: skip
+        LAST_RUN.clear()
         try:
             child = subprocess.run(
                 command,
@@ -184,10 +189,22 @@ def run(show_failures=False, kind="regressor"):
             )
             if child.returncode < 0:  # the tests that ended are reported
                 print(f"the suite's pytest ended by signal {-child.returncode}")
+            # What a caller shows where fewer tests ended than expected.
+            LAST_RUN.update(returncode=child.returncode, tail=_tail(child))
         except subprocess.TimeoutExpired:
             print(f"the suite ran past {RUN_LIMIT} s; the tests that ended count")
         outcomes = _outcomes(report)
     return outcomes
+
+
+# The exit status and the last lines of output of the latest child run.
+LAST_RUN = {}
+
+
+def _tail(child, size=3000):
+    """Return the end of a child's captured output (stdout, then stderr)."""
+    out = (child.stdout or b"") + (child.stderr or b"")
+    return out[-size:].decode(errors="replace")
 
 
 def _outcomes(path):
