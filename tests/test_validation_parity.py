@@ -140,25 +140,34 @@ def _as_kind(kind, name, a):
     return a
 
 
-@pytest.mark.parametrize("kind", _kinds())
-@pytest.mark.parametrize("bad", list(BAD_INPUTS))
-def test_bad_input_matrix_gets_numpy_error_on_every_kind(bad, kind):
-    import sklearn
+def _broken_data(bad, kind):
+    """Return the broken input's name, the error's pattern and the broken problem.
 
+    The good problem's X, y and weights with the table's entry ``bad`` applied, as
+    arrays of ``kind`` (a dict of X, y and sample_weight); the sparse kinds skip
+    the entries that break neither X nor the rows.
+    """
     what, breaks, pattern = BAD_INPUTS[bad]
     if kind in ("csr", "csc") and what not in ("X", "rows"):
         pytest.skip("the sparse kinds differ from numpy in X only")
     X, y = make_problem(0, 30, 3)
     data = {"X": X, "y": y, "sample_weight": np.ones(30)}
-    make = GDRegressor
     if what == "labels":
-        make = GDClassifier
         data["y"] = breaks(y)
     elif what == "rows":
         data = {k: breaks(v) for k, v in data.items()}
     else:
         data[what] = breaks(data[what])
-    args = {k: _as_kind(kind, k, v) for k, v in data.items()}
+    return what, pattern, {k: _as_kind(kind, k, v) for k, v in data.items()}
+
+
+@pytest.mark.parametrize("kind", _kinds())
+@pytest.mark.parametrize("bad", list(BAD_INPUTS))
+def test_bad_input_matrix_gets_numpy_error_on_every_kind(bad, kind):
+    import sklearn
+
+    what, pattern, args = _broken_data(bad, kind)
+    make = GDClassifier if what == "labels" else GDRegressor
     with (
         sklearn.config_context(array_api_dispatch=kind == "torch"),
         pytest.raises(ValueError, match=pattern),
@@ -173,23 +182,14 @@ def test_bad_input_matrix_gets_numpy_error_in_a_later_partial_fit(bad, kind):
     # A fitted stream's later batches take another, faster path through
     # validation (check_stream_data): the same table, the same errors. (One
     # class in a later batch is valid: the classes are known by then.)
-    what, breaks, pattern = BAD_INPUTS[bad]
-    if kind in ("csr", "csc") and what not in ("X", "rows"):
-        pytest.skip("the sparse kinds differ from numpy in X only")
+    what, pattern, args = _broken_data(bad, kind)
     X, y = make_problem(0, 30, 3)
-    data = {"X": X, "y": y, "sample_weight": np.ones(30)}
     if what == "labels":
         est = GDClassifier(solver="sgd")
         est.partial_fit(_as_kind(kind, "X", X), (y > 0).astype(int), classes=[0, 1])
-        data["y"] = breaks(y)
     else:
         est = GDRegressor(solver="sgd")
         est.partial_fit(_as_kind(kind, "X", X), _as_kind(kind, "y", y))
-        if what == "rows":
-            data = {k: breaks(v) for k, v in data.items()}
-        else:
-            data[what] = breaks(data[what])
-    args = {k: _as_kind(kind, k, v) for k, v in data.items()}
     with pytest.raises(ValueError, match=pattern):
         est.partial_fit(args["X"], args["y"], sample_weight=args["sample_weight"])
 
