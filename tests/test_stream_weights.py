@@ -25,11 +25,26 @@ _PARAMS = {
 }
 
 
+def _sgd(make, **params):
+    """Return ``make(solver="sgd")`` with the stream tests' parameters and
+    ``params``."""
+    return make(**{"solver": "sgd", **_PARAMS, **params})
+
+
 def _problem(n=200, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, 3))
     y = X @ np.array([1.5, -2.0, 0.5]) + 0.3 + 0.1 * rng.standard_normal(n)
     return X, y
+
+
+def _problem_for(make):
+    """Return ``_problem()``'s X and y, and the classes to pass on a stream's first
+    call: y > 0 as labels 0 and 1 where ``make`` is the classifier, else None."""
+    X, y = _problem()
+    if make is GDClassifier:
+        return X, (y > 0).astype(int), [0, 1]
+    return X, y, None
 
 
 def _stream(est, X, y, weights, kind="numpy", classes=None):
@@ -58,11 +73,8 @@ def _relative(weights):
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("weights", [(0.9e307, 0.3e307), (3e-300, 1e-300)])
 def test_a_stream_keeps_the_weights_relative_across_calls(kind, make, solver, weights):
-    X, y = _problem()
-    classes = None
-    if make is GDClassifier:
-        y, classes = (y > 0).astype(int), [0, 1]
-    est = make(solver=solver, **_PARAMS)
+    X, y, classes = _problem_for(make)
+    est = _sgd(make, solver=solver)
     ref = _stream(clone(est), X, y, _relative(weights), kind, classes)
     _stream(est, X, y, weights, kind, classes)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-10)
@@ -80,7 +92,7 @@ def test_class_weights_times_sample_weights_keep_one_unit():
     order = np.argsort(labels, kind="stable")  # (mostly one class per chunk)
     X, labels = X[order], labels[order]
     k = np.frexp(1e300)[1]
-    big = GDClassifier(class_weight={0: 1e300, 1: 2e299}, solver="sgd", **_PARAMS)
+    big = _sgd(GDClassifier, class_weight={0: 1e300, 1: 2e299})
     ref = clone(big).set_params(
         class_weight={0: np.ldexp(1e300, -k), 1: np.ldexp(2e299, -k)}
     )
@@ -92,19 +104,14 @@ def test_class_weights_times_sample_weights_keep_one_unit():
 
 @pytest.mark.parametrize("make", [GDRegressor, GDClassifier])
 def test_weights_that_overflow_in_the_stream_unit_are_refused(make):
-    X, y = _problem()
-    classes = None
-    if make is GDClassifier:
-        y, classes = (y > 0).astype(int), [0, 1]
-    est = _stream(
-        make(solver="sgd", **_PARAMS), X[:100], y[:100], [1.0], "numpy", classes
-    )
+    X, y, classes = _problem_for(make)
+    est = _stream(_sgd(make), X[:100], y[:100], [1.0], classes=classes)
     before = _state(est)
     with pytest.raises(ValueError, match="out of this stream's range.*overflows"):
         est.partial_fit(X[100:], y[100:], sample_weight=np.full(100, 1e300))
     assert _state(est) == before  # a failed call changes nothing
     # Weights that underflow to zero in the unit of a first call at 1e300.
-    tiny = _stream(make(solver="sgd", **_PARAMS), X, y, [1e300], "numpy", classes)
+    tiny = _stream(_sgd(make), X, y, [1e300], classes=classes)
     with pytest.raises(ValueError, match="is zero.*start a new stream with fit"):
         tiny.partial_fit(X[100:], y[100:], sample_weight=np.full(100, 1e-300))
 
@@ -115,11 +122,11 @@ def _state(est):
 
 def test_no_weights_in_a_later_call_are_weights_of_one():
     X, y = _problem()
-    est = _stream(GDRegressor(solver="sgd", **_PARAMS), X, y, [1e300, None])
-    ref = _stream(GDRegressor(solver="sgd", **_PARAMS), X, y, _relative([1e300, 1.0]))
+    est = _stream(_sgd(GDRegressor), X, y, [1e300, None])
+    ref = _stream(_sgd(GDRegressor), X, y, _relative([1e300, 1.0]))
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-10)
     # In the unit of a first call at 1e-300, weights of 1 are far too large.
-    est = _stream(GDRegressor(solver="sgd", **_PARAMS), X[:100], y[:100], [1e-300])
+    est = _stream(_sgd(GDRegressor), X[:100], y[:100], [1e-300])
     with pytest.raises(ValueError, match="overflows"):
         est.partial_fit(X[100:], y[100:])
 
@@ -127,13 +134,10 @@ def test_no_weights_in_a_later_call_are_weights_of_one():
 @pytest.mark.parametrize("make", [GDRegressor, GDClassifier])
 def test_a_refit_starts_a_new_weight_unit(make):
     # fit starts afresh: its weights need not stay within range of the stream's.
-    X, y = _problem()
-    classes = None
-    if make is GDClassifier:
-        y, classes = (y > 0).astype(int), [0, 1]
-    est = _stream(make(solver="sgd", **_PARAMS), X, y, [1.0, 2.0], "numpy", classes)
+    X, y, classes = _problem_for(make)
+    est = _stream(_sgd(make), X, y, [1.0, 2.0], classes=classes)
     est.fit(X, y, sample_weight=np.full(200, 1e300))
-    ref = make(solver="sgd", **_PARAMS).fit(X, y, sample_weight=np.full(200, 1e300))
+    ref = _sgd(make).fit(X, y, sample_weight=np.full(200, 1e300))
     np.testing.assert_array_equal(est.coef_, ref.coef_)
     # And a stream after it continues in the fit's unit.
     est.partial_fit(X[:100], y[:100], sample_weight=np.full(100, 1e300))
