@@ -19,6 +19,53 @@ from sklearn.linear_model import Lasso, Ridge  # noqa: E402
 
 from skgd import GDRegressor  # noqa: E402
 
+# What every property here shares: no deadline (a fit's time varies with the
+# draw) and no complaint about slow or large draws, which the problems are.
+_SETTINGS = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+_LOSSES = st.sampled_from(
+    ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
+)
+_PENALTIES = st.sampled_from(["l2", "l1", "elasticnet", None])
+_STOCHASTIC = st.sampled_from(["sgd", "adam"])
+
+
+def _fit(est, X, y, sw):
+    return est.fit(X, y, sample_weight=sw)
+
+
+def _fit_then_partial_fit(est, X, y, sw):
+    est.fit(X, y, sample_weight=sw)
+    return est.partial_fit(X, y, sample_weight=sw)
+
+
+def _outcome(fit, est, X, y, sw):
+    """Return ``fit(est, X, y, sw)``, the fitted estimator, or the message of the
+    ValueError it raised; warnings of no convergence, of overflow and of an
+    undefined validation score (a 1-row validation set) are ignored."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        try:
+            return fit(est, X, y, sw)
+        except ValueError as exc:
+            return str(exc)
+
+
+def _assert_finite_or_refused(outcome, X, words):
+    """Assert that ``outcome`` is a refusal naming one of ``words``, or an
+    estimator whose coefficients, predictions on ``X`` and loss curve are finite."""
+    if isinstance(outcome, str):
+        assert any(word in outcome for word in words), outcome
+        return
+    assert np.all(np.isfinite(outcome.coef_))
+    assert np.isfinite(outcome.intercept_)
+    assert np.all(np.isfinite(outcome.predict(X)))
+    assert np.all(np.isfinite(outcome.loss_curve_))
+
 
 @st.composite
 def problems(draw):
@@ -54,16 +101,11 @@ def problems(draw):
     return X, y, sw
 
 
-@settings(
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_SETTINGS
 @given(
     problem=problems(),
-    penalty=st.sampled_from(["l2", "l1", "elasticnet", None]),
-    loss=st.sampled_from(
-        ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
-    ),
+    penalty=_PENALTIES,
+    loss=_LOSSES,
     fit_intercept=st.booleans(),
 )
 def test_hypothesis_fit_is_finite_or_a_clear_error(
@@ -77,24 +119,9 @@ def test_hypothesis_fit_is_finite_or_a_clear_error(
         fit_intercept=fit_intercept,
         max_iter=300,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        try:
-            est.fit(X, y, sample_weight=sw)
-        except ValueError as exc:
-            message = str(exc)
-        else:
-            message = None
-    if message is not None:
-        # Only these are legitimate refusals for the inputs drawn here.
-        words = ("zero", "overflow", "diverged", "sample_weight")
-        assert any(word in message for word in words), message
-        return
-    assert np.all(np.isfinite(est.coef_))
-    assert np.isfinite(est.intercept_)
-    assert np.all(np.isfinite(est.predict(X)))
-    assert np.all(np.isfinite(est.loss_curve_))
+    # Only these are legitimate refusals for the inputs drawn here.
+    words = ("zero", "overflow", "diverged", "sample_weight")
+    _assert_finite_or_refused(_outcome(_fit, est, X, y, sw), X, words)
 
 
 def _objective(X, y, sw, coef, intercept, alpha, l1_ratio):
@@ -105,10 +132,7 @@ def _objective(X, y, sw, coef, intercept, alpha, l1_ratio):
     )
 
 
-@settings(
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_SETTINGS
 @given(problem=problems(), penalty=st.sampled_from(["l2", "l1"]))
 def test_hypothesis_tight_fit_is_no_worse_than_sklearn(problem, penalty):
     X, y, sw = problem
@@ -137,17 +161,12 @@ def test_hypothesis_tight_fit_is_no_worse_than_sklearn(problem, penalty):
     assert ours <= theirs + 1e-9 * p0 + 1e-14 * np.average(y**2, weights=s)
 
 
-@settings(
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_SETTINGS
 @given(
     problem=problems(),
-    solver=st.sampled_from(["sgd", "adam"]),
-    penalty=st.sampled_from(["l2", "l1", "elasticnet", None]),
-    loss=st.sampled_from(
-        ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
-    ),
+    solver=_STOCHASTIC,
+    penalty=_PENALTIES,
+    loss=_LOSSES,
     learning_rate=st.sampled_from(["constant", "optimal", "invscaling", "adaptive"]),
     batch_size=st.sampled_from([1, 7, 128]),
     average=st.sampled_from([False, True, 10]),
@@ -187,34 +206,18 @@ def test_hypothesis_stochastic_fit_is_finite_or_a_clear_error(
         max_iter=5,
         random_state=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", UndefinedMetricWarning)  # 1-row validation
-        try:
-            est.fit(X, y, sample_weight=sw)
-            est.partial_fit(X, y, sample_weight=sw)
-        except ValueError as exc:
-            message = str(exc)
-        else:
-            message = None
-    if message is not None:
-        # Divergence names the step size; the other refusals name the bad input.
-        words = (
-            "zero",
-            "diverged",
-            "overflow",
-            "sample_weight",
-            "validation",
-            "empty",
-            "alpha must",
-        )
-        assert any(word in message for word in words), message
-        return
-    assert np.all(np.isfinite(est.coef_))
-    assert np.isfinite(est.intercept_)
-    assert np.all(np.isfinite(est.predict(X)))
-    assert np.all(np.isfinite(est.loss_curve_))
+    # Divergence names the step size; the other refusals name the bad input.
+    words = (
+        "zero",
+        "diverged",
+        "overflow",
+        "sample_weight",
+        "validation",
+        "empty",
+        "alpha must",
+    )
+    outcome = _outcome(_fit_then_partial_fit, est, X, y, sw)
+    _assert_finite_or_refused(outcome, X, words)
 
 
 @st.composite
@@ -244,10 +247,7 @@ def scaled_problems(draw):
     return X, Z, y, scale, sw
 
 
-@settings(
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_SETTINGS
 @given(problem=scaled_problems(), penalty=st.sampled_from(["l2", None]))
 def test_hypothesis_extreme_scales_give_the_usual_fit(problem, penalty):
     # With the squared loss and an L2 penalty (or none) the solution scales exactly
@@ -255,20 +255,29 @@ def test_hypothesis_extreme_scales_give_the_usual_fit(problem, penalty):
     # extreme scale, scaled back, is the fit at a usual one, never a model of
     # zeros reported as converged.
     X, Z, y, scale, sw = problem
-    kw = {"penalty": penalty, "alpha": 1e-3, "solver": "gd", "tol": 1e-10}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = GDRegressor(**kw).fit(X, y * scale, sample_weight=sw)
-    # The usual scale: float64 columns, y as drawn, weights of a usual sum (a
-    # power of two apart: the same relative weights, subnormal rounding included).
-    usual = None if sw is None else np.ldexp(sw, -np.frexp(sw.max())[1])
-    ref = GDRegressor(**kw).fit(X.astype(np.float64), y, sample_weight=usual)
+        est = _tight_gd(penalty).fit(X, y * scale, sample_weight=sw)
     assert np.all(np.isfinite(est.coef_))
     assert np.isfinite(est.intercept_)
     pred = est.predict(X).astype(np.float64) / scale
-    error = np.sqrt(np.average((pred - ref.predict(X.astype(np.float64))) ** 2))
-    spread = np.std(y)
-    assert error <= (1e-2 if X.dtype == np.float32 else 1e-6) * spread
+    _assert_predicts_the_usual_fit(pred, X, y, sw, penalty)
+
+
+def _tight_gd(penalty):
+    return GDRegressor(penalty=penalty, alpha=1e-3, solver="gd", tol=1e-10)
+
+
+def _assert_predicts_the_usual_fit(pred, X, y, sw, penalty):
+    """Assert that ``pred``, an extreme-scale fit's predictions on ``X`` scaled
+    back, are those of the fit at the usual scale: float64 columns, y as drawn,
+    weights of a usual sum (a power of two apart: the same relative weights,
+    subnormal rounding included)."""
+    usual = None if sw is None else np.ldexp(sw, -np.frexp(sw.max())[1])
+    X64 = X.astype(np.float64)
+    ref = _tight_gd(penalty).fit(X64, y, sample_weight=usual)
+    error = np.sqrt(np.average((pred - ref.predict(X64)) ** 2))
+    assert error <= (1e-2 if X.dtype == np.float32 else 1e-6) * np.std(y)
 
 
 def _usual_scale(values, dtype):
@@ -302,13 +311,7 @@ def _stochastic_at_two_scales(fit, X, y, scale, sw, solver, penalty):
         est = GDRegressor(
             solver=solver, penalty=penalty, alpha=a, max_iter=5, random_state=0
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            try:
-                outcomes.append(fit(est, X, target, weights))
-            except ValueError as exc:
-                outcomes.append(str(exc))
+        outcomes.append(_outcome(fit, est, X, target, weights))
     return *outcomes, s
 
 
@@ -326,18 +329,10 @@ def _assert_same_fit_scaled(est, ref, s):
     np.testing.assert_allclose(est.intercept_ / s, ref.intercept_, rtol=1e-12)
 
 
-def _fit_then_partial_fit(est, X, y, sw):
-    est.fit(X, y, sample_weight=sw)
-    return est.partial_fit(X, y, sample_weight=sw)
-
-
-@settings(
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_SETTINGS
 @given(
     problem=scaled_problems(),
-    solver=st.sampled_from(["sgd", "adam"]),
+    solver=_STOCHASTIC,
     penalty=st.sampled_from(["l2", "l1", None]),
 )
 def test_hypothesis_stochastic_extreme_scales_give_the_usual_fit(
@@ -396,11 +391,7 @@ def _as_kind(kind, X, y, sw):
 
 
 @pytest.mark.skipif(not _input_kinds(), reason="neither distributed nor torch")
-@settings(
-    deadline=None,
-    max_examples=min(9, settings().max_examples),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(_SETTINGS, max_examples=min(9, settings().max_examples))
 @given(
     problem=scaled_problems(),
     penalty=st.sampled_from(["l2", None]),
@@ -434,18 +425,14 @@ def test_hypothesis_extreme_scales_on_dask_and_array_api(
         return
     if kind == "torch" and X.dtype == np.float32:
         y = y.astype(np.float32).astype(np.float64)  # (torch keeps y in X's dtype)
-    kw = {"penalty": penalty, "alpha": 1e-3, "solver": "gd", "tol": 1e-10}
     Xk, yk, swk = _as_kind(kind, X, y * scale, sw)
     with (
         warnings.catch_warnings(),
         sklearn.config_context(array_api_dispatch=kind == "torch"),
     ):
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = GDRegressor(**kw).fit(Xk, yk, sample_weight=swk)
+        est = _tight_gd(penalty).fit(Xk, yk, sample_weight=swk)
         pred = est.predict(Xk)
     pred = np.asarray(pred.compute() if kind == "dask" else pred.cpu())
-    usual = None if sw is None else np.ldexp(sw, -np.frexp(sw.max())[1])
-    ref = GDRegressor(**kw).fit(X.astype(np.float64), y, sample_weight=usual)
     assert np.all(np.isfinite(pred))
-    error = np.sqrt(np.average((pred / scale - ref.predict(X.astype(np.float64))) ** 2))
-    assert error <= (1e-2 if X.dtype == np.float32 else 1e-6) * np.std(y)
+    _assert_predicts_the_usual_fit(pred / scale, X, y, sw, penalty)
