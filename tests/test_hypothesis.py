@@ -265,6 +265,7 @@ def test_hypothesis_extreme_scales_give_the_usual_fit(problem, penalty):
 
 
 def _tight_gd(penalty):
+    """Return the "gd" regressor that the extreme-scale properties fit, at tol 1e-10."""
     return GDRegressor(penalty=penalty, alpha=1e-3, solver="gd", tol=1e-10)
 
 
