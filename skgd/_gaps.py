@@ -577,49 +577,100 @@ def _balanced_unpenalized_gap(objective, w, raw, grad_w, raw_grad):
     of these losses' conjugates (a one-sided box, rows of a simplex). For one
     output, the Newton correction of the gradient's point over the columns of
     ``F`` and the intercept (:func:`_box_unpenalized_gap`, with the Hessian
-    weights ``W = u h``, which keep it in the box). For the multinomial log
-    loss (:func:`_multinomial_projected_gap`) the balanced point projected in
-    the weights ``u``, class by class.
+    weights ``W = u h``, which keep it in the box); for the multinomial log
+    loss, the same with the softmax's Hessian (:func:`_multinomial_newton_gap`).
     """
     if objective.n_outputs == 1:
         moving = _moving(objective.penalty, w, grad_w)
         return _box_unpenalized_gap(objective, w, raw, raw_grad, moving)
-    return _multinomial_projected_gap(objective, w, raw, raw_grad)
+    return _multinomial_newton_gap(objective, w, raw, raw_grad)
 
 
-def _multinomial_projected_gap(objective, w, raw, raw_grad):
+def _multinomial_newton_gap(objective, w, raw, raw_grad):
     r"""Return :func:`unpenalized_gap` of the multinomial log loss.
 
-    The gradient's dual point, balanced (:meth:`~skgd.losses.Loss.balance_dual`,
-    whose ``X_c.T`` costs a pass), is projected as in :func:`_projected_gap`,
-    each class's column by the same ``G_FF^{-1}``: ``Theta' = Theta - U X_c[:,
-    F] A`` with ``G_FF A = V_F``. Its rows still sum to 0 (the columns of
-    ``V_F`` do, so those of ``A`` do), as its columns do; ``inf`` where a row
-    leaves the simplex (``q = onehot - theta / u`` below 0 beyond rounding).
+    The gradient's dual point corrected by a Newton step of the softmax on the
+    unpenalized columns and the intercept, ``Z = [X_c[:, F], 1]``: with ``P``
+    the probabilities and ``H(S)_i = u_i (P_i * S_i - P_i (P_i . S_i))`` the
+    Hessian's action on the rows of ``S``, ``A`` solves ``Z.T H(Z A) = Z.T
+    Theta`` (a ``K m x K m`` system, singular along the classes' common shift,
+    solved over its rank) and ``Theta' = Theta - H(Z A)``. Its rows still sum
+    to 0, and the probabilities ``q = onehot - theta' / u``, which are ``P_ik
+    (1 + s_ik - P_i . s_i)``, stay in the simplex for small steps however small
+    ``P_ik`` is (a projection in the weights ``u`` leaves it where ``P_ik``
+    is tiny: confident rows). ``X_c[:, F]`` is built once per call (one pass
+    for the block), ``X_c.T Theta'`` is one more pass; ``inf`` where a row leaves
+    the simplex beyond rounding, or ``X_c[:, F].T Theta'`` is beyond
+    :func:`rounding_bound`.
     """
-    loss, penalty, cxp = objective.loss, objective.penalty, objective.coef_xp
-    y, u, dev = objective.y, objective.u, objective.backend.device
-    xp = array_namespace(raw)
-    theta = -raw_grad
-    if objective.fit_intercept:
-        theta = loss.balance_dual(y, theta, u)[0]
-    v = objective.backprop(theta)[0]
+    loss, penalty, backend = objective.loss, objective.penalty, objective.backend
+    cxp, xp, dev = objective.coef_xp, array_namespace(raw), backend.device
+    y, u, n_classes = objective.y, objective.u, loss.n_classes
     index = cxp.asarray(penalty.unpenalized_features(), dtype=cxp.int64, device=dev)
-    cols = _free_gram(objective)
-    try:
-        a = cxp.linalg.solve(cxp.take(cols, index, axis=0), cxp.take(v, index, axis=0))
-    except Exception:  # a singular block: collinear unpenalized columns
+    eye = cxp.eye(objective.n_features, dtype=objective.dtype, device=dev)
+    Z = backend.matvec(objective.X, cxp.take(eye, index, axis=1))
+    if objective.fit_intercept and objective.centered:
+        Z = Z - cxp.take(objective.x_mean, index)
+    free_sum = objective.intercept_mode == "free"
+    if free_sum:
+        Z = xp.concat([Z, xp.ones_like(Z[:, :1])], axis=1)
+    P, theta = loss.inverse_link(raw), -raw_grad
+    rows = []
+    for k in range(n_classes):
+        row = []
+        for j in range(n_classes):
+            weight = u * P[:, k] * ((1.0 if j == k else 0.0) - P[:, j])
+            row.append(Z.T @ (weight[:, None] * Z))
+        rows.append(xp.concat(row, axis=1))
+    H = backend.to_coef(xp.concat(rows, axis=0))
+    rhs = backend.to_coef(Z.T @ theta)
+    # (Its rows sum to 0 over the classes but for rounding, which is off the
+    # range of H and of the size of rhs itself near the optimum.)
+    rhs = rhs - cxp.mean(rhs, axis=1)[:, None]
+    a = _checked_solve(objective, H, cxp.reshape(rhs.T, (-1,)))
+    if a is None:
         return math.inf
-    select = cxp.take(cxp.eye(v.shape[0], dtype=v.dtype, device=dev), index, axis=1)
-    theta = theta - u[:, None] * objective.raw(select @ a, objective.zero_offset())
-    v = cxp.where(cxp.sum(select, axis=1)[:, None] > 0, 0.0 * v, v - cols @ a)
-    classes = xp.arange(loss.n_classes, dtype=y.dtype, device=dev)
+    S = Z @ cxp.astype(cxp.reshape(a, (n_classes, -1)).T, objective.dtype)
+    mean = xp.sum(P * S, axis=1)
+    theta = theta - u[:, None] * P * (S - mean[:, None])
+    classes = xp.arange(n_classes, dtype=y.dtype, device=dev)
     safe = xp.where(u > 0, u, xp.ones_like(u))[:, None]
     q = xp.astype(y[:, None] == classes[None, :], theta.dtype) - theta / safe
     slack = 64.0 * float(cxp.finfo(objective.dtype).eps)
     if bool(xp.any((q < -slack) | (q > 1.0 + slack))):
         return math.inf
+    v, total = objective.backprop(theta)
+    bound, unit = _rounding(objective)
+    off = cxp.abs(cxp.take(v, index, axis=0)) > cxp.take(bound, index, axis=0)
+    total = float(cxp.max(cxp.abs(backend.to_coef(total))))
+    if bool(cxp.any(off)) or free_sum and total > unit:
+        return math.inf
+    mask = cxp.sum(cxp.take(eye, index, axis=1), axis=1) > 0
+    v = cxp.where(mask[:, None], 0.0 * v, v)
     return _gap_at(objective, w, raw, theta, penalty.penalized_dual_scale(v), v)
+
+
+def _checked_solve(objective, H, rhs):
+    """Return a solution of the PSD system ``H a = rhs`` in float64, or None.
+
+    Over the numerical rank of ``H`` at the data's precision
+    (:func:`~skgd._backend._dense.psd_solve`): a float32 matrix's rounding
+    would otherwise pass for curvature, and its huge steps for a correction.
+    None where the solution is not finite, or the system has none to the
+    data's rounding: a singular ``H`` whose range misses ``rhs`` certifies
+    nothing.
+    """
+    cxp = objective.coef_xp
+    H, rhs = cxp.astype(H, cxp.float64), cxp.astype(rhs, cxp.float64)
+    eps = float(cxp.finfo(objective.dtype).eps)
+    a = psd_solve(H, rhs, rtol=H.shape[0] * eps)
+    if not bool(cxp.all(cxp.isfinite(a))):
+        return None
+    size = float(cxp.max(cxp.abs(H))) * float(cxp.max(cxp.abs(a)))
+    size += float(cxp.max(cxp.abs(rhs)))
+    if float(cxp.max(cxp.abs(H @ a - rhs))) > 64.0 * eps * size:
+        return None
+    return a
 
 
 def _interior_step(objective, weights, v, t, columns):
@@ -648,17 +699,9 @@ def _interior_step(objective, weights, v, t, columns):
         H = cxp.concat([cxp.concat([H, b], axis=1), cxp.concat([b.T, s], axis=1)])
         t = cxp.reshape(cxp.asarray(backend.to_float(t), dtype=f64), (1,))
         rhs = cxp.concat([rhs, t])
-    # (The rank at the data's precision: a float32 Gram matrix's rounding
-    # would otherwise pass for curvature, and its huge steps for a correction.)
-    eps = float(cxp.finfo(objective.dtype).eps)
-    a = psd_solve(H, rhs, rtol=H.shape[0] * eps)
-    if not bool(cxp.all(cxp.isfinite(a))):
-        return None
-    # A singular Z.T W Z (fewer samples inside the box than unknowns) whose
-    # range misses the right-hand side: such a point certifies nothing.
-    size = float(cxp.max(cxp.abs(H))) * float(cxp.max(cxp.abs(a)))
-    size += float(cxp.max(cxp.abs(rhs)))
-    if float(cxp.max(cxp.abs(H @ a - rhs))) > 64.0 * eps * size:
+    # (A singular Z.T W Z: fewer samples inside the box than unknowns.)
+    a = _checked_solve(objective, H, rhs)
+    if a is None:
         return None
     k, p = len(columns), objective.n_features
     select = cxp.take(cxp.eye(p, dtype=f64, device=dev), index, axis=1)
@@ -761,9 +804,9 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
     both non-negative: :func:`quadratic_gap` at ``w'`` plus ``P(w) - P(w')``.
     In the Gram form (:class:`~skgd._gram.GramObjective`) the same, from ``G``
     and ``q`` alone: ``v = q - G w``, ``G_{:F}`` the columns of ``G`` and the
-    squared residual norm ``y_c.T U y_c - 2 w.q + w.G w`` (no pass over X;
-    ``inf`` where ``w'`` leaves ``w >= 0``, whose conjugate form needs the
-    samples). For a loss with a conjugate it is :func:`conjugate_gap` at ``theta'`` (one
+    squared residual norm ``y_c.T U y_c - 2 w.q + w.G w`` (no pass over X; the
+    conjugate form where ``w'`` leaves ``w >= 0``: :func:`_gram_conjugate_gap`).
+    For a loss with a conjugate it is :func:`conjugate_gap` at ``theta'`` (one
     more pass over X for ``X_c[:, F] a``; ``inf`` where ``theta'`` leaves the
     loss's domain), and for the squared loss too where ``w'`` leaves ``w >= 0``.
     For a loss whose conjugate is quadratic on a box (huber), without the sign
@@ -838,7 +881,7 @@ def _projected_gap(objective, w, raw, grad_w, raw_grad):
 
         return decrease + quadratic_gap(k, fy, residual_sq)
     if objective.form == "gram":
-        return math.inf  # (the conjugate form needs the samples' dual point)
+        return _gram_conjugate_gap(objective, w, raw, moved_w, v)
     xp, u = array_namespace(raw), objective.u
     theta = -raw_grad
     if objective.fit_intercept:
@@ -868,6 +911,22 @@ def _moving(penalty, w, grad_w):
         for j in penalty.unpenalized_features()
         if not penalty.positive or float(w[j]) > 0 or float(grad_w[j]) < 0
     ]
+
+
+def _gram_conjugate_gap(objective, w, raw, moved_w, v):
+    r"""Return :func:`conjugate_gap` of the Gram form at ``k theta'``.
+
+    ``theta' = U r'``, ``r' = y_c - X_c w'`` the residual at ``w'``, has the loss
+    dual value ``y_c.T theta' - ||theta'||^2_{U^{-1}} / 2``, i.e. ``k (y_c.T U
+    y_c - q.w') - k^2 ||r'||_U^2 / 2`` at ``k theta'`` (times the curvature):
+    from ``G`` and ``q`` alone.
+    """
+    curv, penalty = objective.curvature, objective.penalty
+    k = penalty.penalized_dual_scale(v)
+    moved_raw = objective.raw(moved_w, 0.0)
+    linear = curv * (objective.yy - objective.backend.to_float(objective.q @ moved_w))
+    loss_dual = k * linear - 0.5 * k * k * _residual_sq(objective, moved_w, moved_raw)
+    return conjugate_gap(objective.value(w, raw), loss_dual, penalty, k, v)
 
 
 def _residual_sq(objective, w, raw):
