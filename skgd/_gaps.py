@@ -13,7 +13,9 @@ Every solver's stopping measure is built here:
 - :func:`sample_gap` builds the dual point of the sample form from the gradient,
   and :func:`dual_scaling` scales it into the dual domain;
 - :func:`unpenalized_gap` is the gap with features of penalty weight 0, whose
-  dual constraint ``X_j.T theta = 0`` is met by projecting the dual point, and
+  dual constraint ``X_j.T theta = 0`` is met by projecting the dual point (in
+  the sample form, or from the Gram matrix alone in the Gram form), or for the
+  log losses by correcting it with a Newton step on those columns, and
   :func:`final_gap` evaluates it at a solver's result;
 - :func:`rounding_bound` bounds the rounding of the computed ``X_c.T theta``;
   :func:`toward_subgradient` and :func:`toward_ball` put the coordinates of the
