@@ -13,7 +13,9 @@ Every solver's stopping measure is built here:
 - :func:`sample_gap` builds the dual point of the sample form from the gradient,
   and :func:`dual_scaling` scales it into the dual domain;
 - :func:`unpenalized_gap` is the gap with features of penalty weight 0, whose
-  dual constraint ``X_j.T theta = 0`` is met by projecting the dual point, and
+  dual constraint ``X_j.T theta = 0`` is met by projecting the dual point (in
+  the sample form, or from the Gram matrix alone in the Gram form), or for the
+  log losses by correcting it with a Newton step on those columns, and
   :func:`final_gap` evaluates it at a solver's result;
 - :func:`rounding_bound` bounds the rounding of the computed ``X_c.T theta``;
   :func:`toward_subgradient` and :func:`toward_ball` put the coordinates of the
@@ -29,6 +31,7 @@ from array_api_compat import array_namespace
 
 from skgd._backend._dense import psd_solve
 from skgd._contract import provides
+from skgd.losses import LogLoss, MultinomialLogLoss
 
 # How far a computed ``(X_c.T theta)_j`` may be from the exact value, in units of
 # ``eps sqrt(m_j) S`` (see rounding_bound): a margin for the rounding of w itself
@@ -393,24 +396,29 @@ def final_gap(objective, coef, intercept):
 def unpenalized_gap_applies(objective):
     """Return whether :func:`unpenalized_gap` bounds fits of ``objective``.
 
-    Not where there is no feature of penalty weight 0 (or more than
-    :data:`MAX_UNPENALIZED`, whose Gram columns would cost too much), several
-    outputs, a loss whose dual point the loss balances (classification,
-    quantile) or with no conjugate, an uncentered objective, no penalty
-    strength, an objective in the Gram form (a path's, which has no samples).
-    Where it does not, such fits stop on the proximal-gradient measure (the
-    penalty's ``dual_scale`` is None).
+    Not where there is no feature of penalty weight 0 (or, in the sample form,
+    more than :data:`MAX_UNPENALIZED`, whose Gram columns would cost too much;
+    the Gram form has them all), several outputs (but the multinomial log
+    loss), a loss with no conjugate or whose balanced dual point has no
+    correction here (:func:`_balanced_applies`: the hinge, quantile), an
+    uncentered objective, no penalty strength. Where it does not, such fits
+    stop on the proximal-gradient measure (the penalty's ``dual_scale`` is
+    None) and are not reported converged (see :func:`~skgd.solvers._gd.solve_gd`).
     """
     loss, penalty = objective.loss, objective.penalty
     free = getattr(penalty, "unpenalized_features", tuple)()
+    form = getattr(objective, "form", None)
     return bool(
-        getattr(objective, "form", None) == "samples"
-        and 0 < len(free) <= MAX_UNPENALIZED
+        (form == "gram" or form == "samples" and len(free) <= MAX_UNPENALIZED)
+        and free
         and (penalty.l1 or penalty.l2)
-        and objective.n_outputs == 1
         and objective.centered
-        and not loss.balanced_dual
         and (loss.is_quadratic or loss.has_conjugate)
+        and (
+            _balanced_applies(objective)
+            if loss.balanced_dual
+            else objective.n_outputs == 1
+        )
     )
 
 
@@ -511,7 +519,7 @@ def _interior_correction(objective, theta, raw, columns):
 
     ``Z = [X_c[:, columns], 1]`` (no column of ones without a free intercept),
     ``W = u h`` on the samples strictly inside the box of
-    :meth:`~skgd.losses.Loss.quadratic_dual_box` (0 elsewhere) and ``a`` the
+    :func:`_dual_bounds` (0 elsewhere) and ``a`` the
     solution of ``(Z.T W Z) a = Z.T theta`` (:func:`_interior_step`); None where
     the corrected point leaves the box by more than rounding (a point within it
     is clipped onto it). Two passes over X and the Gram columns of ``columns``
@@ -519,7 +527,7 @@ def _interior_correction(objective, theta, raw, columns):
     """
     xp, cxp, loss = objective.xp, objective.coef_xp, objective.loss
     y, u = objective.y, objective.u
-    lo, hi = loss.quadratic_dual_box(y, u)
+    lo, hi = _dual_bounds(objective)
     inside = (theta > lo) & (theta < hi)
     weights = xp.where(inside, u * loss.hessian(y, raw), 0.0 * u)
     step = _interior_step(objective, weights, *objective.backprop(theta), columns)
@@ -530,6 +538,141 @@ def _interior_correction(objective, theta, raw, columns):
     if bool(xp.any((theta < lo - slack) | (theta > hi + slack))):
         return None
     return xp.clip(theta, lo, hi)
+
+
+def _dual_bounds(objective):
+    """Return the box ``lo <= theta <= hi`` of the Newton correction's dual point.
+
+    The loss's :meth:`~skgd.losses.Loss.quadratic_dual_box` (huber, modified
+    huber); for the binary log loss, whose conjugate (an entropy) is finite
+    where ``s = y theta / u`` is in ``[0, 1]``, that box. Its Hessian weights
+    ``u h`` vanish towards the box's faces (``h = p (1 - p)``), so the
+    corrected point ``theta - W Z a`` stays inside for small ``a``.
+    """
+    loss, y, u = objective.loss, objective.y, objective.u
+    if provides(loss, "quadratic_dual_box"):
+        return loss.quadratic_dual_box(y, u)
+    xp = array_namespace(y, u)
+    edge = y * u
+    return xp.minimum(edge, 0.0), xp.maximum(edge, 0.0)
+
+
+def _balanced_applies(objective):
+    """Return whether :func:`_balanced_unpenalized_gap` has a dual point to build.
+
+    One output: a loss with a Hessian and a known dual box (:func:`_dual_bounds`:
+    the binary log loss, modified huber). Several: the multinomial log loss,
+    without the sign constraint.
+    """
+    loss = objective.loss
+    if objective.n_outputs == 1:
+        return provides(loss, "hessian") and (
+            provides(loss, "quadratic_dual_box") or isinstance(loss, LogLoss)
+        )
+    return isinstance(loss, MultinomialLogLoss) and not objective.penalty.positive
+
+
+def _balanced_unpenalized_gap(objective, w, raw, grad_w, raw_grad):
+    r"""Return :func:`unpenalized_gap` for a loss that balances its dual point.
+
+    Subtracting ``u sum(theta)`` (and ``U X_c[:, F] a``) may leave the domain
+    of these losses' conjugates (a one-sided box, rows of a simplex). For one
+    output, the Newton correction of the gradient's point over the columns of
+    ``F`` and the intercept (:func:`_box_unpenalized_gap`, with the Hessian
+    weights ``W = u h``, which keep it in the box); for the multinomial log
+    loss, the same with the softmax's Hessian (:func:`_multinomial_newton_gap`).
+    """
+    if objective.n_outputs == 1:
+        moving = _moving(objective.penalty, w, grad_w)
+        return _box_unpenalized_gap(objective, w, raw, raw_grad, moving)
+    return _multinomial_newton_gap(objective, w, raw, raw_grad)
+
+
+def _multinomial_newton_gap(objective, w, raw, raw_grad):
+    r"""Return :func:`unpenalized_gap` of the multinomial log loss.
+
+    The gradient's dual point corrected by a Newton step of the softmax on the
+    unpenalized columns and the intercept, ``Z = [X_c[:, F], 1]``: with ``P``
+    the probabilities and ``H(S)_i = u_i (P_i * S_i - P_i (P_i . S_i))`` the
+    Hessian's action on the rows of ``S``, ``A`` solves ``Z.T H(Z A) = Z.T
+    Theta`` (a ``K m x K m`` system, singular along the classes' common shift,
+    solved over its rank) and ``Theta' = Theta - H(Z A)``. Its rows still sum
+    to 0, and the probabilities ``q = onehot - theta' / u``, which are ``P_ik
+    (1 + s_ik - P_i . s_i)``, stay in the simplex for small steps however small
+    ``P_ik`` is (a projection in the weights ``u`` leaves it where ``P_ik``
+    is tiny: confident rows). ``X_c[:, F]`` is built once per call (one pass
+    for the block), ``X_c.T Theta'`` is one more pass; ``inf`` where a row leaves
+    the simplex beyond rounding, or ``X_c[:, F].T Theta'`` is beyond
+    :func:`rounding_bound`.
+    """
+    loss, penalty, backend = objective.loss, objective.penalty, objective.backend
+    cxp, xp, dev = objective.coef_xp, array_namespace(raw), backend.device
+    y, u, n_classes = objective.y, objective.u, loss.n_classes
+    index = cxp.asarray(penalty.unpenalized_features(), dtype=cxp.int64, device=dev)
+    eye = cxp.eye(objective.n_features, dtype=objective.dtype, device=dev)
+    Z = backend.matvec(objective.X, cxp.take(eye, index, axis=1))
+    if objective.fit_intercept and objective.centered:
+        Z = Z - cxp.take(objective.x_mean, index)
+    free_sum = objective.intercept_mode == "free"
+    if free_sum:
+        Z = xp.concat([Z, xp.ones_like(Z[:, :1])], axis=1)
+    P, theta = loss.inverse_link(raw), -raw_grad
+    rows = []
+    for k in range(n_classes):
+        row = []
+        for j in range(n_classes):
+            weight = u * P[:, k] * ((1.0 if j == k else 0.0) - P[:, j])
+            row.append(Z.T @ (weight[:, None] * Z))
+        rows.append(xp.concat(row, axis=1))
+    H = backend.to_coef(xp.concat(rows, axis=0))
+    rhs = backend.to_coef(Z.T @ theta)
+    # (Its rows sum to 0 over the classes but for rounding, which is off the
+    # range of H and of the size of rhs itself near the optimum.)
+    rhs = rhs - cxp.mean(rhs, axis=1)[:, None]
+    a = _checked_solve(objective, H, cxp.reshape(rhs.T, (-1,)))
+    if a is None:
+        return math.inf
+    S = Z @ cxp.astype(cxp.reshape(a, (n_classes, -1)).T, objective.dtype)
+    mean = xp.sum(P * S, axis=1)
+    theta = theta - u[:, None] * P * (S - mean[:, None])
+    classes = xp.arange(n_classes, dtype=y.dtype, device=dev)
+    safe = xp.where(u > 0, u, xp.ones_like(u))[:, None]
+    q = xp.astype(y[:, None] == classes[None, :], theta.dtype) - theta / safe
+    slack = 64.0 * float(cxp.finfo(objective.dtype).eps)
+    if bool(xp.any((q < -slack) | (q > 1.0 + slack))):
+        return math.inf
+    v, total = objective.backprop(theta)
+    bound, unit = _rounding(objective)
+    off = cxp.abs(cxp.take(v, index, axis=0)) > cxp.take(bound, index, axis=0)
+    total = float(cxp.max(cxp.abs(backend.to_coef(total))))
+    if bool(cxp.any(off)) or free_sum and total > unit:
+        return math.inf
+    mask = cxp.sum(cxp.take(eye, index, axis=1), axis=1) > 0
+    v = cxp.where(mask[:, None], 0.0 * v, v)
+    return _gap_at(objective, w, raw, theta, penalty.penalized_dual_scale(v), v)
+
+
+def _checked_solve(objective, H, rhs):
+    """Return a solution of the PSD system ``H a = rhs`` in float64, or None.
+
+    Over the numerical rank of ``H`` at the data's precision
+    (:func:`~skgd._backend._dense.psd_solve`): a float32 matrix's rounding
+    would otherwise pass for curvature, and its huge steps for a correction.
+    None where the solution is not finite, or the system has none to the
+    data's rounding: a singular ``H`` whose range misses ``rhs`` certifies
+    nothing.
+    """
+    cxp = objective.coef_xp
+    H, rhs = cxp.astype(H, cxp.float64), cxp.astype(rhs, cxp.float64)
+    eps = float(cxp.finfo(objective.dtype).eps)
+    a = psd_solve(H, rhs, rtol=H.shape[0] * eps)
+    if not bool(cxp.all(cxp.isfinite(a))):
+        return None
+    size = float(cxp.max(cxp.abs(H))) * float(cxp.max(cxp.abs(a)))
+    size += float(cxp.max(cxp.abs(rhs)))
+    if float(cxp.max(cxp.abs(H @ a - rhs))) > 64.0 * eps * size:
+        return None
+    return a
 
 
 def _interior_step(objective, weights, v, t, columns):
@@ -558,17 +701,9 @@ def _interior_step(objective, weights, v, t, columns):
         H = cxp.concat([cxp.concat([H, b], axis=1), cxp.concat([b.T, s], axis=1)])
         t = cxp.reshape(cxp.asarray(backend.to_float(t), dtype=f64), (1,))
         rhs = cxp.concat([rhs, t])
-    # (The rank at the data's precision: a float32 Gram matrix's rounding
-    # would otherwise pass for curvature, and its huge steps for a correction.)
-    eps = float(cxp.finfo(objective.dtype).eps)
-    a = psd_solve(H, rhs, rtol=H.shape[0] * eps)
-    if not bool(cxp.all(cxp.isfinite(a))):
-        return None
-    # A singular Z.T W Z (fewer samples inside the box than unknowns) whose
-    # range misses the right-hand side: such a point certifies nothing.
-    size = float(cxp.max(cxp.abs(H))) * float(cxp.max(cxp.abs(a)))
-    size += float(cxp.max(cxp.abs(rhs)))
-    if float(cxp.max(cxp.abs(H @ a - rhs))) > 64.0 * eps * size:
+    # (A singular Z.T W Z: fewer samples inside the box than unknowns.)
+    a = _checked_solve(objective, H, rhs)
+    if a is None:
         return None
     k, p = len(columns), objective.n_features
     select = cxp.take(cxp.eye(p, dtype=f64, device=dev), index, axis=1)
@@ -580,12 +715,21 @@ def _free_gram(objective):
     """Return ``X_c.T U X_c[:, F]`` for the unpenalized features ``F`` (cached).
 
     The weighted centered Gram matrix's columns of those features, shape
-    ``(n_features, len(F))``, once per objective (:func:`gram_columns`).
+    ``(n_features, len(F))``, once per objective (:func:`gram_columns`); in the
+    Gram form, the columns of its matrix ``G`` (times the loss's curvature, the
+    Hessian's), no pass at all.
     """
     cached = objective.__dict__.get("_free_gram")
     if cached is None:
         free = objective.penalty.unpenalized_features()
-        cached = gram_columns(objective, objective.u, free)
+        if objective.form == "gram":
+            # The Hessian's columns, already there (the squared loss's curvature
+            # times G; inactive columns have zero rows in G).
+            cxp = objective.coef_xp
+            index = cxp.asarray(free, dtype=cxp.int64, device=objective.backend.device)
+            cached = objective.curvature * cxp.take(objective.G, index, axis=1)
+        else:
+            cached = gram_columns(objective, objective.u, free)
         objective.__dict__["_free_gram"] = cached
     return cached
 
@@ -660,6 +804,10 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
         \tfrac12 a^\top G_{FF} a + \mathrm{gap}(w', \theta'),
 
     both non-negative: :func:`quadratic_gap` at ``w'`` plus ``P(w) - P(w')``.
+    In the Gram form (:class:`~skgd._gram.GramObjective`) the same, from ``G``
+    and ``q`` alone: ``v = q - G w``, ``G_{:F}`` the columns of ``G`` and the
+    squared residual norm ``y_c.T U y_c - 2 w.q + w.G w`` (no pass over X; the
+    conjugate form where ``w'`` leaves ``w >= 0``: :func:`_gram_conjugate_gap`).
     For a loss with a conjugate it is :func:`conjugate_gap` at ``theta'`` (one
     more pass over X for ``X_c[:, F] a``; ``inf`` where ``theta'`` leaves the
     loss's domain), and for the squared loss too where ``w'`` leaves ``w >= 0``.
@@ -671,22 +819,25 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
 
     Parameters
     ----------
-    objective : LinearObjective
+    objective : LinearObjective or GramObjective
         The problem (one output, centered).
     w : array of shape (n_features,)
         Coefficients.
     raw : array of shape (n_samples,)
-        ``objective.raw(w, c)``.
+        ``objective.raw(w, c)`` (``G @ w`` in the Gram form).
     grad_w : array of shape (n_features,)
         The gradient of the mean loss in ``w``.
-    raw_grad : array of shape (n_samples,)
-        The gradient in the predictions that built ``grad_w``.
+    raw_grad : array of shape (n_samples,) or None
+        The gradient in the predictions that built ``grad_w`` (None in the
+        Gram form).
 
     Returns
     -------
     gap : float
         An upper bound on ``P(w, c) - P*`` (``inf`` if none was found).
     """
+    if objective.loss.balanced_dual:
+        return _balanced_unpenalized_gap(objective, w, raw, grad_w, raw_grad)
     gap = _projected_gap(objective, w, raw, grad_w, raw_grad)
     penalty = objective.penalty
     if provides(objective.loss, "quadratic_dual_box") and not penalty.positive:
@@ -699,13 +850,7 @@ def _projected_gap(objective, w, raw, grad_w, raw_grad):
     """Return :func:`unpenalized_gap` by the projection in the weights ``u``."""
     penalty, loss, cxp = objective.penalty, objective.loss, objective.coef_xp
     free = penalty.unpenalized_features()
-    # The features of F that move: with the sign constraint, those held at 0 with
-    # v_j <= 0 (the gradient pushes them below 0) stay, their constraint met.
-    moving = [
-        i
-        for i, j in enumerate(free)
-        if not penalty.positive or float(w[j]) > 0 or float(grad_w[j]) < 0
-    ]
+    moving = [i for i, j in enumerate(free) if j in _moving(penalty, w, grad_w)]
     v, moved, decrease = -grad_w, None, 0.0
     if moving:
         eye = cxp.eye(w.shape[0], dtype=w.dtype, device=objective.backend.device)
@@ -730,15 +875,15 @@ def _projected_gap(objective, w, raw, grad_w, raw_grad):
         and not (penalty.positive and bool(cxp.any(moved_w < 0)))
     ):
         k = penalty.penalized_dual_scale(v)
-        r = objective.y - raw
         fy = penalty.fenchel_young(moved_w, k * v)
 
         def residual_sq():
             # ||r'||_U^2 = ||r||_U^2 - a.G a (r' = r - X_c[:, F] a, G a = v_F).
-            total = objective.backend.to_float((objective.u * r) @ r)
-            return max(total - 2.0 * decrease, 0.0)
+            return max(_residual_sq(objective, w, raw) - 2.0 * decrease, 0.0)
 
         return decrease + quadratic_gap(k, fy, residual_sq)
+    if objective.form == "gram":
+        return _gram_conjugate_gap(objective, w, raw, moved_w, v)
     xp, u = array_namespace(raw), objective.u
     theta = -raw_grad
     if objective.fit_intercept:
@@ -757,6 +902,43 @@ def _projected_gap(objective, w, raw, grad_w, raw_grad):
     return _gap_at(objective, w, raw, theta, k, v)
 
 
+def _moving(penalty, w, grad_w):
+    """Return the unpenalized features whose constraint ``v_j = 0`` is imposed.
+
+    All of them, but with the sign constraint those held at 0 with ``v_j <= 0``
+    (the gradient pushes them below 0) stay, their constraint met.
+    """
+    return [
+        j
+        for j in penalty.unpenalized_features()
+        if not penalty.positive or float(w[j]) > 0 or float(grad_w[j]) < 0
+    ]
+
+
+def _gram_conjugate_gap(objective, w, raw, moved_w, v):
+    r"""Return :func:`conjugate_gap` of the Gram form at ``k theta'``.
+
+    ``theta' = U r'``, ``r' = y_c - X_c w'`` the residual at ``w'``, has the loss
+    dual value ``y_c.T theta' - ||theta'||^2_{U^{-1}} / 2``, i.e. ``k (y_c.T U
+    y_c - q.w') - k^2 ||r'||_U^2 / 2`` at ``k theta'`` (times the curvature):
+    from ``G`` and ``q`` alone.
+    """
+    curv, penalty = objective.curvature, objective.penalty
+    k = penalty.penalized_dual_scale(v)
+    moved_raw = objective.raw(moved_w, 0.0)
+    linear = curv * (objective.yy - objective.backend.to_float(objective.q @ moved_w))
+    loss_dual = k * linear - 0.5 * k * k * _residual_sq(objective, moved_w, moved_raw)
+    return conjugate_gap(objective.value(w, raw), loss_dual, penalty, k, v)
+
+
+def _residual_sq(objective, w, raw):
+    """Return ``sum_i u_i r_i**2`` (times the curvature) of the sample or Gram form."""
+    if objective.form == "gram":
+        return objective.curvature * objective.residual_sq(w, raw)
+    r = objective.y - raw
+    return objective.backend.to_float((objective.u * r) @ r)
+
+
 def _box_unpenalized_gap(objective, w, raw, raw_grad, free):
     """Return :func:`unpenalized_gap` by the interior correction of a box loss.
 
@@ -765,19 +947,26 @@ def _box_unpenalized_gap(objective, w, raw, raw_grad, free):
     ``free`` and the intercept), which leaves the dual point at the optimum
     unscaled: ``inf`` where the corrected point leaves the box, or its
     ``X_c[:, free].T theta`` (one pass) is beyond :func:`rounding_bound`. The
-    Gram columns of
-    ``free`` are those of the samples inside the box: one block product per
-    call.
+    Gram columns of ``free`` are those of the samples inside the box: one
+    block product per call. Without columns to correct (the sign constraint
+    holds them all at 0) a balanced loss's point is only balanced.
     """
-    cxp, backend = objective.coef_xp, objective.backend
-    theta = _interior_correction(objective, -raw_grad, raw, free)
+    cxp, backend, loss = objective.coef_xp, objective.backend, objective.loss
+    if free:
+        theta = _interior_correction(objective, -raw_grad, raw, free)
+    elif objective.fit_intercept and loss.balanced_dual:
+        theta = loss.balance_dual(objective.y, -raw_grad, objective.u)[0]
+    else:
+        theta = -raw_grad
     if theta is None:
         return math.inf
     v, total = objective.backprop(theta)
     bound, unit = _rounding(objective)
     index = cxp.asarray(list(free), dtype=cxp.int64, device=backend.device)
     off = cxp.abs(cxp.take(v, index)) > cxp.take(bound, index)
-    if bool(cxp.any(off)) or abs(backend.to_float(total)) > unit:
+    # (Without an intercept sum(theta) is free.)
+    free_sum = objective.intercept_mode == "free"
+    if bool(cxp.any(off)) or free_sum and abs(backend.to_float(total)) > unit:
         return math.inf
     eye = cxp.eye(v.shape[0], dtype=v.dtype, device=backend.device)
     mask = cxp.sum(cxp.take(eye, index, axis=1), axis=1) > 0

@@ -307,14 +307,14 @@ class GramObjective(CenteredModel):
         sq, level = self.backend.to_floats(dw @ draw, cxp.sum(cxp.abs(dw) * scale))
         return max(sq, 0.0), 8.0 * eps * level
 
-    def _residual_sq(self, w, raw):
+    def residual_sq(self, w, raw):
         """Return ``sum_i u_i r_i**2 = y_c.T U y_c - 2 w.q + w.G w`` (at least 0)."""
         value = self.yy - self.backend.to_float(w @ (2.0 * self.q - raw))
         return max(value, 0.0)
 
     def value(self, w, raw):
         """Return the full penalized objective at ``w`` (``raw = G @ w``)."""
-        return 0.5 * self.curvature * self._residual_sq(w, raw) + self.penalty_value(w)
+        return 0.5 * self.curvature * self.residual_sq(w, raw) + self.penalty_value(w)
 
     def zero_value(self):
         """Return the objective at ``w = 0`` with the closed-form offset."""
@@ -342,4 +342,4 @@ class GramObjective(CenteredModel):
         v = toward_subgradient(self, w, -grad_w)
         k = self.penalty.dual_scale(v)
         fy = self.penalty.fenchel_young(w, k * v)
-        return quadratic_gap(k, fy, lambda: self.curvature * self._residual_sq(w, raw))
+        return quadratic_gap(k, fy, lambda: self.curvature * self.residual_sq(w, raw))

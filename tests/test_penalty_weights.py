@@ -350,8 +350,7 @@ def test_weights_inputs_sparse_float32_and_classifier():
     np.testing.assert_allclose(single.coef_, dense.coef_, rtol=1e-3, atol=1e-4)
     # Multinomial coefficients (n_features, n_classes): one weight per feature.
     labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
-    # (No gap with a zero weight: tol bounds the proximal-gradient measure, which
-    # is quadratic in the gradient.)
+    # (A tol far below rounding: the fit runs to the gradient's rounding level.)
     clf = GDClassifier(
         penalty="l2", alpha=0.05, penalty_weights=ZERO, tol=1e-20, max_iter=10**5
     ).fit(X, labels)

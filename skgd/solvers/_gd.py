@@ -195,8 +195,8 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         ):
             # (A penalty with a strength but no gap, e.g. a loss without a
             # conjugate, stops on the proximal-gradient measure, as documented
-            # for extensions.)
-            return res
+            # for extensions; with features of penalty weight 0 it warns.)
+            return res if objective.has_duality_gap else _unbounded(objective, res)
         return _certify_by_decrement(objective, res, sample=sample, **run_kw)
 
     return _smoothing_stages(objective, w0, c0, tol=tol, **run_kw)
@@ -208,8 +208,31 @@ def _penalty_free(penalty):
     return shape is not None and not shape[0] and not shape[1]
 
 
+def _unbounded(objective, res):
+    """Return ``res`` not converged where features of penalty weight 0 lack a gap.
+
+    No dual point is built for them (:func:`~skgd._gaps.unpenalized_gap_applies`
+    does not hold), so the proximal-gradient measure that stopped the run is
+    all there is, and it bounds nothing.
+    """
+    free = getattr(objective.penalty, "unpenalized_features", tuple)()
+    if not (free and res.converged):
+        return res
+    why = _uncertified_smooth(None, "projected duality gap")
+    extra = {**res.extra, "uncertified": why}
+    return dataclasses.replace(res, converged=False, extra=extra)
+
+
 def _uncertified_smooth(measure, name="Newton decrement"):
     """Return why a smooth fit without a gap is not certified, in words."""
+    if name == "projected duality gap" and measure is None:
+        return (
+            "on features of penalty weight 0 the proximal-gradient measure "
+            "that stops the run does not bound the distance to the optimum, and "
+            "no duality gap that would is formed for this loss and penalty. Use "
+            "a small positive weight for those features for a result certified "
+            "within tol"
+        )
     if name == "projected duality gap":
         # (Features of penalty weight 0: a penalty is there, the gap too.)
         return (
@@ -247,7 +270,9 @@ def _certificate(objective, sample, w, c, threshold):
     none can be formed.
     """
     if unpenalized_gap_applies(sample):
-        gap = unpenalized_gap_at(sample, w, c)
+        # (The Gram form's gap, where it is the form solved, needs no pass.)
+        form = objective if unpenalized_gap_applies(objective) else sample
+        gap = unpenalized_gap_at(form, w, c)
         return gap, threshold, "projected duality gap"
     decrement = newton_decrement(objective, w, c)
     limit = DECREMENT_SHARE * threshold
