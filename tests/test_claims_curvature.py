@@ -8,7 +8,8 @@
 - The proximal Newton solver (and L-BFGS for the multinomial loss) reaches the
   first-order solver's optimum for every smooth loss and penalty on every input
   kind: sparse X, float32, sample weights, Dask and the Array API (torch).
-- Newton steps on sparse X never densify it.
+- Newton steps on sparse X never densify it, and their line search keeps the
+  objective decreasing.
 """
 
 import warnings
@@ -186,6 +187,9 @@ def test_newton_equals_gd_on_sparse_float32_and_weights(
     scale = np.abs(ref).max()
     dense = _newton(loss, kind, penalty, alpha, X, y, sw)
     np.testing.assert_allclose(_params(dense), ref, rtol=0, atol=1e-6 * scale)
+    # The line search on the true objective keeps the run monotone.
+    curve = np.asarray(dense.loss_curve_)
+    assert np.all(np.diff(curve) <= 1e-15 * np.abs(curve[:-1]))
     sparse = _newton(loss, kind, penalty, alpha, sp.csr_matrix(X), y, sw)
     np.testing.assert_allclose(_params(sparse), _params(dense), rtol=0, atol=1e-9)
     if penalty == "l1":
