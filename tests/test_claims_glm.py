@@ -57,14 +57,16 @@ def _objective(loss, X, y, sw, coef, intercept, l1, l2):
     return data + l1 @ np.abs(coef) + 0.5 * (l2 * coef) @ coef
 
 
-def _tight_tol(loss, penalty):
-    """1e-12 where a duality gap certifies; 1e-16 where the measure is squared.
+def _tight(loss, penalty, alpha, l1_ratio, **params):
+    """An estimator at 1e-12 where a duality gap certifies, else at 1e-16.
 
     Tweedie (no usable dual), and any loss without a penalty, stop on the
     proximal-gradient measure, which bounds the squared gradient: 1e-16 for a
     gradient near 1e-8, as a gap of 1e-12 gives.
     """
-    return 1e-16 if loss == "tweedie" or penalty is None else 1e-12
+    tol = 1e-16 if loss == "tweedie" or penalty is None else 1e-12
+    kw = dict(loss=loss, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, tol=tol)
+    return GDRegressor(max_iter=100_000, **kw, **params)
 
 
 PENALTIES = [("l1", 0.02, 1.0), ("elasticnet", 0.02, 0.5), ("l2", 0.01, 0.0)]
@@ -93,15 +95,7 @@ def _kkt(loss, X, y, sw, est, l1, l2, positive):
 @pytest.mark.parametrize("loss", ["poisson", "gamma", "tweedie"])
 def test_positive_meets_the_kkt_conditions(loss, penalty, alpha, l1_ratio):
     X, y, sw = _problem(FAMILY[loss])
-    est = GDRegressor(
-        loss=loss,
-        penalty=penalty,
-        alpha=alpha,
-        l1_ratio=l1_ratio,
-        positive=True,
-        tol=_tight_tol(loss, penalty),
-        max_iter=100_000,
-    )
+    est = _tight(loss, penalty, alpha, l1_ratio, positive=True)
     with warnings.catch_warnings():
         # Without a penalty there is no gap: the fit says it is not certified.
         if penalty is None:
@@ -139,16 +133,8 @@ def test_penalty_weights_meet_the_kkt_conditions(
     X, y, sw = _problem(FAMILY[loss])
     c = np.linspace(0.5, 2.0, X.shape[1])
     c[1] = 0.0  # an unpenalized feature
-    est = GDRegressor(
-        loss=loss,
-        penalty=penalty,
-        alpha=alpha,
-        l1_ratio=l1_ratio,
-        penalty_weights=c,
-        positive=positive,
-        tol=_tight_tol(loss, penalty),
-        max_iter=100_000,
-    ).fit(X, y, sample_weight=sw)
+    est = _tight(loss, penalty, alpha, l1_ratio, penalty_weights=c, positive=positive)
+    est.fit(X, y, sample_weight=sw)
     assert np.sum(est.coef_ == 0) >= 1, "the test needs exact zeros"
     l1, l2 = alpha * l1_ratio * c, alpha * (1 - l1_ratio) * c
     assert _kkt(loss, X, y, sw, est, l1, l2, positive) < 1e-6
