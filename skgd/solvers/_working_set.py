@@ -53,7 +53,7 @@ def working_set_mode(objective):
     Parameters
     ----------
     objective : ObjectiveForm
-        The problem.
+        The problem: its loss, penalty, number of outputs and backend decide.
 
     Returns
     -------
