@@ -123,6 +123,9 @@ def test_sparse_set_beyond_its_gram_budget_goes_on_without_it(monkeypatch):
         sizes.append(self.gram[0].shape[0])
 
     monkeypatch.setattr(ws_module._SampleSpace, "_sparse_gram", spy)
+    # A first set whose Gram matrix fits the budget (42 columns here), so that a
+    # later one outgrows it.
+    monkeypatch.setattr(ws_module, "_FIRST_SIZE", 32)
     tol = TIGHT_TOL["l1"]
     est = GDRegressor(penalty="l1", alpha=alpha, tol=tol, max_iter=10**6).fit(X, y)
     ref = Lasso(alpha=alpha, tol=1e-14, max_iter=10**6).fit(X.toarray(), y)

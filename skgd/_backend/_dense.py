@@ -314,9 +314,21 @@ class DenseBackend(InMemoryBackend):
         return self.rmatvec(X, u)
 
     def weighted_centered_sq(self, X, u, mean):
-        """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, block by block."""
+        """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, block by block.
+
+        Blocks of columns where X is a Fortran-ordered numpy array (each one
+        contiguous: rows of it were 5x slower on 5,000 x 500), of rows otherwise.
+        """
         xp = self.xp
         n_samples, n_features = X.shape
+        if is_numpy_array(X) and X.flags.f_contiguous:
+            out = np.empty(n_features, dtype=np.result_type(X, u, mean))
+            step = max(1, self._block // max(n_samples, 1))
+            for start in range(0, n_features, step):
+                centered = X[:, start : start + step] - mean[start : start + step]
+                centered *= centered
+                out[start : start + step] = u @ centered
+            return out
         step = max(1, self._block // max(n_features, 1))
         out = xp.zeros(n_features, dtype=X.dtype, device=self.device)
         for start in range(0, n_samples, step):

@@ -319,22 +319,7 @@ def solve_gram_enet(
     return _fista_gram(_oracle(G, q, yy, penalty, xp, **limits, **kw), w)
 
 
-def solve_gram_cd(
-    G,
-    q,
-    yy,
-    penalty,
-    w,
-    *,
-    threshold,
-    max_iter,
-    xp,
-    on_iter=None,
-    verbose=0,
-    ref=1.0,
-    first_iter=0,
-    lasso_form=False,
-):
+def solve_gram_cd(G, q, yy, penalty, w, *, threshold, max_iter, xp, **options):
     r"""Minimise the objective of :func:`solve_gram_enet` by coordinate descent first.
 
     Cyclic coordinate descent on ``G`` (scikit-learn's compiled
@@ -354,10 +339,11 @@ def solve_gram_cd(
 
     Parameters
     ----------
-    G, q, yy, penalty, w, threshold, max_iter, xp, on_iter, verbose, ref, first_iter
+    G, q, yy, penalty, w, threshold, max_iter, xp
         As for :func:`solve_gram_enet`.
-    lasso_form : bool, default=False
-        As for :func:`solve_gram_enet`.
+    **options
+        ``on_iter``, ``verbose``, ``ref``, ``first_iter`` and ``lasso_form``, as
+        for :func:`solve_gram_enet` (with its defaults).
 
     Returns
     -------
@@ -368,7 +354,6 @@ def solve_gram_cd(
     curve : list of float
         The objective after each iteration.
     """
-    kw = {"on_iter": on_iter, "verbose": verbose, "ref": ref, "lasso_form": lasso_form}
     if (
         enet_coordinate_descent_gram is None
         or not is_numpy_namespace(xp)
@@ -376,23 +361,14 @@ def solve_gram_cd(
         or max_iter <= 0
         or G.dtype not in (xp.float32, xp.float64)
     ):
-        return solve_gram_enet(
-            G,
-            q,
-            yy,
-            penalty,
-            w,
-            threshold=threshold,
-            max_iter=max_iter,
-            xp=xp,
-            first_iter=first_iter,
-            **kw,
-        )
+        limits = {"threshold": threshold, "max_iter": max_iter, "xp": xp}
+        return solve_gram_enet(G, q, yy, penalty, w, **limits, **options)
     # The compiled loop scales its tolerance by ``y.y``: a one-element y of that
     # norm makes it the duality gap ``threshold`` (its objective is this one).
     y_norm = xp.asarray([math.sqrt(yy)], dtype=G.dtype)
+    first_iter = options.pop("first_iter", 0)
     limits = {"max_iter": max_iter, "threshold": threshold, "first_iter": first_iter}
-    oracle = _oracle(G, q, yy, penalty, xp, **limits, **kw)
+    oracle = _oracle(G, q, yy, penalty, xp, **limits, **options)
     curve, target = [], threshold
     while True:
         # (A run cut by its budget: the gap below decides what follows.)
@@ -421,15 +397,15 @@ def solve_gram_cd(
         max_iter=max_iter - len(curve),
         xp=xp,
         first_iter=first_iter + len(curve),
-        **kw,
+        **options,
     )
     return w, gap, curve + rest
 
 
-def _oracle(G, q, yy, penalty, xp, *, first_iter, on_iter, verbose, ref, **kw):
+def _oracle(G, q, yy, penalty, xp, *, max_iter, threshold, lasso_form=False, **report):
     """Return the :class:`_GramOracle` of a solve, reporting as its caller asked."""
-    report = _Report(on_iter, verbose=verbose, ref=ref, first_iter=first_iter)
-    return _GramOracle(G, q, yy, penalty, xp, report=report, **kw)
+    limits = {"max_iter": max_iter, "threshold": threshold, "lasso_form": lasso_form}
+    return _GramOracle(G, q, yy, penalty, xp, report=_Report(**report), **limits)
 
 
 def compiled_cd(G, q, y_norm, penalty, w, max_epochs, tol):
@@ -670,7 +646,7 @@ class _GramOracle(Oracle):
 class _Report:
     """The printed line and the ``on_iter`` call of each Gram iteration."""
 
-    def __init__(self, on_iter, *, verbose, ref, first_iter):
+    def __init__(self, on_iter=None, *, verbose=0, ref=1.0, first_iter=0):
         self.on_iter, self.verbose, self.ref = on_iter, verbose, ref
         self.first_iter = first_iter
 

@@ -32,8 +32,11 @@ from skgd.solvers._result import SolverResult
 _MIN_FEATURES = 64
 # Size of the first working set when starting from zero coefficients: larger than
 # the least a set grows by (_GROWTH), as a first set of 16 took two more checks on
-# the lasso cases of the benchmarks (5,000 x 500, 200 x 2,000) than one of 32.
-_FIRST_SIZE = 32
+# the lasso cases of the benchmarks (5,000 x 500, 200 x 2,000) than one of 32, and
+# one of 32 one or two more than one of 64 on five of six AR(1) designs of 5,000 x
+# 500 (rho 0.7 and 0.9, alpha_max / 20, 30 to 41 nonzeros) and one more on 200 x
+# 2,000 (123 nonzeros); the Gram matrix of the set costs less than those passes.
+_FIRST_SIZE = 64
 # The least a set grows by (while that many features violate their conditions).
 _GROWTH = 16
 # Once a working set would hold this share of the features, the full problem is
@@ -53,7 +56,7 @@ def working_set_mode(objective):
     Parameters
     ----------
     objective : ObjectiveForm
-        The problem.
+        The problem: its loss, penalty, number of outputs and backend decide.
 
     Returns
     -------
@@ -307,12 +310,13 @@ class _SampleSpace:
         nothing. They are the backend's products of X by a few columns, in row
         blocks on the calling thread: a product of 5,000 x 16 x 32 on OpenBLAS's
         two threads took 440 ms with other processes on the cores, against 0.2 ms
-        on one.
+        on one. (The backend keeps larger products on its threads, hence
+        :func:`_products`.)
         """
         backend, cxp, u = self.backend, self.cxp, self.objective.u
         ublock = block * u[:, None]
         q_new = self.curv * backend.rmatvec(block, self.uyc)
-        corner = backend.rmatvec(block, ublock)
+        corner = _products(backend, cxp, block, ublock)
         # (Symmetric to the last bit, as a syrk made it.)
         corner = self.curv * 0.5 * (corner + cxp.matrix_transpose(corner))
         if self.gram is None:
@@ -321,7 +325,7 @@ class _SampleSpace:
         G, q = self.gram
         k = G.shape[0]
         cross = self.curv * cxp.matrix_transpose(
-            backend.rmatvec(self.X_cols[:, :k], ublock)
+            _products(backend, cxp, self.X_cols[:, :k], ublock)
         )
         top = cxp.concat([G, cxp.matrix_transpose(cross)], axis=1)
         bottom = cxp.concat([cross, corner], axis=1)
@@ -381,6 +385,22 @@ class _SampleSpace:
         return res.coef, res.extra["offset"], res.objective_curve, gap
 
 
+def _products(backend, cxp, X, R):
+    """Return ``X.T @ R`` from products by at most :data:`_GROWTH` columns of ``R``.
+
+    Narrow enough for the backend to run them in row blocks on the calling thread
+    (see :meth:`~skgd._backend._dense.DenseBackend.rmatvec`): the Gram matrix of a
+    first set of 62 columns of a 5,000-row X, one product on OpenBLAS's two
+    threads, took a median 22 to 38 ms with the load average at 18 on 2 cores,
+    against 7.5 to 10 ms in products of 16 columns (1.1 ms at best, both).
+    """
+    m = R.shape[1]
+    if m <= _GROWTH:
+        return backend.rmatvec(X, R)
+    parts = [backend.rmatvec(X, R[:, j : j + _GROWTH]) for j in range(0, m, _GROWTH)]
+    return cxp.concat(parts, axis=1)
+
+
 class _Columns:
     """Gathered dense columns, kept as the rows of a buffer that grows by doubling.
 
@@ -435,8 +455,8 @@ def solve_working_set(
     coefficient would grow can enter), ranked by the distance of the dual point to
     their constraint, ``(|grad_j| - alpha l1_ratio) / sqrt(d_j)`` with ``d_j`` the
     column's variance (the rule of celer, which makes the ranking independent of the
-    features' scales), by at most the support's size (at least 16, 32 for the first
-    set: the sets of celer and skglm are twice the support); then the problem
+    features' scales), by at most the support's size (at least 16, up to 64 for the
+    first set: the sets of celer and skglm are twice the support); then the problem
     restricted to the set is solved, warm-started, to a gap a fraction of the full
     one (a geometric schedule, as in celer and skglm; a subproblem on the gathered
     columns' Gram matrix, whose epochs cost far less than a check, to 0.9 ``tol``
