@@ -561,14 +561,25 @@ def _interior_step(objective, weights, v, t, columns):
     # (The rank at the data's precision: a float32 Gram matrix's rounding
     # would otherwise pass for curvature, and its huge steps for a correction.)
     eps = float(cxp.finfo(objective.dtype).eps)
-    a = psd_solve(H, rhs, rtol=H.shape[0] * eps)
+    # In the Jacobi scaling, whose rank is free of the columns' scales (1e-3
+    # next to 1e3, where the largest pivot would hide the smallest columns).
+    d = cxp.linalg.diagonal(H)
+    scale = cxp.where(d > 0, 1.0 / cxp.sqrt(cxp.where(d > 0, d, 1.0)), 0.0 * d)
+    S = H * scale[:, None] * scale[None, :]
+    a = scale * psd_solve(S, scale * rhs, rtol=H.shape[0] * eps)
     if not bool(cxp.all(cxp.isfinite(a))):
         return None
     # A singular Z.T W Z (fewer samples inside the box than unknowns) whose
     # range misses the right-hand side: such a point certifies nothing.
     size = float(cxp.max(cxp.abs(H))) * float(cxp.max(cxp.abs(a)))
     size += float(cxp.max(cxp.abs(rhs)))
-    if float(cxp.max(cxp.abs(H @ a - rhs))) > 64.0 * eps * size:
+    # (The right-hand side is a computed X_c.T theta, known to its rounding:
+    # on exactly collinear columns that is all of its part outside the range.)
+    limit, (bound, unit) = 64.0 * eps * size, _rounding(objective)
+    if bound is not None:
+        known = cxp.astype(cxp.take(bound, index), f64)
+        limit = limit + (cxp.concat([known, unit + 0.0 * t]) if free else known)
+    if bool(cxp.any(cxp.abs(H @ a - rhs) > limit)):
         return None
     k, p = len(columns), objective.n_features
     select = cxp.take(cxp.eye(p, dtype=f64, device=dev), index, axis=1)

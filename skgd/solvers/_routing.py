@@ -123,8 +123,8 @@ def interior_point_applies(objective):
     A loss that is a sum of pinball losses
     (:func:`~skgd.solvers._interior_point.pinball_pieces`: quantile regression,
     the hinge, the epsilon-insensitive loss) of one output, with an
-    elastic-net-family penalty (per-feature weights included) or none, but no
-    constraint ``w >= 0``, on numpy or scipy.sparse data with a backend that
+    elastic-net-family penalty (per-feature weights and the constraint ``w >=
+    0`` included) or none, on numpy or scipy.sparse data with a backend that
     builds weighted Gram matrices. With an L1 part or none the problem is a
     linear program; an L2 part makes it a quadratic one, a diagonal in each
     step's normal matrix.
@@ -135,7 +135,6 @@ def interior_point_applies(objective):
         and objective.n_outputs == 1
         and penalty.is_separable
         and getattr(penalty, "l2", None) is not None
-        and getattr(penalty, "positive", True) is False
         and is_numpy_namespace(objective.xp)
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
     )
