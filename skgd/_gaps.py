@@ -532,7 +532,7 @@ def _interior_correction(objective, theta, raw, columns):
     return xp.clip(theta, lo, hi)
 
 
-def _interior_step(objective, weights, v, t, columns):
+def _interior_step(objective, weights, v, t, columns, known=0.0):
     """Return ``(a_w, a_c)`` solving ``(Z.T W Z) a = (v_F, t)``, or None.
 
     ``Z = [X_c[:, F], 1]`` with ``F = columns`` (no column of ones without a
@@ -540,7 +540,10 @@ def _interior_step(objective, weights, v, t, columns):
     sum(theta)``; ``a_w`` is 0 off ``F``. In float64, over the numerical rank
     of ``Z.T W Z`` (:func:`~skgd._backend._dense.psd_solve`), so that columns
     without weight (constant ones, or none of the samples inside the box)
-    get 0; None where the system has no solution to the data's rounding.
+    get 0; None where the system has no solution to the data's rounding, or
+    to ``known``: how far the right-hand side may be from its exact value (a
+    computed ``X_c.T theta`` near 0 is all rounding on exactly collinear
+    columns), per entry.
     """
     cxp, backend = objective.coef_xp, objective.backend
     f64, dev = cxp.float64, backend.device
@@ -573,13 +576,7 @@ def _interior_step(objective, weights, v, t, columns):
     # range misses the right-hand side: such a point certifies nothing.
     size = float(cxp.max(cxp.abs(H))) * float(cxp.max(cxp.abs(a)))
     size += float(cxp.max(cxp.abs(rhs)))
-    # (The right-hand side is a computed X_c.T theta, known to its rounding:
-    # on exactly collinear columns that is all of its part outside the range.)
-    limit, (bound, unit) = 64.0 * eps * size, _rounding(objective)
-    if bound is not None:
-        known = cxp.astype(cxp.take(bound, index), f64)
-        limit = limit + (cxp.concat([known, unit + 0.0 * t]) if free else known)
-    if bool(cxp.any(cxp.abs(H @ a - rhs) > limit)):
+    if bool(cxp.any(cxp.abs(H @ a - rhs) > 64.0 * eps * size + known)):
         return None
     k, p = len(columns), objective.n_features
     select = cxp.take(cxp.eye(p, dtype=f64, device=dev), index, axis=1)

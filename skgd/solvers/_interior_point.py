@@ -563,9 +563,13 @@ def _corrected_gap(objective, lp, w, c, raw, theta):
     bound, unit = _rounding(objective)
     if bound is None:  # (an uncentered objective: no column moments)
         return math.inf
+    # The right-hand sides' rounding (v_F, then sum(theta)), which the solves
+    # need not meet more closely.
+    known = xp.concatenate([bound[index], [unit] if objective.fit_intercept else []])
     for _ in range(_CORRECTIONS if free or objective.fit_intercept else 0):
-        step = _interior_step(objective, scaling, v, total, free) if free else None
-        if not free:  # (the intercept's constraint alone)
+        if free:
+            step = _interior_step(objective, scaling, v, total, free, known)
+        else:  # (the intercept's constraint alone)
             step = 0.0 * w, float(total) / float(xp.sum(scaling))
         if step is None:
             return math.inf
