@@ -652,30 +652,36 @@ def _multinomial_newton_gap(objective, w, raw, raw_grad):
     return _gap_at(objective, w, raw, theta, penalty.penalized_dual_scale(v), v)
 
 
-def _checked_solve(objective, H, rhs):
+def _checked_solve(objective, H, rhs, known=0.0):
     """Return a solution of the PSD system ``H a = rhs`` in float64, or None.
 
     Over the numerical rank of ``H`` at the data's precision
     (:func:`~skgd._backend._dense.psd_solve`): a float32 matrix's rounding
     would otherwise pass for curvature, and its huge steps for a correction.
-    None where the solution is not finite, or the system has none to the
-    data's rounding: a singular ``H`` whose range misses ``rhs`` certifies
-    nothing.
+    The rank is taken in the Jacobi scaling, free of the columns' scales
+    (1e-3 next to 1e3, where the largest pivot would hide the smallest
+    columns). None where the solution is not finite, or the system has none
+    to the data's rounding, or to ``known``: how far the right-hand side may
+    be from its exact value, per entry. A singular ``H`` whose range misses
+    ``rhs`` certifies nothing.
     """
     cxp = objective.coef_xp
     H, rhs = cxp.astype(H, cxp.float64), cxp.astype(rhs, cxp.float64)
     eps = float(cxp.finfo(objective.dtype).eps)
-    a = psd_solve(H, rhs, rtol=H.shape[0] * eps)
+    d = cxp.linalg.diagonal(H)
+    scale = cxp.where(d > 0, 1.0 / cxp.sqrt(cxp.where(d > 0, d, 1.0)), 0.0 * d)
+    S = H * scale[:, None] * scale[None, :]
+    a = scale * psd_solve(S, scale * rhs, rtol=H.shape[0] * eps)
     if not bool(cxp.all(cxp.isfinite(a))):
         return None
     size = float(cxp.max(cxp.abs(H))) * float(cxp.max(cxp.abs(a)))
     size += float(cxp.max(cxp.abs(rhs)))
-    if float(cxp.max(cxp.abs(H @ a - rhs))) > 64.0 * eps * size:
+    if bool(cxp.any(cxp.abs(H @ a - rhs) > 64.0 * eps * size + known)):
         return None
     return a
 
 
-def _interior_step(objective, weights, v, t, columns):
+def _interior_step(objective, weights, v, t, columns, known=0.0):
     """Return ``(a_w, a_c)`` solving ``(Z.T W Z) a = (v_F, t)``, or None.
 
     ``Z = [X_c[:, F], 1]`` with ``F = columns`` (no column of ones without a
@@ -683,7 +689,10 @@ def _interior_step(objective, weights, v, t, columns):
     sum(theta)``; ``a_w`` is 0 off ``F``. In float64, over the numerical rank
     of ``Z.T W Z`` (:func:`~skgd._backend._dense.psd_solve`), so that columns
     without weight (constant ones, or none of the samples inside the box)
-    get 0; None where the system has no solution to the data's rounding.
+    get 0; None where the system has no solution to the data's rounding, or
+    to ``known``: how far the right-hand side may be from its exact value (a
+    computed ``X_c.T theta`` near 0 is all rounding on exactly collinear
+    columns), per entry.
     """
     cxp, backend = objective.coef_xp, objective.backend
     f64, dev = cxp.float64, backend.device
@@ -702,7 +711,7 @@ def _interior_step(objective, weights, v, t, columns):
         t = cxp.reshape(cxp.asarray(backend.to_float(t), dtype=f64), (1,))
         rhs = cxp.concat([rhs, t])
     # (A singular Z.T W Z: fewer samples inside the box than unknowns.)
-    a = _checked_solve(objective, H, rhs)
+    a = _checked_solve(objective, H, rhs, known=known)
     if a is None:
         return None
     k, p = len(columns), objective.n_features

@@ -75,14 +75,15 @@ def test_equals_quantile_regressor(data, q, alpha):
     best = _reference(X, y, q, alpha)
     est = _fit(q, alpha)
     if data is _badly_scaled and not alpha:
-        # Without a penalty the gap counts the rounding of X.T theta = 0 times
-        # the coefficients, large on these nearly collinear columns (1e-6
-        # apart): it certifies 1e-6 or so, not 1e-10, and the result (the step
-        # of the smallest gap) meets the objective to 1e-7.
+        # Without a penalty the gap counts the rounding of X_c.T theta' = 0
+        # (theta' the corrected dual point) times the coefficients, large on
+        # these nearly collinear columns (1e-6 apart): it certifies 1e-8 or
+        # so, not 1e-10, and the result (the step of the smallest gap) meets
+        # the objective to 1e-7.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             est.fit(X, y)
-        assert est.dual_gap_ <= 1e-5 * best
+        assert est.dual_gap_ <= 1e-8 * best
         _check(est, X, y, q, alpha, best, rel=1e-7)
         return
     est.fit(X, y)
@@ -90,6 +91,36 @@ def test_equals_quantile_regressor(data, q, alpha):
     _check(est, X, y, q, alpha, best)
     res = _kkt_residual(X, y, est.coef_, est.intercept_, q, alpha, 1.0, zero=1e-6)
     assert res < 1e-6
+
+
+def _near_collinear(n=1_000, p=8, seed=5):
+    """Columns correlated at 0.999, scaled from 1e-3 to 1e3."""
+    rng = np.random.default_rng(seed)
+    common = rng.normal(size=(n, 1))
+    X = np.sqrt(0.999) * common + np.sqrt(0.001) * rng.normal(size=(n, p))
+    y = X @ rng.normal(size=p) + rng.standard_t(3, size=n)
+    return X * np.logspace(-3, 3, p), y
+
+
+@pytest.mark.parametrize("q", QUANTILES)
+@pytest.mark.parametrize("data", [_near_collinear, _badly_scaled])
+def test_no_penalty_gap_is_strict_on_collinear_columns(data, q):
+    """The corrected dual point certifies at 1e-8 and bounds the suboptimality.
+
+    Without a penalty the dual point must meet ``X_c.T theta = 0`` and
+    ``sum(theta) = 0``, which the program keeps only to the rounding of its
+    steps (1e-9 here, and a gap that stalled near 1e-6 on columns 1e-6 apart):
+    the certificate corrects it on the samples inside the box.
+    """
+    X, y = data()
+    best = _lp_weighted(X, y, q, np.zeros(X.shape[1]))
+    ref = _objective_of(X, y, NoPenalty(), q=q).reference_value()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = _fit(q, 0.0, tol=1e-8).fit(X, y)
+    got = _objective(X, y, est.coef_, est.intercept_, q, 0.0)
+    assert best - 1e-12 * best <= got <= best + est.dual_gap_
+    assert est.dual_gap_ <= 1e-8 * ref
 
 
 @pytest.mark.parametrize("q", QUANTILES)
@@ -175,7 +206,8 @@ def test_routing():
     assert full_batch_solver(obj, "gd")[0] == "gd"
     # An L2 part makes a quadratic program: a diagonal in each step's system.
     assert interior_point_applies(_objective_of(X, y, L2(alpha=0.1)))
-    assert not interior_point_applies(_objective_of(X, y, L1(alpha=0.1, positive=True)))
+    # The constraint w >= 0: an exact penalty of the program.
+    assert interior_point_applies(_objective_of(X, y, L1(alpha=0.1, positive=True)))
 
 
 def test_dask_keeps_its_route():
@@ -239,24 +271,36 @@ def test_constant_columns_stay_zero_and_wide_data(alpha):
     assert abs(got - best) <= 1e-8 * max(best, 1.0)
 
 
-def _pinball_sum_lp(kind, X, y, u, l1):
+def _pinball_sum_lp(kind, X, y, u, l1, positive=False):
     """Return the optimum of ``sum u_i loss_i + sum_j l1_j |w_j|`` by HiGHS.
 
-    Variables ``(w+, w-, b, xi)``; ``xi_i`` bounds the loss of sample ``i``.
+    Variables ``(w+, w-, b, xi)``; ``xi_i`` bounds the loss of sample ``i``
+    (the epsilon-insensitive loss's epsilon is 0.3, the quantile 0.3). With
+    ``positive`` the bounds ``(0, None)`` hold ``w`` (``w-`` is 0).
     """
     n, p = X.shape
     cost = np.concatenate([l1, l1, [0.0], u])
     slack = -np.eye(n)
+    one = np.ones((n, 1))
     if kind == "hinge":
         yx = y[:, None] * X
         rows, rhs = np.hstack([-yx, yx, -y[:, None], slack]), -np.ones(n)
+    elif kind == "quantile":
+        # xi >= 0.3 (y - f) and xi >= -0.7 (y - f).
+        rows = np.vstack(
+            [
+                np.hstack([-0.3 * X, 0.3 * X, -0.3 * one, slack]),
+                np.hstack([0.7 * X, -0.7 * X, 0.7 * one, slack]),
+            ]
+        )
+        rhs = np.concatenate([-0.3 * y, 0.7 * y])
     else:
-        one = np.ones((n, 1))
         rows = np.vstack(
             [np.hstack([X, -X, one, slack]), np.hstack([-X, X, -one, slack])]
         )
         rhs = np.concatenate([y + 0.3, 0.3 - y])
-    bounds = [(0, None)] * (2 * p) + [(None, None)] + [(0, None)] * n
+    minus = (0, 0) if positive else (0, None)
+    bounds = [(0, None)] * p + [minus] * p + [(None, None)] + [(0, None)] * n
     res = linprog(cost, A_ub=rows, b_ub=rhs, bounds=bounds, method="highs")
     assert res.status == 0
     return res.fun
@@ -267,9 +311,9 @@ def _pinball_sum_lp(kind, X, y, u, l1):
 def test_hinge_and_epsilon_insensitive_equal_the_linear_program(kind, form):
     """Sums of pinball losses: an unpenalized feature, weights, a row of weight 0.
 
-    Without a duality gap (a feature of weight 0) the certificate is the
-    program's complementarity, for the hinge's and the epsilon-insensitive
-    loss's dual boxes as for quantile regression.
+    Without a duality gap (a feature of weight 0) the certificate is the dual
+    point corrected on the samples inside the box, for the hinge's and the
+    epsilon-insensitive loss's dual boxes as for quantile regression.
     """
     from skgd.losses import EpsilonInsensitive, Hinge
 
@@ -299,3 +343,46 @@ def test_hinge_and_epsilon_insensitive_equal_the_linear_program(kind, form):
     got = float(u @ loss.pointwise(y, raw) + alpha * c @ np.abs(res.coef))
     gap = res.extra["measure"] * obj.reference_value()
     assert -1e-9 <= got - best <= gap + 1e-12
+
+
+@pytest.mark.parametrize("kind", ["quantile", "hinge", "epsilon_insensitive"])
+@pytest.mark.parametrize("form", ["dense", "sparse"])
+@pytest.mark.parametrize("alpha", [0.0, 0.01])
+def test_positive_equals_the_linear_program(kind, form, alpha):
+    """``positive=True`` on the interior points: the objective of HiGHS's LP.
+
+    The constraint is an exact penalty of the program (its ``-e_j`` rows), and
+    the gap's dual constraint is one-sided, ``X_j.theta <= alpha c_j``.
+    """
+    from skgd import GDClassifier
+    from skgd.losses import EpsilonInsensitive, Hinge
+
+    X, y = _problem(n=150, p=6, seed=3)
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    weights[4] = 0.0
+    u = weights / weights.sum()
+    params = {"penalty": "l1" if alpha else None, "alpha": alpha, "tol": 1e-10}
+    params["positive"] = True
+    if kind == "hinge":
+        y = np.where(y > np.median(y), 1.0, -1.0)
+        est, loss = GDClassifier(loss="hinge", **params), Hinge()
+    elif kind == "quantile":
+        est = GDRegressor(loss="quantile", quantile=0.3, **params)
+        loss = Pinball(quantile=0.3)
+    else:
+        est = GDRegressor(loss="epsilon_insensitive", epsilon=0.3, **params)
+        loss = EpsilonInsensitive(epsilon=0.3)
+    penalty = L1(alpha=alpha, positive=True) if alpha else NoPenalty(positive=True)
+    obj = LinearObjective(get_backend(X), X, y, loss, penalty)
+    assert full_batch_solver(obj, "auto")[0] == "interior-point"
+    best = _pinball_sum_lp(kind, X, y, u, np.full(6, alpha), positive=True)
+    data = sp.csr_matrix(X) if form == "sparse" else X
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(data, y, sample_weight=weights)
+    w, b = np.ravel(est.coef_), float(np.ravel(est.intercept_)[0])
+    assert w.min() >= 0.0
+    assert (w == 0.0).any()  # (the constraint binds)
+    got = float(u @ loss.pointwise(y, X @ w + b) + alpha * np.sum(w))
+    assert abs(got - best) <= 1e-8 * best
+    assert got - best <= est.dual_gap_ + 1e-12 * best

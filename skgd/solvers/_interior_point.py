@@ -15,7 +15,9 @@ Cholesky solve, whatever the number of samples. The L1 penalty
 is the program of the augmented data: each penalized feature ``j`` adds the two
 rows ``+e_j`` and ``-e_j`` with target 0 and weight ``alpha c_j`` (``c`` the
 penalty weights), whose pinball losses sum to ``alpha c_j |w_j|``; they enter the
-Gram matrix as a diagonal, never as rows of X. An L2 part makes the program
+Gram matrix as a diagonal, never as rows of X. With the constraint ``w >= 0``
+each feature has one such row, an exact penalty of the constraint
+(:func:`_penalty_rows`). An L2 part makes the program
 quadratic: ``l2 c_j`` joins that diagonal, and ``l2 c_j w_j`` the constraint's
 residual. The intercept is not penalized. The run stops on the duality gap of
 the true problem (see :func:`solve_interior_point`). Which problems it is
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 import scipy.linalg
 from array_api_compat import array_namespace
 
+from skgd._gaps import _gap_at, _interior_step, _rounding
 from skgd._objective import LinearObjective
 from skgd.losses import EpsilonInsensitive, Hinge, Pinball
 from skgd.solvers._result import SolverResult
@@ -68,6 +71,10 @@ _SLACK = 1e-3
 # Ridge of the Jacobi-scaled Gram matrix where Cholesky finds it singular (a
 # constant column, or more features than samples without a penalty).
 _RIDGE = 1e-12
+# The most corrections of the dual point of a fit without a penalty (see
+# _corrected_gap): each one refines the last, whose solve rounds on nearly
+# collinear columns (scaled 1e-3 to 1e3) to 5-20 times the bound it must meet.
+_CORRECTIONS = 3
 
 
 @dataclass
@@ -101,7 +108,8 @@ class _QuantileProgram:
     sample weights ``u`` (summing to 1) and the penalty strengths; ``b = A
     (1 - q) upper``, which makes ``x = (1 - q) upper`` feasible. The samples'
     rows come once per pinball piece of the loss, with that piece's target and
-    quantile ``q`` (per row); the penalty rows' quantile is 1/2. With an L2 part
+    quantile ``q`` (per row); the penalty rows' are those of
+    :func:`_penalty_rows`. With an L2 part
     (``ridge``, per feature) it is the quadratic program whose constraint is
     ``A x + ridge * w = b`` (see :meth:`infeasibility`).
     """
@@ -127,18 +135,22 @@ class _QuantileProgram:
         # every solver: their steps are held at 0.
         self.active = xp.asarray(objective.active, dtype=xp.bool)
         strengths, self.ridge = _strengths(objective.penalty, self.n_features, xp)
-        (self.penalized,) = xp.nonzero(strengths > 0)
         self.strengths = strengths
-        alpha = strengths[self.penalized]
         pieces = pinball_pieces(objective.loss, y)
         self.copies = len(pieces)
-        self.upper = xp.concatenate([u] * self.copies + [alpha, alpha])
+        self.positive = bool(getattr(objective.penalty, "positive", False))
+        rows = _penalty_rows(self, u, strengths)
+        (self.plus, self.minus), (upper, quantile) = rows[:2], rows[2:]
+        self.penalized = self.minus
+        self.upper = xp.concatenate([u] * self.copies + [upper])
         targets = [-t for t, _ in pieces]
-        self.c = xp.concatenate([*targets, xp.zeros(2 * alpha.shape[0])])
-        # The penalty rows' pinball losses sum to alpha c_j |w_j| at any
-        # quantile: the middle one starts them at the centre of their box.
-        half = xp.full(2 * alpha.shape[0], 0.5)
-        self.quantile = xp.concatenate([q for _, q in pieces] + [half])
+        self.c = xp.concatenate([*targets, xp.zeros(upper.shape[0])])
+        self.quantile = xp.concatenate([q for _, q in pieces] + [quantile])
+        # The rows that start _CORNER into their box (see _start): the pieces
+        # at the quantiles 0 and 1, and the rows of the constraint w >= 0.
+        self.corner = (self.quantile <= 0.0) | (self.quantile >= 1.0)
+        if self.positive:
+            self.corner[self.n * self.copies :] = True
         self.b = self.forward((1.0 - self.quantile) * self.upper)
         gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
         self._gram = gram
@@ -150,7 +162,7 @@ class _QuantileProgram:
 
         The samples' part sums the copies of each sample (one per pinball piece).
         """
-        n, k = self.n * self.copies, self.penalized.shape[0]
+        n, k = self.n * self.copies, self.plus.shape[0]
         real = v[:n]
         if self.copies > 1:
             real = self.xp.sum(self.xp.reshape(real, (self.copies, self.n)), axis=0)
@@ -162,7 +174,8 @@ class _QuantileProgram:
         real, plus, minus = self.split(v)
         out = xp.asarray(self.backend.rmatvec(self.X, real), dtype=xp.float64)
         out = xp.array(out, copy=True)
-        out[self.penalized] += plus - minus
+        out[self.plus] += plus
+        out[self.minus] -= minus
         if self.fit_intercept:
             return xp.concatenate([[real.sum()], out])
         return out
@@ -172,8 +185,7 @@ class _QuantileProgram:
         xp = self.xp
         y0, yw = (y[0], y[1:]) if self.fit_intercept else (0.0, y)
         real = xp.asarray(self.backend.matvec(self.X, yw), dtype=xp.float64) + y0
-        pen = yw[self.penalized]
-        return xp.concatenate([real] * self.copies + [pen, -pen])
+        return xp.concatenate([real] * self.copies + [yw[self.plus], -yw[self.minus]])
 
     def ridge_part(self, y):
         """Return ``l2 P y``: the L2 part's term of the constraint ``A x = b``."""
@@ -197,7 +209,8 @@ class _QuantileProgram:
         xp = self.xp
         real, plus, minus = self.split(q)
         diag = xp.array(self.ridge, copy=True)
-        diag[self.penalized] += plus + minus
+        diag[self.plus] += plus
+        diag[self.minus] += minus
         if not self.fit_intercept:
             zero = xp.zeros(self.n_features)
             G = xp.asarray(self._gram(self.X, real, zero), dtype=xp.float64)
@@ -215,10 +228,13 @@ class _QuantileProgram:
         return solve
 
     def coefficients(self, y):
-        """Return ``(w, b)`` of the regression from the dual variable ``y``."""
-        if self.fit_intercept:
-            return -y[1:], -float(y[0])
-        return -y, 0.0
+        """Return ``(w, b)`` of the regression from the dual variable ``y``.
+
+        With the constraint ``w >= 0`` (which the program holds as a penalty,
+        see :func:`_penalty_rows`) a coefficient below 0 is put on it.
+        """
+        w, b = (-y[1:], -float(y[0])) if self.fit_intercept else (-y, 0.0)
+        return (self.xp.maximum(w, 0.0) if self.positive else w), b
 
     def value(self, point):
         """Return the regression's objective at the point's coefficients.
@@ -240,6 +256,39 @@ class _QuantileProgram:
         if self.copies > 1:
             theta = self.xp.sum(self.xp.reshape(theta, (self.copies, self.n)), axis=0)
         return theta
+
+
+def _penalty_rows(lp, u, strengths):
+    """Return ``(plus, minus, upper, quantile)``: the rows of the penalty.
+
+    ``plus`` and ``minus`` are the features of the ``+e_j`` and ``-e_j`` rows,
+    ``upper`` and ``quantile`` the rows' bounds and quantiles (the ``+e_j``
+    rows first).
+
+    Without the constraint ``w >= 0``, each penalized feature has both rows,
+    of bound ``alpha c_j`` and quantile 1/2: their pinball losses sum to
+    ``alpha c_j |w_j|``, and the middle quantile starts them at the centre of
+    their box. With it, every feature has one ``-e_j`` row of bound ``alpha
+    c_j + M_j`` and quantile ``alpha c_j / (alpha c_j + M_j)``: its pinball
+    loss is ``alpha c_j w_j`` for ``w_j >= 0`` and ``M_j |w_j|`` below, an
+    exact penalty of the constraint where ``M_j`` exceeds its multiplier,
+    ``|alpha c_j - X_j.theta|`` at most: ``M_j`` is twice the bound
+    ``copies * sum_i u_i |X_ij|`` of ``|X_j.theta|`` over the loss's box, plus
+    ``alpha c_j`` (1 for an empty column).
+    """
+    xp = lp.xp
+    if not lp.positive:
+        (plus,) = xp.nonzero(strengths > 0)
+        alpha = strengths[plus]
+        half = xp.full(2 * plus.shape[0], 0.5)
+        return plus, plus, xp.concatenate([alpha, alpha]), half
+    absolute = abs(lp.X)
+    size = xp.asarray(lp.backend.rmatvec(absolute, u), dtype=xp.float64)
+    big = 2.0 * lp.copies * size + strengths
+    big = xp.where(big > 0, big, 1.0)
+    upper = strengths + big
+    minus = xp.arange(lp.n_features)
+    return minus[:0], minus, upper, strengths / upper
 
 
 def _strengths(penalty, n_features, xp):
@@ -356,7 +405,7 @@ def _start(lp):
     """
     xp = lp.xp
     q = lp.quantile
-    inside = xp.where((q > 0.0) & (q < 1.0), q, xp.clip(q, _CORNER, 1.0 - _CORNER))
+    inside = xp.where(lp.corner, xp.clip(q, _CORNER, 1.0 - _CORNER), q)
     x = (1.0 - inside) * lp.upper
     solve = lp.normal_solver(lp.upper)
     y = solve(lp.forward(lp.upper * lp.c))
@@ -433,21 +482,17 @@ def _certificate(objective, lp, point):
     :meth:`~skgd._objective.LinearObjective.duality_gap` makes it feasible
     (centred for the intercept, scaled into the L1 ball) and bounds the
     suboptimality of ``(w, b)``. Without one (no penalty, or a feature of
-    weight 0) see :func:`_complementarity`.
+    weight 0) see :func:`_corrected_gap`.
     """
     w, b = lp.coefficients(point.y)
-    return w, b, _gap(objective, lp, w, b, lp.dual_point(point))
+    return w, b, _gap(objective, lp, w, b, point)
 
 
-def _gap(objective, lp, w, b, theta):
-    """Return the duality gap at ``(w, b)`` of the program's dual point ``theta``."""
-    xp = lp.xp
+def _gap(objective, lp, w, b, point):
+    """Return the duality gap at ``(w, b)`` of the program's dual point at ``point``."""
     c = objective.offset(w, b)
     raw = objective.raw(w, c)
-    if lp.n < objective.n_samples:
-        full = xp.zeros(objective.n_samples)
-        full[objective.u > 0] = theta
-        theta = full
+    theta = _full(objective, lp, lp.dual_point(point))
     if objective.has_duality_gap:
         # theta is in the loss's box (x is inside its own): the gap centres it
         # for the intercept the loss's way, which keeps it there. (Centred
@@ -455,21 +500,100 @@ def _gap(objective, lp, w, b, theta):
         # met A x = b, and the "gap" came out negative.)
         g = -theta
         return objective.duality_gap(w, raw, objective.backprop(g)[0], g)
-    if objective.fit_intercept:
-        # The program keeps sum(theta) = 0 to rounding: centred, and put back
-        # into the loss's box, theta misses it by less (counted below).
-        theta = _into_box(objective, theta - objective.u * xp.sum(theta))
-    grad_w, _ = objective.backprop(-theta)
-    return _complementarity(objective, lp, w, c, raw, theta, -grad_w)
+    return _corrected_gap(objective, lp, w, c, raw, theta)
 
 
-def _into_box(objective, theta):
-    """Return ``theta`` clipped into the loss's box (the sum of its pieces')."""
-    xp = array_namespace(theta)
+def _full(objective, lp, v):
+    """Return the samples' vector ``v`` with 0 on the rows of weight 0 put back."""
+    if lp.n == objective.n_samples:
+        return v
+    full = lp.xp.zeros(objective.n_samples)
+    full[objective.u > 0] = v
+    return full
+
+
+def _box(objective):
+    """Return the loss's box ``lower <= theta <= upper`` (the sum of its pieces')."""
+    xp = objective.coef_xp
     pieces = pinball_pieces(objective.loss, xp.asarray(objective.y, dtype=xp.float64))
     upper = sum(q for _, q in pieces) * objective.u
-    lower = upper - len(pieces) * objective.u
-    return xp.clip(theta, lower, upper)
+    return upper - len(pieces) * objective.u, upper
+
+
+def _corrected_gap(objective, lp, w, c, raw, theta):
+    """Return the gap ``P(w) - D(theta')`` where unpenalized features have no dual.
+
+    The conjugate of the penalty is finite only where ``v_j = (X_c.T theta)_j``
+    is 0 on the features ``F`` of no penalty strength, as the intercept's
+    needs ``sum(theta) = 0``: the program keeps both only to the rounding of
+    its steps, which nearly collinear columns make large. The loss's conjugate
+    is linear on its box (a quadratic one of no curvature), so the dual point
+    is corrected as :func:`~skgd._gaps.box_gap` corrects huber's: ``theta' =
+    theta - W Z a`` with ``(Z.T W Z) a = Z.T theta`` and ``Z = [X_c[:, F],
+    1]`` (:func:`~skgd._gaps._interior_step`), ``W`` each sample's distance to
+    the nearer face of its box (the samples at a face stay; a step of at most
+    1 keeps the others inside). Up to :data:`_CORRECTIONS` of them, each a
+    weighted Gram matrix of ``F`` and a pass over X, until ``X_c[:, F].T
+    theta'`` and ``sum(theta')`` are within :func:`~skgd._gaps.rounding_bound`
+    of 0; ``inf`` where ``theta'`` leaves the box or they are not. The
+    penalized features' part is then scaled into the penalty's dual ball, and
+    the gap is ``P(w) - D(theta')`` plus the rounding of those constraints
+    times the coefficients (``|w_j| (|v_j| + bound_j)`` and the offset's
+    term): what the lower bound may move by at the optimum's coefficients, for
+    which those at hand stand in.
+    """
+    xp = cxp = objective.coef_xp
+    l1, l2 = lp.strengths, lp.ridge
+    free = [j for j in range(lp.n_features) if l1[j] <= 0 and l2[j] <= 0]
+    v, total = objective.backprop(theta)
+    held = []
+    if lp.positive:
+        # With w >= 0 a coefficient that is 0 at the optimum needs only v_j <=
+        # 0: those at 0 and those whose v_j is below 0 by a share of its
+        # row's bound (as in _sparsified) are not corrected.
+        scale = lp.split(lp.upper)[2]
+        held = [j for j in free if not w[j] > 0 or v[j] < -_SLACK * float(scale[j])]
+        free = [j for j in free if j not in held]
+    index, held = cxp.asarray(free, dtype=cxp.int64), cxp.asarray(held, dtype=int)
+    lower, upper = _box(objective)
+    # Each sample's distance to the nearer face of its box: a step of at
+    # most 1 along Z a leaves it inside.
+    scaling = xp.maximum(xp.minimum(theta - lower, upper - theta), 0.0)
+    slack = 64.0 * float(cxp.finfo(cxp.float64).eps) * objective.u
+    bound, unit = _rounding(objective)
+    if bound is None:  # (an uncentered objective: no column moments)
+        return math.inf
+    # The right-hand sides' rounding (v_F, then sum(theta)), which the solves
+    # need not meet more closely.
+    known = xp.concatenate([bound[index], [unit] if objective.fit_intercept else []])
+    for _ in range(_CORRECTIONS if free or objective.fit_intercept else 0):
+        if free:
+            step = _interior_step(objective, scaling, v, total, free, known)
+        else:  # (the intercept's constraint alone)
+            step = 0.0 * w, float(total) / float(xp.sum(scaling))
+        if step is None:
+            return math.inf
+        theta = theta - scaling * objective.raw(*step)
+        if bool(cxp.any((theta < lower - slack) | (theta > upper + slack))):
+            return math.inf
+        theta = cxp.clip(theta, lower, upper)
+        v, total = objective.backprop(theta)
+        met = not bool(cxp.any(cxp.abs(v[index]) > bound[index]))
+        met = met and not bool(cxp.any(v[held] > bound[held]))
+        if met and (not objective.fit_intercept or abs(float(total)) <= unit):
+            break
+    else:
+        if free or objective.fit_intercept:
+            return math.inf
+    moved = cxp.abs(w[index]) @ (cxp.abs(v[index]) + bound[index])
+    if objective.fit_intercept:
+        moved += abs(float(c)) * (abs(float(total)) + unit)
+    v[index] = 0.0
+    v[held] = cxp.minimum(v[held], 0.0)
+    k = objective.penalty.penalized_dual_scale(v)
+    gap = _gap_at(objective, w, raw, theta, 1.0 if k is None else k, v)
+    # (P(w) - D(theta') falls below 0 only by its rounding.)
+    return max(gap, 0.0) + float(moved)
 
 
 def _sparsified(objective, lp, point, w, b):
@@ -484,39 +608,18 @@ def _sparsified(objective, lp, point, w, b):
     """
     xp = lp.xp
     _, plus, minus = lp.split(point.x)
-    alpha = lp.strengths[lp.penalized]
-    inside = xp.abs(plus - minus) < (1.0 - _SLACK) * alpha
+    if lp.positive:
+        # The -e_j row's dual is at its upper face where w_j > 0.
+        upper = lp.split(lp.upper)[2]
+        inside = upper - minus > _SLACK * upper
+    else:
+        alpha = lp.strengths[lp.penalized]
+        inside = xp.abs(plus - minus) < (1.0 - _SLACK) * alpha
     if not xp.any(inside):
         return w, None
     sparse = xp.array(w, copy=True)
     sparse[lp.penalized[inside]] = 0.0
-    return sparse, _gap(objective, lp, sparse, b, lp.dual_point(point))
-
-
-def _complementarity(objective, lp, w, c, raw, theta, v):
-    """Return the gap ``P(w) - D(theta)`` where unpenalized features have no dual.
-
-    With ``theta`` in the loss's box and ``v = X_c.T theta`` it is the loss's
-    Fenchel-Young sum ``sum_i u_i L(y_i, f_i) + L*(theta_i)`` minus ``y.theta``
-    (:meth:`~skgd.losses.Loss.dual_value`) plus the penalty's, ``h_j(w_j) +
-    h_j*(v_j)``, over the penalized features. On the others ``v_j = 0`` is the
-    program's own constraint, and ``sum(theta) = 0`` the intercept's, met to
-    the rounding of its steps; that rounding moves the lower bound by ``w*.v +
-    c* sum(theta)``, counted as ``|w_j v_j|`` and ``|c sum(theta)|`` (the
-    coefficients standing in for the optimum's).
-    """
-    xp = lp.xp
-    u, loss = objective.u, objective.loss
-    fenchel = xp.sum(u * loss.pointwise(objective.y, raw))
-    fenchel = fenchel - loss.dual_value(objective.y, theta, u)
-    if objective.fit_intercept:
-        fenchel = fenchel + abs(float(c) * float(xp.sum(theta)))
-    l1, l2 = lp.strengths, lp.ridge
-    excess = xp.maximum(xp.abs(v) - l1, 0.0)
-    conjugate = xp.where(l2 > 0, excess * excess / xp.where(l2 > 0, 2.0 * l2, 1.0), 0.0)
-    terms = l1 * xp.abs(w) + 0.5 * l2 * w * w + conjugate
-    terms = xp.where((l1 <= 0) & (l2 <= 0), xp.abs(w * v), terms)
-    return max(float(fenchel + xp.sum(terms)), 0.0)
+    return sparse, _gap(objective, lp, sparse, b, point)
 
 
 def _float64_objective(objective):
@@ -548,7 +651,8 @@ def solve_interior_point(objective, w0, c0, *, max_iter, tol, verbose=0, callbac
     are solved in float64 (a copy of X).
 
     **Stopping.** After each step the duality gap of the true problem is made at
-    the coefficients (see :func:`_certificate`; two passes over X): the run
+    the coefficients (see :func:`_certificate`; two passes over X, and the
+    corrections of :func:`_corrected_gap` without a penalty): the run
     stops when that, relative to the objective at zero, is below ``tol``, or
     when the program's own gap no longer falls (rounding). The result is the
     step of the smallest gap, with the coefficients that the L1 part zeroes set
@@ -558,8 +662,8 @@ def solve_interior_point(objective, w0, c0, *, max_iter, tol, verbose=0, callbac
     ----------
     objective : LinearObjective
         The problem: the pinball, hinge or epsilon-insensitive loss, an
-        elastic-net-family penalty (with weights or not, no constraint ``w >=
-        0``) or none, one output, numpy or scipy.sparse data.
+        elastic-net-family penalty (with weights or not, with the constraint
+        ``w >= 0`` or not) or none, one output, numpy or scipy.sparse data.
     w0, c0 : array of shape (n_features,), float
         Not used (see above).
     max_iter : int

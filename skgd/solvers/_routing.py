@@ -14,8 +14,8 @@ an elastic-net-family penalty or none are linear (with an L2 part, quadratic)
 programs, solved exactly by interior points
 (:func:`~skgd.solvers._interior_point.solve_interior_point`, where
 :func:`interior_point_applies` and :func:`interior_point_pays`); elsewhere (Dask
-data with ``"newton"``) a non-smooth loss with a penalty strength takes Newton
-steps on its smoothings
+and Array API data with ``"newton"``) a non-smooth loss with a penalty
+strength takes Newton steps on its smoothings
 (:func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton`, where
 :func:`smoothed_newton_applies` and :func:`smoothed_newton_pays`).
 """
@@ -44,11 +44,14 @@ NEWTON_MAX_FEATURES = 256
 # Below this many samples a fit is so small that fixed costs decide; "gd" stays.
 NEWTON_MIN_SAMPLES = 20
 # Up to this many features "auto" takes Newton steps on the smoothings of a
-# non-smooth loss with an L1 part. Measured at defaults, hinge, 2 shared cores
-# under a load of 15 (time against "gd", which stopped at max_iter with a
-# warning): standardized breast cancer (30 features) 8.1 s against 5.6 s,
-# certified; digits (64) 17 s for one class against the rest, where "gd" took
-# 16 s for all ten; make_classification(5000, 200) 134 s against 13 s.
+# non-smooth loss with an L1 part, where the interior points do not apply
+# (see smoothed_newton_pays: on numpy and scipy.sparse data they take every
+# such problem, with or without w >= 0). The limit was measured before they
+# did, at defaults, hinge, 2 shared cores under a load of 15 (time against
+# "gd", which stopped at max_iter with a warning): standardized breast cancer
+# (30 features) 8.1 s against 5.6 s, certified; digits (64) 17 s for one
+# class against the rest, where "gd" took 16 s for all ten;
+# make_classification(5000, 200) 134 s against 13 s.
 SMOOTHED_L1_MAX_FEATURES = 32
 
 
@@ -123,8 +126,8 @@ def interior_point_applies(objective):
     A loss that is a sum of pinball losses
     (:func:`~skgd.solvers._interior_point.pinball_pieces`: quantile regression,
     the hinge, the epsilon-insensitive loss) of one output, with an
-    elastic-net-family penalty (per-feature weights included) or none, but no
-    constraint ``w >= 0``, on numpy or scipy.sparse data with a backend that
+    elastic-net-family penalty (per-feature weights and the constraint ``w >=
+    0`` included) or none, on numpy or scipy.sparse data with a backend that
     builds weighted Gram matrices. With an L1 part or none the problem is a
     linear program; an L2 part makes it a quadratic one, a diagonal in each
     step's normal matrix.
@@ -135,7 +138,6 @@ def interior_point_applies(objective):
         and objective.n_outputs == 1
         and penalty.is_separable
         and getattr(penalty, "l2", None) is not None
-        and getattr(penalty, "positive", True) is False
         and is_numpy_namespace(objective.xp)
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
     )
@@ -152,6 +154,7 @@ def interior_point_pays(objective):
     rest) and make_classification(5000, 200): 12-33 steps per class, 0.3-1.5
     s in all, against 2-6 s for Newton steps on the smoothings with L2, and
     warnings at max_iter with L1 (see :data:`SMOOTHED_L1_MAX_FEATURES`).
+    Wider hinge and epsilon-insensitive problems go to ``"gd"``.
     """
     return (
         isinstance(objective.loss, Pinball)
@@ -163,10 +166,15 @@ def smoothed_newton_pays(objective):
     """Return whether ``solver="auto"`` picks Newton steps on the smoothings.
 
     Where :func:`newton_pays`, and with an L1 part only up to
-    :data:`SMOOTHED_L1_MAX_FEATURES` columns: there the stages' pieces (which
-    samples sit near the kink) and the support change together, and the steps
-    are many (150-450 on standardized breast cancer and digits, hinge, alpha
-    1e-4), each with a coordinate descent on the Gram matrix.
+    :data:`SMOOTHED_L1_MAX_FEATURES` columns, where the stages' pieces (which
+    samples sit near the kink) and the support change together and each step
+    runs a coordinate descent on the Gram matrix. It is asked only where the
+    interior points do not apply (:func:`full_batch_solver` asks
+    :func:`interior_point_applies` first), and :func:`newton_pays` holds only
+    on numpy and scipy.sparse data, where they apply to every problem that
+    :func:`smoothed_newton_applies` to, the constraint ``w >= 0`` included:
+    ``"auto"`` does not pick the smoothings today. ``solver="newton"`` runs
+    them on Dask and Array API data, without this test.
     """
     shape = objective.penalty.elastic_net_shape()
     return newton_pays(objective) and (
