@@ -39,6 +39,7 @@ def _fmt(x, kind="g"):
 
 def _worker(case, quick, repeats):
     """Run one case in this process and print its rows as JSON."""
+    from benchmarks._busy import BUSY_CASES
     from benchmarks._cases import CASES
     from benchmarks._classifier_cv import CLASSIFIER_CV_CASES
     from benchmarks._curvature import CURVATURE_CASES
@@ -52,6 +53,7 @@ def _worker(case, quick, repeats):
         **GLM_CASES,
         **QUANTILE_CASES,
         **CLASSIFIER_CV_CASES,
+        **BUSY_CASES,
     }
     rows = cases[case](quick, repeats)
     for row in rows:
@@ -142,7 +144,7 @@ def main(argv=None):
     # Case 12 (streaming quality) next to case 4 (streaming throughput).
     cases = args.case or [
         *(1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11),
-        *(13, 14, 15, 16, 17, 18, 19, 21),
+        *(13, 14, 15, 16, 17, 18, 19, 21, 22),
     ]
     print(
         f"python {platform.python_version()}, {platform.machine()}, "

@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import ShuffleSplit
 
 from skgd._advice import convergence_advice, measure_name
-from skgd._backend import is_dask
+from skgd._backend import fit_threads, is_dask
 from skgd._gaps import final_gap
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import (
@@ -647,9 +647,12 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
         init = {"coef_init": coef_init, "intercept_init": intercept_init}
         try:
             if solver == "gd":
-                fitted.update(
-                    self._fit_gd(X, y, sample_weight, backend, loss, penalty, **init)
-                )
+                with fit_threads(X):
+                    fitted.update(
+                        self._fit_gd(
+                            X, y, sample_weight, backend, loss, penalty, **init
+                        )
+                    )
                 if scale != 1.0:
                     unscale_fitted(fitted, scale, degree)
             else:

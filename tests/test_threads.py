@@ -1,24 +1,29 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Determinism across threads: a fit is bit-identical whatever other threads do.
+"""Threads: a fit is bit-identical whatever other threads do, and its BLAS limit.
 
-Each fit runs once alone, then again in the main thread while one thread runs
-large BLAS products and another fits other skgd models. skgd never changes the
-BLAS thread limit, which OpenBLAS keeps for the whole process; since OpenBLAS's
-sums depend on its thread count in the last bits, a fit that lowered it would
-change the bits of the products running in the other threads, and one that ran
-while another fit lowered it would get other bits itself.
+Each fit runs once beside an idle thread, then again in the main thread while
+one thread runs large BLAS products and another fits other skgd models. A fit
+changes the BLAS thread limit, which OpenBLAS keeps for the whole process, only
+when no other thread exists (see ``skgd._backend._threads``): since OpenBLAS's
+sums depend on its thread count in the last bits, a fit that lowered it beside
+other threads would change the bits of the products running in them, and one
+that ran while another fit lowered it would get other bits itself. Alone, on one
+BLAS thread, a fit may differ from the same fit beside threads in the last bits.
 """
 
 import itertools
 import threading
+import warnings
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 from skgd import GDClassifier, GDRegressor
 from skgd._backend import get_backend
 from skgd._backend._dense import solve_spd
+from skgd._base import GDBase
 from skgd._objective import LinearObjective
 from skgd.losses import LogLoss
 from skgd.penalties import L2
@@ -109,10 +114,22 @@ def _busy_skgd(stop):
         fits[i % len(fits)]()
 
 
+def _beside_idle_thread(fn):
+    """Return ``fn()`` run while another thread of the process waits."""
+    stop = threading.Event()
+    idle = threading.Thread(target=stop.wait)
+    idle.start()
+    try:
+        return fn()
+    finally:
+        stop.set()
+        idle.join()
+
+
 @pytest.mark.parametrize("name", list(FITS))
 def test_fit_bit_identical_while_other_threads_run(name):
     fit = FITS[name]
-    alone = fit()
+    alone = _beside_idle_thread(fit)
     stop = threading.Event()
     busy = (_busy_blas, _busy_skgd)
     others = [threading.Thread(target=f, args=(stop,)) for f in busy]
@@ -140,3 +157,79 @@ def test_solve_spd_equals_a_direct_solve(n):
     expected = np.linalg.solve(A, b)
     np.testing.assert_allclose(solve_spd(A, b), expected, rtol=1e-10, atol=0)
     np.testing.assert_allclose(solve_spd(A, b[:, 0]), expected[:, 0], rtol=1e-10)
+
+
+def _blas_threads():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def _spy_fit_gd(monkeypatch, *, fail=False):
+    """Record the BLAS thread counts each full-batch solve starts with."""
+    seen = []
+    solve = GDBase._fit_gd
+
+    def spy(self, *args, **kwargs):
+        seen.append(_blas_threads())
+        if fail:
+            raise FloatingPointError("a failing solve")
+        return solve(self, *args, **kwargs)
+
+    monkeypatch.setattr(GDBase, "_fit_gd", spy)
+    return seen
+
+
+def test_fit_alone_runs_on_one_blas_thread_and_restores_the_limit(monkeypatch):
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    before = _blas_threads()
+    seen = _spy_fit_gd(monkeypatch)
+    alone = GDClassifier(alpha=1e-4, solver="newton", tol=1e-10).fit(X_CLF, Y_CLF)
+    assert seen == [[1] * len(before)]
+    assert _blas_threads() == before
+    # Beside other threads (the limit untouched) the same fit, to rounding.
+    crowded = _beside_idle_thread(
+        lambda: GDClassifier(alpha=1e-4, solver="newton", tol=1e-10).fit(X_CLF, Y_CLF)
+    )
+    assert seen[1] == before
+    np.testing.assert_allclose(crowded.coef_, alone.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_failed_fit_restores_the_blas_limit(monkeypatch):
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    before = _blas_threads()
+    seen = _spy_fit_gd(monkeypatch, fail=True)
+    with pytest.raises(FloatingPointError, match="a failing solve"):
+        GDRegressor(alpha=1e-3).fit(X_CLF, Y_CLF)
+    assert seen == [[1] * len(before)]
+    assert _blas_threads() == before
+
+
+def test_fit_on_a_worker_thread_leaves_the_blas_limit(monkeypatch):
+    before = _blas_threads()
+    seen = _spy_fit_gd(monkeypatch)
+    errors = []
+
+    def fit():
+        try:
+            GDRegressor(alpha=1e-3).fit(X_CLF, Y_CLF)
+        except Exception as exc:  # (reported by the main thread)
+            errors.append(exc)
+
+    worker = threading.Thread(target=fit)
+    worker.start()
+    worker.join()
+    assert not errors
+    assert seen == [before]
+    assert _blas_threads() == before
+
+
+def test_large_or_wide_fits_leave_the_blas_limit(monkeypatch):
+    before = _blas_threads()
+    seen = _spy_fit_gd(monkeypatch)
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((60, 300))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        GDRegressor(alpha=1e-1, max_iter=5).fit(X, X[:, 0])
+    assert seen == [before]

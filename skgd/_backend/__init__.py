@@ -23,6 +23,7 @@ from skgd._backend._dask import DaskBackend, dask_namespace, dask_unique, is_das
 from skgd._backend._dense import DenseBackend
 from skgd._backend._protocol import Backend
 from skgd._backend._sparse import SparseBackend, is_sparse
+from skgd._backend._threads import fit_threads
 
 
 def get_backend(X):
@@ -52,6 +53,7 @@ __all__ = [
     "SparseBackend",
     "dask_namespace",
     "dask_unique",
+    "fit_threads",
     "get_backend",
     "is_dask",
     "is_sparse",
