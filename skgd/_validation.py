@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn
 from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
+from sklearn.utils import check_consistent_length
 
 from skgd._backend import dask_namespace, get_backend, is_dask
 from skgd._sklearn_compat import (
@@ -72,7 +73,9 @@ def _float_dtypes(X):
     return [np.float64, np.float32]
 
 
-def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=True):
+def check_fit_data(
+    estimator, X, y, sample_weight, *, reset=True, multi_output=True, coded=False
+):
     """Validate training data and return it with the backend that will handle it.
 
     Parameters
@@ -90,6 +93,10 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
         Whether this is a new fit (``n_features_in_`` is reset) or a continuation.
     multi_output : bool, default=True
         Whether a 2-D ``y`` is accepted.
+    coded : bool, default=False
+        Whether ``y`` is already a valid target (the classifier's class codes,
+        made from labels it checked): for numpy codes only their length is
+        checked against X.
 
     Returns
     -------
@@ -105,7 +112,9 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
     estimator.__dict__.pop("_validated_input", None)
     before = {n: estimator.__dict__.get(n) for n in _INPUT_ATTRIBUTES}
     try:
-        out = _check_fit_data(estimator, X, y, sample_weight, reset, multi_output)
+        out = _check_fit_data(
+            estimator, X, y, sample_weight, reset, multi_output, coded
+        )
     finally:
         after = {n: estimator.__dict__.pop(n, None) for n in _INPUT_ATTRIBUTES}
         estimator.__dict__.update({n: v for n, v in before.items() if v is not None})
@@ -131,7 +140,7 @@ def commit_input_attributes(estimator):
             setattr(estimator, name, value)
 
 
-def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
+def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output, coded):
     """Validate training data (see :func:`check_fit_data`)."""
     if is_dask(X):
         return _check_dask_fit_data(estimator, X, y, sample_weight, reset=reset)
@@ -139,16 +148,21 @@ def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
     _refuse_empty(estimator, X)
     for name, a in (("X", X), ("y", y), ("sample_weight", sample_weight)):
         _refuse_complex_array(a, name)
-    X, y = validate_data(
-        estimator,
-        X,
-        y,
-        accept_sparse=("csr", "csc"),
-        dtype=_float_dtypes(X),
-        multi_output=multi_output,
-        y_numeric=True,
-        reset=reset,
-    )
+    if coded and is_numpy_array(y):
+        # (What check_X_y checks of y: valid codes pass, but for their length.)
+        X = _validated_x(estimator, X, reset)
+        check_consistent_length(X, y)
+    else:
+        X, y = validate_data(
+            estimator,
+            X,
+            y,
+            accept_sparse=("csr", "csc"),
+            dtype=_float_dtypes(X),
+            multi_output=multi_output,
+            y_numeric=True,
+            reset=reset,
+        )
     backend = get_backend(X)
     y = backend.samples(y, X.dtype)
     if X.dtype == backend.xp.float32 and not bool(
@@ -169,6 +183,31 @@ def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
     return X, y, sample_weight, backend
+
+
+def _validated_x(estimator, X, reset):
+    """Return ``validate_data(estimator, X, ...)`` of a fit, sparing a plain X.
+
+    ``check_array`` has nothing to convert or refuse in a 2-D float32 or float64
+    numpy array (its emptiness refused before) whose entries are finite, which a
+    finite sum shows (scikit-learn's own first test); for it only the checks of
+    the feature names and the width run. Anything else, a non-finite sum
+    included, goes through ``check_array``, so the errors are scikit-learn's.
+    """
+    if (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in (np.float64, np.float32)
+        and np.isfinite(X.sum())
+    ):
+        return validate_data(estimator, X, skip_check_array=True, reset=reset)
+    return validate_data(
+        estimator,
+        X,
+        accept_sparse=("csr", "csc"),
+        dtype=_float_dtypes(X),
+        reset=reset,
+    )
 
 
 def check_stream_data(estimator, X, y, sample_weight):
