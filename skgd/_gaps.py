@@ -25,9 +25,8 @@ Every solver's stopping measure is built here:
 
 import math
 
-from array_api_compat import array_namespace
-
 from skgd._backend._dense import psd_solve
+from skgd._backend._namespace import array_namespace
 from skgd._contract import provides
 
 # How far a computed ``(X_c.T theta)_j`` may be from the exact value, in units of
