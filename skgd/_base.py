@@ -296,12 +296,20 @@ def init_with(loss, *, after, extra, **defaults):
                 for key, value in extra.items()
             ]
     signature = inspect.Signature(parameters)
+    defaults = {p.name: p.default for p in parameters[1:]}
 
     def init(self, *args, **kwargs):
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        for name, value in list(bound.arguments.items())[1:]:
-            setattr(self, name, value)
+        # Binding the signature costs as much as a third of a small fit's
+        # checks: the usual call (at most loss by position, and keywords of the
+        # signature) is stored directly; any other is bound, for Python's error.
+        if len(args) > 1 or (args and "loss" in kwargs) or kwargs.keys() - defaults:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            kwargs = dict(list(bound.arguments.items())[1:])
+        elif args:
+            kwargs["loss"] = args[0]
+        for name, default in defaults.items():
+            setattr(self, name, kwargs.get(name, default))
 
     init.__name__ = init.__qualname__ = "__init__"
     init.__signature__ = signature
