@@ -4,8 +4,11 @@
 
 numpy, scipy.sparse and Array API inputs go through scikit-learn's ``validate_data``
 (which keeps float32/float64 dense arrays as they are, and keeps Array API arrays in
-their namespace when ``array_api_dispatch`` is on); Dask inputs get cheap, lazy checks
-so that validation never gathers X. The estimators stay free of array-kind branches.
+their namespace when ``array_api_dispatch`` is on), once per fit: a plain, finite
+float32/float64 numpy X, which ``check_array`` would return as it is, skips it, and
+the classifier's class codes are checked for their length alone. Dask inputs get
+cheap, lazy checks so that validation never gathers X. The estimators stay free of
+array-kind branches.
 
 A fit's validation does not change the estimator: the input attributes
 (``n_features_in_``, ``feature_names_in_``) wait until the solve has succeeded
@@ -53,7 +56,7 @@ def _refuse_silent_transfer(X):
     scikit-learn would convert it to numpy, which for a GPU array means a transfer
     to host memory; skgd never does that silently.
     """
-    if _dispatch() or is_numpy_array(X) or not is_array_api_obj(X):
+    if is_numpy_array(X) or not is_array_api_obj(X) or _dispatch():
         return
     dev = device(X)
     if str(dev) not in ("cpu", "CPU_DEVICE"):
@@ -191,7 +194,8 @@ def _validated_x(estimator, X, reset):
     ``check_array`` has nothing to convert or refuse in a 2-D float32 or float64
     numpy array (its emptiness refused before) whose entries are finite, which a
     finite sum shows (scikit-learn's own first test); for it only the checks of
-    the feature names and the width run. Anything else, a non-finite sum
+    the feature names and the width run, and a new fit sets what they would set
+    for an array without column names. Anything else, a non-finite sum
     included, goes through ``check_array``, so the errors are scikit-learn's.
     """
     if (
@@ -200,6 +204,10 @@ def _validated_x(estimator, X, reset):
         and X.dtype in (np.float64, np.float32)
         and np.isfinite(X.sum())
     ):
+        if reset:
+            estimator.__dict__.pop("feature_names_in_", None)
+            estimator.n_features_in_ = X.shape[1]
+            return X
         return validate_data(estimator, X, skip_check_array=True, reset=reset)
     return validate_data(
         estimator,
