@@ -45,6 +45,8 @@ class Model:
 
 def to64(cxp, a):
     """Return a coefficient-sized array in float64 (itself if it is one)."""
+    if type(a) is np.ndarray and a.dtype == np.float64:
+        return a  # (as astype's copy=False does, without its wrapper: many a step)
     return cxp.astype(a, cxp.float64, copy=False)
 
 
