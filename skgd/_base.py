@@ -38,6 +38,7 @@ from skgd._sklearn_compat import (
     SparseCoefMixin,
     StrOptions,
     check_is_fitted,
+    make_constraint,
 )
 from skgd._validation import (
     check_predict_data,
@@ -295,12 +296,20 @@ def init_with(loss, *, after, extra, **defaults):
                 for key, value in extra.items()
             ]
     signature = inspect.Signature(parameters)
+    defaults = {p.name: p.default for p in parameters[1:]}
 
     def init(self, *args, **kwargs):
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        for name, value in list(bound.arguments.items())[1:]:
-            setattr(self, name, value)
+        # Binding the signature costs as much as a third of a small fit's
+        # checks: the usual call (at most loss by position, and keywords of the
+        # signature) is stored directly; any other is bound, for Python's error.
+        if len(args) > 1 or (args and "loss" in kwargs) or kwargs.keys() - defaults:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            kwargs = dict(list(bound.arguments.items())[1:])
+        elif args:
+            kwargs["loss"] = args[0]
+        for name, default in defaults.items():
+            setattr(self, name, kwargs.get(name, default))
 
     init.__name__ = init.__qualname__ = "__init__"
     init.__signature__ = signature
@@ -545,6 +554,30 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "adam_eps": [Interval(Real, 0, None, closed="neither")],
     }
+
+    def _validate_params(self):
+        """Check the parameters against ``_parameter_constraints``, as scikit-learn.
+
+        scikit-learn builds every parameter's constraint objects (and reads the
+        signature for ``get_params``) on each call, a fifth of the fixed cost of a
+        small fit: here they are built once per class, and a scalar value (a
+        Python number, string or None) that met them is remembered. A parameter
+        that meets none of its constraints goes to scikit-learn's own check,
+        which raises its error.
+        """
+        constraints_of, known = _constraints_of(type(self))
+        if len(known) > _KNOWN_VALUES_MAX:
+            known.clear()
+        for name, constraints in constraints_of:
+            value = getattr(self, name)
+            key = (name, type(value), value) if type(value) in _SCALARS else None
+            if key is not None and key in known:
+                continue
+            if not any(c.is_satisfied_by(value) for c in constraints):
+                super()._validate_params()
+                return
+            if key is not None:
+                known.add(key)
 
     def _check_params(self, n_classes=None):
         """Resolve the parameters into the objects fit uses (never stored on self).
@@ -818,6 +851,28 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
     def _public_coef(self, coef, intercept, loss, backend):
         """Return the solvers' coefficients and intercepts in ``coef_``'s layout."""
         return coef, intercept
+
+
+# The parameter values GDBase._validate_params remembers as valid: immutable
+# scalars (a key holds the type, so True is not 1), at most this many per class.
+_SCALARS = (int, float, str, bool, type(None))
+_KNOWN_VALUES_MAX = 4096
+
+
+@functools.cache
+def _constraints_of(cls):
+    """Return the constraints of ``cls``'s parameters and its set of valid values.
+
+    The first is a tuple of ``(name, constraint objects)`` for each parameter
+    with constraints; the second an empty set, for ``(name, type, value)``.
+    """
+    names = cls._get_param_names()
+    constraints = tuple(
+        (name, tuple(make_constraint(c) for c in constraints))
+        for name, constraints in cls._parameter_constraints.items()
+        if name in names and constraints != "no_validation"
+    )
+    return constraints, set()
 
 
 def linear_predict(estimator, X, method):

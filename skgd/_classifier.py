@@ -286,7 +286,7 @@ class GDClassifier(ClassifierMixin, GDBase):
         weights, brought to a usual scale (see ``GDBase._scaled_weights``).
         """
         X, codes, sample_weight, backend = check_fit_data(
-            self, X, codes, sample_weight, reset=reset, multi_output=False
+            self, X, codes, sample_weight, reset=reset, multi_output=False, coded=True
         )
         n_classes = classes.shape[0]
         weight = self._class_sample_weight(classes, codes, backend)
@@ -535,15 +535,15 @@ def _encode(y, classes=None):
         )
         return classes, codes
     if is_numpy_array(y) or not is_array_api_obj(y):
-        y = column_or_1d(y, warn=True)
+        y = _column(y)
         if y.dtype.kind == "f":
             assert_all_finite(y, input_name="y")
-        check_classification_targets(y)
+        labels = _checked_labels(y)
         if classes is None:
-            classes = np.unique(y)  # (every label is known: no check)
+            classes = labels  # (every label is known: no check)
         else:
             classes = np.asarray(classes)
-            _check_known(np.unique(y), classes)
+            _check_known(labels, classes)
         return classes, np.searchsorted(classes, y).astype(np.float64)
     xp = array_namespace(y)
     if xp.isdtype(y.dtype, "real floating"):
@@ -552,6 +552,49 @@ def _encode(y, classes=None):
     if classes is None:
         classes = xp.unique_values(y)
     return classes, xp.astype(xp.searchsorted(classes, y), xp.float64)
+
+
+def _column(y):
+    """Return ``column_or_1d(y, warn=True)``, at once for a plain 1-D numeric array.
+
+    scikit-learn's check has nothing to convert, warn about or refuse in a
+    C-contiguous 1-D numpy array of numbers; anything else goes through it.
+    """
+    if (
+        type(y) is np.ndarray
+        and y.ndim == 1
+        and y.dtype.kind in "biuf"
+        and y.flags.c_contiguous
+    ):
+        return y
+    return column_or_1d(y, warn=True)
+
+
+def _checked_labels(y):
+    """Return the distinct labels of a 1-D ``y``, checked as classification targets.
+
+    ``check_classification_targets`` (its ``type_of_target`` validates y again,
+    twice) is most of the fixed cost of the labels; its verdict on a numpy ``y``
+    of integers, booleans or strings is known: binary or multiclass, and on
+    floats (finite by now) too where they are integers. It runs where it may
+    refuse or warn: other floats and dtypes, no labels, or more distinct labels
+    than half of more than 20 samples (its warning that y may be a regression
+    target). Objects are checked before they are sorted, which could raise
+    another error first.
+    """
+    kind = y.dtype.kind if type(y) is np.ndarray else "O"
+    if kind not in "biufU":
+        check_classification_targets(y)
+        return np.unique(y)
+    labels = np.unique(y)
+    n, k = y.shape[0], labels.shape[0]
+    with np.errstate(invalid="ignore"):  # (a float beyond int64: not integral)
+        integral = kind != "f" or not np.any(
+            labels != labels.astype(np.int64).astype(labels.dtype)
+        )
+    if not integral or n == 0 or (k > 2 and n > 20 and k > round(0.5 * n)):
+        check_classification_targets(y)
+    return labels
 
 
 def _dask_column(y):

@@ -27,9 +27,8 @@ Every solver's stopping measure is built here:
 
 import math
 
-from array_api_compat import array_namespace
-
 from skgd._backend._dense import psd_solve
+from skgd._backend._namespace import array_namespace
 from skgd._contract import provides
 from skgd.losses import LogLoss, MultinomialLogLoss
 

@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     Options,
     StrOptions,
+    make_constraint,
     validate_params,
 )
 from sklearn.utils.validation import (
@@ -39,6 +40,7 @@ __all__ = [
     "_fit_context",
     "check_same_namespace",
     "check_is_fitted",
+    "make_constraint",
     "validate_data",
     "validate_params",
 ]

@@ -4,8 +4,11 @@
 
 numpy, scipy.sparse and Array API inputs go through scikit-learn's ``validate_data``
 (which keeps float32/float64 dense arrays as they are, and keeps Array API arrays in
-their namespace when ``array_api_dispatch`` is on); Dask inputs get cheap, lazy checks
-so that validation never gathers X. The estimators stay free of array-kind branches.
+their namespace when ``array_api_dispatch`` is on), once per fit: a plain, finite
+float32/float64 numpy X, which ``check_array`` would return as it is, skips it, and
+the classifier's class codes are checked for their length alone. Dask inputs get
+cheap, lazy checks so that validation never gathers X. The estimators stay free of
+array-kind branches.
 
 A fit's validation does not change the estimator: the input attributes
 (``n_features_in_``, ``feature_names_in_``) wait until the solve has succeeded
@@ -25,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn
 from array_api_compat import array_namespace, device, is_array_api_obj, is_numpy_array
+from sklearn.utils import check_consistent_length
 
 from skgd._backend import dask_namespace, get_backend, is_dask
 from skgd._sklearn_compat import (
@@ -52,7 +56,7 @@ def _refuse_silent_transfer(X):
     scikit-learn would convert it to numpy, which for a GPU array means a transfer
     to host memory; skgd never does that silently.
     """
-    if _dispatch() or is_numpy_array(X) or not is_array_api_obj(X):
+    if is_numpy_array(X) or not is_array_api_obj(X) or _dispatch():
         return
     dev = device(X)
     if str(dev) not in ("cpu", "CPU_DEVICE"):
@@ -72,7 +76,9 @@ def _float_dtypes(X):
     return [np.float64, np.float32]
 
 
-def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=True):
+def check_fit_data(
+    estimator, X, y, sample_weight, *, reset=True, multi_output=True, coded=False
+):
     """Validate training data and return it with the backend that will handle it.
 
     Parameters
@@ -90,6 +96,10 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
         Whether this is a new fit (``n_features_in_`` is reset) or a continuation.
     multi_output : bool, default=True
         Whether a 2-D ``y`` is accepted.
+    coded : bool, default=False
+        Whether ``y`` is already a valid target (the classifier's class codes,
+        made from labels it checked): for numpy codes only their length is
+        checked against X.
 
     Returns
     -------
@@ -105,7 +115,9 @@ def check_fit_data(estimator, X, y, sample_weight, *, reset=True, multi_output=T
     estimator.__dict__.pop("_validated_input", None)
     before = {n: estimator.__dict__.get(n) for n in _INPUT_ATTRIBUTES}
     try:
-        out = _check_fit_data(estimator, X, y, sample_weight, reset, multi_output)
+        out = _check_fit_data(
+            estimator, X, y, sample_weight, reset, multi_output, coded
+        )
     finally:
         after = {n: estimator.__dict__.pop(n, None) for n in _INPUT_ATTRIBUTES}
         estimator.__dict__.update({n: v for n, v in before.items() if v is not None})
@@ -131,7 +143,7 @@ def commit_input_attributes(estimator):
             setattr(estimator, name, value)
 
 
-def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
+def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output, coded):
     """Validate training data (see :func:`check_fit_data`)."""
     if is_dask(X):
         return _check_dask_fit_data(estimator, X, y, sample_weight, reset=reset)
@@ -139,16 +151,21 @@ def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
     _refuse_empty(estimator, X)
     for name, a in (("X", X), ("y", y), ("sample_weight", sample_weight)):
         _refuse_complex_array(a, name)
-    X, y = validate_data(
-        estimator,
-        X,
-        y,
-        accept_sparse=("csr", "csc"),
-        dtype=_float_dtypes(X),
-        multi_output=multi_output,
-        y_numeric=True,
-        reset=reset,
-    )
+    if coded and is_numpy_array(y):
+        # (What check_X_y checks of y: valid codes pass, but for their length.)
+        X = _validated_x(estimator, X, reset)
+        check_consistent_length(X, y)
+    else:
+        X, y = validate_data(
+            estimator,
+            X,
+            y,
+            accept_sparse=("csr", "csc"),
+            dtype=_float_dtypes(X),
+            multi_output=multi_output,
+            y_numeric=True,
+            reset=reset,
+        )
     backend = get_backend(X)
     y = backend.samples(y, X.dtype)
     if X.dtype == backend.xp.float32 and not bool(
@@ -169,6 +186,36 @@ def _check_fit_data(estimator, X, y, sample_weight, reset, multi_output):
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
     return X, y, sample_weight, backend
+
+
+def _validated_x(estimator, X, reset):
+    """Return ``validate_data(estimator, X, ...)`` of a fit, sparing a plain X.
+
+    ``check_array`` has nothing to convert or refuse in a 2-D float32 or float64
+    numpy array (its emptiness refused before) whose entries are finite, which a
+    finite sum shows (scikit-learn's own first test); for it only the checks of
+    the feature names and the width run, and a new fit sets what they would set
+    for an array without column names. Anything else, a non-finite sum
+    included, goes through ``check_array``, so the errors are scikit-learn's.
+    """
+    if (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in (np.float64, np.float32)
+        and np.isfinite(X.sum())
+    ):
+        if reset:
+            estimator.__dict__.pop("feature_names_in_", None)
+            estimator.n_features_in_ = X.shape[1]
+            return X
+        return validate_data(estimator, X, skip_check_array=True, reset=reset)
+    return validate_data(
+        estimator,
+        X,
+        accept_sparse=("csr", "csc"),
+        dtype=_float_dtypes(X),
+        reset=reset,
+    )
 
 
 def check_stream_data(estimator, X, y, sample_weight):

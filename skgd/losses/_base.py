@@ -8,7 +8,7 @@ through X lives in :mod:`skgd._objective`.
 
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace
+from skgd._backend._namespace import array_namespace
 
 
 @dataclass(frozen=True)

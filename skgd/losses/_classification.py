@@ -12,8 +12,9 @@ labels coded ``0 .. K - 1``. Only Array API standard functions are used.
 import math
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace, device
+from array_api_compat import device
 
+from skgd._backend._namespace import array_namespace
 from skgd.losses._base import Loss
 from skgd.losses._regression import _quadratic_dual
 

@@ -17,8 +17,7 @@ used.
 import math
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace
-
+from skgd._backend._namespace import array_namespace
 from skgd.losses._base import Loss
 
 

@@ -10,8 +10,7 @@ the stochastic solvers only (the full-batch ones refuse it, naming ``smoothed``)
 
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace
-
+from skgd._backend._namespace import array_namespace
 from skgd.losses._base import Loss
 from skgd.losses._classification import _margin_share, _MarginBalance
 

@@ -13,8 +13,7 @@ are used.
 
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace
-
+from skgd._backend._namespace import array_namespace
 from skgd.losses._base import Loss
 from skgd.losses._regression import _quadratic_dual
 

@@ -8,8 +8,7 @@ are used, so each loss runs on any array namespace.
 
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace
-
+from skgd._backend._namespace import array_namespace
 from skgd.losses._base import Loss
 
 

@@ -12,8 +12,9 @@ import functools
 import math
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace, device
+from array_api_compat import device
 
+from skgd._backend._namespace import array_namespace
 from skgd.penalties._base import Penalty
 
 

@@ -13,9 +13,9 @@ problems it is chosen for is in :mod:`skgd.solvers._routing`.
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from array_api_compat import is_numpy_array, is_numpy_namespace
+from array_api_compat import is_numpy_namespace
 from array_api_compat import numpy as np
 
 from skgd._backend._dense import psd_quadratic, solve_spd
@@ -28,6 +28,7 @@ from skgd.solvers._gram_enet import (
     compiled_cd,
     solve_gram_cd,
 )
+from skgd.solvers._newton_model import ModelSource, to64
 from skgd.solvers._result import SolverResult
 
 # Sufficient decrease of the line search (Armijo), and its halvings at most.
@@ -38,7 +39,7 @@ _MAX_HALVINGS = 40
 # with fewer inliers than features); the line search corrects the step it biases.
 _RIDGE = 1e-10
 # The inner problem of an L1 part cuts its own gap by this share (times the
-# relative outer measure near the end: see _ProxNewton.direction), in at most
+# relative outer measure near the end: see _ProxNewton.l1_step), in at most
 # _INNER_MAX_ITER iterations.
 _INNER_SHARE = 0.1
 _INNER_MAX_ITER = 500
@@ -46,15 +47,12 @@ _INNER_MAX_ITER = 500
 # ``n_features**2`` operations; tens of them are the rule). Its result needs no
 # certificate of its own: the outer line search and stopping measure judge it.
 _INNER_EPOCHS = 1_000
-# Up to this many entries a dense numpy X gets a centered, transposed copy for
-# the run (see _CenteredCopy): 512 kB in float64.
-_COPY_MAX_ELEMENTS = 2**16
 # The duality gap is made once the model's predicted decrease is within this
-# factor of the threshold (see _ProxNewton.measure): for an exact quadratic
+# factor of the threshold (see _StopRule.measure): for an exact quadratic
 # model half that decrease is a lower bound on the suboptimality, so a gap
 # within the threshold is never skipped there.
 _NEAR = 2.0
-# The damping of the model (see _ProxNewton.damped): its start in the Jacobi
+# The damping of the model (see _damped): its start in the Jacobi
 # metric (the curvature of the squared loss), the factor it shrinks by after a
 # full step, and its floor and ceiling.
 _DAMPING_START = 1.0
@@ -241,9 +239,9 @@ def newton_decrement(objective, w, c):
         return None
     run = _ProxNewton(objective, 0.0, 0, None, damping=0.0)
     # (The decrement, not the gap: the model's direction sets it without one.)
-    run.use_gap = False
+    run.rule.use_gap = False
     c = c if run.free_c else objective.initial_offset()
-    model = run.model(w, objective.raw(w, c))
+    model = run.source.model(w, objective.raw(w, c))
     run.direction(w, model)
     # (A Hessian that is zero, every residual on a linear piece, can make it
     # 0/0: nothing is predicted there, and no decrease is certified.)
@@ -286,7 +284,8 @@ def solve_newton(
     (the last duality gap, or the decrease the last step predicted) near the
     end. A relative ridge of ``1e-10`` keeps a singular ``H`` solvable. On a
     dense numpy X of at most 65,536 entries each model comes from a centered,
-    transposed copy of X made once per run (:class:`_CenteredCopy`).
+    transposed copy of X made once per run
+    (:class:`~skgd.solvers._newton_model.CenteredCopy`).
 
     **Damping.** With an L1 part or no penalty at all and a loss whose
     curvature vanishes on some samples (huber and the smoothed hinge and
@@ -374,42 +373,99 @@ def solve_newton(
     """
     check_support(objective.loss, objective.penalty, "newton")
     run = _ProxNewton(objective, tol, verbose, callback, damping)
-    run.reused = hessian if run.use_gap else None
+    run.source.reused = hessian if run.rule.use_gap else None
     return run.solve(w0, c0, max_iter)
 
 
-@dataclass
-class _Model:
-    """The quadratic model at a point: gradient, Hessian and what they give.
+def _ridged(H, l2, cxp, device):
+    """Return ``H`` plus its relative ridge (see :data:`_RIDGE`) and ``l2``.
 
-    ``gw`` is the gradient in ``w`` with ``c`` eliminated, ``slope_w`` the plain
-    one (in the data's dtype) and ``g`` the per-sample one; ``gc`` the gradient
-    in ``c``, ``s`` its curvature and ``b`` the coupling of ``c`` and ``w``
-    (``dc = -(gc + b.dw) / s``); ``decrement`` the measure without a penalty
-    strength. The matrices and ``gw`` are in float64.
+    Relative to each diagonal entry (the Jacobi metric), so that it is free
+    of the features' scales: a ridge relative to the largest entry would
+    swamp the curvature of a column scaled by 1e-3 next to one by 1e3, and
+    understate the Newton decrement there. A column without curvature gets
+    the ridge of the largest entry.
+    """
+    diag = cxp.linalg.diagonal(H)
+    top = max(float(cxp.max(diag)) if diag.shape[0] else 0.0, 1e-300)
+    ridge = _RIDGE * cxp.where(diag > 0, diag, top)
+    return H + _diag(ridge + l2, cxp, device)
+
+
+def _diag(d, cxp, device):
+    """Return the diagonal matrix of ``d``."""
+    if is_numpy_namespace(cxp):
+        return np.diag(d)
+    n = d.shape[0]
+    eye = cxp.eye(n, dtype=d.dtype, device=device)
+    return cxp.reshape(d, (n, 1)) * eye
+
+
+def _damped(model, delta, d, free_c, cxp, device):
+    """Return ``model`` with ``delta * D`` added to its Hessian in ``(w, c)``.
+
+    ``d`` is the diagonal of ``D`` (float64). The curvature of ``c`` becomes
+    ``s + delta`` (the weights sum to one), which changes its Schur complement:
+    ``H`` (with ``c`` eliminated at curvature ``s``) gains ``b b.T (1 / s - 1 /
+    (s + delta))``.
+    """
+    H = model.H + _diag(delta * d, cxp, device)
+    if not free_c:
+        return replace(model, H=H)
+    s = model.s + delta
+    gw = model.gw
+    if model.s > 0:
+        gw = gw + model.b * (model.gc / model.s - model.gc / s)
+        outer = cxp.reshape(model.b, (-1, 1)) * cxp.reshape(model.b, (1, -1))
+        H = H + outer * (1.0 / model.s - 1.0 / s)
+    return replace(model, H=H, gw=gw, s=s)
+
+
+def _inner_solve(G, q, yy, penalty, w64, threshold, cxp, *, damped):
+    """Return the minimiser of a model with an L1 part, to a gap of ``threshold``.
+
+    On numpy, scikit-learn's compiled coordinate descent on the Gram matrix
+    (the loop of :func:`~skgd.solvers._gram_enet.solve_gram_cd`) is called
+    directly: its own duality gap, of a dual point scaled into the dual
+    domain, bounds the model's suboptimality, and the Python around it (our
+    certificate of its result, the proximal-gradient finish) cost three
+    times the loop on a 30-feature problem. Elsewhere, and for a target
+    fitted exactly (``yy = 0``, no scale for its stopping test), and for a
+    ``damped`` model: :func:`~skgd.solvers._gram_enet.solve_gram_cd`. (On the
+    damped models of the smoothed hinge the loop's own gap let the steps
+    stall: 2,000 steps against 300 at tol 1e-8 on breast cancer.)
+    """
+    cd = _gram_enet.enet_coordinate_descent_gram
+    direct = cd is not None and is_numpy_namespace(cxp) and not damped
+    if not (direct and yy > 0):
+        w_new, _, _ = solve_gram_cd(
+            G,
+            q,
+            yy,
+            penalty,
+            w64,
+            threshold=threshold,
+            max_iter=_INNER_MAX_ITER,
+            xp=cxp,
+        )
+        return w_new
+    # (A run cut by its budget: the line search takes what it gives.)
+    y_norm = np.asarray([math.sqrt(yy)], dtype=G.dtype)
+    return compiled_cd(G, q, y_norm, penalty, w64, _INNER_EPOCHS, threshold / yy)[0]
+
+
+class _StopRule:
+    """The stopping measure of a run: a duality gap, the box gap or the decrement.
+
+    ``stop`` is the threshold it must meet: ``tol`` times the objective at zero
+    coefficients (``ref``), or half of it for the decrement (see
+    :data:`DECREMENT_SHARE`).
     """
 
-    gw: object
-    gc: float
-    H: object
-    s: float
-    b: object
-    g: object = None
-    slope_w: object = None
-    decrement: float = math.inf
-
-
-class _ProxNewton:
-    """One run of :func:`solve_newton`: the problem, its scale and its report."""
-
-    def __init__(self, objective, tol, verbose, callback, damping=None):
-        self.objective, self.verbose, self.callback = objective, verbose, callback
-        self.xp, self.cxp = objective.xp, objective.coef_xp
+    def __init__(self, objective, tol):
+        self.objective = objective
         self.ref = objective.reference_value()
         self.threshold = tol * self.ref
-        # (With the constraint w >= 0, routed here only with an L1 part: the
-        # model's L1 step, the Gram coordinate descent, keeps it.)
-        self.l1, self.l2, _ = objective.penalty.elastic_net_shape()
         self.use_gap = objective.has_duality_gap
         # Without a penalty, a loss with a quadratic dual box (huber, modified
         # huber) is certified by the gap of box_gap: its Hessian is singular
@@ -418,63 +474,6 @@ class _ProxNewton:
         # The gap bounds the suboptimality itself; the decrement within a share.
         gap = self.use_gap or self.box
         self.stop = self.threshold * (1.0 if gap else DECREMENT_SHARE)
-        self.free_c = objective.intercept_mode == "free"
-        # The model made by the line search's last full step, with its raw.
-        self.pending = None
-        # A Gram matrix for the first model, from a related run (see solve_newton).
-        self.reused = None
-        if damping is None:
-            flat = not objective.loss.has_positive_curvature
-            damping = _DAMPING_START if (self.l1 or self.box) and flat else 0.0
-        self.damping = damping
-        self.start_time = time.perf_counter()
-        # What makes a model in one call (see one_pass_model), or None.
-        self.terms = getattr(objective.backend, "newton_terms", None)
-
-    def solve(self, w, c0, max_iter):
-        """Return the :class:`SolverResult` of the run from ``(w, c0)``."""
-        objective = self.objective
-        X = objective.X
-        if self.terms is None and is_numpy_array(X) and X.size <= _COPY_MAX_ELEMENTS:
-            self.terms = _CenteredCopy(X, self.model_mean()).newton_terms
-        c = c0 if self.free_c else objective.initial_offset()
-        raw = objective.raw(w, c)
-        value = objective.value(w, raw)
-        curve, n_iter, self.last_measure = [], 0, math.inf
-        self.stall = None
-        while True:
-            model = self.model(w, raw)
-            step = self.direction(w, model)
-            final = n_iter >= max_iter
-            measure = self.measure(w, c, raw, value, model, step, final=final)
-            # (Where the gap was not made, the decrease the model predicts sets
-            # the next inner problem's accuracy: see l1_step.)
-            self.last_measure = measure if measure < math.inf else -step[2]
-            converged = measure <= self.stop
-            if n_iter >= max_iter:
-                break
-            # A certified point stays certified after a step that decreases the
-            # objective: the model is built, and its step squares the error for
-            # the price of the line search's pass.
-            new = self.line_search(w, c, raw, value, step)
-            if new is None:  # no step left
-                break
-            w, c, raw, value = new
-            self.adapt_damping()
-            n_iter += 1
-            curve.append(value)
-            self.report(n_iter, w, value, measure)
-            if converged:
-                break
-        extra = {"measure": measure / self.ref, "offset": c, "damping": self.damping}
-        extra["hessian"] = model.H
-        if not converged and n_iter < max_iter:
-            # Ended short of tol with steps to spare: the caller decides who
-            # goes on from this point (the best so far: the search is monotone).
-            extra["stalled"] = self.stall
-        return SolverResult(
-            w, objective.intercept(w, c), n_iter, bool(converged), curve, extra
-        )
 
     def measure(self, w, c, raw, value, model, step, *, final):
         """Return the stopping measure at ``(w, c)``: a duality gap or the decrement.
@@ -500,99 +499,78 @@ class _ProxNewton:
         # (Below zero only by rounding, at the optimum to working precision.)
         return max(gap, 0.0)
 
+
+class _ProxNewton:
+    """One run of :func:`solve_newton`: the loop and its steps.
+
+    The stopping measure is its :class:`_StopRule`'s (``self.rule``), the models
+    its :class:`~skgd.solvers._newton_model.ModelSource`'s (``self.source``).
+    """
+
+    def __init__(self, objective, tol, verbose, callback, damping=None):
+        self.objective, self.verbose, self.callback = objective, verbose, callback
+        self.xp, self.cxp = objective.xp, objective.coef_xp
+        # (The namespace and device of the coefficient-sized matrices.)
+        self.space = (self.cxp, objective.backend.device)
+        rule = self.rule = _StopRule(objective, tol)
+        self.ref, self.threshold = rule.ref, rule.threshold
+        # (With the constraint w >= 0, routed here only with an L1 part: the
+        # model's L1 step, the Gram coordinate descent, keeps it.)
+        self.l1, self.l2, _ = objective.penalty.elastic_net_shape()
+        self.free_c = objective.intercept_mode == "free"
+        self.source = ModelSource(objective, self.free_c)
+        if damping is None:
+            flat = not objective.loss.has_positive_curvature
+            damping = _DAMPING_START if (self.l1 or rule.box) and flat else 0.0
+        self.damping = damping
+        self.start_time = time.perf_counter()
+
+    def solve(self, w, c0, max_iter):
+        """Return the :class:`SolverResult` of the run from ``(w, c0)``."""
+        objective, rule, source = self.objective, self.rule, self.source
+        source.copy_small_x()
+        c = c0 if self.free_c else objective.initial_offset()
+        raw = objective.raw(w, c)
+        value = objective.value(w, raw)
+        curve, n_iter, self.last_measure = [], 0, math.inf
+        self.stall = None
+        while True:
+            model = source.model(w, raw)
+            step = self.direction(w, model)
+            final = n_iter >= max_iter
+            measure = rule.measure(w, c, raw, value, model, step, final=final)
+            # (Where the gap was not made, the decrease the model predicts sets
+            # the next inner problem's accuracy: see l1_step.)
+            self.last_measure = measure if measure < math.inf else -step[2]
+            converged = measure <= rule.stop
+            if n_iter >= max_iter:
+                break
+            # A certified point stays certified after a step that decreases the
+            # objective: the model is built, and its step squares the error for
+            # the price of the line search's pass.
+            new = self.line_search(w, c, raw, value, step)
+            if new is None:  # no step left
+                break
+            w, c, raw, value = new
+            self.adapt_damping()
+            n_iter += 1
+            curve.append(value)
+            self.report(n_iter, w, value, measure)
+            if converged:
+                break
+        extra = {"measure": measure / self.ref, "offset": c, "damping": self.damping}
+        extra["hessian"] = model.H
+        if not converged and n_iter < max_iter:
+            # Ended short of tol with steps to spare: the caller decides who
+            # goes on from this point (the best so far: the search is monotone).
+            extra["stalled"] = self.stall
+        return SolverResult(
+            w, objective.intercept(w, c), n_iter, bool(converged), curve, extra
+        )
+
     def to64(self, a):
         """Return a coefficient-sized array in float64 (itself if it is one)."""
-        return self.cxp.astype(a, self.cxp.float64, copy=False)
-
-    def model_mean(self):
-        """Return the means :meth:`one_pass_model` centers X at: ``x_mean`` or 0."""
-        x_mean = self.objective.x_mean
-        return x_mean if self.free_c else self.cxp.zeros_like(x_mean)
-
-    def one_pass_model(self, raw, with_loss=True):
-        """Return ``(model, loss)`` at ``raw`` from one call of ``self.terms``.
-
-        On a backend with ``newton_terms`` (Dask): the gradient, the curvature
-        sums, the weighted Gram matrix (centered at ``x_mean``, then moved to
-        the means under ``u h`` by a rank-one correction) and the mean loss come
-        from one ``compute``; on a small dense numpy X the same terms come from
-        a :class:`_CenteredCopy` (``with_loss`` False: the loss is None). The
-        :class:`_Model` is :meth:`model`'s.
-        """
-        objective, xp, cxp = self.objective, self.xp, self.cxp
-        g = objective.raw_gradient(raw)
-        hu = objective.u * objective.loss.hessian(objective.y, raw)
-        loss = ()
-        if with_loss:
-            loss = (xp.sum(objective.u * objective.loss.pointwise(objective.y, raw)),)
-        product, sum_g, s, a, G, values = self.terms(
-            objective.X, g, hu, self.model_mean(), *loss
-        )
-        gw, gc = objective.chain(product, sum_g)
-        zeros = cxp.zeros_like(objective.x_mean)
-        gw64, gc, b, H = self.to64(gw), float(gc), self.to64(zeros), self.to64(G)
-        if not (self.free_c and s > 0):
-            s = 0.0
-        else:
-            # The means under u h are x_mean + a / s: b = s (mean - x_mean) = a.
-            b = self.to64(a)
-            H = H - cxp.linalg.outer(b, b) / s
-        reduced = gw64 - b * (gc / s) if s > 0 else gw64
-        return _Model(reduced, gc, H, s, b, g=g, slope_w=gw), (values or [None])[0]
-
-    def model(self, w, raw):
-        """Return the :class:`_Model` at ``w`` with predictions ``raw``."""
-        objective, xp, cxp = self.objective, self.xp, self.cxp
-        backend = objective.backend
-        if hasattr(backend, "newton_terms"):
-            # (The line search's full step may have made it: see trial_value.)
-            pending, self.pending = self.pending, None
-            if pending is not None and pending[0] is raw:
-                return pending[1]
-            return self.one_pass_model(raw)[0]
-        if self.terms is not None:
-            return self.one_pass_model(raw, with_loss=False)[0]
-        g = objective.raw_gradient(raw)
-        gw, gc = objective.backprop(g)
-        hu = objective.u * objective.loss.hessian(objective.y, raw)
-        zeros = cxp.zeros_like(objective.x_mean)
-        s, b, mean = 0.0, self.to64(zeros), zeros
-        if self.free_c:
-            s = backend.to_float(xp.sum(hu))
-            if s > 0:
-                # The means under u h center X for the Schur complement of c.
-                mean = backend.weighted_mean(objective.X, hu / s)
-                b = s * self.to64(mean - objective.x_mean)
-        gram = getattr(backend, "weighted_gram", None) or backend.sparse_gram
-        H, self.reused = self.reused, None
-        if H is None:
-            H = self.to64(backend.to_coef(gram(objective.X, hu, mean)))
-        gw64, gc = self.to64(gw), float(gc)
-        reduced = gw64 - b * (gc / s) if s > 0 else gw64
-        return _Model(reduced, gc, H, s, b, g=g, slope_w=gw)
-
-    def ridge(self, H, l2=0.0):
-        """Return ``H`` plus its relative ridge (see :data:`_RIDGE`) and ``l2``.
-
-        Relative to each diagonal entry (the Jacobi metric), so that it is free
-        of the features' scales: a ridge relative to the largest entry would
-        swamp the curvature of a column scaled by 1e-3 next to one by 1e3, and
-        understate the Newton decrement there. A column without curvature gets
-        the ridge of the largest entry.
-        """
-        cxp = self.cxp
-        diag = cxp.linalg.diagonal(H)
-        top = max(float(cxp.max(diag)) if diag.shape[0] else 0.0, 1e-300)
-        ridge = _RIDGE * cxp.where(diag > 0, diag, top)
-        return H + self.diag(ridge + l2)
-
-    def diag(self, d):
-        """Return the diagonal matrix of ``d``."""
-        if is_numpy_namespace(self.cxp):
-            return np.diag(d)
-        n = d.shape[0]
-        eye = self.cxp.eye(n, dtype=d.dtype, device=self.objective.backend.device)
-        return self.cxp.reshape(d, (n, 1)) * eye
+        return to64(self.cxp, a)
 
     def direction(self, w, model):
         """Return ``(dw, dc, delta)``: the model's step and its predicted change.
@@ -603,12 +581,14 @@ class _ProxNewton:
         over ``(w, c)`` (an L2 part in both), is set on ``model.decrement``.
         """
         w64 = self.to64(w)
-        model = self.damped(model) if self.damping else model
+        if self.damping:
+            d = self.to64(self.objective.metric())
+            model = _damped(model, self.damping, d, self.free_c, *self.space)
         grad = model.gw + self.l2 * w64 if self.l2 else model.gw
         if self.l1:
             dw = self.l1_step(w64, model)
         else:
-            A = self.ridge(model.H, self.l2)
+            A = _ridged(model.H, self.l2, *self.space)
             dw = -solve_spd(A, grad)
         dc = 0.0
         if self.free_c and model.s > 0:
@@ -616,7 +596,7 @@ class _ProxNewton:
         slope = float(self.to64(model.slope_w) @ dw) + model.gc * dc
         if self.l1 or self.l2:
             slope += self.penalty_change(w64, w64 + dw)
-        if not self.use_gap:
+        if not self.rule.use_gap:
             lam2 = -float(grad @ dw)
             if self.free_c and model.gc:
                 lam2 += model.gc * model.gc / model.s if model.s > 0 else math.inf
@@ -639,26 +619,6 @@ class _ProxNewton:
             change += 0.5 * self.l2 * float(w_new @ w_new - w64 @ w64)
         return change
 
-    def damped(self, model):
-        """Return ``model`` with ``damping * D`` added to its Hessian in ``(w, c)``.
-
-        The curvature of ``c`` becomes ``s + damping`` (the weights sum to one),
-        which changes its Schur complement: ``H`` (with ``c`` eliminated at
-        curvature ``s``) gains ``b b.T (1 / s - 1 / (s + damping))``.
-        """
-        cxp, delta = self.cxp, self.damping
-        d = self.to64(self.objective.metric())
-        H = model.H + self.diag(delta * d)
-        if not self.free_c:
-            return replace(model, H=H)
-        s = model.s + delta
-        gw = model.gw
-        if model.s > 0:
-            gw = gw + model.b * (model.gc / model.s - model.gc / s)
-            outer = cxp.reshape(model.b, (-1, 1)) * cxp.reshape(model.b, (1, -1))
-            H = H + outer * (1.0 / model.s - 1.0 / s)
-        return replace(model, H=H, gw=gw, s=s)
-
     def adapt_damping(self):
         """Shrink the damping after a full step, raise it after a cut one."""
         if self.damping:
@@ -670,7 +630,7 @@ class _ProxNewton:
     def l1_step(self, w64, model):
         """Return the step that minimises the model with an L1 part (float64)."""
         cxp, penalty = self.cxp, self.objective.penalty
-        G = self.ridge(model.H)  # (the Gram solver adds the L2 part itself)
+        G = _ridged(model.H, 0.0, *self.space)  # (the Gram solver adds the L2 part)
         Gw = G @ w64
         q = Gw - model.gw
         yy = 0.0
@@ -697,8 +657,9 @@ class _ProxNewton:
         vq = float(w64 @ (q + q - Gw))
         gap0 = _dual_gap(penalty, w64, -model.gw, yy, vq, cxp)
         share = _INNER_SHARE * min(1.0, self.last_measure / self.ref)
-        w_new = self.inner_solve(
-            G, q, yy, w64, max(1e-3 * self.threshold, share * gap0)
+        threshold = max(1e-3 * self.threshold, share * gap0)
+        w_new = _inner_solve(
+            G, q, yy, penalty, w64, threshold, cxp, damped=bool(self.damping)
         )
         if not bool(cxp.any(w_new != w64)):
             # The model's gap is met at w itself, yet the outer one is not (it
@@ -708,39 +669,6 @@ class _ProxNewton:
             if polished is not None:
                 w_new = polished
         return w_new - w64
-
-    def inner_solve(self, G, q, yy, w64, threshold):
-        """Return the minimiser of the model with an L1 part, to a gap of ``threshold``.
-
-        On numpy, scikit-learn's compiled coordinate descent on the Gram matrix
-        (the loop of :func:`~skgd.solvers._gram_enet.solve_gram_cd`) is called
-        directly: its own duality gap, of a dual point scaled into the dual
-        domain, bounds the model's suboptimality, and the Python around it (our
-        certificate of its result, the proximal-gradient finish) cost three
-        times the loop on a 30-feature problem. Elsewhere, and for a target
-        fitted exactly (``yy = 0``, no scale for its stopping test), and for a
-        damped model: :func:`~skgd.solvers._gram_enet.solve_gram_cd`. (On the
-        damped models of the smoothed hinge the loop's own gap let the steps
-        stall: 2,000 steps against 300 at tol 1e-8 on breast cancer.)
-        """
-        cxp, penalty = self.cxp, self.objective.penalty
-        cd = _gram_enet.enet_coordinate_descent_gram
-        direct = cd is not None and is_numpy_namespace(cxp) and not self.damping
-        if not (direct and yy > 0):
-            w_new, _, _ = solve_gram_cd(
-                G,
-                q,
-                yy,
-                penalty,
-                w64,
-                threshold=threshold,
-                max_iter=_INNER_MAX_ITER,
-                xp=cxp,
-            )
-            return w_new
-        # (A run cut by its budget: the line search takes what it gives.)
-        y_norm = np.asarray([math.sqrt(yy)], dtype=G.dtype)
-        return compiled_cd(G, q, y_norm, penalty, w64, _INNER_EPOCHS, threshold / yy)[0]
 
     def line_search(self, w, c, raw, value, step):
         """Return ``(w, c, raw, value)`` after the line search, or None.
@@ -767,7 +695,7 @@ class _ProxNewton:
             draw = objective.raw(dw, dc)  # (raw is linear in (w, c))
             for _ in range(_MAX_HALVINGS):
                 w_t, raw_t = w + t * dw, raw + t * draw
-                value_t = self.trial_value(w_t, raw_t, first=t == 1.0)
+                value_t = self.source.trial_value(w_t, raw_t, first=t == 1.0)
                 finite = finite or math.isfinite(value_t)
                 if math.isfinite(value_t) and (
                     value_t <= value + _ARMIJO * t * min(delta, 0.0) + noise
@@ -782,20 +710,6 @@ class _ProxNewton:
         )
         return None
 
-    def trial_value(self, w, raw, *, first):
-        """Return the objective at a trial step ``(w, raw)``.
-
-        On a backend with ``newton_terms`` (Dask) the full step's pass also makes
-        the next model (:meth:`one_pass_model`), kept for :meth:`model`
-        when the step is taken: an outer step is then one ``compute``.
-        """
-        objective = self.objective
-        if not (first and hasattr(objective.backend, "newton_terms")):
-            return objective.value(w, raw)
-        model, loss_value = self.one_pass_model(raw)
-        self.pending = (raw, model)
-        return loss_value + objective.penalty_value(w)
-
     def report(self, n_iter, w, value, measure):
         """Print the verbose line and call the callback after step ``n_iter``."""
         if self.verbose:
@@ -807,33 +721,3 @@ class _ProxNewton:
             )
         if self.callback is not None:
             self.callback(n_iter, w, value)
-
-
-class _CenteredCopy:
-    """The terms of a Newton model from a centered, transposed copy of a small X.
-
-    On a dense numpy X of at most :data:`_COPY_MAX_ELEMENTS` entries the fixed
-    costs of a step decide: ``C.T = (X - mean).T`` is copied once per run
-    (C-contiguous), and each model's weighted Gram matrix is one BLAS ``gemm``
-    of ``C.T diag(h)`` by ``C``, its coupling to the intercept ``C.T h`` the
-    sums of the same rows, where the backend's row blocks cost three more
-    calls, a ``syrk`` (slower than ``gemm`` at this size: 36 against 20 us on
-    569 x 30) and a pass for the means under ``h``. The Gram matrix is centered
-    at ``mean``, not at the means under ``h``: the caller moves it there by the
-    rank-one correction of :meth:`_ProxNewton.one_pass_model`, as for Dask.
-    """
-
-    def __init__(self, X, mean):
-        self.CT = np.ascontiguousarray((X - mean).T)
-
-    def newton_terms(self, X, g, h, mean, *scalars):
-        """Return what ``newton_terms`` of the Dask backend returns, from the copy.
-
-        ``(X.T @ g, sum(g), sum(h), C.T @ h, C.T @ diag(h) @ C)`` and the
-        ``scalars`` as floats (``mean`` is the copy's).
-        """
-        weighted = self.CT * h
-        total = float(np.sum(h))
-        G = weighted @ self.CT.T
-        values = [float(v) for v in scalars]
-        return g @ X, float(np.sum(g)), total, np.sum(weighted, axis=1), G, values
