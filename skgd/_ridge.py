@@ -12,12 +12,14 @@ weights, ``X_c`` the implicitly centered X, ``l2`` the penalty's strength):
   form's closed-form limit of columns: the Gram matrix ``G = X_c.T U X_c`` from
   one sparse-times-sparse product and a rank-two correction for the centering (X
   is never densified; ``G`` is dense, ``n_features**2`` numbers), then the Gram
-  form's own closed form on it, ``(G + l2 I) w = X_c.T U y_c``;
+  form's own closed form on it, ``(G + l2 I) w = X_c.T U y_c``, where the
+  product costs at most :data:`_SPARSE_PRODUCT_MAX_PASSES` passes over X;
 - X (dense, in any Array API namespace, or sparse) with fewer rows than columns
-  and at most :data:`KERNEL_MAX_SAMPLES` rows: the kernel ``K = A A.T`` of
-  ``A = U^{1/2} X_c`` (``n_samples**2`` numbers, no more than X holds when it is
-  dense), and ``w = A.T (K + l2 I)^{-1} U^{1/2} y_c``, the same solution written
-  in the sample space (push-through identity).
+  and at most :data:`KERNEL_MAX_SAMPLES` rows (the Gram form's closed-form
+  limit): the kernel ``K = A A.T`` of ``A = U^{1/2} X_c`` (``n_samples**2``
+  numbers, no more than X holds when it is dense), and ``w = A.T (K + l2
+  I)^{-1} U^{1/2} y_c``, the same solution written in the sample space (the
+  push-through identity), on sparse X under the same bound on the product.
 
 The kernel depends on X and the weights only: it is computed once and shared
 (through the column statistics) by every target of a multi-output fit. Either way
@@ -30,11 +32,19 @@ from skgd._backend._dense import DenseBackend, solve_spd
 from skgd._backend._sparse import SparseBackend
 from skgd._gram import _CLOSED_FORM_MAX_FEATURES, gram_form
 
-# Up to this many rows a wide problem is solved through its kernel: ``n_samples**2``
-# numbers (128 MiB in float64), the same bound as the Gram form's on the columns of
-# a tall problem. Building ``K`` costs ``n_samples**2 * n_features`` flops at BLAS-3
-# speed; its Cholesky factorization ``n_samples**3 / 3``, less (``n <= p``).
-KERNEL_MAX_SAMPLES = 4096
+# Up to this many rows a wide problem is solved through its kernel, the bound of the
+# Gram form's ridge closed form on the columns of a tall problem, for the same
+# reason: building ``K`` costs ``n_samples**2 * n_features`` flops, ``n_samples / 4``
+# iterations' worth (an iteration is two passes over X) but at BLAS-3 speed, and
+# its factorization ``n_samples**3 / 3``, less (``n <= p``); at 512 rows that is
+# about the time of the few dozen iterations a ridge fit takes at a moderate alpha
+# (hundreds at a small one), so the exact answer costs little more.
+KERNEL_MAX_SAMPLES = 512
+# On sparse X the product that builds ``G`` or ``K`` is scipy's, one multiply-add
+# per pair of stored entries that share a row (for ``G``) or a column (for ``K``):
+# it is used up to this many passes over X's stored entries (the density at which
+# it stops paying: a row of 64 entries on average for ``G``).
+_SPARSE_PRODUCT_MAX_PASSES = 64
 
 
 def ridge_strength(objective):
@@ -84,8 +94,9 @@ def ridge_solution(objective):
     w : array of shape (n_features,) or None
         The solution (zero on constant columns), in the objective's coefficient
         namespace and dtype; None where :func:`ridge_strength` says no, X is
-        dense and tall (the Gram form's case), larger than the limits above, or
-        the solve failed.
+        dense and tall (the Gram form's case), larger than the limits above, the
+        sparse product would cost more than the passes it saves, or the solve
+        failed.
 
     Examples
     --------
@@ -109,15 +120,20 @@ def ridge_solution(objective):
     if l2 is None:
         return None
     n_samples, n_features = objective.n_samples, objective.n_features
-    sparse = isinstance(objective.backend, SparseBackend)
-    if n_samples >= n_features:
-        if not sparse or n_features > _CLOSED_FORM_MAX_FEATURES:
+    backend, X = objective.backend, objective.X
+    tall = n_samples >= n_features
+    if isinstance(backend, SparseBackend):
+        cost = backend.product_cost(X, 0 if tall else 1)
+        if cost > _SPARSE_PRODUCT_MAX_PASSES * X.nnz:
             return None
+    elif tall:  # (dense and tall: the Gram form's own closed form)
+        return None
+    if tall and n_features <= _CLOSED_FORM_MAX_FEATURES:
         w = _sparse_gram_solution(objective)
-    elif n_samples <= KERNEL_MAX_SAMPLES:
+    elif not tall and n_samples <= KERNEL_MAX_SAMPLES:
         w = _kernel_solution(objective, l2 / objective.curvature)
     else:
-        w = None
+        return None
     if w is None or not bool(objective.coef_xp.all(objective.coef_xp.isfinite(w))):
         return None
     cxp = objective.coef_xp

@@ -178,3 +178,11 @@ def test_wide_array_api(namespace):
     assert est.n_iter_ == 1
     coef = np.asarray(est.coef_.cpu() if hasattr(est.coef_, "cpu") else est.coef_)
     assert_allclose(coef, ref.coef_, rtol=RTOL, atol=1e-12 * np.abs(ref.coef_).max())
+
+
+def test_sparse_product_beyond_its_cost_iterates(monkeypatch):
+    """A sparse product dearer than the passes it saves: the iterative route."""
+    monkeypatch.setattr("skgd._ridge._SPARSE_PRODUCT_MAX_PASSES", 0)
+    X, y = _diabetes()
+    est = GDRegressor(alpha=1e-3).fit(sp.csr_matrix(X), y)
+    assert est.n_iter_ > 1

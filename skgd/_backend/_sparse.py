@@ -106,6 +106,20 @@ class SparseBackend(InMemoryBackend):
         s = float(np.sum(u))
         return gram - np.outer(a, mean) - np.outer(mean, a) + s * np.outer(mean, mean)
 
+    def product_cost(self, X, axis):
+        """Return the multiply-adds of ``X.T @ X`` (``axis=0``) or ``X @ X.T`` (1).
+
+        A sparse product sums, over the index it contracts (the rows for
+        ``X.T @ X``), the squared number of stored entries there.
+        """
+        major = X.format == ("csr" if axis == 0 else "csc")
+        if major:
+            counts = np.diff(X.indptr)
+        else:
+            counts = np.bincount(X.indices, minlength=X.shape[axis])
+        counts = counts.astype(np.float64)
+        return float(counts @ counts)
+
     def sparse_kernel(self, X, u, mean, active):
         """Return ``C C.T`` with ``C = diag(sqrt(u)) (X - mean) diag(active)``.
 
