@@ -121,19 +121,19 @@ def ridge_solution(objective):
         return None
     n_samples, n_features = objective.n_samples, objective.n_features
     backend, X = objective.backend, objective.X
-    tall = n_samples >= n_features
-    if isinstance(backend, SparseBackend):
-        cost = backend.product_cost(X, 0 if tall else 1)
-        if cost > _SPARSE_PRODUCT_MAX_PASSES * X.nnz:
-            return None
-    elif tall:  # (dense and tall: the Gram form's own closed form)
+    sparse, tall = isinstance(backend, SparseBackend), n_samples >= n_features
+    if tall and (not sparse or n_features > _CLOSED_FORM_MAX_FEATURES):
+        return None  # (dense and tall X has the Gram form and its closed form)
+    if not tall and n_samples > KERNEL_MAX_SAMPLES:
         return None
-    if tall and n_features <= _CLOSED_FORM_MAX_FEATURES:
+    if sparse and backend.product_cost(X, 0 if tall else 1) > (
+        _SPARSE_PRODUCT_MAX_PASSES * X.nnz
+    ):
+        return None
+    if tall:
         w = _sparse_gram_solution(objective)
-    elif not tall and n_samples <= KERNEL_MAX_SAMPLES:
-        w = _kernel_solution(objective, l2 / objective.curvature)
     else:
-        return None
+        w = _kernel_solution(objective, l2 / objective.curvature)
     if w is None or not bool(objective.coef_xp.all(objective.coef_xp.isfinite(w))):
         return None
     cxp = objective.coef_xp
