@@ -18,6 +18,7 @@ from skgd import _minibatch_view, _one_pass
 from skgd._forms import CenteredModel
 from skgd._gaps import sample_gap
 from skgd._lstsq import min_norm_lstsq
+from skgd._ridge import ridge_solution
 
 
 class LinearObjective(CenteredModel):
@@ -71,19 +72,23 @@ class LinearObjective(CenteredModel):
         return _one_pass.part_count(self)
 
     def closed_form(self):
-        """Return the solution of a penalty-free least-squares problem, or None.
+        """Return the solution of a penalty-free or ridge squared-loss problem, or None.
 
-        The minimum-norm solution of the weighted, centered least-squares problem
-        (LinearRegression's answer), by :func:`skgd._lstsq.min_norm_lstsq`: an SVD
-        of dense X, LSMR on sparse or Dask X. Other problems have no closed form in
-        this form.
+        Without a penalty, the minimum-norm solution of the weighted, centered
+        least-squares problem (LinearRegression's answer), by
+        :func:`skgd._lstsq.min_norm_lstsq`: an SVD of dense X, LSMR on sparse or
+        Dask X. With an L2 penalty alone, by :func:`skgd._ridge.ridge_solution`:
+        the Gram matrix of sparse tall X, the kernel of wide X. Other problems
+        have no closed form in this form.
 
         Returns
         -------
         w : array of shape (n_features,) or None
             The solution, or None where there is none.
         """
-        return min_norm_lstsq(self)
+        if self.penalty.elastic_net_weights() == (0.0, 0.0):
+            return min_norm_lstsq(self)
+        return ridge_solution(self)
 
     def raw(self, w, c):
         """Return ``(X - x_mean) @ w + c``.

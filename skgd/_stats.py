@@ -65,6 +65,9 @@ class SharedProducts:
     sample_svd : tuple or None
         The sample form's SVD for its unpenalized closed form (see
         :mod:`skgd._lstsq`).
+    sample_kernel : array of shape (n_samples, n_samples) or None
+        The sample form's kernel ``A A.T`` for its ridge closed form on wide X
+        (see :mod:`skgd._ridge`).
     anchor : tuple or None
         ``(y, key, X_c.T anchor, sum(anchor))`` of a classification loss's balance
         anchor (see :mod:`skgd._one_pass`).
@@ -75,6 +78,7 @@ class SharedProducts:
     gram_targets: dict = dataclasses.field(default_factory=dict)
     gram_spectrum: Any = None
     sample_svd: Any = None
+    sample_kernel: Any = None
     anchor: Any = None
 
 

@@ -50,12 +50,6 @@ def test_ridge_at_the_default_tol_equals_ridge(name, alpha):
     _check_ridge(*RIDGE[name], alpha)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sparse and wider-than-tall X take the iterative route, which stops on "
-    "the relative gap: at alpha=1e-3 the coefficients are 1.8e-2 (sparse "
-    "diabetes) and 1.2e-1 (30 x 60) away from Ridge's, relative to the largest",
-)
 @pytest.mark.parametrize("name", list(ITERATIVE_RIDGE))
 def test_ridge_on_sparse_and_wide_x_is_exact_too(name):
     _check_ridge(*ITERATIVE_RIDGE[name], 1e-3)

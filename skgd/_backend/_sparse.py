@@ -106,6 +106,39 @@ class SparseBackend(InMemoryBackend):
         s = float(np.sum(u))
         return gram - np.outer(a, mean) - np.outer(mean, a) + s * np.outer(mean, mean)
 
+    def product_cost(self, X, axis):
+        """Return the multiply-adds of ``X.T @ X`` (``axis=0``) or ``X @ X.T`` (1).
+
+        A sparse product sums, over the index it contracts (the rows for
+        ``X.T @ X``), the squared number of stored entries there.
+        """
+        major = X.format == ("csr" if axis == 0 else "csc")
+        if major:
+            counts = np.diff(X.indptr)
+        else:
+            counts = np.bincount(X.indices, minlength=X.shape[axis])
+        counts = counts.astype(np.float64)
+        return float(counts @ counts)
+
+    def sparse_kernel(self, X, u, mean, active):
+        """Return ``C C.T`` with ``C = diag(sqrt(u)) (X - mean) diag(active)``.
+
+        Dense ``n x n``: one sparse-times-sparse product ``X X.T`` of the active
+        columns (X is never densified) and a rank-two correction for the
+        centering, ``(X - 1 m.T)(X - 1 m.T).T = X X.T - v 1.T - 1 v.T + (m.m) 1 1.T``
+        with ``v = X m``. In float64 whatever X's dtype (the masked copy is made
+        anyway), as the other closed forms on sparse X solve.
+        """
+        mask = np.asarray(active, dtype=np.float64)
+        masked = X @ sp.diags(mask)
+        m = np.asarray(mean) * mask
+        v = np.asarray(masked @ m)
+        K = np.asarray((masked @ masked.T).toarray())
+        K -= v[:, None] + v[None, :] - float(m @ m)
+        sqrt_u = np.sqrt(u)
+        K *= sqrt_u[:, None] * sqrt_u[None, :]
+        return K
+
     def take_rows(self, X, idx):
         """Return ``X[idx]``, still sparse and in X's format."""
         return X[idx]
