@@ -118,7 +118,7 @@ _COEF_UNITS = (
     "_average_coef",
     "_average_intercept",
 )
-_OBJECTIVE_UNITS = ("loss_curve_", "_dask_curve", "best_loss_")
+_OBJECTIVE_UNITS = ("loss_curve_", "_curve_tail", "_dask_curve", "best_loss_")
 
 # The numpydoc entries of the parameters and attributes that read the same for the
 # estimators; a class docstring names one as a line ``{name}`` and may continue it
@@ -638,9 +638,6 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
             )
         # A failed or interrupted fit puts back every attribute it changed.
         saved = dict(self.__dict__)
-        # (A stream's loss_curve_ grows in place, chunk by chunk: its length too.)
-        curve = saved.get("loss_curve_")
-        curve_len = len(curve) if isinstance(curve, list) else None
         if restart:
             for name in _CONTINUED:
                 self.__dict__.pop(name, None)
@@ -673,8 +670,6 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
-            if curve_len is not None:
-                del curve[curve_len:]
             raise
         # Everything is assigned at the end: an interrupted fit changes nothing.
         if solver == "gd":  # a full-batch fit leaves no stochastic state behind
@@ -684,6 +679,10 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
             self.__dict__.pop("dual_gap_", None)
         for name, value in fitted.items():
             setattr(self, name, value)
+        # The values a stream's call held aside for loss_curve_ (see _stream).
+        tail = self.__dict__.pop("_curve_tail", None)
+        if tail:
+            self.loss_curve_.extend(tail)
         self._validated_input = input_attributes
         commit_input_attributes(self)
         return self

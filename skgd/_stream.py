@@ -390,12 +390,15 @@ def _store_curves(est, results, partial, validated):
     """Set ``loss_curve_``, ``n_iter_`` and the validation attributes."""
     curve = _sum_curves([r.objective_curve for r in results])
     previous = getattr(est, "loss_curve_", None)
-    if partial and hasattr(est, "coef_") and isinstance(previous, list):
+    continued = partial and hasattr(est, "coef_") and isinstance(previous, list)
+    if continued:
         # One more epoch of one long stream: loss_curve_ keeps len == n_iter_. It
-        # grows in place, as MLPRegressor's does: a copy per call would make a
-        # stream's calls cost in proportion to the calls before them.
-        previous.extend(curve)
-        est.n_iter_ = len(previous)
+        # grows in place, as MLPRegressor's does (a copy per call would make a
+        # stream's calls cost in proportion to the calls before them), but only
+        # once the fit commits (GDBase._fit_validated): the new values wait aside, so
+        # a call that fails leaves the list as it was.
+        est._curve_tail = curve
+        est.n_iter_ = len(previous) + len(curve)
     else:
         est.loss_curve_ = curve
         est.n_iter_ = int(max(r.n_iter for r in results))
@@ -409,10 +412,11 @@ def _store_curves(est, results, partial, validated):
     else:
         est.validation_scores_ = None
         est.best_validation_score_ = None
-        best = None
-        if previous is est.loss_curve_:
-            best = getattr(est, "best_loss_", None)
-        curve = est.loss_curve_ if best is None else [best, *curve]
+        best = getattr(est, "best_loss_", None) if continued else None
+        if continued and best is None:
+            curve = [*previous, *curve]
+        elif best is not None:
+            curve = [best, *curve]
         est.best_loss_ = min(curve)
 
 
@@ -521,7 +525,8 @@ class _ChunkPass:
                 verbose=0,
             )
             start = (None, None)
-            total += weight * est.loss_curve_[-1]
+            # (The chunk's loss: a continuing pass holds it aside, see _store_curves.)
+            total += weight * est.__dict__.pop("_curve_tail", est.loss_curve_)[-1]
             weight_sum += weight
         eta = est._minibatch_state["states"][0].eta(self.schedule)
         return start, Epoch(total / weight_sum, eta)

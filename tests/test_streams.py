@@ -260,3 +260,37 @@ def test_per_row_sgd_clips_the_loss_derivative_as_sgdclassifier():
     with np.errstate(all="raise"):
         est.fit(X, y)
     assert np.isfinite(est.coef_).all()
+
+
+@pytest.mark.parametrize("target_scale", [1.0, 2.0**-600])
+def test_a_failed_partial_fit_leaves_the_curve_as_it_was(monkeypatch, target_scale):
+    # A call holds its curve values aside until the fit commits: one that fails
+    # after its solver ran leaves loss_curve_ (the same list), n_iter_ and
+    # best_loss_ as they were, and the next call extends it by one value.
+    import skgd._stream
+
+    X, y, _ = _stream_data("regressor")
+    y = y * target_scale
+    est = GDRegressor(solver="sgd", random_state=0)
+    for a in (0, 128):
+        est.partial_fit(X[a : a + 128], y[a : a + 128])
+    curve, before = est.loss_curve_, list(est.loss_curve_)
+    n_iter, best = est.n_iter_, est.best_loss_
+
+    def fail(est, *args):
+        store(est, *args)
+        raise RuntimeError("after the solver")
+
+    store = skgd._stream._store
+    monkeypatch.setattr(skgd._stream, "_store", fail)
+    with pytest.raises(RuntimeError, match="after the solver"):
+        est.partial_fit(X[256:384], y[256:384])
+    monkeypatch.undo()
+    assert est.loss_curve_ == before
+    assert est.n_iter_ == n_iter
+    assert est.best_loss_ == best
+    est.partial_fit(X[256:384], y[256:384])
+    assert len(est.loss_curve_) == est.n_iter_ == 3
+    assert est.best_loss_ == min(est.loss_curve_)
+    if target_scale == 1.0:  # (a rescaled stream's list is rebuilt per call)
+        assert est.loss_curve_ is curve
