@@ -126,6 +126,7 @@ def solve_minibatch(
     random_state,
     shuffle=True,
     average=0,
+    average_decay=0.0,
     rows=None,
     state=None,
     validation_score=None,
@@ -137,7 +138,6 @@ def solve_minibatch(
     weight_sum=None,
     cumulative_l1=False,
     max_dloss=None,
-    average_decay=0.0,
 ):
     r"""Minimise an objective by minibatch stochastic proximal gradient steps.
 
@@ -224,6 +224,8 @@ def solve_minibatch(
         Whether to shuffle the rows before each epoch.
     average : int, default=0
         Rows seen before averaging starts; 0 disables averaging.
+    average_decay : float, default=0.0
+        The ``gamma`` of polynomial-decay averaging; 0 is the plain mean.
     rows : integer array or None, default=None
         The rows to train on (the others, e.g. a validation set, should carry zero
         weight in the objective); None means all.
@@ -257,8 +259,6 @@ def solve_minibatch(
         Clip each row's loss derivative to ``[-max_dloss, max_dloss]``, as
         scikit-learn's SGD does (``1e12``) so that a decaying step can recover
         from a transient blow-up; None does not clip.
-    average_decay : float, default=0.0
-        The ``gamma`` of polynomial-decay averaging; 0 is the plain mean.
 
     Returns
     -------
