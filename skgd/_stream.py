@@ -12,10 +12,11 @@ same loop, under the same stopping rule, as the in-memory epochs
 
 A stream (``partial_fit`` calls, Dask chunks) carries its whole optimizer state
 from call to call and takes nothing from a call's chunk but its rows: its first
-batch fixes the starting intercept and the units of Adam's steps, and its
-weights count as given. A call makes at least ``_MIN_UPDATES`` updates. So,
-with ``shuffle=False``, chunks of at least that many whole batches give the
-steps of the one array they split.
+batch fixes the starting intercept, the units of Adam's steps and the cap of
+SGD's, and its weights count as given. At the default ``learning_rate``, its
+steps decay with the rows seen (:func:`_stream_rule`). A call makes at least
+``_MIN_UPDATES`` updates. So, with ``shuffle=False``, chunks of at least that
+many whole batches give the steps of the one array they split.
 """
 
 import dataclasses
