@@ -216,16 +216,16 @@ default="adaptive"
         ``"adaptive"``: ``eta0``, divided by 5 each time ``n_iter_no_change``
         epochs fail to improve by ``tol``; the fit stops once it is below 1e-6.
         For ``"adam"`` the schedule gives Adam's step. A stream
-        (:meth:`partial_fit`, and the chunk passes on Dask input) has no epochs
-        to compare: there ``"adaptive"`` (the default) decays with the rows
-        seen, carried from call to call (:class:`~skgd.optimizers.PerRow`). An
-        update on rows ``s+1..s+B`` moves by about twice the steps
-        ``"invscaling"`` would give those rows one at a time (``"sgd"``: a step
-        ``2 (1 - momentum)`` times their sum, at most one over the largest
-        curvature of the stream's first batch, estimated at its first call, so
-        no ``eta0`` makes it diverge; ``"adam"``: 0.2 times their sum, at most
-        ``5 eta0``). Without ``average``, such a stream's ``coef_`` is then a
-        polynomial-decay average of its iterates (see ``average``).""",
+        (:meth:`partial_fit`, on numpy or Dask input) has no epochs to compare:
+        there ``"adaptive"`` (the default) decays with the rows seen, carried
+        from call to call (:class:`~skgd.optimizers.PerRow`). An update on
+        rows ``s+1..s+B`` moves by about twice the steps ``"invscaling"`` would
+        give those rows one at a time (``"sgd"``: a step ``2 (1 - momentum)``
+        times their sum, at most one over the largest curvature of the stream's
+        first batch, estimated at its first call, so no ``eta0`` makes it
+        diverge; ``"adam"``: 0.2 times their sum, at most ``5 eta0``). Without
+        ``average``, such a stream's ``coef_`` is then a polynomial-decay
+        average of its iterates (see ``average``).""",
     "eta0": """\
     eta0 : float, default=0.01
         Initial step size of the stochastic solvers, in ``(0, inf)``. A

@@ -79,12 +79,16 @@ def fit_minibatch(
     init,
     partial,
     verbose=None,
+    stream=None,
 ):
     """Fit ``est`` (or, with ``partial``, make one pass) with a stochastic solver.
 
     ``init`` is ``(coef_init, intercept_init)``, the arguments of ``fit`` (Nones for
     ``partial_fit``); ``verbose`` overrides ``est.verbose`` (the Dask stream's chunk
-    passes are quiet: the stream logs its epochs).
+    passes are quiet: the stream logs its epochs). ``stream`` says whether the
+    pass is a stream's (see :func:`_stream_rule`); None: ``partial``. A Dask
+    fit's chunk passes are partial, but its epochs are a fit's, whose
+    ``"adaptive"`` step divides as in memory.
     """
     if is_dask(X):
         coef_init, intercept_init = init
@@ -136,7 +140,7 @@ def fit_minibatch(
     if verbose is not None:
         options["verbose"] = verbose
     step_cap = start.step_cap
-    if partial and _per_row(est, plain):
+    if (partial if stream is None else stream) and _per_row(est, plain):
         if step_cap is None:
             step_cap = _step_cap(est, X, loss, solver, sample_weight)
         options.update(_stream_rule(est, solver, step_cap))
@@ -545,7 +549,7 @@ def _stream_chunks(est, X, y, sample_weight, loss, penalty, solver, init, partia
         # A warm start: the last iterate, with a fresh optimizer (see warm_start).
         fresh = [None] * len(state["states"])
         est._minibatch_state = dict(state, states=fresh, scales=fresh)
-    chunks = _ChunkPass(est, X, y, sample_weight, loss, penalty, solver)
+    chunks = _ChunkPass(est, X, y, sample_weight, loss, penalty, solver, partial)
     tol = None if partial else est.tol
     run = run_epochs(
         chunks.epoch,
@@ -569,9 +573,11 @@ def _stream_chunks(est, X, y, sample_weight, loss, penalty, solver, init, partia
 class _ChunkPass:
     """One epoch of the Dask stream: a ``partial_fit`` pass on each row chunk."""
 
-    def __init__(self, est, X, y, sample_weight, loss, penalty, solver):
+    def __init__(self, est, X, y, sample_weight, loss, penalty, solver, stream):
         self.est, self.X, self.y, self.sample_weight = est, X, y, sample_weight
         self.loss, self.penalty, self.solver = loss, penalty, solver
+        # (partial_fit's chunk passes are a stream's; fit's, the epochs of a fit.)
+        self.stream = stream
         self.rng = check_random_state(est.random_state)
         self.schedule = _learning(est, loss, solver)[0]
 
@@ -601,6 +607,7 @@ class _ChunkPass:
                 start,
                 True,
                 verbose=0,
+                stream=self.stream,
             )
             start = (None, None)
             # (The chunk's loss: a continuing pass holds it aside, see _store_curves.)

@@ -68,17 +68,25 @@ def test_chunks_of_whole_batches_give_the_steps_of_one_array(
     np.testing.assert_allclose(split, whole, rtol=rtol, atol=1e-12)
 
 
-def test_dask_chunks_are_partial_fit_calls():
+@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
+def test_dask_chunks_are_partial_fit_calls(learning_rate):
+    # A Dask partial_fit is one partial_fit call per chunk, the stream's default
+    # steps included; a Dask fit's epochs are too, but at "adaptive" they are a
+    # fit's (see test_dask_adaptive_stream_reduces_its_step_as_numpy_does).
     da = pytest.importorskip("dask.array")
     X, y, w = _stream_data("regressor")
     params = {"solver": "adam", "batch_size": 64, "shuffle": False, "tol": None}
+    params["learning_rate"] = learning_rate
+    Xd, yd = da.from_array(X, chunks=(128, 5)), da.from_array(y, chunks=128)
+    wd = da.from_array(w, chunks=128)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dask's and the scheduler's own notices
-        fitted = GDRegressor(max_iter=2, **params).fit(
-            da.from_array(X, chunks=(128, 5)),
-            da.from_array(y, chunks=128),
-            sample_weight=da.from_array(w, chunks=128),
-        )
+        if learning_rate == "adaptive":
+            fitted = GDRegressor(**params)
+            for _ in range(2):
+                fitted.partial_fit(Xd, yd, sample_weight=wd)
+        else:
+            fitted = GDRegressor(max_iter=2, **params).fit(Xd, yd, sample_weight=wd)
     stream = GDRegressor(**params)
     for _ in range(2):
         for a in range(0, 512, 128):
