@@ -365,8 +365,13 @@ def _result(objective, run):
     best = run.best if run.best is not None else run.last.params
     w_out, c_out = _unpack(objective, best, as_float=True)
     b_out = objective.intercept(w_out, c_out)
-    averaged = None if state.average is None else _split(objective, state.average)
-    # (Without averaging or early stopping the result is the last iterate.)
+    # (Without averaging or early stopping the result is the last iterate; with
+    # averaging, without early stopping, the average: neither is split twice.)
+    averaged = None
+    if best is state.average:
+        averaged = (w_out, b_out)
+    elif state.average is not None:
+        averaged = _split(objective, state.average)
     standard = (w_out, b_out) if best is params else _split(objective, params)
     return SolverResult(
         coef=w_out,
