@@ -296,6 +296,9 @@ class CenteredModel:
 
     def mean_prediction(self, w):
         """Return ``x_mean @ w``: a float, or an array of shape ``(n_outputs,)``."""
+        if self.n_outputs == 1 and not self.centered:
+            # An uncentered (stream) model's x_mean is zero: no product to take.
+            return 0.0
         if self.n_outputs == 1:
             return self.backend.to_float(self.x_mean @ w)
         return self.x_mean @ w

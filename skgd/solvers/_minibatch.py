@@ -580,7 +580,9 @@ def _unpack(objective, params, as_float=False):
     """Return ``(w, c)`` from the flat parameters (``c`` a float with ``as_float``)."""
     xp = objective.xp
     n_coef = math.prod(objective.coef_shape)
-    w = xp.reshape(params[:n_coef], objective.coef_shape)
+    w = params[:n_coef]
+    if len(objective.coef_shape) > 1:  # (a flat w needs no namespace reshape)
+        w = xp.reshape(w, objective.coef_shape)
     if objective.n_outputs > 1:
         return w, params[n_coef:]
     c = params[n_coef]
