@@ -119,7 +119,7 @@ _COEF_UNITS = (
     "_average_coef",
     "_average_intercept",
 )
-_OBJECTIVE_UNITS = ("loss_curve_", "_dask_curve", "best_loss_")
+_OBJECTIVE_UNITS = ("loss_curve_", "_curve_tail", "_dask_curve", "best_loss_")
 
 # The numpydoc entries of the parameters and attributes that read the same for the
 # estimators; a class docstring names one as a line ``{name}`` and may continue it
@@ -216,7 +216,17 @@ default="adaptive"
         ``t0`` (needs ``alpha > 0``). ``"invscaling"``: ``eta0 / t**power_t``.
         ``"adaptive"``: ``eta0``, divided by 5 each time ``n_iter_no_change``
         epochs fail to improve by ``tol``; the fit stops once it is below 1e-6.
-        For ``"adam"`` the schedule gives Adam's step.""",
+        For ``"adam"`` the schedule gives Adam's step. A stream
+        (:meth:`partial_fit`, on numpy or Dask input) has no epochs to compare:
+        there ``"adaptive"`` (the default) decays with the rows seen, carried
+        from call to call (:class:`~skgd.optimizers.PerRow`). An update on
+        rows ``s+1..s+B`` moves by about twice the steps ``"invscaling"`` would
+        give those rows one at a time (``"sgd"``: a step ``2 (1 - momentum)``
+        times their sum, at most one over the largest curvature of the stream's
+        first batch, estimated at its first call, so no ``eta0`` makes it
+        diverge; ``"adam"``: 0.2 times their sum, at most ``5 eta0``). Without
+        ``average``, such a stream's ``coef_`` is then a polynomial-decay
+        average of its iterates (see ``average``).""",
     "eta0": """\
     eta0 : float, default=0.01
         Initial step size of the stochastic solvers, in ``(0, inf)``. A
@@ -241,7 +251,11 @@ default="adaptive"
         Averaged SGD (Polyak-Ruppert): ``True`` averages all iterates, an int
         ``n > 1`` starts once ``n`` rows have been seen; ``coef_`` is then the
         average. It converges with L1 and elastic net too (the average of proximal
-        iterates), but is not exactly sparse.""",
+        iterates), but is not exactly sparse. A stream at the default
+        ``learning_rate="adaptive"`` averages even when ``average`` is False:
+        its ``coef_`` is the polynomial-decay average of its iterates (the
+        ``n``-th weighted ``5 / (n + 4)``, so the early ones fade out), and each
+        call continues from the last iterate.""",
     "beta_1": """\
     beta_1 : float, default=0.9
         Adam's decay of the first moment, in ``[0, 1)``.""",
@@ -671,9 +685,6 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
             )
         # A failed or interrupted fit puts back every attribute it changed.
         saved = dict(self.__dict__)
-        # (A stream's loss_curve_ grows in place, chunk by chunk: its length too.)
-        curve = saved.get("loss_curve_")
-        curve_len = len(curve) if isinstance(curve, list) else None
         if restart:
             for name in _CONTINUED:
                 self.__dict__.pop(name, None)
@@ -709,8 +720,6 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
-            if curve_len is not None:
-                del curve[curve_len:]
             raise
         # Everything is assigned at the end: an interrupted fit changes nothing.
         if solver == "gd":  # a full-batch fit leaves no stochastic state behind
@@ -720,6 +729,10 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
             self.__dict__.pop("dual_gap_", None)
         for name, value in fitted.items():
             setattr(self, name, value)
+        # The values a stream's call held aside for loss_curve_ (see _stream).
+        tail = self.__dict__.pop("_curve_tail", None)
+        if tail:
+            self.loss_curve_.extend(tail)
         self._validated_input = input_attributes
         commit_input_attributes(self)
         return self

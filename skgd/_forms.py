@@ -153,7 +153,14 @@ class CenteredModel:
         else:
             closed = loss.is_quadratic and not stats.free_offset
             self.intercept_mode = "closed" if closed else "free"
-            self.y_offset = self.coef_value(loss.constant_fit(y, self.u))
+
+    @functools.cached_property
+    def y_offset(self):
+        """The loss's best constant (0 without intercept), computed on first use.
+
+        A stream's pass starts from its previous intercept and never asks for it.
+        """
+        return self.coef_value(self.loss.constant_fit(self.y, self.u))
 
     def coef_value(self, x):
         """Return an offset-sized result: a float, or a ``(K,)`` array of coef_xp."""
@@ -289,6 +296,9 @@ class CenteredModel:
 
     def mean_prediction(self, w):
         """Return ``x_mean @ w``: a float, or an array of shape ``(n_outputs,)``."""
+        if self.n_outputs == 1 and not self.centered:
+            # An uncentered (stream) model's x_mean is zero: no product to take.
+            return 0.0
         if self.n_outputs == 1:
             return self.backend.to_float(self.x_mean @ w)
         return self.x_mean @ w

@@ -585,12 +585,11 @@ def target_scale(y, backend, carried=None, *, stochastic=False):
     at it raises a ``ValueError``.
     """
     xp = backend.xp
-    tops = xp.max(xp.abs(y), axis=0)
-    top = xp.max(tops)
-    # The smallest column's scale (zero columns aside: they fit as zeros anyway).
-    top, low = backend.to_floats(top, xp.min(xp.where(tops > 0, tops, top)))
     limit = math.frexp(float(xp.finfo(y.dtype).max))[1] // 4
     if carried is not None:
+        # A stream's later call checks only its largest target (one reduction):
+        # the scale is the first call's.
+        top = backend.to_float(xp.max(xp.abs(y)))
         if top / carried > 2.0**limit:
             raise ValueError(
                 f"y is too large for this stream (largest |y| {top:.3g}): the "
@@ -599,6 +598,10 @@ def target_scale(y, backend, carried=None, *, stochastic=False):
                 "for the whole stream, or start a new one with fit."
             )
         return carried
+    tops = xp.max(xp.abs(y), axis=0)
+    top = xp.max(tops)
+    # The smallest column's scale (zero columns aside: they fit as zeros anyway).
+    top, low = backend.to_floats(top, xp.min(xp.where(tops > 0, tops, top)))
     scale = 1.0
     if top != 0 and not 2.0**-limit <= top <= 2.0**limit:
         scale = math.ldexp(1.0, math.frexp(top)[1])

@@ -99,6 +99,7 @@ def test_dask_stochastic_solvers_stream_the_chunks(client, solver):
     X, y = make_problem(1, 1200, 5, offset=False)
     Xd, yd = da.from_array(X, chunks=(300, 5)), da.from_array(y, chunks=300)
     kw = {"solver": solver, "shuffle": False, "tol": None, "max_iter": 3}
+    kw["learning_rate"] = "constant"  # (a stream's "adaptive" is not a fit's)
     est = GDRegressor(**kw).fit(Xd, yd)
     # The same passes, chunk by chunk, through partial_fit on numpy blocks.
     ref = GDRegressor(**kw)

@@ -12,6 +12,7 @@ from skgd.optimizers._schedules import (
     Constant,
     InvScaling,
     Optimal,
+    PerRow,
     get_schedule,
     optimal,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "InvScaling",
     "Momentum",
     "Optimal",
+    "PerRow",
     "adam",
     "get_schedule",
     "optimal",

@@ -100,6 +100,72 @@ class InvScaling:
 
 
 @dataclass(frozen=True)
+class PerRow:
+    r"""A step per update that sums the per-row steps of ``"invscaling"`` over its rows.
+
+    An update on rows ``s + 1 .. s + B`` (``s`` rows seen before it) takes
+
+    .. math::
+
+        \eta = \min\Big(\text{cap},\; f \eta_0 \int_{s+1}^{s+B+1} r^{-p}\,dr\Big)
+        = \min\Big(\text{cap},\; f \eta_0
+        \frac{(s + B + 1)^{1-p} - (s + 1)^{1-p}}{1 - p}\Big),
+
+    about ``f`` times the sum of the steps that ``"invscaling"`` would give its
+    rows one at a time (``log`` of the ratio for ``p = 1``). The step thus decays
+    with the rows seen, not with the updates made, and an update learns as much
+    per row whatever the batch size: the rule of a ``partial_fit`` stream, whose
+    chunks (of whole batches) give the steps of the one array they split.
+    ``cap`` bounds the step by the curvature (see the estimators' ``learning_rate``).
+
+    Parameters
+    ----------
+    eta0 : float
+        The per-row step of the first row, positive.
+    power_t : float
+        The exponent ``p``.
+    factor : float, default=1.0
+        The factor ``f``.
+    cap : float, default=inf
+        The largest step.
+
+    Examples
+    --------
+    >>> from skgd.optimizers import PerRow
+    >>> schedule = PerRow(eta0=0.01, power_t=0.0, cap=0.5)
+    >>> schedule.rows(0, 10), schedule.rows(0, 100)
+    (0.1, 0.5)
+    >>> round(PerRow(eta0=0.01, power_t=0.5).rows(99, 1), 6)  # ~ 0.01 / sqrt(100)
+    0.000998
+    """
+
+    eta0: float
+    power_t: float
+    factor: float = 1.0
+    cap: float = math.inf
+    name = "adaptive"
+    adaptive = True
+    per_row = True
+
+    def rows(self, seen, rows):
+        """Return the step of an update on ``rows`` rows after ``seen`` rows."""
+        a, b, p = seen + 1.0, seen + rows + 1.0, self.power_t
+        total = math.log(b / a) if p == 1.0 else (b ** (1 - p) - a ** (1 - p)) / (1 - p)
+        return min(self.cap, self.factor * self.eta0 * total)
+
+    def __call__(self, t):
+        """Return the step of a one-row update on row ``t`` (1-based)."""
+        return self.rows(t - 1, 1)
+
+    def describe(self):
+        """Return the settings in the estimator's words, for error messages."""
+        return (
+            f"learning_rate={self.name!r} in a stream (per-row steps eta0={self.eta0:g}"
+            f" / rows**{self.power_t:g} times {self.factor:g}, at most {self.cap:.3g})"
+        )
+
+
+@dataclass(frozen=True)
 class Optimal:
     r"""SGDRegressor's ``"optimal"`` schedule.
 

@@ -126,6 +126,7 @@ def solve_minibatch(
     random_state,
     shuffle=True,
     average=0,
+    average_decay=0.0,
     rows=None,
     state=None,
     validation_score=None,
@@ -159,12 +160,17 @@ def solve_minibatch(
     updated by the same rule and never penalized.
 
     **Schedules** count updates: update ``t`` (1-based, carried in ``state``) uses
-    ``eta_scale * schedule(t)``.
+    ``eta_scale * schedule(t)``; a schedule with ``per_row`` counts rows instead:
+    an update on ``B`` rows after ``s`` rows seen uses
+    ``eta_scale * schedule.rows(s, B)`` (:class:`~skgd.optimizers.PerRow`).
 
     **Averaging** (``average > 0``): once ``average`` rows have been seen, the
     running mean of the iterates after each update (prox included) is kept, as in
     SGDRegressor's ASGD. The mean of proximal iterates converges to the optimum of the
-    penalized objective with L1 and elastic net too; it is not exactly sparse.
+    penalized objective with L1 and elastic net too; it is not exactly sparse. With
+    ``average_decay`` ``gamma > 0`` the mean is polynomial-decay averaging (Shamir
+    and Zhang): the ``n``-th iterate enters with weight ``(1 + gamma) / (n + gamma)``,
+    so the early iterates, far from the optimum, fade out.
 
     **Epoch loss.** The running average over the epoch of the batch losses (taken
     at the iterate before each update, so no extra pass) plus the penalty, weighted
@@ -218,6 +224,8 @@ def solve_minibatch(
         Whether to shuffle the rows before each epoch.
     average : int, default=0
         Rows seen before averaging starts; 0 disables averaging.
+    average_decay : float, default=0.0
+        The ``gamma`` of polynomial-decay averaging; 0 is the plain mean.
     rows : integer array or None, default=None
         The rows to train on (the others, e.g. a validation set, should carry zero
         weight in the objective); None means all.
@@ -274,6 +282,8 @@ def solve_minibatch(
     approximation by averaging", SIAM J. Control Optim., 1992. Y. Tsuruoka, J.
     Tsujii and S. Ananiadou, "Stochastic gradient descent training for
     L1-regularized log-linear models with cumulative penalty", ACL-IJCNLP, 2009.
+    O. Shamir and T. Zhang, "Stochastic gradient descent for non-smooth
+    optimization: convergence results and optimal averaging schemes", ICML 2013.
     """
     check_support(objective.loss, objective.penalty, solver_name)
     parts = _split_penalty(objective.penalty)
@@ -292,6 +302,7 @@ def solve_minibatch(
         guard=guard,
         cumulative_l1=bool(cumulative_l1 and parts.l1),
         max_dloss=max_dloss,
+        average_decay=float(average_decay),
     )
     params = _pack(objective, w0, c0)
     state = MinibatchState(rule=rule.init(params)) if state is None else state
@@ -354,8 +365,13 @@ def _result(objective, run):
     best = run.best if run.best is not None else run.last.params
     w_out, c_out = _unpack(objective, best, as_float=True)
     b_out = objective.intercept(w_out, c_out)
-    averaged = None if state.average is None else _split(objective, state.average)
-    # (Without averaging or early stopping the result is the last iterate.)
+    # (Without averaging or early stopping the result is the last iterate; with
+    # averaging, without early stopping, the average: neither is split twice.)
+    averaged = None
+    if best is state.average:
+        averaged = (w_out, b_out)
+    elif state.average is not None:
+        averaged = _split(objective, state.average)
     standard = (w_out, b_out) if best is params else _split(objective, params)
     return SolverResult(
         coef=w_out,
@@ -394,6 +410,7 @@ class _Stepper:
     guard: object
     cumulative_l1: bool = False
     max_dloss: float | None = None
+    average_decay: float = 0.0
 
     def epoch(self, params, state, order, n_rows, weight_sum, epoch):
         """Return ``(params, state, loss, eta)`` after one pass over the rows.
@@ -418,6 +435,7 @@ class _Stepper:
             if not l1_state:
                 l1_state = (0.0, xp.zeros(n_coef, dtype=dtype))
         eta, epoch_loss = eta_scale * schedule(t + 1), 0.0
+        per_row, gamma = getattr(schedule, "per_row", False), self.average_decay
         for start in range(0, n_rows, self.batch_size):
             stop = min(start + self.batch_size, n_rows)
             idx = slice(start, stop) if order is None else order[start:stop]
@@ -439,7 +457,9 @@ class _Stepper:
             scale = weight_sum / (stop - start)
             grad = xp.empty(params.shape[0], dtype=dtype)
             t += 1
-            eta = eta_scale * schedule(t)
+            eta = eta_scale * (
+                schedule.rows(samples, stop - start) if per_row else schedule(t)
+            )
             if decay:
                 # A decay step eta * decay beyond 1 would flip w's sign and grow
                 # it; as SGDClassifier clips its factor 1 - eta * alpha at 0,
@@ -462,7 +482,12 @@ class _Stepper:
             samples += stop - start
             if self.average and samples >= self.average:
                 n_avg += 1
-                avg = params if avg is None else avg + (params - avg) / n_avg
+                if avg is None:
+                    avg = params
+                elif gamma:
+                    avg = avg + (params - avg) * ((1.0 + gamma) / (n_avg + gamma))
+                else:
+                    avg = avg + (params - avg) / n_avg
         if not bool(xp.all(xp.isfinite(params))):
             guard.diverged(math.inf, epoch, t, eta)
         state = MinibatchState(t, samples, rule_state, eta_scale, avg, n_avg, l1_state)
@@ -555,7 +580,9 @@ def _unpack(objective, params, as_float=False):
     """Return ``(w, c)`` from the flat parameters (``c`` a float with ``as_float``)."""
     xp = objective.xp
     n_coef = math.prod(objective.coef_shape)
-    w = xp.reshape(params[:n_coef], objective.coef_shape)
+    w = params[:n_coef]
+    if len(objective.coef_shape) > 1:  # (a flat w needs no namespace reshape)
+        w = xp.reshape(w, objective.coef_shape)
     if objective.n_outputs > 1:
         return w, params[n_coef:]
     c = params[n_coef]
