@@ -23,7 +23,7 @@ __all__ = ["array_namespace"]
 
 
 def _clip(x, /, min=None, max=None, **kwargs):
-    """``array_api_compat.numpy.clip``: a float array and scalar bounds directly.
+    """``array_api_compat.numpy.clip``, directly for floats and scalar bounds.
 
     The wrapper casts the bounds to ``x``'s dtype, broadcasts them and clips
     into a new array; ``np.clip`` with the bounds cast to scalars of that dtype
@@ -33,7 +33,7 @@ def _clip(x, /, min=None, max=None, **kwargs):
         max is None or isinstance(max, _SCALARS)
     )
     if (
-        type(x) is not np.ndarray
+        not (type(x) is np.ndarray or isinstance(x, np.floating))
         or x.dtype.kind != "f"
         or kwargs
         or not scalars
