@@ -395,7 +395,8 @@ def _ridged(H, l2, cxp, device):
     understate the Newton decrement there. A column without curvature gets
     the ridge of the largest entry.
     """
-    diag = cxp.linalg.diagonal(H)
+    # (numpy's own diagonal: array-api-compat's linalg wrapper costs more.)
+    diag = np.diagonal(H) if is_numpy_namespace(cxp) else cxp.linalg.diagonal(H)
     top = max(float(cxp.max(diag)) if diag.shape[0] else 0.0, 1e-300)
     ridge = _RIDGE * cxp.where(diag > 0, diag, top)
     return H + _diag(ridge + l2, cxp, device)
@@ -459,7 +460,7 @@ def _inner_solve(G, q, yy, penalty, w64, threshold, cxp, *, damped, quiet=True):
         )
         return w_new
     # (A run cut by its budget: the line search takes what it gives.)
-    y_norm = np.asarray([math.sqrt(yy)], dtype=G.dtype)
+    y_norm = np.array([math.sqrt(yy)], dtype=G.dtype)
     return compiled_cd(
         G, q, y_norm, penalty, w64, _INNER_EPOCHS, threshold / yy, quiet=quiet
     )[0]
