@@ -149,9 +149,21 @@ class LinearObjective(CenteredModel):
             grad_w = grad_w - self.per_feature_shape(self.x_mean) * sum_g
             if self.intercept_mode == "free":
                 grad_c = sum_g
+        active, everywhere = self._chain_mask
+        if everywhere and self.fit_intercept:
+            return grad_w, grad_c  # (a new array: the subtraction made it)
         cxp = self.coef_xp
-        active = self.per_feature_shape(self.active)
         return cxp.where(active, grad_w, cxp.zeros_like(grad_w)), grad_c
+
+    @functools.cached_property
+    def _chain_mask(self):
+        """The mask of :meth:`chain` shaped for ``w``, and whether it keeps all.
+
+        Read once per objective: :meth:`chain` runs on every gradient, and the
+        mask, the column statistics' constant columns, does not change.
+        """
+        active = self.active
+        return self.per_feature_shape(active), bool(self.coef_xp.all(active))
 
     def gradient(self, raw):
         """Return the gradient in raw and its chain rule to ``w`` and ``c``.

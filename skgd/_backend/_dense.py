@@ -7,6 +7,8 @@ namespace's matmul), and per-column statistics are accumulated over row blocks s
 temporary memory stays a small fraction of X.
 """
 
+from functools import cache
+
 import numpy as np
 from array_api_compat import array_namespace, device, is_numpy_array
 from scipy.linalg import get_lapack_funcs
@@ -35,6 +37,16 @@ _THREADED_PRODUCT_ELEMENTS = 2**23
 # system of one block is one LAPACK factorization and solve.
 _SERIAL_SOLVE_MAX = 256
 _SOLVE_BLOCK = 64
+
+
+@cache
+def _lapack(names, dtype):
+    """Return ``get_lapack_funcs(names)`` for arrays of ``dtype``.
+
+    The look-up costs more than the factorization of a small matrix, and a
+    Newton solve makes one per step: it is made once per dtype.
+    """
+    return get_lapack_funcs(names, dtype=dtype)
 
 
 def _row_blocks(X, width=1):
@@ -118,7 +130,7 @@ def _lapack_solve_spd(A, b):
     """Return :func:`solve_spd` of one block: LAPACK's ``potrf`` and ``potrs``."""
     dtype = np.result_type(A, b, np.float32)
     A, b = np.asarray(A, dtype=dtype), np.asarray(b, dtype=dtype)
-    potrf, potrs = get_lapack_funcs(("potrf", "potrs"), (A,))
+    potrf, potrs = _lapack(("potrf", "potrs"), A.dtype)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         factor, info = potrf(A, lower=True, clean=False)
         if info == 0:
@@ -164,7 +176,7 @@ def psd_quadratic(A, b):
         xp = array_namespace(A, b)
         return float(b @ (xp.linalg.pinv(A, hermitian=True) @ b))
     A = np.asarray(A, dtype=np.result_type(A, b, np.float32))
-    pstrf, trtrs = get_lapack_funcs(("pstrf", "trtrs"), (A,))
+    pstrf, trtrs = _lapack(("pstrf", "trtrs"), A.dtype)
     factor, pivots, rank, info = pstrf(A, lower=True)
     if info < 0:  # (an argument LAPACK refuses: not expected)
         return float(b @ (np.linalg.pinv(A, hermitian=True) @ b))
@@ -195,7 +207,7 @@ def psd_solve(A, b, rtol=None):
     """
     if not is_numpy_array(A) or A.shape[0] > _SOLVE_BLOCK + 1:
         return array_namespace(A, b).linalg.pinv(A, rtol=rtol) @ b
-    pstrf, trtrs = get_lapack_funcs(("pstrf", "trtrs"), (A,))
+    pstrf, trtrs = _lapack(("pstrf", "trtrs"), A.dtype)
     top = float(np.max(np.diagonal(A))) if A.shape[0] else 0.0
     tol = -1.0 if rtol is None else rtol * top
     factor, pivots, rank, info = pstrf(A, lower=True, tol=tol)

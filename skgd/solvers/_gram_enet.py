@@ -408,13 +408,14 @@ def _oracle(G, q, yy, penalty, xp, *, max_iter, threshold, lasso_form=False, **r
     return _GramOracle(G, q, yy, penalty, xp, report=_Report(**report), **limits)
 
 
-def compiled_cd(G, q, y_norm, penalty, w, max_epochs, tol):
+def compiled_cd(G, q, y_norm, penalty, w, max_epochs, tol, *, quiet=True):
     """Run :data:`enet_coordinate_descent_gram` from ``w`` (numpy, not changed).
 
     Cyclic order; the warning of a run cut by ``max_epochs`` is silenced (the
-    caller judges the result). ``tol`` is relative to ``y_norm @ y_norm``, as
-    for the loop itself. Its BLAS calls are vector operations of ``G``'s size:
-    no threads to limit.
+    caller judges the result), here if ``quiet``, else by the caller (a
+    filter set once for many calls). ``tol`` is relative to
+    ``y_norm @ y_norm``, as for the loop itself. Its BLAS calls are vector
+    operations of ``G``'s size: no threads to limit.
 
     Returns
     -------
@@ -424,22 +425,16 @@ def compiled_cd(G, q, y_norm, penalty, w, max_epochs, tol):
         Its own duality gap there.
     """
     l1, l2, positive = penalty.elastic_net_shape()
+    # (numpy's np.array, not array-api-compat's asarray wrapper: it costs more.)
+    args = (l1, l2, G, q, y_norm, max_epochs, tol, _RNG, 0, int(positive))
+    w = np.array(w, dtype=G.dtype, copy=True)  # 0 above: cyclic order
+    if not quiet:
+        w, gap, _, _ = enet_coordinate_descent_gram(w, *args)
+        return np.array(w, copy=None), gap
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        w, gap, _, _ = enet_coordinate_descent_gram(
-            np.asarray(w, dtype=G.dtype, copy=True),
-            l1,
-            l2,
-            G,
-            q,
-            y_norm,
-            max_epochs,
-            tol,
-            _RNG,
-            0,  # cyclic order
-            int(positive),
-        )
-    return np.asarray(w), gap
+        w, gap, _, _ = enet_coordinate_descent_gram(w, *args)
+    return np.array(w, copy=None), gap
 
 
 def _fista_gram(oracle, w):

@@ -13,10 +13,12 @@ problems it is chosen for is in :mod:`skgd.solvers._routing`.
 
 import math
 import time
+import warnings
 from dataclasses import replace
 
 from array_api_compat import is_numpy_namespace
 from array_api_compat import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from skgd._backend._dense import psd_quadratic, solve_spd
 from skgd._contract import check_support, provides
@@ -374,7 +376,14 @@ def solve_newton(
     check_support(objective.loss, objective.penalty, "newton")
     run = _ProxNewton(objective, tol, verbose, callback, damping)
     run.source.reused = hessian if run.rule.use_gap else None
-    return run.solve(w0, c0, max_iter)
+    if callback is not None:
+        return run.solve(w0, c0, max_iter)
+    # The inner loop's warning of a run cut by its budget is silenced once per
+    # solve rather than on each step (no code of the caller runs in between).
+    run.quiet_cd = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return run.solve(w0, c0, max_iter)
 
 
 def _ridged(H, l2, cxp, device):
@@ -386,7 +395,8 @@ def _ridged(H, l2, cxp, device):
     understate the Newton decrement there. A column without curvature gets
     the ridge of the largest entry.
     """
-    diag = cxp.linalg.diagonal(H)
+    # (numpy's own diagonal: array-api-compat's linalg wrapper costs more.)
+    diag = np.diagonal(H) if is_numpy_namespace(cxp) else cxp.linalg.diagonal(H)
     top = max(float(cxp.max(diag)) if diag.shape[0] else 0.0, 1e-300)
     ridge = _RIDGE * cxp.where(diag > 0, diag, top)
     return H + _diag(ridge + l2, cxp, device)
@@ -421,7 +431,7 @@ def _damped(model, delta, d, free_c, cxp, device):
     return replace(model, H=H, gw=gw, s=s)
 
 
-def _inner_solve(G, q, yy, penalty, w64, threshold, cxp, *, damped):
+def _inner_solve(G, q, yy, penalty, w64, threshold, cxp, *, damped, quiet=True):
     """Return the minimiser of a model with an L1 part, to a gap of ``threshold``.
 
     On numpy, scikit-learn's compiled coordinate descent on the Gram matrix
@@ -450,8 +460,10 @@ def _inner_solve(G, q, yy, penalty, w64, threshold, cxp, *, damped):
         )
         return w_new
     # (A run cut by its budget: the line search takes what it gives.)
-    y_norm = np.asarray([math.sqrt(yy)], dtype=G.dtype)
-    return compiled_cd(G, q, y_norm, penalty, w64, _INNER_EPOCHS, threshold / yy)[0]
+    y_norm = np.array([math.sqrt(yy)], dtype=G.dtype)
+    return compiled_cd(
+        G, q, y_norm, penalty, w64, _INNER_EPOCHS, threshold / yy, quiet=quiet
+    )[0]
 
 
 class _StopRule:
@@ -509,6 +521,8 @@ class _ProxNewton:
 
     def __init__(self, objective, tol, verbose, callback, damping=None):
         self.objective, self.verbose, self.callback = objective, verbose, callback
+        # Whether compiled_cd silences its warning itself (see solve_newton).
+        self.quiet_cd = True
         self.xp, self.cxp = objective.xp, objective.coef_xp
         # (The namespace and device of the coefficient-sized matrices.)
         self.space = (self.cxp, objective.backend.device)
@@ -659,7 +673,15 @@ class _ProxNewton:
         share = _INNER_SHARE * min(1.0, self.last_measure / self.ref)
         threshold = max(1e-3 * self.threshold, share * gap0)
         w_new = _inner_solve(
-            G, q, yy, penalty, w64, threshold, cxp, damped=bool(self.damping)
+            G,
+            q,
+            yy,
+            penalty,
+            w64,
+            threshold,
+            cxp,
+            damped=bool(self.damping),
+            quiet=self.quiet_cd,
         )
         if not bool(cxp.any(w_new != w64)):
             # The model's gap is met at w itself, yet the outer one is not (it
