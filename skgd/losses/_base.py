@@ -269,7 +269,7 @@ class Loss:
         ----------
         theta_sum : 0-d array or array of shape (n_outputs,)
             ``sum_i theta_i``.
-        part_sums : array of shape (n_parts,)
+        part_sums : array of shape (n_parts,), or tuple of 0-d arrays
             The sum of each of :meth:`balance_parts`.
         anchor_sum : array of shape (n_outputs,) or None
             ``sum_i anchor_i`` (:meth:`balance_anchor`).
@@ -316,7 +316,9 @@ class Loss:
         parts = self.balance_parts(y, theta)
         anchor = self.balance_anchor(y, u)
         extremes = [xp.max(e, axis=0) for e in self.balance_extremes(y, theta, u)]
-        part_sums = xp.stack([xp.sum(part) for part in parts]) if parts else None
+        # A tuple of 0-d sums: balance_mix indexes it as the stacked array of a
+        # fused pass (skgd._one_pass), and a stack costs more than the sums here.
+        part_sums = tuple(xp.sum(part) for part in parts) if parts else None
         anchor_sum = None if anchor is None else xp.sum(anchor, axis=0)
         mix = self.balance_mix(xp.sum(theta, axis=0), part_sums, anchor_sum, extremes)
         return mix_dual(theta, parts, anchor, u, *mix), mix

@@ -10,6 +10,7 @@ labels coded ``0 .. K - 1``. Only Array API standard functions are used.
 """
 
 import math
+import sys
 from dataclasses import dataclass
 
 from array_api_compat import device
@@ -17,6 +18,9 @@ from array_api_compat import device
 from skgd._backend._namespace import array_namespace
 from skgd.losses._base import Loss
 from skgd.losses._regression import _quadratic_dual
+
+# The smallest normal float64 (numpy's smallest_normal, sys.float_info.min).
+_TINY64 = sys.float_info.min
 
 
 class _MarginBalance:
@@ -37,9 +41,15 @@ class _MarginBalance:
 
     def balance_mix(self, theta_sum, part_sums, anchor_sum, extremes):
         """Return the mix that scales the larger class down to ``sum = 0``."""
-        xp = array_namespace(theta_sum, part_sums)
         pos = part_sums[0]
         neg = pos - theta_sum  # minus the negative class's sum
+        if isinstance(theta_sum, float) and isinstance(pos, float):
+            # numpy's float64 sums are Python floats: the same operations in
+            # Python, without a ufunc call on each scalar.
+            down_pos = min(max(neg / max(pos, _TINY64), 0.0), 1.0)
+            down_neg = min(max(pos / max(neg, _TINY64), 0.0), 1.0)
+            return 1.0 - down_neg, (down_pos - down_neg,), 0.0, 0.0
+        xp = array_namespace(theta_sum, pos)
         tiny = xp.finfo(theta_sum.dtype).smallest_normal
         down_pos = xp.clip(neg / xp.maximum(pos, tiny), 0.0, 1.0)
         down_neg = xp.clip(pos / xp.maximum(neg, tiny), 0.0, 1.0)
