@@ -150,8 +150,14 @@ class LogLoss(_MarginBalance, Loss):
     def dual_value(self, y, theta, u):
         """Return ``-sum_i u_i (s log s + (1 - s) log(1 - s))``, ``s = y theta / u``."""
         xp = array_namespace(y, theta)
-        s = xp.clip(_margin_share(y, theta, u), 0.0, 1.0)
-        return -xp.sum(u * (_xlogx(xp, s) + _xlogx(xp, 1.0 - s)))
+        # Not _margin_share's second where: a sample with u_i = 0 has theta_i = 0,
+        # and its term, u_i times a finite number after the clip, is zero anyway.
+        s = xp.clip(y * theta / xp.where(u > 0, u, xp.ones_like(u)), 0.0, 1.0)
+        r = 1.0 - s
+        tiny = xp.finfo(s.dtype).smallest_normal  # (_xlogx, with one lookup)
+        return -xp.sum(
+            u * (s * xp.log(xp.maximum(s, tiny)) + r * xp.log(xp.maximum(r, tiny)))
+        )
 
     def constant_fit(self, y, u):
         """Return the optimal constant logit: the log-odds of the weighted labels."""
