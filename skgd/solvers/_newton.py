@@ -21,6 +21,7 @@ from array_api_compat import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from skgd._backend._dense import psd_quadratic, solve_spd
+from skgd._backend._namespace import array_namespace
 from skgd._contract import check_support, provides
 from skgd._gaps import box_gap, box_gap_applies
 from skgd.solvers import _gram_enet
@@ -703,12 +704,14 @@ class _ProxNewton:
         ``self.stall`` says why).
         """
         objective, cxp = self.objective, self.cxp
+        # (skgd's namespace: numpy's own astype and finfo for numpy arrays.)
+        fxp = array_namespace(w, step[0])
         dw64, dc, delta = step
-        dw = cxp.astype(dw64, w.dtype)
+        dw = fxp.astype(dw64, w.dtype)
         if dc == 0.0 and not bool(cxp.any(dw != 0)):
             self.stall = "the model's step is zero"
             return None
-        noise = 16.0 * float(cxp.finfo(w.dtype).eps) * abs(value)
+        noise = 16.0 * float(fxp.finfo(w.dtype).eps) * abs(value)
         t, finite = 1.0, False
         # A step far beyond the model's reach (a Hessian of rounding size, as
         # of an L2 of 1e-300 where every residual is on Huber's linear part)
