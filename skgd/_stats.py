@@ -16,6 +16,8 @@ columns are constant (float32 columns its bound flags are recomputed in float64)
 import dataclasses
 from typing import Any
 
+from skgd._backend._namespace import array_namespace
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ColumnMoments:
@@ -186,6 +188,9 @@ def column_moments(stats, backend, X, fit_intercept, dtype):
         sq = cxp.linalg.diagonal(products.gram)
     if sq is None:
         sq = backend.weighted_centered_sq(X, u, x_mean)
+    # The coefficients' namespace as skgd's array_namespace gives it: for numpy,
+    # numpy's own finfo, astype, zeros_like and ones_like (not their wrappers).
+    cxp = array_namespace(sq)
     if not bool(cxp.all(cxp.isfinite(sq))):
         also = " or pass X as float64" if dtype == cxp.float32 else ""
         raise ValueError(
@@ -199,7 +204,7 @@ def column_moments(stats, backend, X, fit_intercept, dtype):
             active, sq = _recheck_in_float64(backend, X, u, sq, active)
     else:
         active = sq > 0
-    n_rows = int(backend.to_float(xp.sum(xp.astype(u > 0, xp.int64))))
+    n_rows = int(backend.to_float(xp.sum(array_namespace(u).astype(u > 0, xp.int64))))
     n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
     any_active = n_active > 0
     on_active = cxp.where(active, sq, cxp.zeros_like(sq))
