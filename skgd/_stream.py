@@ -278,11 +278,15 @@ def _step_cap(est, X, loss, solver, sample_weight):
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight[:n])
     ones = float(est.fit_intercept)
     v = np.random.default_rng(0).uniform(0.5, 1.5, rows.shape[1] + 1)
-    lam = 0.0
+    lam, rows_t = 0.0, rows.T
+    # v is updated in place (no append, no new array per iteration): the same
+    # products and divisions, so the same cap to the last bit.
     for _ in range(30):
         r = s * (np.asarray(rows @ v[:-1]).ravel() + ones * v[-1])
-        v = np.append(np.asarray(rows.T @ r).ravel(), ones * r.sum()) / n
-        lam = float(np.linalg.norm(v))
+        v[:-1] = np.asarray(rows_t @ r).ravel()
+        v[-1] = ones * r.sum()
+        v /= n
+        lam = float(np.sqrt(v @ v))
         if not lam > 0:
             return math.inf
         v /= lam
