@@ -278,11 +278,15 @@ def _step_cap(est, X, loss, solver, sample_weight):
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight[:n])
     ones = float(est.fit_intercept)
     v = np.random.default_rng(0).uniform(0.5, 1.5, rows.shape[1] + 1)
-    lam = 0.0
+    lam, rows_t = 0.0, rows.T
+    # v is updated in place (no append, no new array per iteration): the same
+    # products and divisions, so the same cap to the last bit.
     for _ in range(30):
         r = s * (np.asarray(rows @ v[:-1]).ravel() + ones * v[-1])
-        v = np.append(np.asarray(rows.T @ r).ravel(), ones * r.sum()) / n
-        lam = float(np.linalg.norm(v))
+        v[:-1] = np.asarray(rows_t @ r).ravel()
+        v[-1] = ones * r.sum()
+        v /= n
+        lam = float(np.sqrt(v @ v))
         if not lam > 0:
             return math.inf
         v /= lam
@@ -436,36 +440,32 @@ def _store(est, results, y, solver, partial, validated, dtype):
     states = [r.extra["state"] for r in results]
     _store_curves(est, results, partial, validated)
     est.t_ = float(1 + max(s.t for s in states))
+    coefs = stack([w for w, _ in standard])
+    intercepts = stack([c for _, c in standard])
     est._minibatch_state = {
         "solver": solver,
-        "coef": stack([w for w, _ in standard]),
-        "intercept": stack([c for _, c in standard]),
+        "coef": coefs,
+        "intercept": intercepts,
         "states": states,
     }
     # Like SGDRegressor, the averaging attributes exist only with averaging.
     for name in _AVERAGING_ATTRIBUTES:
         est.__dict__.pop(name, None)
-    averaged = [r.extra["averaged"] for r in results]
-    if est.average:
-        est._standard_coef = est._minibatch_state["coef"]
-        est._standard_intercept = est._minibatch_state["intercept"]
-        if all(a is not None for a in averaged):
-            est._average_coef = stack([w for w, _ in averaged])
-            est._average_intercept = stack([c for _, c in averaged])
-    coef = stack([r.coef for r in results])
-    intercept = stack([r.intercept for r in results])
+    # A 1-D y (a stream's usual case) keeps each attribute's first row, taken
+    # here once rather than stacked, stored and read back.
     if y.ndim == 1:
-        for name in ("_standard_coef", "_average_coef"):
-            if hasattr(est, name):
-                setattr(est, name, getattr(est, name)[0])
-        for name in ("_standard_intercept", "_average_intercept"):
-            if hasattr(est, name):
-                setattr(est, name, _squeeze_offset(getattr(est, name), dtype))
-        est.coef_ = coef[0]
-        est.intercept_ = _squeeze_offset(intercept, dtype)
+        first = lambda a: a[0]
+        offset = lambda a: _squeeze_offset(a, dtype)
     else:
-        est.coef_ = coef
-        est.intercept_ = intercept
+        first = offset = lambda a: a
+    if est.average:
+        est._standard_coef, est._standard_intercept = first(coefs), offset(intercepts)
+        averaged = [r.extra["averaged"] for r in results]
+        if all(a is not None for a in averaged):
+            est._average_coef = first(stack([w for w, _ in averaged]))
+            est._average_intercept = offset(stack([c for _, c in averaged]))
+    est.coef_ = first(stack([r.coef for r in results]))
+    est.intercept_ = offset(stack([r.intercept for r in results]))
 
 
 def _store_curves(est, results, partial, validated):
