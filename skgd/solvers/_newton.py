@@ -577,10 +577,12 @@ class _ProxNewton:
             if new is None:  # no step left
                 break
             w, c, raw, value = new
-            self.adapt_damping()
+            if self.damping:
+                self.adapt_damping()
             n_iter += 1
             curve.append(value)
-            self.report(n_iter, w, value, measure)
+            if self.verbose or self.callback is not None:
+                self.report(n_iter, w, value, measure)
             if converged:
                 break
         extra = {"measure": measure / self.ref, "offset": c, "damping": self.damping}
@@ -696,7 +698,8 @@ class _ProxNewton:
             damped=bool(self.damping),
             quiet=self.quiet_cd,
         )
-        if not bool(cxp.any(w_new != w64)):
+        same = w_new == w64
+        if bool(same.all() if type(same) is np.ndarray else cxp.all(same)):
             # The model's gap is met at w itself, yet the outer one is not (it
             # can be linear in the distance to the optimum, the model's is
             # quadratic): the exact step on w's support and signs.
