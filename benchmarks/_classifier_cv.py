@@ -42,6 +42,7 @@ def classifier_cv(case, quick, repeats):
                 cv=folds,
                 l1_ratios=(0.0 if penalty == "l2" else 1.0,),
                 solver=solver,
+                random_state=0,
                 use_legacy_attributes=False,
             ).fit(X, y)
         )

@@ -396,8 +396,16 @@ def _ridged(H, l2, cxp, device):
     understate the Newton decrement there. A column without curvature gets
     the ridge of the largest entry.
     """
-    # (numpy's own diagonal: array-api-compat's linalg wrapper costs more.)
-    diag = np.diagonal(H) if is_numpy_namespace(cxp) else cxp.linalg.diagonal(H)
+    if type(H) is np.ndarray:
+        # (numpy's own methods, and the diagonal added in place of a copy: a
+        # step's fixed costs on small data; the same sums as the addition of a
+        # diagonal matrix.)
+        diag = H.diagonal()
+        top = max(float(diag.max()) if diag.shape[0] else 0.0, 1e-300)
+        G = H.copy()
+        G.flat[:: H.shape[0] + 1] = diag + (_RIDGE * np.where(diag > 0, diag, top) + l2)
+        return G
+    diag = cxp.linalg.diagonal(H)
     top = max(float(cxp.max(diag)) if diag.shape[0] else 0.0, 1e-300)
     ridge = _RIDGE * cxp.where(diag > 0, diag, top)
     return H + _diag(ridge + l2, cxp, device)
@@ -538,6 +546,8 @@ class _ProxNewton:
             flat = not objective.loss.has_positive_curvature
             damping = _DAMPING_START if (self.l1 or rule.box) and flat else 0.0
         self.damping = damping
+        # The machine epsilon of the iterates' dtype (see line_search).
+        self.eps = None
         self.start_time = time.perf_counter()
 
     def solve(self, w, c0, max_iter):
@@ -567,10 +577,12 @@ class _ProxNewton:
             if new is None:  # no step left
                 break
             w, c, raw, value = new
-            self.adapt_damping()
+            if self.damping:
+                self.adapt_damping()
             n_iter += 1
             curve.append(value)
-            self.report(n_iter, w, value, measure)
+            if self.verbose or self.callback is not None:
+                self.report(n_iter, w, value, measure)
             if converged:
                 break
         extra = {"measure": measure / self.ref, "offset": c, "damping": self.damping}
@@ -628,7 +640,9 @@ class _ProxNewton:
         """
         cxp, change = self.cxp, 0.0
         if self.l1:
-            norms = cxp.sum(cxp.abs(w_new)) - cxp.sum(cxp.abs(w64))
+            # (numpy's add.reduce is its sum less the wrapper: the same sum.)
+            total = np.add.reduce if type(w64) is np.ndarray else cxp.sum
+            norms = total(cxp.abs(w_new)) - total(cxp.abs(w64))
             change += self.l1 * float(norms)
         if self.l2:
             change += 0.5 * self.l2 * float(w_new @ w_new - w64 @ w64)
@@ -684,7 +698,8 @@ class _ProxNewton:
             damped=bool(self.damping),
             quiet=self.quiet_cd,
         )
-        if not bool(cxp.any(w_new != w64)):
+        same = w_new == w64
+        if bool(same.all() if type(same) is np.ndarray else cxp.all(same)):
             # The model's gap is met at w itself, yet the outer one is not (it
             # can be linear in the distance to the optimum, the model's is
             # quadratic): the exact step on w's support and signs.
@@ -704,14 +719,22 @@ class _ProxNewton:
         ``self.stall`` says why).
         """
         objective, cxp = self.objective, self.cxp
-        # (skgd's namespace: numpy's own astype and finfo for numpy arrays.)
-        fxp = array_namespace(w, step[0])
         dw64, dc, delta = step
-        dw = fxp.astype(dw64, w.dtype)
-        if dc == 0.0 and not bool(cxp.any(dw != 0)):
+        if type(w) is np.ndarray and type(dw64) is np.ndarray:
+            # (numpy's own methods; w + t dw makes a new array, so a step
+            # already in w's dtype is not copied.)
+            dw = dw64 if dw64.dtype == w.dtype else dw64.astype(w.dtype)
+            moves = dc != 0.0 or bool(dw.any())
+        else:
+            # (skgd's namespace: numpy's own astype for numpy arrays.)
+            dw = array_namespace(w, dw64).astype(dw64, w.dtype)
+            moves = dc != 0.0 or bool(cxp.any(dw != 0))
+        if not moves:
             self.stall = "the model's step is zero"
             return None
-        noise = 16.0 * float(fxp.finfo(w.dtype).eps) * abs(value)
+        if self.eps is None:  # (w keeps its dtype through a run)
+            self.eps = float(array_namespace(w, dw64).finfo(w.dtype).eps)
+        noise = 16.0 * self.eps * abs(value)
         t, finite = 1.0, False
         # A step far beyond the model's reach (a Hessian of rounding size, as
         # of an L2 of 1e-300 where every residual is on Huber's linear part)
