@@ -12,7 +12,8 @@ measure is the one of :func:`~skgd.solvers._gd.solve_gd`; only the route to it c
 import dataclasses
 import math
 
-from array_api_compat import device
+from array_api_compat import device, is_numpy_namespace
+from array_api_compat import numpy as np
 
 from skgd._contract import check_support
 from skgd._gaps import nearest_subgradient, rounding_bound
@@ -268,10 +269,11 @@ class _SampleSpace:
         block = None
         if new.shape[0]:
             block = self.backend.take_columns(objective.X, new)
-            if self.dense and objective.fit_intercept:
-                block = block - x_mean[-new.shape[0] :]
             if self.dense:
-                self.X_cols = self.columns.append(block)
+                # Centered as they are copied in (the block itself is left alone).
+                offset = x_mean[-new.shape[0] :] if objective.fit_intercept else None
+                self.X_cols = self.columns.append(block, offset)
+                block = self.X_cols[:, -new.shape[0] :]
             elif self.X_cols is None:
                 self.X_cols = block
             else:
@@ -415,8 +417,13 @@ class _Columns:
         self.xp, self.limit = xp, limit
         self.rows, self.k = None, 0
 
-    def append(self, block):
-        """Add the columns of ``block``; return the matrix of all gathered columns."""
+    def append(self, block, offset=None):
+        """Add the columns of ``block`` less ``offset`` (one per column, or None).
+
+        Return the matrix of all gathered columns. numpy writes the difference
+        into the buffer directly: the copies of a centered block and of its
+        transpose took as long as the gathering itself.
+        """
         xp = self.xp
         n, m = block.shape
         k = self.k + m
@@ -426,7 +433,13 @@ class _Columns:
             if self.k:
                 rows[: self.k, :] = self.rows[: self.k, :]
             self.rows = rows
-        self.rows[self.k : k, :] = xp.matrix_transpose(block)
+        if offset is not None and is_numpy_namespace(xp):
+            out = self.rows[self.k : k, :]
+            np.subtract(xp.matrix_transpose(block), offset[:, None], out=out)
+        else:
+            if offset is not None:
+                block = block - offset
+            self.rows[self.k : k, :] = xp.matrix_transpose(block)
         self.k = k
         return xp.matrix_transpose(self.rows[:k, :])
 
