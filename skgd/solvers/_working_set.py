@@ -101,9 +101,6 @@ class _GramSpace:
     # Subproblem iterations in coefficient space cost far less than a check: they
     # are solved well past the current gap, so that the next check often ends it.
     inner_share = 0.1
-    # Checks are products with G, as cheap as the subproblems: sets grow by
-    # the violators alone (see _violations).
-    grows_near = False
 
     def __init__(self, objective, ref):
         self.objective, self.ref = objective, ref
@@ -126,6 +123,14 @@ class _GramSpace:
     def retarget(self, objective, ref):
         """Use the space for ``objective``, the same problem with another penalty."""
         self.objective, self.ref = objective, ref
+
+    def room(self, size):
+        """Return how many near violators a set of ``size`` may take (see _violations).
+
+        0 here: checks are products with G, as cheap as the subproblems, and
+        sets grow by the violators alone.
+        """
+        return 0
 
     def gather(self, cols):
         """Take ``cols`` as the set (G holds every column: nothing to gather)."""
@@ -238,10 +243,6 @@ class _SampleSpace:
             self.columns = _Columns(self.xp, self.limit)
         self.sub = None
         self.gram = None
-        # A check is a pass over X, and a round costs its gathering and solve
-        # too; a column more in a dense set is n products per column of the
-        # set: sets grow by near violators as well (see _violations).
-        self.grows_near = self.use_gram and self.dense
         if not self.use_gram:
             # Subproblem iterations are passes over the gathered columns: a quarter
             # of the gap, as in celer, balances them against the checks.
@@ -262,6 +263,15 @@ class _SampleSpace:
         use its products alone.)
         """
         self.objective, self.ref = objective, ref
+
+    def room(self, size):
+        """Return how many near violators a set of ``size`` may take (see _violations).
+
+        A check is a pass over X, and a round costs its gathering and solve too,
+        where a column more in a dense set costs n products per column of the
+        set: dense sets with Gram subproblems take them, up to the space's limit.
+        """
+        return self.limit - size if self.use_gram and self.dense else 0
 
     def gather(self, cols):
         """Gather the columns ``cols`` (the gathered ones first) if some are new."""
@@ -613,16 +623,14 @@ def solve_working_set(
             space.last = (w, grad_w, bound[0])
             break
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
-        size = cols.shape[0]
-        room = space.limit - size if space.grows_near else 0
-        score, n_add = _violations(
-            cxp, grad_w, w, bound, inv_norm, active & ~listed, room=room
-        )
+        outside, size = active & ~listed, cols.shape[0]
+        room = space.room(size)
+        score, n_add = _violations(cxp, grad_w, w, bound, inv_norm, outside, room)
         if size + n_add > space.limit:
             if mode == "samples":
                 return finish_direct(w, c)
             # In the Gram form the full problem is as cheap to slice as a part.
-            cols = cxp.concat([cols, cxp.nonzero(active & ~listed)[0]])
+            cols = cxp.concat([cols, cxp.nonzero(outside)[0]])
             complete = True
             continue
         if n_add:
@@ -770,7 +778,7 @@ def _top(cxp, score, n):
     return cxp.take(idx, order[:n])
 
 
-def _violations(cxp, grad_w, w, bound, inv_norm, candidates, strict=True, room=0):
+def _violations(cxp, grad_w, w, bound, inv_norm, candidates, room=0, strict=True):
     """Return the celer scores of the ``candidates`` and how many of them to add.
 
     The score of a feature is the distance of the dual point to its constraint,
