@@ -12,7 +12,8 @@ measure is the one of :func:`~skgd.solvers._gd.solve_gd`; only the route to it c
 import dataclasses
 import math
 
-from array_api_compat import device
+from array_api_compat import device, is_numpy_namespace
+from array_api_compat import numpy as np
 
 from skgd._contract import check_support
 from skgd._gaps import nearest_subgradient, rounding_bound
@@ -122,6 +123,14 @@ class _GramSpace:
     def retarget(self, objective, ref):
         """Use the space for ``objective``, the same problem with another penalty."""
         self.objective, self.ref = objective, ref
+
+    def room(self, size):
+        """Return how many near violators a set of ``size`` may take (see _violations).
+
+        0 here: checks are products with G, as cheap as the subproblems, and
+        sets grow by the violators alone.
+        """
+        return 0
 
     def gather(self, cols):
         """Take ``cols`` as the set (G holds every column: nothing to gather)."""
@@ -255,6 +264,15 @@ class _SampleSpace:
         """
         self.objective, self.ref = objective, ref
 
+    def room(self, size):
+        """Return how many near violators a set of ``size`` may take (see _violations).
+
+        A check is a pass over X, and a round costs its gathering and solve too,
+        where a column more in a dense set costs n products per column of the
+        set: dense sets with Gram subproblems take them, up to the space's limit.
+        """
+        return self.limit - size if self.use_gram and self.dense else 0
+
     def gather(self, cols):
         """Gather the columns ``cols`` (the gathered ones first) if some are new."""
         if cols.shape[0] != self.cols.shape[0] or self.sub is None:
@@ -268,10 +286,11 @@ class _SampleSpace:
         block = None
         if new.shape[0]:
             block = self.backend.take_columns(objective.X, new)
-            if self.dense and objective.fit_intercept:
-                block = block - x_mean[-new.shape[0] :]
             if self.dense:
-                self.X_cols = self.columns.append(block)
+                # Centered as they are copied in (the block itself is left alone).
+                offset = x_mean[-new.shape[0] :] if objective.fit_intercept else None
+                self.X_cols = self.columns.append(block, offset)
+                block = self.X_cols[:, -new.shape[0] :]
             elif self.X_cols is None:
                 self.X_cols = block
             else:
@@ -415,8 +434,13 @@ class _Columns:
         self.xp, self.limit = xp, limit
         self.rows, self.k = None, 0
 
-    def append(self, block):
-        """Add the columns of ``block``; return the matrix of all gathered columns."""
+    def append(self, block, offset=None):
+        """Add the columns of ``block`` less ``offset`` (one per column, or None).
+
+        Return the matrix of all gathered columns. numpy writes the difference
+        into the buffer directly: the copies of a centered block and of its
+        transpose took as long as the gathering itself.
+        """
         xp = self.xp
         n, m = block.shape
         k = self.k + m
@@ -426,7 +450,13 @@ class _Columns:
             if self.k:
                 rows[: self.k, :] = self.rows[: self.k, :]
             self.rows = rows
-        self.rows[self.k : k, :] = xp.matrix_transpose(block)
+        if offset is not None and is_numpy_namespace(xp):
+            out = self.rows[self.k : k, :]
+            np.subtract(xp.matrix_transpose(block), offset[:, None], out=out)
+        else:
+            if offset is not None:
+                block = block - offset
+            self.rows[self.k : k, :] = xp.matrix_transpose(block)
         self.k = k
         return xp.matrix_transpose(self.rows[:k, :])
 
@@ -593,13 +623,14 @@ def solve_working_set(
             space.last = (w, grad_w, bound[0])
             break
         listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
-        score, n_add = _violations(cxp, grad_w, w, bound, inv_norm, active & ~listed)
-        size = cols.shape[0]
+        outside, size = active & ~listed, cols.shape[0]
+        room = space.room(size)
+        score, n_add = _violations(cxp, grad_w, w, bound, inv_norm, outside, room)
         if size + n_add > space.limit:
             if mode == "samples":
                 return finish_direct(w, c)
             # In the Gram form the full problem is as cheap to slice as a part.
-            cols = cxp.concat([cols, cxp.nonzero(active & ~listed)[0]])
+            cols = cxp.concat([cols, cxp.nonzero(outside)[0]])
             complete = True
             continue
         if n_add:
@@ -747,7 +778,7 @@ def _top(cxp, score, n):
     return cxp.take(idx, order[:n])
 
 
-def _violations(cxp, grad_w, w, bound, inv_norm, candidates, strict=True):
+def _violations(cxp, grad_w, w, bound, inv_norm, candidates, room=0, strict=True):
     """Return the celer scores of the ``candidates`` and how many of them to add.
 
     The score of a feature is the distance of the dual point to its constraint,
@@ -760,6 +791,15 @@ def _violations(cxp, grad_w, w, bound, inv_norm, candidates, strict=True):
     for the first set, where there is no support): the rule of celer and
     skglm, whose sets are twice the support. A set that grew by half the violators
     at once held thousands of columns of a wide X from the first step.
+
+    With ``room`` (the columns the set may still gain) a set that grows from a
+    support takes up to twice as many features as violate, at most twice the
+    support and ``room`` beyond the violators: the violators first, then the
+    features nearest to violating (scores above minus the largest; the scores
+    returned are shifted up by the largest, so that :func:`_top` takes them).
+    On 5,000 x 500 AR(1) lassos (rho 0.7 and 0.9, alpha_max / 20, 14 seeds)
+    the violators alone took a fourth check of the full problem on 9 of 28,
+    these on 2, for final sets of 92 columns on average instead of 79.
     """
     l1, positive = bound
     score = ((-grad_w if positive else cxp.abs(grad_w)) - l1) * inv_norm
@@ -768,10 +808,16 @@ def _violations(cxp, grad_w, w, bound, inv_norm, candidates, strict=True):
     violating = score > 0 if strict else score >= 0
     n_violating = int(cxp.sum(cxp.astype(violating, cxp.int64)))
     nnz = int(cxp.sum(cxp.astype(w != 0, cxp.int64)))
-    # (A first set of at most an eighth of the features: a small problem's set
-    # keeps the room to grow that makes it a working set.)
-    least = _GROWTH if nnz else max(_GROWTH, min(_FIRST_SIZE, w.shape[0] // 8))
-    return score, min(n_violating, max(least, nnz))
+    if not (room > 0 and nnz and strict and n_violating):
+        # (A first set of at most an eighth of the features: a small problem's
+        # set keeps the room to grow that makes it a working set.)
+        least = _GROWTH if nnz else max(_GROWTH, min(_FIRST_SIZE, w.shape[0] // 8))
+        return score, min(n_violating, max(least, nnz))
+    most = max(_GROWTH, 2 * nnz)
+    score = score + float(cxp.max(score))
+    n_near = int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+    extra = min(2 * n_violating, most, n_near, max(n_violating, room))
+    return score, max(min(n_violating, most), extra)
 
 
 def _after(res, curve, sizes, n_checks):
