@@ -30,14 +30,17 @@ def positive_decrement_applies(objective):
     Examples
     --------
     >>> import numpy as np
-    >>> from skgd._backend import get_backend
-    >>> from skgd._objective import LinearObjective
-    >>> from skgd.losses import PoissonDeviance
-    >>> from skgd.penalties import L2
-    >>> X, y = np.eye(3), np.array([1.0, 0.0, 2.0])
-    >>> def make(penalty):
-    ...     return LinearObjective(get_backend(X), X, y, PoissonDeviance(), penalty)
-    >>> [positive_decrement_applies(make(L2(0.0, positive=p))) for p in (True, False)]
+    >>> from skgd import _backend, _objective, losses, penalties
+    >>> X = np.eye(3)
+    >>> [
+    ...     positive_decrement_applies(
+    ...         _objective.LinearObjective(
+    ...             _backend.get_backend(X), X, np.array([1.0, 0.0, 2.0]),
+    ...             losses.PoissonDeviance(), penalties.L2(0.0, positive=p),
+    ...         )
+    ...     )
+    ...     for p in (True, False)
+    ... ]
     [True, False]
     """
     loss, backend = objective.loss, objective.backend
