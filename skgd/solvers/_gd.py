@@ -174,6 +174,16 @@ _UNCERTIFIED = (
     "not the loss itself). Add a small penalty (e.g. penalty='l2', alpha=1e-6) "
     "for a result certified within tol"
 )
+# (With a penalty, but features of penalty weight 0: no projected dual point
+# is built for a non-smooth loss; the interior points certify it on numpy.)
+_UNCERTIFIED_FREE = (
+    "a non-smooth loss with features of penalty weight 0 has no duality gap here "
+    "(the dual point is not projected onto those features' constraints), so "
+    "nothing bounds the distance of the result to the optimum (its smooth "
+    "approximation was solved, not the loss itself). Use a small positive "
+    "weight for those features, or numpy or scipy.sparse data (where interior "
+    "points fit it), for a result certified within tol"
+)
 
 
 def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
@@ -408,7 +418,11 @@ def _smoothing_stages(
         solve_stage=solve_stage,
         next_stage=next_stage,
     )
-    extra = {} if certified else {"uncertified": _UNCERTIFIED}
+    penalty = objective.penalty
+    strength = getattr(penalty, "l1", 0.0) or getattr(penalty, "l2", 0.0)
+    free = strength and getattr(penalty, "unpenalized_features", tuple)()
+    why = _UNCERTIFIED_FREE if free else _UNCERTIFIED
+    extra = {} if certified else {"uncertified": why}
     return _result(
         objective,
         res.coef,
