@@ -14,7 +14,8 @@ loss, dense and sparse, with sample weights, in float64 and float32:
   scipy's L-BFGS-B with bounds (scikit-learn's LinearRegression(positive=True)
   for the squared loss);
 - a fit stopped by max_iter warns;
-- the measure itself is 0 at the optimum and bounds the suboptimality.
+- the measure itself is 0 at the optimum and bounds the suboptimality;
+- Dask and torch fits are certified too, and equal numpy's.
 """
 
 import warnings
@@ -244,3 +245,38 @@ def test_the_measure_is_zero_at_the_optimum_and_bounds_the_suboptimality(
     # Without the constraint it does not apply.
     free = LinearObjective(backend, X, y, PoissonDeviance(), NoPenalty())
     assert positive_decrement(free, est.coef_, 0.0) is None
+
+
+@pytest.mark.dask
+def test_dask_is_certified_and_equals_numpy():
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    X, y, sw = _problem("poisson")
+    ref = _estimator("poisson", penalty=None).fit(X, y, sample_weight=sw)
+    chunks = {"chunks": 100}
+    Xd, yd, swd = (da.from_array(a, **chunks) for a in (X, y, sw))
+    with warnings.catch_warnings(), dask.config.set(scheduler="synchronous"):
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = _estimator("poisson", penalty=None).fit(Xd, yd, sample_weight=swd)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
+    assert est.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.array_api
+def test_torch_is_certified_and_equals_numpy():
+    import os
+
+    import sklearn
+
+    torch = pytest.importorskip("torch")
+    if os.environ.get("SCIPY_ARRAY_API") != "1":
+        pytest.skip("SCIPY_ARRAY_API=1 is not set")
+    X, y, sw = _problem("gamma")
+    ref = _estimator("gamma", penalty=None).fit(X, y, sample_weight=sw)
+    with warnings.catch_warnings(), sklearn.config_context(array_api_dispatch=True):
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = _estimator("gamma", penalty=None)
+        est.fit(*(torch.asarray(a) for a in (X, y)), sample_weight=torch.asarray(sw))
+    assert isinstance(est.coef_, torch.Tensor)
+    np.testing.assert_allclose(est.coef_.numpy(), ref.coef_, rtol=1e-9, atol=1e-12)
