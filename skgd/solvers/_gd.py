@@ -257,7 +257,8 @@ def _uncertified_smooth(measure, name="Newton decrement"):
         )
     why = (
         "no Newton decrement, which would, is formed for this problem (it needs "
-        "a loss of one output with a Hessian and a thousand features at most)"
+        "a loss of one output with a Hessian, 1,024 features at most and a "
+        "backend that builds a weighted Gram matrix)"
         if measure is None
         else f"the {name} that would ({measure:.2e} relative) did not "
         "meet tol within max_iter"
