@@ -11,9 +11,12 @@
   Poisson's; the Array API (torch) equals numpy for Poisson and Tweedie; the
   ONNX graph applies the link for Gamma and Tweedie; Tweedie's power is 1.5 by
   default.
+- The gallery's examples of the deviance and quantile losses run.
 """
 
+import runpy
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -207,3 +210,17 @@ def test_tweedie_power_defaults_to_1_5():
     default = GDRegressor(loss="tweedie", alpha=0.01, tol=1e-12).fit(X, y)
     explicit = GDRegressor(loss="tweedie", power=1.5, alpha=0.01, tol=1e-12)
     np.testing.assert_array_equal(default.coef_, explicit.fit(X, y).coef_)
+
+
+@pytest.mark.slow  # (each fits scikit-learn's reference too: tens of seconds)
+@pytest.mark.parametrize("name", ["plot_poisson_l1", "plot_quantile_band"])
+def test_gallery_examples_run(name):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(__file__).parents[1] / "docs" / "examples" / f"{name}.py"
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        plt.close("all")

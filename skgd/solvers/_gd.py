@@ -27,6 +27,7 @@ from skgd._gaps import (
 from skgd._planner import planned
 from skgd.solvers._apg import APGState, Oracle, run
 from skgd.solvers._newton import DECREMENT_SHARE, newton_decrement
+from skgd.solvers._positive_decrement import positive_decrement
 from skgd.solvers._result import SolverResult, check_finite_objective
 from skgd.solvers._smoothed_newton import run_stages
 from skgd.solvers._working_set import solve_working_set, working_set_mode
@@ -95,8 +96,10 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       so the run is then certified (see :func:`_certify_by_decrement`): with
       features of penalty weight 0 by the gap of the dual point projected onto
       their constraints (:func:`~skgd._gaps.unpenalized_gap`), without a penalty
-      by the Newton decrement or, for huber and modified huber, the box gap
-      (:func:`~skgd._gaps.box_gap`); the iterations go on until it meets tol.
+      by the Newton decrement (with ``w >= 0``, the Lagrangian's of
+      :func:`~skgd.solvers._positive_decrement.positive_decrement`) or, for
+      huber and modified huber, the box gap (:func:`~skgd._gaps.box_gap`); the
+      iterations go on until it meets tol.
 
     **Non-smooth losses** (``epsilon_insensitive``) are replaced by their Moreau
     envelope of width ``mu`` (a Huber-like smoothing within ``mu / 2`` of the loss),
@@ -171,6 +174,16 @@ _UNCERTIFIED = (
     "not the loss itself). Add a small penalty (e.g. penalty='l2', alpha=1e-6) "
     "for a result certified within tol"
 )
+# (With a penalty, but features of penalty weight 0: no projected dual point
+# is built for a non-smooth loss; the interior points certify it on numpy.)
+_UNCERTIFIED_FREE = (
+    "a non-smooth loss with features of penalty weight 0 has no duality gap here "
+    "(the dual point is not projected onto those features' constraints), so "
+    "nothing bounds the distance of the result to the optimum (its smooth "
+    "approximation was solved, not the loss itself). Use a small positive "
+    "weight for those features, or numpy or scipy.sparse data (where interior "
+    "points fit it), for a result certified within tol"
+)
 
 
 def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
@@ -244,8 +257,8 @@ def _uncertified_smooth(measure, name="Newton decrement"):
         )
     why = (
         "no Newton decrement, which would, is formed for this problem (it needs "
-        "a loss with a Hessian, no constraint and a few thousand features at "
-        "most)"
+        "a loss of one output with a Hessian, 1,024 features at most and a "
+        "backend that builds a weighted Gram matrix)"
         if measure is None
         else f"the {name} that would ({measure:.2e} relative) did not "
         "meet tol within max_iter"
@@ -263,8 +276,9 @@ def _certificate(objective, sample, w, c, threshold):
 
     With features of penalty weight 0, the gap of
     :func:`~skgd._gaps.unpenalized_gap` (of the sample form ``sample``) within
-    ``threshold``. Without a penalty, half the squared Newton decrement, within
-    ``DECREMENT_SHARE * threshold``; where that does not certify and the loss
+    ``threshold``. Without a penalty, half the squared Newton decrement (with
+    the constraint ``w >= 0``, the Lagrangian's: :func:`positive_decrement`),
+    within ``DECREMENT_SHARE * threshold``; where that does not certify and the loss
     has a quadratic dual box, the gap of :func:`~skgd._gaps.box_gap` within
     ``threshold``, if it is the nearer of the two. ``measure`` is None where
     none can be formed.
@@ -275,6 +289,10 @@ def _certificate(objective, sample, w, c, threshold):
         gap = unpenalized_gap_at(form, w, c)
         return gap, threshold, "projected duality gap"
     decrement = newton_decrement(objective, w, c)
+    if decrement is None:
+        # (With w >= 0: the Lagrangian's, on the sample form, whose Hessian the
+        # Gram form of the squared loss does not build.)
+        decrement = positive_decrement(sample, w, c)
     limit = DECREMENT_SHARE * threshold
     if (decrement is None or not decrement <= limit) and box_gap_applies(objective):
         gap = box_gap(objective, w, c)
@@ -297,7 +315,10 @@ def _certify_by_decrement(
     (:func:`~skgd.solvers._newton.newton_decrement`) is within half the threshold:
     the decrement bounds the suboptimality (exactly where the loss is quadratic
     between the point and the optimum, within a factor 2 for a self-concordant
-    one, whose bound ``lambda**2`` this share meets); or, for huber and modified
+    one, whose bound ``lambda**2`` this share meets; with ``w >= 0`` that of
+    the Lagrangian of the active constraints, which bounds the suboptimality
+    alike: :func:`~skgd.solvers._positive_decrement.positive_decrement`); or,
+    for huber and modified
     huber, whose Hessian is singular where residuals sit on the linear pieces,
     where the gap of :func:`~skgd._gaps.box_gap` is within the threshold (see
     :func:`_certificate`). Where neither is, the iterations go on from where they
@@ -398,7 +419,11 @@ def _smoothing_stages(
         solve_stage=solve_stage,
         next_stage=next_stage,
     )
-    extra = {} if certified else {"uncertified": _UNCERTIFIED}
+    penalty = objective.penalty
+    strength = getattr(penalty, "l1", 0.0) or getattr(penalty, "l2", 0.0)
+    free = strength and getattr(penalty, "unpenalized_features", tuple)()
+    why = _UNCERTIFIED_FREE if free else _UNCERTIFIED
+    extra = {} if certified else {"uncertified": why}
     return _result(
         objective,
         res.coef,
