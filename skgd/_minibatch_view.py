@@ -11,6 +11,7 @@ of rows in one fused step. :class:`skgd._objective.LinearObjective` exposes both
 
 import dataclasses
 
+from skgd._backend._dense import is_small_numpy_product
 from skgd._stats import (
     ColumnStats,
     column_moments,
@@ -123,12 +124,16 @@ def batch_gradient(objective, idx, w, c, max_dloss=None):
         Gradient of ``loss`` in ``c`` (0 unless the intercept is free).
     """
     xp, backend, loss = objective.xp, objective.backend, objective.loss
-    Xb = backend.take_rows(objective.X, idx)
+    X = objective.X
     if isinstance(idx, slice):
-        yb = objective.y[idx]
+        Xb, yb = X[idx, ...], objective.y[idx]
     else:
-        yb = xp.take(objective.y, idx, axis=0)
-    raw = backend.matvec(Xb, w)
+        Xb, yb = backend.take_rows(X, idx), xp.take(objective.y, idx, axis=0)
+    # A small batch of a numpy X: the backend's products are these two BLAS
+    # calls (see skgd._backend._dense._row_blocks), made here without its
+    # layers, whose checks would cost more than the products themselves.
+    direct = is_small_numpy_product(Xb, w)
+    raw = Xb @ w if direct else backend.matvec(Xb, w)
     shift = c
     if objective.fit_intercept and objective.centered:
         shift = shift - objective.mean_prediction(w)
@@ -148,13 +153,16 @@ def batch_gradient(objective, idx, w, c, max_dloss=None):
         value = backend.to_float(xp.sum(ub * loss.pointwise(yb, raw)))
     grad_c = objective.zero_offset()
     if objective.fit_intercept:
-        grad_w, sum_g = backend.rmatvec_sum(Xb, g)
+        if direct:
+            grad_w, sum_g = g @ Xb, float(g.sum())
+        else:
+            grad_w, sum_g = backend.rmatvec_sum(Xb, g)
         if objective.centered:
             grad_w = grad_w - objective.per_feature_shape(objective.x_mean) * sum_g
         if objective.intercept_mode == "free":
             grad_c = sum_g
     else:
-        grad_w = backend.rmatvec(Xb, g)
+        grad_w = g @ Xb if direct else backend.rmatvec(Xb, g)
     if objective.centered:
         cxp = objective.coef_xp
         active = objective.per_feature_shape(objective.active)
