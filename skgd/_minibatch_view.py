@@ -5,7 +5,10 @@
 :func:`minibatch` builds the objective of the stochastic solvers (the offset is
 always a free variable; the model centered with the means of all rows, or uncentered
 for a stream) and :func:`batch_gradient` computes the loss and gradients of a batch
-of rows in one fused step. :class:`skgd._objective.LinearObjective` exposes both as
+of rows in one fused step (on a numpy X, with numpy's own products). An
+unweighted stream's constant vectors (equal weights, zero means, the zeros of
+:func:`zeros`) are cached per chunk shape, read-only.
+:class:`skgd._objective.LinearObjective` exposes both as
 ``LinearObjective.minibatch`` and ``LinearObjective.batch_gradient``.
 """
 
