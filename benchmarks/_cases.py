@@ -811,7 +811,7 @@ def _stream_rows(task, X, y, X_test, y_test, passes):
         worst = min(scores["sgd"], scores["adam"])
         # Where SGD comes within the margin of the optimum, skgd must as well.
         margin = 0.01 if task == "regression" else 0.03
-        met = worst >= scores["other"] - 1e-3 and (
+        met = worst >= scores["other"] and (
             worst >= best - margin or scores["other"] < best - margin
         )
         rows.append(

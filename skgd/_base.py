@@ -224,7 +224,7 @@ default="adaptive"
         give those rows one at a time (``"sgd"``: a step ``2 (1 - momentum)``
         times their sum, at most one over the largest curvature of the stream's
         first batch, estimated at its first call, so no ``eta0`` makes it
-        diverge; ``"adam"``: 0.2 times their sum, at most ``5 eta0``). Without
+        diverge; ``"adam"``: 0.4 times their sum, at most ``10 eta0``). Without
         ``average``, such a stream's ``coef_`` is then a polynomial-decay
         average of its iterates (see ``average``).""",
     "eta0": """\
@@ -254,8 +254,9 @@ default="adaptive"
         iterates), but is not exactly sparse. A stream at the default
         ``learning_rate="adaptive"`` averages even when ``average`` is False:
         its ``coef_`` is the polynomial-decay average of its iterates (the
-        ``n``-th weighted ``5 / (n + 4)``, so the early ones fade out), and each
-        call continues from the last iterate.""",
+        ``n``-th weighted ``5 / (n + 4)``, ``3 / (n + 2)`` for ``"adam"``, so
+        the early ones fade out), and each call continues from the last
+        iterate.""",
     "beta_1": """\
     beta_1 : float, default=0.9
         Adam's decay of the first moment, in ``[0, 1)``.""",

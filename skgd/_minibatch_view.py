@@ -5,12 +5,20 @@
 :func:`minibatch` builds the objective of the stochastic solvers (the offset is
 always a free variable; the model centered with the means of all rows, or uncentered
 for a stream) and :func:`batch_gradient` computes the loss and gradients of a batch
-of rows in one fused step. :class:`skgd._objective.LinearObjective` exposes both as
+of rows in one fused step (on a numpy X, with numpy's own products). An
+unweighted stream's constant vectors (equal weights, zero means, the zeros of
+:func:`zeros`) are cached per chunk shape, read-only.
+:class:`skgd._objective.LinearObjective` exposes both as
 ``LinearObjective.minibatch`` and ``LinearObjective.batch_gradient``.
 """
 
 import dataclasses
+import functools
+import math
 
+from array_api_compat import numpy as np_compat
+
+from skgd._backend._dense import is_small_numpy_product
 from skgd._stats import (
     ColumnStats,
     column_moments,
@@ -80,13 +88,49 @@ def minibatch(
         column_moments(stats, backend, X, fit_intercept, y.dtype)
         stats = dataclasses.replace(stats, free_offset=True, uniform=uniform)
     else:
-        u = normalised_weights(backend, X.shape[0], y.dtype, sample_weight)
-        cxp = backend.coef_xp
-        x_mean = cxp.zeros(X.shape[1], dtype=y.dtype, device=backend.device)
+        if sample_weight is None and backend.coef_xp is np_compat:
+            # (A stream's chunks: the same vectors for every chunk of a shape.)
+            u, x_mean = _equal_weights(X.shape[0], X.shape[1], y.dtype)
+        else:
+            u = normalised_weights(backend, X.shape[0], y.dtype, sample_weight)
+            cxp = backend.coef_xp
+            x_mean = cxp.zeros(X.shape[1], dtype=y.dtype, device=backend.device)
         stats = ColumnStats(
             u=u, x_mean=x_mean, centered=False, free_offset=True, uniform=uniform
         )
     return cls(backend, X, y, loss, penalty, fit_intercept=fit_intercept, stats=stats)
+
+
+@functools.lru_cache(maxsize=8)
+def _equal_weights(n_samples, n_features, dtype):
+    """Return ``(u, x_mean)`` of unweighted, uncentered numpy rows, read-only.
+
+    The equal normalised weights and the zero means, as :func:`minibatch` would
+    build them: a stream's chunks share one shape, and building them per call
+    cost as much as a tenth of a batch step.
+    """
+    u = np_compat.full(n_samples, 1.0 / n_samples, dtype=dtype)
+    x_mean = np_compat.zeros(n_features, dtype=dtype)
+    u.flags.writeable = x_mean.flags.writeable = False
+    return u, x_mean
+
+
+def zeros(xp, shape, dtype):
+    """Return zeros of ``shape`` in ``xp``, read-only where cached.
+
+    Numpy zeros of up to 65,536 entries are cached: the divergence guard
+    evaluates the loss at zero once per stream call, on chunks of one shape.
+    """
+    if xp is np_compat and math.prod(shape) <= 65_536:
+        return _numpy_zeros(shape, dtype)
+    return xp.zeros(shape, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=8)
+def _numpy_zeros(shape, dtype):
+    out = np_compat.zeros(shape, dtype=dtype)
+    out.flags.writeable = False
+    return out
 
 
 def batch_gradient(objective, idx, w, c, max_dloss=None):
@@ -123,12 +167,16 @@ def batch_gradient(objective, idx, w, c, max_dloss=None):
         Gradient of ``loss`` in ``c`` (0 unless the intercept is free).
     """
     xp, backend, loss = objective.xp, objective.backend, objective.loss
-    Xb = backend.take_rows(objective.X, idx)
+    X = objective.X
     if isinstance(idx, slice):
-        yb = objective.y[idx]
+        Xb, yb = X[idx, ...], objective.y[idx]
     else:
-        yb = xp.take(objective.y, idx, axis=0)
-    raw = backend.matvec(Xb, w)
+        Xb, yb = backend.take_rows(X, idx), xp.take(objective.y, idx, axis=0)
+    # A small batch of a numpy X: the backend's products are these two BLAS
+    # calls (see skgd._backend._dense._row_blocks), made here without its
+    # layers, whose checks would cost more than the products themselves.
+    direct = is_small_numpy_product(Xb, w)
+    raw = Xb @ w if direct else backend.matvec(Xb, w)
     shift = c
     if objective.fit_intercept and objective.centered:
         shift = shift - objective.mean_prediction(w)
@@ -138,7 +186,10 @@ def batch_gradient(objective, idx, w, c, max_dloss=None):
         # Equal weights: one scalar instead of a gather and a product per batch.
         share = u0 * yb.shape[0]
         g = u0 * _clipped(xp, loss.gradient(yb, raw), max_dloss)
-        value = u0 * backend.to_float(xp.sum(loss.pointwise(yb, raw)))
+        losses = loss.pointwise(yb, raw)
+        # (numpy's sum method: np.sum's reduction without its dispatch layers)
+        total = float(losses.sum()) if direct else backend.to_float(xp.sum(losses))
+        value = u0 * total
     else:
         ub = objective.u[idx] if isinstance(idx, slice) else xp.take(objective.u, idx)
         share = backend.to_float(xp.sum(ub))
@@ -148,13 +199,16 @@ def batch_gradient(objective, idx, w, c, max_dloss=None):
         value = backend.to_float(xp.sum(ub * loss.pointwise(yb, raw)))
     grad_c = objective.zero_offset()
     if objective.fit_intercept:
-        grad_w, sum_g = backend.rmatvec_sum(Xb, g)
+        if direct:
+            grad_w, sum_g = g @ Xb, float(g.sum())
+        else:
+            grad_w, sum_g = backend.rmatvec_sum(Xb, g)
         if objective.centered:
             grad_w = grad_w - objective.per_feature_shape(objective.x_mean) * sum_g
         if objective.intercept_mode == "free":
             grad_c = sum_g
     else:
-        grad_w = backend.rmatvec(Xb, g)
+        grad_w = g @ Xb if direct else backend.rmatvec(Xb, g)
     if objective.centered:
         cxp = objective.coef_xp
         active = objective.per_feature_shape(objective.active)

@@ -201,7 +201,7 @@ def test_small_chunks_learn_as_much_per_row_as_sgdclassifier(n_classes):
 
 def test_small_chunks_learn_as_much_per_row_as_sgdregressor():
     # 5,000 rows in 250-row chunks, two passes: the defaults reach SGDRegressor's
-    # score on the same stream, within the rounding of a near-optimal R^2.
+    # score on the same stream (both within 1e-3 of the optimum).
     from sklearn.linear_model import SGDRegressor
 
     X, y, X_test, y_test = _scaled_regression(1.0, n=5000, seed=0)
@@ -211,8 +211,48 @@ def test_small_chunks_learn_as_much_per_row_as_sgdregressor():
     for solver in ("sgd", "adam"):
         est = _stream(GDRegressor(solver=solver, random_state=0), X, y, 250, 2)
         score = est.score(X_test, y_test)
-        assert score >= reference - 1e-3  # both within 1e-3 of the optimum
+        assert score >= reference
         assert score >= best - 0.01
+
+
+def test_thousand_row_chunks_learn_as_much_per_row_as_sgdregressor():
+    # The chunks of the throughput benchmark (1,000 rows of 100 standardized,
+    # AR(1)-correlated columns, R^2 about 0.8), one pass: the defaults' R^2 is at
+    # least SGDRegressor's on the same stream (0.002-0.006 above it over seeds).
+    from sklearn.linear_model import SGDRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((25_000, 100))
+    for j in range(1, 100):
+        X[:, j] = 0.5 * X[:, j - 1] + np.sqrt(0.75) * X[:, j]
+    y = X @ rng.standard_normal(100) + 3.0
+    y += 0.5 * y.std() * rng.standard_normal(25_000)
+    X = StandardScaler().fit_transform(X)
+    X_test, y_test, X, y = X[20_000:], y[20_000:], X[:20_000], y[:20_000]
+    sgd = _stream(SGDRegressor(random_state=0), X, y, 1000, 1)
+    reference = sgd.score(X_test, y_test)
+    for solver in ("sgd", "adam"):
+        est = _stream(GDRegressor(solver=solver, random_state=0), X, y, 1000, 1)
+        assert est.score(X_test, y_test) >= reference
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e2, 1e3, 1e4])
+def test_adam_streams_need_no_step_for_the_huber_target_units(scale):
+    # Huber's gradients are bounded by epsilon in y's units: on targets in the
+    # hundreds a stream's "sgd" barely moves (R^2 0.03 at 1e2), while "adam",
+    # whose steps are in the units of y's spread, keeps within 0.01 of sgd's R^2
+    # at every scale, and within 0.015 of the optimum's (0.937 against 0.949 at
+    # 1e3, 3 passes).
+    X, y, X_test, y_test = _scaled_regression(scale)
+    best = GDRegressor(loss="huber").fit(X, y).score(X_test, y_test)
+    scores = {
+        solver: _stream(
+            GDRegressor(solver=solver, loss="huber", random_state=0), X, y, 250, 3
+        ).score(X_test, y_test)
+        for solver in ("sgd", "adam")
+    }
+    assert scores["adam"] >= scores["sgd"] - 0.01
+    assert scores["adam"] >= best - 0.015
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
@@ -339,8 +379,8 @@ def test_streams_of_correlated_columns_reach_the_optimum(rho, chunk):
 def test_streams_of_unscaled_columns_do_not_diverge(chunk):
     # Columns of scales 1e-3..1e3, not standardized: SGDRegressor's coefficients
     # overflow to an R^2 of -1e27. The stream's "sgd" steps are capped by the
-    # curvature of its first batch and "adam" takes at most 5 eta0: both stay
-    # finite and learn the large columns (R^2 0.3 and 0.65-0.8 of an optimum of
+    # curvature of its first batch and "adam" takes at most 10 eta0: both stay
+    # finite and learn the large columns (R^2 0.3 and 0.54-0.79 of an optimum of
     # 0.86; the small columns need steps 1e12 times larger).
     rng = np.random.default_rng(0)
     X = rng.normal(size=(8000, 10))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from skgd._contract import check_support
+from skgd._minibatch_view import zeros
 from skgd.solvers._epochs import Epoch, Stopping, run_epochs
 from skgd.solvers._result import SolverResult
 
@@ -436,6 +437,10 @@ class _Stepper:
                 l1_state = (0.0, xp.zeros(n_coef, dtype=dtype))
         eta, epoch_loss = eta_scale * schedule(t + 1), 0.0
         per_row, gamma = getattr(schedule, "per_row", False), self.average_decay
+        # One gradient buffer per pass: the rules return a new state (Adam's
+        # moments, the momentum buffer) and the step consumes the direction at
+        # once, so no batch's gradient outlives the next one's.
+        grad = xp.empty(params.shape[0], dtype=dtype)
         for start in range(0, n_rows, self.batch_size):
             stop = min(start + self.batch_size, n_rows)
             idx = slice(start, stop) if order is None else order[start:stop]
@@ -455,7 +460,6 @@ class _Stepper:
             # The batch mean of the per-row gradients times their weights: S / |B|
             # times the sum of the u-weighted ones (u = s / S).
             scale = weight_sum / (stop - start)
-            grad = xp.empty(params.shape[0], dtype=dtype)
             t += 1
             eta = eta_scale * (
                 schedule.rows(samples, stop - start) if per_row else schedule(t)
@@ -529,8 +533,9 @@ class _DivergenceGuard:
 
     def __init__(self, objective, w0, c0, factor, schedule, solver_name):
         xp, dtype = objective.xp, objective.dtype
-        zeros = xp.zeros((objective.n_samples,) + objective.coef_shape[1:], dtype=dtype)
-        at_zero = objective.loss_value(zeros)
+        at_zero = objective.loss_value(
+            zeros(xp, (objective.n_samples,) + objective.coef_shape[1:], dtype)
+        )
         self.ref = max(at_zero, float(xp.finfo(dtype).tiny))
         # A loss of 0 at zero (the perceptron's) gives no scale to compare with:
         # only non-finite values are divergence then.
