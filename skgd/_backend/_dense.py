@@ -34,9 +34,14 @@ _PRODUCT_ELEMENTS = 2**18
 _THREADED_PRODUCT_ELEMENTS = 2**23
 # Linear systems up to this size are solved on the calling thread, in blocks of
 # _SOLVE_BLOCK rows, which LAPACK factorizes on one thread (see solve_spd); a
-# system of one block is one LAPACK factorization and solve.
+# system of fewer than _LAPACK_THREADED_ROWS is one LAPACK factorization and solve.
 _SERIAL_SOLVE_MAX = 256
 _SOLVE_BLOCK = 64
+# Below this many rows OpenBLAS's Cholesky factorization runs on the calling
+# thread (from 128 rows it takes threads: 80 ms for 128 x 128 with the load
+# average at 5 on 2 cores, against 0.1 ms below): one ``potrf`` and ``potrs``
+# there, 46 us for 100 x 100 against 221 us for the blocks' numpy calls.
+_LAPACK_THREADED_ROWS = 128
 
 
 @cache
@@ -80,10 +85,10 @@ def solve_spd(A, b):
     blocks of ``_SOLVE_BLOCK`` whose every BLAS and LAPACK call is small enough to
     run on the calling thread (LAPACK's own factorizations take threads from about
     128 rows on: a 201 x 201 solve took 58 ms with the load average at 21 on 2
-    cores, against 1 ms on one thread); up to ``_SOLVE_BLOCK`` rows that is
-    LAPACK's ``potrf`` and ``potrs`` alone (30 x 30: 5 us, against 50 us for the
-    blocks' numpy calls). Other arrays, larger systems and a factorization that
-    fails go to the namespace's ``linalg.solve``.
+    cores, against 1 ms on one thread); below ``_LAPACK_THREADED_ROWS`` (128)
+    rows that is LAPACK's ``potrf`` and ``potrs`` alone (30 x 30: 5 us, against
+    50 us for the blocks' numpy calls). Other arrays, larger systems and a
+    factorization that fails go to the namespace's ``linalg.solve``.
 
     Parameters
     ----------
@@ -104,7 +109,7 @@ def solve_spd(A, b):
     """
     if not is_numpy_array(A) or A.shape[0] > _SERIAL_SOLVE_MAX:
         return array_namespace(A, b).linalg.solve(A, b)
-    if A.shape[0] <= _SOLVE_BLOCK:
+    if A.shape[0] < _LAPACK_THREADED_ROWS:
         return _lapack_solve_spd(A, b)
     x = np.array(b, dtype=np.result_type(A, b))
     starts = range(0, A.shape[0], _SOLVE_BLOCK)
