@@ -3,12 +3,14 @@
 """The quadratic models of the proximal Newton solver, and where they come from.
 
 :class:`ModelSource` makes the :class:`Model` of a point of a run of
-:func:`skgd.solvers._newton.solve_newton`: from the backend's passes over X (a
-weighted Gram matrix, the gradient and the curvature sums), from one call of the
-backend's ``newton_terms`` (Dask: one ``compute`` per model, shared with the line
-search's full step), from a centered, transposed copy of a small dense numpy X
-(:class:`CenteredCopy`), or, for the first model, from a Gram matrix reused from a
-related run (the previous alpha of a path).
+:func:`skgd.solvers._newton.solve_newton`: from one pass of the dense backend
+over a numpy X (its ``gram_terms``: the weighted Gram matrix, the gradient and
+the curvature sums from each row block), from one call of the backend's
+``newton_terms`` (Dask: one ``compute`` per model, shared with the line search's
+full step), from a centered, transposed copy of a small dense numpy X
+(:class:`CenteredCopy`), from the backend's passes over X (sparse X), or, for
+the first model, from a Gram matrix reused from a related run (the previous alpha
+of a path).
 """
 
 import math
@@ -69,8 +71,13 @@ class ModelSource:
         # Dask makes a model in one compute, and the line search's full step
         # makes the next one (see trial_value).
         self.one_call = hasattr(objective.backend, "newton_terms")
-        # What makes a model in one call (see one_pass_model), or None.
+        # What makes a model in one call (see one_pass_model), or None: on a
+        # numpy X the dense backend's one pass (a Gram matrix reused from a
+        # related run is taken by the backend's passes instead: see model).
         self.terms = getattr(objective.backend, "newton_terms", None)
+        self.fused = self.terms is None and is_numpy_array(objective.X)
+        if self.fused:
+            self.terms = getattr(objective.backend, "gram_terms", None)
         # The model made by the line search's last full step, with its raw.
         self.pending = None
 
@@ -81,8 +88,9 @@ class ModelSource:
         ``newton_decrement``, is made from the backend's passes).
         """
         X = self.objective.X
-        if self.terms is None and is_numpy_array(X) and X.size <= COPY_MAX_ELEMENTS:
+        if self.fused and X.size <= COPY_MAX_ELEMENTS:
             self.terms = CenteredCopy(X, self.mean).newton_terms
+            self.fused = False
 
     def model(self, w, raw):
         """Return the :class:`Model` at ``w`` with predictions ``raw``."""
@@ -94,7 +102,7 @@ class ModelSource:
             if pending is not None and pending[0] is raw:
                 return pending[1]
             return self.one_pass_model(raw)[0]
-        if self.terms is not None:
+        if self.terms is not None and not (self.fused and self.reused is not None):
             return self.one_pass_model(raw, with_loss=False)[0]
         g = objective.raw_gradient(raw)
         gw, gc = objective.backprop(g)
