@@ -71,26 +71,32 @@ class ModelSource:
         # Dask makes a model in one compute, and the line search's full step
         # makes the next one (see trial_value).
         self.one_call = hasattr(objective.backend, "newton_terms")
-        # What makes a model in one call (see one_pass_model), or None: on a
-        # numpy X the dense backend's one pass (a Gram matrix reused from a
-        # related run is taken by the backend's passes instead: see model).
+        # What makes a model in one call (see one_pass_model), or None.
         self.terms = getattr(objective.backend, "newton_terms", None)
-        self.fused = self.terms is None and is_numpy_array(objective.X)
-        if self.fused:
-            self.terms = getattr(objective.backend, "gram_terms", None)
+        # Whether the terms are the dense backend's one pass (see one_pass_terms).
+        self.fused = False
         # The model made by the line search's last full step, with its raw.
         self.pending = None
 
-    def copy_small_x(self):
-        """Make the models of a small dense numpy X from a :class:`CenteredCopy`.
+    def one_pass_terms(self):
+        """Make the models of a dense numpy X from one pass over it, or a copy.
 
-        Once per run, before its first model (a single model, as of
-        ``newton_decrement``, is made from the backend's passes).
+        From a :class:`CenteredCopy` of a small X, from the dense backend's
+        ``gram_terms`` (each row block gives its part of the Gram matrix, of
+        ``X.T g`` and of the curvature sums) otherwise. Once per run, before its
+        first model: a single model, as of ``newton_decrement``, is made from the
+        backend's passes, whose Gram matrix is centered at the means under the
+        curvature (``gram_terms`` centers it at ``x_mean`` and moves it there by
+        a rank-one correction, whose rounding makes a Hessian of rank zero, one
+        sample with curvature, a matrix of rounding size).
         """
-        X = self.objective.X
-        if self.fused and X.size <= COPY_MAX_ELEMENTS:
+        X, backend = self.objective.X, self.objective.backend
+        if self.terms is not None or not is_numpy_array(X):
+            return
+        if X.size <= COPY_MAX_ELEMENTS:
             self.terms = CenteredCopy(X, self.mean).newton_terms
-            self.fused = False
+        elif hasattr(backend, "gram_terms"):
+            self.terms, self.fused = backend.gram_terms, True
 
     def model(self, w, raw):
         """Return the :class:`Model` at ``w`` with predictions ``raw``."""
