@@ -7,9 +7,6 @@ namespace's matmul), and per-column statistics are accumulated over row blocks s
 temporary memory stays a small fraction of X.
 """
 
-import contextvars
-import threading
-import time
 from functools import cache
 
 import numpy as np
@@ -45,22 +42,6 @@ _SOLVE_BLOCK = 64
 # average at 5 on 2 cores, against 0.1 ms below): one ``potrf`` and ``potrs``
 # there, 46 us for 100 x 100 against 221 us for the blocks' numpy calls.
 _LAPACK_THREADED_ROWS = 128
-# Whether the BLAS of this process is limited to one thread by a fit of small
-# calls (set by ``_threads.fit_threads`` while its limit is in force): a Newton
-# model's Gram matrix from at least ``_HALVES_MIN_ELEMENTS`` entries of X is then
-# formed in two halves of the rows on two threads (see DenseBackend.gram_terms).
-ONE_BLAS_THREAD = [False]
-_HALVES_MIN_ELEMENTS = 2**18
-# How _in_halves judges the cores (see there): the share of its wall time the
-# calling thread ran below which they are busy, the average share (over the
-# last calls) from which the second thread is tried, and the pauses (seconds)
-# after a concurrent call found them busy.
-_BUSY_SHARE = 0.75
-_IDLE_SHARE = 0.9
-_HALVES_PAUSES = (1.0, 64.0)
-# The time.monotonic() until which the halves are sequential, the next pause,
-# and the calling thread's average share of the wall time.
-_HALVES_STATE = [0.0, _HALVES_PAUSES[0], 1.0]
 
 
 @cache
@@ -312,65 +293,6 @@ def _numpy_gram(X, u, mean, uniform, target, step, g=None):
     return out if g is None else (out, product, sums)
 
 
-def _in_halves(rows, half, n_samples, concurrent):
-    """Return the sums of ``rows(start, stop)`` over the rows before ``half``, after.
-
-    The halves are the same, and their results added in the same order, whether
-    they run one after the other or, ``concurrent``, the second on a thread of
-    its own while the calling thread makes the first: the result's bits do not
-    depend on it. Concurrent only where the BLAS is limited to one thread (see
-    ``ONE_BLAS_THREAD``): each half is then single-threaded BLAS calls, and the
-    second core a fit of small calls leaves idle makes the other half. Where
-    other processes keep the cores busy, waiting for the second half costs
-    more than it saves (5,000 x 100 with the load average at 13 on 2 cores:
-    1.7x the time of one thread), so the cores are judged from each call: the
-    share of its wall time the calling thread ran (averaged over the last
-    calls) must be at least ``_IDLE_SHARE`` for the second thread to be tried,
-    and a concurrent call that finds them busy (the calling thread ran less
-    than ``_BUSY_SHARE`` of the time, or waited for the other half more than
-    ``1 - _BUSY_SHARE`` of it) makes the next second sequential (two after
-    another such call, and so on up to a minute: ``_HALVES_PAUSES``). The
-    thread runs in a copy of the caller's context (numpy's error state) and
-    lives for the call only.
-    """
-    state = _HALVES_STATE
-    second, error = [], []
-
-    def run():
-        try:
-            second.append(rows(half, n_samples))
-        except BaseException as exc:  # (raised again on the calling thread)
-            error.append(exc)
-
-    worker = None
-    if concurrent and time.monotonic() >= state[0] and state[2] >= _IDLE_SHARE:
-        worker = threading.Thread(target=contextvars.copy_context().run, args=(run,))
-        worker.start()
-    start, cpu = time.perf_counter(), time.thread_time()
-    try:
-        first = rows(0, half)
-    finally:
-        ran, cpu = time.perf_counter() - start, time.thread_time() - cpu
-        if worker is not None:
-            worker.join()
-    if concurrent:
-        share = min(cpu / ran, 1.0) if ran > 0 else 1.0
-        state[2] = 0.7 * state[2] + 0.3 * share
-        waited = time.perf_counter() - start - ran
-        if worker is not None and (
-            share < _BUSY_SHARE or waited > (1.0 - _BUSY_SHARE) * ran
-        ):
-            longest = _HALVES_PAUSES[1]
-            state[:2] = time.monotonic() + state[1], min(2.0 * state[1], longest)
-        elif worker is not None:
-            state[1] = _HALVES_PAUSES[0]
-    if worker is None:
-        run()
-    if error:
-        raise error[0]
-    return tuple(a + b for a, b in zip(first, second[0], strict=True))
-
-
 class DenseBackend(InMemoryBackend):
     """Dense arrays of any Array API namespace (numpy included)."""
 
@@ -476,25 +398,14 @@ class DenseBackend(InMemoryBackend):
         means under ``h`` cost a pass over X each. The caller recenters the Gram
         matrix at the means under ``h`` (a rank-one correction).
         """
-        n_samples, n_features = X.shape
-        step = max(1, self._block // max(n_features, 1)) * 8 // X.dtype.itemsize
-
-        def rows(start, stop):
-            part = slice(start, stop)
-            return _numpy_gram(X[part], h[part], mean, False, None, step, g[part])
-
-        if X.size < _HALVES_MIN_ELEMENTS:
-            G, product, sums = rows(0, n_samples)
-        else:
-            # (At a block's edge: the halves make the blocks of the whole.)
-            blocks = -(-n_samples // step)
-            half = (blocks + 1) // 2 * step
-            concurrent = ONE_BLAS_THREAD[0]
-            G, product, sums = _in_halves(rows, half, n_samples, concurrent)
+        G, product, sums = self._gram(X, h, mean, False, None, g=g)
         return product, float(np.sum(g)), float(np.sum(h)), sums, G, []
 
-    def _gram(self, X, u, mean, uniform, target):
-        """Centered, weighted Gram matrix of X, with ``target`` as a last column."""
+    def _gram(self, X, u, mean, uniform, target, g=None):
+        """Centered, weighted Gram matrix of X, with ``target`` as a last column.
+
+        With ``g`` (numpy only) see :meth:`gram_terms`.
+        """
         xp = self.xp
         n_samples, n_features = X.shape
         width = n_features + (target is not None)
@@ -505,7 +416,9 @@ class DenseBackend(InMemoryBackend):
             # needs to run at full speed (200,000 x 100, one thread: 51 ms with
             # 648 rows, 45 ms with 1296; float64: 89 ms).
             step = max(1, step * 8 // X.dtype.itemsize)
-            out = _numpy_gram(X, u, mean, uniform, target, step)
+            out = _numpy_gram(X, u, mean, uniform, target, step, g)
+            if g is not None:
+                return out
         else:
             out = xp.zeros((width, width), dtype=X.dtype, device=self.device)
             for start in range(0, n_samples, step):

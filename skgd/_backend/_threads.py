@@ -25,7 +25,6 @@ import threading
 
 from array_api_compat import is_numpy_array
 
-from skgd._backend import _dense
 from skgd._backend._dense import _THREADED_PRODUCT_ELEMENTS
 
 # The widest X whose fit runs on one BLAS thread: its Gram matrices' blocks of
@@ -103,16 +102,4 @@ def fit_threads(X):
         from threadpoolctl import ThreadpoolController
 
         _CONTROLLER.append(ThreadpoolController())
-    return _one_thread(_CONTROLLER[0])
-
-
-@contextlib.contextmanager
-def _one_thread(controller):
-    """Limit the BLAS to one thread, and say so in ``_dense.ONE_BLAS_THREAD``."""
-    with controller.limit(limits=1, user_api="blas"):
-        previous = _dense.ONE_BLAS_THREAD[0]
-        _dense.ONE_BLAS_THREAD[0] = True
-        try:
-            yield
-        finally:
-            _dense.ONE_BLAS_THREAD[0] = previous
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
