@@ -34,9 +34,14 @@ _PRODUCT_ELEMENTS = 2**18
 _THREADED_PRODUCT_ELEMENTS = 2**23
 # Linear systems up to this size are solved on the calling thread, in blocks of
 # _SOLVE_BLOCK rows, which LAPACK factorizes on one thread (see solve_spd); a
-# system of one block is one LAPACK factorization and solve.
+# system of fewer than _LAPACK_THREADED_ROWS is one LAPACK factorization and solve.
 _SERIAL_SOLVE_MAX = 256
 _SOLVE_BLOCK = 64
+# Below this many rows OpenBLAS's Cholesky factorization runs on the calling
+# thread (from 128 rows it takes threads: 80 ms for 128 x 128 with the load
+# average at 5 on 2 cores, against 0.1 ms below): one ``potrf`` and ``potrs``
+# there, 46 us for 100 x 100 against 221 us for the blocks' numpy calls.
+_LAPACK_THREADED_ROWS = 128
 
 
 @cache
@@ -94,10 +99,10 @@ def solve_spd(A, b):
     blocks of ``_SOLVE_BLOCK`` whose every BLAS and LAPACK call is small enough to
     run on the calling thread (LAPACK's own factorizations take threads from about
     128 rows on: a 201 x 201 solve took 58 ms with the load average at 21 on 2
-    cores, against 1 ms on one thread); up to ``_SOLVE_BLOCK`` rows that is
-    LAPACK's ``potrf`` and ``potrs`` alone (30 x 30: 5 us, against 50 us for the
-    blocks' numpy calls). Other arrays, larger systems and a factorization that
-    fails go to the namespace's ``linalg.solve``.
+    cores, against 1 ms on one thread); below ``_LAPACK_THREADED_ROWS`` (128)
+    rows that is LAPACK's ``potrf`` and ``potrs`` alone (30 x 30: 5 us, against
+    50 us for the blocks' numpy calls). Other arrays, larger systems and a
+    factorization that fails go to the namespace's ``linalg.solve``.
 
     Parameters
     ----------
@@ -118,7 +123,7 @@ def solve_spd(A, b):
     """
     if not is_numpy_array(A) or A.shape[0] > _SERIAL_SOLVE_MAX:
         return array_namespace(A, b).linalg.solve(A, b)
-    if A.shape[0] <= _SOLVE_BLOCK:
+    if A.shape[0] < _LAPACK_THREADED_ROWS:
         return _lapack_solve_spd(A, b)
     x = np.array(b, dtype=np.result_type(A, b))
     starts = range(0, A.shape[0], _SOLVE_BLOCK)
@@ -267,18 +272,25 @@ def _blocked_cholesky(A):
     return np.tril(W), inverses
 
 
-def _numpy_gram(X, u, mean, uniform, target, step):
+def _numpy_gram(X, u, mean, uniform, target, step, g=None):
     """Compute :meth:`DenseBackend._gram` in numpy, with one reused block buffer.
 
     Each block's product is one ``syrk`` with the process's BLAS threads. Built
     instead from ``gemm`` blocks small enough for OpenBLAS to keep on the calling
     thread (51 rows at 100 columns), it cost 2x on a quiet machine (benchmark case
     13: 1.55x newton-cholesky's time against 0.71x), for a gain under load only.
+    With ``g`` (no ``target``, weights not ``uniform``) it returns ``(G, X.T @ g,
+    C.T @ u)`` instead (see :meth:`DenseBackend.gram_terms`): two matrix-vector
+    products per block, on the rows of X and of the block that its ``syrk``
+    has just read.
     """
     n_samples, n_features = X.shape
     width = n_features + (target is not None)
     buf = np.empty((min(step, n_samples), width), dtype=X.dtype)
     out = np.zeros((width, width), dtype=X.dtype)
+    if g is not None:
+        product = np.zeros(n_features, dtype=np.result_type(X, g))
+        sums = np.zeros(n_features, dtype=X.dtype)
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)
         block = buf[: stop - start]
@@ -286,9 +298,13 @@ def _numpy_gram(X, u, mean, uniform, target, step):
         if target is not None:
             block[:, n_features] = target[start:stop]
         if not uniform:
-            block *= np.sqrt(u[start:stop])[:, None]
+            root = np.sqrt(u[start:stop])
+            block *= root[:, None]
         out += block.T @ block
-    return out
+        if g is not None:
+            product += g[start:stop] @ X[start:stop, :]
+            sums += root @ block  # (sqrt(u) C) weighted by sqrt(u): C.T u
+    return out if g is None else (out, product, sums)
 
 
 class DenseBackend(InMemoryBackend):
@@ -386,8 +402,24 @@ class DenseBackend(InMemoryBackend):
         p = X.shape[1]
         return full[:p, :p], full[:p, p], full[p, p]
 
-    def _gram(self, X, u, mean, uniform, target):
-        """Centered, weighted Gram matrix of X, with ``target`` as a last column."""
+    def gram_terms(self, X, g, h, mean):
+        """Return the terms of a Newton model of a numpy X from one pass over it.
+
+        ``(X.T @ g, sum(g), sum(h), C.T @ h, C.T @ diag(h) @ C, [])`` with ``C =
+        X - mean``, as Dask's ``newton_terms`` returns them: each row block of
+        X, read once, gives its part of the weighted Gram matrix (as
+        :meth:`weighted_gram`) and of both products, where the gradient and the
+        means under ``h`` cost a pass over X each. The caller recenters the Gram
+        matrix at the means under ``h`` (a rank-one correction).
+        """
+        G, product, sums = self._gram(X, h, mean, False, None, g=g)
+        return product, float(np.sum(g)), float(np.sum(h)), sums, G, []
+
+    def _gram(self, X, u, mean, uniform, target, g=None):
+        """Centered, weighted Gram matrix of X, with ``target`` as a last column.
+
+        With ``g`` (numpy only) see :meth:`gram_terms`.
+        """
         xp = self.xp
         n_samples, n_features = X.shape
         width = n_features + (target is not None)
@@ -398,7 +430,9 @@ class DenseBackend(InMemoryBackend):
             # needs to run at full speed (200,000 x 100, one thread: 51 ms with
             # 648 rows, 45 ms with 1296; float64: 89 ms).
             step = max(1, step * 8 // X.dtype.itemsize)
-            out = _numpy_gram(X, u, mean, uniform, target, step)
+            out = _numpy_gram(X, u, mean, uniform, target, step, g)
+            if g is not None:
+                return out
         else:
             out = xp.zeros((width, width), dtype=X.dtype, device=self.device)
             for start in range(0, n_samples, step):

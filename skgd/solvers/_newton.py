@@ -553,7 +553,7 @@ class _ProxNewton:
     def solve(self, w, c0, max_iter):
         """Return the :class:`SolverResult` of the run from ``(w, c0)``."""
         objective, rule, source = self.objective, self.rule, self.source
-        source.copy_small_x()
+        source.one_pass_terms()
         c = c0 if self.free_c else objective.initial_offset()
         raw = objective.raw(w, c)
         value = objective.value(w, raw)

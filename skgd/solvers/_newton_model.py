@@ -3,12 +3,14 @@
 """The quadratic models of the proximal Newton solver, and where they come from.
 
 :class:`ModelSource` makes the :class:`Model` of a point of a run of
-:func:`skgd.solvers._newton.solve_newton`: from the backend's passes over X (a
-weighted Gram matrix, the gradient and the curvature sums), from one call of the
-backend's ``newton_terms`` (Dask: one ``compute`` per model, shared with the line
-search's full step), from a centered, transposed copy of a small dense numpy X
-(:class:`CenteredCopy`), or, for the first model, from a Gram matrix reused from a
-related run (the previous alpha of a path).
+:func:`skgd.solvers._newton.solve_newton`: from one pass of the dense backend
+over a numpy X (its ``gram_terms``: the weighted Gram matrix, the gradient and
+the curvature sums from each row block), from one call of the backend's
+``newton_terms`` (Dask: one ``compute`` per model, shared with the line search's
+full step), from a centered, transposed copy of a small dense numpy X
+(:class:`CenteredCopy`), from the backend's passes over X (sparse X), or, for
+the first model, from a Gram matrix reused from a related run (the previous alpha
+of a path).
 """
 
 import math
@@ -71,18 +73,30 @@ class ModelSource:
         self.one_call = hasattr(objective.backend, "newton_terms")
         # What makes a model in one call (see one_pass_model), or None.
         self.terms = getattr(objective.backend, "newton_terms", None)
+        # Whether the terms are the dense backend's one pass (see one_pass_terms).
+        self.fused = False
         # The model made by the line search's last full step, with its raw.
         self.pending = None
 
-    def copy_small_x(self):
-        """Make the models of a small dense numpy X from a :class:`CenteredCopy`.
+    def one_pass_terms(self):
+        """Make the models of a dense numpy X from one pass over it, or a copy.
 
-        Once per run, before its first model (a single model, as of
-        ``newton_decrement``, is made from the backend's passes).
+        From a :class:`CenteredCopy` of a small X, from the dense backend's
+        ``gram_terms`` (each row block gives its part of the Gram matrix, of
+        ``X.T g`` and of the curvature sums) otherwise. Once per run, before its
+        first model: a single model, as of ``newton_decrement``, is made from the
+        backend's passes, whose Gram matrix is centered at the means under the
+        curvature (``gram_terms`` centers it at ``x_mean`` and moves it there by
+        a rank-one correction, whose rounding makes a Hessian of rank zero, one
+        sample with curvature, a matrix of rounding size).
         """
-        X = self.objective.X
-        if self.terms is None and is_numpy_array(X) and X.size <= COPY_MAX_ELEMENTS:
+        X, backend = self.objective.X, self.objective.backend
+        if self.terms is not None or not is_numpy_array(X):
+            return
+        if X.size <= COPY_MAX_ELEMENTS:
             self.terms = CenteredCopy(X, self.mean).newton_terms
+        elif hasattr(backend, "gram_terms"):
+            self.terms, self.fused = backend.gram_terms, True
 
     def model(self, w, raw):
         """Return the :class:`Model` at ``w`` with predictions ``raw``."""
@@ -94,7 +108,7 @@ class ModelSource:
             if pending is not None and pending[0] is raw:
                 return pending[1]
             return self.one_pass_model(raw)[0]
-        if self.terms is not None:
+        if self.terms is not None and not (self.fused and self.reused is not None):
             return self.one_pass_model(raw, with_loss=False)[0]
         g = objective.raw_gradient(raw)
         gw, gc = objective.backprop(g)
