@@ -144,7 +144,7 @@ def main(argv=None):
     # Case 12 (streaming quality) next to case 4 (streaming throughput).
     cases = args.case or [
         *(1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11),
-        *(13, 14, 15, 16, 17, 18, 19, 21, 22),
+        *(13, 14, 15, 16, 17, 18, 19, 21, 22, 23),
     ]
     print(
         f"python {platform.python_version()}, {platform.machine()}, "

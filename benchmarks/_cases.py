@@ -1,6 +1,6 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The benchmark cases 1-12, one function each, returning table rows.
+"""The benchmark cases 1-12 and 23, one function each, returning table rows.
 
 Each case builds its data, measures accuracy (untimed), then times skgd and each
 counterpart alternately and reports median paired ratios (skgd / counterpart).
@@ -849,6 +849,13 @@ def case_12(quick, repeats):
     return rows
 
 
+def case_23(quick, repeats):
+    """Case 13's log loss, 1,000 features: against lbfgs and newton-cholesky."""
+    from benchmarks._curvature import correlated_log_loss  # (it imports this module)
+
+    return correlated_log_loss(23, quick, repeats, ((5_000, 1_000), (20_000, 1_000)))
+
+
 CASES = {
     1: case_1,
     2: case_2,
@@ -862,4 +869,5 @@ CASES = {
     10: case_10,
     11: case_11,
     12: case_12,
+    23: case_23,
 }

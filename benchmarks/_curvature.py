@@ -74,9 +74,12 @@ def _race_rows(case, size, makers, X, y, value, tols, repeats, *, targets):
     return rows
 
 
-def correlated_log_loss(case, quick, repeats):
-    """Dense binary log loss, L2, AR(1) rho 0.8: against lbfgs and newton-cholesky."""
-    n, p = (5_000, 100) if quick else (20_000, 200)
+def correlated_log_loss(case, quick, repeats, shapes=((5_000, 100), (20_000, 200))):
+    """Dense binary log loss, L2, AR(1) rho 0.8: against lbfgs and newton-cholesky.
+
+    ``shapes`` holds the ``(n_samples, n_features)`` of the quick and full runs.
+    """
+    n, p = shapes[0] if quick else shapes[1]
     X, y = classification_dense(n, p, 2, rho=0.8, seed=case)
     alpha = 1e-4
     C = 1.0 / (alpha * n)

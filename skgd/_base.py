@@ -162,8 +162,10 @@ _SHARED_DOCS = {
         ``average``. ``"adam"``: minibatch Adam with ``eta0`` as its step.
         ``"auto"`` picks ``"newton"`` where it applies on numpy or scipy.sparse
         data with at most 256 features and at least as many samples (and
-        20), L-BFGS for the multinomial log loss with an L2 penalty or none, else
-        ``"gd"``. Both ``"auto"`` and ``"newton"`` solve ``loss="quantile"``,
+        20), L-BFGS for the multinomial log loss with an L2 penalty or none and,
+        on dense numpy data with more features and a penalty, for ``"newton"``'s
+        losses but the deviances, else ``"gd"``. Both ``"auto"`` and
+        ``"newton"`` solve ``loss="quantile"``,
         ``"hinge"`` and ``"epsilon_insensitive"`` with any of the penalties or
         none on numpy or scipy.sparse data exactly, by interior points (a
         linear program; with an L2 part a quadratic one; for ``"auto"``, hinge

@@ -252,6 +252,32 @@ def test_lbfgs_routed_under_the_classifier():
     np.testing.assert_allclose(ours.coef_, reference, atol=1e-6)
 
 
+def test_lbfgs_routed_on_wide_dense_smooth_losses(monkeypatch, capsys):
+    # Wider than Newton pays for (as if 6 features were many), "auto" fits a
+    # dense penalized smooth loss of one output by L-BFGS: the optimum of "gd".
+    from skgd.losses import get_loss
+    from skgd.solvers import _routing
+
+    monkeypatch.setattr(_routing, "NEWTON_MAX_FEATURES", 5)
+    X, y = binary_problem(3, n_features=6)
+    name = lambda objective, solver="auto": full_batch_solver(objective, solver)[0]
+    assert name(objective_of(X, y, LogLoss(), L2(1e-3))) == "lbfgs"
+    assert name(objective_of(X, y, Huber(1.0), L2(1e-3))) == "lbfgs"
+    assert name(objective_of(X, y, LogLoss(), L2(1e-3)), "newton") == "newton"
+    # Sparse data, no penalty (nothing certifies L-BFGS), a deviance (no
+    # curvature bound) or fewer rows than columns: "gd".
+    assert name(objective_of(sp.csr_array(X), y, LogLoss(), L2(1e-3))) == "gd"
+    assert name(objective_of(X, y, LogLoss(), NoPenalty())) == "gd"
+    assert name(objective_of(X, y + 2.0, get_loss("poisson"), L2(1e-3))) == "gd"
+    assert name(objective_of(X[:5], y[:5], LogLoss(), L2(1e-3))) == "gd"
+    kw = dict(alpha=1e-3, tol=1e-12, max_iter=10_000)
+    reference = GDClassifier(solver="gd", **kw).fit(X, y)
+    capsys.readouterr()
+    ours = GDClassifier(verbose=1, **kw).fit(X, y)
+    assert "[lbfgs]" in capsys.readouterr().out
+    np.testing.assert_allclose(ours.coef_, reference.coef_, atol=1e-6)
+
+
 @pytest.mark.parametrize("penalty", [L2(1e-2), L1L2(0.5, 1e-2)], ids=["l2", "enet"])
 def test_lbfgs_on_dask_matches_numpy(penalty):
     da = pytest.importorskip("dask.array")
