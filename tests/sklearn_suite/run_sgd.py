@@ -10,10 +10,15 @@ imported, runs its regressor or its classifier tests (the sparse ones included) 
 pytest, and prints the pass rate::
 
     python tests/sklearn_suite/run_sgd.py [--kind classifier] [--min-pass 0.9]
-        [--show-failures]
+        [--show-failures] [--time-limit 60]
 
 It exits non-zero when the pass rate is below ``--min-pass`` (0.9 by default). A
-test that runs past ``TIME_LIMIT`` seconds fails, so that the run stays bounded.
+test that runs past ``--time-limit`` seconds (``TIME_LIMIT``) fails, so that the
+run stays bounded; the limit's alarm waits for a line of Python to raise at, so
+that pytest can report the failure. The selected tests are listed first: those
+the child did not end (its session ended early) run again, by node id, in a
+second child, once, which the run prints; ``LAST_RUN`` keeps how each child
+ended (exit status, INTERNALERROR and "!!!" lines, end of the output).
 Tests that read scikit-learn's private internals are not run: they are
 listed in ``EXCLUDED`` (regressor) and ``EXCLUDED_CLASSIFIER`` with the reason, and
 the rate is over the others. ``tests/test_sklearn_sgd_suite.py`` runs both in the
@@ -23,6 +28,7 @@ The child pytest is isolated from the one that calls :func:`run`: it inherits no
 of its ``PYTEST_*`` (nor coverage) environment variables, loads no plugin but its
 conftest, writes no junit report, and its conftest records the outcomes in a file
 of its own, from its own process only (the suite's multiprocessing tests fork it).
+``--show-failures`` prints a child's output once it has ended.
 """
 
 import argparse
@@ -55,16 +61,33 @@ def pytest_runtest_call(item):
     # slow in Python), so that the whole run stays within a few minutes. The
     # alarm covers the test's call alone: one that went off in pytest's own
     # reporting or a fixture's teardown would end the session, not the test.
-    def expire(signum, frame):
-        raise TimeoutError("the test ran past {limit} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm({limit})
+    _DEFERRED[0] = 0
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, {limit})
     try:
         yield
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+# How many times the current test's timeout was put off (at most a second's worth).
+_DEFERRED = [0]
+
+
+def _expire(signum, frame):
+    # Python runs signal handlers at a loop's back-edge, and the jump closing a
+    # loop body often has no line number: raised there, the error's traceback has
+    # an entry whose tb_lineno is None, on which pytest's report of the failure
+    # raises TypeError, an INTERNALERROR that ends the whole session. While a
+    # frame on the stack has no line, the timeout waits a millisecond more.
+    while frame is not None and _DEFERRED[0] < 1000:
+        if frame.f_lineno is None:
+            _DEFERRED[0] += 1
+            signal.setitimer(signal.ITIMER_REAL, 0.001)
+            return
+        frame = frame.f_back
+    raise TimeoutError("the test ran past {limit} s")
 
 
 @pytest.fixture
@@ -74,13 +97,14 @@ def global_random_seed():
 
 
 # Outcomes go to a JSON-lines file, written by this process alone: the suite's
-# multiprocessing tests fork it, and a forked worker must not report.
+# multiprocessing tests fork it, and a forked worker must not report. Each child
+# (the run, the second run of tests the first did not end) has a file of its own.
 _PID = os.getpid()
 
 
 def _record(nodeid, when, outcome):
     if os.getpid() == _PID and nodeid:
-        with open({outcomes!r}, "a") as f:
+        with open(os.environ["SKGD_SUITE_OUTCOMES"], "a") as f:
             f.write(json.dumps([nodeid, when, outcome]) + "\\n")
 
 
@@ -148,87 +172,149 @@ EXCLUDED_CLASSIFIER = {
 }
 
 
-def run(show_failures=False, kind="regressor"):
+def run(show_failures=False, kind="regressor", time_limit=TIME_LIMIT):
     """Run the ``kind`` ("regressor" or "classifier") tests on the shim.
 
-    Returns ``{test id: outcome}``, the outcomes being ``"passed"``, ``"failed"``
-    (failures and errors) or ``"skipped"``; the excluded tests are not run.
+    Returns ``{test id: outcome}`` over the selected tests, the outcomes being
+    ``"passed"``, ``"failed"`` (failures, errors, tests past ``time_limit``
+    seconds and tests that did not end) or ``"skipped"``; the excluded tests are
+    not run. The selection is listed first; tests that the child pytest did not
+    end (its session ended early) run again by node id in a second child, once.
+    ``LAST_RUN`` tells how the children ended.
     """
     import sklearn
 
     source = os.path.join(
         os.path.dirname(sklearn.__file__), "linear_model", "tests", "test_sgd.py"
     )
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     chosen, excluded = _suite(kind)
     select = f"({chosen}) and not ({' or '.join(excluded)})" if excluded else chosen
+    LAST_RUN.clear()
     with tempfile.TemporaryDirectory() as tmp:
-        shutil.copy(source, os.path.join(tmp, "test_sgd_on_skgd.py"))
-        report = os.path.join(tmp, "outcomes.jsonl")
+        shutil.copy(source, os.path.join(tmp, _MODULE))
         with open(os.path.join(tmp, "conftest.py"), "w") as f:
-            f.write(_CONFTEST.format(root=root, limit=TIME_LIMIT, outcomes=report))
+            f.write(_CONFTEST.format(root=_ROOT, limit=time_limit))
         # The folder's own ini file: no configuration of a folder above applies.
         with open(os.path.join(tmp, "pytest.ini"), "w") as f:
             f.write("[pytest]\n")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED)}
-        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        command = [
-            sys.executable, "-m", "pytest", "-q", "-c", os.path.join(tmp, "pytest.ini"),
-            "-p", "no:cacheprovider", "-p", "no:junitxml", "-W", "ignore",
-            "-k", select, os.path.join(tmp, "test_sgd_on_skgd.py"),
-        ]  # fmt: skip
-        LAST_RUN.clear()
-        try:
-            child = subprocess.run(
-                command,
-                cwd=tmp,
-                env=env,
-                check=False,
-                capture_output=not show_failures,
-                timeout=RUN_LIMIT,
+        target = ["-k", select, _MODULE]
+        listing = _child(tmp, ["--collect-only", *target], show_failures=False)
+        selected = [n for n in listing.output.splitlines() if n.startswith(_MODULE)]
+        first = _child(tmp, target, show_failures)
+        LAST_RUN.update(first.summary(), selected=len(selected))
+        phases = first.phases
+        missing = [n for n in selected if "teardown" not in phases.get(n, {})]
+        if missing:
+            print(
+                f"{len(missing)} of the {len(selected)} selected tests did not end "
+                f"in the suite's pytest ({first.cause()}); they run again in a "
+                "second one"
             )
-            if child.returncode < 0:  # the tests that ended are reported
-                print(f"the suite's pytest ended by signal {-child.returncode}")
-            # What a caller shows where fewer tests ended than expected.
-            LAST_RUN.update(returncode=child.returncode, tail=_tail(child))
-        except subprocess.TimeoutExpired:
-            print(f"the suite ran past {RUN_LIMIT} s; the tests that ended count")
-        outcomes = _outcomes(report)
-    return outcomes
+            second = _child(tmp, missing, show_failures)
+            LAST_RUN["rerun"] = dict(second.summary(), tests=missing)
+            phases.update(second.phases)
+    ids = selected + [n for n in phases if n not in selected]
+    return {n.rsplit("::", 1)[-1]: _outcome(phases.get(n, {})) for n in ids}
 
 
-# The exit status and the last lines of output of the latest child run.
+# The copy of scikit-learn's test module, in the child's folder.
+_MODULE = "test_sgd_on_skgd.py"
+# The repository's root, from which the child imports the shims.
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# How the latest run's children ended: the first child's exit status, the lines
+# of its output that say why a session ended early ("errors": INTERNALERROR and
+# "!!!" lines) and the end of that output; "rerun" the same of the second child
+# with the tests it ran; "selected" the number of tests selected.
 LAST_RUN = {}
 
 
-def _tail(child, size=3000):
-    """Return the end of a child's captured output (stdout, then stderr)."""
-    out = (child.stdout or b"") + (child.stderr or b"")
-    return out[-size:].decode(errors="replace")
+class _Child:
+    """One child pytest: its outcomes by node id and phase, its exit and output."""
+
+    def __init__(self, phases, output, returncode):
+        self.phases = phases
+        self.output = output
+        self.returncode = returncode  # None where it ran past RUN_LIMIT
+
+    def errors(self, size=12):
+        """Return the "!!!" lines and the last INTERNALERROR lines of the output."""
+        lines = self.output.splitlines()
+        internal = [line for line in lines if line.startswith("INTERNALERROR>")]
+        return [line for line in lines if line.startswith("!!!")] + internal[-size:]
+
+    def cause(self):
+        """Return a line saying how the child ended."""
+        if self.returncode is None:
+            return f"it ran past {RUN_LIMIT} s"
+        errors = self.errors(size=1)
+        return f"exit status {self.returncode}" + (f": {errors[-1]}" if errors else "")
+
+    def summary(self, size=3000):
+        """Return the exit status, the error lines and the end of the output."""
+        return dict(
+            returncode=self.returncode,
+            errors=self.errors(),
+            tail=self.output[-size:],
+        )
 
 
-def _outcomes(path):
-    """Return ``{test name: outcome}`` from the child's JSON-lines report.
+def _child(tmp, args, show_failures):
+    """Run pytest with ``args`` in ``tmp`` (conftest and module there)."""
+    handle, report = tempfile.mkstemp(suffix=".jsonl", dir=tmp)
+    os.close(handle)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED)}
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", SKGD_SUITE_OUTCOMES=report)
+    command = [
+        sys.executable, "-m", "pytest", "-q", "-c", os.path.join(tmp, "pytest.ini"),
+        "-p", "no:cacheprovider", "-p", "no:junitxml", "-W", "ignore", *args,
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(
+            command,
+            cwd=tmp,
+            env=env,
+            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=RUN_LIMIT,
+        )
+        output, returncode = done.stdout, done.returncode
+    except subprocess.TimeoutExpired as expired:  # the tests that ended count
+        output, returncode = expired.output, None
+        print(f"the suite ran past {RUN_LIMIT} s; the tests that ended count")
+    output = (output or b"").decode(errors="replace")
+    if show_failures:
+        print(output)
+    if returncode is not None and returncode < 0:  # the tests that ended count
+        print(f"the suite's pytest ended by signal {-returncode}")
+    return _Child(_phases(report), output, returncode)
 
-    A test fails if any of its phases (setup, call, teardown) failed or if it has
-    no call report (it did not end: the child was stopped during it), else is
-    skipped if a phase was skipped; a module that failed to collect is a failure.
-    """
+
+def _phases(path):
+    """Return ``{node id: {phase: outcome}}`` from a child's JSON-lines report."""
     phases = {}
     if os.path.exists(path):
         with open(path) as f:
             for line in f:
                 nodeid, when, outcome = json.loads(line)
-                phases.setdefault(nodeid.rsplit("::", 1)[-1], {})[when] = outcome
-    outcomes = {}
-    for name, seen in phases.items():
-        if "failed" in seen.values():
-            outcomes[name] = "failed"
-        elif "skipped" in seen.values():
-            outcomes[name] = "skipped"
-        else:
-            outcomes[name] = "passed" if "call" in seen else "failed"
-    return outcomes
+                phases.setdefault(nodeid, {})[when] = outcome
+    return phases
+
+
+def _outcome(seen):
+    """Return a test's outcome from its phases' outcomes.
+
+    A test fails if any of its phases (setup, call, teardown) failed or if it has
+    no call report (it did not end: the child was stopped during it, or never ran
+    it), else is skipped if a phase was skipped; a module that failed to collect
+    is a failure.
+    """
+    if "failed" in seen.values():
+        return "failed"
+    if "skipped" in seen.values():
+        return "skipped"
+    return "passed" if "call" in seen else "failed"
 
 
 def _suite(kind):
@@ -248,9 +334,10 @@ def main(argv=None):
     parser.add_argument(
         "--kind", choices=("regressor", "classifier"), default="regressor"
     )
+    parser.add_argument("--time-limit", type=float, default=TIME_LIMIT)
     args = parser.parse_args(argv)
 
-    outcomes = run(show_failures=args.show_failures, kind=args.kind)
+    outcomes = run(args.show_failures, args.kind, args.time_limit)
     _, excluded = _suite(args.kind)
     estimator = "GDRegressor" if args.kind == "regressor" else "GDClassifier"
     ran = [k for k, v in outcomes.items() if v != "skipped"]
