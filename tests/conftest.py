@@ -1,6 +1,7 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Shared fixtures: seeds, dtypes and small regression problems, built lazily."""
+"""Shared fixtures: seeds, dtypes, small regression problems (built lazily) and a
+Dask LocalCluster."""
 
 import os
 
@@ -49,6 +50,19 @@ def diabetes():
     """Standardized load_diabetes."""
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A 2-worker LocalCluster (threads inside each worker process), per module."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
 
 
 try:

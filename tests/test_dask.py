@@ -16,18 +16,6 @@ distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.dask
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A 2-worker LocalCluster (threads inside each worker process)."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
 @pytest.mark.parametrize(
     ("loss", "penalty"),
     [("squared_error", "l1"), ("squared_error", None), ("huber", "elasticnet")],

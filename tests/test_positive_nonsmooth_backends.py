@@ -114,19 +114,6 @@ def _torch_fit(est, X, y):
     return est
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A 2-worker LocalCluster (threads inside each worker process)."""
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
 @pytest.mark.slow  # (about 100 iterations of computes on the cluster: minutes)
 @pytest.mark.dask
 @pytest.mark.parametrize("options", OPTIONS[1:2], ids=IDS[1:2])
