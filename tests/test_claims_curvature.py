@@ -180,6 +180,11 @@ def test_newton_equals_gd_on_sparse_float32_and_weights(
         (*LOSSES[2], "l1", 0.02),
         (*LOSSES[3], "elasticnet", 0.03),
         (*LOSSES[3], None, 0.0),
+        (*LOSSES[0], "elasticnet", 0.03),
+        (*LOSSES[1], "l2", 0.05),
+        (*LOSSES[2], None, 0.0),
+        (*LOSSES[4], "l1", 0.02),
+        (*LOSSES[4], None, 0.0),
     ],
 )
 def test_newton_on_dask_equals_numpy(loss, kind, penalty, alpha):
@@ -209,6 +214,13 @@ def test_newton_on_dask_equals_numpy(loss, kind, penalty, alpha):
         (*LOSSES[0], "l2", 0.05),
         (*LOSSES[2], "l2", 0.05),
         (*LOSSES[3], None, 0.0),
+        (*LOSSES[0], "l1", 0.02),
+        (*LOSSES[1], "elasticnet", 0.03),
+        # (L-BFGS-B on the split coefficients takes 20 s on torch.)
+        pytest.param(*LOSSES[2], "l1", 0.02, marks=pytest.mark.slow),
+        (*LOSSES[3], "l1", 0.02),
+        (*LOSSES[4], "elasticnet", 0.03),
+        (*LOSSES[4], None, 0.0),
     ],
 )
 def test_newton_on_torch_equals_numpy(loss, kind, penalty, alpha):
@@ -238,24 +250,31 @@ def test_newton_on_torch_equals_numpy(loss, kind, penalty, alpha):
     np.testing.assert_allclose(got, _params(ref), rtol=0, atol=1e-6 * scale)
 
 
-@pytest.mark.parametrize(("loss", "kind"), LOSSES)
-def test_newton_never_densifies_sparse_x(monkeypatch, loss, kind):
-    X, y, sw = _data(kind)
-    Xs = sp.csr_matrix(X)
+def forbid_densifying(monkeypatch, n_samples):
+    """Make densifying a sparse matrix with ``n_samples`` rows (or columns) raise.
+
+    (The n_features x n_features Gram may be dense: only X's rows count.)
+    """
 
     def forbidden():
         raise AssertionError("sparse X was densified")
 
-    # (The n_features x n_features Gram may be dense: only X's rows count.)
     for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix):
         for name in ("toarray", "todense"):
             original = getattr(cls, name)
 
             def guarded(self, *args, _original=original, **kwargs):
-                if self.shape[0] == Xs.shape[0] or self.shape[1] == Xs.shape[0]:
+                if n_samples in self.shape:
                     forbidden()
                 return _original(self, *args, **kwargs)
 
             monkeypatch.setattr(cls, name, guarded)
+
+
+@pytest.mark.parametrize(("loss", "kind"), LOSSES)
+def test_newton_never_densifies_sparse_x(monkeypatch, loss, kind):
+    X, y, sw = _data(kind)
+    Xs = sp.csr_matrix(X)
+    forbid_densifying(monkeypatch, Xs.shape[0])
     est = _newton(loss, kind, "l1", 0.02, Xs, y, sw, tol=1e-8)
     est.predict(Xs)
