@@ -29,6 +29,7 @@ from scipy.optimize import linprog, minimize
 from scipy.special import expit, logsumexp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVR
 from test_claims_curvature import _data, forbid_densifying
 from test_no_penalty import _ar1
 
@@ -429,3 +430,44 @@ def test_auto_never_densifies_sparse_x(monkeypatch, loss, penalty, alpha):
     forbid_densifying(monkeypatch, Xs.shape[0])
     est = _fit(_make(loss, penalty, alpha, tol=1e-8), Xs, y, sw)
     est.predict(Xs)
+
+
+@pytest.mark.parametrize("solver", ["newton", "auto"])
+def test_squared_epsilon_insensitive_l2_equals_linear_svr(solver):
+    # LinearSVR's primal is C sum_i s_i max(0, |r_i| - eps)^2 + |w|^2 / 2: skgd's
+    # alpha is 1 / (C sum(s)). (LinearSVR penalizes its intercept: none here.)
+    X, y, sw = _data("regression")
+    alpha = 0.05
+    svr = LinearSVR(
+        loss="squared_epsilon_insensitive",
+        epsilon=EPSILON,
+        C=1.0 / (alpha * sw.sum()),
+        dual=False,
+        fit_intercept=False,
+        tol=1e-14,
+        max_iter=100_000,
+    ).fit(X, y, sample_weight=sw)
+    est = _make("squared_epsilon_insensitive", "l2", alpha, solver=solver, tol=1e-15)
+    est = _fit(est.set_params(fit_intercept=False), X, y, sw)
+    scale = np.abs(svr.coef_).max()
+    np.testing.assert_allclose(est.coef_, svr.coef_, rtol=0, atol=1e-6 * scale)
+
+
+def test_several_targets_on_dask_equal_numpy():
+    da = pytest.importorskip("dask.array")
+    X, y, sw = _data("regression")
+    Y = np.c_[y, -2.0 * y + X[:, 0]]
+    est = _make("huber", "l1", 0.02, solver="newton", tol=1e-15)
+    ref = _fit(est, X, Y, sw)
+    ref_coef = ref.coef_.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # dask's own notices
+        chunks = dict(chunks=(40, -1))
+        got = _fit(
+            _make("huber", "l1", 0.02, solver="newton", tol=1e-15),
+            da.from_array(X, **chunks),
+            da.from_array(Y, **chunks),
+            da.from_array(sw, chunks=40),
+        )
+    scale = np.abs(ref_coef).max()
+    np.testing.assert_allclose(np.asarray(got.coef_), ref_coef, atol=1e-6 * scale)
