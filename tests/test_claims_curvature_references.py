@@ -478,3 +478,24 @@ def test_several_targets_on_dask_equal_numpy():
         )
     scale = np.abs(ref_coef).max()
     np.testing.assert_allclose(np.asarray(got.coef_), ref_coef, atol=1e-6 * scale)
+
+
+def test_wide_dense_log_loss_by_lbfgs_equals_logistic_regression(capsys):
+    # More than 256 dense features: "auto" takes the limited-memory metric.
+    rng = np.random.default_rng(0)
+    n, p, alpha = 1_000, 300, 1e-3
+    X, _ = _ar1(n, p, 0.8, 0)
+    y = X @ rng.standard_normal(p) / np.sqrt(p) + rng.logistic(size=n) > 0
+    sw = rng.uniform(0.2, 3.0, size=n)
+    lr = _logistic_regression("binary", "l2", alpha, X, y.astype(int), sw)
+    est = _make("log_loss", "l2", alpha, tol=1e-15, verbose=1)
+    est = _fit(est, X, y.astype(int), sw)
+    assert "[lbfgs]" in capsys.readouterr().out
+    # (A relative gap of 1e-15 bounds the error by sqrt(2e-15 P_0 / alpha), about
+    # 1e-6 here: asked for 1e-5 of the largest coefficient.)
+    scale = np.abs(lr.coef_).max()
+    np.testing.assert_allclose(est.coef_, lr.coef_, rtol=0, atol=1e-5 * scale)
+    target = np.where(y, 1.0, -1.0)
+    value = _objective("log_loss", X, target, sw, *_fitted(est), alpha, 0.0)
+    best = _objective("log_loss", X, target, sw, lr.coef_.T, lr.intercept_, alpha, 0.0)
+    assert value - best <= 1e-12 * best
