@@ -83,7 +83,8 @@ NEWTON_MAX_FEATURES = 256
 # (first routed here on the strength of the L1 and huber rows), measured apart:
 # CPU seconds at tol=1e-6 (every solver stops on its duality gap there, so each
 # fit is certified within 1e-6), in one process, "auto" (L-BFGS), "gd" and
-# "newton" alternating, median of 3 (1 for a solver more than 6x the fastest),
+# "newton" alternating, median of 3 (1 for a solver more than 6x the fastest;
+# one fit each at 20,000 x 2,000, Newton not run),
 # one BLAS thread, 2 cores shared, load average at the row's end; standardized
 # AR(1) features, the elastic net on the log loss with l1_ratio 0.5 and alpha a
 # twentieth of the smallest giving all-zero coefficients, L2 alpha 1e-4,
@@ -96,18 +97,24 @@ NEWTON_MAX_FEATURES = 256
 #   log, enet       5k x 500    0     0.11 (20)  0.27 (5)    0.05 (9)    20
 #   log, enet       5k x 1,000  0.8   0.56 (68)  1.69 (6)   0.29 (37)    13
 #   log, enet       5k x 1,000  0     0.25 (30)  1.60 (6)   0.11 (14)    20
+#   log, enet       20k x 2,000 0.8   3.52 (62)         -   1.48 (35)    20
+#   log, enet       20k x 2,000 0     1.98 (26)         -   0.65 (10)    27
 #   sq-eps-ins, L2  5k x 300    0.8  0.36 (144)  0.11 (5)   0.18 (66)    11
 #   sq-eps-ins, L2  5k x 300    0     0.05 (18)  0.11 (5)   0.03 (11)    11
 #   sq-eps-ins, L2  5k x 500    0.8  0.72 (230)  0.26 (5)   0.26 (75)    20
 #   sq-eps-ins, L2  5k x 500    0     0.07 (20)  0.30 (6)   0.06 (14)    20
 #   sq-eps-ins, L2  5k x 1,000  0.8  1.39 (255)  1.57 (6)   0.52 (93)    18
 #   sq-eps-ins, L2  5k x 1,000  0     0.17 (27)  1.80 (6)   0.13 (19)    20
+#   sq-eps-ins, L2  20k x 2,000 0.8  6.87 (201)         -   2.61 (74)    22
+#   sq-eps-ins, L2  20k x 2,000 0     0.81 (21)         -   0.55 (13)    27
 #   mod-huber, L2   5k x 300    0.8  0.49 (183)  0.14 (7)   0.20 (69)    11
 #   mod-huber, L2   5k x 300    0     0.07 (30)  0.13 (7)   0.04 (15)    12
 #   mod-huber, L2   5k x 500    0.8  0.58 (175)  0.34 (7)   0.29 (87)    20
 #   mod-huber, L2   5k x 500    0     0.16 (41)  0.33 (7)   0.06 (16)    20
 #   mod-huber, L2   5k x 1,000  0.8  3.55 (511)  2.19 (8)  0.83 (142)    21
 #   mod-huber, L2   5k x 1,000  0    0.68 (100)  2.51 (9)   0.22 (37)    20
+#   mod-huber, L2   20k x 2,000 0.8 11.08 (221)         -   3.17 (81)    24
+#   mod-huber, L2   20k x 2,000 0     1.77 (36)         -   0.76 (17)    26
 #
 # L-BFGS took 0.23-0.76x the CPU time of "gd" on every row, and less than
 # Newton's on all but the correlated 300-feature rows of the squared
