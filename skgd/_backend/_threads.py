@@ -129,10 +129,10 @@ def serial_solver(X):
     time slice. Measured with OpenBLAS's 2 threads on 2 cores under a load
     average of 6, 30 iterations on 501 variables (a quadratic): 160-560 ms
     against 16-25 ms on one thread; on 1,001 variables 1.7-1.9 s against 34-40
-    ms.
-    The limit is taken on the terms of :func:`fit_threads` (a numpy or
-    scipy.sparse X, the main thread, no other Python thread); a limit already
-    held (:func:`fit_threads`, or an outer call) is kept as it is.
+    ms. The limit is taken on the terms of :func:`fit_threads` (a numpy or
+    scipy.sparse X, the main thread, no other Python thread), at any width; a
+    limit already held (:func:`fit_threads`, or an outer call) is kept as it
+    is.
 
     Parameters
     ----------
