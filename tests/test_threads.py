@@ -307,3 +307,29 @@ def test_product_threads_gives_large_products_the_replaced_limits():
         assert _blas_threads() == [1] * len(before)
     assert _blas_threads() == before
     assert not _threads._REPLACED
+
+
+def test_lbfgs_products_above_the_threaded_size_keep_the_process_threads(monkeypatch):
+    # Inside serial_solver the passes over an X above _THREADED_PRODUCT_ELEMENTS
+    # (made small here) run on the threads the process had; scipy's own calls,
+    # between them, on one.
+    from skgd._backend._dense import DenseBackend
+
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    monkeypatch.setattr(_threads, "_THREADED_PRODUCT_ELEMENTS", 1_000)
+    before = _blas_threads()
+    in_products = []
+    matvec = DenseBackend.matvec
+
+    def spy(self, X, w):
+        in_products.append(_blas_threads())
+        return matvec(self, X, w)
+
+    monkeypatch.setattr(DenseBackend, "matvec", spy)
+    in_scipy = _spy_lbfgs_minimize(monkeypatch)
+    _lbfgs_fit(X_CLF, Y_CLF)
+    assert in_scipy == [[1] * len(before)]
+    assert in_products
+    assert all(seen == before for seen in in_products)
+    assert _blas_threads() == before
