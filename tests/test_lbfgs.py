@@ -449,3 +449,47 @@ def test_lbfgs_multinomial_elastic_net_matches_the_first_order_solver(kind):
     assert ours.coef.dtype == X.dtype
     assert np.mean(ours.coef == 0.0) > 0.1
     assert_both_within(objective, ours, solve(solve_gd, objective, tol), tol)
+
+
+@pytest.mark.parametrize(
+    ("loss", "penalty", "dtype", "fit_intercept"),
+    [
+        (LogLoss(), L2(1e-2), np.float64, True),
+        (LogLoss(), L1(1e-2), np.float32, True),
+        (Huber(1.0), L2(1e-2), np.float64, False),
+        (MultinomialLogLoss(n_classes=4), L2(1e-2), np.float64, True),
+        (MultinomialLogLoss(n_classes=4), L2(1e-2), np.float32, False),
+    ],
+    ids=["log", "log-l1-f32", "huber-no-intercept", "multinomial", "multi-f32"],
+)
+def test_lbfgs_start_at_zero_takes_no_product_and_the_same_bits(
+    monkeypatch, loss, penalty, dtype, fit_intercept
+):
+    # At w = 0 the predictions are the offset: the start's evaluation skips
+    # X @ w and gives the very bits of the evaluation through the product.
+    from skgd.solvers._lbfgs import _Run
+
+    if loss.n_outputs > 1:
+        X, y = classes_problem(11)
+    else:
+        X, y = binary_problem(11)
+        y = y if isinstance(loss, LogLoss) else y + X[:, 0]
+    X = X.astype(dtype)
+    objective = objective_of(X, y, loss, penalty, fit_intercept=fit_intercept)
+    run = _Run(objective, tol=1e-8, verbose=0, callback=None)
+    x0 = run.pack(np.zeros(objective.coef_shape, dtype=dtype), run.offset(0.3))
+    through = run.evaluate(x0, dual_terms=True)
+    products = []
+    matvec = objective.backend.matvec
+    monkeypatch.setattr(
+        objective.backend, "matvec", lambda *a: products.append(1) or matvec(*a)
+    )
+    skipped = run.evaluate(x0, dual_terms=True, zero=True)
+    assert products == []
+    np.testing.assert_array_equal(skipped.raw, through.raw)
+    assert skipped.value == through.value
+    np.testing.assert_array_equal(skipped.grad_x, through.grad_x)
+    # The whole run from zero takes the shortcut once and still meets tol.
+    res = solve(solve_lbfgs, objective, 1e-8)
+    assert res.converged
+    assert res.extra["measure"] <= 1e-8

@@ -21,8 +21,8 @@ import pytest
 from threadpoolctl import threadpool_info
 
 from skgd import GDClassifier, GDRegressor
-from skgd._backend import get_backend
-from skgd._backend._dense import solve_spd
+from skgd._backend import _threads, get_backend
+from skgd._backend._dense import _THREADED_PRODUCT_ELEMENTS, solve_spd
 from skgd._base import GDBase
 from skgd._objective import LinearObjective
 from skgd.losses import LogLoss
@@ -233,3 +233,103 @@ def test_large_or_wide_fits_leave_the_blas_limit(monkeypatch):
         warnings.simplefilter("ignore")
         GDRegressor(alpha=1e-1, max_iter=5).fit(X, X[:, 0])
     assert seen == [before]
+
+
+def _spy_lbfgs_minimize(monkeypatch):
+    """Record the BLAS thread counts scipy's L-BFGS-B starts with, per call."""
+    from skgd.solvers import _lbfgs
+
+    seen = []
+    minimize = _lbfgs.minimize
+
+    def spy(*args, **kwargs):
+        seen.append(_blas_threads())
+        return minimize(*args, **kwargs)
+
+    monkeypatch.setattr(_lbfgs, "minimize", spy)
+    return seen
+
+
+def test_wide_lbfgs_fit_alone_runs_scipy_on_one_blas_thread(monkeypatch):
+    # Wider than a serial fit (fit_threads leaves the limit), routed to L-BFGS:
+    # scipy's iterations run on one BLAS thread, and the limit comes back after;
+    # beside another thread the limit is left, and the fit agrees to rounding.
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((2_000, 300))
+    y = (X[:, :10].sum(axis=1) + rng.standard_normal(2_000) > 0).astype(float)
+    before = _blas_threads()
+    seen = _spy_lbfgs_minimize(monkeypatch)
+    alone = GDClassifier(alpha=1e-3, tol=1e-10).fit(X, y)
+    assert seen == [[1] * len(before)]
+    assert _blas_threads() == before
+    crowded = _beside_idle_thread(lambda: GDClassifier(alpha=1e-3, tol=1e-10).fit(X, y))
+    assert seen[1] == before
+    np.testing.assert_allclose(crowded.coef_, alone.coef_, rtol=1e-6, atol=1e-9)
+
+
+def test_failed_lbfgs_run_restores_the_blas_limit(monkeypatch):
+    from skgd.solvers import _lbfgs
+
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    before = _blas_threads()
+
+    def fail(*args, **kwargs):
+        raise FloatingPointError("a failing run")
+
+    monkeypatch.setattr(_lbfgs, "minimize", fail)
+    with pytest.raises(FloatingPointError, match="a failing run"):
+        _lbfgs_fit(X_CLF, Y_CLF)
+    assert _blas_threads() == before
+    assert not _threads._REPLACED
+
+
+def test_product_threads_gives_large_products_the_replaced_limits():
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    before = _blas_threads()
+    small = np.ones((10, 10))
+    # (a view of one value: only the shape counts)
+    large = np.broadcast_to(0.0, (1, _THREADED_PRODUCT_ELEMENTS + 1))
+    with _threads.product_threads(large):
+        assert _blas_threads() == before  # (outside serial_solver: no change)
+    with _threads.serial_solver(small):
+        assert _blas_threads() == [1] * len(before)
+        with _threads.product_threads(small):
+            assert _blas_threads() == [1] * len(before)
+        with _threads.product_threads(large):
+            assert _blas_threads() == before
+        assert _blas_threads() == [1] * len(before)
+        with _threads.serial_solver(small):  # (nested: the outer limit holds)
+            assert _blas_threads() == [1] * len(before)
+        assert _blas_threads() == [1] * len(before)
+    assert _blas_threads() == before
+    assert not _threads._REPLACED
+
+
+def test_lbfgs_products_above_the_threaded_size_keep_the_process_threads(monkeypatch):
+    # Inside serial_solver the passes over an X above _THREADED_PRODUCT_ELEMENTS
+    # (made small here) run on the threads the process had; scipy's own calls,
+    # between them, on one.
+    from skgd._backend._dense import DenseBackend
+
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    monkeypatch.setattr(_threads, "_THREADED_PRODUCT_ELEMENTS", 1_000)
+    before = _blas_threads()
+    in_products = []
+    matvec = DenseBackend.matvec
+
+    def spy(self, X, w):
+        in_products.append(_blas_threads())
+        return matvec(self, X, w)
+
+    monkeypatch.setattr(DenseBackend, "matvec", spy)
+    in_scipy = _spy_lbfgs_minimize(monkeypatch)
+    _lbfgs_fit(X_CLF, Y_CLF)
+    assert in_scipy == [[1] * len(before)]
+    assert in_products
+    assert all(seen == before for seen in in_products)
+    assert _blas_threads() == before

@@ -16,10 +16,11 @@ import dataclasses
 import math
 import time
 
-from array_api_compat import is_numpy_namespace
+from array_api_compat import is_numpy_array, is_numpy_namespace
 from scipy.optimize import minimize
 
 from skgd._backend._in_memory import InMemoryBackend
+from skgd._backend._threads import product_threads, serial_solver
 from skgd._one_pass import balanced
 from skgd.losses._base import mix_dual
 from skgd.solvers._gd import solve_gd
@@ -144,9 +145,12 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       ``extra["certified"] = False``, so that the estimator warns that the
       result is not certified.
 
-    **Threads.** The BLAS thread limit is left as the process has it; the passes
-    over a dense X run on the calling thread (see
-    :meth:`~skgd._backend._dense.DenseBackend.matvec`).
+    **Threads.** scipy's iterations run on one BLAS thread where the fit is
+    alone in its process (:func:`~skgd._backend._threads.serial_solver`: its
+    small calls on two threads took 10-50x longer with the cores shared); the
+    passes over a dense X run on the calling thread (see
+    :meth:`~skgd._backend._dense.DenseBackend.matvec`), those over a numpy X too
+    large for that on the threads the process had.
 
     Without a penalty on an underdetermined problem the metric is the identity
     (see :meth:`~skgd._forms.CenteredModel.metric`); L-BFGS steps are
@@ -207,7 +211,8 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
             "the sample form, with numpy coefficients."
         )
     run = _Run(objective, tol=tol, verbose=verbose, callback=callback)
-    res = run.result(run.minimize(w0, c0, max_iter))
+    with serial_solver(objective.X):
+        res = run.result(run.minimize(w0, c0, max_iter))
     if not run.use_gap:
         return _newton_finish(objective, res, run, max_iter=max_iter)
     if run.use_gap and not res.converged and res.n_iter < max_iter:
@@ -396,8 +401,14 @@ class _Run:
 
     def minimize(self, w0, c0, max_iter):
         """Run L-BFGS-B from ``(w0, c0)``; return the evaluation where it ended."""
-        start = self.evaluate(self.pack(w0, self.offset(c0)), dual_terms=True)
+        x0 = self.pack(w0, self.offset(c0))
+        start = self.evaluate(x0, dual_terms=False, zero=not bool(self.cxp.any(w0)))
         _check_finite(start.value, 0)
+        if self.use_gap and self.cheap_measure(start) <= _NEAR * self.threshold:
+            # A start near the optimum (a warm start): its gap may end the run
+            # before an iteration. Elsewhere the gap, at least the free measure,
+            # is above the threshold, and the pass skips the dual point's terms.
+            start = self.evaluate(x0, dual_terms=True)
         self.last_measure = self.measure(start)
         if self.last_measure <= self.threshold:
             return start
@@ -465,18 +476,28 @@ class _Run:
             return w, float(c[0])
         return w, cxp.astype(c, objective.dtype)
 
-    def evaluate(self, x, *, dual_terms):
-        """Return the :class:`_Eval` at ``x``: value and gradient from one pass."""
+    def evaluate(self, x, *, dual_terms, zero=False):
+        """Return the :class:`_Eval` at ``x``: value and gradient from one pass.
+
+        With ``zero`` (``w = 0``, as a fit starts) on a numpy X the predictions
+        are the offset alone: no product with X (``X @ 0`` is exactly 0 for the
+        finite X that validation lets through).
+        """
         objective, cxp = self.objective, self.cxp
         x = cxp.asarray(x, dtype=cxp.float64, copy=True)
         w, c = self.unpack(x)
-        (raw,) = objective.backend.persist(objective.raw(w, c))
-        if self.fused:
-            terms = _fused_terms(objective, raw, dual_terms)
-        else:
-            terms = objective.pass_terms(
-                raw, None, raw, losses=(objective.loss,), dual_terms=dual_terms
-            )
+        with product_threads(objective.X, objective.n_outputs):
+            if zero and is_numpy_array(objective.X):
+                shape = (objective.n_samples, *objective.coef_shape[1:])
+                raw = objective.xp.zeros(shape, dtype=objective.dtype) + c
+            else:
+                (raw,) = objective.backend.persist(objective.raw(w, c))
+            if self.fused:
+                terms = _fused_terms(objective, raw, dual_terms)
+            else:
+                terms = objective.pass_terms(
+                    raw, None, raw, losses=(objective.loss,), dual_terms=dual_terms
+                )
         self.n_eval += 1
         value = terms["values"][0] + objective.penalty_value(w)
         gw, gc = terms["grad"]
