@@ -31,9 +31,9 @@ from skgd._backend._dense import _THREADED_PRODUCT_ELEMENTS
 # 512 kB are below 2**24 multiply-adds (under a millisecond on one core), and
 # Newton's solves of up to 256 unknowns already run on the calling thread.
 _SERIAL_FIT_MAX_FEATURES = 256
-# One thread-pool controller per process: creating one inspects the loaded
-# libraries (milliseconds); entering its limit is a few calls into each.
-_CONTROLLER = []
+# The BLAS libraries' controllers of one thread-pool controller per process:
+# creating it inspects the loaded libraries (milliseconds).
+_BLAS = []
 
 
 def serial_fit(X):
@@ -98,8 +98,32 @@ def fit_threads(X):
     """
     if not serial_fit(X) or not _alone():
         return contextlib.nullcontext()
-    if not _CONTROLLER:
+    if not _BLAS:
         from threadpoolctl import ThreadpoolController
 
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+        controllers = ThreadpoolController().lib_controllers
+        _BLAS.append([c for c in controllers if c.user_api == "blas"])
+    return _OneThread(_BLAS[0])
+
+
+class _OneThread:
+    """threadpoolctl's ``limit(limits=1, user_api="blas")``, less its survey.
+
+    The limiter reads every library's full information (version, threading
+    layer, architecture: a dozen calls into them) before it sets the limit,
+    about 20 us, most of the fixed cost of a fit on a small X; this reads and
+    sets only the BLAS libraries' thread counts, and restores them on exit.
+    """
+
+    def __init__(self, controllers):
+        self.controllers = controllers
+
+    def __enter__(self):
+        self.saved = [c.get_num_threads() for c in self.controllers]
+        for c in self.controllers:
+            c.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        for c, n in zip(self.controllers, self.saved, strict=True):
+            c.set_num_threads(n)
