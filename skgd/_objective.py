@@ -15,6 +15,7 @@ iteration of the full-batch solver (:mod:`skgd._one_pass`) and the mini-batch vi
 import functools
 
 from skgd import _minibatch_view, _one_pass
+from skgd._backend._namespace import total
 from skgd._forms import CenteredModel
 from skgd._gaps import sample_gap
 from skgd._lstsq import min_norm_lstsq
@@ -113,8 +114,8 @@ class LinearObjective(CenteredModel):
 
     def loss_value(self, raw):
         """Return the weighted mean loss ``sum_i u_i L(y_i, raw_i)`` as a float."""
-        xp = self.xp
-        return self.backend.to_float(xp.sum(self.u * self.loss.pointwise(self.y, raw)))
+        losses = self.u * self.loss.pointwise(self.y, raw)
+        return self.backend.to_float(total(self.xp, losses))
 
     def raw_gradient(self, raw):
         """Return ``u * dL/draw``: the gradient of the mean loss with respect to raw."""

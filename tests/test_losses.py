@@ -107,3 +107,42 @@ def test_loss_smoothed_is_not_provided_by_default():
     smooth = EpsilonInsensitive(0.3).smoothed(0.5)
     assert smooth.is_smooth
     assert smooth.curvature_bound == 2.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_loss_gradient_hessian_and_pointwise_are_the_direct_formulas(dtype):
+    # gradient_hessian shares one exp(-|raw|) between the two: the same values,
+    # bit for bit, from the saturated margins to zero; pointwise is logaddexp
+    # written out, to a few ulps (the dtype's largest value overflows neither).
+    from skgd.losses import LogLoss, Loss
+
+    rng = np.random.default_rng(0)
+    raw = np.concatenate([rng.normal(scale=5, size=200), [0.0, -0.0, 40.0, -40.0]])
+    big = float(np.finfo(dtype).max)
+    raw = np.concatenate([raw, [70.0, -70.0, big, -big]]).astype(dtype)
+    y = np.where(rng.uniform(size=raw.size) > 0.4, 1.0, -1.0).astype(dtype)
+    loss = LogLoss()
+    g, h = loss.gradient_hessian(y, raw)
+    assert g.dtype == h.dtype == dtype
+    assert np.array_equal(g, loss.gradient(y, raw))
+    assert np.array_equal(h, loss.hessian(y, raw))
+    with np.errstate(over="ignore"):
+        direct = np.logaddexp(np.zeros_like(raw), -y * raw)
+    np.testing.assert_allclose(
+        loss.pointwise(y, raw), direct, rtol=8 * np.finfo(dtype).eps, atol=0
+    )
+    assert np.all(np.isfinite(loss.pointwise(y, raw)))
+
+    # A subclass that changes one derivative gets its own, not the shared exp.
+    class Steeper(LogLoss):
+        def gradient(self, y, raw):
+            return 2.0 * super().gradient(y, raw)
+
+    g2, h2 = Steeper().gradient_hessian(y, raw)
+    assert np.array_equal(g2, 2.0 * g)
+    assert np.array_equal(h2, h)
+    # The base class's default calls the two methods.
+    assert Loss.gradient_hessian is not LogLoss.gradient_hessian
+    g3, h3 = Loss.gradient_hessian(loss, y, raw)
+    assert np.array_equal(g3, g)
+    assert np.array_equal(h3, h)

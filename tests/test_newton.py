@@ -75,6 +75,58 @@ def test_l1_log_loss_few_steps(cancer):
     assert np.array_equal(newton.coef_ == 0, gd.coef_ == 0)
 
 
+def _l1_log_objective(X, y, w, b, alpha):
+    """Mean log loss (labels 0/1) plus ``alpha ||w||_1``, in float64."""
+    return _log_objective(X, y, w, b, 0.0) + alpha * np.abs(w).sum()
+
+
+@pytest.mark.parametrize("tol", [1e-2, 1e-4, 1e-8])
+def test_l1_log_loss_skips_only_gaps_its_step_rules_out(cancer, monkeypatch, tol):
+    """The step is searched before the point is measured: its decrease is a
+    lower bound on the point's suboptimality, and no gap is made where that
+    bound is already above the threshold. Every gap made is at least the
+    decrease (it bounds the same suboptimality from above), some are spared,
+    and the certified fit is within tol of the optimum."""
+    import math
+
+    from skgd.solvers import _newton
+
+    X, y = cancer
+    alpha = 1e-2
+    exact = GDClassifier(penalty="l1", alpha=alpha, solver="newton", tol=1e-14)
+    exact.fit(X, y)
+    best = _l1_log_objective(X, y, exact.coef_[0], exact.intercept_[0], alpha)
+    p1 = y.mean()
+    ref = -(p1 * np.log(p1) + (1 - p1) * np.log(1 - p1))
+    gaps, records = [], []
+    gap = LinearObjective.duality_gap
+    measure = _newton._StopRule.measure
+
+    def gap_spy(self, *args, **kwargs):
+        gaps.append(gap(self, *args, **kwargs))
+        return gaps[-1]
+
+    def measure_spy(self, *args, drop=-math.inf, **kwargs):
+        made = len(gaps)
+        out = measure(self, *args, drop=drop, **kwargs)
+        records.append((drop, self.threshold, gaps[made:]))
+        return out
+
+    monkeypatch.setattr(LinearObjective, "duality_gap", gap_spy)
+    monkeypatch.setattr(_newton._StopRule, "measure", measure_spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = GDClassifier(penalty="l1", alpha=alpha, solver="newton", tol=tol)
+        est.fit(X, y)
+    value = _l1_log_objective(X, y, est.coef_[0], est.intercept_[0], alpha)
+    assert value - best <= tol * ref + 1e-15
+    skipped = [r for r in records if r[0] > r[1]]
+    assert skipped
+    assert all(not made for _, _, made in skipped)
+    assert all(g >= drop - 1e-15 for drop, _, made in records for g in made)
+    assert any(made for _, _, made in records)
+
+
 def _regression(n=200, p=6, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, p))

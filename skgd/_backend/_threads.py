@@ -38,10 +38,10 @@ from skgd._backend._sparse import is_sparse
 # 512 kB are below 2**24 multiply-adds (under a millisecond on one core), and
 # Newton's solves of up to 256 unknowns already run on the calling thread.
 _SERIAL_FIT_MAX_FEATURES = 256
-# One thread-pool controller per process: creating one inspects the loaded
-# libraries (milliseconds); entering its limit is a few calls into each.
-_CONTROLLER = []
-# While serial_solver holds one BLAS thread: the limits it replaced, by library.
+# The BLAS libraries' controllers of one thread-pool controller per process:
+# creating it inspects the loaded libraries (milliseconds).
+_BLAS = []
+# While serial_solver holds one BLAS thread: the thread counts it replaced.
 _REPLACED = []
 
 
@@ -107,16 +107,44 @@ def fit_threads(X):
     """
     if not serial_fit(X) or not _alone():
         return contextlib.nullcontext()
-    return _controller().limit(limits=1, user_api="blas")
+    return _SetThreads(_blas(), 1)
 
 
-def _controller():
-    """Return the process's thread-pool controller (made on first use)."""
-    if not _CONTROLLER:
+def _blas():
+    """Return the process's BLAS thread-pool controllers (found on first use)."""
+    if not _BLAS:
         from threadpoolctl import ThreadpoolController
 
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0]
+        controllers = ThreadpoolController().lib_controllers
+        _BLAS.append([c for c in controllers if c.user_api == "blas"])
+    return _BLAS[0]
+
+
+class _SetThreads:
+    """threadpoolctl's ``limit(..., user_api="blas")``, less its survey.
+
+    The limiter reads every library's full information (version, threading
+    layer, architecture: a dozen calls into them) before it sets the limit,
+    about 20 us, most of the fixed cost of a fit on a small X; this reads and
+    sets only the BLAS libraries' thread counts, and restores them on exit.
+    ``counts`` is one count for every library, or a list of one per library.
+    """
+
+    def __init__(self, controllers, counts):
+        self.controllers = controllers
+        if isinstance(counts, int):
+            counts = [counts] * len(controllers)
+        self.counts = counts
+
+    def __enter__(self):
+        self.saved = [c.get_num_threads() for c in self.controllers]
+        for c, n in zip(self.controllers, self.counts, strict=True):
+            c.set_num_threads(n)
+        return self
+
+    def __exit__(self, *exc):
+        for c, n in zip(self.controllers, self.saved, strict=True):
+            c.set_num_threads(n)
 
 
 @contextlib.contextmanager
@@ -148,10 +176,10 @@ def serial_solver(X):
     if _REPLACED or not _in_memory(X) or not _alone():
         yield
         return
-    blas = _controller().select(user_api="blas").lib_controllers
-    _REPLACED.append({lib.filepath: lib.num_threads for lib in blas})
+    blas = _blas()
+    _REPLACED.append([c.get_num_threads() for c in blas])
     try:
-        with _controller().limit(limits=1, user_api="blas"):
+        with _SetThreads(blas, 1):
             yield
     finally:
         _REPLACED.pop()
@@ -175,13 +203,13 @@ def product_threads(X, width=1):
     Returns
     -------
     context : context manager
-        threadpoolctl's limit, or a context that does nothing.
+        The replaced thread counts, or a context that does nothing.
     """
     if not _REPLACED or not is_numpy_array(X):
         return contextlib.nullcontext()
     if X.shape[0] * X.shape[1] * width <= _THREADED_PRODUCT_ELEMENTS:
         return contextlib.nullcontext()
-    return _controller().limit(limits=_REPLACED[-1])
+    return _SetThreads(_blas(), _REPLACED[-1])
 
 
 def _in_memory(X):

@@ -129,6 +129,25 @@ class Loss:
         """
         raise NotImplementedError(f"{type(self).__name__} does not provide hessian.")
 
+    def gradient_hessian(self, y, raw):
+        """Return :meth:`gradient` and :meth:`hessian` at ``raw``, in one call.
+
+        Optional: the proximal Newton solver takes both at each of its points,
+        and a loss whose two share their costliest terms (the log loss's
+        exponential) computes them once here. The default calls the two methods.
+
+        Parameters
+        ----------
+        y, raw : arrays of shape (n_samples,)
+            Targets and linear predictions, as for :meth:`hessian`.
+
+        Returns
+        -------
+        gradient, hessian : arrays of the shape of ``raw``
+            The per-sample first and second derivatives.
+        """
+        return self.gradient(y, raw), self.hessian(y, raw)
+
     def smoothed(self, mu):
         """Return a smooth loss within ``mu`` of this one (for a non-smooth loss).
 
@@ -404,4 +423,6 @@ def mix_dual(theta, parts, anchor, u, t, b, a, d):
         out = out + weight * part
     if anchor is not None:
         out = out + a * anchor
+    if isinstance(d, float) and d == 0.0:
+        return out  # (no multiple of u: two passes spared)
     return out + (u if theta.ndim == 1 else u[:, None]) * d

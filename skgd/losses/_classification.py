@@ -133,7 +133,10 @@ class LogLoss(_MarginBalance, Loss):
     def pointwise(self, y, raw):
         """Return ``log(1 + exp(-y raw))``."""
         xp = array_namespace(y, raw)
-        return xp.logaddexp(xp.zeros_like(raw), -y * raw)
+        # logaddexp(0, z) written out, as it computes it (log1p(exp(-|z|)) +
+        # max(z, 0)): numpy's logaddexp is a scalar loop, twice these ufuncs.
+        z = -y * raw
+        return xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, 0.0)
 
     def gradient(self, y, raw):
         """Return ``-y sigmoid(-y raw)``."""
@@ -146,6 +149,22 @@ class LogLoss(_MarginBalance, Loss):
         # As e / (1 + e)**2 with e = exp(-|raw|): no cancellation in 1 - p.
         e = xp.exp(-xp.abs(raw))
         return e / ((1.0 + e) * (1.0 + e))
+
+    def gradient_hessian(self, y, raw):
+        """Return :meth:`gradient` and :meth:`hessian` from one ``exp(-|raw|)``.
+
+        The same values as the two methods (``|y raw| = |raw|`` for labels of
+        magnitude one): a subclass that overrides either gets those instead.
+        """
+        cls = type(self)
+        if cls.gradient is not LogLoss.gradient or cls.hessian is not LogLoss.hessian:
+            return super().gradient_hessian(y, raw)
+        xp = array_namespace(y, raw)
+        z = -y * raw
+        e = xp.exp(-xp.abs(z))
+        d = 1.0 + e
+        sigmoid = xp.where(z >= 0, 1.0 / d, e / d)  # (_sigmoid of z)
+        return -y * sigmoid, e / (d * d)
 
     def dual_value(self, y, theta, u):
         """Return ``-sum_i u_i (s log s + (1 - s) log(1 - s))``, ``s = y theta / u``."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from array_api_compat import device
 
-from skgd._backend._namespace import array_namespace
+from skgd._backend._namespace import array_namespace, total
 from skgd.penalties._base import Penalty
 
 
@@ -117,11 +117,11 @@ class _ElasticNetFamily(Penalty):
         """
         xp = array_namespace(w)
         l1, l2, c = self._strengths(w)
-        out = 0.0 * xp.sum(w)  # a 0-d zero of w's dtype, namespace and device
+        out = 0.0 * total(xp, w)  # a 0-d zero of w's dtype, namespace and device
         if self.l1:
-            out = out + xp.sum(l1 * xp.abs(w))
+            out = out + total(xp, l1 * xp.abs(w))
         if self.l2:
-            out = out + 0.5 * xp.sum(l2 * w * w)
+            out = out + 0.5 * total(xp, l2 * w * w)
         if self.positive and bool(xp.any(w < 0)):
             out = out + math.inf
         return out

@@ -21,6 +21,7 @@ from array_api_compat import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from skgd._backend._namespace import largest, total
 from skgd._gaps import gram_rounding_bound, nearest_subgradient, quadratic_gap
 from skgd.solvers._apg import APGState, Oracle, run
 
@@ -153,10 +154,10 @@ def elastic_net_gap(penalty, w, v, residual_sq, xp, lasso_form=True, enough=0.0)
 def _l1_gap(l1, positive, w, v, residual_sq, xp):
     """Return the gap of :func:`elastic_net_gap` for pure L1 (the dual point scaled)."""
     s = v if positive else xp.abs(v)
-    vmax = float(xp.max(s)) if v.shape[0] else 0.0
+    vmax = float(largest(xp, s)) if v.shape[0] else 0.0
     k = 1.0 if vmax <= l1 else l1 / vmax
     # |w_j| (l1 - sign(w_j) k v_j), each term non-negative as |k v_j| <= l1.
-    fy = float(xp.sum(xp.maximum(l1 * xp.abs(w) - k * (w * v), 0.0)))
+    fy = float(total(xp, xp.maximum(l1 * xp.abs(w) - k * (w * v), 0.0)))
     return quadratic_gap(k, fy, residual_sq)
 
 

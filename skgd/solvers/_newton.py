@@ -496,7 +496,7 @@ class _StopRule:
         gap = self.use_gap or self.box
         self.stop = self.threshold * (1.0 if gap else DECREMENT_SHARE)
 
-    def measure(self, w, c, raw, value, model, step, *, final):
+    def measure(self, w, c, raw, value, model, step, *, final, drop=-math.inf):
         """Return the stopping measure at ``(w, c)``: a duality gap or the decrement.
 
         The gap costs a pass (two for the classification losses, four and a
@@ -507,10 +507,15 @@ class _StopRule:
         bound on the suboptimality (the step minimises the model, so ``d.H.d``
         is at most ``-delta``), hence on any gap: a gap skipped there could not
         have met the threshold. Elsewhere a gap not made only delays the stop by
-        a step; it never certifies.
+        a step; it never certifies. ``drop`` is the decrease of the objective
+        that the step from ``(w, c)`` achieved, less the line search's rounding
+        allowance: the point is at least that far from the optimum, so no gap
+        there can meet a threshold below it (at the last step either).
         """
         if not (self.use_gap or self.box):
             return model.decrement
+        if drop > self.threshold:
+            return math.inf
         if not final and -step[2] > _NEAR * self.threshold:
             return math.inf
         if self.box:
@@ -563,18 +568,22 @@ class _ProxNewton:
             model = source.model(w, raw)
             step = self.direction(w, model)
             final = n_iter >= max_iter
-            measure = rule.measure(w, c, raw, value, model, step, final=final)
+            # The step is searched before the point is measured: the decrease
+            # it finds bounds the point's suboptimality from below, and so
+            # spares a gap that could not meet the threshold (see
+            # _StopRule.measure). A certified point stays certified after a
+            # step that decreases the objective: the model is built, and its
+            # step squares the error for the price of the line search's pass.
+            new = None if final else self.line_search(w, c, raw, value, step)
+            drop = -math.inf if new is None else value - new[3] - self.noise
+            measure = rule.measure(
+                w, c, raw, value, model, step, final=final, drop=drop
+            )
             # (Where the gap was not made, the decrease the model predicts sets
             # the next inner problem's accuracy: see l1_step.)
             self.last_measure = measure if measure < math.inf else -step[2]
             converged = measure <= rule.stop
-            if n_iter >= max_iter:
-                break
-            # A certified point stays certified after a step that decreases the
-            # objective: the model is built, and its step squares the error for
-            # the price of the line search's pass.
-            new = self.line_search(w, c, raw, value, step)
-            if new is None:  # no step left
+            if new is None:  # the last step, or no step left
                 break
             w, c, raw, value = new
             if self.damping:
@@ -734,7 +743,8 @@ class _ProxNewton:
             return None
         if self.eps is None:  # (w keeps its dtype through a run)
             self.eps = float(array_namespace(w, dw64).finfo(w.dtype).eps)
-        noise = 16.0 * self.eps * abs(value)
+        # (Kept for the stopping measure: see solve.)
+        noise = self.noise = 16.0 * self.eps * abs(value)
         t, finite = 1.0, False
         # A step far beyond the model's reach (a Hessian of rounding size, as
         # of an L2 of 1e-300 where every residual is on Huber's linear part)

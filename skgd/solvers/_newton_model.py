@@ -52,6 +52,18 @@ def to64(cxp, a):
     return cxp.astype(a, cxp.float64, copy=False)
 
 
+def _derivatives(objective, raw):
+    """Return ``u * dL/draw`` and ``u * d2L/draw2`` at ``raw`` (one output).
+
+    :meth:`~skgd._objective.LinearObjective.raw_gradient` and the curvature
+    weights of the model, from the loss's ``gradient_hessian`` (one
+    exponential for the log loss where two calls take two).
+    """
+    gradient, hessian = objective.loss.gradient_hessian(objective.y, raw)
+    u = objective.u
+    return u * gradient, u * hessian
+
+
 class ModelSource:
     """The models of one run: :meth:`model` at each point, :meth:`trial_value`.
 
@@ -110,9 +122,8 @@ class ModelSource:
             return self.one_pass_model(raw)[0]
         if self.terms is not None and not (self.fused and self.reused is not None):
             return self.one_pass_model(raw, with_loss=False)[0]
-        g = objective.raw_gradient(raw)
+        g, hu = _derivatives(objective, raw)
         gw, gc = objective.backprop(g)
-        hu = objective.u * objective.loss.hessian(objective.y, raw)
         s, b, mean = 0.0, self.zeros64, self.zeros
         if self.free_c:
             s = backend.to_float(xp.sum(hu))
@@ -139,8 +150,7 @@ class ModelSource:
         :class:`Model` is :meth:`model`'s.
         """
         objective, xp, cxp = self.objective, self.objective.xp, self.cxp
-        g = objective.raw_gradient(raw)
-        hu = objective.u * objective.loss.hessian(objective.y, raw)
+        g, hu = _derivatives(objective, raw)
         loss = ()
         if with_loss:
             loss = (xp.sum(objective.u * objective.loss.pointwise(objective.y, raw)),)
@@ -198,7 +208,8 @@ class CenteredCopy:
         ``scalars`` as floats (``mean`` is the copy's).
         """
         weighted = self.CT * h
-        total = float(np.sum(h))
         G = weighted @ self.CT.T
         values = [float(v) for v in scalars]
-        return g @ X, float(np.sum(g)), total, np.sum(weighted, axis=1), G, values
+        # (The arrays' own sum methods: np.sum's dispatch costs more at this size.)
+        total, sum_g = float(h.sum()), float(g.sum())
+        return g @ X, sum_g, total, weighted.sum(axis=1), G, values
