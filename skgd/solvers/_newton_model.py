@@ -5,7 +5,8 @@
 :class:`ModelSource` makes the :class:`Model` of a point of a run of
 :func:`skgd.solvers._newton.solve_newton`: from one pass of the dense backend
 over a numpy X (its ``gram_terms``: the weighted Gram matrix, the gradient and
-the curvature sums from each row block), from one call of the backend's
+the curvature sums from each row block, about 0 where the columns are centered
+already), from one call of the backend's
 ``newton_terms`` (Dask: one ``compute`` per model, shared with the line search's
 full step), from a centered, transposed copy of a small dense numpy X
 (:class:`CenteredCopy`), from the backend's passes over X (sparse X), or, for
@@ -89,9 +90,10 @@ class ModelSource:
         ``X.T g`` and of the curvature sums) otherwise. Once per run, before its
         first model: a single model, as of ``newton_decrement``, is made from the
         backend's passes, whose Gram matrix is centered at the means under the
-        curvature (``gram_terms`` centers it at ``x_mean`` and moves it there by
-        a rank-one correction, whose rounding makes a Hessian of rank zero, one
-        sample with curvature, a matrix of rounding size).
+        curvature (``gram_terms`` centers it at ``x_mean``, or at 0 where the
+        columns are centered already (:meth:`centered_already`), and moves it
+        there by a rank-one correction, whose rounding makes a Hessian of rank
+        zero, one sample with curvature, a matrix of rounding size).
         """
         X, backend = self.objective.X, self.objective.backend
         if self.terms is not None or not is_numpy_array(X):
