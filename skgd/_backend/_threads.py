@@ -10,7 +10,8 @@ are ``syrk`` calls of under a millisecond each. A call on several threads waits
 for all of them, so when other processes share the cores every such call can
 cost a scheduler time slice: a binary log-loss fit of 5,000 x 200 took 0.96 s on
 OpenBLAS's 2 threads and 0.17 s on one with the load average at 7 on 2 cores. On
-idle cores the second thread saves at most half of the Gram blocks' work.
+idle cores the second thread saves at most half of the Gram blocks' work, which
+a helper thread takes where a core is idle (:mod:`skgd._backend._split`).
 
 Such a fit therefore runs with numpy's BLAS limited to one thread, through
 threadpoolctl, for its duration, restored when it ends or fails. The limit is
@@ -18,6 +19,8 @@ one setting for the whole process, so it is only taken when nothing else can
 see it: the fit runs on the main thread and the process has no other Python
 thread (a BLAS call of another thread would run at the fit's limit, and change
 its last bits). Otherwise, and for larger fits, the limit is left as it is.
+The limit is entered through :func:`~skgd._backend._split.serial_limit`, which
+tells the Gram matrices of the fit that they may use that helper.
 
 The quasi-Newton solver's own work (scipy's L-BFGS-B, on vectors of the
 coefficients' size) is small calls whatever X's size: :func:`serial_solver`
@@ -33,6 +36,7 @@ from array_api_compat import is_numpy_array
 
 from skgd._backend._dense import _THREADED_PRODUCT_ELEMENTS
 from skgd._backend._sparse import is_sparse
+from skgd._backend._split import serial_limit
 
 # The widest X whose fit runs on one BLAS thread: its Gram matrices' blocks of
 # 512 kB are below 2**24 multiply-adds (under a millisecond on one core), and
@@ -107,7 +111,7 @@ def fit_threads(X):
     """
     if not serial_fit(X) or not _alone():
         return contextlib.nullcontext()
-    return _SetThreads(_blas(), 1)
+    return serial_limit(_SetThreads(_blas(), 1))
 
 
 def _blas():

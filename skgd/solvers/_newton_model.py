@@ -5,7 +5,8 @@
 :class:`ModelSource` makes the :class:`Model` of a point of a run of
 :func:`skgd.solvers._newton.solve_newton`: from one pass of the dense backend
 over a numpy X (its ``gram_terms``: the weighted Gram matrix, the gradient and
-the curvature sums from each row block), from one call of the backend's
+the curvature sums from each row block, about 0 where the columns are centered
+already), from one call of the backend's
 ``newton_terms`` (Dask: one ``compute`` per model, shared with the line search's
 full step), from a centered, transposed copy of a small dense numpy X
 (:class:`CenteredCopy`), from the backend's passes over X (sparse X), or, for
@@ -87,6 +88,9 @@ class ModelSource:
         self.terms = getattr(objective.backend, "newton_terms", None)
         # Whether the terms are the dense backend's one pass (see one_pass_terms).
         self.fused = False
+        # The point X is centered at in the terms' Gram matrix (None: 0, with
+        # no subtraction; see one_pass_terms), and x_mean in float64.
+        self.center, self.mean64 = self.mean, to64(cxp, x_mean)
         # The model made by the line search's last full step, with its raw.
         self.pending = None
 
@@ -98,9 +102,10 @@ class ModelSource:
         ``X.T g`` and of the curvature sums) otherwise. Once per run, before its
         first model: a single model, as of ``newton_decrement``, is made from the
         backend's passes, whose Gram matrix is centered at the means under the
-        curvature (``gram_terms`` centers it at ``x_mean`` and moves it there by
-        a rank-one correction, whose rounding makes a Hessian of rank zero, one
-        sample with curvature, a matrix of rounding size).
+        curvature (``gram_terms`` centers it at ``x_mean``, or at 0 where the
+        columns are centered already (:meth:`centered_already`), and moves it
+        there by a rank-one correction, whose rounding makes a Hessian of rank
+        zero, one sample with curvature, a matrix of rounding size).
         """
         X, backend = self.objective.X, self.objective.backend
         if self.terms is not None or not is_numpy_array(X):
@@ -109,6 +114,27 @@ class ModelSource:
             self.terms = CenteredCopy(X, self.mean).newton_terms
         elif hasattr(backend, "gram_terms"):
             self.terms, self.fused = backend.gram_terms, True
+            if not self.free_c or self.centered_already():
+                self.center = None
+
+    def centered_already(self):
+        """Return whether every column's mean is within ``sqrt(eps)`` of its spread.
+
+        Then the Gram matrix of ``gram_terms`` is built about 0, each block in
+        one pass rather than two, and the rank-one correction of
+        :meth:`one_pass_model` moves it to the means under the curvature: the
+        column means (standardized data: 1e-17 of the spread) change the
+        rounding of neither by more than ``sqrt(eps)`` of its own size. Data
+        with offsets keep the centered blocks, which the correction's
+        cancellation would otherwise cost (the squared ratio of mean to spread).
+        """
+        objective, cxp = self.objective, self.cxp
+        if not objective.centered:  # (x_mean is 0: no statistics to ask)
+            return True
+        mean = self.mean64
+        eps = float(cxp.finfo(objective.dtype).eps)
+        sq = to64(cxp, objective.moments().sq)
+        return bool(cxp.all(mean * mean <= eps * sq))
 
     def model(self, w, raw):
         """Return the :class:`Model` at ``w`` with predictions ``raw``."""
@@ -155,17 +181,19 @@ class ModelSource:
         if with_loss:
             loss = (xp.sum(objective.u * objective.loss.pointwise(objective.y, raw)),)
         product, sum_g, s, a, G, values = self.terms(
-            objective.X, g, hu, self.mean, *loss
+            objective.X, g, hu, self.center, *loss
         )
         gw, gc = objective.chain(product, sum_g)
         gw64, gc, b, H = to64(cxp, gw), float(gc), self.zeros64, to64(cxp, G)
         if not (self.free_c and s > 0):
             s = 0.0
         else:
-            # The means under u h are x_mean + a / s: b = s (mean - x_mean) = a.
-            b = to64(cxp, a)
+            # The means under u h are center + a / s: G - a a.T / s is centered
+            # there, and b = s (mean - x_mean) is a, less s x_mean about 0.
+            a = to64(cxp, a)
+            b = a if self.center is not None else a - s * self.mean64
             outer = np.outer if is_numpy_namespace(cxp) else cxp.linalg.outer
-            H = H - outer(b, b) / s
+            H = H - outer(a, a) / s
         reduced = gw64 - b * (gc / s) if s > 0 else gw64
         return Model(reduced, gc, H, s, b, g=g, slope_w=gw), (values or [None])[0]
 

@@ -1,0 +1,110 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Two fixed halves of a loop over row blocks, the second on a helper thread.
+
+A fit that :func:`skgd._backend._threads.fit_threads` holds to one BLAS thread
+(:func:`serial_limit` marks it) leaves a second core unused on an idle machine.
+Its largest calls, the weighted Gram matrices of the Newton solver (benchmark
+case 13: 5,000 x 100, 2.2 ms each, 11 of a fit's 16 ms), are sums over row
+blocks: :func:`halves` runs the first half of the blocks on the calling thread
+and the second on a helper thread when a core is idle at that moment
+(:func:`idle_core`), else both in turn. The halves are the same either way and
+the caller adds them in one order, so the result has the same bits whoever ran
+them. The caller never waits for a helper that has not started: it then takes
+the second half itself; only a half under way is waited for.
+
+Under load (another runnable task on every core) nothing changes: a BLAS call
+split across threads that the scheduler interleaves with other processes waits
+for the slowest (see ``_threads``), which is why these fits run on one thread.
+"""
+
+import contextlib
+import os
+import threading
+
+# Fits under the one-thread limit of fit_threads now (a count: nested fits).
+_SERIAL = [0]
+
+
+@contextlib.contextmanager
+def serial_limit(limit):
+    """Enter ``limit`` (the one-thread BLAS limit) and mark the fit as serial."""
+    with limit:
+        _SERIAL[0] += 1
+        try:
+            yield
+        finally:
+            _SERIAL[0] -= 1
+
+
+def _cpus():
+    """Return the number of CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # (not Linux)
+        return os.cpu_count() or 1
+
+
+def idle_core():
+    """Return whether a CPU of this process is idle now (Linux; else False).
+
+    The fourth field of ``/proc/loadavg`` counts the tasks runnable at this
+    instant, the caller included: fewer than the process's CPUs leaves one idle.
+    Reading it costs about 7 us (the os calls; Python's ``open``: 14 us).
+    Elsewhere (no ``/proc``) it says no.
+    """
+    try:
+        fd = os.open("/proc/loadavg", os.O_RDONLY)
+        try:
+            text = os.read(fd, 128)
+        finally:
+            os.close(fd)
+        running = int(text.split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return running < _cpus()
+
+
+def halves(first, second):
+    """Return ``(first(), second())``, ``second`` on a helper thread if it pays.
+
+    The helper runs only inside a :func:`serial_limit` (its BLAS calls then run
+    on its own thread), in the process's main thread, when :func:`idle_core`
+    says a core is free. ``second`` is claimed by whichever thread reaches it
+    first: the caller, done with ``first``, takes it itself if the helper has
+    not started it. An exception of either is raised here.
+    """
+    if not (
+        _SERIAL[0]
+        and threading.current_thread() is threading.main_thread()
+        and idle_core()
+    ):
+        return first(), second()
+    lock, claimed, out = threading.Lock(), [False], {}
+
+    def claim():
+        with lock:
+            taken, claimed[0] = claimed[0], True
+            return not taken
+
+    def helper():
+        if claim():
+            try:
+                out["value"] = second()
+            except BaseException as exc:  # (raised in the caller, below)
+                out["error"] = exc
+
+    thread = threading.Thread(target=helper, name="skgd-half", daemon=True)
+    thread.start()
+    try:
+        a = first()
+        mine = claim()
+        b = second() if mine else None
+    finally:
+        claim()  # (after an error the helper must not start second)
+        thread.join()
+    if not mine:
+        if "error" in out:
+            raise out["error"]
+        b = out["value"]
+    return a, b
