@@ -398,7 +398,8 @@ def unpenalized_gap_applies(objective):
     Not where there is no feature of penalty weight 0 (or, in the sample form,
     more than :data:`MAX_UNPENALIZED`, whose Gram columns would cost too much;
     the Gram form has them all), several outputs (but the multinomial log
-    loss), a loss with no conjugate or whose balanced dual point has no
+    loss), a loss with no conjugate (closed-form, or numerical: the Tweedie
+    loss with ``1 < p < 2``) or whose balanced dual point has no
     correction here (:func:`_balanced_applies`: the hinge, quantile), an
     uncentered objective, no penalty strength. Where it does not, such fits
     stop on the proximal-gradient measure (the penalty's ``dual_scale`` is
@@ -412,7 +413,7 @@ def unpenalized_gap_applies(objective):
         and free
         and (penalty.l1 or penalty.l2)
         and objective.centered
-        and (loss.is_quadratic or loss.has_conjugate)
+        and (loss.is_quadratic or loss.has_conjugate or loss.has_numerical_conjugate)
         and (
             _balanced_applies(objective)
             if loss.balanced_dual
@@ -818,7 +819,9 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
     conjugate form where ``w'`` leaves ``w >= 0``: :func:`_gram_conjugate_gap`).
     For a loss with a conjugate it is :func:`conjugate_gap` at ``theta'`` (one
     more pass over X for ``X_c[:, F] a``; ``inf`` where ``theta'`` leaves the
-    loss's domain), and for the squared loss too where ``w'`` leaves ``w >= 0``.
+    loss's domain; the Tweedie loss's numerical conjugate is a safe upper
+    bound, so its gap is never below the exact one), and for the squared
+    loss too where ``w'`` leaves ``w >= 0``.
     For a loss whose conjugate is quadratic on a box (huber), without the sign
     constraint, the smaller of that and the gap of the point corrected on the
     samples inside the box (:func:`_box_unpenalized_gap`), which is not scaled

@@ -158,6 +158,16 @@ def multinomial_newton(objective, w, c):
     """
     if not _multinomial_applies(objective):
         return None
+    return multinomial_step(objective, w, c)
+
+
+def multinomial_step(objective, w, c):
+    """Return :func:`multinomial_newton`'s step without checking that it applies.
+
+    For a caller that has checked what it needs (the constraint ``w >= 0``
+    of :func:`~skgd.solvers._positive_decrement.positive_decrement`, which
+    takes the decrement of the unconstrained problem alone).
+    """
     backend, cxp = objective.backend, objective.coef_xp
     free_c = objective.intercept_mode == "free"
     c = c if free_c else objective.initial_offset()
