@@ -422,6 +422,42 @@ def unpenalized_gap_applies(objective):
     )
 
 
+def numerical_gap_applies(objective):
+    """Return whether :func:`numerical_gap_at` certifies fits of ``objective``.
+
+    The sample form of a loss of one output whose conjugate is numerical
+    (``has_numerical_conjugate``: the Tweedie loss with ``1 < p < 2``) and a
+    penalty with a dual scaling (a strength, no feature of weight 0: those
+    are :func:`unpenalized_gap_applies`'s). Such fits have no gap in their
+    iterations (``has_duality_gap`` is false: the conjugate costs a Newton
+    solve per sample), so they stop on the proximal-gradient measure, which
+    bounds nothing, and are then certified by this gap.
+    """
+    loss, penalty = objective.loss, objective.penalty
+    if not (
+        getattr(objective, "form", None) == "samples"
+        and loss.has_numerical_conjugate
+        and objective.n_outputs == 1
+    ):
+        return False
+    cxp = objective.coef_xp
+    zero = cxp.zeros(objective.n_features, dtype=objective.dtype)
+    return penalty.dual_scale(zero) is not None
+
+
+def numerical_gap_at(objective, w, c):
+    """Return :func:`sample_gap` at ``(w, c)`` (one pass for the gradient).
+
+    With a numerical conjugate (:func:`numerical_gap_applies`) it is a safe
+    upper bound on the suboptimality: the conjugate is bounded from above
+    (:func:`~skgd.losses._tweedie_conjugate.conjugate_upper`), so the gap is
+    never below the exact gap of the same dual point.
+    """
+    raw = objective.raw(w, c)
+    raw_grad, grad_w, _ = objective.gradient(raw)
+    return sample_gap(objective, w, raw, grad_w, raw_grad)
+
+
 def unpenalized_gap_at(objective, w, c):
     """Return :func:`unpenalized_gap` at ``(w, c)`` (one pass for the gradient)."""
     raw = objective.raw(w, c)

@@ -25,7 +25,12 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skgd import GDClassifier, GDRegressor
 from skgd._backend import get_backend
-from skgd._gaps import unpenalized_gap_applies, unpenalized_gap_at
+from skgd._gaps import (
+    numerical_gap_applies,
+    numerical_gap_at,
+    unpenalized_gap_applies,
+    unpenalized_gap_at,
+)
 from skgd._objective import LinearObjective
 from skgd.losses import MultinomialLogLoss, TweedieDeviance
 from skgd.losses._tweedie_conjugate import conjugate_upper
@@ -57,37 +62,38 @@ def _tweedie_unit(y, raw, p):
     )
 
 
-def _tweedie_value(X, y, s, w, b, rho, p):
+def _tweedie_value(X, y, s, w, b, rho, p, weights=WEIGHTS):
     """The exact objective in float64 (mean weighted loss plus the penalty)."""
     u = s / s.sum()
     data = u @ _tweedie_unit(y, X @ w + b, p)
-    pen = rho * WEIGHTS @ np.abs(w) + 0.5 * (1 - rho) * WEIGHTS @ (w * w)
+    pen = rho * weights @ np.abs(w) + 0.5 * (1 - rho) * weights @ (w * w)
     return data + ALPHA * pen
 
 
-def _tweedie_gradient(X, y, s, w, b, rho, p):
+def _tweedie_gradient(X, y, s, w, b, rho, p, weights=WEIGHTS):
     """The gradient of the smooth part (data and L2) in ``(w, b)``."""
     u = s / s.sum()
     mu = np.exp(X @ w + b)
     d = u * mu ** (1 - p) * (mu - y)
-    return X.T @ d + ALPHA * (1 - rho) * WEIGHTS * w, d.sum()
+    return X.T @ d + ALPHA * (1 - rho) * weights * w, d.sum()
 
 
-def _tweedie_reference(X, y, s, rho, p):
+def _tweedie_reference(X, y, s, rho, p, weights=WEIGHTS):
     """L-BFGS-B on the exact objective, ``w = w+ - w-`` on the penalized features."""
     k = N_FEATURES
+    free = weights == 0
 
     def fun(z):
         plus, minus, b = z[:k], z[k : 2 * k], z[2 * k]
         w = plus - minus
-        gw, gb = _tweedie_gradient(X, y, s, w, b, rho, p)
-        l1 = ALPHA * rho * WEIGHTS
+        gw, gb = _tweedie_gradient(X, y, s, w, b, rho, p, weights)
+        l1 = ALPHA * rho * weights
         grad = np.concatenate([gw + l1, -gw + l1, [gb]])
-        return _tweedie_value(X, y, s, w, b, rho, p), grad
+        return _tweedie_value(X, y, s, w, b, rho, p, weights), grad
 
     # (The features of weight 0 are free: their minus part is fixed at 0.)
-    bounds = [(None, None) if f else (0.0, None) for f in FREE]
-    bounds += [(0.0, 0.0) if f else (0.0, None) for f in FREE] + [(None, None)]
+    bounds = [(None, None) if f else (0.0, None) for f in free]
+    bounds += [(0.0, 0.0) if f else (0.0, None) for f in free] + [(None, None)]
     options = {"ftol": 0.0, "gtol": 1e-13, "maxiter": 100_000, "maxcor": 30}
     res = minimize(
         fun,
@@ -113,14 +119,14 @@ def _fit(est, *args, **kwargs):
     return est, [w for w in caught if issubclass(w.category, ConvergenceWarning)]
 
 
-def _tweedie(penalty, p=1.5, **params):
+def _tweedie(penalty, p=1.5, weights=WEIGHTS, **params):
     return GDRegressor(
         loss="tweedie",
         power=p,
         penalty=penalty,
         alpha=ALPHA,
         l1_ratio=RHO[penalty],
-        penalty_weights=WEIGHTS,
+        penalty_weights=weights,
         **params,
     )
 
@@ -212,6 +218,45 @@ def test_tweedie_gap_bounds_the_suboptimality(penalty, seed):
         excess = _tweedie_value(X, y, s, w, b, rho, 1.5) - best
         assert gap >= excess - 1e-13
         assert 2.0 * gap >= excess
+
+
+@pytest.mark.parametrize("kind", ["dense", "csr"])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_tweedie_gd_with_all_weights_positive_is_within_tol(penalty, seed, kind):
+    # (It stopped on the proximal-gradient measure and was reported converged
+    # up to 19x tol above the optimum.)
+    X, y, s = _tweedie_data(seed=seed)
+    Xf = sp.csr_matrix(X) if kind == "csr" else X
+    ones = np.ones(N_FEATURES)
+    est = _tweedie(penalty, weights=None, solver="gd")
+    est, caught = _fit(est, Xf, y, sample_weight=s)
+    assert not caught, [str(w.message) for w in caught]
+    rho = RHO[penalty]
+    best = _tweedie_reference(X, y, s, rho, 1.5, ones)
+    value = _tweedie_value(X, y, s, est.coef_, est.intercept_, rho, 1.5, ones)
+    assert value - best <= est.tol * _null(X, y, s, 1.5) + 1e-12
+    objective = LinearObjective(
+        get_backend(X),
+        X,
+        y,
+        TweedieDeviance(power=1.5),
+        L1L2(ALPHA, rho),
+        sample_weight=s,
+    )
+    assert numerical_gap_applies(objective)
+    rng = np.random.default_rng(seed)
+    for scale in [0.0, 1e-3, 1e-1]:
+        w = est.coef_ + scale * rng.standard_normal(N_FEATURES)
+        b = float(est.intercept_) + scale * rng.standard_normal()
+        gap = numerical_gap_at(objective, w, objective.offset(w, b))
+        assert gap >= _tweedie_value(X, y, s, w, b, rho, 1.5, ones) - best - 1e-13
+
+
+def test_tweedie_gd_max_iter_too_small_warns_with_all_weights_positive():
+    X, y, s = _tweedie_data()
+    est = _tweedie("l1", weights=None, solver="gd", max_iter=3)
+    assert _fit(est, X, y, sample_weight=s)[1]
 
 
 def test_tweedie_conjugate_is_a_tight_upper_bound():

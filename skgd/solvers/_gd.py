@@ -21,6 +21,8 @@ from skgd._contract import check_support
 from skgd._gaps import (
     box_gap,
     box_gap_applies,
+    numerical_gap_applies,
+    numerical_gap_at,
     unpenalized_gap_applies,
     unpenalized_gap_at,
 )
@@ -202,7 +204,7 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         if w_direct is not None:
             return _from_closed_form(objective, w_direct, c0, **run_kw)
         res = _fista(objective, w0, c0, **run_kw)
-        gap_free = unpenalized_gap_applies(sample)
+        gap_free = unpenalized_gap_applies(sample) or numerical_gap_applies(sample)
         if objective.has_duality_gap or not (
             _penalty_free(objective.penalty) or gap_free
         ):
@@ -246,6 +248,14 @@ def _uncertified_smooth(measure, name="Newton decrement"):
             "a small positive weight for those features for a result certified "
             "within tol"
         )
+    if name == "numerical duality gap":
+        return (
+            "the proximal-gradient measure that stops the run does not bound "
+            "the distance to the optimum, and the duality gap of the loss's "
+            f"numerical conjugate that does ({measure:.2e} relative) did not "
+            "meet tol within max_iter. Use a larger max_iter for a result "
+            "certified within tol"
+        )
     if name == "projected duality gap":
         # (Features of penalty weight 0: a penalty is there, the gap too.)
         return (
@@ -288,6 +298,8 @@ def _certificate(objective, sample, w, c, threshold):
         form = objective if unpenalized_gap_applies(objective) else sample
         gap = unpenalized_gap_at(form, w, c)
         return gap, threshold, "projected duality gap"
+    if numerical_gap_applies(sample):
+        return numerical_gap_at(sample, w, c), threshold, "numerical duality gap"
     decrement = newton_decrement(objective, w, c)
     if decrement is None:
         # (With w >= 0: the Lagrangian's, on the sample form, whose Hessian the
