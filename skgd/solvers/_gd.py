@@ -76,14 +76,14 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     (with the starting intercept), a certified optimality measure:
 
     - where the loss has a cheap conjugate (all the regression and classification
-      losses) and the penalty has a strength (L1, L2, elastic net with ``alpha >
-      0``), the duality gap, an upper bound on the suboptimality. The dual point is
-      built from the gradient, so the gap costs no pass over the data (for the
-      classification losses the intercept needs it balanced over the classes:
-      the pass also returns ``X.T`` of the positive class's part for the binary
-      losses, and the multinomial one mixes in the one-hot rows, whose ``X_c.T``
-      is computed once per fit).
-      For the squared loss it is
+      losses but Tweedie's) and the penalty has a strength (L1, L2, elastic
+      net with ``alpha > 0``), the duality gap, an upper bound on the
+      suboptimality. The dual point is built from the gradient, so the gap
+      costs no pass over the data (for the classification losses the
+      intercept needs it balanced over the classes: the pass also returns
+      ``X.T`` of the positive class's part for the binary losses, and the
+      multinomial one mixes in the one-hot rows, whose ``X_c.T`` is computed
+      once per fit). For the squared loss it is
       the gradient at the new iterate. For the others the dual point's scaling
       into the dual domain needs reductions over the same pass that gives the
       gradient, so the gap of an iterate pairs its objective value with the dual
@@ -97,7 +97,10 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       d))||_D^2``: the decrease one more step would guarantee. It bounds nothing,
       so the run is then certified (see :func:`_certify_by_decrement`): with
       features of penalty weight 0 by the gap of the dual point projected onto
-      their constraints (:func:`~skgd._gaps.unpenalized_gap`), without a penalty
+      their constraints (:func:`~skgd._gaps.unpenalized_gap`), for the
+      Tweedie loss with a penalty by the gap of its numerical conjugate
+      (:func:`~skgd._gaps.numerical_gap_at`; the projected one with features
+      of penalty weight 0), without a penalty
       by the Newton decrement (with ``w >= 0``, the Lagrangian's of
       :func:`~skgd.solvers._positive_decrement.positive_decrement`) or, for
       huber and modified huber, the box gap (:func:`~skgd._gaps.box_gap`); the
@@ -286,8 +289,10 @@ def _certificate(objective, sample, w, c, threshold):
 
     With features of penalty weight 0, the gap of
     :func:`~skgd._gaps.unpenalized_gap` (of the sample form ``sample``) within
-    ``threshold``. Without a penalty, half the squared Newton decrement (with
-    the constraint ``w >= 0``, the Lagrangian's: :func:`positive_decrement`),
+    ``threshold``; for a loss with a numerical conjugate and a penalty, the
+    gap of :func:`~skgd._gaps.numerical_gap_at`, within ``threshold``.
+    Without a penalty, half the squared Newton decrement (with the
+    constraint ``w >= 0``, the Lagrangian's: :func:`positive_decrement`),
     within ``DECREMENT_SHARE * threshold``; where that does not certify and the loss
     has a quadratic dual box, the gap of :func:`~skgd._gaps.box_gap` within
     ``threshold``, if it is the nearer of the two. ``measure`` is None where
@@ -322,7 +327,8 @@ def _certify_by_decrement(
     lower bound on the suboptimality: on correlated or badly scaled data it meets
     tol 10% above the optimum. With features of penalty weight 0 the fit is
     reported converged only where the gap of :func:`~skgd._gaps.unpenalized_gap`
-    is within the threshold; without a penalty, where half the
+    is within the threshold (the Tweedie loss's with all weights positive:
+    that of :func:`~skgd._gaps.numerical_gap_at`); without a penalty, where half the
     squared Newton decrement with the exact Hessian
     (:func:`~skgd.solvers._newton.newton_decrement`) is within half the threshold:
     the decrement bounds the suboptimality (exactly where the loss is quadratic
