@@ -440,8 +440,8 @@ def numerical_gap_applies(objective):
         and objective.n_outputs == 1
     ):
         return False
-    cxp = objective.coef_xp
-    zero = cxp.zeros(objective.n_features, dtype=objective.dtype)
+    cxp, dev = objective.coef_xp, objective.backend.device
+    zero = cxp.zeros(objective.n_features, dtype=objective.dtype, device=dev)
     return penalty.dual_scale(zero) is not None
 
 

@@ -12,7 +12,9 @@ iterates converge monotonically from any start, quadratically near the root),
 and returns an upper bound on ``L^*(s)``, never below the true value: a
 duality gap built from it is never smaller than the exact one. The domain:
 every ``s`` where ``y > 0``; ``s >= 0`` where ``y = 0`` (``L^*(0) = 0``, the
-infimum of ``L`` not attained), ``+inf`` elsewhere.
+infimum of ``L`` not attained), ``+inf`` elsewhere. In float64 whatever the
+data's dtype (where the namespace has it); a Dask array chunk by chunk
+(``map_blocks``), each by numpy.
 """
 
 import math
@@ -64,6 +66,19 @@ def conjugate_upper(y, s, power):
         Where ``L^*(s)`` is finite: ``y > 0``, or ``y = 0`` and ``s >= 0``.
     """
     xp = array_namespace(y, s)
+    if hasattr(s, "map_blocks"):
+        # (Dask: each chunk by numpy, whose Newton loop stops when it has
+        # converged; lazily, every iteration would be a layer of the graph.)
+        upper = s.map_blocks(_block, y, power, dtype=xp.float64)
+    else:
+        upper = _block(s, y, power)
+    finite = upper < math.inf
+    return xp.where(finite, upper, 0.0 * upper), finite
+
+
+def _block(s, y, power):
+    """Return :func:`conjugate_upper`'s bounds, ``inf`` off the domain."""
+    xp = array_namespace(y, s)
     y, s = _wide(y, xp), _wide(s, xp)
     a, b = 2.0 - power, 1.0 - power
     positive = y > 0
@@ -75,7 +90,8 @@ def conjugate_upper(y, s, power):
     upper = _value(y, s_safe, log_y, x, a, b, xp) + _margin(
         y, s_safe, log_y, x, a, b, xp
     )
-    return xp.where(solvable, upper, 0.0 * upper), solvable | (s == 0)
+    upper = xp.where(solvable, upper, 0.0 * upper)
+    return xp.where(solvable | (s == 0), upper, math.inf + 0.0 * upper)
 
 
 def _wide(x, xp):
@@ -133,19 +149,18 @@ def _newton(y, s, log_y, a, b, xp):
     The equation is concave and monotone, so from the starting bound every
     iterate stays on the same side of the root and approaches it: no
     safeguard is needed. Stops once every ``|phi|`` is within 16 ulps of the
-    magnitudes it is made of (checked on eager arrays only; a lazy array runs
-    the :data:`_MAX_ITER` iterations). Measured on 100,000 samples with ``y``
-    over 8 decades and ``s`` over 13, both signs: 4 iterations at ``p = 1.5``,
-    7 at 1.01 and 1.99, 9 at 1.001 and 1.999.
+    magnitudes it is made of, or after :data:`_MAX_ITER` iterations.
+    Measured on 100,000 samples with ``y`` over 8 decades and ``s`` over 13,
+    both signs: 4 iterations at ``p = 1.5``, 7 at 1.01 and 1.99, 9 at 1.001
+    and 1.999.
     """
     x = _start(y, s, log_y, a, b, xp)
     eps = float(xp.finfo(x.dtype).eps)
-    lazy = type(x).__module__.split(".")[0] == "dask"
     one = xp.ones_like(s)
     size = 1.0 + xp.abs(log_y) + xp.abs(xp.log(xp.where(s != 0, xp.abs(s), one)))
     for _ in range(_MAX_ITER):
         phi, slope = _equation(y, s, x, a, b, xp)
-        if not lazy and bool(xp.all(xp.abs(phi) <= 16.0 * eps * (size + xp.abs(x)))):
+        if bool(xp.all(xp.abs(phi) <= 16.0 * eps * (size + xp.abs(x)))):
             break
         x = x - phi / slope
     return x
