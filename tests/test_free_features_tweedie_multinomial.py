@@ -402,3 +402,20 @@ def test_multinomial_positive_decrement_bounds_the_suboptimality(seed):
         measure = positive_decrement(objective, w, objective.offset(w, b))
         excess = _multinomial_value(X, labels, s, W, b) - best
         assert 2.0 * measure >= excess - 1e-13
+
+
+@pytest.mark.parametrize("weights", [WEIGHTS, None])
+def test_tweedie_dask_is_certified_and_equals_numpy(weights):
+    da = pytest.importorskip("dask.array")
+    X, y, s = _tweedie_data(n=200)
+    est = _tweedie("l1", weights=weights, solver="gd", tol=1e-10)
+    ref = est.fit(X, y, sample_weight=s)
+    lazy = _tweedie("l1", weights=weights, solver="gd", tol=1e-10)
+    lazy, caught = _fit(
+        lazy,
+        da.from_array(X, chunks=(50, N_FEATURES)),
+        da.from_array(y, chunks=50),
+        sample_weight=da.from_array(s, chunks=50),
+    )
+    assert not caught, [str(w.message) for w in caught]
+    np.testing.assert_allclose(np.asarray(lazy.coef_), ref.coef_, atol=1e-6)
