@@ -17,6 +17,9 @@ Every solver's stopping measure is built here:
   the sample form, or from the Gram matrix alone in the Gram form), or for the
   log losses by correcting it with a Newton step on those columns, and
   :func:`final_gap` evaluates it at a solver's result;
+- :func:`numerical_gap_at` is :func:`sample_gap` for a loss whose conjugate is
+  numerical (the Tweedie loss, ``1 < p < 2``), which certifies a fit once its
+  iterations have stopped;
 - :func:`rounding_bound` bounds the rounding of the computed ``X_c.T theta``;
   :func:`toward_subgradient` and :func:`toward_ball` put the coordinates of the
   dual point within that bound of feasibility on it. A gap stuck at the rounding

@@ -39,7 +39,9 @@ def positive_decrement_applies(objective):
     The sample form of a smooth loss of one output with ``hessian``, the
     constraint ``w >= 0`` without an L1 part (an L2 part of any strength,
     0 included), at most :data:`~skgd.solvers._newton.DECREMENT_MAX_FEATURES`
-    features, and a backend that builds a weighted Gram matrix.
+    features, and a backend that builds a weighted Gram matrix; or the
+    multinomial log loss with the constraint and no penalty strength
+    (:func:`_multinomial_free`).
 
     Examples
     --------
