@@ -419,3 +419,17 @@ def test_tweedie_dask_is_certified_and_equals_numpy(weights):
     )
     assert not caught, [str(w.message) for w in caught]
     np.testing.assert_allclose(np.asarray(lazy.coef_), ref.coef_, atol=1e-6)
+
+
+def test_numerical_conjugate_only_strictly_between_1_and_2():
+    from skgd.losses import GammaDeviance, PoissonDeviance
+
+    y, theta, u = np.array([1.0, 2.0]), np.array([0.1, -0.1]), np.full(2, 0.5)
+    assert TweedieDeviance(power=1.5).has_numerical_conjugate
+    assert TweedieDeviance(power=1.5).dual_value(y, theta, u) is not None
+    for loss in [TweedieDeviance(power=3.0), TweedieDeviance(power=0.0)]:
+        assert not loss.has_numerical_conjugate
+        assert loss.dual_value(y, theta, u) is None
+    for loss in [PoissonDeviance(), GammaDeviance()]:
+        assert not loss.has_numerical_conjugate
+        assert loss.has_conjugate
