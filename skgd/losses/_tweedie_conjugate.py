@@ -73,7 +73,7 @@ def conjugate_upper(y, s, power):
     else:
         upper = _block(s, y, power)
     finite = upper < math.inf
-    return xp.where(finite, upper, 0.0 * upper), finite
+    return xp.where(finite, upper, xp.zeros_like(upper)), finite
 
 
 def _block(s, y, power):
