@@ -14,6 +14,7 @@ float64 at a tight tol; a fit stopped by ``max_iter`` warns; the measures
 bound the true suboptimality; the conjugate bounds the exact one from above.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -433,3 +434,114 @@ def test_numerical_conjugate_only_strictly_between_1_and_2():
     for loss in [PoissonDeviance(), GammaDeviance()]:
         assert not loss.has_numerical_conjugate
         assert loss.has_conjugate
+
+
+def _gap_checks(monkeypatch):
+    """Record the numerical gaps the Newton solver makes (where it stops)."""
+    from skgd.solvers import _newton
+
+    gaps, made = [], _newton.numerical_gap_at
+
+    def recorded(*args):
+        gaps.append(made(*args))
+        return gaps[-1]
+
+    monkeypatch.setattr(_newton, "numerical_gap_at", recorded)
+    return gaps
+
+
+@pytest.mark.parametrize("solver", ["auto", "newton"])
+@pytest.mark.parametrize("weights", ["ones", "zero"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("p", [1.2, 1.5, 1.8])
+def test_tweedie_newton_stop_certified_by_numerical_gap(
+    p, penalty, weights, solver, monkeypatch
+):
+    # (The proximal Newton decrement stopped these fits, an estimate that
+    # bounds nothing: the safe gap now certifies the point they return.)
+    gaps = _gap_checks(monkeypatch)
+    X, y, s = _tweedie_data()
+    w_pen = np.ones(N_FEATURES) if weights == "ones" else WEIGHTS
+    est = _tweedie(penalty, p, weights=None if weights == "ones" else w_pen)
+    est, caught = _fit(est.set_params(solver=solver), X, y, sample_weight=s)
+    assert not caught, [str(w.message) for w in caught]
+    rho = RHO[penalty]
+    null = _null(X, y, s, p)
+    best = _tweedie_reference(X, y, s, rho, p, w_pen)
+    value = _tweedie_value(X, y, s, est.coef_, est.intercept_, rho, p, w_pen)
+    assert 0.0 <= est.dual_gap_ <= est.tol * null * (1 + 1e-9)
+    assert value - best <= est.dual_gap_ + 1e-13
+    if weights == "ones":
+        # (The safe gap at the result, made here. With weights 0 the fit runs
+        # "gd", certified by the projected gap.)
+        objective = LinearObjective(
+            get_backend(X),
+            X,
+            y,
+            TweedieDeviance(power=p),
+            L1L2(ALPHA, rho),
+            sample_weight=s,
+        )
+        w, b = est.coef_, float(est.intercept_)
+        gap = numerical_gap_at(objective, w, objective.offset(w, b))
+        assert gap <= est.tol * null * (1 + 1e-9)
+        # (Newton's last measure is the gap it stopped on, made once.)
+        assert len(gaps) == 1
+        assert est.dual_gap_ == pytest.approx(gaps[-1], rel=1e-12)
+        assert est.dual_gap_ == pytest.approx(gap, rel=1e-9, abs=1e-15)
+
+
+def _refused(monkeypatch, times):
+    """Make Newton's numerical gap infinite for its first ``times`` checks."""
+    from skgd.solvers import _newton
+
+    made, calls = _newton.numerical_gap_at, []
+
+    def refused(*args):
+        calls.append(1)
+        return math.inf if len(calls) <= times else made(*args)
+
+    monkeypatch.setattr(_newton, "numerical_gap_at", refused)
+    return calls
+
+
+def test_tweedie_newton_goes_on_where_the_gap_refuses_the_stop(monkeypatch):
+    X, y, s = _tweedie_data()
+    plain = _tweedie("l1", weights=None, solver="newton")
+    plain.fit(X, y, sample_weight=s)
+    calls = _refused(monkeypatch, 2)
+    est = _tweedie("l1", weights=None, solver="newton")
+    est, caught = _fit(est, X, y, sample_weight=s)
+    assert not caught, [str(w.message) for w in caught]
+    assert len(calls) == 3
+    assert est.n_iter_ >= plain.n_iter_ + 2
+    ones = np.ones(N_FEATURES)
+    best = _tweedie_reference(X, y, s, 1.0, 1.5, ones)
+    value = _tweedie_value(X, y, s, est.coef_, est.intercept_, 1.0, 1.5, ones)
+    assert value - best <= est.dual_gap_ + 1e-13
+    assert est.dual_gap_ <= est.tol * _null(X, y, s, 1.5)
+
+
+def test_tweedie_newton_max_iter_too_small_warns_with_all_weights_positive(
+    monkeypatch,
+):
+    X, y, s = _tweedie_data()
+    est = _tweedie("l1", weights=None, solver="newton", max_iter=1)
+    assert _fit(est, X, y, sample_weight=s)[1]
+    # (Where the decrement says stop and the gap refuses it up to max_iter.)
+    _refused(monkeypatch, 10**6)
+    est = _tweedie("l1", weights=None, solver="newton", max_iter=8)
+    caught = _fit(est, X, y, sample_weight=s)[1]
+    assert caught
+    assert "numerical conjugate" in str(caught[0].message)
+    assert est.n_iter_ == 8
+
+
+@pytest.mark.parametrize("loss", ["poisson", "gamma"])
+def test_poisson_gamma_newton_does_not_make_the_numerical_gap(loss, monkeypatch):
+    gaps = _gap_checks(monkeypatch)
+    X, y, s = _tweedie_data()
+    est = GDRegressor(loss=loss, penalty="l1", alpha=ALPHA, solver="newton")
+    est, caught = _fit(est, X, y, sample_weight=s)
+    assert not caught
+    assert not gaps
