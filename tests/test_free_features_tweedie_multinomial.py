@@ -5,7 +5,9 @@ the multinomial log loss with ``positive=True`` and no penalty.
 
 The Tweedie loss (``1 < p < 2``) has no closed-form conjugate: its numerical
 one (:mod:`skgd.losses._tweedie_conjugate`) gives the projected duality gap of
-:func:`~skgd._gaps.unpenalized_gap`. The multinomial fit with ``w >= 0`` and no
+:func:`~skgd._gaps.unpenalized_gap`, and with all weights positive the gap of
+:func:`~skgd._gaps.numerical_gap_at`, which certifies ``"gd"``'s stop and
+Newton's (where its decrement says stop). The multinomial fit with ``w >= 0`` and no
 penalty is certified by the unconstrained Newton decrement (the softmax's
 shift makes the constraint free). Checked here: no ConvergenceWarning at the
 default tol and the objective within tol of scipy's L-BFGS-B on the exact
