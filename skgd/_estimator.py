@@ -68,7 +68,8 @@ class GDRegressor(RegressorMixin, GDBase):
         elsewhere, whose step test reads their curvature (which has no global
         bound) along each step; Poisson and Gamma fits are certified by the
         duality gap, Tweedie ones (no closed-form conjugate) by the Newton
-        decrement or the proximal-gradient measure. See
+        decrement, or on ``"gd"`` with a penalty by the duality gap of a
+        numerical conjugate (``1 < power < 2``). See
         :ref:`the User Guide <glm_losses>`.
     penalty : {"l2", "l1", "elasticnet"}, Penalty or None, default="l2"
         The penalty on ``w``; None for none. A :class:`skgd.penalties.Penalty`

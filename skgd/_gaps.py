@@ -17,6 +17,9 @@ Every solver's stopping measure is built here:
   the sample form, or from the Gram matrix alone in the Gram form), or for the
   log losses by correcting it with a Newton step on those columns, and
   :func:`final_gap` evaluates it at a solver's result;
+- :func:`numerical_gap_at` is :func:`sample_gap` for a loss whose conjugate is
+  numerical (the Tweedie loss, ``1 < p < 2``), which certifies a fit once its
+  iterations have stopped;
 - :func:`rounding_bound` bounds the rounding of the computed ``X_c.T theta``;
   :func:`toward_subgradient` and :func:`toward_ball` put the coordinates of the
   dual point within that bound of feasibility on it. A gap stuck at the rounding
@@ -398,7 +401,8 @@ def unpenalized_gap_applies(objective):
     Not where there is no feature of penalty weight 0 (or, in the sample form,
     more than :data:`MAX_UNPENALIZED`, whose Gram columns would cost too much;
     the Gram form has them all), several outputs (but the multinomial log
-    loss), a loss with no conjugate or whose balanced dual point has no
+    loss), a loss with no conjugate (closed-form, or numerical: the Tweedie
+    loss with ``1 < p < 2``) or whose balanced dual point has no
     correction here (:func:`_balanced_applies`: the hinge, quantile), an
     uncentered objective, no penalty strength. Where it does not, such fits
     stop on the proximal-gradient measure (the penalty's ``dual_scale`` is
@@ -412,13 +416,49 @@ def unpenalized_gap_applies(objective):
         and free
         and (penalty.l1 or penalty.l2)
         and objective.centered
-        and (loss.is_quadratic or loss.has_conjugate)
+        and (loss.is_quadratic or loss.has_conjugate or loss.has_numerical_conjugate)
         and (
             _balanced_applies(objective)
             if loss.balanced_dual
             else objective.n_outputs == 1
         )
     )
+
+
+def numerical_gap_applies(objective):
+    """Return whether :func:`numerical_gap_at` certifies fits of ``objective``.
+
+    The sample form of a loss of one output whose conjugate is numerical
+    (``has_numerical_conjugate``: the Tweedie loss with ``1 < p < 2``) and a
+    penalty with a dual scaling (a strength, no feature of weight 0: those
+    are :func:`unpenalized_gap_applies`'s). Such fits have no gap in their
+    iterations (``has_duality_gap`` is false: the conjugate costs a Newton
+    solve per sample), so they stop on the proximal-gradient measure, which
+    bounds nothing, and are then certified by this gap.
+    """
+    loss, penalty = objective.loss, objective.penalty
+    if not (
+        getattr(objective, "form", None) == "samples"
+        and loss.has_numerical_conjugate
+        and objective.n_outputs == 1
+    ):
+        return False
+    cxp, dev = objective.coef_xp, objective.backend.device
+    zero = cxp.zeros(objective.n_features, dtype=objective.dtype, device=dev)
+    return penalty.dual_scale(zero) is not None
+
+
+def numerical_gap_at(objective, w, c):
+    """Return :func:`sample_gap` at ``(w, c)`` (one pass for the gradient).
+
+    With a numerical conjugate (:func:`numerical_gap_applies`) it is a safe
+    upper bound on the suboptimality: the conjugate is bounded from above
+    (:func:`~skgd.losses._tweedie_conjugate.conjugate_upper`), so the gap is
+    never below the exact gap of the same dual point.
+    """
+    raw = objective.raw(w, c)
+    raw_grad, grad_w, _ = objective.gradient(raw)
+    return sample_gap(objective, w, raw, grad_w, raw_grad)
 
 
 def unpenalized_gap_at(objective, w, c):
@@ -818,7 +858,9 @@ def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
     conjugate form where ``w'`` leaves ``w >= 0``: :func:`_gram_conjugate_gap`).
     For a loss with a conjugate it is :func:`conjugate_gap` at ``theta'`` (one
     more pass over X for ``X_c[:, F] a``; ``inf`` where ``theta'`` leaves the
-    loss's domain), and for the squared loss too where ``w'`` leaves ``w >= 0``.
+    loss's domain; the Tweedie loss's numerical conjugate is a safe upper
+    bound, so its gap is never below the exact one), and for the squared
+    loss too where ``w'`` leaves ``w >= 0``.
     For a loss whose conjugate is quadratic on a box (huber), without the sign
     constraint, the smaller of that and the gap of the point corrected on the
     samples inside the box (:func:`_box_unpenalized_gap`), which is not scaled

@@ -49,6 +49,12 @@ class Loss:
     has_conjugate : bool
         Whether :meth:`dual_value` is implemented, so that the full-batch solver can
         certify its solutions with a duality gap.
+    has_numerical_conjugate : bool
+        Whether :meth:`dual_value` is implemented numerically where
+        ``has_conjugate`` is false (the Tweedie loss with ``1 < p < 2``): each
+        sample's conjugate a 1-D maximisation, bounded safely, too costly for
+        every iteration; it certifies the fits with features of penalty
+        weight 0 (:func:`skgd._gaps.unpenalized_gap`) once the iterations stop.
     has_positive_curvature : bool
         Whether :meth:`hessian` is positive at every ``raw`` (the log loss, the
         squared error; not the losses with linear pieces), so that the Hessian of
@@ -71,6 +77,7 @@ class Loss:
     is_smooth = True
     is_quadratic = False
     has_conjugate = False
+    has_numerical_conjugate = False
     has_positive_curvature = False
 
     def pointwise(self, y, raw):

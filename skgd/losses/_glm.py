@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from skgd._backend._namespace import array_namespace
 from skgd.losses._base import Loss
+from skgd.losses._tweedie_conjugate import conjugate_sum
 
 
 def _exp(t):
@@ -71,7 +72,10 @@ class TweedieDeviance(Loss):
     optimality. Power 1 and 2 are :class:`PoissonDeviance` and
     :class:`GammaDeviance` (``get_loss`` returns those). No closed-form conjugate
     exists in general, so fits stop on the Newton decrement or the
-    proximal-gradient measure, not a duality gap.
+    proximal-gradient measure, not a duality gap. For :math:`1 < p < 2`
+    :meth:`dual_value` computes the conjugate numerically (a safe upper bound
+    per sample, :mod:`skgd.losses._tweedie_conjugate`): it certifies the fits
+    with features of penalty weight 0 (``has_numerical_conjugate``).
 
     Parameters
     ----------
@@ -96,6 +100,25 @@ class TweedieDeviance(Loss):
     def has_positive_curvature(self):
         """Whether the loss is convex with positive curvature: ``1 <= p <= 2``."""
         return 1.0 <= self.power <= 2.0
+
+    @property
+    def has_numerical_conjugate(self):
+        """Whether :meth:`dual_value` is the numerical one: ``1 < p < 2``."""
+        return 1.0 < self.power < 2.0
+
+    def dual_value(self, y, theta, u):
+        """Return a lower bound on ``-sum_i u_i L_i^*(-theta_i / u_i)``, or None.
+
+        For ``1 < p < 2``: each ``L_i^*`` by Newton's method, bounded from
+        above with the margin of
+        :func:`~skgd.losses._tweedie_conjugate.conjugate_upper` (so the
+        duality gap is never below the exact one); ``-inf`` where ``y_i = 0``
+        and ``theta_i > 0``, off the domain. None for the other powers (not
+        convex, or :class:`PoissonDeviance` and :class:`GammaDeviance`).
+        """
+        if not self.has_numerical_conjugate:
+            return None
+        return -conjugate_sum(y, -_dual_ratio(theta, u), u, self.power)
 
     def pointwise(self, y, raw):
         """Return half the unit deviance of each sample."""

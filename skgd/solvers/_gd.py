@@ -21,6 +21,8 @@ from skgd._contract import check_support
 from skgd._gaps import (
     box_gap,
     box_gap_applies,
+    numerical_gap_applies,
+    numerical_gap_at,
     unpenalized_gap_applies,
     unpenalized_gap_at,
 )
@@ -74,14 +76,14 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     (with the starting intercept), a certified optimality measure:
 
     - where the loss has a cheap conjugate (all the regression and classification
-      losses) and the penalty has a strength (L1, L2, elastic net with ``alpha >
-      0``), the duality gap, an upper bound on the suboptimality. The dual point is
-      built from the gradient, so the gap costs no pass over the data (for the
-      classification losses the intercept needs it balanced over the classes:
-      the pass also returns ``X.T`` of the positive class's part for the binary
-      losses, and the multinomial one mixes in the one-hot rows, whose ``X_c.T``
-      is computed once per fit).
-      For the squared loss it is
+      losses but Tweedie's) and the penalty has a strength (L1, L2, elastic
+      net with ``alpha > 0``), the duality gap, an upper bound on the
+      suboptimality. The dual point is built from the gradient, so the gap
+      costs no pass over the data (for the classification losses the
+      intercept needs it balanced over the classes: the pass also returns
+      ``X.T`` of the positive class's part for the binary losses, and the
+      multinomial one mixes in the one-hot rows, whose ``X_c.T`` is computed
+      once per fit). For the squared loss it is
       the gradient at the new iterate. For the others the dual point's scaling
       into the dual domain needs reductions over the same pass that gives the
       gradient, so the gap of an iterate pairs its objective value with the dual
@@ -95,7 +97,10 @@ def solve_gd(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
       d))||_D^2``: the decrease one more step would guarantee. It bounds nothing,
       so the run is then certified (see :func:`_certify_by_decrement`): with
       features of penalty weight 0 by the gap of the dual point projected onto
-      their constraints (:func:`~skgd._gaps.unpenalized_gap`), without a penalty
+      their constraints (:func:`~skgd._gaps.unpenalized_gap`), for the
+      Tweedie loss with a penalty by the gap of its numerical conjugate
+      (:func:`~skgd._gaps.numerical_gap_at`; the projected one with features
+      of penalty weight 0), without a penalty
       by the Newton decrement (with ``w >= 0``, the Lagrangian's of
       :func:`~skgd.solvers._positive_decrement.positive_decrement`) or, for
       huber and modified huber, the box gap (:func:`~skgd._gaps.box_gap`); the
@@ -202,7 +207,7 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
         if w_direct is not None:
             return _from_closed_form(objective, w_direct, c0, **run_kw)
         res = _fista(objective, w0, c0, **run_kw)
-        gap_free = unpenalized_gap_applies(sample)
+        gap_free = unpenalized_gap_applies(sample) or numerical_gap_applies(sample)
         if objective.has_duality_gap or not (
             _penalty_free(objective.penalty) or gap_free
         ):
@@ -246,6 +251,14 @@ def _uncertified_smooth(measure, name="Newton decrement"):
             "a small positive weight for those features for a result certified "
             "within tol"
         )
+    if name == "numerical duality gap":
+        return (
+            "the proximal-gradient measure that stops the run does not bound "
+            "the distance to the optimum, and the duality gap of the loss's "
+            f"numerical conjugate that does ({measure:.2e} relative) did not "
+            "meet tol within max_iter. Use a larger max_iter for a result "
+            "certified within tol"
+        )
     if name == "projected duality gap":
         # (Features of penalty weight 0: a penalty is there, the gap too.)
         return (
@@ -276,8 +289,10 @@ def _certificate(objective, sample, w, c, threshold):
 
     With features of penalty weight 0, the gap of
     :func:`~skgd._gaps.unpenalized_gap` (of the sample form ``sample``) within
-    ``threshold``. Without a penalty, half the squared Newton decrement (with
-    the constraint ``w >= 0``, the Lagrangian's: :func:`positive_decrement`),
+    ``threshold``; for a loss with a numerical conjugate and a penalty, the
+    gap of :func:`~skgd._gaps.numerical_gap_at`, within ``threshold``.
+    Without a penalty, half the squared Newton decrement (with the
+    constraint ``w >= 0``, the Lagrangian's: :func:`positive_decrement`),
     within ``DECREMENT_SHARE * threshold``; where that does not certify and the loss
     has a quadratic dual box, the gap of :func:`~skgd._gaps.box_gap` within
     ``threshold``, if it is the nearer of the two. ``measure`` is None where
@@ -288,6 +303,8 @@ def _certificate(objective, sample, w, c, threshold):
         form = objective if unpenalized_gap_applies(objective) else sample
         gap = unpenalized_gap_at(form, w, c)
         return gap, threshold, "projected duality gap"
+    if numerical_gap_applies(sample):
+        return numerical_gap_at(sample, w, c), threshold, "numerical duality gap"
     decrement = newton_decrement(objective, w, c)
     if decrement is None:
         # (With w >= 0: the Lagrangian's, on the sample form, whose Hessian the
@@ -310,7 +327,8 @@ def _certify_by_decrement(
     lower bound on the suboptimality: on correlated or badly scaled data it meets
     tol 10% above the optimum. With features of penalty weight 0 the fit is
     reported converged only where the gap of :func:`~skgd._gaps.unpenalized_gap`
-    is within the threshold; without a penalty, where half the
+    is within the threshold (the Tweedie loss's with all weights positive:
+    that of :func:`~skgd._gaps.numerical_gap_at`); without a penalty, where half the
     squared Newton decrement with the exact Hessian
     (:func:`~skgd.solvers._newton.newton_decrement`) is within half the threshold:
     the decrement bounds the suboptimality (exactly where the loss is quadratic

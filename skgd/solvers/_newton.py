@@ -23,7 +23,12 @@ from sklearn.exceptions import ConvergenceWarning
 from skgd._backend._dense import psd_quadratic, solve_spd
 from skgd._backend._namespace import array_namespace
 from skgd._contract import check_support, provides
-from skgd._gaps import box_gap, box_gap_applies
+from skgd._gaps import (
+    box_gap,
+    box_gap_applies,
+    numerical_gap_applies,
+    numerical_gap_at,
+)
 from skgd.solvers import _gram_enet
 from skgd.solvers._gram_enet import (
     _dual_gap,
@@ -158,6 +163,16 @@ def multinomial_newton(objective, w, c):
     """
     if not _multinomial_applies(objective):
         return None
+    return multinomial_step(objective, w, c)
+
+
+def multinomial_step(objective, w, c):
+    """Return :func:`multinomial_newton`'s step without checking that it applies.
+
+    For a caller that has checked what it needs (the constraint ``w >= 0``
+    of :func:`~skgd.solvers._positive_decrement.positive_decrement`, which
+    takes the decrement of the unconstrained problem alone).
+    """
     backend, cxp = objective.backend, objective.coef_xp
     free_c = objective.intercept_mode == "free"
     c = c if free_c else objective.initial_offset()
@@ -325,7 +340,14 @@ def solve_newton(
       linear pieces, the duality gap of :func:`~skgd._gaps.box_gap` instead
       (the gradient's dual point corrected on the quadratic pieces), within
       the threshold: the damped steps settle the pieces in finitely many steps,
-      and the gap is then the exact suboptimality.
+      and the gap is then the exact suboptimality;
+    - with a penalty strength and a loss whose conjugate is numerical (the
+      Tweedie loss, ``1 < p < 2``: no gap in the steps), the decrement (with an
+      L1 part the proximal one, half the decrease the step predicts) within its
+      share only says when to check: the gap of
+      :func:`~skgd._gaps.numerical_gap_at` at the point the step reached, an
+      upper bound on the suboptimality, must meet the threshold (else the
+      steps go on).
 
     ``n_iter`` counts outer steps; the objective curve and ``callback`` get one
     value per step.
@@ -478,6 +500,9 @@ def _inner_solve(G, q, yy, penalty, w64, threshold, cxp, *, damped, quiet=True):
 class _StopRule:
     """The stopping measure of a run: a duality gap, the box gap or the decrement.
 
+    With a numerical conjugate (``numerical``) the decrement says when the
+    run's loop makes the numerical gap (:meth:`numerical_gap`), which decides.
+
     ``stop`` is the threshold it must meet: ``tol`` times the objective at zero
     coefficients (``ref``), or half of it for the decrement (see
     :data:`DECREMENT_SHARE`).
@@ -495,6 +520,13 @@ class _StopRule:
         # The gap bounds the suboptimality itself; the decrement within a share.
         gap = self.use_gap or self.box
         self.stop = self.threshold * (1.0 if gap else DECREMENT_SHARE)
+        # A loss with a numerical conjugate (the Tweedie loss, 1 < p < 2) and a
+        # penalty has no gap in its steps (it costs a Newton solve per sample):
+        # its proximal Newton decrement, an estimate, says when to stop, and the
+        # safe gap of numerical_gap_at, made only then, certifies the stop.
+        self.numerical = not gap and numerical_gap_applies(objective)
+        # Whether the last measure was that gap (see _ProxNewton.solve).
+        self.checked = False
 
     def measure(self, w, c, raw, value, model, step, *, final, drop=-math.inf):
         """Return the stopping measure at ``(w, c)``: a duality gap or the decrement.
@@ -513,6 +545,7 @@ class _StopRule:
         there can meet a threshold below it (at the last step either).
         """
         if not (self.use_gap or self.box):
+            self.checked, self.stop = False, self.threshold * DECREMENT_SHARE
             return model.decrement
         if drop > self.threshold:
             return math.inf
@@ -524,6 +557,16 @@ class _StopRule:
         gap = objective.duality_gap(w, raw, model.slope_w, model.g, value=value)
         # (Below zero only by rounding, at the optimum to working precision.)
         return max(gap, 0.0)
+
+    def numerical_gap(self, w, c):
+        """Return the gap of :func:`~skgd._gaps.numerical_gap_at` at ``(w, c)``.
+
+        Made (one pass) only where the decrement said stop
+        (``self.numerical``), at the point the step reached; it must meet the
+        threshold itself, which ``self.stop`` then is.
+        """
+        self.checked, self.stop = True, self.threshold
+        return max(numerical_gap_at(self.objective, w, c), 0.0)
 
 
 class _ProxNewton:
@@ -592,14 +635,31 @@ class _ProxNewton:
             curve.append(value)
             if self.verbose or self.callback is not None:
                 self.report(n_iter, w, value, measure)
+            if converged and rule.numerical:
+                # The decrement, an estimate, said stop: the safe gap at the
+                # point reached decides (else the steps go on).
+                measure = rule.numerical_gap(w, c)
+                converged = measure <= rule.stop
             if converged:
                 break
+        if converged and rule.numerical and not rule.checked:
+            # (Stopped by max_iter or a stall where the decrement said stop.)
+            measure = rule.numerical_gap(w, c)
+            converged = measure <= rule.stop
         extra = {"measure": measure / self.ref, "offset": c, "damping": self.damping}
         extra["hessian"] = model.H
         if not converged and n_iter < max_iter:
             # Ended short of tol with steps to spare: the caller decides who
             # goes on from this point (the best so far: the search is monotone).
             extra["stalled"] = self.stall
+        if not converged and rule.checked:
+            extra["uncertified"] = (
+                "the proximal Newton decrement that stops the run does not bound "
+                "the distance to the optimum, and the duality gap of the loss's "
+                f"numerical conjugate that does ({measure / self.ref:.2e} "
+                "relative) did not meet tol within max_iter. Use a larger "
+                "max_iter for a result certified within tol"
+            )
         return SolverResult(
             w, objective.intercept(w, c), n_iter, bool(converged), curve, extra
         )

@@ -9,13 +9,27 @@ coefficients held at 0, it is not 0. :func:`positive_decrement` is the Newton
 decrement of the Lagrangian instead, with the multipliers of the active
 constraints read off the gradient: it bounds the suboptimality as the
 unconstrained decrement does, and is 0 at the optimum.
+
+For the multinomial log loss without a penalty the constraint costs nothing:
+the softmax ignores a shift of every class's coefficients by one vector ``z``,
+and ``v + z 1^T`` with ``z_j = max(0, -min_k v_jk)`` is ``>= 0`` for any ``v``,
+so the infimum over ``w >= 0`` is the unconstrained one and every constrained
+optimum is an unconstrained one (the gradient, whose rows sum to 0 over the
+classes, vanishes there). The decrement of the unconstrained problem
+(:func:`~skgd.solvers._newton.multinomial_step`, the exact softmax Hessian)
+bounds ``f(w) - f*`` at every feasible ``w`` as it does without the
+constraint, and goes to 0 with the iterates. (A Lagrangian decrement would
+not: its multipliers are not orthogonal to the shift, along which the
+Lagrangian is unbounded below.) An L2 part breaks the invariance, but then
+a duality gap certifies the fit.
 """
 
 import math
 
 from skgd._backend._dense import solve_spd
 from skgd._contract import provides
-from skgd.solvers._newton import DECREMENT_MAX_FEATURES, _ridged
+from skgd.losses import MultinomialLogLoss
+from skgd.solvers._newton import DECREMENT_MAX_FEATURES, _ridged, multinomial_step
 from skgd.solvers._newton_model import ModelSource, to64
 
 
@@ -25,7 +39,9 @@ def positive_decrement_applies(objective):
     The sample form of a smooth loss of one output with ``hessian``, the
     constraint ``w >= 0`` without an L1 part (an L2 part of any strength,
     0 included), at most :data:`~skgd.solvers._newton.DECREMENT_MAX_FEATURES`
-    features, and a backend that builds a weighted Gram matrix.
+    features, and a backend that builds a weighted Gram matrix; or the
+    multinomial log loss with the constraint and no penalty strength
+    (:func:`_multinomial_free`).
 
     Examples
     --------
@@ -52,10 +68,29 @@ def positive_decrement_applies(objective):
         and shape[2]
         and not shape[0]
         and loss.is_smooth
-        and objective.n_outputs == 1
-        and provides(loss, "hessian")
-        and objective.n_features <= DECREMENT_MAX_FEATURES
+        and (
+            objective.n_outputs == 1
+            and provides(loss, "hessian")
+            and objective.n_features <= DECREMENT_MAX_FEATURES
+            or _multinomial_free(objective, shape)
+        )
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
+    )
+
+
+def _multinomial_free(objective, shape):
+    """Whether the fit is the multinomial log loss's with no penalty strength.
+
+    Where the constraint ``w >= 0`` costs nothing (see the module's docstring),
+    at most :data:`~skgd.solvers._newton.DECREMENT_MAX_FEATURES` unknowns
+    ``n_classes * (n_features + 1)`` (the exact softmax Hessian's size).
+    """
+    loss, K = objective.loss, objective.n_outputs
+    return (
+        isinstance(loss, MultinomialLogLoss)
+        and K == loss.n_classes
+        and not shape[1]
+        and K * (objective.n_features + 1) <= DECREMENT_MAX_FEATURES
     )
 
 
@@ -102,6 +137,11 @@ def positive_decrement(objective, w, c):
     """
     if not positive_decrement_applies(objective):
         return None
+    if objective.n_outputs > 1:
+        # (The multinomial log loss without a penalty: the unconstrained
+        # decrement, see the module's docstring.)
+        decrement = multinomial_step(objective, w, c)[0]
+        return decrement if not math.isnan(decrement) else math.inf
     cxp = objective.coef_xp
     l2 = objective.penalty.elastic_net_shape()[1]
     free_c = objective.intercept_mode == "free"
