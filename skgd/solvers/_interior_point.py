@@ -31,11 +31,19 @@ back. A step costs three reductions over the row chunks (the backend's
 right-hand side; the step lengths with the dot products of Mehrotra's centring
 and the two products whose combination is the corrector's right-hand side (it is
 linear in the centring parameter); the corrector's step lengths; plus one for
-the objective and complementarity at the new point, and those of the duality
-gap (a few: :func:`_corrected_gap`'s corrections without a penalty). The step
-is the same as on numpy, to rounding: the Gram matrix comes centered at the
-last step's weighted means and is moved to this step's by a rank-one
-correction.
+the objective and complementarity at the new point (and the point's persist,
+which does not wait on a distributed cluster), and those of the duality gap (a
+few: :func:`_corrected_gap`'s corrections without a penalty), made only near
+``tol`` (:data:`_GATE`). The step is the same as on numpy, to rounding: the
+Gram matrix comes centered at the last step's weighted means and is moved to
+this step's by a rank-one correction. That is what exact costs there: a step's
+length is a reduction over the samples that its direction needs first, and the
+corrector's direction needs the predictor's lengths, so three round trips is
+the least for Mehrotra's step (one compute per step would take the plain
+affine step, with more steps). Projecting the dual point of ``"gd"`` onto the
+unpenalized features' constraints (a small least squares on the client) would
+give a gap, but ``"gd"``'s smoothed steps without a penalty take ``O(1 /
+tol)`` iterations to make it small.
 """
 
 import math
