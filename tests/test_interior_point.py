@@ -210,12 +210,19 @@ def test_routing():
     assert interior_point_applies(_objective_of(X, y, L1(alpha=0.1, positive=True)))
 
 
-def test_dask_takes_the_route_up_to_newtons_width():
-    """On Dask each step's Gram matrix comes to the client: at most 256 columns."""
+def test_dask_takes_the_route_without_a_gap_up_to_newtons_width():
+    """On Dask: where "gd" has no duality gap, up to 256 columns.
+
+    Each step's Gram matrix comes to the client; with a penalty strength on
+    every feature "gd" certifies the fit with one compute per iteration.
+    """
     da = pytest.importorskip("dask.array")
     X, y = _problem()
     yd = da.from_array(y, chunks=50)
-    obj = _objective_of(da.from_array(X, chunks=50), yd, L1(0.1))
+    assert not interior_point_applies(
+        _objective_of(da.from_array(X, chunks=50), yd, L1(0.1))
+    )
+    obj = _objective_of(da.from_array(X, chunks=50), yd, NoPenalty())
     assert interior_point_applies(obj)
     assert full_batch_solver(obj, "auto")[0] == "interior-point"
     wide = np.random.default_rng(0).standard_normal((X.shape[0], 257))

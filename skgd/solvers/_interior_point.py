@@ -848,7 +848,8 @@ def solve_interior_point(objective, w0, c0, *, max_iter, tol, verbose=0, callbac
         The problem: the pinball, hinge or epsilon-insensitive loss, an
         elastic-net-family penalty (with weights or not, with the constraint
         ``w >= 0`` or not) or none, one output, numpy, scipy.sparse or Dask
-        data (see the module docstring for Dask).
+        data (see the module docstring for Dask, and
+        :func:`~skgd.solvers._routing.interior_point_applies` for when).
     w0, c0 : array of shape (n_features,), float
         Not used (see above).
     max_iter : int

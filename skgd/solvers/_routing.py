@@ -15,7 +15,7 @@ an elastic-net-family penalty or none are linear (with an L2 part, quadratic)
 programs, solved exactly by interior points
 (:func:`~skgd.solvers._interior_point.solve_interior_point`, where
 :func:`interior_point_applies` and :func:`interior_point_pays`); elsewhere (Dask
-data wider than :data:`NEWTON_MAX_FEATURES` and Array API data with
+data with a penalty that gives ``"gd"`` a duality gap and Array API data with
 ``"newton"``) a non-smooth loss with a penalty
 strength takes Newton steps on its smoothings
 (:func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton`, where
@@ -167,10 +167,11 @@ def interior_point_applies(objective):
     elastic-net-family penalty (per-feature weights and the constraint ``w >=
     0`` included) or none, on numpy or scipy.sparse data, or Dask data of at
     most :data:`NEWTON_MAX_FEATURES` columns (each step's Gram matrix is a
-    reduction brought to the client, as a Newton step's Hessian is), with a
-    backend that builds weighted Gram matrices. With an L1 part or none the
-    problem is a linear program; an L2 part makes it a quadratic one, a
-    diagonal in each step's normal matrix.
+    reduction brought to the client, as a Newton step's Hessian is) where the
+    problem has no duality gap for ``"gd"`` (no penalty, or a feature of
+    penalty weight 0), with a backend that builds weighted Gram matrices.
+    With an L1 part or none the problem is a linear program; an L2 part makes
+    it a quadratic one, a diagonal in each step's normal matrix.
 
     On Dask this is what certifies these losses without a penalty or with
     per-feature weights of 0, where ``"gd"`` has no duality gap: the interior
@@ -190,10 +191,15 @@ def interior_point_applies(objective):
         and is_numpy_namespace(objective.coef_xp)
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
         # Off numpy (Dask) each step's Gram matrix is a reduction brought to
-        # the client: kept as small as a Newton step's Hessian.
+        # the client: kept as small as a Newton step's Hessian, and only where
+        # "gd" has no duality gap to certify its fit (a step costs a few
+        # round trips through the scheduler, a "gd" iteration one).
         and (
             is_numpy_namespace(objective.xp)
-            or objective.n_features <= NEWTON_MAX_FEATURES
+            or (
+                objective.n_features <= NEWTON_MAX_FEATURES
+                and not objective.has_duality_gap
+            )
         )
     )
 
@@ -229,8 +235,7 @@ def smoothed_newton_pays(objective):
     on numpy and scipy.sparse data, where they apply to every problem that
     :func:`smoothed_newton_applies` to, the constraint ``w >= 0`` included:
     ``"auto"`` does not pick the smoothings today. ``solver="newton"`` runs
-    them on Array API data and on Dask data wider than
-    :data:`NEWTON_MAX_FEATURES`, without this test.
+    them on Dask and Array API data, without this test.
     """
     shape = objective.penalty.elastic_net_shape()
     return newton_pays(objective) and (
