@@ -111,9 +111,15 @@ def test_certified_as_on_numpy(client, case, penalized):
         y = 2.0 * y - 1.0
     got = _objective(case, X, y, w, b, penalized=penalized)
     best = _objective(case, X, y, w_ref, b_ref, penalized=penalized)
-    # Both gaps bound their fit's suboptimality: the objectives are that close.
-    assert abs(got - best) <= est.dual_gap_ + ref.dual_gap_
-    assert est.dual_gap_ <= TOL * _start(case, X, y)
+    # Both fits are within tol (relative to the objective at w = 0 and the mean
+    # of y) of the optimum: so are their objectives of each other.
+    start = _start(case, X, y)
+    assert abs(got - best) <= TOL * start
+    if not penalized:
+        # (With a weight of 0 dual_gap_ is another gap of the result, which
+        # bounds it but need not meet tol: see its docstring.)
+        assert abs(got - best) <= est.dual_gap_ + ref.dual_gap_
+        assert est.dual_gap_ <= TOL * start
     if case in ("0.5", "0.9") and not penalized:
         # Quantile regression without a penalty: the LP's optimum.
         lp = _lp_quantile(X, y, float(case))

@@ -241,8 +241,16 @@ class DaskBackend:
 
         The inverse of :meth:`take_mask` (``v`` has its chunks), block by block.
         """
-        return _dask_array().map_blocks(
-            _put_block, keep, v, chunks=keep.chunks, dtype=v.dtype, align_arrays=False
+        return _dask_array().blockwise(
+            _put_block,
+            "i",
+            keep,
+            "i",
+            v,
+            "i",
+            dtype=v.dtype,
+            align_arrays=False,
+            adjust_chunks={"i": keep.chunks[0]},
         )
 
     def rmatvec_sum(self, X, r):
