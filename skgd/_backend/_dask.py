@@ -231,9 +231,11 @@ class DaskBackend:
         sizes = tuple(int(n) for n in lengths.compute())
         out = []
         for v in (X, *vectors):
-            part = v[keep]
-            part._chunks = (sizes, *part.chunks[1:])
-            out.append(part)
+            mask = keep if v.ndim == 1 else keep[:, None]
+            chunks = (sizes, *v.chunks[1:])
+            out.append(
+                da.map_blocks(_take_block, v, mask, chunks=chunks, dtype=v.dtype)
+            )
         return tuple(out)
 
     def put_rows(self, keep, v):
@@ -342,6 +344,11 @@ class DaskBackend:
         import dask
 
         return [float(x) for x in dask.compute(*xs)]
+
+
+def _take_block(block, keep):
+    """Return the rows of a block where ``keep`` (a column for a 2-D block)."""
+    return block[keep if keep.ndim == 1 else keep[:, 0]]
 
 
 def _put_block(keep, v):
