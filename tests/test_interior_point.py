@@ -210,13 +210,25 @@ def test_routing():
     assert interior_point_applies(_objective_of(X, y, L1(alpha=0.1, positive=True)))
 
 
-def test_dask_keeps_its_route():
+def test_dask_takes_the_route_without_a_gap_up_to_newtons_width():
+    """On Dask: where "gd" has no duality gap, up to 256 columns.
+
+    Each step's Gram matrix comes to the client; with a penalty strength on
+    every feature "gd" certifies the fit with one compute per iteration.
+    """
     da = pytest.importorskip("dask.array")
     X, y = _problem()
-    obj = _objective_of(
-        da.from_array(X, chunks=50), da.from_array(y, chunks=50), L1(0.1)
+    yd = da.from_array(y, chunks=50)
+    assert not interior_point_applies(
+        _objective_of(da.from_array(X, chunks=50), yd, L1(0.1))
     )
+    obj = _objective_of(da.from_array(X, chunks=50), yd, NoPenalty())
+    assert interior_point_applies(obj)
+    assert full_batch_solver(obj, "auto")[0] == "interior-point"
+    wide = np.random.default_rng(0).standard_normal((X.shape[0], 257))
+    obj = _objective_of(da.from_array(wide, chunks=50), yd, NoPenalty())
     assert not interior_point_applies(obj)
+    assert interior_point_applies(_objective_of(wide, y, NoPenalty()))
 
 
 def test_gap_bounds_suboptimality_along_the_run():

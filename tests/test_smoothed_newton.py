@@ -169,7 +169,8 @@ def test_routing(cancer, loss, penalty, solver, expected):
 
 
 def test_dask_takes_newton_steps_on_the_smoothings(cancer):
-    # (The interior points need in-memory data.)
+    # (With a penalty strength on every feature: "gd" certifies these on Dask,
+    # and the interior points are kept for the problems without a gap.)
     da = pytest.importorskip("dask.array")
     X, y = cancer
     objective = LinearObjective(

@@ -147,6 +147,10 @@ class DaskBackend:
         """Return ``X @ w``, persisted: later reductions reuse it without a pass."""
         return (X @ np.asarray(w)).persist()
 
+    def lazy_matvec(self, X, w):
+        """Return the lazy ``X @ w``: for an expression computed with others."""
+        return X @ np.asarray(w)
+
     def rmatvec(self, X, r):
         """Return ``X.T @ r`` as numpy: one pass, p numbers back to the client."""
         return np.asarray(_rmatvec(X, r).compute())
@@ -174,6 +178,27 @@ class DaskBackend:
         values = [float(v) for v in values]
         return np.asarray(product), float(sum_g), float(s), np.asarray(a), G, values
 
+    def row_terms(self, X, vectors, tails=(), small=(), weights=None, centre=None):
+        """Return what an interior-point pass needs, from one ``compute``.
+
+        ``([(X.T @ v, sum(v)) for v in vectors], tails, small, gram)``: the
+        coefficient-sized ``tails`` as numpy, the lazy scalars ``small`` as
+        floats and, with ``weights`` h, ``gram = (sum(h), C.T @ h, C.T @
+        diag(h) @ C)`` with ``C = X - centre`` (None without). Each worker forms
+        its chunks' products and ``p x p`` sums; only those travel.
+        """
+        import dask
+
+        lazy = [(v @ X, v.sum()) for v in vectors]
+        gram = None
+        if weights is not None:
+            centered = X - centre
+            scaled = centered * weights[:, None] ** 0.5
+            gram = (weights.sum(), weights @ centered, scaled.T @ scaled)
+        sums, tails, small, gram = dask.compute(lazy, list(tails), list(small), gram)
+        tails = [np.asarray(t) for t in tails]
+        return sums, tails, [float(v) for v in small], gram
+
     def weighted_centered_sq(self, X, u, mean):
         """Return ``sum_i u_i (X_ij - mean_j)**2`` as numpy, chunk by chunk."""
         centered = X - mean
@@ -191,6 +216,44 @@ class DaskBackend:
     def take_rows(self, X, idx):
         """Return the rows ``idx`` of X (still a Dask array)."""
         return X[idx]
+
+    def take_mask(self, keep, X, *vectors):
+        """Return X and the sample-sized ``vectors`` at the rows where ``keep``.
+
+        ``keep`` is a boolean Dask array with X's row chunks: each chunk keeps its
+        own rows, so the results share their row chunks, whose sizes one
+        compute finds (only the counts come back).
+        """
+        da = _dask_array()
+        lengths = da.map_blocks(
+            lambda k: np.array([k.sum()]), keep, chunks=((1,) * keep.numblocks[0],)
+        )
+        sizes = tuple(int(n) for n in lengths.compute())
+        out = []
+        for v in (X, *vectors):
+            mask = keep if v.ndim == 1 else keep[:, None]
+            chunks = (sizes, *v.chunks[1:])
+            out.append(
+                da.map_blocks(_take_block, v, mask, chunks=chunks, dtype=v.dtype)
+            )
+        return tuple(out)
+
+    def put_rows(self, keep, v):
+        """Return the sample-sized vector with ``v`` where ``keep``, 0 elsewhere.
+
+        The inverse of :meth:`take_mask` (``v`` has its chunks), block by block.
+        """
+        return _dask_array().blockwise(
+            _put_block,
+            "i",
+            keep,
+            "i",
+            v,
+            "i",
+            dtype=v.dtype,
+            align_arrays=False,
+            adjust_chunks={"i": keep.chunks[0]},
+        )
 
     def rmatvec_sum(self, X, r):
         """Return ``(X.T @ r, sum(r))`` from one compute: one pass, p + 1 numbers."""
@@ -270,11 +333,29 @@ class DaskBackend:
             x = x.compute()
         return np.asarray(x)
 
+    def to_coefs(self, *xs):
+        """Return small (coefficient-sized) arrays as numpy, computed together."""
+        import dask
+
+        return [np.asarray(x) for x in dask.compute(*xs)]
+
     def to_floats(self, *xs):
         """Return Python floats, computing the lazy ones in a single graph."""
         import dask
 
         return [float(x) for x in dask.compute(*xs)]
+
+
+def _take_block(block, keep):
+    """Return the rows of a block where ``keep`` (a column for a 2-D block)."""
+    return block[keep if keep.ndim == 1 else keep[:, 0]]
+
+
+def _put_block(keep, v):
+    """Return a block of zeros with ``v`` at the rows where ``keep``."""
+    out = np.zeros(keep.shape, dtype=v.dtype)
+    out[keep] = v
+    return out
 
 
 def _rmatvec(X, r):

@@ -15,7 +15,8 @@ an elastic-net-family penalty or none are linear (with an L2 part, quadratic)
 programs, solved exactly by interior points
 (:func:`~skgd.solvers._interior_point.solve_interior_point`, where
 :func:`interior_point_applies` and :func:`interior_point_pays`); elsewhere (Dask
-and Array API data with ``"newton"``) a non-smooth loss with a penalty
+data with a penalty that gives ``"gd"`` a duality gap and Array API data with
+``"newton"``) a non-smooth loss with a penalty
 strength takes Newton steps on its smoothings
 (:func:`~skgd.solvers._smoothed_newton.solve_smoothed_newton`, where
 :func:`smoothed_newton_applies` and :func:`smoothed_newton_pays`).
@@ -243,10 +244,22 @@ def interior_point_applies(objective):
     (:func:`~skgd.solvers._interior_point.pinball_pieces`: quantile regression,
     the hinge, the epsilon-insensitive loss) of one output, with an
     elastic-net-family penalty (per-feature weights and the constraint ``w >=
-    0`` included) or none, on numpy or scipy.sparse data with a backend that
-    builds weighted Gram matrices. With an L1 part or none the problem is a
-    linear program; an L2 part makes it a quadratic one, a diagonal in each
-    step's normal matrix.
+    0`` included) or none, on numpy or scipy.sparse data, or Dask data of at
+    most :data:`NEWTON_MAX_FEATURES` columns (each step's Gram matrix is a
+    reduction brought to the client, as a Newton step's Hessian is) where the
+    problem has no duality gap for ``"gd"`` (no penalty, or a feature of
+    penalty weight 0), with a backend that builds weighted Gram matrices.
+    With an L1 part or none the problem is a linear program; an L2 part makes
+    it a quadratic one, a diagonal in each step's normal matrix.
+
+    On Dask this is what certifies these losses without a penalty or with
+    per-feature weights of 0, where ``"gd"`` has no duality gap: the interior
+    points are exact (the program's optimum, stopped on the gap of the true
+    problem), and a step costs a fixed number of reductions over the row
+    chunks whatever the data's conditioning. Projecting ``"gd"``'s dual point
+    onto the unpenalized features' constraints would give a gap, but not a
+    small one: its smoothed steps without a penalty need ``O(1 / tol)``
+    iterations.
     """
     loss, penalty, backend = objective.loss, objective.penalty, objective.backend
     return (
@@ -254,8 +267,19 @@ def interior_point_applies(objective):
         and objective.n_outputs == 1
         and penalty.is_separable
         and getattr(penalty, "l2", None) is not None
-        and is_numpy_namespace(objective.xp)
+        and is_numpy_namespace(objective.coef_xp)
         and (hasattr(backend, "weighted_gram") or hasattr(backend, "sparse_gram"))
+        # Off numpy (Dask) each step's Gram matrix is a reduction brought to
+        # the client: kept as small as a Newton step's Hessian, and only where
+        # "gd" has no duality gap to certify its fit (a step costs a few
+        # round trips through the scheduler, a "gd" iteration one).
+        and (
+            is_numpy_namespace(objective.xp)
+            or (
+                objective.n_features <= NEWTON_MAX_FEATURES
+                and not objective.has_duality_gap
+            )
+        )
     )
 
 
