@@ -20,12 +20,7 @@ from skgd._gaps import nearest_subgradient, rounding_bound
 from skgd._objective import LinearObjective
 from skgd._planner import GRAM_MAX_FEATURES, choose_form, in_form
 from skgd._stats import SharedProducts
-from skgd.solvers._gram_enet import (
-    elastic_net_gap,
-    scatter,
-    solve_gram_cd,
-    solve_gram_enet,
-)
+from skgd.solvers._gram_enet import elastic_net_gap, scatter, solve_gram_cd
 from skgd.solvers._result import SolverResult
 
 # A check of the full problem costs a pass over X; below this many features the
@@ -170,12 +165,17 @@ class _GramSpace:
 
 
 def _solve_gram(space, G, q, w, threshold, budget, on_iter, verbose, first):
-    """Solve the subproblem ``(G, q)`` of ``space`` from ``w`` by its inner solver.
+    """Solve the subproblem ``(G, q)`` of ``space`` from ``w`` by coordinate descent.
 
     Return ``(w, gap, curve)``. The gap is the smaller of the elastic net's and
-    its lasso form's, as in the checks (see :func:`_quadratic_gap`).
+    its lasso form's, as in the checks (see :func:`_quadratic_gap`). The
+    complete problem of a few features (all of them in the set) is solved so
+    too: on 8,000 x 50 (benchmark case 5) accelerated proximal gradient took 30
+    to 40 iterations of Python calls at the small alphas, where one compiled
+    run of coordinate descent (``k**2`` operations per epoch) did it in a
+    fraction of the time.
     """
-    return space.inner(
+    return solve_gram_cd(
         G,
         q,
         space.yy,
@@ -721,10 +721,6 @@ def _space(objective, mode, solve_direct, ref, spaces, w, complete):
             spaces[mode] = space
     else:
         space.retarget(objective, ref)
-    # There the accelerated proximal gradient with exact solves on its support
-    # takes a handful of iterations of a tiny matrix (and its results stay those
-    # of earlier versions); elsewhere coordinate descent solves the subproblems.
-    space.inner = solve_gram_enet if complete else solve_gram_cd
     if complete:
         return space, cxp.nonzero(objective.active)[0]
     listed = (
