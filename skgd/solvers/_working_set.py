@@ -20,7 +20,12 @@ from skgd._gaps import nearest_subgradient, rounding_bound
 from skgd._objective import LinearObjective
 from skgd._planner import GRAM_MAX_FEATURES, choose_form, in_form
 from skgd._stats import SharedProducts
-from skgd.solvers._gram_enet import elastic_net_gap, scatter, solve_gram_cd
+from skgd.solvers._gram_enet import (
+    elastic_net_gap,
+    scatter,
+    solve_gram_cd,
+    solve_gram_enet,
+)
 from skgd.solvers._result import SolverResult
 
 # A check of the full problem costs a pass over X; below this many features the
@@ -165,17 +170,17 @@ class _GramSpace:
 
 
 def _solve_gram(space, G, q, w, threshold, budget, on_iter, verbose, first):
-    """Solve the subproblem ``(G, q)`` of ``space`` from ``w`` by coordinate descent.
+    """Solve the subproblem ``(G, q)`` of ``space`` from ``w`` by its inner solver.
 
     Return ``(w, gap, curve)``. The gap is the smaller of the elastic net's and
-    its lasso form's, as in the checks (see :func:`_quadratic_gap`). The
-    complete problem of a few features (all of them in the set) is solved so
-    too: on 8,000 x 50 (benchmark case 5) accelerated proximal gradient took 30
-    to 40 iterations of Python calls at the small alphas, where one compiled
-    run of coordinate descent (``k**2`` operations per epoch) did it in a
-    fraction of the time.
+    its lasso form's, as in the checks (see :func:`_quadratic_gap`). The inner
+    solver is coordinate descent (:func:`solve_gram_cd`), for the complete
+    problem of a few features (all of them in the set) too: on 8,000 x 50
+    (benchmark case 5) accelerated proximal gradient took 30 to 40 iterations
+    of Python calls at the small alphas, where one compiled run of coordinate
+    descent (``k**2`` operations per epoch) did it in a fraction of the time.
     """
-    return solve_gram_cd(
+    return space.inner(
         G,
         q,
         space.yy,
@@ -568,6 +573,12 @@ def solve_working_set(
     space, cols = _space(objective, mode, solve_direct, ref, spaces, w, complete)
     # (A check's gap at most this is not refined: see _quadratic_gap.)
     space.enough = threshold
+    # Coordinate descent on G solves the subproblems (see _solve_gram), but
+    # tol=0 (``tol=None``: run the budget) on the complete problem runs the
+    # proximal gradient's iterations, where a run of coordinate descent would
+    # take its epochs to no tolerance and count as one.
+    complete_budget = complete and not threshold > 0
+    space.inner = solve_gram_enet if complete_budget else solve_gram_cd
     # Along a path, the previous solution's gradient predicts the new support:
     # the subproblem is solved first and checked after (one check per alpha
     # where the prediction holds, instead of one before and one after).
