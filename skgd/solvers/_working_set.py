@@ -197,6 +197,21 @@ def _solve_gram(space, G, q, w, threshold, budget, on_iter, verbose, first):
     )
 
 
+def _solve_complete(G, q, yy, penalty, w, *, threshold, max_iter, **options):
+    """Solve the complete problem by :func:`solve_gram_cd`, unless its start is done.
+
+    A start whose gap already meets ``threshold`` is returned as it is, with no
+    iteration, as the proximal gradient returns it: at ``alpha_max`` (the first
+    alpha of a path) zero stays exactly zero, where a run of coordinate descent
+    moves the feature on the bound by rounding (1e-13 on diabetes).
+    """
+    kw = {"threshold": threshold, **options}
+    w, gap, curve = solve_gram_enet(G, q, yy, penalty, w, max_iter=0, **kw)
+    if gap <= threshold:
+        return w, gap, curve
+    return solve_gram_cd(G, q, yy, penalty, w, max_iter=max_iter, **kw)
+
+
 class _SampleSpace:
     """Checks by passes over X; subproblems over the columns gathered so far.
 
@@ -578,7 +593,13 @@ def solve_working_set(
     # proximal gradient's iterations, where a run of coordinate descent would
     # take its epochs to no tolerance and count as one.
     complete_budget = complete and not threshold > 0
-    space.inner = solve_gram_enet if complete_budget else solve_gram_cd
+    space.inner = (
+        solve_gram_enet
+        if complete_budget
+        else _solve_complete
+        if complete
+        else solve_gram_cd
+    )
     # Along a path, the previous solution's gradient predicts the new support:
     # the subproblem is solved first and checked after (one check per alpha
     # where the prediction holds, instead of one before and one after).
