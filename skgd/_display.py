@@ -49,7 +49,9 @@ def _solved_directly(estimator):
     """Whether a fitted estimator's single-point curve comes from a direct solve.
 
     The closed-form solves (ridge, and the penalty-free squared loss on dense data)
-    record ``n_iter_ == 1`` and one objective value; an iterative run stopped by
+    record ``n_iter_ == 1`` and one objective value, and so does a lasso or
+    elastic net on dense data of many more rows than columns that one run of
+    coordinate descent on its Gram matrix solves; an iterative run stopped by
     ``max_iter=1`` looks the same, so that case is not called direct.
     """
     return (

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.utils import check_array, check_consistent_length
 
-from skgd._backend import get_backend
+from skgd._backend import fit_threads, get_backend
 from skgd._base import check_penalty_weights
 from skgd._objective import LinearObjective
 from skgd._planner import planned
@@ -303,6 +303,15 @@ def solve_path(
     n_iters : ndarray of shape (n_alphas,)
         Iterations per alpha.
     """
+    # Its BLAS calls are small on a small X: on one thread, as a fit's (see
+    # skgd._backend._threads), since a call on two waits for both when other
+    # processes share the cores.
+    with fit_threads(objective.X):
+        return _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale)
+
+
+def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
+    """Run :func:`solve_path` (see there) under the BLAS limit it sets."""
     xp = objective.xp
     n_features = objective.n_features
     # A path that amortises the Gram matrix over enough alphas solves in its form,

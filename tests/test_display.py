@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -28,7 +29,9 @@ def fitted():
     rng = np.random.default_rng(42)
     X = rng.normal(size=(60, 12))
     y = X @ rng.normal(size=12) + rng.normal(scale=0.1, size=60)
-    return GDRegressor(penalty="l1", alpha=0.01, tol=1e-8).fit(X, y)
+    # Sparse X: iterated (on dense X one run of coordinate descent on the Gram
+    # matrix solves this lasso, a curve of one point).
+    return GDRegressor(penalty="l1", alpha=0.01, tol=1e-8).fit(sp.csr_matrix(X), y)
 
 
 def test_display_from_estimator(fitted):

@@ -315,3 +315,44 @@ def test_working_set_gram_subproblems_solved_to_tol_at_once(rho):
     ref = Lasso(alpha=alpha, tol=1e-14, max_iter=10**6).fit(X, y)
     scale = np.max(np.abs(ref.coef_))
     np.testing.assert_allclose(res.coef, ref.coef_, rtol=1e-6, atol=1e-7 * scale)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("fraction", [0.3, 0.01, 1e-3])
+def test_working_set_complete_gram_problem_by_coordinate_descent(penalty, fraction):
+    # At most 64 features in the Gram form: the complete problem is the only
+    # subproblem, solved by coordinate descent on G (a run counts as one
+    # iteration; accelerated proximal gradient took tens here). Ill-conditioned
+    # (AR(1) rho 0.98) and badly scaled columns; the answer is sklearn's, and the
+    # optimality conditions hold in float64, checked here independently.
+    rng = np.random.default_rng(11)
+    n, p = 4000, 50
+    X = rng.standard_normal((n, p))
+    for j in range(1, p):
+        X[:, j] = 0.98 * X[:, j - 1] + np.sqrt(1 - 0.98**2) * X[:, j]
+    X = X * 10.0 ** rng.uniform(-2, 2, p) + rng.uniform(-5, 5, p)
+    w = np.zeros(p)
+    w[rng.choice(p, 10, replace=False)] = rng.normal(size=10) / X.std(0)[:10]
+    y = X @ w + 2.0 + 0.3 * rng.standard_normal(n)
+    l1_ratio = 1.0 if penalty == "l1" else 0.5
+    alpha = _alpha(X, y, fraction) / l1_ratio
+    tol = 1e-10
+    est = GDRegressor(penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, tol=tol)
+    est.fit(X, y)
+    assert est.n_iter_ <= 4
+    ref = _reference(penalty, alpha, X, y)
+    scale = np.max(np.abs(ref.coef_))
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-5, atol=1e-7 * scale)
+    # KKT in float64: |X_c.T r / n + l2 w| <= l1 off the support, = on it.
+    Xc, yc = X - X.mean(0), y - y.mean()
+    r = yc - Xc @ est.coef_
+    l1, l2 = alpha * l1_ratio, alpha * (1 - l1_ratio)
+    grad = Xc.T @ r / n - l2 * est.coef_
+    col = np.sqrt(np.mean(Xc**2, axis=0))
+    on = est.coef_ != 0
+    # Relative to each column's scale (the gap bounds the error in that metric).
+    slack = np.sqrt(2 * tol * np.mean(yc**2)) * col
+    assert np.all(np.abs(grad[~on]) <= l1 + slack[~on])
+    np.testing.assert_array_less(
+        np.abs(grad[on] - l1 * np.sign(est.coef_[on])), slack[on] + 1e-12
+    )

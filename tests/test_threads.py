@@ -333,3 +333,33 @@ def test_lbfgs_products_above_the_threaded_size_keep_the_process_threads(monkeyp
     assert in_products
     assert all(seen == before for seen in in_products)
     assert _blas_threads() == before
+
+
+def test_cv_folds_and_path_run_on_one_blas_thread(monkeypatch):
+    # Each fold of GDRegressorCV (sequential) and gd_path solve their path with
+    # numpy's BLAS limited to one thread, as a fit does; the limit is restored,
+    # and a path on a worker thread leaves it.
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    import skgd._path as path_module
+    from skgd import GDRegressorCV, gd_path
+
+    before = _blas_threads()
+    seen = []
+    solve = path_module._solve_path
+
+    def spy(*args):
+        seen.append(_blas_threads())
+        return solve(*args)
+
+    monkeypatch.setattr(path_module, "_solve_path", spy)
+    X, y = X_CLF[:600, :20], X_CLF[:600, :20] @ np.arange(20.0)
+    GDRegressorCV(alphas=5, cv=3).fit(X, y)
+    assert seen[:3] == [[1] * len(before)] * 3
+    gd_path(X, y, alphas=5)
+    assert seen[-1] == [1] * len(before)
+    assert _blas_threads() == before
+    worker = threading.Thread(target=lambda: gd_path(X, y, alphas=5))
+    worker.start()
+    worker.join()
+    assert seen[-1] == before
