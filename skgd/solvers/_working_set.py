@@ -212,6 +212,18 @@ def _solve_complete(G, q, yy, penalty, w, *, threshold, max_iter, **options):
     return solve_gram_cd(G, q, yy, penalty, w, max_iter=max_iter, **kw)
 
 
+def _inner_solver(complete, threshold):
+    """Return the solver of the subproblems on G (see :func:`_solve_gram`).
+
+    Coordinate descent, but ``threshold`` 0 (``tol=None``: run the budget) on
+    the complete problem runs the proximal gradient's iterations, where a run of
+    coordinate descent would take its epochs to no tolerance and count as one.
+    """
+    if not complete:
+        return solve_gram_cd
+    return _solve_complete if threshold > 0 else solve_gram_enet
+
+
 class _SampleSpace:
     """Checks by passes over X; subproblems over the columns gathered so far.
 
@@ -588,18 +600,7 @@ def solve_working_set(
     space, cols = _space(objective, mode, solve_direct, ref, spaces, w, complete)
     # (A check's gap at most this is not refined: see _quadratic_gap.)
     space.enough = threshold
-    # Coordinate descent on G solves the subproblems (see _solve_gram), but
-    # tol=0 (``tol=None``: run the budget) on the complete problem runs the
-    # proximal gradient's iterations, where a run of coordinate descent would
-    # take its epochs to no tolerance and count as one.
-    complete_budget = complete and not threshold > 0
-    space.inner = (
-        solve_gram_enet
-        if complete_budget
-        else _solve_complete
-        if complete
-        else solve_gram_cd
-    )
+    space.inner = _inner_solver(complete, threshold)
     # Along a path, the previous solution's gradient predicts the new support:
     # the subproblem is solved first and checked after (one check per alpha
     # where the prediction holds, instead of one before and one after).
