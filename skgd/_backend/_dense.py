@@ -199,14 +199,18 @@ def psd_quadratic(A, b):
     if not is_numpy_array(A) or A.shape[0] > _SOLVE_BLOCK:
         xp = array_namespace(A, b)
         return float(b @ (xp.linalg.pinv(A, hermitian=True) @ b))
-    A = np.asarray(A, dtype=np.result_type(A, b, np.float32))
+    # (A Newton step's pair is float64 already: no conversions to make.)
+    same = type(b) is np.ndarray and A.dtype == np.float64 == b.dtype
+    if not same:
+        A = np.asarray(A, dtype=np.result_type(A, b, np.float32))
+        b = np.asarray(b, dtype=A.dtype)
     pstrf, trtrs = _lapack(("pstrf", "trtrs"), A.dtype)
     factor, pivots, rank, info = pstrf(A, lower=True)
     if info < 0:  # (an argument LAPACK refuses: not expected)
         return float(b @ (np.linalg.pinv(A, hermitian=True) @ b))
     if rank == 0:
         return 0.0
-    z = np.asarray(b, dtype=A.dtype)[pivots[:rank] - 1]
+    z = b[pivots[:rank] - 1]
     y, info = trtrs(factor[:rank, :rank], z, lower=True)
     return float(y @ y)
 
