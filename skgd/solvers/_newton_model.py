@@ -192,7 +192,8 @@ class ModelSource:
             # there, and b = s (mean - x_mean) is a, less s x_mean about 0.
             a = to64(cxp, a)
             b = a if self.center is not None else a - s * self.mean64
-            outer = np.outer if is_numpy_namespace(cxp) else cxp.linalg.outer
+            # (numpy's ufunc outer: np.outer's products, less its wrapper.)
+            outer = np.multiply.outer if is_numpy_namespace(cxp) else cxp.linalg.outer
             H = H - outer(a, a) / s
         reduced = gw64 - b * (gc / s) if s > 0 else gw64
         return Model(reduced, gc, H, s, b, g=g, slope_w=gw), (values or [None])[0]
