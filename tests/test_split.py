@@ -1,11 +1,12 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The two halves of a Gram matrix, on a helper thread where a core is idle.
+"""Tasks shared with a helper thread where a core is idle: halves of a Gram matrix.
 
-Inside a serial fit (``serial_limit``) ``halves`` runs its second callable on
-a helper thread when ``idle_core`` says a core is free; the Gram matrices of
-the dense backend then have the same bits as on one thread, the helper is
-gone when it returns, and an error of either half reaches the caller.
+Inside a serial fit (``serial_limit``) ``shared`` runs its tasks on the caller
+and a helper thread when ``idle_core`` says a core is free, and ``halves`` its
+second callable on the helper; the Gram matrices of the dense backend then have
+the same bits as on one thread, the helper is gone when they return, and an
+error of a task reaches the caller.
 """
 
 import contextlib
@@ -17,19 +18,19 @@ import pytest
 from skgd import GDClassifier
 from skgd._backend import _split
 from skgd._backend._dense import _SPLIT_GRAM, DenseBackend, _numpy_gram
-from skgd._backend._split import halves, idle_core, serial_limit
+from skgd._backend._split import halves, idle_core, serial_limit, shared
 
 
 @pytest.fixture
 def idle(monkeypatch):
     """Make every core look idle: the helper runs whenever it may."""
-    monkeypatch.setattr(_split, "idle_core", lambda: True)
+    monkeypatch.setattr(_split, "idle_core", lambda more=1: True)
 
 
 @pytest.fixture
 def busy(monkeypatch):
     """Make every core look busy: no helper."""
-    monkeypatch.setattr(_split, "idle_core", lambda: False)
+    monkeypatch.setattr(_split, "idle_core", lambda more=1: False)
 
 
 def _serial():
@@ -42,6 +43,15 @@ def _where():
 
 def test_idle_core_is_a_bool():
     assert idle_core() in (True, False)
+    assert idle_core(0) in (True, False)
+
+
+def test_idle_core_counts_the_threads_asked_for(monkeypatch):
+    monkeypatch.setattr(_split, "_cpus", lambda: 2)
+    monkeypatch.setattr(_split.os, "read", lambda fd, n: b"0.50 0.40 0.30 2/120 4242\n")
+    # Two runnable tasks on two CPUs: none waits, but no CPU is left for one more.
+    assert idle_core(0)
+    assert not idle_core()
 
 
 def test_halves_run_on_the_caller_outside_a_serial_fit(idle):
@@ -113,6 +123,95 @@ def test_an_error_of_either_half_reaches_the_caller(idle, failing):
     assert set(threading.enumerate()) == before
 
 
+def _tasks(n, gate=None):
+    """Return n tasks that give their index and thread; the first waits on gate."""
+
+    def task(k):
+        if k == 0 and gate is not None:
+            gate.wait(5.0)
+        return k, _where()
+
+    return [lambda k=k: task(k) for k in range(n)]
+
+
+def test_shared_runs_on_the_caller_outside_a_serial_fit_or_when_busy(monkeypatch):
+    monkeypatch.setattr(_split, "idle_core", lambda more=1: True)
+    assert shared(_tasks(3)) == [(k, "MainThread") for k in range(3)]
+    monkeypatch.setattr(_split, "idle_core", lambda more=1: False)
+    with _serial():
+        assert shared(_tasks(3)) == [(k, "MainThread") for k in range(3)]
+
+
+def test_shared_tasks_on_both_threads_in_order(idle):
+    # The caller's first task waits until the helper has done one of its own.
+    done = threading.Event()
+    tasks = _tasks(6, gate=done)
+    second = tasks[1]
+    tasks[1] = lambda: (second(), done.set())[0]
+    before = set(threading.enumerate())
+    with _serial():
+        out = shared(tasks)
+    assert [k for k, _ in out] == list(range(6))
+    assert out[0][1] == "MainThread"
+    assert out[1][1] != "MainThread"
+    assert set(threading.enumerate()) == before  # (the helper is gone)
+
+
+def test_helper_leaves_the_rest_to_the_caller_once_a_task_waits(monkeypatch):
+    # A core is idle for the helper to start, but then a runnable task waits.
+    monkeypatch.setattr(_split, "idle_core", lambda more=1: more == 1)
+    done = threading.Event()
+    tasks = _tasks(5, gate=done)
+    second = tasks[1]
+    tasks[1] = lambda: (second(), done.set())[0]
+    with _serial():
+        out = shared(tasks)
+    where = [w for _, w in out]
+    assert where[1] != "MainThread"
+    assert where[:1] + where[2:] == ["MainThread"] * 4
+
+
+def test_a_shared_call_inside_a_task_runs_on_its_caller(idle):
+    started = []
+    start = threading.Thread.start
+
+    def counted(self):
+        started.append(self.name)
+        start(self)
+
+    def nested():
+        return shared(_tasks(3))
+
+    with _serial(), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(threading.Thread, "start", counted)
+        out = shared([nested, lambda: "other"])
+    assert out[0] == [(k, "MainThread") for k in range(3)]
+    assert len(started) == 1  # (the outer call's helper alone)
+
+
+def test_an_error_of_a_helper_task_stops_the_tasks(idle):
+    ran = []
+    done = threading.Event()
+
+    def first():
+        done.wait(5.0)
+        for thread in threading.enumerate():  # (until the failed helper is gone)
+            if thread.name == "skgd-helper":
+                thread.join(5.0)
+        ran.append(0)
+
+    def fail():
+        done.set()
+        raise FloatingPointError("helper")
+
+    later = [lambda k=k: ran.append(k) for k in range(2, 5)]
+    before = set(threading.enumerate())
+    with _serial(), pytest.raises(FloatingPointError, match="helper"):
+        shared([first, fail, *later])
+    assert ran == [0]  # (no task started after the error)
+    assert set(threading.enumerate()) == before
+
+
 def _data(n, p, offset=0.0):
     rng = np.random.default_rng(n + p)
     X = rng.standard_normal((n, p)) + offset
@@ -128,7 +227,7 @@ def test_gram_halves_have_the_same_bits_on_one_thread_or_two(mean, monkeypatch):
     step = 655
     results = {}
     for where in ("busy", "idle"):
-        monkeypatch.setattr(_split, "idle_core", lambda w=where: w == "idle")
+        monkeypatch.setattr(_split, "idle_core", lambda more=1, w=where: w == "idle")
         with _serial():
             results[where] = _numpy_gram(X, h, m, False, None, step, g)
     for one, two in zip(results["busy"], results["idle"], strict=True):
@@ -170,7 +269,7 @@ def test_newton_fit_has_the_same_bits_with_a_helper(monkeypatch):
 
     monkeypatch.setattr(threading.Thread, "start", counted)
     for where in ("busy", "idle"):
-        monkeypatch.setattr(_split, "idle_core", lambda w=where: w == "idle")
+        monkeypatch.setattr(_split, "idle_core", lambda more=1, w=where: w == "idle")
         fits[where] = GDClassifier(alpha=1e-4, solver="newton", tol=1e-10).fit(X, y)
     assert helpers  # (the idle fit's Gram matrices had a helper)
     np.testing.assert_array_equal(fits["busy"].coef_, fits["idle"].coef_)
