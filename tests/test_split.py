@@ -24,13 +24,13 @@ from skgd._backend._split import halves, idle_core, serial_limit, shared
 @pytest.fixture
 def idle(monkeypatch):
     """Make every core look idle: the helper runs whenever it may."""
-    monkeypatch.setattr(_split, "idle_core", lambda more=1: True)
+    monkeypatch.setattr(_split, "idle_core", lambda: True)
 
 
 @pytest.fixture
 def busy(monkeypatch):
     """Make every core look busy: no helper."""
-    monkeypatch.setattr(_split, "idle_core", lambda more=1: False)
+    monkeypatch.setattr(_split, "idle_core", lambda: False)
 
 
 def _serial():
@@ -43,15 +43,35 @@ def _where():
 
 def test_idle_core_is_a_bool():
     assert idle_core() in (True, False)
-    assert idle_core(0) in (True, False)
 
 
-def test_idle_core_counts_the_threads_asked_for(monkeypatch):
+@pytest.mark.parametrize(
+    ("running", "others", "idle"),
+    [(1, 0, True), (2, 0, False), (3, 2, True), (3, 1, False)],
+)
+def test_idle_core_leaves_out_the_process_own_threads(
+    running, others, idle, monkeypatch
+):
+    # Two CPUs: the caller's own runnable threads (a spinning BLAS thread)
+    # do not make them busy, other tasks do.
     monkeypatch.setattr(_split, "_cpus", lambda: 2)
-    monkeypatch.setattr(_split.os, "read", lambda fd, n: b"0.50 0.40 0.30 2/120 4242\n")
-    # Two runnable tasks on two CPUs: none waits, but no CPU is left for one more.
-    assert idle_core(0)
-    assert not idle_core()
+    monkeypatch.setattr(_split, "_others_running", lambda: others)
+    line = f"0.50 0.40 0.30 {running}/120 4242\n".encode()
+    monkeypatch.setattr(_split.os, "read", lambda fd, n: line)
+    assert idle_core() is idle
+
+
+def test_others_running_counts_a_running_thread():
+    stop = threading.Event()
+    spinner = threading.Thread(target=lambda: [0 for _ in iter(stop.is_set, True)])
+    spinner.start()
+    try:
+        counts = [_split._others_running() for _ in range(50)]
+    finally:
+        stop.set()
+        spinner.join()
+    assert max(counts) >= 1
+    assert _split._others_running() in (0, 1)  # (an OpenBLAS thread may spin)
 
 
 def test_halves_run_on_the_caller_outside_a_serial_fit(idle):
@@ -135,9 +155,9 @@ def _tasks(n, gate=None):
 
 
 def test_shared_runs_on_the_caller_outside_a_serial_fit_or_when_busy(monkeypatch):
-    monkeypatch.setattr(_split, "idle_core", lambda more=1: True)
+    monkeypatch.setattr(_split, "idle_core", lambda: True)
     assert shared(_tasks(3)) == [(k, "MainThread") for k in range(3)]
-    monkeypatch.setattr(_split, "idle_core", lambda more=1: False)
+    monkeypatch.setattr(_split, "idle_core", lambda: False)
     with _serial():
         assert shared(_tasks(3)) == [(k, "MainThread") for k in range(3)]
 
@@ -157,9 +177,10 @@ def test_shared_tasks_on_both_threads_in_order(idle):
     assert set(threading.enumerate()) == before  # (the helper is gone)
 
 
-def test_helper_leaves_the_rest_to_the_caller_once_a_task_waits(monkeypatch):
-    # A core is idle for the helper to start, but then a runnable task waits.
-    monkeypatch.setattr(_split, "idle_core", lambda more=1: more == 1)
+def test_helper_leaves_the_rest_to_the_caller_once_the_cores_are_busy(monkeypatch):
+    # A core is idle for the helper to start, then busy when it checks again.
+    answers = iter([True])
+    monkeypatch.setattr(_split, "idle_core", lambda: next(answers, False))
     done = threading.Event()
     tasks = _tasks(5, gate=done)
     second = tasks[1]
@@ -227,7 +248,7 @@ def test_gram_halves_have_the_same_bits_on_one_thread_or_two(mean, monkeypatch):
     step = 655
     results = {}
     for where in ("busy", "idle"):
-        monkeypatch.setattr(_split, "idle_core", lambda more=1, w=where: w == "idle")
+        monkeypatch.setattr(_split, "idle_core", lambda w=where: w == "idle")
         with _serial():
             results[where] = _numpy_gram(X, h, m, False, None, step, g)
     for one, two in zip(results["busy"], results["idle"], strict=True):
@@ -269,7 +290,7 @@ def test_newton_fit_has_the_same_bits_with_a_helper(monkeypatch):
 
     monkeypatch.setattr(threading.Thread, "start", counted)
     for where in ("busy", "idle"):
-        monkeypatch.setattr(_split, "idle_core", lambda more=1, w=where: w == "idle")
+        monkeypatch.setattr(_split, "idle_core", lambda w=where: w == "idle")
         fits[where] = GDClassifier(alpha=1e-4, solver="newton", tol=1e-10).fit(X, y)
     assert helpers  # (the idle fit's Gram matrices had a helper)
     np.testing.assert_array_equal(fits["busy"].coef_, fits["idle"].coef_)

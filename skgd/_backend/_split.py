@@ -21,7 +21,7 @@ the results do not depend on the threads. Its users:
 Under load (another runnable task on every core) nothing changes: a BLAS call
 split across threads that the scheduler interleaves with other processes waits
 for the slowest (see ``_threads``), which is why these fits run on one thread;
-the helper also stops taking tasks once a runnable task waits for a core.
+the helper also stops taking tasks once the cores are busy.
 """
 
 import contextlib
@@ -54,15 +54,19 @@ def _cpus():
         return os.cpu_count() or 1
 
 
-def idle_core(more=1):
-    """Return whether ``more`` more threads would find a CPU idle (Linux; else False).
+def idle_core():
+    """Return whether a CPU is idle for one more thread of this process (Linux).
 
     The fourth field of ``/proc/loadavg`` counts the tasks runnable at this
-    instant, the caller included: with ``more`` of them fewer than the
-    process's CPUs, a new thread has one (``more=0``: no runnable task waits
-    for a CPU, as a helper checks that it may keep its own). Reading it costs
-    about 7 us (the os calls; Python's ``open``: 14 us). Elsewhere (no
-    ``/proc``) it says no.
+    instant, the caller included: fewer than the process's CPUs leaves one idle.
+    Reading it costs about 7 us (the os calls; Python's ``open``: 14 us). Where
+    it says no, the runnable threads of this process other than the caller
+    are not counted (:func:`_others_running`, 10 us a thread): the one that
+    started the caller, or an OpenBLAS thread that spins for about 0.1 s after
+    a call on several threads (as ``ElasticNetCV``'s leave it) and yields its
+    CPU to any other task; the process's other thread is counted as running,
+    for the caller of a helper (the new thread) and for a helper (the caller).
+    Elsewhere (no ``/proc``) it says no.
     """
     try:
         fd = os.open("/proc/loadavg", os.O_RDONLY)
@@ -73,7 +77,32 @@ def idle_core(more=1):
         running = int(text.split()[3].split(b"/")[0])
     except (OSError, ValueError, IndexError):
         return False
-    return running + more <= _cpus()
+    cpus = _cpus()
+    return running < cpus or running - _others_running() < cpus
+
+
+def _others_running():
+    """Return how many threads of this process other than the caller are runnable."""
+    me, count = str(threading.get_native_id()), 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 0
+    for task in tasks:
+        if task == me:
+            continue
+        try:
+            fd = os.open(f"/proc/self/task/{task}/stat", os.O_RDONLY)
+            try:
+                text = os.read(fd, 512)
+            finally:
+                os.close(fd)
+        except OSError:  # (a thread that has ended)
+            continue
+        # The state follows the name, which is in parentheses: "... (name) R ...".
+        end = text.rfind(b")")
+        count += text[end + 2 : end + 3] == b"R"
+    return count
 
 
 def halves(first, second):
@@ -93,8 +122,8 @@ def shared(tasks):
     on its own thread), in the process's main thread, when :func:`idle_core`
     says a core is free and no other call's helper runs. The caller claims the
     first task, then the tasks in order with the helper; before each task after
-    its first the helper checks that no runnable task waits for a CPU
-    (``idle_core(0)``), else leaves the rest to the caller. An exception of any
+    its first the helper checks :func:`idle_core` again (a CPU for it beside
+    the caller), else leaves the rest to the caller. An exception of any
     task is raised here (the caller's first), after the helper has ended, and
     no task starts after it.
 
@@ -140,7 +169,7 @@ def shared(tasks):
                 claim(stop=True)
                 return
             # (No reading of the load where no task is left: the last half.)
-            k = claim() if turn[0] < len(tasks) and idle_core(0) else None
+            k = claim() if turn[0] < len(tasks) and idle_core() else None
 
     k = claim()  # (the first task is the caller's: the helper starts after)
     thread = threading.Thread(target=helper, name="skgd-helper", daemon=True)
