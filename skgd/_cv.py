@@ -7,18 +7,15 @@ warm-starting every alpha from the previous one, which is what makes it cheaper 
 refitting from scratch for every grid point as GridSearchCV does.
 """
 
-import functools
 import numbers
 
 import numpy as np
-import sklearn
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 
-from skgd._backend import fit_threads, get_backend
-from skgd._backend._split import shared
+from skgd._backend import get_backend
 from skgd._base import check_penalty_weights, fill_shared_docs, linear_predict
 from skgd._estimator import GDRegressor
 from skgd._path import (
@@ -79,30 +76,14 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
     return mse, scores
 
 
-def _in_config(config, task, *args):
-    """Return ``task(*args)`` under scikit-learn's ``config`` (per thread)."""
-    with sklearn.config_context(**config):
-        return task(*args)
-
-
 def _solve_folds(X, tasks, n_jobs, verbose):
     """Return the result of every ``(l1_ratio, fold)`` task, in their order.
 
-    ``n_jobs`` None with no joblib backend of several jobs in force, and no
-    ``verbose``: the tasks run under one BLAS thread for them all (where a
-    single fit on X would, see :func:`~skgd._backend._threads.fit_threads`),
-    shared with a helper thread while a core is idle
-    (:func:`~skgd._backend._split.shared`; the compiled coordinate descent and
-    the BLAS calls release the GIL), with the same results. Else joblib's
-    ``Parallel`` (threads). Either way the warning of the compiled loop's runs
-    is silenced once around them all (:func:`silenced_cd`), not in each thread.
+    By joblib's ``Parallel`` (threads). The warning of the compiled loop's
+    runs is silenced once around them all (:func:`silenced_cd`), not in each
+    thread.
     """
     with silenced_cd():
-        if n_jobs is None and not verbose and effective_n_jobs(n_jobs) == 1:
-            config = sklearn.get_config()
-            with fit_threads(X):
-                tasks = (functools.partial(_in_config, config, *t) for t in tasks)
-                return shared(tasks)
         return Parallel(n_jobs=n_jobs, verbose=verbose, prefer="threads")(
             delayed(task)(*args) for task, *args in tasks
         )
@@ -158,10 +139,6 @@ class GDRegressorCV(DocLinkMixin, RegressorMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Number of (l1_ratio, fold) paths solved in parallel through joblib (a
         ``joblib.parallel_backend("dask")`` context runs them on a Dask cluster).
-        None (outside such a context, with ``verbose=0``): on the calling thread,
-        and on a numpy X of at most 256 columns and 2**23 entries shared with a
-        helper thread while a core is idle (see :ref:`BLAS threads
-        <blas_threads>`), with the same results.
     verbose : int, default=0
         When positive, print each alpha's mean held-out MSE over the folds, per
         l1_ratio, and the chosen values; joblib reports its jobs too.

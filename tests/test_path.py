@@ -1,6 +1,5 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-import threading
 import warnings
 
 import numpy as np
@@ -11,11 +10,8 @@ from sklearn.linear_model import ElasticNetCV, LassoCV, enet_path
 from sklearn.model_selection import GroupKFold, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info
 
-import skgd._cv
 from skgd import GDRegressor, GDRegressorCV, gd_path
-from skgd._backend import _split
 from skgd.solvers import _gram_enet
 
 
@@ -46,16 +42,8 @@ def test_path_matches_sklearn_enet_path_on_centered_data(seed):
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-8)
 
 
-@pytest.fixture(params=["busy", "idle"])
-def cores(request, monkeypatch):
-    """Cores as idle_core sees them: folds on one thread, or shared with a helper."""
-    idle = request.param == "idle"
-    monkeypatch.setattr(_split, "idle_core", lambda: idle)
-    return request.param
-
-
 @pytest.mark.parametrize("weighted", [False, True])
-def test_path_cv_matches_elasticnetcv(weighted, diabetes, cores):
+def test_path_cv_matches_elasticnetcv(weighted, diabetes):
     X, y = diabetes
     s = np.random.default_rng(0).uniform(0.2, 2, len(y)) if weighted else None
     kw = {"l1_ratio": [0.3, 0.9], "alphas": 15, "cv": KFold(4)}
@@ -69,59 +57,12 @@ def test_path_cv_matches_elasticnetcv(weighted, diabetes, cores):
     assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-6)
 
 
-def _blas_threads():
-    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
-
-
-def test_path_cv_folds_on_two_threads_have_the_same_bits(monkeypatch):
-    # Where a core is idle the folds are shared with a helper thread, under
-    # the one BLAS thread of a serial fit: the same bits as on one thread.
-    if threading.active_count() > 1:
-        pytest.skip("another thread runs in this process: no serial fit")
-    rng = np.random.default_rng(7)
-    X = rng.standard_normal((3_000, 40))
-    X[:, 1:] += 0.7 * X[:, :-1]
-    y = X[:, :8] @ rng.standard_normal(8) + rng.standard_normal(3_000)
-    s = rng.uniform(0.5, 2.0, 3_000)
-    threads_before = _blas_threads()
-    seen = []
-    fold_path = skgd._cv._fold_path
-
-    def recorded(*args):
-        seen.append((threading.current_thread().name, _blas_threads()))
-        return fold_path(*args)
-
-    monkeypatch.setattr(skgd._cv, "_fold_path", recorded)
-    kw = {
-        "l1_ratio": [0.5, 1.0],
-        "alphas": 12,
-        "cv": KFold(5, shuffle=True, random_state=0),
-    }
-    fits, names = {}, {}
-    for where in ("busy", "idle"):
-        monkeypatch.setattr(_split, "idle_core", lambda w=where: w == "idle")
-        seen.clear()
-        fits[where] = GDRegressorCV(**kw).fit(X, y, sample_weight=s)
-        names[where] = [name for name, _ in seen]
-        assert all(blas == [1] * len(blas) for _, blas in seen)
-    assert names["busy"] == ["MainThread"] * 10
-    assert len(names["idle"]) == 10
-    assert len(set(names["idle"])) == 2  # (the helper solved some of the folds)
-    assert _blas_threads() == threads_before
-    busy, idle = fits["busy"], fits["idle"]
-    np.testing.assert_array_equal(busy.mse_path_, idle.mse_path_)
-    np.testing.assert_array_equal(busy.coef_, idle.coef_)
-    assert (busy.alpha_, busy.l1_ratio_) == (idle.alpha_, idle.l1_ratio_)
-    assert busy.intercept_ == idle.intercept_
-
-
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_path_cv_threads_silence_the_compiled_loop_once(n_jobs, monkeypatch):
     # Folds on two threads: the compiled loop's warning (every run cut by a
     # budget of one epoch here) is silenced by one filter around them all,
     # not by a catch_warnings in each thread, which restore each other's
     # filters: none gets through, and the filters are as they were.
-    monkeypatch.setattr(_split, "idle_core", lambda: True)
     monkeypatch.setattr(_gram_enet, "_CD_MAX_EPOCHS", 1)
     X, y = make_problem(3, 2_000, 30)
     with warnings.catch_warnings(record=True) as caught:

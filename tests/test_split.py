@@ -1,12 +1,12 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Tasks shared with a helper thread where a core is idle: halves of a Gram matrix.
+"""The two halves of a Gram matrix, on a helper thread where a core is idle.
 
-Inside a serial fit (``serial_limit``) ``shared`` runs its tasks on the caller
-and a helper thread when ``idle_core`` says a core is free, and ``halves`` its
-second callable on the helper; the Gram matrices of the dense backend then have
-the same bits as on one thread, the helper is gone when they return, and an
-error of a task reaches the caller.
+Inside a serial fit (``serial_limit``) ``halves`` runs its second callable on
+a helper thread when ``idle_core`` says a core is free (the process's own
+runnable threads left out); the Gram matrices of the dense backend then have
+the same bits as on one thread, the helper is gone when it returns, and an
+error of either half reaches the caller.
 """
 
 import contextlib
@@ -18,7 +18,7 @@ import pytest
 from skgd import GDClassifier
 from skgd._backend import _split
 from skgd._backend._dense import _SPLIT_GRAM, DenseBackend, _numpy_gram
-from skgd._backend._split import halves, idle_core, serial_limit, shared
+from skgd._backend._split import halves, idle_core, serial_limit
 
 
 @pytest.fixture
@@ -140,96 +140,6 @@ def test_an_error_of_either_half_reaches_the_caller(idle, failing):
     before = set(threading.enumerate())
     with _serial(), pytest.raises(FloatingPointError, match=failing):
         halves(first, second)
-    assert set(threading.enumerate()) == before
-
-
-def _tasks(n, gate=None):
-    """Return n tasks that give their index and thread; the first waits on gate."""
-
-    def task(k):
-        if k == 0 and gate is not None:
-            gate.wait(5.0)
-        return k, _where()
-
-    return [lambda k=k: task(k) for k in range(n)]
-
-
-def test_shared_runs_on_the_caller_outside_a_serial_fit_or_when_busy(monkeypatch):
-    monkeypatch.setattr(_split, "idle_core", lambda: True)
-    assert shared(_tasks(3)) == [(k, "MainThread") for k in range(3)]
-    monkeypatch.setattr(_split, "idle_core", lambda: False)
-    with _serial():
-        assert shared(_tasks(3)) == [(k, "MainThread") for k in range(3)]
-
-
-def test_shared_tasks_on_both_threads_in_order(idle):
-    # The caller's first task waits until the helper has done one of its own.
-    done = threading.Event()
-    tasks = _tasks(6, gate=done)
-    second = tasks[1]
-    tasks[1] = lambda: (second(), done.set())[0]
-    before = set(threading.enumerate())
-    with _serial():
-        out = shared(tasks)
-    assert [k for k, _ in out] == list(range(6))
-    assert out[0][1] == "MainThread"
-    assert out[1][1] != "MainThread"
-    assert set(threading.enumerate()) == before  # (the helper is gone)
-
-
-def test_helper_leaves_the_rest_to_the_caller_once_the_cores_are_busy(monkeypatch):
-    # A core is idle for the helper to start, then busy when it checks again.
-    answers = iter([True])
-    monkeypatch.setattr(_split, "idle_core", lambda: next(answers, False))
-    done = threading.Event()
-    tasks = _tasks(5, gate=done)
-    second = tasks[1]
-    tasks[1] = lambda: (second(), done.set())[0]
-    with _serial():
-        out = shared(tasks)
-    where = [w for _, w in out]
-    assert where[1] != "MainThread"
-    assert where[:1] + where[2:] == ["MainThread"] * 4
-
-
-def test_a_shared_call_inside_a_task_runs_on_its_caller(idle):
-    started = []
-    start = threading.Thread.start
-
-    def counted(self):
-        started.append(self.name)
-        start(self)
-
-    def nested():
-        return shared(_tasks(3))
-
-    with _serial(), pytest.MonkeyPatch.context() as mp:
-        mp.setattr(threading.Thread, "start", counted)
-        out = shared([nested, lambda: "other"])
-    assert out[0] == [(k, "MainThread") for k in range(3)]
-    assert len(started) == 1  # (the outer call's helper alone)
-
-
-def test_an_error_of_a_helper_task_stops_the_tasks(idle):
-    ran = []
-    done = threading.Event()
-
-    def first():
-        done.wait(5.0)
-        for thread in threading.enumerate():  # (until the failed helper is gone)
-            if thread.name == "skgd-helper":
-                thread.join(5.0)
-        ran.append(0)
-
-    def fail():
-        done.set()
-        raise FloatingPointError("helper")
-
-    later = [lambda k=k: ran.append(k) for k in range(2, 5)]
-    before = set(threading.enumerate())
-    with _serial(), pytest.raises(FloatingPointError, match="helper"):
-        shared([first, fail, *later])
-    assert ran == [0]  # (no task started after the error)
     assert set(threading.enumerate()) == before
 
 
