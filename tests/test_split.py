@@ -71,7 +71,6 @@ def test_others_running_counts_a_running_thread():
         stop.set()
         spinner.join()
     assert max(counts) >= 1
-    assert _split._others_running() in (0, 1)  # (an OpenBLAS thread may spin)
 
 
 def test_halves_run_on_the_caller_outside_a_serial_fit(idle):
