@@ -28,6 +28,7 @@ from skgd._path import (
 from skgd._search import check_l1_ratios, check_search_data
 from skgd._sklearn_compat import DocLinkMixin, Interval, StrOptions, _fit_context
 from skgd._validation import rescale_weights, target_scale
+from skgd.solvers._gram_enet import silenced_cd
 
 Integral, Real = numbers.Integral, numbers.Real
 
@@ -73,6 +74,19 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
             model.n_features_in_ = X.shape[1]
             scores[k] = scorer(model, X_test, y_test * scale)
     return mse, scores
+
+
+def _solve_folds(X, tasks, n_jobs, verbose):
+    """Return the result of every ``(l1_ratio, fold)`` task, in their order.
+
+    By joblib's ``Parallel`` (threads). The warning of the compiled loop's
+    runs is silenced once around them all (:func:`silenced_cd`), not in each
+    thread.
+    """
+    with silenced_cd():
+        return Parallel(n_jobs=n_jobs, verbose=verbose, prefer="threads")(
+            delayed(task)(*args) for task, *args in tasks
+        )
 
 
 def _print_path(l1_ratios, grids, mse, chosen):
@@ -286,13 +300,14 @@ class GDRegressorCV(DocLinkMixin, RegressorMixin, BaseEstimator):
             "penalty_weights": weights,
             "scale": scale,
         }
-        jobs = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
-            delayed(_fold_path)(
-                X, y / scale, sample_weight, train, test, grid, ratio, options, scorer
-            )
+        y_scaled = y / scale
+        tasks = [
+            (_fold_path, X, y_scaled, sample_weight, train, test, grid, ratio)
+            + (options, scorer)
             for ratio, grid in zip(l1_ratios, grids, strict=True)
             for train, test in folds
-        )
+        ]
+        jobs = _solve_folds(X, tasks, self.n_jobs, self.verbose)
         n_folds = len(folds)
         mse = (
             np.array([job[0] for job in jobs])

@@ -1,5 +1,7 @@
 # Authors: The skgd developers
 # SPDX-License-Identifier: BSD-3-Clause
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -10,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDRegressor, GDRegressorCV, gd_path
+from skgd.solvers import _gram_enet
 
 
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
@@ -52,6 +55,23 @@ def test_path_cv_matches_elasticnetcv(weighted, diabetes):
     assert ours.l1_ratio_ == ref.l1_ratio_
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
     assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-6)
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_path_cv_threads_silence_the_compiled_loop_once(n_jobs, monkeypatch):
+    # Folds on two threads: the compiled loop's warning (every run cut by a
+    # budget of one epoch here) is silenced by one filter around them all,
+    # not by a catch_warnings in each thread, which restore each other's
+    # filters: none gets through, and the filters are as they were.
+    monkeypatch.setattr(_gram_enet, "_CD_MAX_EPOCHS", 1)
+    X, y = make_problem(3, 2_000, 30)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filters = list(warnings.filters)
+        for _ in range(3):
+            GDRegressorCV(alphas=10, cv=KFold(5), n_jobs=n_jobs).fit(X, y)
+        assert warnings.filters == filters
+    assert not [w for w in caught if "Objective did not converge" in str(w.message)]
 
 
 def test_path_cv_lasso_case_and_sparse_input():

@@ -3,9 +3,10 @@
 """The two halves of a Gram matrix, on a helper thread where a core is idle.
 
 Inside a serial fit (``serial_limit``) ``halves`` runs its second callable on
-a helper thread when ``idle_core`` says a core is free; the Gram matrices of
-the dense backend then have the same bits as on one thread, the helper is
-gone when it returns, and an error of either half reaches the caller.
+a helper thread when ``idle_core`` says a core is free (the process's own
+runnable threads left out); the Gram matrices of the dense backend then have
+the same bits as on one thread, the helper is gone when it returns, and an
+error of either half reaches the caller.
 """
 
 import contextlib
@@ -42,6 +43,34 @@ def _where():
 
 def test_idle_core_is_a_bool():
     assert idle_core() in (True, False)
+
+
+@pytest.mark.parametrize(
+    ("running", "others", "idle"),
+    [(1, 0, True), (2, 0, False), (3, 2, True), (3, 1, False)],
+)
+def test_idle_core_leaves_out_the_process_own_threads(
+    running, others, idle, monkeypatch
+):
+    # Two CPUs: the caller's own runnable threads (a spinning BLAS thread)
+    # do not make them busy, other tasks do.
+    monkeypatch.setattr(_split, "_cpus", lambda: 2)
+    monkeypatch.setattr(_split, "_others_running", lambda: others)
+    line = f"0.50 0.40 0.30 {running}/120 4242\n".encode()
+    monkeypatch.setattr(_split.os, "read", lambda fd, n: line)
+    assert idle_core() is idle
+
+
+def test_others_running_counts_a_running_thread():
+    stop = threading.Event()
+    spinner = threading.Thread(target=lambda: [0 for _ in iter(stop.is_set, True)])
+    spinner.start()
+    try:
+        counts = [_split._others_running() for _ in range(50)]
+    finally:
+        stop.set()
+        spinner.join()
+    assert max(counts) >= 1
 
 
 def test_halves_run_on_the_caller_outside_a_serial_fit(idle):

@@ -12,6 +12,7 @@ coordinate descent leaves. They know nothing of working sets, intercepts or
 backends.
 """
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -65,6 +66,35 @@ def _compiled_cd():
 
 
 enet_coordinate_descent_gram = _compiled_cd()
+# Callers of silenced_cd now (a count: nested calls).
+_SILENCED = [0]
+
+
+@contextlib.contextmanager
+def silenced_cd():
+    """Silence the compiled loop's warning of a run cut by its budget, in every thread.
+
+    ``warnings.catch_warnings`` swaps the process's one list of filters on entry
+    and back on exit: two threads that each wrap their runs in it (as
+    :func:`compiled_cd` does) can restore each other's list, letting the
+    warning through and leaving a filter of the other behind, in force after
+    the fit. The caller of tasks that run on several threads (the folds of
+    :class:`~skgd.GDRegressorCV`) holds this one filter, of the loop's own
+    message from this module alone, around them all; :func:`compiled_cd` then
+    sets none.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="Objective did not converge",
+            category=ConvergenceWarning,
+            module=__name__,
+        )
+        _SILENCED[0] += 1
+        try:
+            yield
+        finally:
+            _SILENCED[0] -= 1
 
 
 def _dual_gap(penalty, w, v, yy, vq, xp):
@@ -414,7 +444,8 @@ def compiled_cd(G, q, y_norm, penalty, w, max_epochs, tol, *, quiet=True):
 
     Cyclic order; the warning of a run cut by ``max_epochs`` is silenced (the
     caller judges the result), here if ``quiet``, else by the caller (a
-    filter set once for many calls). ``tol`` is relative to
+    filter set once for many calls), and inside :func:`silenced_cd` by its
+    filter. ``tol`` is relative to
     ``y_norm @ y_norm``, as for the loop itself. Its BLAS calls are vector
     operations of ``G``'s size: no threads to limit.
 
@@ -429,7 +460,7 @@ def compiled_cd(G, q, y_norm, penalty, w, max_epochs, tol, *, quiet=True):
     # (numpy's np.array, not array-api-compat's asarray wrapper: it costs more.)
     args = (l1, l2, G, q, y_norm, max_epochs, tol, _RNG, 0, int(positive))
     w = np.array(w, dtype=G.dtype, copy=True)  # 0 above: cyclic order
-    if not quiet:
+    if not quiet or _SILENCED[0]:
         w, gap, _, _ = enet_coordinate_descent_gram(w, *args)
         return np.array(w, copy=None), gap
     with warnings.catch_warnings():
