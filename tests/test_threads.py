@@ -363,3 +363,31 @@ def test_cv_folds_and_path_run_on_one_blas_thread(monkeypatch):
     worker.start()
     worker.join()
     assert seen[-1] == before
+
+
+def test_gram_path_up_to_512_features_runs_on_one_blas_thread(monkeypatch):
+    # A path in the Gram form makes small calls up to 512 columns: one BLAS
+    # thread, where a plain fit that wide keeps the limit; a path in the sample
+    # form (more columns than rows) keeps it too, and the limit comes back.
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    import skgd._path as path_module
+    from skgd import gd_path
+
+    before = _blas_threads()
+    seen = []
+    solve = path_module._solve_path
+
+    def spy(objective, *args):
+        seen.append((objective.form, _blas_threads()))
+        return solve(objective, *args)
+
+    monkeypatch.setattr(path_module, "_solve_path", spy)
+    rng = np.random.default_rng(6)
+    tall = rng.standard_normal((1_000, 500))
+    gd_path(tall, tall[:, :5].sum(axis=1), l1_ratio=0.5, alphas=8)
+    assert seen[-1] == ("gram", [1] * len(before))
+    wide = rng.standard_normal((200, 500))
+    gd_path(wide, wide[:, :5].sum(axis=1), l1_ratio=0.5, alphas=8)
+    assert seen[-1] == ("samples", before)
+    assert _blas_threads() == before
