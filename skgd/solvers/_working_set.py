@@ -115,10 +115,11 @@ class _GramSpace:
         n_active = int(self.xp.sum(self.xp.astype(objective.active, self.xp.int64)))
         self.limit = _FULL_SHARE * n_active
         # The set the last check and subproblem were on (the next alpha of a
-        # path starts from it), G's rows there and its block on the set. Sets
-        # only grow by appending, so their size tells them apart.
-        self.cols = self.xp.zeros(0, dtype=self.xp.int64)
+        # path starts from it), G's rows there and its block on the set; the
+        # set whose rows the buffer holds, in its order.
+        self.cols = self.held = self.xp.zeros(0, dtype=self.xp.int64)
         self.rows = self.block = None
+        self.buffer = _Columns(self.xp, objective.n_features)
 
     def retarget(self, objective, ref):
         """Use the space for ``objective``, the same problem with another penalty."""
@@ -137,10 +138,22 @@ class _GramSpace:
         self.cols = cols
 
     def _rows(self):
-        """Return the rows of G on the set (kept while the set is the same)."""
-        if self.rows is None or self.rows.shape[0] != self.cols.shape[0]:
-            self.rows = self.xp.take(self.objective.G, self.cols, axis=0)
-            self.block = None
+        """Return the rows of G on the set (kept while the set is the same).
+
+        Sets grow by appending: a set that extends the one held takes only its
+        new features' rows from G, into a buffer that grows by doubling
+        (:class:`_Columns`). Taking all of the set's rows at each alpha was the
+        largest cost of a path after G itself (100 alphas on 1,600 x 500: 15 of
+        120 ms).
+        """
+        xp, cols, held = self.xp, self.cols, self.held
+        m, k = held.shape[0], cols.shape[0]
+        if k < m or not bool(xp.all(cols[:m] == held)):
+            self.buffer, self.rows, m = _Columns(xp, self.objective.n_features), None, 0
+        if self.rows is None or k > m:
+            new = xp.take(self.objective.G, cols[m:], axis=0)
+            gathered = self.buffer.append(xp.matrix_transpose(new))
+            self.rows, self.held, self.block = xp.matrix_transpose(gathered), cols, None
         return self.rows
 
     def check(self, w, c):
