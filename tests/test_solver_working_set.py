@@ -375,3 +375,27 @@ def test_gram_space_rows_follow_the_set_appended_reordered_or_shrunk():
     grown = list(range(30))
     space.gather(np.asarray(grown, dtype=np.int64))
     np.testing.assert_array_equal(space._rows(), G)
+
+
+def test_products_with_a_wide_set_stay_below_the_threaded_size():
+    # X.T @ R for the gathered columns goes in products narrow enough to run in
+    # row blocks on the calling thread, however wide the set: each product is at
+    # most _THREADED_PRODUCT_ELEMENTS multiply-adds, and together they are X.T @ R.
+    from skgd._backend._dense import _THREADED_PRODUCT_ELEMENTS
+
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((2_000, 300))
+    R = rng.standard_normal((2_000, 40))
+    backend = get_backend(X)
+    widths = []
+    rmatvec = backend.rmatvec
+
+    def spy(A, r):
+        widths.append(r.shape[1])
+        return rmatvec(A, r)
+
+    backend.rmatvec = spy
+    out = ws_module._products(backend, np, X, R)
+    assert max(widths) * X.size <= _THREADED_PRODUCT_ELEMENTS
+    assert sum(widths) == 40
+    np.testing.assert_allclose(out, X.T @ R, rtol=1e-12, atol=1e-10)

@@ -83,6 +83,26 @@ def _row_blocks(X, width=1):
     return [slice(start, start + step) for start in range(0, n_samples, step)]
 
 
+def serial_width(X, most):
+    """Return the most columns, up to ``most``, of a product on the calling thread.
+
+    A product of X by that many columns stays at most
+    ``_THREADED_PRODUCT_ELEMENTS`` multiply-adds, so that :meth:`DenseBackend.rmatvec`
+    splits it in row blocks on the calling thread (see :func:`_row_blocks`); at
+    least 1 (a product by one column of a larger X keeps the process's threads).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> serial_width(np.ones((2_000, 100)), 16), serial_width(np.ones((2_000, 300)), 16)
+    (16, 13)
+    """
+    n_samples, n_features = X.shape
+    return max(
+        1, min(most, _THREADED_PRODUCT_ELEMENTS // max(n_samples * n_features, 1))
+    )
+
+
 def is_small_numpy_product(X, w):
     """Return whether ``X @ w`` and ``r @ X`` are single BLAS calls on numpy.
 

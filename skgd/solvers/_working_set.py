@@ -15,6 +15,7 @@ import math
 from array_api_compat import device, is_numpy_namespace
 from array_api_compat import numpy as np
 
+from skgd._backend._dense import serial_width
 from skgd._contract import check_support
 from skgd._gaps import nearest_subgradient, rounding_bound
 from skgd._objective import LinearObjective
@@ -456,12 +457,15 @@ def _products(backend, cxp, X, R):
     (see :meth:`~skgd._backend._dense.DenseBackend.rmatvec`): the Gram matrix of a
     first set of 62 columns of a 5,000-row X, one product on OpenBLAS's two
     threads, took a median 22 to 38 ms with the load average at 18 on 2 cores,
-    against 7.5 to 10 ms in products of 16 columns (1.1 ms at best, both).
+    against 7.5 to 10 ms in products of 16 columns (1.1 ms at best, both). Against
+    a wide set, fewer columns (:func:`~skgd._backend._dense.serial_width`): 16
+    columns by 291 gathered ones of 2,000 rows went to OpenBLAS's threads, 18 ms
+    each with the load average at 5.
     """
-    m = R.shape[1]
-    if m <= _GROWTH:
+    m, step = R.shape[1], serial_width(X, _GROWTH)
+    if m <= step:
         return backend.rmatvec(X, R)
-    parts = [backend.rmatvec(X, R[:, j : j + _GROWTH]) for j in range(0, m, _GROWTH)]
+    parts = [backend.rmatvec(X, R[:, j : j + step]) for j in range(0, m, step)]
     return cxp.concat(parts, axis=1)
 
 
