@@ -481,7 +481,11 @@ class DenseBackend(InMemoryBackend):
         """
         full = self._gram(X, u, mean, uniform, target)
         p = X.shape[1]
-        return full[:p, :p], full[:p, p], full[p, p]
+        # G as an array of its own: numpy's take of rows of the strided view
+        # first copied all of it (144 us against 2 us for 8 rows of 500 x 500),
+        # at each working set of a path.
+        G = self.xp.asarray(full[:p, :p], copy=True)
+        return G, full[:p, p], full[p, p]
 
     def gram_terms(self, X, g, h, mean):
         """Return the terms of a Newton model of a numpy X from one pass over it.
