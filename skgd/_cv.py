@@ -4,7 +4,9 @@
 
 Each fold solves a whole regularization path with :func:`skgd._path.solve_path`,
 warm-starting every alpha from the previous one, which is what makes it cheaper than
-refitting from scratch for every grid point as GridSearchCV does.
+refitting from scratch for every grid point as GridSearchCV does. The model at the
+chosen alpha is refitted on all the data, in the Gram form where the folds'
+solutions there use most of the features.
 """
 
 import numbers
