@@ -141,9 +141,10 @@ def main(argv=None):
 
     from benchmarks._common import blas_info
 
-    # Case 12 (streaming quality) next to case 4 (streaming throughput).
+    # Case 12 (streaming quality) next to case 4 (streaming throughput), case 24
+    # (8 classes) next to case 10 (5 classes).
     cases = args.case or [
-        *(1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 11),
+        *(1, 2, 3, 4, 12, 5, 6, 7, 8, 9, 10, 24, 11),
         *(13, 14, 15, 16, 17, 18, 19, 21, 22, 23),
     ]
     print(

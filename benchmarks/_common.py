@@ -78,6 +78,17 @@ def paired_ratio(times, a, b):
     return statistics.median(ta / tb for ta, tb in zip(times[a], times[b], strict=True))
 
 
+def paired_ratio_to_fastest(times, a, others):
+    """Return the median over rounds of ``times[a]`` over the least of ``others``.
+
+    Each round compares ``a`` with whichever of ``others`` was fastest in that
+    round, so a requirement such as "as fast as the faster of two solvers" reads
+    from one number.
+    """
+    rounds = zip(times[a], *(times[k] for k in others), strict=True)
+    return statistics.median(ta / min(tb) for ta, *tb in rounds)
+
+
 def median(values):
     """Return the median of ``values``."""
     return statistics.median(values)

@@ -4,7 +4,9 @@
 
 Each fold solves a whole regularization path with :func:`skgd._path.solve_path`,
 warm-starting every alpha from the previous one, which is what makes it cheaper than
-refitting from scratch for every grid point as GridSearchCV does.
+refitting from scratch for every grid point as GridSearchCV does. The model at the
+chosen alpha is refitted on all the data, in the Gram form where the folds'
+solutions there use most of the features.
 """
 
 import numbers
@@ -25,6 +27,7 @@ from skgd._path import (
     path_objective,
     solve_path,
 )
+from skgd._planner import gram_applies, in_form
 from skgd._search import check_l1_ratios, check_search_data
 from skgd._sklearn_compat import DocLinkMixin, Interval, StrOptions, _fit_context
 from skgd._validation import rescale_weights, target_scale
@@ -36,7 +39,8 @@ Integral, Real = numbers.Integral, numbers.Real
 def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, scorer):
     """Solve the path on ``train``; return test MSEs (and scores) per alpha.
 
-    ``y`` is the targets divided by ``params["scale"]``, and so are the MSEs.
+    ``y`` is the targets divided by ``params["scale"]``, and so are the MSEs. The
+    third value is the number of nonzero coefficients at each alpha.
     """
     scale = params["scale"]
     sw_train = None if sample_weight is None else sample_weight[train]
@@ -73,7 +77,52 @@ def _fold_path(X, y, sample_weight, train, test, alphas, l1_ratio, params, score
             model.intercept_ = intercepts[k] * scale
             model.n_features_in_ = X.shape[1]
             scores[k] = scorer(model, X_test, y_test * scale)
-    return mse, scores
+    return mse, scores, np.count_nonzero(coefs, axis=0)
+
+
+def _refit(est, X, y, sample_weight, weights, scale, support):
+    """Return ``(coef, intercept, n_iter)`` at the chosen alpha, fitted on all of X.
+
+    Where the folds' solutions there use more than half of the features
+    (``support``, the most of any fold), working sets would gather and multiply
+    most columns of X before they give way to the full problem
+    (``skgd.solvers._working_set._FULL_SHARE``): where the Gram form applies,
+    the refit solves in it from the start, as the folds' paths do (2,000 x 500,
+    291 nonzero coefficients: 14 ms against 45 ms, a quiet machine). Otherwise
+    it is a :class:`GDRegressor` fit.
+    """
+    if 2 * support > X.shape[1]:
+        objective = path_objective(
+            X,
+            y / scale,
+            sample_weight=sample_weight,
+            fit_intercept=est.fit_intercept,
+            l1_ratio=est.l1_ratio_,
+            positive=est.positive,
+            penalty_weights=weights,
+        )
+        if gram_applies(objective):
+            coefs, intercepts, n_iters = solve_path(
+                in_form(objective, "gram"),
+                [est.alpha_],
+                est.l1_ratio_,
+                tol=est.tol,
+                max_iter=est.max_iter,
+                scale=scale,
+            )
+            intercept = np.asarray(intercepts[0] * scale, dtype=X.dtype)[()]
+            return coefs[:, 0] * scale, intercept, int(n_iters[0])
+    final = GDRegressor(
+        penalty="elasticnet",
+        alpha=est.alpha_,
+        l1_ratio=est.l1_ratio_,
+        fit_intercept=est.fit_intercept,
+        tol=est.tol,
+        max_iter=est.max_iter,
+        positive=est.positive,
+        penalty_weights=weights,
+    ).fit(X, y, sample_weight=sample_weight)
+    return final.coef_, final.intercept_, final.n_iter_
 
 
 def _solve_folds(X, tasks, n_jobs, verbose):
@@ -335,18 +384,10 @@ class GDRegressorCV(DocLinkMixin, RegressorMixin, BaseEstimator):
             mse = (mse * scale) * scale
         self.mse_path_ = mse[0] if len(l1_ratios) == 1 else mse
 
-        final = GDRegressor(
-            penalty="elasticnet",
-            alpha=self.alpha_,
-            l1_ratio=self.l1_ratio_,
-            fit_intercept=self.fit_intercept,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            positive=self.positive,
-            penalty_weights=weights,
-        ).fit(X, y, sample_weight=sample_weight)
-        self.coef_, self.intercept_ = final.coef_, final.intercept_
-        self.n_iter_ = final.n_iter_
+        support = max(job[2][k] for job in jobs[i * n_folds : (i + 1) * n_folds])
+        self.coef_, self.intercept_, self.n_iter_ = _refit(
+            self, X, y, sample_weight, weights, scale, support
+        )
         return self
 
     def predict(self, X):

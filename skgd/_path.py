@@ -19,7 +19,7 @@ from sklearn.utils import check_array, check_consistent_length
 from skgd._backend import fit_threads, get_backend
 from skgd._base import check_penalty_weights
 from skgd._objective import LinearObjective
-from skgd._planner import planned
+from skgd._planner import choose_form, in_form
 from skgd._sklearn_compat import (
     Interval,
     _check_sample_weight,
@@ -303,20 +303,21 @@ def solve_path(
     n_iters : ndarray of shape (n_alphas,)
         Iterations per alpha.
     """
-    # Its BLAS calls are small on a small X: on one thread, as a fit's (see
-    # skgd._backend._threads), since a call on two waits for both when other
-    # processes share the cores.
-    with fit_threads(objective.X):
+    # A path that amortises the Gram matrix over enough alphas solves in its form,
+    # where every check of the working sets is free of X (see skgd._planner).
+    form = choose_form(objective, "path", len(alphas))
+    # Its BLAS calls are small on a small X (wider in the Gram form): on one
+    # thread, as a fit's (see skgd._backend._threads), since a call on two waits
+    # for both when other processes share the cores.
+    with fit_threads(objective.X, gram_path=form == "gram"):
+        objective = in_form(objective, form)
         return _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale)
 
 
 def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
-    """Run :func:`solve_path` (see there) under the BLAS limit it sets."""
+    """Run :func:`solve_path` (see there) on the objective in its form."""
     xp = objective.xp
     n_features = objective.n_features
-    # A path that amortises the Gram matrix over enough alphas solves in its form,
-    # where every check of the working sets is free of X (see skgd._planner).
-    objective = planned(objective, "path", len(alphas))
     w = (
         xp.zeros(n_features, dtype=objective.dtype)
         if coef_init is None

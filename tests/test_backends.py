@@ -110,3 +110,21 @@ def test_psd_quadratic_equals_the_pseudo_inverse_form(n):
         assert psd_quadratic(A.astype(np.float32), b.astype(np.float32)) == (
             pytest.approx(expected, rel=1e-3)
         )
+
+
+def test_gram_with_target_is_an_array_of_its_own():
+    # G comes out of the same pass as q and yy (one more column) but is returned
+    # as a C-contiguous array, not a strided view: numpy's take of its rows would
+    # copy the whole view first, at every working set of a path.
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((300, 40)) + 3.0
+    u = np.full(300, 1 / 300)
+    target = rng.standard_normal(300)
+    mean = X.mean(axis=0)
+    G, q, yy = DenseBackend(X).weighted_gram_target(X, u, mean, target, True)
+    assert G.flags.c_contiguous
+    assert G.base is None
+    C = X - mean
+    np.testing.assert_allclose(G, C.T @ C / 300, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(q, C.T @ target / 300, rtol=1e-12, atol=1e-12)
+    assert yy == pytest.approx(float(target @ target) / 300, rel=1e-12)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _data import TIGHT_TOL, make_problem
-from sklearn.linear_model import ElasticNetCV, LassoCV, enet_path
+from sklearn.linear_model import ElasticNet, ElasticNetCV, LassoCV, enet_path
 from sklearn.model_selection import GroupKFold, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -120,3 +120,38 @@ def test_path_refuses_data_it_would_gather():
     torch = pytest.importorskip("torch")
     with pytest.raises(ValueError, match="numpy or scipy.sparse"):
         GDRegressorCV().fit(torch.ones((20, 3)), torch.ones(20))
+
+
+@pytest.mark.parametrize("dense_support", [True, False])
+def test_path_cv_refit_in_the_gram_form_where_most_features_stay(
+    dense_support, monkeypatch
+):
+    # Where the folds' solutions at the chosen alpha use more than half of the
+    # features, the refit solves the full problem in the Gram form (no GDRegressor
+    # fit); elsewhere it is a GDRegressor fit. Either way: ElasticNet's solution
+    # at that alpha, to the tolerance, with GDRegressor's attribute types.
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 40)) * rng.uniform(0.5, 3, 40) + 2.0
+    w = rng.standard_normal(40) if dense_support else np.r_[3.0, -2.0, np.zeros(38)]
+    noise = 0.5 if dense_support else 10.0  # (a larger alpha chosen: few features)
+    y = X @ w + noise * rng.standard_normal(300) + 1.0
+    refits = []
+    fit = GDRegressor.fit
+
+    def spy(self, *args, **kwargs):
+        refits.append(self)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(GDRegressor, "fit", spy)
+    ours = GDRegressorCV(l1_ratio=0.5, alphas=12, cv=KFold(3), tol=1e-12).fit(X, y)
+    monkeypatch.undo()
+    support = np.count_nonzero(ours.coef_)
+    assert (support > 20) == dense_support
+    assert len(refits) == (0 if dense_support else 1)
+    ref = ElasticNet(alpha=ours.alpha_, l1_ratio=0.5, tol=1e-14, max_iter=10**5)
+    ref.fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-8)
+    assert isinstance(ours.intercept_, np.float64)
+    assert isinstance(ours.n_iter_, int)
+    assert ours.n_iter_ >= 1

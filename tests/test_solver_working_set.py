@@ -356,3 +356,46 @@ def test_working_set_complete_gram_problem_by_coordinate_descent(penalty, fracti
     np.testing.assert_array_less(
         np.abs(grad[on] - l1 * np.sign(est.coef_[on])), slack[on] + 1e-12
     )
+
+
+def test_gram_space_rows_follow_the_set_appended_reordered_or_shrunk():
+    # The Gram space keeps G's rows of its set in a buffer and takes only the rows
+    # of features appended to the set; any other set (reordered, shrunk) is
+    # taken afresh. Each time the rows are exactly G's.
+    from skgd._planner import in_form
+
+    X, y = _sparse_truth(11, 200, 30)
+    objective = LinearObjective(get_backend(X), X, y, SquaredError(), L1L2(0.1, 0.5))
+    objective = in_form(objective, "gram")
+    G = np.asarray(objective.G)
+    space = ws_module._GramSpace(objective, 1.0)
+    for cols in ([3, 7], [3, 7, 1, 29, 4], [3, 7, 1, 29, 4, 0], [7, 3], [5], []):
+        space.gather(np.asarray(cols, dtype=np.int64))
+        np.testing.assert_array_equal(space._rows(), G[cols])
+    grown = list(range(30))
+    space.gather(np.asarray(grown, dtype=np.int64))
+    np.testing.assert_array_equal(space._rows(), G)
+
+
+def test_products_with_a_wide_set_stay_below_the_threaded_size():
+    # X.T @ R for the gathered columns goes in products narrow enough to run in
+    # row blocks on the calling thread, however wide the set: each product is at
+    # most _THREADED_PRODUCT_ELEMENTS multiply-adds, and together they are X.T @ R.
+    from skgd._backend._dense import _THREADED_PRODUCT_ELEMENTS
+
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((2_000, 300))
+    R = rng.standard_normal((2_000, 40))
+    backend = get_backend(X)
+    widths = []
+    rmatvec = backend.rmatvec
+
+    def spy(A, r):
+        widths.append(r.shape[1])
+        return rmatvec(A, r)
+
+    backend.rmatvec = spy
+    out = ws_module._products(backend, np, X, R)
+    assert max(widths) * X.size <= _THREADED_PRODUCT_ELEMENTS
+    assert sum(widths) == 40
+    np.testing.assert_allclose(out, X.T @ R, rtol=1e-12, atol=1e-10)

@@ -335,24 +335,31 @@ def test_lbfgs_products_above_the_threaded_size_keep_the_process_threads(monkeyp
     assert _blas_threads() == before
 
 
+def _spy_solve_path(monkeypatch, record):
+    """Return the list of ``record(objective)`` at each solve of a path."""
+    import skgd._path as path_module
+
+    seen = []
+    solve = path_module._solve_path
+
+    def spy(objective, *args):
+        seen.append(record(objective))
+        return solve(objective, *args)
+
+    monkeypatch.setattr(path_module, "_solve_path", spy)
+    return seen
+
+
 def test_cv_folds_and_path_run_on_one_blas_thread(monkeypatch):
     # Each fold of GDRegressorCV (sequential) and gd_path solve their path with
     # numpy's BLAS limited to one thread, as a fit does; the limit is restored,
     # and a path on a worker thread leaves it.
     if threading.active_count() > 1:
         pytest.skip("another thread runs in this process")
-    import skgd._path as path_module
     from skgd import GDRegressorCV, gd_path
 
     before = _blas_threads()
-    seen = []
-    solve = path_module._solve_path
-
-    def spy(*args):
-        seen.append(_blas_threads())
-        return solve(*args)
-
-    monkeypatch.setattr(path_module, "_solve_path", spy)
+    seen = _spy_solve_path(monkeypatch, lambda objective: _blas_threads())
     X, y = X_CLF[:600, :20], X_CLF[:600, :20] @ np.arange(20.0)
     GDRegressorCV(alphas=5, cv=3).fit(X, y)
     assert seen[:3] == [[1] * len(before)] * 3
@@ -363,3 +370,23 @@ def test_cv_folds_and_path_run_on_one_blas_thread(monkeypatch):
     worker.start()
     worker.join()
     assert seen[-1] == before
+
+
+def test_gram_path_up_to_512_features_runs_on_one_blas_thread(monkeypatch):
+    # A path in the Gram form makes small calls up to 512 columns: one BLAS
+    # thread, where a plain fit that wide keeps the limit; a path in the sample
+    # form (more columns than rows) keeps it too, and the limit comes back.
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process")
+    from skgd import gd_path
+
+    before = _blas_threads()
+    seen = _spy_solve_path(monkeypatch, lambda obj: (obj.form, _blas_threads()))
+    rng = np.random.default_rng(6)
+    tall = rng.standard_normal((1_000, 500))
+    gd_path(tall, tall[:, :5].sum(axis=1), l1_ratio=0.5, alphas=8)
+    assert seen[-1] == ("gram", [1] * len(before))
+    wide = rng.standard_normal((200, 500))
+    gd_path(wide, wide[:, :5].sum(axis=1), l1_ratio=0.5, alphas=8)
+    assert seen[-1] == ("samples", before)
+    assert _blas_threads() == before

@@ -3,7 +3,8 @@
 """BLAS threads of a full-batch fit: one thread for a fit of small calls, alone.
 
 A full-batch fit on a dense numpy X of at most ``_SERIAL_FIT_MAX_FEATURES``
-columns and ``_THREADED_PRODUCT_ELEMENTS`` entries makes only small BLAS calls:
+columns (``_SERIAL_GRAM_PATH_MAX_FEATURES`` for a regularization path in the Gram
+form) and ``_THREADED_PRODUCT_ELEMENTS`` entries makes only small BLAS calls:
 its products of X and its linear solves already run on the calling thread (see
 ``_dense._row_blocks`` and ``solve_spd``), and the blocks of its Gram matrices
 are ``syrk`` calls of under a millisecond each. A call on several threads waits
@@ -42,6 +43,13 @@ from skgd._backend._split import serial_limit
 # 512 kB are below 2**24 multiply-adds (under a millisecond on one core), and
 # Newton's solves of up to 256 unknowns already run on the calling thread.
 _SERIAL_FIT_MAX_FEATURES = 256
+# The widest X whose regularization path in the Gram form runs on one BLAS thread.
+# Past the Gram matrix such a path computes only on G's rows of its working sets
+# (products and coordinate descent of set-sized blocks), and G's 512 kB row blocks
+# are syrk calls of at most 2**24 multiply-adds up to 512 columns. On 2 cores under
+# load (average 3-5) the Gram matrix of 1,600 x 500 took 80-100 ms on OpenBLAS's 2
+# threads against 14 ms on one.
+_SERIAL_GRAM_PATH_MAX_FEATURES = 512
 # The BLAS libraries' controllers of one thread-pool controller per process:
 # creating it inspects the loaded libraries (milliseconds).
 _BLAS = []
@@ -49,18 +57,22 @@ _BLAS = []
 _REPLACED = []
 
 
-def serial_fit(X):
+def serial_fit(X, gram_path=False):
     """Return whether a full-batch fit on X makes only small BLAS calls.
 
     Parameters
     ----------
     X : array
         The validated design matrix.
+    gram_path : bool, default=False
+        Whether the fit is a regularization path in the Gram form, whose calls
+        stay small up to ``_SERIAL_GRAM_PATH_MAX_FEATURES`` columns.
 
     Returns
     -------
     bool
-        True for a numpy X of at most ``_SERIAL_FIT_MAX_FEATURES`` columns and
+        True for a numpy X of at most ``_SERIAL_FIT_MAX_FEATURES`` columns (or
+        ``_SERIAL_GRAM_PATH_MAX_FEATURES`` for a Gram path) and
         ``_THREADED_PRODUCT_ELEMENTS`` entries.
 
     Examples
@@ -72,10 +84,8 @@ def serial_fit(X):
     if not is_numpy_array(X) or X.ndim != 2:
         return False
     n_samples, n_features = X.shape
-    return (
-        n_features <= _SERIAL_FIT_MAX_FEATURES
-        and n_samples * n_features <= _THREADED_PRODUCT_ELEMENTS
-    )
+    widest = _SERIAL_GRAM_PATH_MAX_FEATURES if gram_path else _SERIAL_FIT_MAX_FEATURES
+    return n_features <= widest and n_samples * n_features <= _THREADED_PRODUCT_ELEMENTS
 
 
 def _alone():
@@ -86,7 +96,7 @@ def _alone():
     )
 
 
-def fit_threads(X):
+def fit_threads(X, gram_path=False):
     """Return the context of a full-batch fit on X: its BLAS thread limit.
 
     One BLAS thread when :func:`serial_fit` holds and the caller is the main
@@ -97,6 +107,9 @@ def fit_threads(X):
     ----------
     X : array
         The data the fit is about to solve on.
+    gram_path : bool, default=False
+        Whether the fit is a regularization path in the Gram form (see
+        :func:`serial_fit`).
 
     Returns
     -------
@@ -109,7 +122,7 @@ def fit_threads(X):
     >>> with fit_threads(np.ones((5_000, 200))):
     ...     pass
     """
-    if not serial_fit(X) or not _alone():
+    if not serial_fit(X, gram_path) or not _alone():
         return contextlib.nullcontext()
     return serial_limit(_SetThreads(_blas(), 1))
 

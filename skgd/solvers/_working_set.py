@@ -15,6 +15,7 @@ import math
 from array_api_compat import device, is_numpy_namespace
 from array_api_compat import numpy as np
 
+from skgd._backend._dense import serial_width
 from skgd._contract import check_support
 from skgd._gaps import nearest_subgradient, rounding_bound
 from skgd._objective import LinearObjective
@@ -115,10 +116,11 @@ class _GramSpace:
         n_active = int(self.xp.sum(self.xp.astype(objective.active, self.xp.int64)))
         self.limit = _FULL_SHARE * n_active
         # The set the last check and subproblem were on (the next alpha of a
-        # path starts from it), G's rows there and its block on the set. Sets
-        # only grow by appending, so their size tells them apart.
-        self.cols = self.xp.zeros(0, dtype=self.xp.int64)
+        # path starts from it), G's rows there and its block on the set; the
+        # set whose rows the buffer holds, in its order.
+        self.cols = self.held = self.xp.zeros(0, dtype=self.xp.int64)
         self.rows = self.block = None
+        self.buffer = _Columns(self.xp, objective.n_features)
 
     def retarget(self, objective, ref):
         """Use the space for ``objective``, the same problem with another penalty."""
@@ -137,10 +139,21 @@ class _GramSpace:
         self.cols = cols
 
     def _rows(self):
-        """Return the rows of G on the set (kept while the set is the same)."""
-        if self.rows is None or self.rows.shape[0] != self.cols.shape[0]:
-            self.rows = self.xp.take(self.objective.G, self.cols, axis=0)
-            self.block = None
+        """Return the rows of G on the set (kept while the set is the same).
+
+        Sets grow by appending: a set that extends the one held takes only its
+        new features' rows from G, into a buffer that grows by doubling
+        (:class:`_Columns`), where taking all of the set's rows again copied
+        ``k * n_features`` numbers at each alpha of a path.
+        """
+        xp, cols, held = self.xp, self.cols, self.held
+        m, k = held.shape[0], cols.shape[0]
+        if k < m or not bool(xp.all(cols[:m] == held)):
+            self.buffer, self.rows, m = _Columns(xp, self.objective.n_features), None, 0
+        if self.rows is None or k > m:
+            new = xp.take(self.objective.G, cols[m:], axis=0)
+            gathered = self.buffer.append(xp.matrix_transpose(new))
+            self.rows, self.held, self.block = xp.matrix_transpose(gathered), cols, None
         return self.rows
 
     def check(self, w, c):
@@ -443,12 +456,15 @@ def _products(backend, cxp, X, R):
     (see :meth:`~skgd._backend._dense.DenseBackend.rmatvec`): the Gram matrix of a
     first set of 62 columns of a 5,000-row X, one product on OpenBLAS's two
     threads, took a median 22 to 38 ms with the load average at 18 on 2 cores,
-    against 7.5 to 10 ms in products of 16 columns (1.1 ms at best, both).
+    against 7.5 to 10 ms in products of 16 columns (1.1 ms at best, both). Against
+    a wide set, fewer columns (:func:`~skgd._backend._dense.serial_width`): 16
+    columns by 291 gathered ones of 2,000 rows went to OpenBLAS's threads, 18 ms
+    each with the load average at 5.
     """
-    m = R.shape[1]
-    if m <= _GROWTH:
+    m, step = R.shape[1], serial_width(X, _GROWTH)
+    if m <= step:
         return backend.rmatvec(X, R)
-    parts = [backend.rmatvec(X, R[:, j : j + _GROWTH]) for j in range(0, m, _GROWTH)]
+    parts = [backend.rmatvec(X, R[:, j : j + step]) for j in range(0, m, step)]
     return cxp.concat(parts, axis=1)
 
 
