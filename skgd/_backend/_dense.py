@@ -413,16 +413,22 @@ class DenseBackend(InMemoryBackend):
         """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, block by block.
 
         Blocks of columns where X is a Fortran-ordered numpy array (each one
-        contiguous: rows of it were 5x slower on 5,000 x 500), of rows otherwise.
+        contiguous: rows of it were 5x slower on 5,000 x 500), centered in one
+        buffer that the cache keeps (a new one per block: 2.2 against 1.8 ms on
+        5,000 x 500, the same numbers), of rows otherwise.
         """
         xp = self.xp
         n_samples, n_features = X.shape
         if is_numpy_array(X) and X.flags.f_contiguous:
-            out = np.empty(n_features, dtype=np.result_type(X, u, mean))
+            dtype = np.result_type(X, u, mean)
+            out = np.empty(n_features, dtype=dtype)
             step = max(1, self._block // max(n_samples, 1))
+            buf = np.empty((n_samples, min(step, n_features)), dtype=dtype, order="F")
             for start in range(0, n_features, step):
-                centered = X[:, start : start + step] - mean[start : start + step]
-                centered *= centered
+                block = X[:, start : start + step]
+                centered = buf[:, : block.shape[1]]
+                np.subtract(block, mean[start : start + step], out=centered)
+                np.multiply(centered, centered, out=centered)
                 out[start : start + step] = u @ centered
             return out
         step = max(1, self._block // max(n_features, 1))
