@@ -83,6 +83,22 @@ def _row_blocks(X, width=1):
     return [slice(start, start + step) for start in range(0, n_samples, step)]
 
 
+def _column_blocks_rmatvec(X, r):
+    """Return ``r @ X`` for a Fortran-ordered numpy X, by blocks of its columns.
+
+    Each block is contiguous and small enough for OpenBLAS to keep on the
+    calling thread (see :func:`_row_blocks`), and each entry is one dot product
+    over all the rows: 0.80-0.88 ms on 5,000 x 500 against 0.91-1.11 ms by row
+    blocks, whose rows are strided in F order.
+    """
+    n_samples, n_features = X.shape
+    out = np.empty(n_features, dtype=np.result_type(X, r))
+    step = max(1, _PRODUCT_ELEMENTS // max(n_samples, 1))
+    for start in range(0, n_features, step):
+        np.matmul(r, X[:, start : start + step], out=out[start : start + step])
+    return out
+
+
 def is_small_numpy_product(X, w):
     """Return whether ``X @ w`` and ``r @ X`` are single BLAS calls on numpy.
 
@@ -397,6 +413,8 @@ class DenseBackend(InMemoryBackend):
         blocks = _row_blocks(X, 1 if r.ndim == 1 else r.shape[1])
         if blocks is None:
             return r @ X if r.ndim == 1 else (r.T @ X).T
+        if r.ndim == 1 and X.flags.f_contiguous:
+            return _column_blocks_rmatvec(X, r)
         out = 0
         for rows in blocks:
             out = out + (r[rows] @ X[rows] if r.ndim == 1 else r[rows].T @ X[rows])
