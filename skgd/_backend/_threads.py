@@ -198,11 +198,12 @@ def serial_product(X, R):
     backend splits it into row blocks of that size and 16 columns, calls of a
     few microseconds each at a fraction of the kernel's speed. One call on one
     thread is that kernel at full speed: the products of a 62- then 112-column
-    set of a 5,000-row X (benchmark case 16) took 1.4 ms in all against 3.5 ms
-    in blocks. The limit is taken on the terms of :func:`serial_solver` (kept
-    where a fit or solver already holds it), for a numpy X of at most
-    ``_THREADED_PRODUCT_ELEMENTS`` entries, the size of the products that run on
-    the calling thread anyway; elsewhere None, and the caller goes on in blocks.
+    set of a 5,000-row X (benchmark case 16) took 2.9 ms of CPU in all against
+    3.9 ms in blocks (2.2 ms with a ``syrk`` for each new block). The limit is
+    taken on the terms of :func:`serial_solver` (kept where a fit or solver
+    already holds it), for a numpy X of at most ``_THREADED_PRODUCT_ELEMENTS``
+    entries, the size of the products that run on the calling thread anyway;
+    elsewhere None, and the caller goes on in blocks.
 
     Parameters
     ----------
