@@ -373,15 +373,17 @@ class _SampleSpace:
         general products and 3.9 ms in row blocks).
         """
         backend, cxp, u = self.backend, self.cxp, self.objective.u
-        ublock = block * u[:, None]
         q_new = self.curv * backend.rmatvec(block, self.uyc)
-        corner = None
-        if self.uniform is not None:
-            corner = serial_product(block, block)
+        # With equal weights the products are of the columns themselves, scaled
+        # once: no weighted copy of the block.
+        scale = None if self.uniform is None else self.curv * self.uniform
+        ublock = None
+        corner = None if scale is None else serial_product(block, block)
         if corner is not None:
             # (Symmetric to the last bit: numpy fills the syrk's other half.)
-            corner = (self.curv * self.uniform) * corner
+            corner = scale * corner
         else:
+            ublock = block * u[:, None]
             corner = _products(backend, cxp, block, ublock)
             # (Symmetric to the last bit, as a syrk made it.)
             corner = self.curv * 0.5 * (corner + cxp.matrix_transpose(corner))
@@ -390,9 +392,17 @@ class _SampleSpace:
             return
         G, q = self.gram
         k = G.shape[0]
-        cross = self.curv * cxp.matrix_transpose(
-            _products(backend, cxp, self.X_cols[:, :k], ublock)
+        cross = (
+            None if ublock is not None else serial_product(self.X_cols[:, :k], block)
         )
+        if cross is not None:
+            cross = scale * cxp.matrix_transpose(cross)
+        else:
+            if ublock is None:
+                ublock = block * u[:, None]
+            cross = self.curv * cxp.matrix_transpose(
+                _products(backend, cxp, self.X_cols[:, :k], ublock)
+            )
         top = cxp.concat([G, cxp.matrix_transpose(cross)], axis=1)
         bottom = cxp.concat([cross, corner], axis=1)
         self.gram = (cxp.concat([top, bottom], axis=0), cxp.concat([q, q_new]))
