@@ -103,6 +103,22 @@ def serial_width(X, most):
     )
 
 
+def _column_blocks_rmatvec(X, r):
+    """Return ``r @ X`` for a Fortran-ordered numpy X, by blocks of its columns.
+
+    Each block is contiguous and small enough for OpenBLAS to keep on the
+    calling thread (see :func:`_row_blocks`), and each entry is one dot product
+    over all the rows: 0.80-0.88 ms on 5,000 x 500 against 0.91-1.11 ms by row
+    blocks, whose rows are strided in F order.
+    """
+    n_samples, n_features = X.shape
+    out = np.empty(n_features, dtype=np.result_type(X, r))
+    step = max(1, _PRODUCT_ELEMENTS // max(n_samples, 1))
+    for start in range(0, n_features, step):
+        np.matmul(r, X[:, start : start + step], out=out[start : start + step])
+    return out
+
+
 def is_small_numpy_product(X, w):
     """Return whether ``X @ w`` and ``r @ X`` are single BLAS calls on numpy.
 
@@ -421,6 +437,8 @@ class DenseBackend(InMemoryBackend):
         blocks = _row_blocks(X, 1 if r.ndim == 1 else r.shape[1])
         if blocks is None:
             return r @ X if r.ndim == 1 else (r.T @ X).T
+        if r.ndim == 1 and X.flags.f_contiguous:
+            return _column_blocks_rmatvec(X, r)
         out = 0
         for rows in blocks:
             out = out + (r[rows] @ X[rows] if r.ndim == 1 else r[rows].T @ X[rows])
@@ -437,16 +455,22 @@ class DenseBackend(InMemoryBackend):
         """Return ``sum_i u_i (X_ij - mean_j)**2`` per column, block by block.
 
         Blocks of columns where X is a Fortran-ordered numpy array (each one
-        contiguous: rows of it were 5x slower on 5,000 x 500), of rows otherwise.
+        contiguous: rows of it were 5x slower on 5,000 x 500), centered in one
+        buffer that the cache keeps (a new one per block: 2.2 against 1.8 ms on
+        5,000 x 500, the same numbers), of rows otherwise.
         """
         xp = self.xp
         n_samples, n_features = X.shape
         if is_numpy_array(X) and X.flags.f_contiguous:
-            out = np.empty(n_features, dtype=np.result_type(X, u, mean))
+            dtype = np.result_type(X, u, mean)
+            out = np.empty(n_features, dtype=dtype)
             step = max(1, self._block // max(n_samples, 1))
+            buf = np.empty((n_samples, min(step, n_features)), dtype=dtype, order="F")
             for start in range(0, n_features, step):
-                centered = X[:, start : start + step] - mean[start : start + step]
-                centered *= centered
+                block = X[:, start : start + step]
+                centered = buf[:, : block.shape[1]]
+                np.subtract(block, mean[start : start + step], out=centered)
+                np.multiply(centered, centered, out=centered)
                 out[start : start + step] = u @ centered
             return out
         step = max(1, self._block // max(n_features, 1))
@@ -563,6 +587,34 @@ class DenseBackend(InMemoryBackend):
         if getattr(getattr(X, "flags", None), "f_contiguous", False):
             return X[:, idx]
         return self.xp.take(X, idx, axis=1)
+
+    def take_columns_into(self, X, idx, out, start, offset=None):
+        """Write the columns ``idx`` of X, less ``offset``, into rows of ``out``.
+
+        ``out[start + i] = X[:, idx[i]] - offset[i]`` (``offset`` None: nothing
+        taken off). From a Fortran-ordered numpy X each column is one contiguous
+        read and one write: 0.44 ms for 112 columns of 5,000 rows, where a copy
+        of the columns and then of their centered transpose took 0.70 ms (the
+        same numbers). Elsewhere the columns are gathered first, as
+        :meth:`take_columns`.
+        """
+        xp = self.xp
+        stop = start + idx.shape[0]
+        if is_numpy_array(X) and is_numpy_array(out) and X.flags.f_contiguous:
+            columns = X.T
+            for i, j in enumerate(idx.tolist(), start):
+                if offset is None:
+                    out[i, :] = columns[j]
+                else:
+                    np.subtract(columns[j], offset[i - start], out=out[i])
+            return
+        block = self.take_columns(X, idx)
+        if offset is not None and is_numpy_array(out):
+            np.subtract(block.T, offset[:, None], out=out[start:stop])
+            return
+        if offset is not None:
+            block = block - offset
+        out[start:stop, :] = xp.matrix_transpose(block)
 
     def hstack(self, blocks):
         """Return the column blocks side by side (a copy)."""

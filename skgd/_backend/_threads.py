@@ -37,7 +37,7 @@ from array_api_compat import is_numpy_array
 
 from skgd._backend._dense import _THREADED_PRODUCT_ELEMENTS
 from skgd._backend._sparse import is_sparse
-from skgd._backend._split import serial_limit
+from skgd._backend._split import _SERIAL, serial_limit
 
 # The widest X whose fit runs on one BLAS thread: its Gram matrices' blocks of
 # 512 kB are below 2**24 multiply-adds (under a millisecond on one core), and
@@ -200,6 +200,54 @@ def serial_solver(X):
             yield
     finally:
         _REPLACED.pop()
+
+
+def serial_product(X, R):
+    """Return ``X.T @ R`` as one BLAS call on one thread, or None where it may not be.
+
+    For products that are matrices (the Gram matrix of a working set's columns):
+    OpenBLAS runs a ``gemm`` above about 2**18 multiply-adds on all its threads,
+    which with the cores shared waits for both (see ``_row_blocks``), so the
+    backend splits it into row blocks of that size and 16 columns, calls of a
+    few microseconds each at a fraction of the kernel's speed. One call on one
+    thread is that kernel at full speed: the products of a 62- then 112-column
+    set of a 5,000-row X (benchmark case 16) took 2.9 ms of CPU in all against
+    3.9 ms in blocks (2.2 ms with a ``syrk`` for each new block). The limit is
+    taken on the terms of :func:`serial_solver` (kept where a fit or solver
+    already holds it), for a numpy X of at most ``_THREADED_PRODUCT_ELEMENTS``
+    entries, the size of the products that run on the calling thread anyway;
+    elsewhere None, and the caller goes on in blocks.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, k)
+        The left factor, transposed.
+    R : array of shape (n_samples, m)
+        The right factor.
+
+    Returns
+    -------
+    product : array of shape (k, m) or None
+        ``X.T @ R``, or None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(6.0).reshape(3, 2)
+    >>> serial_product(X, X)
+    array([[20., 26.],
+           [26., 35.]])
+    """
+    if not (is_numpy_array(X) and is_numpy_array(R)):
+        return None
+    if X.shape[0] * X.shape[1] > _THREADED_PRODUCT_ELEMENTS:
+        return None
+    if _REPLACED or _SERIAL[0]:
+        return X.T @ R
+    if not _alone():
+        return None
+    with serial_solver(X):
+        return X.T @ R
 
 
 def product_threads(X, width=1):

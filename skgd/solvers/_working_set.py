@@ -12,10 +12,10 @@ measure is the one of :func:`~skgd.solvers._gd.solve_gd`; only the route to it c
 import dataclasses
 import math
 
-from array_api_compat import device, is_numpy_namespace
-from array_api_compat import numpy as np
+from array_api_compat import device
 
 from skgd._backend._dense import serial_width
+from skgd._backend._threads import serial_product
 from skgd._contract import check_support
 from skgd._gaps import nearest_subgradient, rounding_bound
 from skgd._objective import LinearObjective
@@ -298,6 +298,10 @@ class _SampleSpace:
         yc = objective.y - objective.y_offset
         self.uyc = u * yc
         self.yy = self.curv * float(self.uyc @ yc)
+        # The common weight when all are equal (the Gram matrix of the set is then
+        # that of the columns themselves, scaled), else None.
+        equal = bool(self.xp.all(u == u[0]))
+        self.uniform = float(u[0]) if equal else None
 
     def retarget(self, objective, ref):
         """Use the space for ``objective``, the same problem with another penalty.
@@ -330,16 +334,19 @@ class _SampleSpace:
         x_mean = cxp.take(self.stats.x_mean, cols)
         block = None
         if new.shape[0]:
-            block = self.backend.take_columns(objective.X, new)
             if self.dense:
-                # Centered as they are copied in (the block itself is left alone).
+                # Centered as they are copied in (X itself is left alone).
                 offset = x_mean[-new.shape[0] :] if objective.fit_intercept else None
-                self.X_cols = self.columns.append(block, offset)
+                X = objective.X
+                self.X_cols = self.columns.append(self.backend, X, new, offset)
                 block = self.X_cols[:, -new.shape[0] :]
-            elif self.X_cols is None:
-                self.X_cols = block
             else:
-                self.X_cols = self.backend.hstack([self.X_cols, block])
+                block = self.backend.take_columns(objective.X, new)
+                self.X_cols = (
+                    block
+                    if self.X_cols is None
+                    else self.backend.hstack([self.X_cols, block])
+                )
             self.cols = cols
         # Centered columns: the sub-objective's own centering is by zero. Its
         # products (moments, Gram matrix) are those of the gathered columns.
@@ -371,26 +378,44 @@ class _SampleSpace:
 
         Only the products with the new columns are computed: a set that doubles
         costs half its Gram matrix each time, one that gains a few columns next to
-        nothing. They are the backend's products of X by a few columns, in row
-        blocks on the calling thread: a product of 5,000 x 16 x 32 on OpenBLAS's
-        two threads took 440 ms with other processes on the cores, against 0.2 ms
-        on one. (The backend keeps larger products on its threads, hence
-        :func:`_products`.)
+        nothing. Each is one call on one BLAS thread where the process allows it,
+        else products by a few columns in row blocks on the calling thread (see
+        :func:`_products`); with equal weights the new columns' own block is a
+        ``syrk`` there, half the work of a general product (the products of a 62-
+        then 112-column set of a 5,000-row X: 2.2 ms of CPU against 2.9 ms as
+        general products and 3.9 ms in row blocks).
         """
         backend, cxp, u = self.backend, self.cxp, self.objective.u
-        ublock = block * u[:, None]
         q_new = self.curv * backend.rmatvec(block, self.uyc)
-        corner = _products(backend, cxp, block, ublock)
-        # (Symmetric to the last bit, as a syrk made it.)
-        corner = self.curv * 0.5 * (corner + cxp.matrix_transpose(corner))
+        # With equal weights the products are of the columns themselves, scaled
+        # once: no weighted copy of the block.
+        scale = None if self.uniform is None else self.curv * self.uniform
+        ublock = None
+        corner = None if scale is None else serial_product(block, block)
+        if corner is not None:
+            # (Symmetric to the last bit: numpy fills the syrk's other half.)
+            corner = scale * corner
+        else:
+            ublock = block * u[:, None]
+            corner = _products(backend, cxp, block, ublock)
+            # (Symmetric to the last bit, as a syrk made it.)
+            corner = self.curv * 0.5 * (corner + cxp.matrix_transpose(corner))
         if self.gram is None:
             self.gram = (corner, q_new)
             return
         G, q = self.gram
         k = G.shape[0]
-        cross = self.curv * cxp.matrix_transpose(
-            _products(backend, cxp, self.X_cols[:, :k], ublock)
+        cross = (
+            None if ublock is not None else serial_product(self.X_cols[:, :k], block)
         )
+        if cross is not None:
+            cross = scale * cxp.matrix_transpose(cross)
+        else:
+            if ublock is None:
+                ublock = block * u[:, None]
+            cross = self.curv * cxp.matrix_transpose(
+                _products(backend, cxp, self.X_cols[:, :k], ublock)
+            )
         top = cxp.concat([G, cxp.matrix_transpose(cross)], axis=1)
         bottom = cxp.concat([cross, corner], axis=1)
         self.gram = (cxp.concat([top, bottom], axis=0), cxp.concat([q, q_new]))
@@ -450,10 +475,13 @@ class _SampleSpace:
 
 
 def _products(backend, cxp, X, R):
-    """Return ``X.T @ R`` from products by at most :data:`_GROWTH` columns of ``R``.
+    """Return ``X.T @ R``: one call on one BLAS thread, else products by few columns.
 
-    Narrow enough for the backend to run them in row blocks on the calling thread
-    (see :meth:`~skgd._backend._dense.DenseBackend.rmatvec`): the Gram matrix of a
+    One call where :func:`~skgd._backend._threads.serial_product` may make it
+    (the process's only thread, a numpy X of moderate size). Elsewhere products
+    by at most :data:`_GROWTH` columns of ``R``, narrow enough for the backend to
+    run them in row blocks on the calling thread (see
+    :meth:`~skgd._backend._dense.DenseBackend.rmatvec`): the Gram matrix of a
     first set of 62 columns of a 5,000-row X, one product on OpenBLAS's two
     threads, took a median 22 to 38 ms with the load average at 18 on 2 cores,
     against 7.5 to 10 ms in products of 16 columns (1.1 ms at best, both). Against
@@ -461,6 +489,9 @@ def _products(backend, cxp, X, R):
     columns by 291 gathered ones of 2,000 rows went to OpenBLAS's threads, 18 ms
     each with the load average at 5.
     """
+    product = serial_product(X, R)
+    if product is not None:
+        return product
     m, step = R.shape[1], serial_width(X, _GROWTH)
     if m <= step:
         return backend.rmatvec(X, R)
@@ -482,29 +513,24 @@ class _Columns:
         self.xp, self.limit = xp, limit
         self.rows, self.k = None, 0
 
-    def append(self, block, offset=None):
-        """Add the columns of ``block`` less ``offset`` (one per column, or None).
+    def append(self, backend, X, idx, offset=None):
+        """Add the columns ``idx`` of X less ``offset`` (one per column, or None).
 
-        Return the matrix of all gathered columns. numpy writes the difference
-        into the buffer directly: the copies of a centered block and of its
-        transpose took as long as the gathering itself.
+        Return the matrix of all gathered columns. The backend writes them into
+        the buffer directly (``take_columns_into`` of
+        :class:`~skgd._backend._dense.DenseBackend`): a copy of the columns,
+        then of their centered transpose, took as long again.
         """
         xp = self.xp
-        n, m = block.shape
+        n, m = X.shape[0], idx.shape[0]
         k = self.k + m
         if self.rows is None or k > self.rows.shape[0]:
             capacity = max(k, min(2 * k, self.limit))
-            rows = xp.empty((capacity, n), dtype=block.dtype, device=device(block))
+            rows = xp.empty((capacity, n), dtype=X.dtype, device=device(X))
             if self.k:
                 rows[: self.k, :] = self.rows[: self.k, :]
             self.rows = rows
-        if offset is not None and is_numpy_namespace(xp):
-            out = self.rows[self.k : k, :]
-            np.subtract(xp.matrix_transpose(block), offset[:, None], out=out)
-        else:
-            if offset is not None:
-                block = block - offset
-            self.rows[self.k : k, :] = xp.matrix_transpose(block)
+        backend.take_columns_into(X, idx, self.rows, self.k, offset)
         self.k = k
         return xp.matrix_transpose(self.rows[:k, :])
 
