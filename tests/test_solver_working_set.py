@@ -377,11 +377,15 @@ def test_gram_space_rows_follow_the_set_appended_reordered_or_shrunk():
     np.testing.assert_array_equal(space._rows(), G)
 
 
-def test_products_with_a_wide_set_stay_below_the_threaded_size():
-    # X.T @ R for the gathered columns goes in products narrow enough to run in
-    # row blocks on the calling thread, however wide the set: each product is at
-    # most _THREADED_PRODUCT_ELEMENTS multiply-adds, and together they are X.T @ R.
+def test_products_with_a_wide_set_stay_below_the_threaded_size(monkeypatch):
+    # Where one call on one BLAS thread may not be made (serial_product gives
+    # None: another thread runs in the process), X.T @ R for the gathered columns
+    # goes in products narrow enough to run in row blocks on the calling thread,
+    # however wide the set: each product is at most _THREADED_PRODUCT_ELEMENTS
+    # multiply-adds, and together they are X.T @ R.
     from skgd._backend._dense import _THREADED_PRODUCT_ELEMENTS
+
+    monkeypatch.setattr(ws_module, "serial_product", lambda X, R: None)
 
     rng = np.random.default_rng(12)
     X = rng.standard_normal((2_000, 300))

@@ -152,7 +152,7 @@ class _GramSpace:
             self.buffer, self.rows, m = _Columns(xp, self.objective.n_features), None, 0
         if self.rows is None or k > m:
             new = xp.take(self.objective.G, cols[m:], axis=0)
-            gathered = self.buffer.append(xp.matrix_transpose(new))
+            gathered = self.buffer.append_rows(new)
             self.rows, self.held, self.block = xp.matrix_transpose(gathered), cols, None
         return self.rows
 
@@ -513,6 +513,17 @@ class _Columns:
         self.xp, self.limit = xp, limit
         self.rows, self.k = None, 0
 
+    def _grow(self, n, m, like):
+        """Make room for ``m`` more columns of ``n`` rows; return the new count."""
+        xp, k = self.xp, self.k + m
+        if self.rows is None or k > self.rows.shape[0]:
+            capacity = max(k, min(2 * k, self.limit))
+            rows = xp.empty((capacity, n), dtype=like.dtype, device=device(like))
+            if self.k:
+                rows[: self.k, :] = self.rows[: self.k, :]
+            self.rows = rows
+        return k
+
     def append(self, backend, X, idx, offset=None):
         """Add the columns ``idx`` of X less ``offset`` (one per column, or None).
 
@@ -521,18 +532,20 @@ class _Columns:
         :class:`~skgd._backend._dense.DenseBackend`): a copy of the columns,
         then of their centered transpose, took as long again.
         """
-        xp = self.xp
-        n, m = X.shape[0], idx.shape[0]
-        k = self.k + m
-        if self.rows is None or k > self.rows.shape[0]:
-            capacity = max(k, min(2 * k, self.limit))
-            rows = xp.empty((capacity, n), dtype=X.dtype, device=device(X))
-            if self.k:
-                rows[: self.k, :] = self.rows[: self.k, :]
-            self.rows = rows
+        k = self._grow(X.shape[0], idx.shape[0], X)
         backend.take_columns_into(X, idx, self.rows, self.k, offset)
         self.k = k
-        return xp.matrix_transpose(self.rows[:k, :])
+        return self.xp.matrix_transpose(self.rows[:k, :])
+
+    def append_rows(self, block):
+        """Add the rows of ``block`` as they are (rows of G: columns, G symmetric).
+
+        Return the matrix of all gathered columns, as :meth:`append`.
+        """
+        k = self._grow(block.shape[1], block.shape[0], block)
+        self.rows[self.k : k, :] = block
+        self.k = k
+        return self.xp.matrix_transpose(self.rows[:k, :])
 
 
 def solve_working_set(
