@@ -145,7 +145,8 @@ def test_gram_halves_have_the_same_bits_on_one_thread_or_two(mean, monkeypatch):
 
 
 def test_weighted_gram_of_halves_equals_the_direct_product(idle):
-    X, _, h = _data(4_000, 80, offset=-5.0)
+    X, _, h = _data(4_000, 100, offset=-5.0)
+    assert X.shape[0] * X.shape[1] ** 2 >= _SPLIT_GRAM
     m = X.mean(axis=0)
     target = np.random.default_rng(0).standard_normal(4_000)
     with _serial():

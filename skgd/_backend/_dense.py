@@ -43,10 +43,13 @@ _SOLVE_BLOCK = 64
 # average at 5 on 2 cores, against 0.1 ms below): one ``potrf`` and ``potrs``
 # there, 46 us for 100 x 100 against 221 us for the blocks' numpy calls.
 _LAPACK_THREADED_ROWS = 128
-# From this many multiply-adds (about half a millisecond on one core) a Gram
-# matrix on numpy is summed in two halves of its row blocks, which a helper
-# thread shares where a core is idle (see _numpy_gram).
-_SPLIT_GRAM = 2**23
+# From this many multiply-adds (about 1.5 ms on one core) a Gram matrix on
+# numpy is summed in two halves of its row blocks, which a helper thread shares
+# where a core is idle (see _numpy_gram). Below, the helper's start and sync
+# cost more than its half: on idle cores (one process, alternating, medians of
+# 7 rounds) 2,000 x 65 took 1.27x the time with it, 3,000 x 100 1.15x, while
+# 5,000 x 100 took 0.85x, 5,000 x 200 0.71x and 20,000 x 200 0.59x.
+_SPLIT_GRAM = 2**25
 
 
 @cache
