@@ -9,7 +9,10 @@ the same bits as on one thread, the helper is gone when it returns, and an
 error of either half reaches the caller.
 """
 
+import builtins
 import contextlib
+import io
+import os
 import threading
 
 import numpy as np
@@ -171,7 +174,8 @@ def test_gram_halves_have_the_same_bits_on_one_thread_or_two(mean, monkeypatch):
 
 
 def test_weighted_gram_of_halves_equals_the_direct_product(idle):
-    X, _, h = _data(4_000, 80, offset=-5.0)
+    X, _, h = _data(4_000, 100, offset=-5.0)
+    assert X.shape[0] * X.shape[1] ** 2 >= _SPLIT_GRAM
     m = X.mean(axis=0)
     target = np.random.default_rng(0).standard_normal(4_000)
     with _serial():
@@ -205,3 +209,92 @@ def test_newton_fit_has_the_same_bits_with_a_helper(monkeypatch):
     np.testing.assert_array_equal(fits["busy"].coef_, fits["idle"].coef_)
     np.testing.assert_array_equal(fits["busy"].intercept_, fits["idle"].intercept_)
     assert fits["busy"].n_iter_ == fits["idle"].n_iter_
+
+
+@pytest.fixture
+def runnable(monkeypatch):
+    """Set the tasks /proc/loadavg says are runnable; count its reads."""
+    reads = []
+
+    def set_to(count):
+        def read():
+            reads.append(count)
+            return count
+
+        monkeypatch.setattr(_split, "_runnable", read)
+        return reads
+
+    monkeypatch.setattr(_split, "_quota", lambda: None)
+    return set_to
+
+
+def test_one_usable_cpu_never_has_a_helper(monkeypatch, runnable):
+    # (A container or taskset: one CPU of the machine's many.)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    reads = runnable(0)
+    assert not idle_core()
+    assert reads == []  # (no read of the load: nothing could be idle)
+    with _serial():
+        assert halves(_where, _where) == ("MainThread", "MainThread")
+
+
+@pytest.mark.parametrize(("running", "idle"), [(1, True), (2, False), (40, False)])
+def test_the_cpus_are_the_affinity_not_the_machine(
+    monkeypatch, runnable, running, idle
+):
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 5}, raising=False)
+    runnable(running)
+    assert idle_core() is idle
+
+
+def test_a_cpu_quota_of_one_never_has_a_helper(monkeypatch, runnable):
+    monkeypatch.setattr(
+        os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False
+    )
+    runnable(0)
+    monkeypatch.setattr(_split, "_quota", lambda: 1)
+    assert not idle_core()
+    monkeypatch.setattr(_split, "_quota", lambda: 2)
+    assert idle_core()
+
+
+@pytest.mark.parametrize(
+    ("text", "quota"),
+    [
+        ("max 100000\n", None),
+        ("150000 100000\n", 1),
+        ("400000 100000\n", 4),
+        ("", None),
+    ],
+)
+def test_quota_reads_cgroup_cpu_max(monkeypatch, text, quota):
+    def fake_open(path, *args, **kwargs):
+        assert path == "/sys/fs/cgroup/cpu.max"
+        return io.StringIO(text)
+
+    with monkeypatch.context() as m:
+        m.setattr(builtins, "open", fake_open)
+        assert _split._quota.__wrapped__() == quota
+
+
+def test_without_affinity_or_proc_no_helper(monkeypatch, runnable):
+    # (Not Linux: no sched_getaffinity, no /proc/loadavg.)
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert _split._cpus() == 4
+    runnable(None)
+    assert not idle_core()
+    runnable(1)
+    assert idle_core()
+
+
+def test_runnable_is_none_where_proc_loadavg_cannot_be_read(monkeypatch):
+    def missing(*args):
+        raise FileNotFoundError("/proc/loadavg")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "open", missing)
+        assert _split._runnable() is None
+    assert _split._runnable() is None or _split._runnable() >= 1

@@ -43,10 +43,13 @@ _SOLVE_BLOCK = 64
 # average at 5 on 2 cores, against 0.1 ms below): one ``potrf`` and ``potrs``
 # there, 46 us for 100 x 100 against 221 us for the blocks' numpy calls.
 _LAPACK_THREADED_ROWS = 128
-# From this many multiply-adds (about half a millisecond on one core) a Gram
-# matrix on numpy is summed in two halves of its row blocks, which a helper
-# thread shares where a core is idle (see _numpy_gram).
-_SPLIT_GRAM = 2**23
+# From this many multiply-adds (about 1.5 ms on one core) a Gram matrix on
+# numpy is summed in two halves of its row blocks, which a helper thread shares
+# where a core is idle (see _numpy_gram). Below, the helper's start and sync
+# cost more than its half: on idle cores (one process, alternating, medians of
+# 7 rounds) 2,000 x 65 took 1.27x the time with it, 3,000 x 100 1.15x, while
+# 5,000 x 100 took 0.85x, 5,000 x 200 0.71x and 20,000 x 200 0.59x.
+_SPLIT_GRAM = 2**25
 
 
 @cache
@@ -117,6 +120,24 @@ def _column_blocks_rmatvec(X, r):
     for start in range(0, n_features, step):
         np.matmul(r, X[:, start : start + step], out=out[start : start + step])
     return out
+
+
+def _product_blocks(X, v, width):
+    """Return :func:`_row_blocks`, or for a wider ``v`` on a large X its blocks.
+
+    numpy multiplies a float32 X by a float64 vector (the gaps of float32
+    data, see ``skgd._gaps.wide_point``) through a float64 copy of X: above
+    ``_THREADED_PRODUCT_ELEMENTS`` it is made in row blocks of that many
+    entries (64 MB), each one call on the process's threads, not of all X.
+    """
+    blocks = _row_blocks(X, width)
+    if blocks is not None or not is_numpy_array(X) or X.dtype == v.dtype:
+        return blocks
+    n_samples, n_features = X.shape
+    if n_samples * n_features * width <= _THREADED_PRODUCT_ELEMENTS:
+        return None
+    step = max(1, _THREADED_PRODUCT_ELEMENTS // max(n_features * width, 1))
+    return [slice(start, start + step) for start in range(0, n_samples, step)]
 
 
 def is_small_numpy_product(X, w):
@@ -419,7 +440,7 @@ class DenseBackend(InMemoryBackend):
 
     def matvec(self, X, w):
         """Return ``X @ w``, by row blocks on the calling thread (see _row_blocks)."""
-        blocks = _row_blocks(X, 1 if w.ndim == 1 else w.shape[1])
+        blocks = _product_blocks(X, w, 1 if w.ndim == 1 else w.shape[1])
         if blocks is None:
             return X @ w
         out = np.empty((X.shape[0],) + w.shape[1:], dtype=np.result_type(X, w))
@@ -434,7 +455,7 @@ class DenseBackend(InMemoryBackend):
         transposed X by a skinny ``r`` took 0.57 ms on 20,000 x 50 x 2 on one
         thread, against 0.33 ms this way (two vector products: 0.26 ms).
         """
-        blocks = _row_blocks(X, 1 if r.ndim == 1 else r.shape[1])
+        blocks = _product_blocks(X, r, 1 if r.ndim == 1 else r.shape[1])
         if blocks is None:
             return r @ X if r.ndim == 1 else (r.T @ X).T
         if r.ndim == 1 and X.flags.f_contiguous:

@@ -11,7 +11,9 @@ and the second on a helper thread when a core is idle at that moment
 (:func:`idle_core`), else both in turn. The halves are the same either way and
 the caller adds them in one order, so the result has the same bits whoever ran
 them. The caller never waits for a helper that has not started: it then takes
-the second half itself; only a half under way is waited for.
+the second half itself; only a half under way is waited for. The CPUs counted
+are the process's own (:func:`_cpus`: its affinity mask, at most a cgroup's
+CPU quota): with one, or without ``/proc/loadavg`` (not Linux), no helper.
 
 Under load (another runnable task on every core) nothing changes: a BLAS call
 split across threads that the scheduler interleaves with other processes waits
@@ -19,6 +21,7 @@ for the slowest (see ``_threads``), which is why these fits run on one thread.
 """
 
 import contextlib
+import functools
 import os
 import threading
 
@@ -38,25 +41,43 @@ def serial_limit(limit):
 
 
 def _cpus():
-    """Return the number of CPUs this process may run on."""
+    """Return the number of CPUs this process may run on.
+
+    Its affinity mask where the platform has one (Linux: a container or
+    ``taskset`` may leave fewer than ``os.cpu_count()``), else the count;
+    at most a container's CPU quota (:func:`_quota`).
+    """
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # (not Linux)
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    quota = _quota()
+    return cpus if quota is None else min(cpus, quota)
 
 
-def idle_core():
-    """Return whether a CPU of this process is idle now (Linux; else False).
+@functools.cache
+def _quota():
+    """Return the whole CPUs of the cgroup's quota (cgroup v2), or None.
 
-    The fourth field of ``/proc/loadavg`` counts the tasks runnable at this
-    instant, the caller included: fewer than the process's CPUs leaves one idle.
-    Reading it costs about 7 us (the os calls; Python's ``open``: 14 us). Where
-    it says no, the runnable threads of this process other than the caller are
-    left out (:func:`_others_running`, 10 us a thread): an OpenBLAS thread
-    spins for about 0.1 s after a call on several threads (as those of
-    ``ElasticNetCV``, run just before, leave it), yielding its CPU to any other
-    task: counted, it would keep the helper off in a fit run just after.
-    Elsewhere (no ``/proc``) it says no.
+    A container limited by a quota (``docker --cpus``) keeps every CPU in
+    its affinity mask: ``cpu.max`` holds ``quota period`` in microseconds,
+    ``max`` for none. A quota of 1.5 CPUs is 1 (two threads would each wait
+    for the other's share). Read once per process.
+    """
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else max(int(quota) // int(period), 1)
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _runnable():
+    """Return the tasks runnable now by ``/proc/loadavg``, or None without it.
+
+    Its fourth field, ``running/total``: the caller included. About 7 us
+    (the os calls; Python's ``open``: 14 us). None where there is no
+    ``/proc`` (not Linux) or it reads otherwise.
     """
     try:
         fd = os.open("/proc/loadavg", os.O_RDONLY)
@@ -64,10 +85,31 @@ def idle_core():
             text = os.read(fd, 128)
         finally:
             os.close(fd)
-        running = int(text.split()[3].split(b"/")[0])
+        return int(text.split()[3].split(b"/")[0])
     except (OSError, ValueError, IndexError):
-        return False
+        return None
+
+
+def idle_core():
+    """Return whether a CPU of this process is idle now (Linux; else False).
+
+    Fewer runnable tasks (:func:`_runnable`, the caller included) than the
+    process's CPUs (:func:`_cpus`) leaves one idle. Where it says no, the
+    runnable threads of this process other than the caller are left out
+    (:func:`_others_running`, 10 us a thread): an OpenBLAS thread spins for
+    about 0.1 s after a call on several threads (as those of ``ElasticNetCV``,
+    run just before, leave it), yielding its CPU to any other task: counted, it
+    would keep the helper off in a fit run just after. Never with one CPU (the
+    file is then not read), nor where there is no ``/proc/loadavg``. In a
+    container the file may count the host's tasks, more than its CPUs: the
+    helper then stays off, which costs nothing.
+    """
     cpus = _cpus()
+    if cpus < 2:
+        return False
+    running = _runnable()
+    if running is None:
+        return False
     return running < cpus or running - _others_running() < cpus
 
 
