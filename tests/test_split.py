@@ -213,8 +213,13 @@ def test_newton_fit_has_the_same_bits_with_a_helper(monkeypatch):
 
 @pytest.fixture
 def runnable(monkeypatch):
-    """Set the tasks /proc/loadavg says are runnable; count its reads."""
+    """Set the tasks /proc/loadavg says are runnable; count its reads.
+
+    None of them is another thread of this process (a BLAS thread left
+    spinning by an earlier test would otherwise be left out of the count).
+    """
     reads = []
+    monkeypatch.setattr(_split, "_others_running", lambda: 0)
 
     def set_to(count):
         def read():
