@@ -8,8 +8,9 @@ These are the inner solvers of the working-set strategy
 :func:`solve_gram_cd` runs coordinate descent (scikit-learn's compiled loop) and
 certifies its result; :func:`solve_gram_enet` runs accelerated proximal gradient
 with exact solves on the support (any Array API namespace), and finishes what
-coordinate descent leaves. They know nothing of working sets, intercepts or
-backends.
+coordinate descent leaves; :func:`start_cannot_certify` tells, in ``k``
+operations, a start whose duality gap is sure to miss a threshold. They know
+nothing of working sets, intercepts or backends.
 """
 
 import contextlib
