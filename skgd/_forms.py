@@ -266,10 +266,12 @@ class CenteredModel:
     def with_penalty(self, penalty):
         """Return the objective with another penalty, e.g. a path's (stats shared)."""
         other = self._replace(penalty=penalty)
-        # The reference, the loss at zero coefficients, has no penalty term: a
-        # path's alphas share the pass over the targets that computes it.
-        if "_reference_value" in self.__dict__:
-            other.__dict__["_reference_value"] = self.__dict__["_reference_value"]
+        # The reference, the loss at zero coefficients, and the loss's best
+        # constant have no penalty term: a path's alphas share the passes over
+        # the targets that compute them.
+        for name in ("_reference_value", "y_offset"):
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
         return other
 
     def _replace(self, y=None, loss=None, penalty=None, stats=None):

@@ -214,6 +214,13 @@ def test_column_stats_are_frozen_and_shared(seed):
     assert other.stats is obj.stats
     assert other.moments() is obj.moments()
     np.testing.assert_allclose(obj.moments().sq, X.var(axis=0), rtol=1e-12)
+    # A path's penalties share the loss's best constant (computed once), and
+    # it is the one a fresh objective computes.
+    offset = obj.initial_offset()
+    shared = obj.with_penalty(L2(0.1))
+    assert shared.__dict__["y_offset"] is obj.__dict__["y_offset"]
+    assert shared.initial_offset() == pytest.approx(np.mean(y), rel=1e-12)
+    assert offset == build(X, y).initial_offset()
     # A derived copy over other columns carries its own products.
     part = dataclasses.replace(
         obj.stats,

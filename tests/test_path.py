@@ -12,7 +12,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDRegressor, GDRegressorCV, gd_path
-from skgd.solvers import _gram_enet
+from skgd.penalties import L1L2
+from skgd.solvers import _gram_enet, _working_set
 
 
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
@@ -155,3 +156,74 @@ def test_path_cv_refit_in_the_gram_form_where_most_features_stay(
     assert isinstance(ours.intercept_, np.float64)
     assert isinstance(ours.n_iter_, int)
     assert ours.n_iter_ >= 1
+
+
+def _correlated(n, p, seed, rho=0.7):
+    """AR(1)-correlated columns of mixed scales and offsets, a sparse truth."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    for j in range(1, p):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * X[:, j]
+    X = X * rng.uniform(0.5, 20.0, p) + rng.uniform(-5.0, 5.0, p)
+    coef = np.zeros(p)
+    coef[: p // 5] = rng.uniform(-3.0, 3.0, p // 5)
+    return X, X @ coef + rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_path_cv_start_screen_changes_no_result(positive, monkeypatch):
+    # The screen only skips start gaps that would have missed the threshold:
+    # with it and without it the search takes the same steps.
+    X, y = _correlated(2_000, 40, seed=7)
+    grid = ElasticNetCV(l1_ratio=0.5, alphas=30, cv=KFold(5)).fit(X, y).alphas_
+    kw = {
+        "l1_ratio": 0.5,
+        "alphas": grid,
+        "cv": KFold(5, shuffle=True, random_state=0),
+        "positive": positive,
+    }
+    new = GDRegressorCV(**kw).fit(X, y)
+    monkeypatch.setattr(_working_set, "start_cannot_certify", lambda *a: False)
+    old = GDRegressorCV(**kw).fit(X, y)
+    np.testing.assert_allclose(new.mse_path_, old.mse_path_, rtol=1e-10)
+    np.testing.assert_allclose(new.coef_, old.coef_, rtol=1e-10, atol=1e-12)
+    assert new.alpha_ == old.alpha_
+    if not positive:
+        # (Both to a tight tolerance: at the default one the paths differ
+        # within it, 4e-3 of an MSE near alpha_max.)
+        tight = GDRegressorCV(**kw, tol=1e-12, max_iter=10**4).fit(X, y)
+        ref = ElasticNetCV(**kw, tol=1e-12, max_iter=10**5).fit(X, y)
+        assert tight.alpha_ == ref.alpha_ == new.alpha_
+        np.testing.assert_allclose(tight.mse_path_, ref.mse_path_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_start_screen_is_a_lower_bound_on_the_gap(positive):
+    # Wherever the screen says a start cannot be certified, its duality gap (the
+    # certificate it skips) is above the threshold, on warm starts of a path
+    # (the previous alpha's solution) and on random points.
+    X, y = _correlated(500, 30, seed=3)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    G, q, yy = Xc.T @ Xc, Xc.T @ yc, float(yc @ yc)
+    rng = np.random.default_rng(0)
+    alpha_max = float(np.max(np.abs(q))) / 0.5
+    screened = 0
+    for alpha in alpha_max * np.geomspace(1.0, 1e-3, 12):
+        penalty = L1L2(alpha=alpha, l1_ratio=0.5, positive=positive)
+        prev = L1L2(alpha=alpha * 1.3, l1_ratio=0.5, positive=positive)
+        w_prev = _gram_enet.solve_gram_cd(
+            G, q, yy, prev, np.zeros(30), threshold=1e-12 * yy, max_iter=100, xp=np
+        )[0]
+        for w in [w_prev, w_prev + 1e-3 * rng.standard_normal(30)]:
+            w = np.maximum(w, 0.0) if positive else w
+            oracle = _gram_enet._oracle(
+                G, q, yy, penalty, np, max_iter=0, threshold=0.0, lasso_form=True
+            )
+            gap = oracle.point(w).gap
+            for threshold in [gap / 1000, gap / 100, gap / 10, gap, 10 * gap]:
+                skip = _gram_enet.start_cannot_certify(
+                    G, q, yy, penalty, w, threshold, np
+                )
+                assert not skip or gap > threshold
+                screened += skip
+    assert screened > 10

@@ -8,8 +8,9 @@ These are the inner solvers of the working-set strategy
 :func:`solve_gram_cd` runs coordinate descent (scikit-learn's compiled loop) and
 certifies its result; :func:`solve_gram_enet` runs accelerated proximal gradient
 with exact solves on the support (any Array API namespace), and finishes what
-coordinate descent leaves. They know nothing of working sets, intercepts or
-backends.
+coordinate descent leaves; :func:`start_cannot_certify` tells, in ``k``
+operations, a start whose duality gap is sure to miss a threshold. They know
+nothing of working sets, intercepts or backends.
 """
 
 import contextlib
@@ -431,6 +432,37 @@ def solve_gram_cd(G, q, yy, penalty, w, *, threshold, max_iter, xp, **options):
         **options,
     )
     return w, gap, curve + rest
+
+
+def start_cannot_certify(G, q, yy, penalty, w, threshold, xp):
+    r"""Return whether the duality gap at ``w`` provably exceeds ``threshold``.
+
+    Minimising the objective ``P`` over the coordinate ``j`` alone (``a_j =
+    G_jj + l2``, ``b_j = q_j - (G w)_j + G_jj w_j``, the minimiser ``u_j =
+    soft(b_j, l1) / a_j``) decreases it by at least ``a_j / 2 (w_j - u_j)**2``
+    (the rest of the exact decrease, ``l1 |w_j| - g_j w_j`` with ``g_j = b_j -
+    a_j u_j`` in ``[-l1, l1]``, is not negative). The largest of these is a lower
+    bound on ``P(w) - P*``, so on any duality gap at ``w``; each ``|w_j - u_j|``
+    is first shrunk by the rounding of ``b_j`` (:func:`gram_rounding_bound` over
+    ``a_j``), and the bound must exceed twice ``threshold``. Then the gap cannot
+    certify ``w``: a path's warm start at the next alpha, whose gap costs two
+    dual points only to be found too large. False (no screen) with per-feature
+    weights or ``threshold <= 0``.
+    """
+    shape = penalty.elastic_net_shape()
+    if shape is None or not threshold > 0 or w.shape[0] == 0:
+        return False
+    l1, l2, positive = shape
+    d = xp.linalg.diagonal(G)
+    a = d + l2
+    b = q - G @ w + d * w
+    if positive:
+        u = xp.maximum(b - l1, 0.0) / a
+    else:
+        u = (b - xp.minimum(xp.maximum(b, -l1), l1)) / a
+    eps = float(xp.finfo(G.dtype).eps)
+    slack = xp.maximum(xp.abs(w - u) - gram_rounding_bound(d, yy, eps) / a, 0.0)
+    return 0.5 * float(largest(xp, a * slack * slack)) > 2.0 * threshold
 
 
 def _oracle(G, q, yy, penalty, xp, *, max_iter, threshold, lasso_form=False, **report):

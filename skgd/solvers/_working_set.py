@@ -26,6 +26,7 @@ from skgd.solvers._gram_enet import (
     scatter,
     solve_gram_cd,
     solve_gram_enet,
+    start_cannot_certify,
 )
 from skgd.solvers._result import SolverResult
 
@@ -216,12 +217,15 @@ def _solve_complete(G, q, yy, penalty, w, *, threshold, max_iter, **options):
     A start whose gap already meets ``threshold`` is returned as it is, with no
     iteration, as the proximal gradient returns it: at ``alpha_max`` (the first
     alpha of a path) zero stays exactly zero, where a run of coordinate descent
-    moves the feature on the bound by rounding (1e-13 on diabetes).
+    moves the feature on the bound by rounding (1e-13 on diabetes). A start whose
+    gap provably misses it (:func:`start_cannot_certify`: a path's warm start at
+    the next alpha, most often) skips that gap.
     """
     kw = {"threshold": threshold, **options}
-    w, gap, curve = solve_gram_enet(G, q, yy, penalty, w, max_iter=0, **kw)
-    if gap <= threshold:
-        return w, gap, curve
+    if not start_cannot_certify(G, q, yy, penalty, w, threshold, options["xp"]):
+        w, gap, curve = solve_gram_enet(G, q, yy, penalty, w, max_iter=0, **kw)
+        if gap <= threshold:
+            return w, gap, curve
     return solve_gram_cd(G, q, yy, penalty, w, max_iter=max_iter, **kw)
 
 
