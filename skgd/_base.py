@@ -379,29 +379,6 @@ def fill_shared_docs(cls):
     return cls
 
 
-def _check_final_gap(gap, objective, solver, tol):
-    """Warn where the gap made at a converged result is above ``tol``.
-
-    The solver stopped on its own measure; the gap :func:`~skgd._gaps.final_gap`
-    makes at the result (for float32 data: in float64, a safe bound where the
-    float32 difference, clipped at 0, is not) is what ``dual_gap_`` reports. A
-    result reported as converged must be within ``tol`` by that gap, or say it
-    is not.
-    """
-    reference = float(objective.reference_value())
-    if reference > 0 and float(gap) > tol * reference:
-        warn_not_converged(
-            solver,
-            None,
-            uncertified=(
-                f"the duality gap at its result is {float(gap) / reference:.2e} "
-                f"relative, above tol={tol:g}, although the solver's own measure "
-                "met tol (it rounds below the gap in float32); fit float64 data, "
-                "or loosen tol"
-            ),
-        )
-
-
 class StochasticFit:
     """The stochastic solvers' fit and the start point, shared through GDBase."""
 
@@ -856,9 +833,6 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
             gap = final_gap(objective, res.coef, res.intercept)
             if gap is None:
                 gap = res.extra["measure"] * objective.reference_value()
-            elif res.converged and self.tol is not None:
-                ran = res.extra.get("solver", name)
-                _check_final_gap(gap, objective, ran, self.tol)
             gaps.append(gap)
         coef = cxp.stack([r.coef for r in results])
         intercepts = [r.intercept for r in results]
