@@ -30,8 +30,6 @@ Every solver's stopping measure is built here:
 
 import math
 
-from array_api_compat import numpy as np_compat
-
 from skgd._backend._dense import psd_solve
 from skgd._backend._namespace import array_namespace
 from skgd._contract import provides
@@ -179,18 +177,16 @@ def sample_gap(objective, w, raw, grad_w, raw_grad=None, value=None):
 
 def _gap_at(objective, w, raw, theta, k, v, value=None):
     """Return :func:`conjugate_gap` at ``w`` for the dual point ``k * theta``."""
-    xp, y = objective.xp, objective.y
-    if y.dtype != raw.dtype:  # (wide_point's float64: the terms of y alone too)
-        y = xp.astype(y, raw.dtype)
+    xp = objective.xp
     if value is not None:
         loss_dual = objective.backend.to_float(
-            objective.loss.dual_value(y, k * theta, objective.u)
+            objective.loss.dual_value(objective.y, k * theta, objective.u)
         )
         return conjugate_gap(value, loss_dual, objective.penalty, k, v)
     # The loss's dual part and the primal loss, in one synchronisation.
     loss_dual, primal_loss = objective.backend.to_floats(
-        objective.loss.dual_value(y, k * theta, objective.u),
-        xp.sum(objective.u * objective.loss.pointwise(y, raw)),
+        objective.loss.dual_value(objective.y, k * theta, objective.u),
+        xp.sum(objective.u * objective.loss.pointwise(objective.y, raw)),
     )
     value = primal_loss + objective.penalty_value(w)
     return conjugate_gap(value, loss_dual, objective.penalty, k, v)
@@ -265,7 +261,7 @@ def dual_scaling(objective, v, largest):
     return k * objective.penalty.dual_scale(k * v)
 
 
-def rounding_bound(objective, dtype=None):
+def rounding_bound(objective):
     r"""Return a bound on the rounding of each computed ``(X_c.T theta)_j``, or None.
 
     A coordinate of ``v = X_c.T theta`` is a weighted mean of ``n`` products,
@@ -281,36 +277,20 @@ def rounding_bound(objective, dtype=None):
     within it of the computed one: no computation in this precision tells the
     dual points within it apart. One pass over ``y`` per objective (cached); None
     for an uncentered objective (no column moments) or a penalty outside the
-    elastic-net family, whose gaps are left as they are. ``dtype`` is the
-    precision ``theta`` and ``X_c.T theta`` were computed in where it is not
-    the data's (float64 for float32 data, see :func:`wide_point`): ``eps`` is
-    then its own.
+    elastic-net family, whose gaps are left as they are.
     """
     if objective.penalty.elastic_net_weights() is None:
         return None
-    return _rounding(objective, dtype)[0]
+    return _rounding(objective)[0]
 
 
-def _rounding(objective, dtype=None):
+def _rounding(objective):
     """Return ``(bound, unit)``: :func:`rounding_bound`'s bound and ``ROUNDING eps S``.
 
     For any penalty: ``unit`` bounds the rounding of a sum ``sum_i theta_i`` (a
     column of ones, ``m = 1``). Both None for an uncentered objective. Cached
-    per objective, in the data's precision, and scaled to ``dtype``'s ``eps``
-    where that is finer.
+    per objective.
     """
-    bound, unit = _data_rounding(objective)
-    if dtype is None or bound is None:
-        return bound, unit
-    cxp = objective.coef_xp
-    ratio = float(cxp.finfo(dtype).eps) / float(cxp.finfo(objective.dtype).eps)
-    if ratio >= 1.0:
-        return bound, unit
-    return cxp.astype(bound, dtype) * ratio, unit * ratio
-
-
-def _data_rounding(objective):
-    """Return :func:`_rounding` in the data's precision (cached per objective)."""
     cached = objective.__dict__.get("_rounding_bound")
     if cached is not None:
         return cached
@@ -347,7 +327,7 @@ def toward_subgradient(objective, w, v):
     nearest subgradient is ``l2 w + l1 sign(w)`` where ``w != 0`` and ``v``
     clipped to ``[-l1, l1]`` where ``w == 0``.
     """
-    bound = rounding_bound(objective, v.dtype)
+    bound = rounding_bound(objective)
     if bound is None:
         return v
     return nearest_subgradient(objective.penalty, w, v, bound)
@@ -393,7 +373,7 @@ def toward_ball(objective, v):
     does not depend on ``v``) that the computed ``X_c.T theta`` cannot be told
     from, with the smallest conjugate.
     """
-    bound = rounding_bound(objective, v.dtype)
+    bound = rounding_bound(objective)
     if bound is None:
         return v
     l1 = objective.penalty.elastic_net_weights()[0]
@@ -403,31 +383,16 @@ def toward_ball(objective, v):
 
 
 def final_gap(objective, coef, intercept):
-    """Return the duality gap to report at a solver's result, or None.
+    """Return :func:`unpenalized_gap` at a solver's result, or None.
 
-    :func:`unpenalized_gap` where :func:`unpenalized_gap_applies` holds: the
-    full-batch solver stops such fits on this gap
-    (:func:`unpenalized_gap_at`); this evaluates it at what a solver returns,
-    one more pass over X (and the Gram columns of the unpenalized features,
-    once per objective). Elsewhere, for float32 data in the sample form and
-    a loss with a duality gap (a conjugate, or :func:`numerical_gap_applies`)
-    but not the squared loss (whose gap is a sum of non-negative terms), the
-    gap in float64 at the result (:func:`numerical_gap_at`, two passes): a
-    safe bound, which the solver's own, a difference rounded in float32
-    clipped at 0, is not (see :func:`wide_point`). Otherwise None: the
-    solver's measure is reported.
+    None where :func:`unpenalized_gap_applies` does not hold. The full-batch
+    solver stops such fits on this gap (:func:`unpenalized_gap_at`); this
+    evaluates it at what a solver returns, one more pass over X (and the Gram
+    columns of the unpenalized features, once per objective).
     """
-    c = objective.offset(coef, intercept)
-    if unpenalized_gap_applies(objective):
-        return unpenalized_gap_at(objective, coef, c)
-    if (
-        getattr(objective, "form", None) == "samples"
-        and not objective.loss.is_quadratic
-        and wide_point(objective, coef, c)[0] is not coef
-        and (objective.has_duality_gap or numerical_gap_applies(objective))
-    ):
-        return numerical_gap_at(objective, coef, c)
-    return None
+    if not unpenalized_gap_applies(objective):
+        return None
+    return unpenalized_gap_at(objective, coef, objective.offset(coef, intercept))
 
 
 def unpenalized_gap_applies(objective):
@@ -489,21 +454,15 @@ def numerical_gap_at(objective, w, c):
     With a numerical conjugate (:func:`numerical_gap_applies`) it is a safe
     upper bound on the suboptimality: the conjugate is bounded from above
     (:func:`~skgd.losses._tweedie_conjugate.conjugate_upper`), so the gap is
-    never below the exact gap of the same dual point. Data of a lower
-    precision is evaluated in float64 (see :func:`wide_point`).
+    never below the exact gap of the same dual point.
     """
-    w, c = wide_point(objective, w, c)
     raw = objective.raw(w, c)
     raw_grad, grad_w, _ = objective.gradient(raw)
     return sample_gap(objective, w, raw, grad_w, raw_grad)
 
 
 def unpenalized_gap_at(objective, w, c):
-    """Return :func:`unpenalized_gap` at ``(w, c)`` (one pass for the gradient).
-
-    Data of a lower precision is evaluated in float64 (see :func:`wide_point`).
-    """
-    w, c = wide_point(objective, w, c)
+    """Return :func:`unpenalized_gap` at ``(w, c)`` (one pass for the gradient)."""
     raw = objective.raw(w, c)
     raw_grad, grad_w, _ = objective.gradient(raw)
     return unpenalized_gap(objective, w, raw, grad_w, raw_grad)
@@ -588,7 +547,7 @@ def box_gap(objective, w, c):
     if theta is None:
         return math.inf
     v, total = objective.backprop(theta)
-    bound, unit = _rounding(objective, v.dtype)
+    bound, unit = _rounding(objective)
     if bool(cxp.any(cxp.abs(v) > bound)) or abs(backend.to_float(total)) > unit:
         return math.inf
     return _gap_at(objective, w, raw, theta, 1.0, 0.0 * v)
@@ -722,7 +681,7 @@ def _multinomial_newton_gap(objective, w, raw, raw_grad):
     if bool(xp.any((q < -slack) | (q > 1.0 + slack))):
         return math.inf
     v, total = objective.backprop(theta)
-    bound, unit = _rounding(objective, v.dtype)
+    bound, unit = _rounding(objective)
     off = cxp.abs(cxp.take(v, index, axis=0)) > cxp.take(bound, index, axis=0)
     total = float(cxp.max(cxp.abs(backend.to_coef(total))))
     if bool(cxp.any(off)) or free_sum and total > unit:
@@ -873,36 +832,6 @@ def gram_columns(objective, weights, columns):
             blocks.append(product)
         out = blocks[0] if len(blocks) == 1 else cxp.concat(blocks, axis=1)
     return cxp.where(objective.active[:, None], out, 0.0 * out)
-
-
-def wide_point(objective, w, c):
-    """Return ``(w, c)`` in float64 where the gap of float32 data needs it.
-
-    A float32 gap is the difference of two values of about the objective's
-    size, each rounded by several ``eps`` of float32 times its terms (the
-    Tweedie loss is a difference of terms far larger than itself): near the
-    optimum it came out below zero, -4.5e-7 on an objective of 0.5 where the
-    float64 gap of the same point was 5e-8 (a reported ``dual_gap_`` of 0, or
-    below it). With ``w`` and
-    ``c`` in float64, numpy's promotion computes the predictions, the
-    gradient, ``X.T theta``, both values and their sums in float64 from the
-    float32 X, ``y`` and weights (which float64 holds exactly): the gap of
-    the float32 problem at this point, rounded as a float64 fit's. It costs
-    the products' float64 copies of X's row blocks (of all X for an
-    unblocked product; a CSR matrix's values once). Only for numpy and
-    scipy.sparse data of one output and a loss without a balanced dual point
-    (other namespaces do not mix precisions, or keep theirs).
-    """
-    cxp = objective.coef_xp
-    if (
-        objective.dtype == cxp.float64
-        or objective.xp is not np_compat
-        or cxp is not np_compat
-        or objective.n_outputs != 1
-        or objective.loss.balanced_dual
-    ):
-        return w, c
-    return cxp.astype(w, cxp.float64), cxp.astype(cxp.asarray(c), cxp.float64)
 
 
 def unpenalized_gap(objective, w, raw, grad_w, raw_grad):
@@ -1082,7 +1011,7 @@ def _box_unpenalized_gap(objective, w, raw, raw_grad, free):
     if theta is None:
         return math.inf
     v, total = objective.backprop(theta)
-    bound, unit = _rounding(objective, v.dtype)
+    bound, unit = _rounding(objective)
     index = cxp.asarray(list(free), dtype=cxp.int64, device=backend.device)
     off = cxp.abs(cxp.take(v, index)) > cxp.take(bound, index)
     # (Without an intercept sum(theta) is free.)

@@ -122,24 +122,6 @@ def _column_blocks_rmatvec(X, r):
     return out
 
 
-def _product_blocks(X, v, width):
-    """Return :func:`_row_blocks`, or for a wider ``v`` on a large X its blocks.
-
-    numpy multiplies a float32 X by a float64 vector (the gaps of float32
-    data, see ``skgd._gaps.wide_point``) through a float64 copy of X: above
-    ``_THREADED_PRODUCT_ELEMENTS`` it is made in row blocks of that many
-    entries (64 MB), each one call on the process's threads, not of all X.
-    """
-    blocks = _row_blocks(X, width)
-    if blocks is not None or not is_numpy_array(X) or X.dtype == v.dtype:
-        return blocks
-    n_samples, n_features = X.shape
-    if n_samples * n_features * width <= _THREADED_PRODUCT_ELEMENTS:
-        return None
-    step = max(1, _THREADED_PRODUCT_ELEMENTS // max(n_features * width, 1))
-    return [slice(start, start + step) for start in range(0, n_samples, step)]
-
-
 def is_small_numpy_product(X, w):
     """Return whether ``X @ w`` and ``r @ X`` are single BLAS calls on numpy.
 
@@ -440,7 +422,7 @@ class DenseBackend(InMemoryBackend):
 
     def matvec(self, X, w):
         """Return ``X @ w``, by row blocks on the calling thread (see _row_blocks)."""
-        blocks = _product_blocks(X, w, 1 if w.ndim == 1 else w.shape[1])
+        blocks = _row_blocks(X, 1 if w.ndim == 1 else w.shape[1])
         if blocks is None:
             return X @ w
         out = np.empty((X.shape[0],) + w.shape[1:], dtype=np.result_type(X, w))
@@ -455,7 +437,7 @@ class DenseBackend(InMemoryBackend):
         transposed X by a skinny ``r`` took 0.57 ms on 20,000 x 50 x 2 on one
         thread, against 0.33 ms this way (two vector products: 0.26 ms).
         """
-        blocks = _product_blocks(X, r, 1 if r.ndim == 1 else r.shape[1])
+        blocks = _row_blocks(X, 1 if r.ndim == 1 else r.shape[1])
         if blocks is None:
             return r @ X if r.ndim == 1 else (r.T @ X).T
         if r.ndim == 1 and X.flags.f_contiguous:
