@@ -119,7 +119,9 @@ class _GramSpace:
         # The set the last check and subproblem were on (the next alpha of a
         # path starts from it), G's rows there and its block on the set; the
         # set whose rows the buffer holds, in its order.
-        self.cols = self.held = self.xp.zeros(0, dtype=self.xp.int64)
+        self.cols = self.held = self.xp.zeros(
+            0, dtype=self.xp.int64, device=device(objective.q)
+        )
         self.rows = self.block = None
         self.buffer = _Columns(self.xp, objective.n_features)
 
