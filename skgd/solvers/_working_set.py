@@ -394,34 +394,23 @@ class _SampleSpace:
         backend, cxp, u = self.backend, self.cxp, self.objective.u
         q_new = self.curv * backend.rmatvec(block, self.uyc)
         # With equal weights the products are of the columns themselves, scaled
-        # once: no weighted copy of the block.
-        scale = None if self.uniform is None else self.curv * self.uniform
-        ublock = None
-        corner = None if scale is None else serial_product(block, block)
-        if corner is not None:
-            # (Symmetric to the last bit: numpy fills the syrk's other half.)
-            corner = scale * corner
+        # once: no weighted copy of the block, and its own product a syrk.
+        if self.uniform is None:
+            right, scale = block * u[:, None], self.curv
         else:
-            ublock = block * u[:, None]
-            corner = _products(backend, cxp, block, ublock)
-            # (Symmetric to the last bit, as a syrk made it.)
-            corner = self.curv * 0.5 * (corner + cxp.matrix_transpose(corner))
+            right, scale = block, self.curv * self.uniform
+        corner = _products(backend, cxp, block, right)
+        # (Symmetric to the last bit, as a syrk made it; a syrk's own is already,
+        # and then this is ``scale * corner`` to the bit.)
+        corner = scale * 0.5 * (corner + cxp.matrix_transpose(corner))
         if self.gram is None:
             self.gram = (corner, q_new)
             return
         G, q = self.gram
         k = G.shape[0]
-        cross = (
-            None if ublock is not None else serial_product(self.X_cols[:, :k], block)
+        cross = scale * cxp.matrix_transpose(
+            _products(backend, cxp, self.X_cols[:, :k], right)
         )
-        if cross is not None:
-            cross = scale * cxp.matrix_transpose(cross)
-        else:
-            if ublock is None:
-                ublock = block * u[:, None]
-            cross = self.curv * cxp.matrix_transpose(
-                _products(backend, cxp, self.X_cols[:, :k], ublock)
-            )
         top = cxp.concat([G, cxp.matrix_transpose(cross)], axis=1)
         bottom = cxp.concat([cross, corner], axis=1)
         self.gram = (cxp.concat([top, bottom], axis=0), cxp.concat([q, q_new]))
