@@ -227,3 +227,69 @@ def test_start_screen_is_a_lower_bound_on_the_gap(positive):
                 assert not skip or gap > threshold
                 screened += skip
     assert screened > 10
+
+
+@pytest.mark.parametrize(
+    ("l1_ratio", "positive"), [(0.5, False), (0.5, True), (1.0, False)]
+)
+def test_path_cv_parts_left_to_check_change_no_result(l1_ratio, positive, monkeypatch):
+    # A working set's run of coordinate descent that meets its threshold by the
+    # loop's own gap is not measured again (the check of the full problem
+    # certifies it): with that measure and without it the search takes the
+    # same steps.
+    X, y = _correlated(200, 300, seed=5)
+    cv = KFold(5, shuffle=True, random_state=0)
+    kw = {"l1_ratio": l1_ratio, "alphas": 40, "cv": cv, "positive": positive}
+    calls = []
+    part = _working_set._solve_part
+    monkeypatch.setattr(
+        _working_set, "_solve_part", lambda *a, **k: calls.append(1) or part(*a, **k)
+    )
+    new = GDRegressorCV(**kw).fit(X, y)
+    assert len(calls) > 100
+    monkeypatch.setattr(_working_set, "_solve_part", _gram_enet.solve_gram_cd)
+    old = GDRegressorCV(**kw).fit(X, y)
+    np.testing.assert_allclose(new.mse_path_, old.mse_path_, rtol=1e-10)
+    np.testing.assert_allclose(new.coef_, old.coef_, rtol=1e-10, atol=1e-12)
+    assert new.alpha_ == old.alpha_
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_uncertified_run_is_the_certified_one(positive):
+    # certify=False returns the loop's point itself, and its gap (the lasso
+    # form's dual point) bounds ours there (which takes the smaller of the
+    # lasso form's and the elastic net's own); where the loop misses the
+    # threshold, the certified route runs as without it.
+    X, y = _correlated(500, 30, seed=11)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    G, q, yy = Xc.T @ Xc, Xc.T @ yc, float(yc @ yc)
+    alpha_max = float(np.max(np.abs(q))) / 0.5
+    kw = {"max_iter": 100, "xp": np, "lasso_form": True}
+    left = 0
+    for alpha in alpha_max * np.geomspace(0.9, 1e-3, 8):
+        penalty = L1L2(alpha=alpha, l1_ratio=0.5, positive=positive)
+        for threshold in [1e-4 * yy, 1e-9 * yy, 0.0]:
+            args = (G, q, yy, penalty, np.zeros(30))
+            w, gap, curve = _gram_enet.solve_gram_cd(
+                *args, threshold=threshold, certify=False, **kw
+            )
+            w_ref, gap_ref, curve_ref = _gram_enet.solve_gram_cd(
+                *args, threshold=threshold, **kw
+            )
+            oracle = _gram_enet._oracle(
+                G, q, yy, penalty, np, max_iter=0, threshold=0.0, lasso_form=True
+            )
+            point = oracle.point(w)
+            assert oracle.value(point) == pytest.approx(curve[0], rel=1e-12)
+            if threshold > 0:
+                # (The loop met it: its point, the certified route's first.)
+                np.testing.assert_array_equal(w, w_ref)
+                assert len(curve) == 1
+                assert 0 <= gap <= threshold
+                assert point.gap <= gap * (1 + 1e-6) + 1e-13 * yy
+                left += 1
+            else:
+                np.testing.assert_array_equal(w, w_ref)
+                assert gap == gap_ref
+                assert curve == curve_ref
+    assert left == 16

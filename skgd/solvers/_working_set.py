@@ -231,15 +231,26 @@ def _solve_complete(G, q, yy, penalty, w, *, threshold, max_iter, **options):
     return solve_gram_cd(G, q, yy, penalty, w, max_iter=max_iter, **kw)
 
 
+def _solve_part(G, q, yy, penalty, w, **options):
+    """Solve a part of the problem by :func:`solve_gram_cd`, left to the check.
+
+    The check of the full problem that follows certifies the result: a run
+    of coordinate descent that meets the threshold by its own gap (the lasso
+    form's dual point) is not measured again (``certify=False``).
+    """
+    return solve_gram_cd(G, q, yy, penalty, w, certify=False, **options)
+
+
 def _inner_solver(complete, threshold):
     """Return the solver of the subproblems on G (see :func:`_solve_gram`).
 
     Coordinate descent, but ``threshold`` 0 (``tol=None``: run the budget) on
     the complete problem runs the proximal gradient's iterations, where a run of
     coordinate descent would take its epochs to no tolerance and count as one.
+    A part of the problem is left to the check that follows (:func:`_solve_part`).
     """
     if not complete:
-        return solve_gram_cd
+        return _solve_part
     return _solve_complete if threshold > 0 else solve_gram_enet
 
 
@@ -714,13 +725,16 @@ def solve_working_set(
                 return finish_direct(w, c)
             # In the Gram form the full problem is as cheap to slice as a part.
             cols = cxp.concat([cols, cxp.nonzero(outside)[0]])
-            complete = True
+            # (Its own gap is the one that counts: measured by ours.)
+            complete, space.inner = True, solve_gram_cd
             continue
         if n_add:
             cols = cxp.concat([cols, _top(cxp, score, n_add)])
             inner = max(space.inner_share * gap, _INNER * threshold)
         else:
-            # Nothing violates: the subproblem's accuracy is what is missing.
+            # Nothing violates: the subproblem's accuracy is what is missing,
+            # measured by our gap from now on.
+            space.inner = solve_gram_cd
             inner = 0.1 * min(inner, max(space.inner_share * gap, _INNER * threshold))
             if size == 0 or inner < 1e-4 * threshold:
                 return finish_direct(w, c)
