@@ -330,6 +330,8 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
     # The working sets' gathered columns and Gram matrices, kept from one alpha to
     # the next: each solve starts from the previous one's set.
     spaces = {}
+    # The working sets' mode of each kind of penalty (see _mode).
+    modes = {}
     template = objective.penalty
     for k, alpha in enumerate(alphas):
         penalty = dataclasses.replace(template, alpha=float(alpha), l1_ratio=l1_ratio)
@@ -337,7 +339,7 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
             penalty = scaled_problem(objective.loss, penalty, scale)[1]
         problem = objective.with_penalty(penalty)
         kw = {"max_iter": max_iter, "tol": tol}
-        mode = working_set_mode(problem)
+        mode = _mode(problem, modes)
         if mode is None:
             res = solve_gd(problem, w, problem.initial_offset(), **kw)
         else:
@@ -363,6 +365,21 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
             f"at {len(not_converged)} alphas, the smallest {min(not_converged):.3g}",
         )
     return coefs, intercepts, n_iters
+
+
+def _mode(problem, modes):
+    """Return :func:`working_set_mode` of ``problem``, kept in ``modes`` along a path.
+
+    Along a path only the penalty's strengths change, and the mode depends on
+    them only through which of its L1 and L2 parts are nonzero: one call per
+    kind, where each alpha's call (with the objective's check of its duality
+    gap) took 10 to 40 us of a solve's 0.7 to 1.1 ms (GDRegressorCV on 2,000
+    x 500, a loaded machine).
+    """
+    key = (bool(problem.penalty.l1), bool(problem.penalty.l2))
+    if key not in modes:
+        modes[key] = working_set_mode(problem)
+    return modes[key]
 
 
 @validate_params(
