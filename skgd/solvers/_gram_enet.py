@@ -6,7 +6,8 @@ These are the inner solvers of the working-set strategy
 (:mod:`skgd.solvers._working_set`) for the squared loss: they see only ``G``
 (``k x k``), ``q`` and ``y.T U y``, never X, so each iteration costs ``O(k**2)``.
 :func:`solve_gram_cd` runs coordinate descent (scikit-learn's compiled loop) and
-certifies its result; :func:`solve_gram_enet` runs accelerated proximal gradient
+certifies its result (or leaves that to a caller that certifies it, given the
+loop's own gap); :func:`solve_gram_enet` runs accelerated proximal gradient
 with exact solves on the support (any Array API namespace), and finishes what
 coordinate descent leaves; :func:`start_cannot_certify` tells, in ``k``
 operations, a start whose duality gap is sure to miss a threshold. They know
