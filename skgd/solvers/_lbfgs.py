@@ -20,8 +20,10 @@ from array_api_compat import is_numpy_array, is_numpy_namespace
 from scipy.optimize import minimize
 
 from skgd._backend._in_memory import InMemoryBackend
+from skgd._backend._row_pass import pass_blocks, row_pass, softmax_gradient
 from skgd._backend._threads import product_threads, serial_solver
 from skgd._one_pass import balanced
+from skgd.losses import MultinomialLogLoss
 from skgd.losses._base import mix_dual
 from skgd.solvers._gd import solve_gd
 from skgd.solvers._newton import DECREMENT_SHARE, multinomial_newton
@@ -106,8 +108,10 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     over X for the value and the gradient together
     (:meth:`LinearObjective.pass_terms`, one ``compute`` on Dask; for the
     multinomial log loss on data in memory, one softmax,
-    :meth:`~skgd.losses.MultinomialLogLoss.loss_gradient`, whose gradient is kept
-    for the dual point of the gap); scipy works in float64 on the small vector
+    :func:`~skgd._backend._row_pass.softmax_gradient`, whose gradient is kept
+    for the dual point of the gap, and on a numpy X whose products run on one
+    thread both products of each cache-sized block of rows while it is in the
+    cache, :func:`~skgd._backend._row_pass.row_pass`); scipy works in float64 on the small vector
     ``x`` only, X keeps its dtype.
 
     **L1.** With an L1 part ``l1 ||w||_1`` the variables are split, ``x = (sqrt(d)
@@ -487,14 +491,14 @@ class _Run:
         x = cxp.asarray(x, dtype=cxp.float64, copy=True)
         w, c = self.unpack(x)
         with product_threads(objective.X, objective.n_outputs):
-            if zero and is_numpy_array(objective.X):
-                shape = (objective.n_samples, *objective.coef_shape[1:])
-                raw = objective.xp.zeros(shape, dtype=objective.dtype) + c
-            else:
-                (raw,) = objective.backend.persist(objective.raw(w, c))
             if self.fused:
-                terms = _fused_terms(objective, raw, dual_terms)
+                raw, terms = _fused_terms(objective, w, c, dual_terms, zero=zero)
             else:
+                if zero and is_numpy_array(objective.X):
+                    shape = (objective.n_samples, *objective.coef_shape[1:])
+                    raw = objective.xp.zeros(shape, dtype=objective.dtype) + c
+                else:
+                    (raw,) = objective.backend.persist(objective.raw(w, c))
                 terms = objective.pass_terms(
                     raw, None, raw, losses=(objective.loss,), dual_terms=dual_terms
                 )
@@ -670,38 +674,60 @@ class _Run:
 def _fuses(objective):
     """Whether :func:`_fused_terms` can replace ``pass_terms`` for ``objective``.
 
-    For a loss with a fused ``loss_gradient`` (the multinomial log loss) on data in
-    memory, whose balanced dual point (with an intercept) needs no parts.
+    For the multinomial log loss itself (:func:`~skgd._backend._row_pass.
+    softmax_gradient` is its loss and gradient) on data in memory, whose balanced
+    dual point (with an intercept) needs no parts.
     """
     return (
-        hasattr(objective.loss, "loss_gradient")
+        type(objective.loss) is MultinomialLogLoss
         and isinstance(objective.backend, InMemoryBackend)
         and not objective.balance_part_count
     )
 
 
-def _fused_terms(objective, raw, dual_terms):
-    """Return the terms of ``pass_terms(raw, None, raw)`` from one fused softmax.
+def _fused_terms(objective, w, c, dual_terms, *, zero=False):
+    """Return ``raw`` at ``(w, c)`` and the terms of ``pass_terms(raw, None, raw)``.
 
-    The value and the gradient of the loss come from one ``loss_gradient`` call,
-    whose gradient array is then weighted in place; it is kept as ``"raw_grad"``
+    The value and the weighted gradient of the loss come from one softmax
+    (:func:`~skgd._backend._row_pass.softmax_gradient`, for each block of rows of
+    a pass that reads X once, :func:`~skgd._backend._row_pass.row_pass`, where
+    the products run on one thread); the gradient is kept as ``"raw_grad"``
     (``u * gradient``), so the duality gap at ``raw`` (:func:`_fused_dual`) needs
-    no second softmax.
+    no second softmax. With ``zero`` (``w = 0``) on a numpy X the predictions are
+    the offset alone (``X @ 0`` is exactly 0 for the finite X that validation lets
+    through).
     """
-    loss, u, X = objective.loss, objective.u, objective.X
-    values, g = loss.loss_gradient(objective.y, raw)
-    g *= objective.per_sample_shape(u)
+    loss, u, X, xp = objective.loss, objective.u, objective.X, objective.xp
+    n_samples, n_classes = objective.n_samples, objective.n_outputs
+    labels = xp.astype(objective.y, xp.int64)
+    values = xp.empty(n_samples, dtype=objective.dtype)
+    g = xp.empty((n_samples, n_classes), dtype=objective.dtype)
+
+    def gradient(rows, raw_rows):
+        return softmax_gradient(raw_rows, labels[rows], u[rows], values[rows], g[rows])
+
+    blocks = pass_blocks(X, n_classes)
+    if blocks is None:
+        if zero and is_numpy_array(X):
+            raw = xp.zeros((n_samples, n_classes), dtype=objective.dtype) + c
+        else:
+            raw = objective.raw(w, c)
+        product = objective.backend.rmatvec(X, gradient(slice(None), raw))
+    else:
+        # One read of X: each block's softmax between its two products.
+        shift = objective.intercept(w, c)
+        raw, product = row_pass(X, w, shift, gradient, blocks, zero=zero)
     sum_g = objective.coef_value(objective.xp.sum(g, axis=0))
     terms = {
         "values": [float(u @ values)],
-        "grad": objective.chain(objective.backend.rmatvec(X, g), sum_g),
+        "grad": objective.chain(product, sum_g),
         "theta_sum": -sum_g,
         "raw_grad": g,
     }
     if dual_terms and balanced(objective):
         extremes = loss.balance_extremes(objective.y, -g, u)
         terms["extremes"] = tuple(objective.xp.max(e, axis=0) for e in extremes)
-    return terms
+    return raw, terms
 
 
 def _fused_dual(objective, g, shift, k):
