@@ -448,6 +448,46 @@ def test_lbfgs_fused_evaluation_equals_the_pass(monkeypatch, kind):
     assert_both_within(objective, res, solve(solve_lbfgs, objective, 1e-10), 1e-10)
 
 
+@pytest.mark.parametrize("kind", ["dense", "weights", "no_intercept", "fortran"])
+def test_lbfgs_logistic_blocks_equal_the_pass(monkeypatch, kind):
+    """The log loss's evaluations by blocks of rows: the pass's value and gradient.
+
+    Blocks of 32 rows (X read once, each block's gradient between its two
+    products) where no gap is due; the run reaches the pass's optimum.
+    """
+    from skgd._backend import _row_pass
+    from skgd.solvers import _lbfgs
+
+    X, y = binary_problem(3)
+    if kind == "fortran":
+        X = np.asfortranarray(X)
+    sw = np.random.default_rng(4).uniform(0.2, 3.0, len(y))
+    kw = {
+        "sample_weight": sw if kind == "weights" else None,
+        "fit_intercept": kind != "no_intercept",
+    }
+    objective = objective_of(X, y, LogLoss(), L2(1e-2), **kw)
+    monkeypatch.setattr(_row_pass, "_BLOCK_ELEMENTS", 32 * X.shape[1])
+    assert len(_lbfgs._logistic_blocks(objective)) == 7  # 200 rows
+    point = np.random.default_rng(5).standard_normal(objective.coef_shape)
+
+    def evaluate():
+        run = _lbfgs._Run(objective, tol=1e-10, verbose=0, callback=None)
+        return run.evaluate(run.pack(point, 0.3), dual_terms=False)
+
+    blocked = evaluate()
+    res = solve(solve_lbfgs, objective, 1e-10)
+    monkeypatch.setattr(_lbfgs, "_logistic_blocks", lambda objective: None)
+    passed = evaluate()
+    assert "box" not in blocked.terms
+    assert "extremes" not in blocked.terms
+    np.testing.assert_allclose(blocked.raw, passed.raw, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(blocked.value, passed.value, rtol=1e-14)
+    np.testing.assert_allclose(blocked.grad_x, passed.grad_x, rtol=1e-12, atol=1e-14)
+    assert res.converged
+    assert_both_within(objective, res, solve(solve_lbfgs, objective, 1e-10), 1e-10)
+
+
 def standardized_iris():
     from sklearn.datasets import load_iris
     from sklearn.preprocessing import StandardScaler

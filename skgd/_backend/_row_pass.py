@@ -8,11 +8,12 @@ whole products each reads all of X from memory; :func:`row_pass` makes both on
 each block of rows (512 kB, :data:`~skgd._backend._dense._BLOCK_ELEMENTS`) while
 it is in the cache, so X is read from memory once. :func:`pass_blocks` says where
 that applies: a numpy X whose products run on the calling thread anyway.
-:func:`softmax_gradient` is the multinomial log loss's part of such a pass, in place
-on a block's predictions.
+:func:`softmax_gradient` and :func:`logistic_gradient` are the multinomial and the
+binary log losses' parts of such a pass, in place on a block's predictions.
 """
 
 import numpy as np
+from scipy.special import expit
 
 from skgd._backend._dense import _BLOCK_ELEMENTS
 from skgd._backend._threads import serial_products
@@ -169,4 +170,40 @@ def softmax_gradient(raw, labels, u, values, g):
     values -= picked
     g *= (u / total)[:, None]
     flat[at] -= u
+    return g
+
+
+def logistic_gradient(raw, minus_y, minus_yu, z, g):
+    """Write the binary log loss's margins and weighted gradient of a block.
+
+    ``z = -y raw`` (the loss is ``log(1 + exp(z))``, which the caller takes of
+    all rows at once) and ``g = -u y sigmoid(z)``: three numpy calls, where the
+    loss's :meth:`~skgd.losses.LogLoss.gradient` and the weighting make eight.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (m,)
+        The logits of the block.
+    minus_y, minus_yu : ndarray of shape (m,)
+        ``-y`` and ``-u y``, for labels ``y`` of -1 and +1 and weights ``u``.
+    z, g : ndarray of shape (m,)
+        Receive the margins and the weighted gradient.
+
+    Returns
+    -------
+    g : ndarray of shape (m,)
+        The gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> raw, y, u = np.array([0.0, 2.0]), np.array([1.0, -1.0]), np.array([0.5, 0.5])
+    >>> z, g = np.empty(2), np.empty(2)
+    >>> g = logistic_gradient(raw, -y, -u * y, z, g)
+    >>> z.tolist(), bool(np.allclose(g, [-0.25, 0.5 / (1.0 + np.exp(-2.0))]))
+    ([-0.0, 2.0], True)
+    """
+    np.multiply(minus_y, raw, out=z)
+    expit(z, out=g)
+    g *= minus_yu
     return g

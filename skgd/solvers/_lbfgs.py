@@ -20,10 +20,15 @@ from array_api_compat import is_numpy_array, is_numpy_namespace
 from scipy.optimize import minimize
 
 from skgd._backend._in_memory import InMemoryBackend
-from skgd._backend._row_pass import pass_blocks, row_pass, softmax_gradient
+from skgd._backend._row_pass import (
+    logistic_gradient,
+    pass_blocks,
+    row_pass,
+    softmax_gradient,
+)
 from skgd._backend._threads import product_threads, serial_solver
 from skgd._one_pass import balanced
-from skgd.losses import MultinomialLogLoss
+from skgd.losses import LogLoss, MultinomialLogLoss
 from skgd.losses._base import mix_dual
 from skgd.solvers._gd import solve_gd
 from skgd.solvers._newton import DECREMENT_SHARE, multinomial_newton
@@ -111,8 +116,8 @@ def solve_lbfgs(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None):
     :func:`~skgd._backend._row_pass.softmax_gradient`, whose gradient is kept
     for the dual point of the gap, and on a numpy X whose products run on one
     thread both products of each cache-sized block of rows while it is in the
-    cache, :func:`~skgd._backend._row_pass.row_pass`); scipy works in float64 on the small vector
-    ``x`` only, X keeps its dtype.
+    cache, :func:`~skgd._backend._row_pass.row_pass`); scipy works in float64
+    on the small vector ``x`` only, X keeps its dtype.
 
     **L1.** With an L1 part ``l1 ||w||_1`` the variables are split, ``x = (sqrt(d)
     w+, sqrt(d) w-, c)`` with ``w = w+ - w-`` and both parts bounded below by 0:
@@ -493,6 +498,8 @@ class _Run:
         with product_threads(objective.X, objective.n_outputs):
             if self.fused:
                 raw, terms = _fused_terms(objective, w, c, dual_terms, zero=zero)
+            elif not dual_terms and (blocks := _logistic_blocks(objective)):
+                raw, terms = _logistic_terms(objective, w, c, blocks, zero)
             else:
                 if zero and is_numpy_array(objective.X):
                     shape = (objective.n_samples, *objective.coef_shape[1:])
@@ -669,6 +676,50 @@ class _Run:
         converged = certified and measure <= self.threshold
         intercept = objective.intercept(ev.w, ev.c)
         return SolverResult(ev.w, intercept, self.n_iter, converged, self.curve, extra)
+
+
+def _logistic_blocks(objective):
+    """Return the blocks of :func:`_logistic_terms` for ``objective``, or None.
+
+    For the binary log loss itself on a numpy X whose products run on one
+    thread (:func:`~skgd._backend._row_pass.pass_blocks`).
+    """
+    if type(objective.loss) is not LogLoss:
+        return None
+    return pass_blocks(objective.X, 1)
+
+
+def _logistic_terms(objective, w, c, blocks, zero):
+    """Return ``raw`` and ``pass_terms(raw, None, raw)``'s terms for the log loss.
+
+    Without the dual point's terms: the value, the gradient and ``theta_sum``,
+    from one read of X by blocks of rows, each block's gradient between its two
+    products (:func:`~skgd._backend._row_pass.row_pass`); on 5,000 x 500 (one
+    thread) 1.0 against 1.45 ms for the products as two passes. An evaluation
+    that needs the dual point's terms (a gap is due) makes the backend's pass.
+    """
+    xp, u, n = objective.xp, objective.u, objective.n_samples
+    minus_y = -objective.y
+    minus_yu = minus_y * u
+    z = xp.empty(n, dtype=objective.dtype)
+    g = xp.empty(n, dtype=objective.dtype)
+
+    def gradient(rows, raw_rows):
+        return logistic_gradient(
+            raw_rows, minus_y[rows], minus_yu[rows], z[rows], g[rows]
+        )
+
+    shift = objective.intercept(w, c)
+    raw, product = row_pass(objective.X, w, shift, gradient, blocks, zero=zero)
+    # log(1 + exp(z)), as LogLoss.pointwise writes it, of all rows at once.
+    values = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, 0.0)
+    sum_g = objective.coef_value(xp.sum(g))
+    terms = {
+        "values": [float(u @ values)],
+        "grad": objective.chain(product, sum_g),
+        "theta_sum": -sum_g,
+    }
+    return raw, terms
 
 
 def _fuses(objective):
