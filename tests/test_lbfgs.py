@@ -346,15 +346,77 @@ def test_multinomial_loss_gradient_is_pointwise_and_gradient_at_once(dtype):
     np.testing.assert_array_equal(values, loss.pointwise(y, raw))
 
 
-@pytest.mark.parametrize("kind", ["dense", "sparse", "weights", "no_intercept"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_gradient_is_the_weighted_loss_and_gradient(dtype):
+    """The pass's in-place softmax: the loss's values and ``u`` times its gradient."""
+    from skgd._backend._row_pass import softmax_gradient
+
+    rng = np.random.default_rng(4)
+    raw = (rng.standard_normal((60, 5)) * 30.0).astype(dtype)  # far-off logits
+    y = rng.integers(0, 5, 60)
+    u = rng.uniform(0.0, 2.0, 60).astype(dtype)
+    u[:3] = 0.0
+    loss = MultinomialLogLoss(n_classes=5)
+    values, g = np.empty(60, dtype=dtype), np.empty((60, 5), dtype=dtype)
+    out = softmax_gradient(raw, y, u, values, g)
+    assert out is g
+    assert values.dtype == g.dtype == dtype
+    expected_values, expected_grad = loss.loss_gradient(y.astype(dtype), raw)
+    rtol = 1e-13 if dtype == np.float64 else 1e-5
+    # (Differences of logits of size 100: their rounding is absolute.)
+    np.testing.assert_allclose(values, expected_values, rtol=rtol, atol=100 * rtol)
+    np.testing.assert_allclose(g, u[:, None] * expected_grad, atol=10 * rtol)
+    assert not g[:3].any()  # rows of weight 0
+    # The rows' gradients sum to zero, as u * (softmax - onehot) does.
+    np.testing.assert_allclose(g.sum(axis=1), 0.0, atol=10 * rtol)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_row_pass_is_both_products(order):
+    """Both products of X by blocks of rows: ``X @ w + shift`` and ``X.T @ g``."""
+    from skgd._backend._row_pass import pass_blocks, row_pass
+
+    rng = np.random.default_rng(5)
+    X = np.asarray(rng.standard_normal((2_500, 40)), order=order)
+    w = rng.standard_normal((40, 3))
+    shift = np.array([1.0, -2.0, 0.5])
+    blocks = pass_blocks(X, 3)
+    assert len(blocks) == 2  # 1,638 rows of 40 in 512 kB
+
+    def tanh(rows, r):
+        return np.tanh(r)
+
+    raw, product = row_pass(X, w, shift, tanh, blocks)
+    np.testing.assert_allclose(raw, X @ w + shift, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(product, X.T @ np.tanh(raw), rtol=1e-10, atol=1e-10)
+    raw0, product0 = row_pass(X, 0 * w, shift, tanh, blocks, zero=True)
+    assert np.all(raw0 == shift)
+    np.testing.assert_allclose(product0, X.T @ np.tanh(raw0), rtol=1e-10, atol=1e-10)
+    assert pass_blocks(sp.csr_array(X), 3) is None
+    assert pass_blocks(X[:100], 3) is None  # (one block)
+
+
+@pytest.mark.parametrize(
+    "kind", ["dense", "sparse", "weights", "no_intercept", "blocks", "blocks_fortran"]
+)
 def test_lbfgs_fused_evaluation_equals_the_pass(monkeypatch, kind):
-    """One softmax per evaluation, the gap from its gradient: the same run."""
+    """One softmax per evaluation, the gap from its gradient: the same run.
+
+    The ``blocks`` kinds pass over X in blocks of 64 rows, the two products of
+    each while it is in the cache.
+    """
+    from skgd._backend import _row_pass
     from skgd.solvers import _lbfgs
 
     X, y = classes_problem(2)
     sw = np.random.default_rng(2).uniform(0.2, 3.0, len(y))
     if kind == "sparse":
         X = sp.csr_array(np.where(np.abs(X) > 3.0, X, 0.0))
+    if kind.startswith("blocks"):
+        monkeypatch.setattr(_row_pass, "_BLOCK_ELEMENTS", 64 * X.shape[1])
+        assert len(_row_pass.pass_blocks(X, 4)) == 5
+    if kind == "blocks_fortran":
+        X = np.asfortranarray(X)
     objective = objective_of(
         X,
         y,
@@ -382,6 +444,46 @@ def test_lbfgs_fused_evaluation_equals_the_pass(monkeypatch, kind):
     # And a run: certified, at the optimum that the passes reach.
     res = solve(solve_lbfgs, objective, 1e-10)
     monkeypatch.setattr(_lbfgs, "_fuses", lambda objective: False)
+    assert res.converged
+    assert_both_within(objective, res, solve(solve_lbfgs, objective, 1e-10), 1e-10)
+
+
+@pytest.mark.parametrize("kind", ["dense", "weights", "no_intercept", "fortran"])
+def test_lbfgs_logistic_blocks_equal_the_pass(monkeypatch, kind):
+    """The log loss's evaluations by blocks of rows: the pass's value and gradient.
+
+    Blocks of 32 rows (X read once, each block's gradient between its two
+    products) where no gap is due; the run reaches the pass's optimum.
+    """
+    from skgd._backend import _row_pass
+    from skgd.solvers import _lbfgs
+
+    X, y = binary_problem(3)
+    if kind == "fortran":
+        X = np.asfortranarray(X)
+    sw = np.random.default_rng(4).uniform(0.2, 3.0, len(y))
+    kw = {
+        "sample_weight": sw if kind == "weights" else None,
+        "fit_intercept": kind != "no_intercept",
+    }
+    objective = objective_of(X, y, LogLoss(), L2(1e-2), **kw)
+    monkeypatch.setattr(_row_pass, "_BLOCK_ELEMENTS", 32 * X.shape[1])
+    assert len(_lbfgs._logistic_blocks(objective)) == 7  # 200 rows
+    point = np.random.default_rng(5).standard_normal(objective.coef_shape)
+
+    def evaluate():
+        run = _lbfgs._Run(objective, tol=1e-10, verbose=0, callback=None)
+        return run.evaluate(run.pack(point, 0.3), dual_terms=False)
+
+    blocked = evaluate()
+    res = solve(solve_lbfgs, objective, 1e-10)
+    monkeypatch.setattr(_lbfgs, "_logistic_blocks", lambda objective: None)
+    passed = evaluate()
+    assert "box" not in blocked.terms
+    assert "extremes" not in blocked.terms
+    np.testing.assert_allclose(blocked.raw, passed.raw, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(blocked.value, passed.value, rtol=1e-14)
+    np.testing.assert_allclose(blocked.grad_x, passed.grad_x, rtol=1e-12, atol=1e-14)
     assert res.converged
     assert_both_within(objective, res, solve(solve_lbfgs, objective, 1e-10), 1e-10)
 

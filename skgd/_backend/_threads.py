@@ -250,6 +250,40 @@ def serial_product(X, R):
         return X.T @ R
 
 
+def serial_products(X, width=1):
+    """Return whether the products of a numpy X by ``width`` vectors use one thread.
+
+    Up to ``_THREADED_PRODUCT_ELEMENTS`` multiply-adds the backend runs them on
+    the calling thread (see ``_dense._row_blocks``); above, on the threads the
+    process had, which is one where :func:`serial_solver` replaced a limit of
+    one (a caller's own limit, as the benchmarks set).
+
+    Parameters
+    ----------
+    X : {array, sparse matrix}
+        The data.
+    width : int, default=1
+        The number of vectors X multiplies.
+
+    Returns
+    -------
+    bool
+        Whether X is a numpy array whose products by ``width`` vectors run on
+        one thread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> serial_products(np.ones((100, 10)), 8)
+    True
+    """
+    if not is_numpy_array(X) or X.ndim != 2:
+        return False
+    if X.shape[0] * X.shape[1] * width <= _THREADED_PRODUCT_ELEMENTS:
+        return True
+    return bool(_REPLACED) and all(count == 1 for count in _REPLACED[-1])
+
+
 def product_threads(X, width=1):
     """Return the context of a product of X by ``width`` vectors in a solver.
 
