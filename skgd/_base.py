@@ -523,7 +523,8 @@ class StochasticFit:
             if len(offset_shape) > 1:
                 b = cxp.reshape(b, offset_shape[1:])
             B0 = cxp.broadcast_to(b, offset_shape)
-        finite = bool(cxp.all(cxp.isfinite(W0)))
+        # (Zeros need no check: a small fit's fixed cost.)
+        finite = coef_init is None or bool(cxp.all(cxp.isfinite(W0)))
         if not finite or (B0 is not None and not bool(cxp.all(cxp.isfinite(B0)))):
             raise ValueError("coef_init and intercept_init must be finite.")
         return W0, B0
@@ -834,19 +835,24 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
             if gap is None:
                 gap = res.extra["measure"] * objective.reference_value()
             gaps.append(gap)
-        coef = cxp.stack([r.coef for r in results])
-        intercepts = [r.intercept for r in results]
-        if base.n_outputs == 1:
-            intercept = cxp.asarray(intercepts, dtype=X.dtype, device=backend.device)
-        else:
-            intercept = cxp.stack([cxp.astype(b, X.dtype) for b in intercepts])
         if y.ndim == 1:
-            coef = coef[0, ...]
-            intercept = (
-                X.dtype.type(intercepts[0])
-                if cxp is np_compat and base.n_outputs == 1
-                else intercept[0, ...]
-            )
+            # (One target: a copy of its coefficients, which the stack's one row
+            # would be, without the stack's fixed cost.)
+            coef = cxp.asarray(results[0].coef, copy=True)
+        else:
+            coef = cxp.stack([r.coef for r in results])
+        intercepts = [r.intercept for r in results]
+        if y.ndim == 1 and cxp is np_compat and base.n_outputs == 1:
+            intercept = X.dtype.type(intercepts[0])
+        else:
+            if base.n_outputs == 1:
+                intercept = cxp.asarray(
+                    intercepts, dtype=X.dtype, device=backend.device
+                )
+            else:
+                intercept = cxp.stack([cxp.astype(b, X.dtype) for b in intercepts])
+            if y.ndim == 1:
+                intercept = intercept[0, ...]
         coef, intercept = self._public_coef(coef, intercept, loss, backend)
         return {
             "coef_": coef,

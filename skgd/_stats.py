@@ -14,6 +14,7 @@ columns are constant (float32 columns its bound flags are recomputed in float64)
 """
 
 import dataclasses
+import functools
 from typing import Any
 
 from skgd._backend._namespace import array_namespace
@@ -23,12 +24,22 @@ from skgd._backend._namespace import array_namespace
 class ColumnMoments:
     """The columns' centered second moments and what the full-batch solver reads.
 
+    ``sq`` and ``active`` are computed with the moments, the rest on first use:
+    the proximal Newton solver reads none of it, and on a small X its reductions
+    were a fixed cost of each fit.
+
     Attributes
     ----------
     sq : array of shape (n_features,)
         Weighted centered second moment of each column.
     active : array of bool of shape (n_features,)
         The non-constant columns (the others keep ``w_j = 0``).
+    u : array of shape (n_samples,)
+        The normalised sample weights the moments are taken under.
+    fit_intercept : bool
+        Whether the model has an intercept.
+    backend : Backend
+        Operations over X (its ``to_float`` reads the count of weighted rows).
     metrics : dict of str to array
         ``"jacobi"`` (``sq``, 1 on inactive columns) and ``"identity"`` (ones).
     diag_max : dict of str to float
@@ -43,10 +54,56 @@ class ColumnMoments:
 
     sq: Any
     active: Any
-    metrics: dict
-    diag_max: dict
-    trace: dict
-    underdetermined: bool
+    u: Any
+    fit_intercept: bool
+    backend: Any
+
+    @functools.cached_property
+    def _n_active(self):
+        """The number of active columns."""
+        cxp = array_namespace(self.sq)
+        return int(cxp.sum(cxp.astype(self.active, cxp.int64)))
+
+    @functools.cached_property
+    def _on_active(self):
+        """``sq`` on the active columns, 0 elsewhere."""
+        cxp = array_namespace(self.sq)
+        return cxp.where(self.active, self.sq, cxp.zeros_like(self.sq))
+
+    @functools.cached_property
+    def metrics(self):
+        """See the class's attributes."""
+        cxp, sq = array_namespace(self.sq), self.sq
+        return {
+            "jacobi": cxp.where(self.active, sq, cxp.ones_like(sq)),
+            "identity": cxp.ones_like(sq),
+        }
+
+    @functools.cached_property
+    def diag_max(self):
+        """See the class's attributes."""
+        cxp, any_active = array_namespace(self.sq), self._n_active > 0
+        return {
+            "jacobi": 1.0 if any_active else 0.0,
+            "identity": float(cxp.max(self._on_active)) if any_active else 0.0,
+        }
+
+    @functools.cached_property
+    def trace(self):
+        """See the class's attributes."""
+        cxp = array_namespace(self.sq)
+        return {
+            "jacobi": float(self._n_active),
+            "identity": float(cxp.sum(self._on_active)),
+        }
+
+    @functools.cached_property
+    def underdetermined(self):
+        """See the class's attributes."""
+        u, xp = self.u, self.backend.xp
+        positive = array_namespace(u).astype(u > 0, xp.int64)
+        n_rows = int(self.backend.to_float(xp.sum(positive)))
+        return n_rows - int(self.fit_intercept) < self._n_active
 
 
 @dataclasses.dataclass(eq=False)
@@ -181,7 +238,7 @@ def column_moments(stats, backend, X, fit_intercept, dtype):
     products = stats.products
     if products.moments is not None:
         return products.moments
-    xp, cxp = backend.xp, backend.coef_xp
+    cxp = backend.coef_xp
     x_mean, u, sq = stats.x_mean, stats.u, stats.sq
     if sq is None and products.gram is not None:
         # The columns' centered second moments are G's diagonal: no pass.
@@ -204,23 +261,8 @@ def column_moments(stats, backend, X, fit_intercept, dtype):
             active, sq = _recheck_in_float64(backend, X, u, sq, active)
     else:
         active = sq > 0
-    n_rows = int(backend.to_float(xp.sum(array_namespace(u).astype(u > 0, xp.int64))))
-    n_active = int(cxp.sum(cxp.astype(active, cxp.int64)))
-    any_active = n_active > 0
-    on_active = cxp.where(active, sq, cxp.zeros_like(sq))
     products.moments = ColumnMoments(
-        sq=sq,
-        active=active,
-        metrics={
-            "jacobi": cxp.where(active, sq, cxp.ones_like(sq)),
-            "identity": cxp.ones_like(sq),
-        },
-        diag_max={
-            "jacobi": 1.0 if any_active else 0.0,
-            "identity": float(cxp.max(on_active)) if any_active else 0.0,
-        },
-        trace={"jacobi": float(n_active), "identity": float(cxp.sum(on_active))},
-        underdetermined=n_rows - int(fit_intercept) < n_active,
+        sq=sq, active=active, u=u, fit_intercept=fit_intercept, backend=backend
     )
     return products.moments
 

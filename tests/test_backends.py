@@ -128,3 +128,32 @@ def test_gram_with_target_is_an_array_of_its_own():
     np.testing.assert_allclose(G, C.T @ C / 300, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(q, C.T @ target / 300, rtol=1e-12, atol=1e-12)
     assert yy == pytest.approx(float(target @ target) / 300, rel=1e-12)
+
+
+def test_numpy_namespace_fast_paths_are_numpy_functions():
+    # The namespace's clip and reductions call numpy's ufuncs directly on a
+    # numpy array: the same values (bit for bit), types and errors as numpy's.
+    from skgd._backend._namespace import array_namespace
+
+    rng = np.random.default_rng(0)
+    v = rng.standard_normal(101)
+    M = rng.standard_normal((7, 3))
+    xp = array_namespace(v)
+    for got, want in [
+        (xp.clip(v, -0.5, 0.5), np.clip(v, -0.5, 0.5)),
+        (xp.clip(np.float32(2.0), 0.0, 1.0), np.float32(1.0)),
+        (xp.clip(v, 0.0, None), np.maximum(v, 0.0)),
+        (xp.sum(v), np.sum(v)),
+        (xp.sum(M, axis=0), np.sum(M, axis=0)),
+        (xp.sum(M, axis=1, keepdims=True), np.sum(M, axis=1, keepdims=True)),
+        (xp.max(v), np.max(v)),
+        (xp.any(v > 2.0), np.any(v > 2.0)),
+        (xp.all(v > -5.0), np.all(v > -5.0)),
+        # Integers keep array-api-compat's own reduction.
+        (xp.sum(np.arange(5, dtype=np.int32)), 10),
+    ]:
+        assert type(got) is type(want) or np.ndim(got) == np.ndim(want)
+        np.testing.assert_array_equal(got, want, strict=True)
+    assert np.isnan(xp.clip(np.array([np.nan]), -1.0, 1.0)[0])
+    with pytest.raises(ValueError, match="zero-size array"):
+        xp.max(np.array([]))

@@ -232,6 +232,31 @@ def test_column_stats_are_frozen_and_shared(seed):
     np.testing.assert_allclose(sub.metric(), obj.metric()[:2])
 
 
+def test_column_moments_read_on_first_use_are_the_definitions():
+    # A constant column (inactive), weights of zero on 4 of 9 rows: the
+    # metrics, curvature bounds, trace and row count computed on first use.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((9, 4))
+    X[:, 2] = 3.0
+    y = rng.standard_normal(9)
+    sw = np.array([1.0, 2.0, 0.0, 1.0, 0.0, 3.0, 0.0, 1.0, 0.0])
+    obj = build(X, y, sample_weight=sw)
+    m = obj.moments()
+    u = sw / sw.sum()
+    sq = u @ (X - u @ X) ** 2
+    np.testing.assert_allclose(m.sq, sq, rtol=1e-12, atol=1e-30)
+    assert m.active.tolist() == [True, True, False, True]
+    on = np.where(m.active, m.sq, 0.0)
+    np.testing.assert_array_equal(m.metrics["jacobi"], np.where(m.active, m.sq, 1.0))
+    np.testing.assert_array_equal(m.metrics["identity"], np.ones(4))
+    assert m.diag_max == {"jacobi": 1.0, "identity": float(on.max())}
+    assert m.trace == {"jacobi": 3.0, "identity": float(on.sum())}
+    # 5 weighted rows, less one for the intercept, against 3 active columns.
+    assert m.underdetermined is False
+    wide = build(X, y, sample_weight=np.array([1.0, 1.0, 1.0] + [0.0] * 6))
+    assert wide.moments().underdetermined is True
+
+
 def test_both_forms_keep_the_protocol(seed):
     from skgd._forms import ObjectiveForm
     from skgd._gram import gram_form

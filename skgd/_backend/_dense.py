@@ -7,6 +7,7 @@ namespace's matmul), and per-column statistics are accumulated over row blocks s
 temporary memory stays a small fraction of X.
 """
 
+import sys
 from functools import cache
 
 import numpy as np
@@ -62,6 +63,17 @@ def _lapack(names, dtype):
     return get_lapack_funcs(names, dtype=dtype)
 
 
+def _is_numpy(a):
+    """Return ``is_numpy_array(a)``, at once for a numpy array without JAX loaded.
+
+    (JAX's zero-gradient arrays are numpy arrays that array-api-compat does not
+    count as such; its test costs more than a Newton step's small solves.)
+    """
+    if type(a) is np.ndarray and "jax" not in sys.modules:
+        return True
+    return is_numpy_array(a)
+
+
 def _row_blocks(X, width=1):
     """Return the row slices of X's products, or None for one whole call.
 
@@ -78,8 +90,10 @@ def _row_blocks(X, width=1):
     """
     n_samples, n_features = X.shape
     size = n_samples * n_features * width
-    if not is_numpy_array(X) or not (
-        _PRODUCT_ELEMENTS < size <= _THREADED_PRODUCT_ELEMENTS
+    # (The size first: array-api-compat's type test costs more than a small
+    # product, which is one whole call whatever the namespace.)
+    if not (_PRODUCT_ELEMENTS < size <= _THREADED_PRODUCT_ELEMENTS) or not (
+        is_numpy_array(X)
     ):
         return None
     step = max(1, _PRODUCT_ELEMENTS // max(n_features * width, 1))
@@ -235,7 +249,7 @@ def psd_quadratic(A, b):
     >>> psd_quadratic(np.array([[4.0, 0.0], [0.0, 0.0]]), np.array([2.0, 0.0]))
     1.0
     """
-    if not is_numpy_array(A) or A.shape[0] > _SOLVE_BLOCK:
+    if not _is_numpy(A) or A.shape[0] > _SOLVE_BLOCK:
         xp = array_namespace(A, b)
         return float(b @ (xp.linalg.pinv(A, hermitian=True) @ b))
     # (A Newton step's pair is float64 already: no conversions to make.)

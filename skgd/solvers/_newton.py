@@ -818,7 +818,10 @@ class _ProxNewton:
         with np.errstate(over="ignore", invalid="ignore"):
             draw = objective.raw(dw, dc)  # (raw is linear in (w, c))
             for _ in range(_MAX_HALVINGS):
-                w_t, raw_t = w + t * dw, raw + t * draw
+                if t == 1.0:  # (the usual full step: 1.0 * x is x, two passes spared)
+                    w_t, raw_t = w + dw, raw + draw
+                else:
+                    w_t, raw_t = w + t * dw, raw + t * draw
                 value_t = self.source.trial_value(w_t, raw_t, first=t == 1.0)
                 finite = finite or math.isfinite(value_t)
                 if math.isfinite(value_t) and (
