@@ -100,8 +100,13 @@ def _reduction(name):
 
 
 _SCALARS = (int, float, np.integer, np.floating)
-# numpy's clip ufunc (numpy._core from numpy 2, numpy.core before).
-_clip_ufunc = (np._core if hasattr(np, "_core") else np.core).umath.clip
+# numpy's clip ufunc (numpy._core from numpy 2, numpy.core before); it is not
+# public, so a numpy without it gets np.clip itself (the same values).
+_clip_ufunc = getattr(
+    getattr(getattr(np, "_core", None) or getattr(np, "core", None), "umath", None),
+    "clip",
+    np.clip,
+)
 
 # array_api_compat.numpy with those functions replaced (its name is kept:
 # is_numpy_namespace and the doctests recognise it).
