@@ -30,7 +30,7 @@ from sklearn.model_selection import ShuffleSplit
 
 from skgd._advice import convergence_advice, measure_name
 from skgd._backend import fit_threads, is_dask
-from skgd._gaps import final_gap
+from skgd._gaps import fenchel_young_applies, final_gap
 from skgd._objective import LinearObjective
 from skgd._sklearn_compat import (
     DocLinkMixin,
@@ -834,6 +834,10 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
             gap = final_gap(objective, res.coef, res.intercept)
             if gap is None:
                 gap = res.extra["measure"] * objective.reference_value()
+            elif res.converged and self.tol is not None:
+                _warn_gap_above_tol(
+                    objective, gap, self.tol, res.extra.get("solver", name)
+                )
             gaps.append(gap)
         if y.ndim == 1:
             # (One target: a copy of its coefficients, which the stack's one row
@@ -873,6 +877,30 @@ class GDBase(DocLinkMixin, SparseCoefMixin, StochasticFit, BaseEstimator):
     def _public_coef(self, coef, intercept, loss, backend):
         """Return the solvers' coefficients and intercepts in ``coef_``'s layout."""
         return coef, intercept
+
+
+def _warn_gap_above_tol(objective, gap, tol, name):
+    """Warn where a result reported converged has a summed gap above ``tol``.
+
+    Only where :func:`~skgd._gaps.fenchel_young_applies` (float32 Poisson,
+    Gamma and Tweedie fits): a solver whose own stop is a difference of two
+    sums rounded in float32 (L-BFGS) may meet ``tol`` by that rounding alone,
+    where the gap summed from non-negative terms, which ``dual_gap_`` reports,
+    does not.
+    """
+    ref = objective.reference_value()
+    if not fenchel_young_applies(objective) or gap <= tol * ref:
+        return
+    warn_not_converged(
+        name,
+        None,
+        uncertified=(
+            "its stopping measure, rounded in float32, met tol, but the duality "
+            f"gap summed from non-negative terms is {gap / ref:.2e} relative, "
+            f"above tol={tol:g}. Use float64 data, or a smaller tol, for a "
+            "result certified within tol"
+        ),
+    )
 
 
 # The parameter values GDBase._validate_params remembers as valid: immutable

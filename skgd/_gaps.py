@@ -17,6 +17,10 @@ Every solver's stopping measure is built here:
   the sample form, or from the Gram matrix alone in the Gram form), or for the
   log losses by correcting it with a Newton step on those columns, and
   :func:`final_gap` evaluates it at a solver's result;
+- :func:`fenchel_young_applies`: the Poisson, Gamma and Tweedie gaps of data of
+  a precision below float64 are sums of non-negative Fenchel-Young terms,
+  summed in float64 (:func:`_fenchel_young_gap`), not a difference of two sums
+  that rounds at or below 0 near the optimum;
 - :func:`numerical_gap_at` is :func:`sample_gap` for a loss whose conjugate is
   numerical (the Tweedie loss, ``1 < p < 2``), which certifies a fit once its
   iterations have stopped;
@@ -34,6 +38,7 @@ from skgd._backend._dense import psd_solve
 from skgd._backend._namespace import array_namespace
 from skgd._contract import provides
 from skgd.losses import LogLoss, MultinomialLogLoss
+from skgd.losses._tweedie_conjugate import _wide
 
 # How far a computed ``(X_c.T theta)_j`` may be from the exact value, in units of
 # ``eps sqrt(m_j) S`` (see rounding_bound): a margin for the rounding of w itself
@@ -170,13 +175,22 @@ def sample_gap(objective, w, raw, grad_w, raw_grad=None, value=None):
             u > 0, u, xp.ones_like(u)
         )
         largest = to_float(xp.max(ratio))
-    v = toward_ball(objective, v)
+    if not fenchel_young_applies(objective):
+        # (The Fenchel-Young form's w.v term needs the computed v itself: a
+        # coordinate moved onto the ball there would drop its term.)
+        v = toward_ball(objective, v)
     k = dual_scaling(objective, v, largest)
     return _gap_at(objective, w, raw, theta, k, v, value)
 
 
 def _gap_at(objective, w, raw, theta, k, v, value=None):
-    """Return :func:`conjugate_gap` at ``w`` for the dual point ``k * theta``."""
+    """Return :func:`conjugate_gap` at ``w`` for the dual point ``k * theta``.
+
+    Where :func:`fenchel_young_applies`, the same gap as a sum of non-negative
+    terms (:func:`_fenchel_young_gap`).
+    """
+    if fenchel_young_applies(objective):
+        return _fenchel_young_gap(objective, w, raw, theta, k, v)
     xp = objective.xp
     if value is not None:
         loss_dual = objective.backend.to_float(
@@ -190,6 +204,62 @@ def _gap_at(objective, w, raw, theta, k, v, value=None):
     )
     value = primal_loss + objective.penalty_value(w)
     return conjugate_gap(value, loss_dual, objective.penalty, k, v)
+
+
+def fenchel_young_applies(objective):
+    """Return whether the gaps of ``objective`` are sums of Fenchel-Young terms.
+
+    The sample form of one output of a loss with a
+    ``fenchel_young_sum`` method (Poisson, Gamma, Tweedie with ``1 < p < 2``)
+    and a conjugate, on data of a precision below float64, centered or without
+    an intercept. There the primal and dual sums, each rounded by several
+    ``eps`` times terms far larger than the gap, came out at or below each
+    other near the optimum (a gap of 0, or below it, where the excess in
+    float64 was above 0); the gap of :func:`_fenchel_young_gap` has no such
+    cancellation. In float64 the rounding of the difference is far below any
+    ``tol``: those gaps are left as they are.
+    """
+    loss = objective.loss
+    return bool(
+        getattr(objective, "form", None) == "samples"
+        and objective.n_outputs == 1
+        and provides(loss, "fenchel_young_sum")
+        and (loss.has_conjugate or loss.has_numerical_conjugate)
+        and objective.dtype != objective.coef_xp.float64
+        and (objective.centered or not objective.fit_intercept)
+    )
+
+
+def _fenchel_young_gap(objective, w, raw, theta, k, v):
+    r"""Return the duality gap at ``w`` for ``k * theta`` as non-negative terms.
+
+    With ``s_i = -k theta_i / u_i``, ``z = raw = X_c w + c`` and ``v = X_c.T
+    theta``, ``sum_i u_i z_i s_i = -k (w.v + c sum(theta))``, and ``sum(theta)
+    = 0`` with an intercept (``c = 0`` without), so the gap
+    ``P(w) - D(k theta)`` is
+
+    .. math::
+
+        \sum_i u_i \left(L_i(z_i) + L_i^*(s_i) - z_i s_i\right)
+        + h(w) + h^*(k v) - k\, w^\top v,
+
+    the loss's ``fenchel_young_sum`` (in float64) and the penalty's
+    ``fenchel_young``: each term 0 where its pair is optimal, so near the
+    optimum the gap is made of small terms, not of the difference of two sums
+    of large ones (as :func:`quadratic_gap` for the squared loss). ``theta``
+    is centered again in float64 first: its float32 centering leaves a
+    ``sum(theta)`` of its rounding, which the identity above would carry
+    times ``c``; ``X_c.T`` of the change is 0, so ``v`` stands.
+    """
+    xp, u = objective.xp, objective.u
+    theta = _wide(theta, xp)
+    if objective.fit_intercept:
+        theta = theta - _wide(u, xp) * xp.sum(theta)
+    loss_part = objective.backend.to_float(
+        objective.loss.fenchel_young_sum(objective.y, raw, k * theta, u)
+    )
+    gap = loss_part + objective.penalty.fenchel_young(w, k * v)
+    return gap if math.isfinite(gap) else math.inf
 
 
 def _balanced_gap(objective, w, raw, grad_w, raw_grad, value=None):
@@ -383,16 +453,24 @@ def toward_ball(objective, v):
 
 
 def final_gap(objective, coef, intercept):
-    """Return :func:`unpenalized_gap` at a solver's result, or None.
+    """Return the duality gap to report at a solver's result, or None.
 
-    None where :func:`unpenalized_gap_applies` does not hold. The full-batch
-    solver stops such fits on this gap (:func:`unpenalized_gap_at`); this
-    evaluates it at what a solver returns, one more pass over X (and the Gram
-    columns of the unpenalized features, once per objective).
+    :func:`unpenalized_gap` where :func:`unpenalized_gap_applies` holds: the
+    full-batch solver stops such fits on this gap (:func:`unpenalized_gap_at`);
+    this evaluates it at what a solver returns, one more pass over X (and the
+    Gram columns of the unpenalized features, once per objective). Where
+    :func:`fenchel_young_applies` (and the penalty has a dual scaling), the gap
+    of :func:`sample_gap` at the result, one more pass: a sum of non-negative
+    terms, where a solver's own measure may be the difference of two sums
+    rounded in the data's precision. None elsewhere: the solver's measure is
+    reported.
     """
-    if not unpenalized_gap_applies(objective):
-        return None
-    return unpenalized_gap_at(objective, coef, objective.offset(coef, intercept))
+    c = objective.offset(coef, intercept)
+    if unpenalized_gap_applies(objective):
+        return unpenalized_gap_at(objective, coef, c)
+    if fenchel_young_applies(objective) and has_dual_scale(objective):
+        return numerical_gap_at(objective, coef, c)
+    return None
 
 
 def unpenalized_gap_applies(objective):
@@ -436,16 +514,26 @@ def numerical_gap_applies(objective):
     solve per sample), so they stop on the proximal-gradient measure, which
     bounds nothing, and are then certified by this gap.
     """
-    loss, penalty = objective.loss, objective.penalty
+    loss = objective.loss
     if not (
         getattr(objective, "form", None) == "samples"
         and loss.has_numerical_conjugate
         and objective.n_outputs == 1
     ):
         return False
+    return has_dual_scale(objective)
+
+
+def has_dual_scale(objective):
+    """Return whether the penalty scales dual points into its domain.
+
+    A strength, and no feature of penalty weight 0 (those are
+    :func:`unpenalized_gap_applies`'s): without, :func:`sample_gap` has no
+    dual point.
+    """
     cxp, dev = objective.coef_xp, objective.backend.device
     zero = cxp.zeros(objective.n_features, dtype=objective.dtype, device=dev)
-    return penalty.dual_scale(zero) is not None
+    return objective.penalty.dual_scale(zero) is not None
 
 
 def numerical_gap_at(objective, w, c):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from skgd._backend._namespace import array_namespace
 from skgd.losses._base import Loss
-from skgd.losses._tweedie_conjugate import conjugate_sum
+from skgd.losses._tweedie_conjugate import _wide, conjugate_sum, conjugate_upper
 
 
 def _exp(t):
@@ -46,6 +46,24 @@ def _dual_ratio(theta, u):
     """Return ``theta_i / u_i``, 0 where ``u_i = 0`` (there ``theta_i = 0`` too)."""
     xp = array_namespace(theta, u)
     return xp.where(u > 0, theta, 0.0 * u) / xp.where(u > 0, u, xp.ones_like(u))
+
+
+def _young_total(terms, inside, u):
+    """Return ``sum_i u_i t_i`` of Fenchel-Young terms, ``inf`` off the domain.
+
+    Each ``t_i`` is non-negative: a computed one below 0 only by rounding is
+    taken as 0 (where ``u_i = 0`` the term is left out). The sum is bounded
+    from above for its own rounding, ``(log2(n) + 2) eps`` of the total (the
+    terms being non-negative; pairwise and blocked summation, as in
+    :func:`~skgd.losses._tweedie_conjugate.conjugate_sum`).
+    """
+    xp = array_namespace(terms, u)
+    terms = xp.where(u > 0, xp.maximum(terms, 0.0 * terms), 0.0 * terms)
+    eps = float(xp.finfo(terms.dtype).eps)
+    n = terms.shape[0]
+    n = max(n, 2) if isinstance(n, int) else 2**40  # (a lazy length: as if large)
+    total = xp.sum(u * terms) * (1.0 + (math.log2(n) + 2.0) * eps)
+    return xp.where(xp.all(inside | (u == 0)), total, math.inf)
 
 
 def _infeasible_to_inf(value, bad):
@@ -119,6 +137,58 @@ class TweedieDeviance(Loss):
         if not self.has_numerical_conjugate:
             return None
         return -conjugate_sum(y, -_dual_ratio(theta, u), u, self.power)
+
+    def fenchel_young_sum(self, y, raw, theta, u):
+        r"""Return the sum of the samples' Fenchel-Young terms of the loss.
+
+        That is ``sum_i u_i (L_i(raw_i) + L_i^*(s_i) - raw_i s_i)`` with
+        ``s_i = -theta_i / u_i``: the loss's part of the duality gap as a sum
+        of non-negative terms (see :func:`skgd._gaps.fenchel_young_applies`),
+        each 0 where ``s_i`` is the derivative at ``raw_i``. Near the optimum
+        each term is small, where the primal and dual sums are each made of
+        terms far larger than the gap. In float64 where the namespace has it,
+        whatever the data's dtype; ``inf`` off the conjugate's domain (where
+        ``u_i > 0``).
+
+        For ``1 < p < 2`` the conjugate is :func:`conjugate_upper`'s upper
+        bound, and each term carries the rounding of ``L_i(raw_i) - raw_i
+        s_i``, ``4 eps`` times the magnitudes of its terms times ``2 +
+        |raw_i|`` (the exponentials' arguments round by ``eps |raw_i|``): the
+        sum is never below the exact one. None for the other powers (not
+        convex, or :class:`PoissonDeviance` and :class:`GammaDeviance`, which
+        have their own).
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,)
+            Targets.
+        raw : array of shape (n_samples,)
+            Linear predictions.
+        theta : array of shape (n_samples,)
+            A dual point (0 where ``u_i = 0``).
+        u : array of shape (n_samples,)
+            Sample weights, summing to 1.
+
+        Returns
+        -------
+        total : 0-d array
+            The sum, in float64 where the namespace has it.
+        """
+        if not self.has_numerical_conjugate:
+            return None
+        xp = array_namespace(y, raw)
+        y, raw, theta, u = (_wide(a, xp) for a in (y, raw, theta, u))
+        s = -_dual_ratio(theta, u)
+        upper, finite = conjugate_upper(y, s, self.power)
+        a, b = 2.0 - self.power, 1.0 - self.power
+        positive = y > 0
+        log_y = xp.log(xp.where(positive, y, xp.ones_like(y)))
+        const = xp.where(positive, xp.exp(a * log_y), 0.0 * y) / abs(a * b)
+        sizes = const + y * _exp(b * raw) / abs(b) + _exp(a * raw) / a
+        eps = float(xp.finfo(raw.dtype).eps)
+        margin = 4.0 * eps * (sizes + xp.abs(raw * s)) * (2.0 + xp.abs(raw))
+        terms = self.pointwise(y, raw) + upper - raw * s + margin
+        return _young_total(terms, finite, u)
 
     def pointwise(self, y, raw):
         """Return half the unit deviance of each sample."""
@@ -272,6 +342,21 @@ class PoissonDeviance(TweedieDeviance):
         value = -xp.sum(u * (_xlogx(v) - v - _xlogx(y) + y))
         return _infeasible_to_inf(value, v < 0)
 
+    def fenchel_young_sum(self, y, raw, theta, u):
+        """Return the loss's part of the gap as a sum of Fenchel-Young terms.
+
+        See :meth:`TweedieDeviance.fenchel_young_sum`. With ``v = y + s`` and
+        ``mu = exp(raw)``, each term is ``v log(v / mu) - v + mu >= 0``, 0
+        where ``v = mu``; in float64 where the namespace has it.
+        """
+        xp = array_namespace(y, raw)
+        y, raw, theta, u = (_wide(a, xp) for a in (y, raw, theta, u))
+        v = y - _dual_ratio(theta, u)
+        positive = v > 0
+        log_v = xp.log(xp.where(positive, v, xp.ones_like(v)))
+        terms = xp.where(positive, v * (log_v - raw), 0.0 * v) - v + _exp(raw)
+        return _young_total(terms, v >= 0, u)
+
 
 @dataclass(frozen=True)
 class GammaDeviance(TweedieDeviance):
@@ -324,3 +409,19 @@ class GammaDeviance(TweedieDeviance):
         log_y = xp.log(y)
         value = -xp.sum(u * (_xlogx(t) - t * log_y - t + log_y + 1.0))
         return _infeasible_to_inf(value, t < 0)
+
+    def fenchel_young_sum(self, y, raw, theta, u):
+        """Return the loss's part of the gap as a sum of Fenchel-Young terms.
+
+        See :meth:`TweedieDeviance.fenchel_young_sum`. With ``t = 1 - s`` and
+        ``q = y / mu``, each term is ``t log(t / q) - t + q >= 0``, 0 where
+        ``t = q``; in float64 where the namespace has it.
+        """
+        xp = array_namespace(y, raw)
+        y, raw, theta, u = (_wide(a, xp) for a in (y, raw, theta, u))
+        t = 1.0 + _dual_ratio(theta, u)
+        log_q = xp.log(y) - raw
+        positive = t > 0
+        log_t = xp.log(xp.where(positive, t, xp.ones_like(t)))
+        terms = xp.where(positive, t * (log_t - log_q), 0.0 * t) - t + xp.exp(log_q)
+        return _young_total(terms, t >= 0, u)

@@ -21,6 +21,7 @@ from skgd._contract import check_support
 from skgd._gaps import (
     box_gap,
     box_gap_applies,
+    fenchel_young_applies,
     numerical_gap_applies,
     numerical_gap_at,
     unpenalized_gap_applies,
@@ -214,7 +215,8 @@ def _solve_direct(objective, w0, c0, *, max_iter, tol, verbose=0, callback=None)
             # (A penalty with a strength but no gap, e.g. a loss without a
             # conjugate, stops on the proximal-gradient measure, as documented
             # for extensions; with features of penalty weight 0 it warns.)
-            return res if objective.has_duality_gap else _unbounded(objective, res)
+            if not (objective.has_duality_gap and fenchel_young_applies(sample)):
+                return res if objective.has_duality_gap else _unbounded(objective, res)
         return _certify_by_decrement(objective, res, sample=sample, **run_kw)
 
     return _smoothing_stages(objective, w0, c0, tol=tol, **run_kw)
@@ -259,6 +261,14 @@ def _uncertified_smooth(measure, name="Newton decrement"):
             "meet tol within max_iter. Use a larger max_iter for a result "
             "certified within tol"
         )
+    if name == "summed duality gap":
+        return (
+            "the duality gap of the iterations, a difference of two sums "
+            "rounded in the data's precision, met tol, but the gap summed from "
+            f"non-negative terms, which bounds the distance to the optimum "
+            f"({measure:.2e} relative), did not within max_iter. Use a larger "
+            "max_iter, or float64 data, for a result certified within tol"
+        )
     if name == "projected duality gap":
         # (Features of penalty weight 0: a penalty is there, the gap too.)
         return (
@@ -290,8 +300,10 @@ def _certificate(objective, sample, w, c, threshold):
     With features of penalty weight 0, the gap of
     :func:`~skgd._gaps.unpenalized_gap` (of the sample form ``sample``) within
     ``threshold``; for a loss with a numerical conjugate and a penalty, the
-    gap of :func:`~skgd._gaps.numerical_gap_at`, within ``threshold``.
-    Without a penalty, half the squared Newton decrement (with the
+    gap of :func:`~skgd._gaps.numerical_gap_at`, within ``threshold``, and
+    so for the losses of :func:`~skgd._gaps.fenchel_young_applies` with a
+    duality gap (float32 Poisson and Gamma). Without a penalty, half the
+    squared Newton decrement (with the
     constraint ``w >= 0``, the Lagrangian's: :func:`positive_decrement`),
     within ``DECREMENT_SHARE * threshold``; where that does not certify and the loss
     has a quadratic dual box, the gap of :func:`~skgd._gaps.box_gap` within
@@ -305,6 +317,10 @@ def _certificate(objective, sample, w, c, threshold):
         return gap, threshold, "projected duality gap"
     if numerical_gap_applies(sample):
         return numerical_gap_at(sample, w, c), threshold, "numerical duality gap"
+    if objective.has_duality_gap and fenchel_young_applies(sample):
+        # (The iterations' gap is a difference of sums rounded in the data's
+        # precision; numerical_gap_at sums non-negative terms.)
+        return numerical_gap_at(sample, w, c), threshold, "summed duality gap"
     decrement = newton_decrement(objective, w, c)
     if decrement is None:
         # (With w >= 0: the Lagrangian's, on the sample form, whose Hessian the
@@ -336,7 +352,11 @@ def _certify_by_decrement(
     one, whose bound ``lambda**2`` this share meets; with ``w >= 0`` that of
     the Lagrangian of the active constraints, which bounds the suboptimality
     alike: :func:`~skgd.solvers._positive_decrement.positive_decrement`); or,
-    for huber and modified
+    for the float32 Poisson and Gamma fits of
+    :func:`~skgd._gaps.fenchel_young_applies`, whose iterations' gap is a
+    difference of sums rounded in float32, where the gap summed from
+    non-negative terms (:func:`~skgd._gaps.numerical_gap_at`) is within the
+    threshold; for huber and modified
     huber, whose Hessian is singular where residuals sit on the linear pieces,
     where the gap of :func:`~skgd._gaps.box_gap` is within the threshold (see
     :func:`_certificate`). Where neither is, the iterations go on from where they
