@@ -200,10 +200,6 @@ def test_float32_gap_bounds_the_excess_array_api(
     xp = pytest.importorskip(namespace)
     import sklearn
 
-    if namespace == "array_api_strict" and solver == "newton" and penalty == "l1":
-        # (float64 too: its pseudo-inverse takes no hermitian argument there.)
-        pytest.xfail("Newton's L1 steps call pinv(hermitian=) on array_api_strict")
-
     if os.environ.get("SCIPY_ARRAY_API") != "1":
         pytest.skip("SCIPY_ARRAY_API=1 is needed for array_api_dispatch")
     kw = {} if device is None else {"device": xp.Device(device)}

@@ -249,9 +249,11 @@ def psd_quadratic(A, b):
     >>> psd_quadratic(np.array([[4.0, 0.0], [0.0, 0.0]]), np.array([2.0, 0.0]))
     1.0
     """
-    if not _is_numpy(A) or A.shape[0] > _SOLVE_BLOCK:
-        xp = array_namespace(A, b)
-        return float(b @ (xp.linalg.pinv(A, hermitian=True) @ b))
+    if not _is_numpy(A):
+        # (The standard's pinv has no ``hermitian``: array_api_strict refuses it.)
+        return float(b @ (array_namespace(A, b).linalg.pinv(A) @ b))
+    if A.shape[0] > _SOLVE_BLOCK:
+        return float(b @ (np.linalg.pinv(A, hermitian=True) @ b))
     # (A Newton step's pair is float64 already: no conversions to make.)
     same = type(b) is np.ndarray and A.dtype == np.float64 == b.dtype
     if not same:
