@@ -716,10 +716,11 @@ def solve_working_set(
             # What the next penalty of a path predicts its set from.
             space.last = (w, grad_w, bound[0])
             break
-        listed = scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
-        outside, size = active & ~listed, cols.shape[0]
-        room = space.room(size)
-        score, n_add = _violations(cxp, grad_w, w, bound, inv_norm, outside, room)
+        size = cols.shape[0]
+        outside = active & ~_listed(cxp, n_features, cols, w)
+        score, n_add = _violations(
+            cxp, grad_w, w, bound, inv_norm, outside, space.room(size)
+        )
         if size + n_add > space.limit:
             if mode == "samples":
                 return finish_direct(w, c)
@@ -742,16 +743,14 @@ def solve_working_set(
         if n_add == 0 and not sub_curve:
             return finish_direct(w, c)
 
-    return SolverResult(
-        coef=w,
-        intercept=objective.intercept(w, c),
-        n_iter=len(curve),
-        converged=gap <= threshold,
-        objective_curve=curve,
-        extra=dict(
-            measure=gap / ref, offset=c, checks=n_checks, working_set_sizes=sizes
-        ),
-    )
+    extra = dict(measure=gap / ref, offset=c, checks=n_checks, working_set_sizes=sizes)
+    coef, intercept = w, objective.intercept(w, c)
+    return SolverResult(coef, intercept, len(curve), gap <= threshold, curve, extra)
+
+
+def _listed(cxp, n_features, cols, w):
+    """Return the mask of the features in ``cols``."""
+    return scatter(cxp, n_features, cols, cxp.ones_like(cxp.take(w, cols))) > 0
 
 
 def _quadratic_gap(space, w, grad_w, residual_sq):
