@@ -14,7 +14,7 @@ from skgd._backend import (
     _sparse,
     get_backend,
 )
-from skgd._backend._dense import psd_quadratic
+from skgd._backend._dense import _full_rank_quadratic, psd_quadratic
 
 
 def test_backends_selection():
@@ -110,6 +110,27 @@ def test_psd_quadratic_equals_the_pseudo_inverse_form(n):
         assert psd_quadratic(A.astype(np.float32), b.astype(np.float32)) == (
             pytest.approx(expected, rel=1e-3)
         )
+
+
+def test_psd_quadratic_pivots_where_columns_repeat_each_other():
+    # The unpivoted Cholesky that serves a full-rank matrix succeeds on one whose
+    # columns nearly repeat each other too (a pivot of rounding size), where a
+    # solve's value is far from the pseudo-inverse's: the pivoted one decides.
+    rng = np.random.default_rng(3)
+    M = rng.standard_normal((40, 10))
+    M[:, 3] = M[:, 1] * (1.0 + 1e-13)
+    A = M.T @ M
+    b = M.T @ rng.standard_normal(40)
+    expected = b @ np.linalg.pinv(A, hermitian=True) @ b
+    assert abs(b @ np.linalg.solve(A, b) - expected) > 0.1 * expected
+    assert _full_rank_quadratic(A, b) is None
+    assert psd_quadratic(A, b) == pytest.approx(expected, rel=1e-8)
+    # Full rank: the unpivoted factorization's value, b.T A^-1 b.
+    M[:, 3] = rng.standard_normal(40)
+    A = M.T @ M
+    assert _full_rank_quadratic(A, b) == pytest.approx(
+        b @ np.linalg.solve(A, b), rel=1e-12
+    )
 
 
 def test_gram_with_target_is_an_array_of_its_own():
