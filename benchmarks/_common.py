@@ -73,6 +73,42 @@ def alternate(fns, repeats):
     return times
 
 
+def paired_times(fns, times, a, b, *, seconds=0.5, most=400):
+    """Return ``times`` of the pair ``(a, b)``, timed again in more rounds if short.
+
+    A round of fits of a few milliseconds is at the mercy of the scheduler: one
+    interrupted fit moves the median of three or five rounds. Where the pair's
+    rounds fill less than ``seconds`` (their number times the median round),
+    the pair is timed again, alternating, in as many rounds as fill about
+    ``seconds`` (at most ``most``); otherwise ``times`` is returned as it is.
+
+    Parameters
+    ----------
+    fns : dict of str to callable
+        The contenders, as given to :func:`alternate`.
+    times : dict of str to list of float
+        What :func:`alternate` returned for them.
+    a, b : str
+        The pair.
+    seconds : float, default=0.5
+        The time the rounds of a short pair should fill.
+    most : int, default=400
+        The largest number of rounds.
+
+    Returns
+    -------
+    times : dict of str to list of float
+        Seconds per round of ``a`` and ``b``.
+    """
+    repeats = len(times[a])
+    rounds = zip(times[a], times[b], strict=True)
+    per_round = statistics.median(ta + tb for ta, tb in rounds)
+    if per_round * repeats >= seconds:
+        return times
+    rounds = min(most, max(repeats, int(seconds / max(per_round, 1e-6))))
+    return alternate({a: fns[a], b: fns[b]}, rounds)
+
+
 def paired_ratio(times, a, b):
     """Return the median over rounds of ``times[a] / times[b]`` (same round)."""
     return statistics.median(ta / tb for ta, tb in zip(times[a], times[b], strict=True))
