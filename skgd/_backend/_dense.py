@@ -235,9 +235,10 @@ def psd_quadratic(A, b):
     ``b.T A^+ b = |L^-1 P.T b|**2`` over the leading ``rank`` pivots, for ``b``
     in the range of ``A``; where the factorization without pivoting has no
     pivot below that level (a full-rank ``A``, the usual case), that one's
-    ``|L^-1 b|**2`` (:func:`_full_rank_quadratic`, half the cost). It runs on the calling thread; an eigendecomposition
-    (the pseudo-inverse's) takes BLAS threads from 30 rows (31 x 31: 45-85 ms
-    with the load average at 16 on 2 cores, against 0.06 ms on one thread).
+    ``|L^-1 b|**2`` (:func:`_full_rank_quadratic`, half the cost). It runs on
+    the calling thread; an eigendecomposition (the pseudo-inverse's) takes BLAS
+    threads from 30 rows (31 x 31: 45-85 ms with the load average at 16 on 2
+    cores, against 0.06 ms on one thread).
     Other arrays and larger matrices: the namespace's hermitian ``pinv``.
 
     Parameters

@@ -48,8 +48,12 @@ _MAX_HALVINGS = 40
 _RIDGE = 1e-10
 # The inner problem of an L1 part cuts its own gap by this share (times the
 # relative outer measure near the end: see _ProxNewton.l1_step), in at most
-# _INNER_MAX_ITER iterations.
-_INNER_SHARE = 0.1
+# _INNER_MAX_ITER iterations. (0.1 asked 15-30% more coordinate-descent epochs
+# for the same outer steps: the same step counts at 0.1, 0.25 and 0.5 on eight
+# L1 problems, log loss, multinomial, modified huber, huber, squared
+# epsilon-insensitive and Poisson, dense, sparse and an adversarial design,
+# at tol 1e-4 and 1e-8.)
+_INNER_SHARE = 0.25
 _INNER_MAX_ITER = 500
 # Epochs of the compiled coordinate descent per inner problem on numpy (each
 # ``n_features**2`` operations; tens of them are the rule). Its result needs no
