@@ -289,11 +289,19 @@ class GDClassifier(ClassifierMixin, GDBase):
             self, X, codes, sample_weight, reset=reset, multi_output=False, coded=True
         )
         n_classes = classes.shape[0]
-        weight = self._class_sample_weight(classes, codes, backend)
-        # (A later partial_fit call, reset=False, takes its stream's unit.)
-        sample_weight = self._scaled_weights(
-            [sample_weight, weight], X, backend, partial=not reset
-        )
+        try:
+            weight = self._class_sample_weight(classes, codes, backend)
+            # (A later partial_fit call, reset=False, takes its stream's unit.)
+            sample_weight = self._scaled_weights(
+                [sample_weight, weight], X, backend, partial=not reset
+            )
+            if reset and sample_weight is not None:
+                self._check_weighted_classes(classes, codes, sample_weight, backend)
+        except ValueError:
+            # The input attributes wait for a successful solve: a rejected
+            # fit leaves none behind.
+            self.__dict__.pop("_validated_input", None)
+            raise
         if n_classes == 2:
             targets = 2.0 * codes - 1.0
         elif self.loss == "log_loss":
@@ -347,6 +355,39 @@ class GDClassifier(ClassifierMixin, GDBase):
             return float(np.sum(weight * hit) / np.sum(weight))
 
         return score
+
+    def _check_weighted_classes(self, classes, codes, sample_weight, backend):
+        """Raise where a class of zero total weight leaves the fit no minimum.
+
+        With the log loss and an intercept, such a class's intercept (or the
+        binary one) goes to ``-inf``: the full-batch solvers ran to ``max_iter``
+        and warned to raise ``alpha``, which cannot help. The hinge-type losses
+        (whose intercept stops at the margin), a fit without an intercept and the
+        stochastic solvers (passes, as in SGDClassifier) keep such classes.
+        """
+        if (
+            self.loss != "log_loss"
+            or not self.fit_intercept
+            or self.solver in ("sgd", "adam")
+        ):
+            return
+        xp = backend.xp
+        onehot = xp.astype(
+            codes[:, None]
+            == xp.arange(classes.shape[0], dtype=codes.dtype, device=backend.device)[
+                None, :
+            ],
+            sample_weight.dtype,
+        )
+        totals = backend.to_coef(xp.sum(onehot * sample_weight[:, None], axis=0))
+        empty = np.asarray(classes)[np.asarray(totals, dtype=float) <= 0]
+        if empty.shape[0]:
+            raise ValueError(
+                f"The class(es) {empty.tolist()} have zero total weight (sample_weight "
+                "times class_weight): the log loss with an intercept has no minimum "
+                "(their intercept goes to -inf). Drop their rows, give them a "
+                "positive weight, or use loss='hinge' or fit_intercept=False."
+            )
 
     def _class_sample_weight(self, classes, codes, backend):
         """Return the per-sample class weights, or None without ``class_weight``."""

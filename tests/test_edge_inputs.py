@@ -1,0 +1,68 @@
+# Authors: The skgd developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Edge inputs that must fail clearly, with a message that says what to do, and
+leave a fitted estimator as it was."""
+
+import numpy as np
+import pytest
+
+from skgd import GDClassifier
+
+
+def _three_classes():
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 4)
+    y = (X @ [1.0, 2.0, 0.0, -1.0] > 0).astype(int)
+    y[:3] = 2
+    return X, y
+
+
+@pytest.mark.parametrize("how", ["sample_weight", "class_weight"])
+def test_log_loss_class_of_zero_weight_raises(how):
+    # The log loss with an intercept has no minimum when a class carries no
+    # weight (its intercept goes to -inf): the multinomial fit ran max_iter
+    # L-BFGS iterations and warned to raise alpha, which cannot help.
+    X, y = _three_classes()
+    sample_weight = np.where(y == 2, 0.0, 1.0) if how == "sample_weight" else None
+    class_weight = {2: 0.0} if how == "class_weight" else None
+    clf = GDClassifier().fit(X, (y == 1).astype(int))
+    clf.set_params(class_weight=class_weight)
+    before = dict(vars(clf))
+    with pytest.raises(ValueError, match=r"class\(es\) \[2\] .*zero total weight"):
+        clf.fit(X, y, sample_weight=sample_weight)
+    # The failed fit left the estimator as it was.
+    assert set(vars(clf)) == set(before)
+    assert all(vars(clf)[k] is before[k] for k in before)
+
+
+def test_binary_log_loss_one_weighted_class_raises():
+    X, y = _three_classes()
+    y = (y == 1).astype(int)
+    with pytest.raises(ValueError, match=r"class\(es\) \[1\] .*zero total weight"):
+        GDClassifier().fit(X, y, sample_weight=np.where(y == 1, 0.0, 1.0))
+
+
+@pytest.mark.parametrize(
+    ("params", "solver"),
+    [({"loss": "hinge"}, "auto"), ({"fit_intercept": False}, "auto"), ({}, "sgd")],
+)
+def test_zero_weight_class_still_fits_where_a_minimum_exists(params, solver):
+    # The hinge loss's intercept stops at -1, and without an intercept the L2
+    # penalty keeps the minimum finite; the stochastic solvers make passes as
+    # SGDClassifier does.
+    X, y = _three_classes()
+    clf = GDClassifier(solver=solver, **params).fit(
+        X, y, sample_weight=np.where(y == 2, 0.0, 1.0)
+    )
+    assert clf.coef_.shape == (3, 4)
+    assert np.all(np.isfinite(clf.coef_))
+
+
+def test_rejected_class_weight_leaves_the_estimator_as_it_was():
+    X, y = _three_classes()
+    clf = GDClassifier().fit(X, y)
+    clf.set_params(class_weight={5: 1.0})
+    before = dict(vars(clf))
+    with pytest.raises(ValueError, match="class 5 of class_weight"):
+        clf.fit(X, y)
+    assert set(vars(clf)) == set(before)
