@@ -6,7 +6,7 @@ leave a fitted estimator as it was."""
 import numpy as np
 import pytest
 
-from skgd import GDClassifier
+from skgd import GDClassifier, GDRegressor
 
 
 def _three_classes():
@@ -66,3 +66,20 @@ def test_rejected_class_weight_leaves_the_estimator_as_it_was():
     with pytest.raises(ValueError, match="class 5 of class_weight"):
         clf.fit(X, y)
     assert set(vars(clf)) == set(before)
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        ([np.inf, 1.0, 1.0, 1.0], r"entry 0 is inf"),
+        ([1.0, np.nan, 1.0, 1.0], r"entry 1 is nan"),
+        ([1.0, 1.0, -2.0, 1.0], r"entry 2 is -2\.0"),
+        ([[1.0, 1.0, 1.0, 1.0]], r"got shape \(1, 4\)"),
+    ],
+)
+def test_penalty_weights_error_names_the_bad_entry(weights, match):
+    # An infinite weight was reported as "with minimum 1.0", the smallest of
+    # the finite ones, which says nothing of what is wrong.
+    X, y = _three_classes()
+    with pytest.raises(ValueError, match=match):
+        GDRegressor(penalty_weights=np.array(weights)).fit(X, y.astype(float))
