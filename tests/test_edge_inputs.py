@@ -3,8 +3,12 @@
 """Edge inputs that must fail clearly, with a message that says what to do, and
 leave a fitted estimator as it was."""
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import TweedieRegressor
 
 from skgd import GDClassifier, GDRegressor
 
@@ -83,3 +87,28 @@ def test_penalty_weights_error_names_the_bad_entry(weights, match):
     X, y = _three_classes()
     with pytest.raises(ValueError, match=match):
         GDRegressor(penalty_weights=np.array(weights)).fit(X, y.astype(float))
+
+
+@pytest.mark.parametrize(
+    ("loss", "power", "scale"),
+    [("poisson", 1.0, 100.0), ("tweedie", 1.5, 1e4), ("poisson", 1.0, 1e6)],
+)
+def test_gd_glm_with_large_targets_converges(loss, power, scale):
+    # Counts in the hundreds (claim amounts in the thousands): the first trial
+    # step, far too long for the exponential's curvature, raised the curvature
+    # constant to 1e30 and "gd" then stood still for max_iter iterations.
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 4)
+    y = rng.poisson(np.exp(X @ [0.3, -0.2, 0.0, 0.1]) * scale).astype(float)
+    alpha = 1e-2
+    ref = TweedieRegressor(
+        power=power, link="log", alpha=alpha, tol=1e-14, max_iter=10_000
+    ).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = GDRegressor(
+            loss=loss, power=power, alpha=alpha, solver="gd", tol=1e-10
+        ).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-8)
+    assert est.n_iter_ < 500
