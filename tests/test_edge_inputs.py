@@ -10,7 +10,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import TweedieRegressor
 
-from skgd import GDClassifier, GDRegressor
+from skgd import GDClassifier, GDClassifierCV, GDRegressor
 
 
 def _three_classes():
@@ -112,3 +112,11 @@ def test_gd_glm_with_large_targets_converges(loss, power, scale):
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=0, atol=1e-5)
     np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-8)
     assert est.n_iter_ < 500
+
+
+def test_classifier_cv_class_of_zero_weight_raises_at_once():
+    # Each fold's path ran to max_iter at every alpha (13 s on 60 x 4) and the
+    # warnings advised raising alpha.
+    X, y = _three_classes()
+    with pytest.raises(ValueError, match=r"class\(es\) \[2\] .*zero total weight"):
+        GDClassifierCV(class_weight={2: 0.0}).fit(X, y)
