@@ -371,16 +371,8 @@ class GDClassifier(ClassifierMixin, GDBase):
             or self.solver in ("sgd", "adam")
         ):
             return
-        xp = backend.xp
-        onehot = xp.astype(
-            codes[:, None]
-            == xp.arange(classes.shape[0], dtype=codes.dtype, device=backend.device)[
-                None, :
-            ],
-            sample_weight.dtype,
-        )
-        totals = backend.to_coef(xp.sum(onehot * sample_weight[:, None], axis=0))
-        empty = np.asarray(classes)[np.asarray(totals, dtype=float) <= 0]
+        totals = _class_totals(codes, classes.shape[0], backend, sample_weight)
+        empty = np.asarray(classes)[totals <= 0]
         if empty.shape[0]:
             raise ValueError(
                 f"The class(es) {empty.tolist()} have zero total weight (sample_weight "
@@ -395,15 +387,7 @@ class GDClassifier(ClassifierMixin, GDBase):
             return None
         n_classes = classes.shape[0]
         if self.class_weight == "balanced":
-            xp = backend.xp
-            onehot = xp.astype(
-                codes[:, None]
-                == xp.arange(n_classes, dtype=codes.dtype, device=backend.device)[
-                    None, :
-                ],
-                codes.dtype,
-            )
-            counts = np.asarray(backend.to_coef(xp.sum(onehot, axis=0)), dtype=float)
+            counts = _class_totals(codes, n_classes, backend)
             per_class = codes.shape[0] / (n_classes * np.maximum(counts, 1.0))
         else:
             per_class = np.ones(n_classes)
@@ -727,6 +711,19 @@ def _same(a, b):
 def _label_key(label):
     """Return a hashable key under which numpy and Python labels compare equal."""
     return label.item() if hasattr(label, "item") else label
+
+
+def _class_totals(codes, n_classes, backend, weight=None):
+    """Return each class's number of samples (``weight``: total weight), in numpy."""
+    xp = backend.xp
+    onehot = xp.astype(
+        codes[:, None]
+        == xp.arange(n_classes, dtype=codes.dtype, device=backend.device)[None, :],
+        codes.dtype if weight is None else weight.dtype,
+    )
+    if weight is not None:
+        onehot = onehot * weight[:, None]
+    return np.asarray(backend.to_coef(xp.sum(onehot, axis=0)), dtype=float)
 
 
 def _one_vs_rest(codes, n_classes, backend):
