@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import TweedieRegressor
+from sklearn.model_selection import KFold
 
-from skgd import GDClassifier, GDClassifierCV, GDRegressor
+from skgd import GDClassifier, GDClassifierCV, GDRegressor, GDRegressorCV
 
 
 def _three_classes():
@@ -120,3 +121,23 @@ def test_classifier_cv_class_of_zero_weight_raises_at_once():
     X, y = _three_classes()
     with pytest.raises(ValueError, match=r"class\(es\) \[2\] .*zero total weight"):
         GDClassifierCV(class_weight={2: 0.0}).fit(X, y)
+
+
+@pytest.mark.parametrize("part", ["training", "validation"])
+@pytest.mark.parametrize("Estimator", [GDRegressorCV, GDClassifierCV])
+def test_cv_fold_of_zero_weight_names_the_fold(Estimator, part):
+    # Unshuffled folds over rows of zero weight: a validation fold raised
+    # numpy's "Weights sum to zero, can't be normalized" (ZeroDivisionError),
+    # and a training fold "The squares of some feature values overflow".
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 5)
+    y = X @ [1.0, 2.0, 0.0, -1.0, 0.0] + 0.3 * rng.randn(50)
+    if Estimator is GDClassifierCV:
+        y = (y > 0).astype(int)
+    weight = np.ones(50)
+    if part == "validation":
+        weight[:10] = 0.0
+    else:
+        weight[10:] = 0.0
+    with pytest.raises(ValueError, match=rf"fold 0's {part} rows .*zero total"):
+        Estimator(cv=KFold(5)).fit(X, y, sample_weight=weight)
