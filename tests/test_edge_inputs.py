@@ -141,3 +141,28 @@ def test_cv_fold_of_zero_weight_names_the_fold(Estimator, part):
         weight[10:] = 0.0
     with pytest.raises(ValueError, match=rf"fold 0's {part} rows .*zero total"):
         Estimator(cv=KFold(5)).fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize(
+    ("loss", "dtype", "scale"),
+    [
+        ("poisson", np.float64, 1e155),
+        ("poisson", np.float32, 1e14),
+        ("tweedie", np.float64, 1e250),
+        ("tweedie", np.float32, 1e30),
+        ("gamma", np.float64, 1e-150),
+        ("gamma", np.float32, 1e-14),
+    ],
+)
+def test_log_link_targets_beyond_the_exponential_cap_raise(loss, dtype, scale):
+    # The loss's exponentials are capped at exp(log(max float) / 3) (1e102 in
+    # float64, 6.6e12 in float32), which leaves it unbounded below for targets
+    # whose log-mean needs more: Poisson counts near 1e155 gave coefficients
+    # near 1e55 and no ConvergenceWarning.
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 4).astype(dtype)
+    mu = np.exp(X.astype(float) @ [0.3, -0.2, 0.0, 0.1])
+    with pytest.raises(ValueError, match=r"divide y by a constant"):
+        GDRegressor(loss=loss).fit(X, (mu * scale).astype(dtype))
+    # Within the cap the fit goes on.
+    GDRegressor(loss=loss, max_iter=5).fit(X, mu.astype(dtype))
