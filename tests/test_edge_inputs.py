@@ -156,7 +156,7 @@ def test_cv_fold_of_zero_weight_names_the_fold(Estimator, part):
 )
 def test_log_link_targets_beyond_the_exponential_cap_raise(loss, dtype, scale):
     # The loss's exponentials are capped at exp(log(max float) / 3) (1e102 in
-    # float64, 6.6e12 in float32), which leaves it unbounded below for targets
+    # float64, 7.0e12 in float32), which leaves it unbounded below for targets
     # whose log-mean needs more: Poisson counts near 1e155 gave coefficients
     # near 1e55 and no ConvergenceWarning.
     rng = np.random.RandomState(0)
