@@ -342,11 +342,13 @@ def check_penalty_weights(weights, n_features=None):
     if weights is None:
         return None
     c = np.asarray(weights, dtype=np.float64)
-    if c.ndim != 1 or not np.all(np.isfinite(c)) or np.any(c < 0):
+    bad = np.flatnonzero(~(np.isfinite(c) & (c >= 0))) if c.ndim == 1 else []
+    if c.ndim != 1 or len(bad):
+        # (Name the first offending entry: the minimum said nothing of an inf.)
+        what = f"entry {bad[0]} is {c[bad[0]]}" if len(bad) else f"shape {c.shape}"
         raise ValueError(
             "penalty_weights must be a 1-D array of finite, non-negative numbers, "
-            f"one per feature (0 leaves a feature unpenalized); got shape "
-            f"{c.shape} with minimum {c.min() if c.size else None}."
+            f"one per feature (0 leaves a feature unpenalized); got {what}."
         )
     if n_features is not None and c.shape[0] != n_features:
         raise ValueError(

@@ -289,11 +289,19 @@ class GDClassifier(ClassifierMixin, GDBase):
             self, X, codes, sample_weight, reset=reset, multi_output=False, coded=True
         )
         n_classes = classes.shape[0]
-        weight = self._class_sample_weight(classes, codes, backend)
-        # (A later partial_fit call, reset=False, takes its stream's unit.)
-        sample_weight = self._scaled_weights(
-            [sample_weight, weight], X, backend, partial=not reset
-        )
+        try:
+            weight = self._class_sample_weight(classes, codes, backend)
+            # (A later partial_fit call, reset=False, takes its stream's unit.)
+            sample_weight = self._scaled_weights(
+                [sample_weight, weight], X, backend, partial=not reset
+            )
+            if reset and sample_weight is not None:
+                self._check_weighted_classes(classes, codes, sample_weight, backend)
+        except ValueError:
+            # The input attributes wait for a successful solve: a rejected
+            # fit leaves none behind.
+            self.__dict__.pop("_validated_input", None)
+            raise
         if n_classes == 2:
             targets = 2.0 * codes - 1.0
         elif self.loss == "log_loss":
@@ -348,21 +356,38 @@ class GDClassifier(ClassifierMixin, GDBase):
 
         return score
 
+    def _check_weighted_classes(self, classes, codes, sample_weight, backend):
+        """Raise where a class of zero total weight leaves the fit no minimum.
+
+        With the log loss and an intercept, such a class's intercept (or the
+        binary one) goes to ``-inf``: the full-batch solvers ran to ``max_iter``
+        and warned to raise ``alpha``, which cannot help. The hinge-type losses
+        (whose intercept stops at the margin), a fit without an intercept and the
+        stochastic solvers (passes, as in SGDClassifier) keep such classes.
+        """
+        if (
+            self.loss != "log_loss"
+            or not self.fit_intercept
+            or self.solver in ("sgd", "adam")
+        ):
+            return
+        totals = _class_totals(codes, classes.shape[0], backend, sample_weight)
+        empty = np.asarray(classes)[totals <= 0]
+        if empty.shape[0]:
+            raise ValueError(
+                f"The class(es) {empty.tolist()} have zero total weight (sample_weight "
+                "times class_weight): the log loss with an intercept has no minimum "
+                "(their intercept goes to -inf). Drop their rows, give them a "
+                "positive weight, or use loss='hinge' or fit_intercept=False."
+            )
+
     def _class_sample_weight(self, classes, codes, backend):
         """Return the per-sample class weights, or None without ``class_weight``."""
         if self.class_weight is None:
             return None
         n_classes = classes.shape[0]
         if self.class_weight == "balanced":
-            xp = backend.xp
-            onehot = xp.astype(
-                codes[:, None]
-                == xp.arange(n_classes, dtype=codes.dtype, device=backend.device)[
-                    None, :
-                ],
-                codes.dtype,
-            )
-            counts = np.asarray(backend.to_coef(xp.sum(onehot, axis=0)), dtype=float)
+            counts = _class_totals(codes, n_classes, backend)
             per_class = codes.shape[0] / (n_classes * np.maximum(counts, 1.0))
         else:
             per_class = np.ones(n_classes)
@@ -686,6 +711,19 @@ def _same(a, b):
 def _label_key(label):
     """Return a hashable key under which numpy and Python labels compare equal."""
     return label.item() if hasattr(label, "item") else label
+
+
+def _class_totals(codes, n_classes, backend, weight=None):
+    """Return each class's number of samples (``weight``: total weight), in numpy."""
+    xp = backend.xp
+    onehot = xp.astype(
+        codes[:, None]
+        == xp.arange(n_classes, dtype=codes.dtype, device=backend.device)[None, :],
+        codes.dtype if weight is None else weight.dtype,
+    )
+    if weight is not None:
+        onehot = onehot * weight[:, None]
+    return np.asarray(backend.to_coef(xp.sum(onehot, axis=0)), dtype=float)
 
 
 def _one_vs_rest(codes, n_classes, backend):

@@ -26,7 +26,7 @@ from skgd._base import fill_shared_docs
 from skgd._classifier import GDClassifier, _encode
 from skgd._objective import LinearObjective
 from skgd._path import _check_alphas, grid_from_max
-from skgd._search import check_l1_ratios, check_search_data
+from skgd._search import check_fold_weights, check_l1_ratios, check_search_data
 from skgd._sklearn_compat import (
     DocLinkMixin,
     Interval,
@@ -565,6 +565,7 @@ class GDClassifierCV(DocLinkMixin, ClassifierMixin, BaseEstimator):
         )
         grids = self._grids(problem, l1_ratios)
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **params))
+        check_fold_weights(folds, sample_weight)
         scorer = check_scoring(self._classifier(None, None), scoring=self.scoring)
         if self.scoring in (None, "accuracy"):
             scorer = None  # (counted from the predictions: see _fold_path)

@@ -28,7 +28,7 @@ from skgd._path import (
     solve_path,
 )
 from skgd._planner import gram_applies, in_form
-from skgd._search import check_l1_ratios, check_search_data
+from skgd._search import check_fold_weights, check_l1_ratios, check_search_data
 from skgd._sklearn_compat import DocLinkMixin, Interval, StrOptions, _fit_context
 from skgd._validation import rescale_weights, target_scale
 from skgd.solvers._gram_enet import silenced_cd
@@ -340,6 +340,7 @@ class GDRegressorCV(DocLinkMixin, RegressorMixin, BaseEstimator):
             alphas = _check_alphas(self.alphas)
             grids = [alphas] * len(l1_ratios)
         folds = list(check_cv(self.cv).split(X, y, **params))
+        check_fold_weights(folds, sample_weight)
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)
         options = {
             "fit_intercept": self.fit_intercept,

@@ -299,7 +299,11 @@ class GDRegressor(RegressorMixin, GDBase):
         if _is_deviance(loss):
             xp = backend.xp
             bounds = backend.to_floats(xp.min(y), xp.max(y))
-            loss.check_targets(*bounds, some_positive=not kwargs.get("partial"))
+            loss.check_targets(
+                *bounds,
+                some_positive=not kwargs.get("partial"),
+                float_max=float(xp.finfo(y.dtype).max),
+            )
         return super()._fit_validated(X, y, sample_weight, backend, **kwargs)
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -3,8 +3,9 @@
 """What the cross-validated estimators share: their data checks and l1_ratio lists.
 
 :class:`~skgd.GDRegressorCV` and :class:`~skgd.GDClassifierCV` take the same
-inputs (in-memory dense or sparse X, sample weights) and search the same kind of
-``l1_ratio`` list; the checks live here once.
+inputs (in-memory dense or sparse X, sample weights), split them into folds each
+side of which must carry weight, and search the same kind of ``l1_ratio`` list;
+the checks live here once.
 """
 
 import numpy as np
@@ -48,6 +49,33 @@ def check_search_data(estimator, X, y, sample_weight, *, y_numeric):
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
     return X, y, sample_weight
+
+
+def check_fold_weights(folds, sample_weight):
+    """Raise where a fold's training or validation rows carry no weight.
+
+    Unshuffled folds over rows of zero weight otherwise failed far from the
+    cause: numpy's "Weights sum to zero" in the validation score, or a training
+    fit's weighted statistics read as an overflow of the features.
+
+    Parameters
+    ----------
+    folds : list of (train, test) index arrays
+        The splits of the cross-validation.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Non-negative weights (None: all 1, nothing to check).
+    """
+    if sample_weight is None:
+        return
+    for k, fold in enumerate(folds):
+        for part, rows in zip(("training", "validation"), fold, strict=True):
+            if not np.sum(sample_weight[rows]) > 0:
+                raise ValueError(
+                    f"The cross-validation's fold {k}'s {part} rows have zero total "
+                    "sample weight: shuffle the splits (e.g. cv=KFold(5, "
+                    "shuffle=True)), pass folds that hold weighted rows, or drop "
+                    "the rows of zero weight."
+                )
 
 
 def check_l1_ratios(l1_ratio):

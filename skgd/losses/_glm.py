@@ -251,6 +251,27 @@ class TweedieDeviance(Loss):
         first = abs(2 - p) * _exp((2 - p) * (hi if p < 2 else lo))
         return first + abs(1 - p) * xp.abs(y) * _exp((1 - p) * (lo if p > 1 else hi))
 
+    def _check_exp_range(self, name, y_min, y_max, float_max):
+        """Raise where a target's fitted mean needs an exponential past the cap.
+
+        ``_exp`` caps its argument at a third of the largest exponent; at
+        ``raw = log(y)`` past it the capped loss is unbounded below, and the
+        solvers followed it (Poisson counts near 1e155 gave coefficients near
+        1e55, reported converged). The fit in ``y / c`` is the same one, with
+        the intercept lowered by ``log(c)``.
+        """
+        cap = math.log(float_max) / 3.0
+        p = self.power
+        for end in (y_max, y_min):
+            if end > 0 and max((2 - p) * math.log(end), (1 - p) * math.log(end)) > cap:
+                raise ValueError(
+                    f"{name}: y holds {end:g}, beyond the targets whose mean "
+                    f"exp(raw) this dtype's loss evaluates exactly (exp(raw) is "
+                    f"capped at {math.exp(cap):.3g}): divide y by a constant c "
+                    "(the fit is the same, its intercept lowered by log(c) and "
+                    "alpha scaled by c**(p - 2)), or use float64 data."
+                )
+
     def constant_fit(self, y, u):
         """Return ``log`` of the weighted mean of ``y``: the best constant ``raw``."""
         xp = array_namespace(y, u)
@@ -262,7 +283,7 @@ class TweedieDeviance(Loss):
         """Return the mean ``exp(raw)``."""
         return array_namespace(raw).exp(raw)
 
-    def check_targets(self, y_min, y_max, *, some_positive=True):
+    def check_targets(self, y_min, y_max, *, some_positive=True, float_max=None):
         """Raise a ValueError when targets leave the family's domain.
 
         Parameters
@@ -272,9 +293,14 @@ class TweedieDeviance(Loss):
         some_positive : bool, default=True
             Whether some target must be positive, as a fit needs (the log link
             has no finite fit of all-zero counts); one batch of a stream need not.
+        float_max : float or None, default=None
+            The largest number of the data's dtype: targets whose fitted
+            exponentials would pass the cap of ``_exp`` are refused.
         """
         p = self.power
         name = f"{type(self).__name__}(power={p})"
+        if float_max is not None:
+            self._check_exp_range(name, y_min, y_max, float_max)
         if 1 <= p < 2 and y_min < 0:
             raise ValueError(
                 f"{name} requires y >= 0 (and some y > 0); got min(y) = {y_min:g}."

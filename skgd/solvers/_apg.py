@@ -109,6 +109,10 @@ def momentum(t):
     return t_next, (t - 1.0) / t_next
 
 
+# The most a rejected step may multiply L by where no global bound caps it.
+_GROWTH_CAP = 16.0
+
+
 def backtrack(oracle, state, n_iter):
     """Return the accepted candidate step, with the momentum ``(t_next, beta)``.
 
@@ -127,7 +131,14 @@ def backtrack(oracle, state, n_iter):
         if holds or not sq_step > 0 or state.L >= state.L_max:
             return cand, t_next, beta
         oracle.check_curvature(lhs, state, n_iter)
-        state.L = min(max(1.5 * state.L, 1.1 * lhs / sq_step), state.L_max)
+        grow = 1.1 * lhs / sq_step
+        if math.isinf(state.L_max):
+            # A loss of unbounded curvature (the exponential of the GLMs): along
+            # a step far too long, the curvature read off it overstates what a
+            # shorter one meets by the exponential of the overshoot (1/L fell to
+            # 1e-30 on counts near 100), and L never comes down.
+            grow = min(grow, _GROWTH_CAP * state.L)
+        state.L = min(max(1.5 * state.L, grow), state.L_max)
 
 
 def run(oracle, state, *, first, last):
