@@ -857,7 +857,10 @@ def _strong_rule(space, w0, bound, cols, inv_norm):
     if cols.shape[0] + n_add > space.limit:
         return None
     cols = cxp.concat([cols, _top(cxp, score, n_add)])
-    space.gather(cols)
+    if cols.shape[0]:
+        # (An empty set gathers nothing: a path whose first alphas are above
+        # alpha_max keeps w = 0, and the rule adds no feature there.)
+        space.gather(cols)
     return cols
 
 
