@@ -323,7 +323,9 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
         if coef_init is None
         else xp.asarray(coef_init / scale, dtype=objective.dtype)
     )
-    coefs = np.empty((n_features, len(alphas)), dtype=objective.dtype)
+    # (Row k is alpha k's solution: one contiguous write per alpha, where a
+    # column of the (n_features, n_alphas) result is n_features scattered ones.)
+    coefs = np.empty((len(alphas), n_features), dtype=objective.dtype)
     intercepts = np.empty(len(alphas), dtype=objective.dtype)
     n_iters = np.empty(len(alphas), dtype=int)
     not_converged = []
@@ -333,11 +335,15 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
     # The working sets' mode of each kind of penalty (see _mode).
     modes = {}
     template = objective.penalty
+    # Each alpha's objective is made from the previous one's, which hands on
+    # what it computed of the data alone (the targets' mean, the chain rule's
+    # mask of the columns): not again at every alpha.
+    problem = objective
     for k, alpha in enumerate(alphas):
         penalty = dataclasses.replace(template, alpha=float(alpha), l1_ratio=l1_ratio)
         if scale != 1.0:
             penalty = scaled_problem(objective.loss, penalty, scale)[1]
-        problem = objective.with_penalty(penalty)
+        problem = problem.with_penalty(penalty)
         kw = {"max_iter": max_iter, "tol": tol}
         mode = _mode(problem, modes)
         if mode is None:
@@ -355,7 +361,7 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
         if not res.converged:
             not_converged.append(float(alpha))
         w = res.coef
-        coefs[:, k] = np.asarray(w)
+        coefs[k] = np.asarray(w)
         intercepts[k] = res.intercept
         n_iters[k] = res.n_iter
     if not_converged:
@@ -364,7 +370,7 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
             max_iter,
             f"at {len(not_converged)} alphas, the smallest {min(not_converged):.3g}",
         )
-    return coefs, intercepts, n_iters
+    return np.ascontiguousarray(coefs.T), intercepts, n_iters
 
 
 def _mode(problem, modes):
