@@ -323,9 +323,7 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
         if coef_init is None
         else xp.asarray(coef_init / scale, dtype=objective.dtype)
     )
-    # (Row k is alpha k's solution: one contiguous write per alpha, where a
-    # column of the (n_features, n_alphas) result is n_features scattered ones.)
-    coefs = np.empty((len(alphas), n_features), dtype=objective.dtype)
+    coefs = np.empty((n_features, len(alphas)), dtype=objective.dtype)
     intercepts = np.empty(len(alphas), dtype=objective.dtype)
     n_iters = np.empty(len(alphas), dtype=int)
     not_converged = []
@@ -361,7 +359,7 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
         if not res.converged:
             not_converged.append(float(alpha))
         w = res.coef
-        coefs[k] = np.asarray(w)
+        coefs[:, k] = np.asarray(w)
         intercepts[k] = res.intercept
         n_iters[k] = res.n_iter
     if not_converged:
@@ -370,7 +368,7 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
             max_iter,
             f"at {len(not_converged)} alphas, the smallest {min(not_converged):.3g}",
         )
-    return np.ascontiguousarray(coefs.T), intercepts, n_iters
+    return coefs, intercepts, n_iters
 
 
 def _mode(problem, modes):
