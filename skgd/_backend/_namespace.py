@@ -102,6 +102,10 @@ def _reduction(name):
 
 
 _SCALARS = (int, float, np.integer, np.floating)
+# The shortest vectors that on_support changes on their support alone: on
+# 2,000 entries (40 nonzero) that took 6.0 us against 9.1 us for the whole
+# vectors' operations, on 500 the same, on 50 a microsecond more.
+_SUPPORT_MIN = 512
 # numpy's clip ufunc (numpy._core from numpy 2, numpy.core before); it is not
 # public, so a numpy without it gets np.clip itself (the same values).
 _clip_ufunc = getattr(
@@ -193,12 +197,14 @@ def on_support(xp, w, f, other):
     vectors of one shape and dtype, ``f`` is applied to ``w``'s nonzero entries
     alone and written into ``other``: the same values, where on a wide path's
     vectors (2,000 features, tens of them nonzero) ``f``, the comparison and
-    ``where`` over all of them took a third of a duality gap's rounding step.
+    ``where`` over all of them took a third of a duality gap's rounding step
+    (from :data:`_SUPPORT_MIN` entries: below, the vectors' own operations).
     """
     if (
         type(w) is np.ndarray
         and type(other) is np.ndarray
         and w.ndim == 1
+        and w.shape[0] >= _SUPPORT_MIN
         and other.shape == w.shape
         and other.dtype == w.dtype
     ):
