@@ -268,8 +268,9 @@ class CenteredModel:
         other = self._replace(penalty=penalty)
         # The reference, the loss at zero coefficients, and the loss's best
         # constant have no penalty term: a path's alphas share the passes over
-        # the targets that compute them.
-        for name in ("_reference_value", "y_offset"):
+        # the targets that compute them, and the chain rule's mask of the
+        # columns (of the statistics alone).
+        for name in ("_reference_value", "y_offset", "_chain_mask"):
             if name in self.__dict__:
                 other.__dict__[name] = self.__dict__[name]
         return other

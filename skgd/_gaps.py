@@ -35,7 +35,7 @@ Every solver's stopping measure is built here:
 import math
 
 from skgd._backend._dense import psd_solve
-from skgd._backend._namespace import array_namespace
+from skgd._backend._namespace import array_namespace, on_support
 from skgd._contract import provides
 from skgd.losses import LogLoss, MultinomialLogLoss
 from skgd.losses._tweedie_conjugate import _wide
@@ -417,7 +417,8 @@ def nearest_subgradient(penalty, w, v, bound):
     xp = array_namespace(w, v)
     # (minimum of maximum: array-api-compat's clip costs more than the rest.)
     at_zero = xp.minimum(v, l1) if positive else xp.minimum(xp.maximum(v, -l1), l1)
-    target = xp.where(w != 0, l2 * w + l1 * xp.sign(w), at_zero)
+    # (On numpy vectors the support's few coordinates alone: see on_support.)
+    target = on_support(xp, w, lambda ws: l2 * ws + l1 * xp.sign(ws), at_zero)
     return xp.where(xp.abs(v - target) <= bound, target, v)
 
 

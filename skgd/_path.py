@@ -333,11 +333,15 @@ def _solve_path(objective, alphas, l1_ratio, tol, max_iter, coef_init, scale):
     # The working sets' mode of each kind of penalty (see _mode).
     modes = {}
     template = objective.penalty
+    # Each alpha's objective is made from the previous one's, which hands on
+    # what it computed of the data alone (the targets' mean, the chain rule's
+    # mask of the columns): not again at every alpha.
+    problem = objective
     for k, alpha in enumerate(alphas):
         penalty = dataclasses.replace(template, alpha=float(alpha), l1_ratio=l1_ratio)
         if scale != 1.0:
             penalty = scaled_problem(objective.loss, penalty, scale)[1]
-        problem = objective.with_penalty(penalty)
+        problem = problem.with_penalty(penalty)
         kw = {"max_iter": max_iter, "tol": tol}
         mode = _mode(problem, modes)
         if mode is None:

@@ -19,6 +19,7 @@ import skgd.solvers._working_set as ws_module
 from skgd import GDRegressor, gd_path
 from skgd._backend import get_backend
 from skgd._objective import LinearObjective
+from skgd._path import data_alpha_max
 from skgd.losses import Huber, SquaredError
 from skgd.penalties import L1L2
 from skgd.solvers._gd import solve_gd
@@ -284,6 +285,29 @@ def test_working_set_path_strong_rule_one_check_per_alpha(mode, n_alphas, reques
         ref = ElasticNet(alpha=alphas[k], l1_ratio=0.8, tol=1e-14, max_iter=10**6).fit(
             X, y
         )
+        scale = np.max(np.abs(ref.coef_))
+        np.testing.assert_allclose(coefs[:, k], ref.coef_, rtol=1e-6, atol=1e-8 * scale)
+        assert intercepts[k] == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("mode", ["gram", "samples"])
+def test_working_set_path_from_above_alpha_max(mode, request):
+    # A path whose first alphas lie above alpha_max (a fold's own alpha_max below
+    # the full data's grid) keeps w = 0 there, and the strong rule then adds no
+    # feature to the empty set: the path goes on (it failed on the empty set's
+    # gathering), zero down to alpha_max and the lasso's answer below.
+    if mode == "samples":
+        request.getfixturevalue("samples_mode")
+    X, y = _sparse_truth(3, 50, 400)
+    top = data_alpha_max(X, y, 1.0)
+    grid = top * np.array([4.0, 3.0, 2.0, 1.0, 0.5, 0.2])
+    tol = TIGHT_TOL["l1"]
+    alphas, coefs, intercepts = gd_path(
+        X, y, l1_ratio=1.0, alphas=grid, tol=tol, max_iter=10**5
+    )
+    assert not np.any(coefs[:, :4])
+    for k in (4, 5):
+        ref = Lasso(alpha=alphas[k], tol=1e-14, max_iter=10**6).fit(X, y)
         scale = np.max(np.abs(ref.coef_))
         np.testing.assert_allclose(coefs[:, k], ref.coef_, rtol=1e-6, atol=1e-8 * scale)
         assert intercepts[k] == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)

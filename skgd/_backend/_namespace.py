@@ -10,7 +10,9 @@ for them, as a copy whose costliest wrappers (``clip``, ``zeros_like``,
 ``ones_like``, ``astype``, ``finfo``: 1-15 us each, a few times numpy's own) call
 numpy directly where the result is the same, and whose reductions (``sum``,
 ``max``, ``any``, ``all``) call a numpy array's own methods; it hands every other
-input to array-api-compat.
+input to array-api-compat. Two helpers of the working sets' vectors count a
+mask's entries and change a vector on another one's support, by numpy's own
+means on numpy arrays.
 """
 
 import sys
@@ -20,7 +22,7 @@ import numpy as np
 from array_api_compat import array_namespace as _array_namespace
 from array_api_compat import numpy as np_compat
 
-__all__ = ["array_namespace", "total", "largest"]
+__all__ = ["array_namespace", "total", "largest", "count_true", "on_support"]
 
 
 def _clip(x, /, min=None, max=None, **kwargs):
@@ -100,6 +102,10 @@ def _reduction(name):
 
 
 _SCALARS = (int, float, np.integer, np.floating)
+# The shortest vectors that on_support changes on their support alone: on
+# 2,000 entries (40 nonzero) that took 6.0 us against 9.1 us for the whole
+# vectors' operations, on 500 the same, on 50 a microsecond more.
+_SUPPORT_MIN = 512
 # numpy's clip ufunc (numpy._core from numpy 2, numpy.core before); it is not
 # public, so a numpy without it gets np.clip itself (the same values).
 _clip_ufunc = getattr(
@@ -171,3 +177,38 @@ def total(xp, a):
 def largest(xp, a):
     """Return ``xp.max(a)``: by the array's own method for a numpy array."""
     return a.max() if type(a) is np.ndarray else xp.max(a)
+
+
+def count_true(xp, mask):
+    """Return the number of True entries of the boolean ``mask`` as an int.
+
+    ``np.count_nonzero`` on a numpy array, where the sum of the mask cast to
+    integers made a copy first.
+    """
+    if type(mask) is np.ndarray:
+        return int(np.count_nonzero(mask))
+    return int(xp.sum(xp.astype(mask, xp.int64)))
+
+
+def on_support(xp, w, f, other):
+    """Return ``xp.where(w != 0, f(w), other)`` for an elementwise ``f``.
+
+    ``other`` is a new array of the caller's, which may be overwritten. On numpy
+    vectors of one shape and dtype, ``f`` is applied to ``w``'s nonzero entries
+    alone and written into ``other``: the same values, where on a wide path's
+    vectors (2,000 features, tens of them nonzero) ``f``, the comparison and
+    ``where`` over all of them took a third of a duality gap's rounding step
+    (from :data:`_SUPPORT_MIN` entries: below, the vectors' own operations).
+    """
+    if (
+        type(w) is np.ndarray
+        and type(other) is np.ndarray
+        and w.ndim == 1
+        and w.shape[0] >= _SUPPORT_MIN
+        and other.shape == w.shape
+        and other.dtype == w.dtype
+    ):
+        (support,) = np.nonzero(w != 0)  # (a mask: 3x faster than of floats)
+        other[support] = f(w[support])
+        return other
+    return xp.where(w != 0, f(w), other)

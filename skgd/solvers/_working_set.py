@@ -15,6 +15,7 @@ import math
 from array_api_compat import device
 
 from skgd._backend._dense import serial_width
+from skgd._backend._namespace import count_true
 from skgd._backend._threads import serial_product
 from skgd._contract import check_support
 from skgd._gaps import nearest_subgradient, rounding_bound
@@ -658,14 +659,18 @@ def solve_working_set(
     # With few features in the Gram form, the full problem is the subproblem: its
     # own gap is the check, and no working set is worth its bookkeeping.
     complete = mode == "gram" and n_active <= _MIN_FEATURES
-    space, cols = _space(objective, mode, solve_direct, ref, spaces, w, complete)
+    space, cols, listed = _space(
+        objective, mode, solve_direct, ref, spaces, w, complete
+    )
     # (A check's gap at most this is not refined: see _quadratic_gap.)
     space.enough = threshold
     space.inner = _inner_solver(complete, threshold)
     # Along a path, the previous solution's gradient predicts the new support:
     # the subproblem is solved first and checked after (one check per alpha
     # where the prediction holds, instead of one before and one after).
-    predicted = None if complete else _strong_rule(space, w0, bound, cols, inv_norm)
+    predicted = None
+    if not complete:
+        predicted = _strong_rule(space, w0, bound, cols, listed, inv_norm)
     cols = cols if predicted is None else predicted
     curve, sizes, n_checks = [], [], 0
     inner = math.inf
@@ -799,12 +804,13 @@ def _fixed(objective, spaces):
 
 
 def _space(objective, mode, solve_direct, ref, spaces, w, complete):
-    """Return the space of the solve and its first set: the support of ``w``.
+    """Return the space of the solve, its first set and the mask of that set.
 
-    A space kept in ``spaces`` from a solve with another penalty is reused, and its
-    last set (a superset of that solve's support) starts this one. The first
-    check of the full problem needs the products of the support: its columns are
-    gathered now.
+    The set is the support of ``w``: a space kept in ``spaces`` from a solve
+    with another penalty is reused, and its last set (a superset of that
+    solve's support) starts this one. The first check of the full problem
+    needs the products of the support: its columns are gathered now. (No mask
+    where the set is ``complete``.)
     """
     cxp = objective.coef_xp
     space = None if spaces is None else spaces.get(mode)
@@ -818,22 +824,24 @@ def _space(objective, mode, solve_direct, ref, spaces, w, complete):
     else:
         space.retarget(objective, ref)
     if complete:
-        return space, cxp.nonzero(objective.active)[0]
+        return space, cxp.nonzero(objective.active)[0], None
     listed = (
         scatter(cxp, w.shape[0], space.cols, cxp.ones_like(w[: space.cols.shape[0]]))
         > 0
     )
-    cols = cxp.concat([space.cols, cxp.nonzero((w != 0) & ~listed)[0]])
+    support = w != 0
+    cols = cxp.concat([space.cols, cxp.nonzero(support & ~listed)[0]])
     if cols.shape[0]:
         space.gather(cols)
-    return space, cols
+    return space, cols, listed | support
 
 
-def _strong_rule(space, w0, bound, cols, inv_norm):
+def _strong_rule(space, w0, bound, cols, listed, inv_norm):
     """Return ``cols`` and the features the sequential strong rule adds, or None.
 
-    ``bound`` is ``(l1, positive)``. Where ``w0`` is the solution of the previous
-    solve in ``space`` (a path), at ``l1_prev``, with gradient ``g``, the rule of
+    ``bound`` is ``(l1, positive)``, ``listed`` the mask of ``cols``. Where
+    ``w0`` is the solution of the previous solve in ``space`` (a path), at
+    ``l1_prev``, with gradient ``g``, the rule of
     Tibshirani et al. (2012) predicts that the features with
     ``|g_j| < 2 l1 - l1_prev`` (``-g_j`` with ``positive``) stay at zero at
     ``l1``; the others (at most as many as :func:`_violations` adds, the best by
@@ -849,7 +857,6 @@ def _strong_rule(space, w0, bound, cols, inv_norm):
     # The rule's bound, 2 l1 - l1_prev (one-sided with w >= 0 as the conditions).
     bound = (2.0 * bound[0] - l1_prev, bound[1])
     cxp = space.cxp
-    listed = scatter(cxp, w0.shape[0], cols, cxp.ones_like(w0[: cols.shape[0]])) > 0
     candidates = space.objective.active & ~listed
     score, n_add = _violations(
         cxp, grad_w, w0, bound, inv_norm, candidates, strict=False
@@ -857,7 +864,10 @@ def _strong_rule(space, w0, bound, cols, inv_norm):
     if cols.shape[0] + n_add > space.limit:
         return None
     cols = cxp.concat([cols, _top(cxp, score, n_add)])
-    space.gather(cols)
+    if cols.shape[0]:
+        # (An empty set gathers nothing: a path whose first alphas are above
+        # alpha_max keeps w = 0, and the rule adds no feature there.)
+        space.gather(cols)
     return cols
 
 
@@ -898,8 +908,7 @@ def _violations(cxp, grad_w, w, bound, inv_norm, candidates, room=0, strict=True
     score = cxp.where(candidates, score, -math.inf)
     # (strict=False: ties with the bound count, as the strong rule has them.)
     violating = score > 0 if strict else score >= 0
-    n_violating = int(cxp.sum(cxp.astype(violating, cxp.int64)))
-    nnz = int(cxp.sum(cxp.astype(w != 0, cxp.int64)))
+    n_violating, nnz = count_true(cxp, violating), count_true(cxp, w != 0)
     if not (room > 0 and nnz and strict and n_violating):
         # (A first set of at most an eighth of the features: a small problem's
         # set keeps the room to grow that makes it a working set.)
@@ -907,7 +916,7 @@ def _violations(cxp, grad_w, w, bound, inv_norm, candidates, room=0, strict=True
         return score, min(n_violating, max(least, nnz))
     most = max(_GROWTH, 2 * nnz)
     score = score + float(cxp.max(score))
-    n_near = int(cxp.sum(cxp.astype(score > 0, cxp.int64)))
+    n_near = count_true(cxp, score > 0)
     extra = min(2 * n_violating, most, n_near, max(n_violating, room))
     return score, max(min(n_violating, most), extra)
 
