@@ -106,7 +106,9 @@ class GDRegressor(RegressorMixin, GDBase):
         same reference. The squared loss without a penalty on dense data with at
         least as many rows as columns (up to 512) is instead solved exactly, the
         minimum-norm solution as LinearRegression's, and that measure certifies it
-        (``n_iter_ == 1``). None runs ``max_iter`` iterations.
+        (``n_iter_ == 1``). None runs the iterative solvers for ``max_iter``
+        iterations; fits solved directly or on the Gram matrix (a ridge of the
+        squared loss, some lasso fits) can report fewer.
     {n_iter_no_change}
     early_stopping : bool, default=False
         Whether the stochastic solvers hold out ``validation_fraction`` of the data
